@@ -1,0 +1,162 @@
+"""The ``cityline`` command: everything a user runs.
+
+Each subcommand is a thin shell over a function in the area that owns the work
+(packs in ``cityline.core.packs``, the static site in ``cityline.portal.publish``).
+``cityline manage ...`` passes anything else to Django's management commands.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+
+
+def _setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cityline.settings")
+    import django
+
+    django.setup()
+
+
+def _migrate(verbose: bool = False) -> None:
+    from django.conf import settings
+    from django.core.management import call_command
+
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("sqlite3"):
+        Path(db["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+    call_command("migrate", interactive=False, verbosity=1 if verbose else 0)
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    _migrate(verbose=True)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from waitress import serve
+
+    from cityline.wsgi import application
+
+    print(f"Cityline is serving at http://{args.host}:{args.port}/  (Ctrl+C stops it)", flush=True)
+    serve(application, host=args.host, port=args.port, threads=args.threads, ident="cityline")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from cityline.core import demo
+
+    _migrate()
+    info = demo.prepare_demo()
+    print(demo.describe(info, host=args.host, port=args.port), flush=True)
+    if args.no_serve:
+        return 0
+    return cmd_serve(args)
+
+
+def cmd_pack(args: argparse.Namespace) -> int:
+    from cityline.core.packs import commands
+
+    if args.pack_command == "import":
+        _migrate()
+    return commands.run(args)
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    from cityline.portal import publish
+
+    return publish.run(args)
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    from cityline.core import history
+
+    return history.print_history(city_key=args.city, limit=args.limit)
+
+
+def cmd_manage(args: argparse.Namespace) -> int:
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["cityline manage", *args.rest])
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cityline",
+        description="Cityline: the system of record and public window of a smart city programme (ISO 37106).",
+        epilog="Settings come from the environment: DATABASE_URL (default: SQLite in ./var), "
+        "CITYLINE_DATA_DIR, CITYLINE_SECRET_KEY, CITYLINE_ALLOWED_HOSTS. See docs/.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    def add_server_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--host", default=DEFAULT_HOST, help=f"address to listen on (default {DEFAULT_HOST})")
+        p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
+        p.add_argument("--threads", type=int, default=8, help="worker threads (default 8)")
+
+    p = sub.add_parser("demo", help="set up the demo city (once) and serve it",
+                       description="Migrate the database, load the demo city pack if the demo city is not there yet, "
+                       "create the demo editor account, and serve at http://127.0.0.1:8000/.")
+    add_server_options(p)
+    p.add_argument("--no-serve", action="store_true", help="prepare the demo but do not start the server")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("serve", help="serve Cityline over HTTP (waitress)")
+    add_server_options(p)
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("migrate", help="create or upgrade the database tables")
+    p.set_defaults(func=cmd_migrate)
+
+    p = sub.add_parser("pack", help="validate, import or export a city pack (the operating model as YAML files)",
+                       description="City packs are folders of YAML files, one per area; see docs/city-packs.md.")
+    pack_sub = p.add_subparsers(dest="pack_command", metavar="ACTION")
+    pack_sub.required = True
+    pv = pack_sub.add_parser("validate", help="check a pack without writing anything")
+    pv.add_argument("directory", type=Path)
+    pi = pack_sub.add_parser("import", help="create the pack's city, or replace its operating model, in one transaction")
+    pi.add_argument("directory", type=Path)
+    pi.add_argument("--dry-run", action="store_true", help="report what would change, then roll back")
+    pe = pack_sub.add_parser("export", help="write a city's operating model as a pack")
+    pe.add_argument("directory", type=Path)
+    pe.add_argument("--city", help="city key (needed when the instance hosts several cities)")
+    p.set_defaults(func=cmd_pack)
+
+    p = sub.add_parser("publish", help="write the whole public site as static files",
+                       description="Render every public page (all cities, all languages) and its data downloads "
+                       "into a folder any web server can host.")
+    p.add_argument("--out", type=Path, required=True, help="output folder (created; existing files are replaced)")
+    p.add_argument("--city", help="only this city (key)")
+    p.set_defaults(func=cmd_publish)
+
+    p = sub.add_parser("history", help="show the latest changes to a city's operating model")
+    p.add_argument("--city", help="city key")
+    p.add_argument("--limit", type=int, default=50, help="how many changes (default 50)")
+    p.set_defaults(func=cmd_history)
+
+    p = sub.add_parser("manage", help="run a Django management command (createsuperuser, changepassword, ...)",
+                       add_help=False)
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(func=cmd_manage)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _setup_django()
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,180 @@
+"""The one way to write operating-model data.
+
+The editor, the API, the CLI and the city-pack importer all call these functions;
+views never call ``save()``. Each write
+
+1. validates the record (``full_clean``: field types, choices, model rules, plus any
+   rule registered with :func:`register_rule`),
+2. runs in a transaction,
+3. checks the version the caller last saw (optimistic locking: a concurrent edit
+   raises :class:`ConflictError` instead of silently overwriting),
+4. records history (who, when, before/after) through django-simple-history, and
+5. announces the change on commit (:data:`record_changed`) so later areas can react.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.db.models import ProtectedError
+from django.dispatch import Signal
+
+#: Sent after the transaction commits: sender=model class, instance, kind ("create", "update", "delete").
+record_changed = Signal()
+
+Rule = Callable[[models.Model, dict[str, Any] | None], None]
+_rules: dict[type[models.Model], list[Rule]] = defaultdict(list)
+
+
+class ConflictError(Exception):
+    """The record changed since the caller read it."""
+
+    def __init__(self, instance: models.Model, expected: int | None, current: int | None):
+        self.instance = instance
+        self.expected = expected
+        self.current = current
+        label = f"{instance._meta.verbose_name} {instance}"
+        if current is None:
+            msg = f"{label} was deleted by someone else"
+        else:
+            msg = f"{label} was changed by someone else (you edited version {expected}, it is now {current}); reload and try again"
+        super().__init__(msg)
+
+
+def register_rule(model: type[models.Model]) -> Callable[[Rule], Rule]:
+    """Register an extra validation rule ``rule(instance, old_values)`` for a model.
+
+    ``old_values`` is ``None`` on create, else the stored field values before the change.
+    Raise ``ValidationError`` to refuse the write.
+    """
+
+    def decorator(rule: Rule) -> Rule:
+        _rules[model].append(rule)
+        return rule
+
+    return decorator
+
+
+def _stored_values(instance: models.Model) -> dict[str, Any] | None:
+    if instance.pk is None:
+        return None
+    row = type(instance)._default_manager.filter(pk=instance.pk).values().first()
+    return row
+
+
+def _m2m_diff(instance: models.Model, m2m: dict[str, Iterable[models.Model]]) -> tuple[dict[str, list], list[str]]:
+    """Resolve the new related sets and describe what changes, field by field."""
+    resolved: dict[str, list] = {}
+    notes: list[str] = []
+    for name, targets in m2m.items():
+        targets = list(targets)
+        resolved[name] = targets
+        old = set() if instance.pk is None else {str(o) for o in getattr(instance, name).all()}
+        new = {str(o) for o in targets}
+        if old != new:
+            notes.append(f"{name}: [{', '.join(sorted(old))}] → [{', '.join(sorted(new))}]")
+    return resolved, notes
+
+
+def save(
+    instance: models.Model,
+    *,
+    user=None,
+    expected_version: int | None = None,
+    m2m: dict[str, Iterable[models.Model]] | None = None,
+    reason: str | None = None,
+) -> models.Model:
+    """Validate and store ``instance`` (new or changed), with its many-to-many sets.
+
+    ``expected_version`` is the version the caller read; when given and the stored
+    record has moved on, :class:`ConflictError` is raised and nothing is written.
+    """
+    model = type(instance)
+    creating = instance.pk is None or not model._default_manager.filter(pk=instance.pk).exists()
+    with transaction.atomic():
+        old = None if creating else _stored_values(instance)
+        instance.full_clean()
+        for rule in _rules.get(model, ()):
+            rule(instance, old)
+        resolved, notes = _m2m_diff(instance, m2m or {})
+        if old is not None and not _changed(instance, old) and not notes:
+            return instance  # a no-op write leaves no trace
+        if not creating and hasattr(instance, "version"):
+            expected = instance.version if expected_version is None else expected_version
+            bumped = model._default_manager.filter(pk=instance.pk, version=expected).update(
+                version=models.F("version") + 1
+            )
+            if not bumped:
+                current = model._default_manager.filter(pk=instance.pk).values_list("version", flat=True).first()
+                raise ConflictError(instance, expected, current)
+            instance.version = expected + 1
+        _annotate(instance, user, reason, notes)
+        instance.save()
+        for name, targets in resolved.items():
+            getattr(instance, name).set(targets)
+        kind = "create" if creating else "update"
+        transaction.on_commit(lambda: record_changed.send(sender=model, instance=instance, kind=kind))
+    return instance
+
+
+def _changed(instance: models.Model, old: dict[str, Any]) -> bool:
+    for field in instance._meta.concrete_fields:
+        if field.attname in ("version", "updated_at"):
+            continue
+        if field.get_prep_value(getattr(instance, field.attname)) != field.get_prep_value(old.get(field.attname)):
+            return True
+    return False
+
+
+def _annotate(instance: models.Model, user, reason: str | None, notes: list[str]) -> None:
+    if user is not None and getattr(user, "is_authenticated", False):
+        instance._history_user = user
+    text = "; ".join([t for t in [reason, *notes] if t])
+    if text:
+        instance._change_reason = text[:2000]
+
+
+def create(model: type[models.Model], *, user=None, m2m=None, reason: str | None = None, **fields) -> models.Model:
+    """Create a record from field values (foreign keys as instances)."""
+    return save(model(**fields), user=user, m2m=m2m, reason=reason)
+
+
+def update(
+    instance: models.Model,
+    *,
+    user=None,
+    expected_version: int | None = None,
+    m2m=None,
+    reason: str | None = None,
+    **fields,
+) -> models.Model:
+    """Change some fields of a record; ``expected_version`` guards against concurrent edits."""
+    unknown = [name for name in fields if name not in {f.name for f in instance._meta.get_fields()}]
+    if unknown:
+        raise ValidationError({name: "unknown field" for name in unknown})
+    for name, value in fields.items():
+        setattr(instance, name, value)
+    return save(instance, user=user, expected_version=expected_version, m2m=m2m, reason=reason)
+
+
+def delete(instance: models.Model, *, user=None, expected_version: int | None = None, reason: str | None = None) -> None:
+    """Delete a record (history keeps its last state and who deleted it)."""
+    model = type(instance)
+    with transaction.atomic():
+        if expected_version is not None and hasattr(instance, "version"):
+            current = model._default_manager.filter(pk=instance.pk).values_list("version", flat=True).first()
+            if current != expected_version:
+                raise ConflictError(instance, expected_version, current)
+        _annotate(instance, user, reason, [])
+        try:
+            instance.delete()
+        except ProtectedError as exc:
+            used_by = sorted({f"{o._meta.verbose_name} {o}" for o in exc.protected_objects})
+            raise ValidationError(
+                f"{instance._meta.verbose_name} {instance} is still used by: {', '.join(used_by[:10])}"
+            ) from exc
+        transaction.on_commit(lambda: record_changed.send(sender=model, instance=instance, kind="delete"))

@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class CoreConfig(AppConfig):
+    name = "cityline.core"
+    label = "core"
+    verbose_name = "Cityline core"
+
+    def ready(self) -> None:
+        from . import rules  # noqa: F401  (registers validation rules with the actions layer)

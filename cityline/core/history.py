@@ -1,0 +1,121 @@
+"""Change history across a city's operating model, built on django-simple-history.
+
+simple-history keeps one historical table per model; this module merges them into
+one timeline per city and turns each entry into plain data (who, when, what, the
+before/after of every changed field) for the editor, the API and the CLI.
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.apps import apps
+from django.db import models
+
+from .models import City, CityRecord
+
+KIND = {"+": "created", "~": "changed", "-": "deleted"}
+
+
+@dataclass
+class Change:
+    when: datetime
+    kind: str
+    model: str
+    model_label: str
+    object_id: int
+    object_repr: str
+    user: str | None
+    reason: str
+    version: int | None
+    fields: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "when": self.when.isoformat(),
+            "kind": self.kind,
+            "model": self.model,
+            "model_label": self.model_label,
+            "object_id": self.object_id,
+            "object": self.object_repr,
+            "user": self.user,
+            "reason": self.reason,
+            "version": self.version,
+            "fields": self.fields,
+        }
+
+
+def tracked_models() -> list[type[models.Model]]:
+    """Every operating-model class with a history (city records and the city itself)."""
+    return [m for m in apps.get_models() if issubclass(m, CityRecord) and hasattr(m, "history")]
+
+
+def _display(value: Any) -> Any:
+    if isinstance(value, (int, float, str, bool)) or value is None:
+        return value
+    return str(value)
+
+
+def to_change(record) -> Change:
+    model = record.instance_type
+    fields = []
+    prev = record.prev_record if record.history_type == "~" else None
+    if prev is not None:
+        delta = record.diff_against(prev, excluded_fields=["version", "updated_at"])
+        for c in delta.changes:
+            fields.append({"field": c.field, "before": _display(c.old), "after": _display(c.new)})
+    user = record.history_user
+    return Change(
+        when=record.history_date,
+        kind=KIND[record.history_type],
+        model=model._meta.label_lower,
+        model_label=str(model._meta.verbose_name),
+        object_id=record.id,
+        object_repr=str(record.instance) if record.history_type != "-" else str(record.history_object),
+        user=user.get_username() if user else None,
+        reason=record.history_change_reason or "",
+        version=getattr(record, "version", None),
+        fields=fields,
+    )
+
+
+def object_history(instance: models.Model) -> list[Change]:
+    """Every change of one record, newest first."""
+    return [to_change(r) for r in instance.history.all().select_related("history_user")]
+
+
+def city_history(city: City, *, limit: int = 100, model: type[models.Model] | None = None) -> list[Change]:
+    """The latest ``limit`` changes to a city's operating model, newest first."""
+    streams = []
+    for m in [model] if model else tracked_models():
+        qs = m.history.filter(city_id=city.pk).select_related("history_user").order_by("-history_date")[:limit]
+        streams.append(qs)
+    merged = heapq.merge(*streams, key=lambda r: r.history_date, reverse=True)
+    out = []
+    for record in merged:
+        out.append(to_change(record))
+        if len(out) >= limit:
+            break
+    return out
+
+
+def print_history(city_key: str | None, limit: int) -> int:
+    cities = City.objects.all()
+    if city_key:
+        cities = cities.filter(key=city_key)
+        if not cities.exists():
+            print(f"error: no city with key {city_key!r}")
+            return 2
+    for city in cities:
+        print(f"# {city.name} ({city.key})")
+        for ch in city_history(city, limit=limit):
+            who = ch.user or "system"
+            print(f"{ch.when:%Y-%m-%d %H:%M:%S} {who:12} {ch.kind:8} {ch.model_label}: {ch.object_repr}")
+            for f in ch.fields:
+                print(f"    {f['field']}: {f['before']!r} → {f['after']!r}")
+            if ch.reason:
+                print(f"    ({ch.reason})")
+    return 0

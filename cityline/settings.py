@@ -1,0 +1,118 @@
+"""Django settings for Cityline.
+
+Everything a deployment changes comes from environment variables:
+
+- ``DATABASE_URL``: any dj-database-url URL; default is an embedded SQLite file in
+  ``CITYLINE_DATA_DIR`` (``./var`` from the working directory). PostgreSQL:
+  ``postgres://user@host:5432/dbname`` (psycopg 3).
+- ``CITYLINE_DATA_DIR``: where the SQLite file and other local state live.
+- ``CITYLINE_SECRET_KEY``: required when ``CITYLINE_DEBUG`` is off.
+- ``CITYLINE_DEBUG``: ``1`` for development.
+- ``CITYLINE_ALLOWED_HOSTS``: comma-separated host names.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.utils.translation import gettext_lazy as _
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+DATA_DIR = Path(os.environ.get("CITYLINE_DATA_DIR", Path.cwd() / "var")).resolve()
+
+DEBUG = os.environ.get("CITYLINE_DEBUG", "0") == "1"
+SECRET_KEY = os.environ.get("CITYLINE_SECRET_KEY", "")
+if not SECRET_KEY:
+    # A development key is only acceptable for a local, single-user instance
+    # (the demo and the tests); a deployment must set CITYLINE_SECRET_KEY.
+    SECRET_KEY = "cityline-insecure-local-only-key"
+ALLOWED_HOSTS = [
+    h.strip()
+    for h in os.environ.get("CITYLINE_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
+    if h.strip()
+]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "simple_history",
+    "ninja",
+    "cityline.core",
+    "cityline.strategy",
+    "cityline.portal",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
+]
+
+ROOT_URLCONF = "cityline.urls"
+WSGI_APPLICATION = "cityline.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [PACKAGE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'cityline.sqlite3'}",
+        conn_max_age=int(os.environ.get("CITYLINE_DB_CONN_MAX_AGE", "0")),
+    )
+}
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # Wait for a concurrent writer instead of failing at once.
+    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", _("English")), ("fr", _("French"))]
+LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+# Serve straight from the app folders (no collectstatic step needed for the demo).
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+LOGIN_URL = "/admin/login/"
+
+SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
+SIMPLE_HISTORY_REVERT_DISABLED = True
+
+CITYLINE_DEMO_PACK = PACKAGE_DIR / "demo" / "city-pack"

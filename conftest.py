@@ -1,0 +1,28 @@
+"""Shared test set-up.
+
+The suite runs on SQLite by default and on PostgreSQL when DATABASE_URL points at
+one (``make test`` does both). When ``CITYLINE_REQUIRE_POSTGRES=1`` (set by CI) and
+the configured database is not PostgreSQL or is unreachable, the run fails instead
+of quietly testing SQLite only.
+"""
+
+import os
+
+import pytest
+
+# Playwright's sync API runs an event loop in the test thread; Django would refuse
+# database access from there. Tests only.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+def pytest_configure(config):
+    if os.environ.get("CITYLINE_REQUIRE_POSTGRES") == "1":
+        url = os.environ.get("DATABASE_URL", "")
+        if not url.startswith(("postgres://", "postgresql://")):
+            raise pytest.UsageError("CITYLINE_REQUIRE_POSTGRES=1 but DATABASE_URL is not a PostgreSQL URL")
+        import psycopg
+
+        try:
+            psycopg.connect(url.replace("postgresql://", "postgres://", 1), connect_timeout=5).close()
+        except psycopg.OperationalError as exc:
+            raise pytest.UsageError(f"PostgreSQL is required but not reachable at {url}: {exc}") from exc
