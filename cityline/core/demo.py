@@ -1,0 +1,89 @@
+"""The demo city: load it once, create an editor account, say how to sign in.
+
+`cityline demo` (and `make demo`) call :func:`prepare_demo`; running it again reuses
+what is there: the city is only imported when it is missing, the account only
+created once. The account's password is random, generated on this machine and
+kept in the data directory (never in the repository).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import yaml
+from django.conf import settings
+from django.contrib.auth import get_user_model
+
+from .models import City
+
+DEMO_USERNAME = "editor"
+
+
+def demo_pack_dir() -> Path:
+    return Path(settings.CITYLINE_DEMO_PACK)
+
+
+def demo_city_key() -> str:
+    with open(demo_pack_dir() / "pack.yaml", encoding="utf-8") as fh:
+        return yaml.safe_load(fh)["city"]["key"]
+
+
+def _credentials_file() -> Path:
+    return Path(settings.DATA_DIR) / "demo-credentials.txt"
+
+
+def ensure_editor_account() -> dict:
+    """Create the demo editor (a superuser) once; return its name and, when known, password."""
+    User = get_user_model()
+    creds = _credentials_file()
+    user = User.objects.filter(username=DEMO_USERNAME).first()
+    if user is None:
+        password = secrets.token_urlsafe(12)
+        User.objects.create_superuser(DEMO_USERNAME, email="", password=password)
+        creds.parent.mkdir(parents=True, exist_ok=True)
+        creds.write_text(f"{DEMO_USERNAME}\n{password}\n", encoding="utf-8")
+        os.chmod(creds, 0o600)
+        return {"username": DEMO_USERNAME, "password": password, "new": True}
+    if creds.exists():
+        lines = creds.read_text(encoding="utf-8").split()
+        if len(lines) >= 2 and user.check_password(lines[1]):
+            return {"username": DEMO_USERNAME, "password": lines[1], "new": False}
+    return {"username": DEMO_USERNAME, "password": None, "new": False}
+
+
+def prepare_demo() -> dict:
+    """Import the demo city pack if its city is missing, and make sure an editor account exists."""
+    from .packs import import_pack
+
+    key = demo_city_key()
+    imported = None
+    if not City.objects.filter(key=key).exists():
+        imported = import_pack(demo_pack_dir())
+    city = City.objects.get(key=key)
+    return {"city": city, "imported": imported, "account": ensure_editor_account()}
+
+
+def describe(info: dict, host: str, port: int) -> str:
+    city = info["city"]
+    account = info["account"]
+    base = f"http://{host}:{port}"
+    lines = [
+        "",
+        f"Demo city: {city.name}" + (" (loaded from the demo city pack)" if info["imported"] else " (already loaded)"),
+        f"  Public site:  {base}/",
+        f"  In French:    {base}/fr/",
+        f"  Editor:       {base}/admin/",
+        f"  API:          {base}/api/v1/docs  (OpenAPI: {base}/api/v1/openapi.json)",
+    ]
+    if account["password"]:
+        lines.append(f"  Sign in to the editor as '{account['username']}' with password '{account['password']}'")
+        lines.append(f"  (kept in {_credentials_file()}; change it with `cityline manage changepassword editor`)")
+    else:
+        lines.append(
+            f"  Sign in to the editor as '{account['username']}' with the password you set "
+            "(reset it with `.venv/bin/cityline manage changepassword editor`)."
+        )
+    lines.append("")
+    return "\n".join(lines)
