@@ -1,8 +1,9 @@
-from django.urls import path
+"""Public portal URLs, built from the page registry (see ``cityline.portal.registry``).
 
-from . import views
+Included under ``i18n_patterns`` in ``cityline/urls.py``: English unprefixed, French under /fr/.
+"""
+
+from . import registry
 
 app_name = "portal"
-urlpatterns = [
-    path("", views.home, name="home"),
-]
+urlpatterns = registry.urlpatterns()
