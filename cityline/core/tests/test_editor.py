@@ -1,0 +1,458 @@
+"""The editor (Django admin) writes only through the actions layer (issue 2, items 4 and 5).
+
+Covers: every registered model's list and add pages, create/edit/delete recording
+history with the signed-in user, optimistic locking between two staff users (and a
+race at save time), rule violations shown as form errors, city scoping of choices,
+the per-object history page and the per-city change history page.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from decimal import Decimal
+from unittest import mock
+
+import pytest
+from django.apps import apps
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.db.models import Model
+from django.urls import reverse
+from simple_history.models import HistoricalChanges
+
+from cityline.core import actions, editor, history
+from cityline.core.models import City, Document, Organisation, Person
+from cityline.core.testing import make_city, make_organisation, make_person
+
+pytestmark = pytest.mark.django_db
+
+REGISTERED = sorted(admin.site._registry, key=lambda m: m._meta.label)
+EDITOR_APPS = ("core", "strategy")
+
+
+# --- helpers (also used by cityline/strategy/tests/test_admin.py) ---------------------------
+
+
+def staff(username: str = "alice"):
+    return get_user_model().objects.create_superuser(username, f"{username}@example.org", "pw-not-checked")
+
+
+def client_for(client_class, user):
+    c = client_class()
+    c.force_login(user)
+    return c
+
+
+def _put(data: dict, name: str, value) -> None:
+    if value is None or value is False:
+        return
+    if value is True:
+        data[name] = "on"
+    elif isinstance(value, (list, tuple)):
+        data[name] = [str(v.pk if isinstance(v, Model) else v) for v in value]
+    elif isinstance(value, Model):
+        data[name] = str(value.pk)
+    else:
+        data[name] = str(value)
+
+
+def form_data(response) -> dict:
+    """The POST data a browser would send for an admin change/add page as rendered."""
+    assert response.status_code == 200, response.status_code
+    data: dict = {}
+    form = response.context["adminform"].form
+    for name in form.fields:
+        _put(data, form[name].html_name, form[name].value())
+    for inline in response.context["inline_admin_formsets"]:
+        formset = inline.formset
+        management = formset.management_form
+        for name in management.fields:
+            _put(data, management[name].html_name, management[name].value())
+        for f in formset.forms:
+            for name in f.fields:
+                _put(data, f[name].html_name, f[name].value())
+    return data
+
+
+def change_url(obj) -> str:
+    return reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
+
+
+def add_url(model) -> str:
+    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_add")
+
+
+def errors_of(response) -> str:
+    """All error texts of a re-rendered admin form (main form and inlines)."""
+    assert response.status_code == 200, f"expected the form again, got {response.status_code}"
+    return " ".join(str(e) for e in response.context["errors"])
+
+
+def latest_history(obj):
+    return type(obj).history.filter(id=obj.pk).order_by("-history_date", "-history_id").first()
+
+
+# --- every model has an editor ------------------------------------------------------------
+
+
+def test_every_core_and_strategy_model_has_an_editor():
+    missing = [
+        m._meta.label for label in EDITOR_APPS for m in apps.get_app_config(label).get_models()
+        if m not in admin.site._registry and not issubclass(m, HistoricalChanges)
+    ]
+    assert missing == [], f"models without an admin: {missing}"
+    for model in admin.site._registry:
+        if model._meta.app_label in EDITOR_APPS:
+            assert isinstance(admin.site._registry[model], editor.CitylineAdmin), model
+
+
+def test_editor_has_its_own_header(admin_client):
+    response = admin_client.get("/admin/")
+    assert response.status_code == 200
+    assert b"Cityline editor" in response.content
+
+
+def test_index_lists_every_registered_model(admin_client):
+    make_city()
+    html = admin_client.get("/admin/").content.decode()
+    for model in REGISTERED:
+        if model._meta.app_label in EDITOR_APPS:
+            url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+            assert f'href="{url}"' in html, f"{model._meta.label} is missing from the editor's index"
+    # The strategy area is split by part of the standard.
+    assert "B4 · Procurement and suppliers" in html and "A · Delivery principles" in html
+
+
+@pytest.mark.parametrize("model", REGISTERED, ids=lambda m: m._meta.label)
+def test_changelist_and_add_page_render(model, admin_client):
+    city = make_city()
+    make_person(city, "ada", organisation=make_organisation(city))
+    make_city("other", "Other town")  # two cities: the city column and filter show
+    opts = model._meta
+    changelist = admin_client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))
+    assert changelist.status_code == 200
+    if editor.has_city(model):
+        assert "city" in changelist.context["cl"].list_filter or any(
+            getattr(f, "field_path", None) == "city" for f in changelist.context["cl"].filter_specs
+        )
+    add = admin_client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_add"))
+    assert add.status_code == 200
+    if opts.app_label in EDITOR_APPS:
+        assert "opened_version" in add.context["adminform"].form.fields
+
+
+# --- create, edit, delete record history with the user ------------------------------------------
+
+
+def test_create_edit_delete_through_the_editor_record_history_with_the_user(client):
+    alice = staff("alice")
+    c = client_for(type(client), alice)
+    city = make_city()
+
+    data = form_data(c.get(add_url(Organisation)))
+    data.update({"city": city.pk, "key": "council", "name": "City Council", "sector": "public"})
+    response = c.post(add_url(Organisation), data)
+    assert response.status_code == 302, errors_of(response)
+    org = Organisation.objects.get(city=city, key="council")
+    created = latest_history(org)
+    assert (created.history_type, created.history_user) == ("+", alice)
+
+    data = form_data(c.get(change_url(org)))
+    assert data["opened_version"] == "1"
+    data["name"] = "Metropolitan Council"
+    response = c.post(change_url(org), data)
+    assert response.status_code == 302, errors_of(response)
+    org.refresh_from_db()
+    assert (org.name, org.version) == ("Metropolitan Council", 2)
+    change = history.object_history(org)[0]
+    assert change.user == "alice" and change.kind == "changed"
+    assert {"field": "name", "before": "City Council", "after": "Metropolitan Council"} in change.fields
+
+    delete = reverse("admin:core_organisation_delete", args=[org.pk])
+    assert c.post(delete, {"post": "yes"}).status_code == 302
+    assert not Organisation.objects.filter(pk=org.pk).exists()
+    gone = Organisation.history.filter(id=org.pk).order_by("-history_date").first()
+    assert (gone.history_type, gone.history_user) == ("-", alice)
+
+
+def test_bulk_delete_goes_through_actions(client):
+    alice = staff()
+    c = client_for(type(client), alice)
+    city = make_city()
+    a, b = make_organisation(city, "a"), make_organisation(city, "b")
+    response = c.post(reverse("admin:core_organisation_changelist"), {
+        "action": "delete_selected", "_selected_action": [a.pk, b.pk], "post": "yes",
+    })
+    assert response.status_code == 302
+    assert not Organisation.objects.filter(pk__in=[a.pk, b.pk]).exists()
+    deletions = Organisation.history.filter(history_type="-")
+    assert {h.id for h in deletions} == {a.pk, b.pk}
+    assert {h.history_user for h in deletions} == {alice}
+
+
+def test_views_never_save_directly(client):
+    """A change through the editor calls actions.save, not Model.save from the view."""
+    c = client_for(type(client), staff())
+    org = make_organisation(make_city())
+    data = form_data(c.get(change_url(org)))
+    data["name"] = "Renamed"
+    with mock.patch.object(actions, "save", wraps=actions.save) as spy:
+        assert c.post(change_url(org), data).status_code == 302
+    assert spy.call_count == 1
+    assert spy.call_args.kwargs["expected_version"] == 1
+    assert spy.call_args.kwargs["user"].username == "alice"
+
+
+def test_many_to_many_and_the_form_never_use_save_m2m(client):
+    c = client_for(type(client), staff())
+    city = make_city()
+    org = make_organisation(city)
+    with mock.patch("django.forms.models.BaseModelForm._save_m2m") as save_m2m:
+        data = form_data(c.get(change_url(org)))
+        data["name"] = "Renamed again"
+        assert c.post(change_url(org), data).status_code == 302
+    save_m2m.assert_not_called()
+
+
+# --- optimistic locking -----------------------------------------------------------------------
+
+
+def test_two_staff_users_editing_the_same_record_second_is_refused(client):
+    alice, bob = staff("alice"), staff("bob")
+    c_alice, c_bob = client_for(type(client), alice), client_for(type(client), bob)
+    org = make_organisation(make_city(), "council", name="City Council")
+
+    alice_form = form_data(c_alice.get(change_url(org)))
+    bob_form = form_data(c_bob.get(change_url(org)))
+
+    alice_form["name"] = "Metropolitan Council"
+    assert c_alice.post(change_url(org), alice_form).status_code == 302
+
+    bob_form["name"] = "Town Council"
+    response = c_bob.post(change_url(org), bob_form)
+    text = errors_of(response)
+    assert "was changed by alice at" in text
+    assert "since you opened it" in text and "reload" in text
+    assert "you opened version 1, it is now version 2" in text
+    # Bob's input is still on the form so nothing he typed is lost.
+    assert response.context["adminform"].form["name"].value() == "Town Council"
+    org.refresh_from_db()
+    assert (org.name, org.version) == ("Metropolitan Council", 2)
+    assert Organisation.history.filter(id=org.pk).count() == 2  # created + alice's change
+
+
+def test_conflict_raised_at_save_time_becomes_the_same_form_error(client):
+    """A concurrent write between form validation and save (a race) is not a 500."""
+    alice, bob = staff("alice"), staff("bob")
+    c_bob = client_for(type(client), bob)
+    org = make_organisation(make_city(), "council", name="City Council")
+    bob_form = form_data(c_bob.get(change_url(org)))
+    bob_form["name"] = "Town Council"
+
+    original_save = actions.save
+
+    def racing_save(instance, **kwargs):
+        # Alice's write lands just after Bob's form was validated.
+        if not racing_save.done:
+            racing_save.done = True
+            theirs = Organisation.objects.get(pk=instance.pk)
+            theirs.name = "Metropolitan Council"
+            original_save(theirs, user=alice)
+        return original_save(instance, **kwargs)
+
+    racing_save.done = False
+
+    with mock.patch.object(actions, "save", side_effect=racing_save):
+        response = c_bob.post(change_url(org), bob_form)
+    text = errors_of(response)
+    assert "was changed by alice at" in text and "since you opened it" in text
+    org.refresh_from_db()
+    assert org.name != "Town Council"
+
+
+def test_stale_form_cannot_overwrite_a_deleted_record(client):
+    c = client_for(type(client), staff())
+    org = make_organisation(make_city())
+    data = form_data(c.get(change_url(org)))
+    actions.delete(Organisation.objects.get(pk=org.pk))
+    response = c.post(change_url(org), data)
+    assert response.status_code == 302  # back to the list with "doesn't exist" message
+    assert not Organisation.objects.filter(pk=org.pk).exists()
+
+
+def test_form_without_version_is_refused(client):
+    c = client_for(type(client), staff())
+    org = make_organisation(make_city())
+    data = form_data(c.get(change_url(org)))
+    del data["opened_version"]
+    data["name"] = "No version"
+    assert "which version" in errors_of(c.post(change_url(org), data))
+    org.refresh_from_db()
+    assert org.name != "No version"
+
+
+# --- refused writes are form errors --------------------------------------------------------------
+
+
+def test_rule_of_the_actions_layer_shows_as_form_error(client):
+    """A policy product never goes back to draft (registered rule): shown on the form, no 500."""
+    c = client_for(type(client), staff())
+    city = make_city()
+    doc = actions.create(Document, city=city, key="strategy", title="Digital strategy", doc_type="strategy",
+                         status="adopted", adopted_on=datetime.date(2024, 3, 1))
+    data = form_data(c.get(change_url(doc)))
+    data.update(status="draft", adopted_on="")
+    response = c.post(change_url(doc), data)
+    text = errors_of(response)
+    assert "cannot go from adopted back to draft" in text
+    assert "cannot go from adopted back to draft" in str(response.context["adminform"].form.errors.get("status"))
+    doc.refresh_from_db()
+    assert (doc.status, doc.version) == ("adopted", 1)
+    assert Document.history.filter(id=doc.pk).count() == 1
+
+
+def test_reference_to_another_city_is_a_form_error(client):
+    c = client_for(type(client), staff())
+    a, b = make_city("a", "A"), make_city("b", "B")
+    org_b = make_organisation(b, "council")
+    response = c.post(add_url(Person), {"city": a.pk, "key": "ada", "name": "Ada", "organisation": org_b.pk})
+    assert "must belong to the same city" in errors_of(response)
+    assert not Person.objects.filter(key="ada").exists()
+
+
+def test_refused_delete_is_a_message_not_a_500(client):
+    c = client_for(type(client), staff())
+    org = make_organisation(make_city())
+    with mock.patch.object(actions, "delete", side_effect=actions.ConflictError(org, 1, 2)):
+        response = c.post(reverse("admin:core_organisation_delete", args=[org.pk]), {"post": "yes"}, follow=True)
+    assert response.status_code == 200
+    assert "changed by someone else" in response.content.decode()
+    assert Organisation.objects.filter(pk=org.pk).exists()
+
+
+# --- city scoping ------------------------------------------------------------------------------------
+
+
+def test_foreign_key_choices_are_limited_to_the_city(client):
+    c = client_for(type(client), staff())
+    a, b = make_city("a", "A"), make_city("b", "B")
+    org_a, org_b = make_organisation(a, "council-a"), make_organisation(b, "council-b")
+    person = make_person(a, "ada", organisation=org_a)
+
+    page = c.get(change_url(person))
+    field = page.context["adminform"].form.fields["organisation"]
+    assert list(field.queryset) == [org_a]
+    assert f"?city={a.pk}" in page.content.decode()  # the autocomplete asks for this city only
+
+    lookup = c.get(reverse("admin:autocomplete"), {
+        "app_label": "core", "model_name": "person", "field_name": "organisation", "term": "council", "city": a.pk,
+    })
+    assert [r["id"] for r in lookup.json()["results"]] == [str(org_a.pk)]
+
+    # The add page knows its city from ?city= and pre-selects it.
+    add = c.get(add_url(Person), {"city": b.pk})
+    assert list(add.context["adminform"].form.fields["organisation"].queryset) == [org_b]
+    assert str(add.context["adminform"].form["city"].value()) == str(b.pk)
+
+
+def test_city_of_an_existing_record_is_read_only(client):
+    c = client_for(type(client), staff())
+    a, b = make_city("a", "A"), make_city("b", "B")
+    org = make_organisation(a)
+    data = form_data(c.get(change_url(org)))
+    assert "city" not in data
+    data["city"] = b.pk  # ignored: the field is not on the form
+    assert c.post(change_url(org), data).status_code == 302
+    org.refresh_from_db()
+    assert org.city == a
+
+
+# --- history pages -------------------------------------------------------------------------------------
+
+
+def test_object_history_page_shows_who_and_before_after(client):
+    alice = staff("alice")
+    c = client_for(type(client), alice)
+    org = make_organisation(make_city(), "council", name="City Council")
+    actions.update(org, name="Metropolitan Council", user=alice, reason="merger")
+    response = c.get(reverse("admin:core_organisation_history", args=[org.pk]))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "alice" in html and "merger" in html
+    assert re.search(r"City Council\s*(&nbsp;)*&rarr;(&nbsp;)*\s*Metropolitan Council", html)
+    changes = [r for r in response.context["page_obj"] if r.history_type == "~"]
+    fields = [d["field"] for d in changes[0].history_delta_changes]
+    assert fields == ["Name"]  # bookkeeping (version, updated at) left out
+
+
+def test_old_versions_cannot_be_posted_back(client):
+    c = client_for(type(client), staff())
+    org = make_organisation(make_city())
+    record = latest_history(org)
+    url = reverse("admin:core_organisation_simple_history", args=[org.pk, record.history_id])
+    assert c.get(url).status_code == 200
+    assert c.post(url, {"name": "Reverted"}).status_code == 405
+
+
+def test_city_timeline_lists_changes_across_the_city_with_filters(client):
+    alice, bob = staff("alice"), staff("bob")
+    c = client_for(type(client), alice)
+    a, b = make_city("riverford", "Riverford"), make_city("hillside", "Hillside")
+    org = actions.create(Organisation, city=a, key="council", name="City Council", sector="public", user=alice)
+    actions.update(org, name="Metropolitan Council", user=bob)
+    actions.create(Person, city=a, key="ada", name="Ada Lovelace", user=alice)
+    actions.create(Organisation, city=b, key="other", name="Hillside Council", sector="public", user=bob)
+    doomed = actions.create(Document, city=a, key="old", title="Old plan", doc_type="plan", user=alice)
+    doomed_id = doomed.pk
+    actions.delete(doomed, user=bob)
+
+    url = reverse("admin:core_city_timeline", args=["riverford"])
+    assert url == "/admin/core/city/riverford/timeline/"
+    response = c.get(url)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Metropolitan Council" in html and "Ada Lovelace" in html and "Old plan" in html
+    assert "Hillside Council" not in html
+    assert "City Council" in html  # the before value of the rename
+    assert f'href="{change_url(org)}"' in html
+    assert reverse("admin:core_document_history", args=[doomed_id]) in html  # deleted: history only
+    assert [r["change"].kind for r in response.context["rows"]][:2] == ["deleted", "created"]
+
+    by_model = c.get(url, {"model": "core.person"}).context["rows"]
+    assert [r["change"].object_repr for r in by_model] == ["Ada Lovelace"]
+    by_user = c.get(url, {"user": "bob"}).context["rows"]
+    assert {r["change"].user for r in by_user} == {"bob"}
+    assert {r["change"].kind for r in by_user} == {"changed", "deleted"}
+    assert c.get(url, {"limit": "50"}).context["limit"] == 50
+
+    assert c.get("/admin/core/city/nowhere/timeline/").status_code == 404
+    index = c.get(reverse("admin:core_city_timeline_index"))
+    assert index.status_code == 200 and url in index.content.decode()
+    assert url in c.get(change_url(a)).content.decode()  # linked from the city's page
+
+
+def test_city_timeline_needs_staff(client):
+    make_city()
+    response = client.get("/admin/core/city/testville/timeline/")
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_timeline_single_city_redirects(client):
+    c = client_for(type(client), staff())
+    make_city()
+    response = c.get(reverse("admin:core_city_timeline_index"))
+    assert response.status_code == 302 and response["Location"].endswith("/testville/timeline/")
+
+
+def test_decimal_and_dates_round_trip_through_the_form(client):
+    """The form helper posts what the page shows; an unchanged form writes nothing."""
+    c = client_for(type(client), staff())
+    city = make_city()
+    doc = actions.create(Document, city=city, key="d", title="Plan", doc_type="plan", status="published",
+                         adopted_on=datetime.date(2024, 1, 2), published_on=datetime.date(2024, 1, 3))
+    data = form_data(c.get(change_url(doc)))
+    assert c.post(change_url(doc), data).status_code == 302
+    doc.refresh_from_db()
+    assert doc.version == 1 and Document.history.filter(id=doc.pk).count() == 1
+    assert City.objects.get(pk=city.pk).population is None and Decimal("1") == 1
