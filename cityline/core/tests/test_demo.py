@@ -1,0 +1,60 @@
+"""`cityline demo`: loads the demo city once, creates the editor account once, says how to sign in."""
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from cityline import cli
+from cityline.core import demo
+from cityline.core.models import City, Organisation
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def data_dir(tmp_path, settings):
+    settings.DATA_DIR = tmp_path
+    return tmp_path
+
+
+def test_prepare_demo_loads_city_and_account_once(data_dir):
+    first = demo.prepare_demo()
+    city = first["city"]
+    assert city.key == demo.demo_city_key()
+    assert first["imported"] is not None
+    assert Organisation.objects.filter(city=city).count() >= 20
+    account = first["account"]
+    assert account["new"] and account["password"]
+    user = get_user_model().objects.get(username=demo.DEMO_USERNAME)
+    assert user.is_staff and user.check_password(account["password"])
+    assert (data_dir / "demo-credentials.txt").read_text().split() == [demo.DEMO_USERNAME, account["password"]]
+
+    second = demo.prepare_demo()
+    assert second["imported"] is None  # reused, not re-imported
+    assert second["account"]["password"] == account["password"]
+    assert not second["account"]["new"]
+    assert City.objects.count() == 1
+
+
+def test_demo_keeps_edits_made_since_it_was_loaded(data_dir):
+    from cityline.core import actions
+
+    city = demo.prepare_demo()["city"]
+    org = Organisation.objects.filter(city=city).first()
+    actions.update(org, description="Edited in the editor")
+    demo.prepare_demo()
+    assert Organisation.objects.get(pk=org.pk).description == "Edited in the editor"
+
+
+def test_describe_prints_address_and_sign_in(data_dir):
+    info = demo.prepare_demo()
+    text = demo.describe(info, host="127.0.0.1", port=8000)
+    assert "http://127.0.0.1:8000/" in text
+    assert "http://127.0.0.1:8000/admin/" in text
+    assert info["account"]["password"] in text
+
+
+def test_cli_demo_without_serving(data_dir, capsys):
+    assert cli.main(["demo", "--no-serve"]) == 0
+    out = capsys.readouterr().out
+    assert "Sign in to the editor as 'editor'" in out
+    assert City.objects.filter(key=demo.demo_city_key()).exists()
