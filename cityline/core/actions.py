@@ -94,7 +94,7 @@ def save(
     record has moved on, :class:`ConflictError` is raised and nothing is written.
     """
     model = type(instance)
-    creating = instance.pk is None or not model._default_manager.filter(pk=instance.pk).exists()
+    creating = instance._state.adding
     with transaction.atomic():
         old = None if creating else _stored_values(instance)
         instance.full_clean()
