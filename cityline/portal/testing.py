@@ -1,0 +1,211 @@
+"""Accessibility harness for public pages: Debian's chromium (Playwright) + axe-core (npm).
+
+Reusable by every area that adds public pages. A browser test module gets the
+fixtures through ``tests/browser/conftest.py`` (which imports them from here) and
+usually needs no code of its own: ``tests/browser/test_public_pages_a11y.py``
+audits every page in the registry (``cityline.portal.registry``), so a page
+registered by a later issue is audited automatically. See ``docs/portal.md``.
+
+What it checks (WCAG 2.2 AA):
+
+- axe-core with the WCAG 2.0 / 2.1 / 2.2 A and AA rules plus axe's best practices:
+  zero violations, reported with rule id, impact and the failing elements;
+- at 320 CSS pixels wide the page does not scroll sideways (reflow, WCAG 1.4.10);
+- every request the page makes goes to our own server (no CDN, no third party).
+
+If chromium or axe-core is missing the tests fail with a message saying how to
+install them (``make test`` does it); they are never skipped silently.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("CITYLINE_CHROMIUM", "/usr/bin/chromium")
+AXE_JS = Path(os.environ.get("CITYLINE_AXE_JS", REPO_ROOT / "node_modules" / "axe-core" / "axe.min.js"))
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--no-first-run", "--disable-sync",
+]
+#: axe-core tags: WCAG 2.0, 2.1 and 2.2 at levels A and AA, plus axe's best practices.
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa", "best-practice"]
+DESKTOP = {"width": 1280, "height": 900}
+NARROW = {"width": 320, "height": 640}
+
+
+def require_tools() -> None:
+    """Fail (not skip) with instructions when the browser or axe-core is missing."""
+    problems = []
+    if not Path(CHROMIUM).exists():
+        problems.append(f"Debian's chromium is not installed at {CHROMIUM}: run `sudo apt-get install chromium` "
+                        "(or `make test`), or set CITYLINE_CHROMIUM to a chromium binary.")
+    if not AXE_JS.exists():
+        problems.append(f"axe-core is not installed at {AXE_JS}: run `npm ci` in {REPO_ROOT} (or `make test`).")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        problems.append("the Python package playwright is missing: pip install -e '.[test]' (or `make test`).")
+    if problems:
+        pytest.fail("browser tests cannot run:\n- " + "\n- ".join(problems), pytrace=False)
+
+
+def format_violations(url: str, violations: list[dict]) -> str:
+    """A readable report: one block per rule with its impact and the failing elements."""
+    lines = [f"{len(violations)} accessibility violation(s) on {url}:"]
+    for v in violations:
+        lines.append(f"- [{v.get('impact') or 'n/a'}] {v['id']}: {v['help']} ({v.get('helpUrl', '')})")
+        for node in v.get("nodes", [])[:10]:
+            target = " ".join(str(t) for t in node.get("target", []))
+            summary = " ".join((node.get("failureSummary") or "").split())
+            lines.append(f"    at {target}: {summary}")
+        if len(v.get("nodes", [])) > 10:
+            lines.append(f"    ... and {len(v['nodes']) - 10} more element(s)")
+    return "\n".join(lines)
+
+
+def run_axe(page) -> list[dict]:
+    """Inject axe-core into a Playwright page and return its violations."""
+    page.add_script_tag(path=str(AXE_JS))
+    result = page.evaluate(
+        """async (tags) => await axe.run(document, {
+               runOnly: {type: "tag", values: tags}, resultTypes: ["violations"]})""",
+        AXE_TAGS,
+    )
+    return result["violations"]
+
+
+def assert_accessible(page) -> None:
+    violations = run_axe(page)
+    assert not violations, format_violations(page.url, violations)
+
+
+def assert_no_horizontal_scroll(page, width: int = NARROW["width"]) -> None:
+    """Reflow (WCAG 1.4.10): at ``width`` CSS pixels the document itself never scrolls sideways."""
+    scroll_width = page.evaluate("document.documentElement.scrollWidth")
+    if scroll_width > width:
+        culprits = page.evaluate(
+            """(w) => Array.from(document.querySelectorAll('body *'))
+                 .filter(e => e.getBoundingClientRect().right > w + 1
+                   && !Array.from(e.children).some(c => c.getBoundingClientRect().right > w + 1))
+                 .slice(0, 5).map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '')
+                                   + (e.className ? '.' + String(e.className).split(' ').join('.') : ''))""",
+            width,
+        )
+        raise AssertionError(f"{page.url} scrolls sideways at {width}px: scrollWidth={scroll_width}; "
+                             f"widest elements: {', '.join(culprits)}")
+
+
+@dataclass
+class Site:
+    """A live server with one city loaded, for browser tests."""
+
+    url: str
+    city: object
+    label: str
+    pages: list = field(default_factory=list)
+
+    def page_url(self, name: str, lang: str = "en") -> str:
+        """Absolute URL of a registered page (its HTML face) in one language."""
+        from django.utils import translation
+
+        from . import registry
+
+        page = registry.get(name)
+        with translation.override(lang):
+            path = page.paths(None if page.scope == "site" else self.city)[0]
+        return self.url + path
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator:
+    """Debian's chromium through Playwright, shared by the whole session."""
+    require_tools()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def open_page(browser):
+    """Open a URL at a viewport size; fails on any request to another host (no CDN)."""
+    contexts = []
+
+    def opener(url: str, viewport: dict = DESKTOP):
+        context = browser.new_context(viewport=viewport, java_script_enabled=True)
+        contexts.append(context)
+        page = context.new_page()
+        own = urlsplit(url).netloc
+        foreign: list[str] = []
+
+        def guard(route):
+            target = urlsplit(route.request.url)
+            if target.scheme in ("http", "https") and target.netloc != own:
+                foreign.append(route.request.url)
+                return route.abort()
+            return route.continue_()
+
+        page.route("**/*", guard)
+        response = page.goto(url, wait_until="load")
+        assert response is not None and response.status == 200, f"{url} answered {response and response.status}"
+        assert not foreign, f"{url} requested other hosts: {foreign}"
+        return page
+
+    yield opener
+    for context in contexts:
+        context.close()
+
+
+def serve_city(loader, label: str, django_db_blocker) -> Iterator[Site]:
+    """Load a city once (committed), serve it with pytest-django's LiveServer, then empty the database.
+
+    Loading once per module keeps the audit fast with the full demo city (its import
+    takes seconds); the database is flushed afterwards, as a transactional test would.
+    """
+    from django.core.management import call_command
+    from pytest_django.live_server_helper import LiveServer
+
+    with django_db_blocker.unblock():
+        city = loader()
+        server = LiveServer("localhost")
+        server._live_server_modified_settings.enable()
+        try:
+            yield Site(url=server.url, city=city, label=label)
+        finally:
+            server._live_server_modified_settings.disable()
+            server.stop()
+            call_command("flush", interactive=False, verbosity=0)
+
+
+def load_small_city():
+    from cityline.strategy.tests.factories import make_strategy_city
+
+    return make_strategy_city()
+
+
+def load_demo_city():
+    from django.conf import settings
+
+    from cityline.core.models import City
+    from cityline.core.packs import import_pack
+
+    report = import_pack(settings.CITYLINE_DEMO_PACK, progress=False)
+    return City.objects.get(key=report.city_key)
+
+
+@pytest.fixture(scope="module", params=["small", "demo"])
+def a11y_site(request, django_db_setup, django_db_blocker) -> Iterator[Site]:
+    """A live site loaded with the small test city, then with the demo city (module-scoped)."""
+    loader = {"small": load_small_city, "demo": load_demo_city}[request.param]
+    yield from serve_city(loader, request.param, django_db_blocker)

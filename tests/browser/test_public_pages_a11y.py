@@ -1,0 +1,50 @@
+"""Every public page passes axe-core (WCAG 2.2 A/AA + best practice) in both languages,
+at desktop width and at 320 px, without sideways scrolling (B11, WCAG 1.4.10).
+
+Pages come from the registry, so pages registered by later issues are audited too.
+The pages are audited with the small test city and with the demo city.
+"""
+
+import pytest
+
+from cityline.portal import registry
+from cityline.portal.testing import DESKTOP, NARROW, assert_accessible, assert_no_horizontal_scroll
+
+pytestmark = pytest.mark.browser
+
+PAGES = [p.name for p in registry.pages()]
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, NARROW], ids=["desktop", "320px"])
+@pytest.mark.parametrize("lang", ["en", "fr"])
+@pytest.mark.parametrize("name", PAGES)
+def test_public_page_is_accessible(a11y_site, open_page, name, lang, viewport):
+    page = open_page(a11y_site.page_url(name, lang), viewport)
+    assert page.evaluate("document.documentElement.lang") == lang
+    assert_accessible(page)
+    if viewport is NARROW:
+        assert_no_horizontal_scroll(page, NARROW["width"])
+
+
+def test_harness_reports_violations_readably(a11y_site, open_page):
+    """The harness really fails on a broken page, naming the rule, impact and element."""
+    page = open_page(a11y_site.page_url("home"))
+    page.evaluate("""() => {
+        const img = document.createElement('img'); img.src = 'data:,'; img.id = 'no-alt';
+        document.querySelector('main').appendChild(img);
+        document.documentElement.removeAttribute('lang');
+    }""")
+    with pytest.raises(AssertionError) as err:
+        assert_accessible(page)
+    message = str(err.value)
+    assert "image-alt" in message and "#no-alt" in message and "[critical]" in message
+    assert "html-has-lang" in message
+
+
+def test_harness_catches_sideways_scrolling(a11y_site, open_page):
+    page = open_page(a11y_site.page_url("home"), NARROW)
+    page.evaluate("""() => { const d = document.createElement('div'); d.id = 'too-wide';
+                             d.style.width = '900px'; d.textContent = 'x';
+                             document.querySelector('main').appendChild(d); }""")
+    with pytest.raises(AssertionError, match="scrolls sideways.*div#too-wide"):
+        assert_no_horizontal_scroll(page)
