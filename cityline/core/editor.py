@@ -425,6 +425,8 @@ class CitylineAdmin(_CityScopedFields, SimpleHistoryAdmin):
 
     def save_formset(self, request, form, formset, change):
         if getattr(formset, "cityline_read_only", False):
+            # Shown for reference only; the admin's change message still reads these lists.
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
             return
         formset.save(commit=False)  # fills new_objects, changed_objects, deleted_objects; writes nothing
         by_instance = {id(f.instance): f for f in formset.forms}
