@@ -26,3 +26,16 @@ def pytest_configure(config):
             psycopg.connect(url.replace("postgresql://", "postgres://", 1), connect_timeout=5).close()
         except psycopg.OperationalError as exc:
             raise pytest.UsageError(f"PostgreSQL is required but not reachable at {url}: {exc}") from exc
+
+
+DEMO_PACK = os.path.join(os.path.dirname(os.path.abspath(__file__)), "cityline", "demo", "city-pack")
+
+
+@pytest.fixture
+def demo_city(db):
+    """The demo city, imported from cityline/demo/city-pack through the pack importer (one per test)."""
+    from cityline.core.models import City
+    from cityline.core.packs import import_pack
+
+    report = import_pack(DEMO_PACK, progress=False)
+    return City.objects.get(key=report.city_key)

@@ -1,0 +1,86 @@
+"""``cityline pack validate|import|export DIR``: thin shells over the pack functions.
+
+Exit codes: 0 when all went well, 1 when the pack is invalid or the city cannot be
+found (the problems are printed on stderr, one per line, as ``file:line: field: message``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .errors import PackError
+
+
+def _print_problems(error: PackError, what: str) -> None:
+    for problem in error.problems:
+        print(problem, file=sys.stderr)
+    count = len(error.problems)
+    print(f"{count} problem{'s' if count != 1 else ''} found; {what}", file=sys.stderr)
+
+
+def _ensure_database() -> None:
+    """Model rules are checked against the database: create the tables if this is a fresh instance."""
+    from cityline.cli import _migrate
+
+    _migrate()
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from .importer import validate_pack
+
+    _ensure_database()
+
+    try:
+        report = validate_pack(args.directory)
+    except PackError as exc:
+        _print_problems(exc, "the pack is not valid.")
+        return 1
+    print(f"{args.directory}: valid city pack for {report.city_name} ({report.city_key}), "
+          f"{report.records} records; importing it now would make {report.changes} changes.")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from .importer import import_pack
+
+    dry_run = bool(getattr(args, "dry_run", False))
+    try:
+        report = import_pack(args.directory, dry_run=dry_run)
+    except PackError as exc:
+        _print_problems(exc, "nothing was imported.")
+        return 1
+    verb = "would change" if dry_run else "changed"
+    print(f"City pack {args.directory} for {report.city_name} ({report.city_key}): {report.changes} records {verb}.")
+    print(report.as_text())
+    if dry_run:
+        print("Dry run: nothing was written.")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from cityline.core.models import City
+
+    from .exporter import export_pack
+
+    keys = list(City.objects.order_by("key").values_list("key", flat=True))
+    key = getattr(args, "city", None)
+    if key is None:
+        if len(keys) != 1:
+            listed = ", ".join(keys) if keys else "none"
+            print(f"this instance hosts {len(keys)} cities ({listed}); say which with --city KEY", file=sys.stderr)
+            return 1
+        key = keys[0]
+    elif key not in keys:
+        print(f"no city with key {key!r} (known: {', '.join(keys) or 'none'})", file=sys.stderr)
+        return 1
+    written = export_pack(key, args.directory)
+    print(f"Exported city {key} to {args.directory}: {', '.join(p.name for p in written)}")
+    return 0
+
+
+COMMANDS = {"validate": cmd_validate, "import": cmd_import, "export": cmd_export}
+
+
+def run(args: argparse.Namespace) -> int:
+    return COMMANDS[args.pack_command](args)

@@ -1,0 +1,473 @@
+"""Importing a pack: create the city, or replace its operating model, in one transaction.
+
+Every write goes through :mod:`cityline.core.actions`, so each record is validated
+(``full_clean`` and registered rules) and every change lands in the history with
+the reason ``"city pack import"``. Records are upserted by key or natural identity
+(an unchanged record is not written, so it gets no history entry), then records of
+the city that the pack no longer lists are deleted.
+
+All or nothing: problems found while reading and problems raised by model rules are
+collected together; if there is any, the transaction is rolled back and
+:class:`~.errors.PackError` lists them all. A dry run rolls back too, after
+reporting what would have changed.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import IntegrityError, transaction
+
+from cityline.core import actions
+from cityline.core.models import City
+
+from . import spec
+from .errors import PackError, Problem
+from .reader import Pack, Record, parse_date, read_pack
+
+REASON = "city pack import"
+
+
+@dataclass
+class Counts:
+    created: int = 0
+    updated: int = 0
+    deleted: int = 0
+    unchanged: int = 0
+
+    @property
+    def changes(self) -> int:
+        return self.created + self.updated + self.deleted
+
+    @property
+    def total(self) -> int:
+        return self.created + self.updated + self.deleted + self.unchanged
+
+    def as_dict(self) -> dict[str, int]:
+        return {"created": self.created, "updated": self.updated, "deleted": self.deleted, "unchanged": self.unchanged}
+
+
+@dataclass
+class ImportReport:
+    """What an import changed (or would change, for a dry run), collection by collection."""
+
+    city_key: str = ""
+    city_name: str = ""
+    dry_run: bool = False
+    counts: dict[str, Counts] = field(default_factory=dict)
+
+    def count(self, name: str) -> Counts:
+        return self.counts.setdefault(name, Counts())
+
+    @property
+    def changes(self) -> int:
+        return sum(c.changes for c in self.counts.values())
+
+    @property
+    def records(self) -> int:
+        return sum(c.total - c.deleted for c in self.counts.values())
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "city": self.city_key, "dry_run": self.dry_run, "changes": self.changes,
+            "collections": {name: c.as_dict() for name, c in self.counts.items()},
+        }
+
+    def as_text(self) -> str:
+        rows = [(name, c) for name, c in self.counts.items() if c.total]
+        width = max([len(name) for name, _ in rows] + [len("collection")])
+        head = f"{'collection':<{width}}  {'created':>7}  {'updated':>7}  {'deleted':>7}  {'unchanged':>9}"
+        lines = [head]
+        total = Counts()
+        for name, c in rows:
+            lines.append(f"{name:<{width}}  {c.created:>7}  {c.updated:>7}  {c.deleted:>7}  {c.unchanged:>9}")
+            total.created += c.created
+            total.updated += c.updated
+            total.deleted += c.deleted
+            total.unchanged += c.unchanged
+        lines.append(f"{'total':<{width}}  {total.created:>7}  {total.updated:>7}  {total.deleted:>7}  "
+                     f"{total.unchanged:>9}")
+        return "\n".join(lines)
+
+
+def import_pack(directory: Path | str, user=None, dry_run: bool = False, progress: bool | None = None) -> ImportReport:
+    """Import a pack folder; raise :class:`PackError` (with every problem) and write nothing if it is invalid.
+
+    ``progress``: show a progress bar per collection on stderr (``None``: only on a terminal).
+    """
+    pack = read_pack(directory)
+    with transaction.atomic():
+        report, problems = apply(pack, user=user, progress=progress)
+        problems = pack.problems + problems
+        if problems or dry_run:
+            transaction.set_rollback(True)
+    if problems:
+        pack.problems = problems
+        raise PackError(pack.sorted_problems())
+    report.dry_run = dry_run
+    return report
+
+
+def validate_pack(directory: Path | str) -> ImportReport:
+    """Check a pack completely (reading, schema, references, model rules) and write nothing.
+
+    Model rules need the database: the import is run and rolled back. Returns what
+    an import would change; raises :class:`PackError` listing every problem.
+    """
+    return import_pack(directory, dry_run=True, progress=False)
+
+
+# --- the work -----------------------------------------------------------------------------
+
+
+def convert(f: spec.Field, raw: Any) -> Any:
+    """A YAML value (already schema-checked) as the model field's Python value."""
+    if raw is None:
+        if f.kind == "enum_list":
+            return []
+        return f.model_field.get_default()
+    if f.kind == "date":
+        return parse_date(raw)
+    if f.kind == "decimal":
+        return raw if isinstance(raw, Decimal) else Decimal(str(raw))
+    if f.kind == "enum_list":
+        return list(raw)
+    return raw
+
+
+class _Run:
+    def __init__(self, pack: Pack, city: City, user, report: ImportReport, progress: bool | None):
+        self.pack = pack
+        self.city = city
+        self.user = user
+        self.report = report
+        self.progress = progress
+        self.problems: list[Problem] = []
+        self.order = spec.import_order()
+        # database state before the import: identity → instance, and pk → identity
+        self.existing: dict[str, dict[tuple, Any]] = {}
+        self.identity_of_pk: dict[str, dict[int, tuple]] = {}
+        # what the pack wrote: identity → instance (for keyed collections identity = (key,))
+        self.written: dict[str, dict[tuple, Any]] = {}
+        self.instance_of: dict[int, Any] = {}  # id(Record) → saved instance
+        self.failed: set[int] = set()  # id(Record) of records not written
+        self.seen: dict[str, set[tuple]] = {}
+        self.deferred: list[tuple[Record, Any, dict[str, Any], dict[str, list]]] = []
+        self.touched: set[int] = set()  # id(Record) already counted as created/updated
+
+    # identities -------------------------------------------------------------------------
+
+    def load_existing(self) -> None:
+        for c in self.order:
+            by_identity: dict[tuple, Any] = {}
+            pk_map: dict[int, tuple] = {}
+            for obj in c.model._default_manager.filter(city=self.city).order_by("pk"):
+                identity = self.db_identity(c, obj)
+                by_identity[identity] = obj
+                pk_map[obj.pk] = identity
+            self.existing[c.path] = by_identity
+            self.identity_of_pk[c.path] = pk_map
+            self.written[c.path] = {}
+            self.seen[c.path] = set()
+
+    def db_identity(self, c: spec.Collection, obj) -> tuple:
+        if c.key:
+            return (obj.key,)
+        if c.single:
+            own: tuple = ()
+        else:
+            values = []
+            for name in c.identity:
+                f = c.field(name)
+                if f.kind == "ref":
+                    target = spec.collection_for_model(f.target)
+                    pk = getattr(obj, f.model_field.attname)
+                    values.append(self.identity_of_pk[target.path].get(pk, (None,))[0])
+                else:
+                    values.append(getattr(obj, f.model_field.attname))
+            own = tuple(values)
+        if c.parent_collection is not None and not c.key:
+            parent_pk = getattr(obj, c.model._meta.get_field(c.parent).attname)
+            return (self.identity_of_pk[c.parent_collection.path].get(parent_pk), own)
+        return own
+
+    def pack_identity(self, r: Record) -> tuple | None:
+        own = r.identity()
+        if own is None:
+            return None
+        if r.parent is not None and not r.collection.key:
+            parent = self.pack_identity(r.parent)
+            return None if parent is None else (parent, own)
+        return own
+
+    # writing ------------------------------------------------------------------------------
+
+    def run(self) -> None:
+        self.load_existing()
+        for c in self.order:
+            records = self.pack.records.get(c.path, [])
+            for r in records:
+                identity = self.pack_identity(r)
+                if identity is not None:
+                    self.seen[c.path].add(identity)
+            counts = self.report.count(c.path)
+            ordered = self.order_records(c, [r for r in records if not r.bad])
+            for r in self.progress_bar(ordered, c.path):
+                self.write(r, counts)
+        for r, instance, fks, m2m in self.deferred:
+            self.write_deferred(r, instance, fks, m2m)
+        for c in reversed(self.order):
+            self.delete_absent(c)
+
+    def progress_bar(self, items: list, label: str):
+        if self.progress is False or not items:
+            return items
+        from tqdm import tqdm
+
+        return tqdm(items, desc=label, unit="record", file=sys.stderr, leave=False,
+                    disable=None if self.progress is None else False)
+
+    def order_records(self, c: spec.Collection, records: list[Record]) -> list[Record]:
+        """Records that refer to others of the same collection come after them (cycles keep pack order)."""
+        self_refs = [f for f in c.fields if f.kind == "ref" and f.target is c.model]
+        if not self_refs or not c.key:
+            return records
+        by_key = {r.key: r for r in records}
+        placed: set[str] = set()
+        out: list[Record] = []
+        pending = list(records)
+        progress = True
+        while pending and progress:
+            progress = False
+            for r in list(pending):
+                needs = {r.data.get(f.name) for f in self_refs} - {None, r.key}
+                if all(n in placed or n not in by_key for n in needs):
+                    out.append(r)
+                    placed.add(r.key)
+                    pending.remove(r)
+                    progress = True
+        return out + pending
+
+    def target(self, f: spec.Field, key: str) -> tuple[str, Any]:
+        """("ok", instance) | ("later", None) for a same-collection record not written yet | ("failed", None)."""
+        c = spec.collection_for_model(f.target)
+        instance = self.written[c.path].get((key,))
+        if instance is not None:
+            return "ok", instance
+        pending = [r for r in self.pack.records.get(c.path, []) if r.key == key
+                   and not r.bad and id(r) not in self.failed and id(r) not in self.instance_of]
+        return ("later", None) if pending else ("failed", None)
+
+    def write(self, r: Record, counts: Counts) -> None:
+        c = r.collection
+        if r.parent is not None and id(r.parent) not in self.instance_of:
+            self.failed.add(id(r))  # its parent could not be written: reported there
+            return
+        identity = self.pack_identity(r)
+        instance = self.existing[c.path].get(identity) or c.model(city=self.city)
+        creating = instance.pk is None
+        version = getattr(instance, "version", None)
+        later_fks: dict[str, str] = {}
+        m2m: dict[str, list] = {}
+        later_m2m: dict[str, list[str]] = {}
+        for f in c.fields:
+            raw = r.data.get(f.name)
+            if f.kind == "ref":
+                if raw is None:
+                    setattr(instance, f.name, None)
+                    continue
+                state, obj = self.target(f, raw)
+                if state == "failed":
+                    self.failed.add(id(r))
+                    return
+                if state == "later":
+                    later_fks[f.name] = raw
+                    setattr(instance, f.name, None)
+                else:
+                    setattr(instance, f.name, obj)
+            elif f.kind == "refs":
+                wanted = self.wanted_refs(r, f)
+                objs = []
+                for key in wanted:
+                    state, obj = self.target(f, key)
+                    if state == "failed":
+                        self.failed.add(id(r))
+                        return
+                    if state == "later":
+                        later_m2m[f.name] = wanted
+                        break
+                    objs.append(obj)
+                else:
+                    m2m[f.name] = objs
+            else:
+                setattr(instance, f.name, convert(f, raw))
+        if r.parent is not None:
+            setattr(instance, c.parent, self.instance_of[id(r.parent)])
+        if not self.save(r, instance, m2m):
+            return
+        self.instance_of[id(r)] = instance
+        if identity is not None:
+            self.written[c.path][identity] = instance
+        if creating:
+            counts.created += 1
+            self.touched.add(id(r))
+        elif instance.version != version:
+            counts.updated += 1
+            self.touched.add(id(r))
+        else:
+            counts.unchanged += 1
+        if later_fks or later_m2m:
+            self.deferred.append((r, instance, later_fks, later_m2m))
+
+    def wanted_refs(self, r: Record, f: spec.Field) -> list[str]:
+        keys = [k for k in (r.data.get(f.name) or []) if isinstance(k, str)]
+        if f.symmetrical and r.key:
+            # a symmetrical relation (related glossary terms) holds whichever side lists it
+            for other in self.pack.records.get(r.collection.path, []):
+                if other is not r and r.key in (other.data.get(f.name) or []) and other.key and not other.bad:
+                    keys.append(other.key)
+        return sorted(set(keys))
+
+    def write_deferred(self, r: Record, instance, fks: dict[str, str], m2m_keys: dict[str, list[str]]) -> None:
+        version = instance.version
+        for name, key in fks.items():
+            state, obj = self.target(r.collection.field(name), key)
+            if state != "ok":
+                return
+            setattr(instance, name, obj)
+        m2m = {}
+        for name, keys in m2m_keys.items():
+            objs = []
+            for key in keys:
+                state, obj = self.target(r.collection.field(name), key)
+                if state != "ok":
+                    return
+                objs.append(obj)
+            m2m[name] = objs
+        if not self.save(r, instance, m2m):
+            return
+        if instance.version != version and id(r) not in self.touched:
+            counts = self.report.count(r.collection.path)
+            counts.unchanged -= 1
+            counts.updated += 1
+            self.touched.add(id(r))
+
+    def save(self, r: Record, instance, m2m: dict[str, list]) -> bool:
+        try:
+            actions.save(instance, user=self.user, m2m=m2m, reason=REASON)
+        except ValidationError as exc:
+            self.failed.add(id(r))
+            self.problems.extend(model_problems(r, exc))
+            return False
+        except IntegrityError as exc:
+            self.failed.add(id(r))
+            self.problems.append(Problem(r.file, r.line, r.where(), f"refused by the database: {exc}".strip()))
+            return False
+        return True
+
+    def delete_absent(self, c: spec.Collection) -> None:
+        counts = self.report.count(c.path)
+        doomed = [obj for identity, obj in self.existing[c.path].items() if identity not in self.seen[c.path]]
+        for instance in self.deletion_order(c, doomed):
+            if not c.model._default_manager.filter(pk=instance.pk).exists():
+                counts.deleted += 1  # removed with its parent
+                continue
+            try:
+                actions.delete(instance, user=self.user, reason=REASON)
+            except ValidationError as exc:
+                text = "; ".join(exc.messages)
+                self.problems.append(Problem(
+                    c.section.file, None, c.path,
+                    f"cannot delete {c.model._meta.verbose_name} {str(instance)!r}, which the pack no longer "
+                    f"lists: {text}",
+                ))
+                continue
+            counts.deleted += 1
+
+    def deletion_order(self, c: spec.Collection, doomed: list) -> list:
+        """Records referring to others of the same collection go first; a circle is cut by clearing the link."""
+        self_refs = [f for f in c.fields if f.kind == "ref" and f.target is c.model]
+        if not self_refs:
+            return doomed
+        out = []
+        pending = list(doomed)
+        while pending:
+            pks = {o.pk for o in pending}
+            free = [o for o in pending
+                    if not any(getattr(other, f.model_field.attname) == o.pk
+                               for other in pending if other is not o for f in self_refs)]
+            if not free:  # a circle: unlink one record so the others can go
+                first = pending[0]
+                for f in self_refs:
+                    if getattr(first, f.model_field.attname) in pks:
+                        setattr(first, f.name, None)
+                try:
+                    actions.save(first, user=self.user, reason=REASON)
+                except ValidationError:
+                    pass  # its deletion will report the problem
+                free = [first]
+            for o in free:
+                out.append(o)
+                pending.remove(o)
+        return out
+
+
+def model_problems(r: Record, exc: ValidationError) -> list[Problem]:
+    """Map a model ValidationError back to the record's lines in the file."""
+    out = []
+    names = {f.name for f in r.collection.fields}
+    if hasattr(exc, "error_dict"):
+        for name, messages in exc.message_dict.items():
+            text = "; ".join(messages)
+            if name in names or name in r.data:
+                out.append(Problem(r.file, r.line_of(name), r.where(name), text))
+            elif name in (NON_FIELD_ERRORS, "city", r.collection.parent):
+                out.append(Problem(r.file, r.line, r.where(), text))
+            else:
+                out.append(Problem(r.file, r.line, r.where(name), text))
+    else:
+        out.append(Problem(r.file, r.line, r.where(), "; ".join(exc.messages)))
+    return out
+
+
+def apply(pack: Pack, user=None, progress: bool | None = None) -> tuple[ImportReport, list[Problem]]:
+    """Write the pack into the current transaction; return the report and model-rule problems.
+
+    Records the reader marked bad are skipped (their problems are already known).
+    The caller owns the transaction and rolls it back when there are problems.
+    """
+    report = ImportReport()
+    header_ok = not any(p.file == spec.PACK_FILE for p in pack.problems)
+    if not header_ok or pack.unreadable or pack.city is None or pack.city_key is None:
+        # without the city, or with a file we could not parse, comparing with the database would only add noise
+        return report, []
+    values = {f.name: convert(f, pack.city.get(f.name)) for f in spec.city_fields()}
+    report.city_key = values["key"]
+    report.city_name = values["name"]
+    problems: list[Problem] = []
+    city = City.objects.filter(key=values["key"]).first()
+    counts = report.count("city")
+    city_record = Record(spec.Collection("city", City, fields=[], single=True), spec.PACK_FILE, ["city"], pack.city)
+    city_record.collection.fields = spec.city_fields()
+    try:
+        if city is None:
+            city = actions.create(City, user=user, reason=REASON, **values)
+            counts.created += 1
+        else:
+            version = city.version
+            actions.update(city, user=user, reason=REASON, **values)
+            if city.version != version:
+                counts.updated += 1
+            else:
+                counts.unchanged += 1
+    except ValidationError as exc:
+        return report, model_problems(city_record, exc)
+    run = _Run(pack, city, user, report, progress)
+    run.run()
+    problems.extend(run.problems)
+    return report, problems
