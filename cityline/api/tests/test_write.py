@@ -242,3 +242,28 @@ def test_city_create_update_delete(staff_client, city):
     problem(staff_client.delete("/api/v1/cities/newtown", HTTP_IF_MATCH='"1"'), 409)
     assert staff_client.delete("/api/v1/cities/newtown", HTTP_IF_MATCH='"2"').status_code == 204
     problem(staff_client.get("/api/v1/cities/newtown"), 404)
+
+
+def test_single_vision_lifecycle(staff_client, city):
+    from cityline.core.testing import make_city
+
+    make_city("otherton", "Otherton")
+    url = "/api/v1/cities/otherton/vision"
+    problem(post(staff_client, "/api/v1/cities/otherton/vision-objectives", {
+        "key": "air", "title": "Cleaner air", "purpose": "environment", "indicator": "NO2", "target_value": 20,
+        "target_year": 2030}), 422)  # no vision yet to attach it to
+    r = post(staff_client, url, {"title": "Otherton 2040", "statement": "A fair, green town.", "horizon_year": 2040})
+    assert r.status_code == 201, r.content
+    assert r["Location"].endswith(url)
+    r = patch(staff_client, url, {"horizon_year": 2045}, HTTP_IF_MATCH=r["ETag"])
+    assert r.status_code == 200 and r.json()["horizon_year"] == 2045
+    assert staff_client.delete(url, HTTP_IF_MATCH=r["ETag"]).status_code == 204
+    assert not sm.Vision.objects.filter(city__key="otherton").exists()
+    assert sm.Vision.objects.filter(city=city).exists()
+
+
+def test_swagger_explorer_is_served_from_local_assets(client):
+    r = client.get("/api/v1/docs")
+    assert r.status_code == 200
+    html = r.content.decode()
+    assert "swagger-ui-bundle.js" in html and "cdn." not in html
