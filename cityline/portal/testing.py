@@ -13,6 +13,9 @@ What it checks (WCAG 2.2 AA):
 - at 320 CSS pixels wide the page does not scroll sideways (reflow, WCAG 1.4.10);
 - every request the page makes goes to our own server (no CDN, no third party).
 
+Browser test modules are marked ``pytest.mark.django_db`` (so pytest-django sets
+up the test database); the ``a11y_site`` fixture refuses to touch any other database.
+
 If chromium or axe-core is missing the tests fail with a message saying how to
 install them (``make test`` does it); they are never skipped silently.
 """
@@ -167,6 +170,21 @@ def open_page(browser):
         context.close()
 
 
+def assert_test_database() -> None:
+    """Refuse to load or flush anything unless Django points at the test database.
+
+    pytest-django creates the test database only when a collected test is marked
+    ``django_db``: browser test modules must carry that mark (see the module docstring).
+    """
+    from django.db import connection
+
+    name = str(connection.settings_dict["NAME"])
+    test_name = connection.settings_dict.get("TEST", {}).get("NAME") or ""
+    if not (name.startswith("test_") or "memory" in name or (test_name and name == test_name)):
+        pytest.fail(f"browser fixtures refuse to use the database {name!r}: it is not a test database. "
+                    "Mark the test module with pytest.mark.django_db so pytest-django creates one.", pytrace=False)
+
+
 def serve_city(loader, label: str, django_db_blocker) -> Iterator[Site]:
     """Load a city once (committed), serve it with pytest-django's LiveServer, then empty the database.
 
@@ -177,6 +195,7 @@ def serve_city(loader, label: str, django_db_blocker) -> Iterator[Site]:
     from pytest_django.live_server_helper import LiveServer
 
     with django_db_blocker.unblock():
+        assert_test_database()
         city = loader()
         server = LiveServer("localhost")
         server._live_server_modified_settings.enable()

@@ -10,7 +10,8 @@ import pytest
 from cityline.portal import registry
 from cityline.portal.testing import DESKTOP, NARROW, assert_accessible, assert_no_horizontal_scroll
 
-pytestmark = pytest.mark.browser
+# django_db: the test database must exist; the site data itself is loaded once per module.
+pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 
 PAGES = [p.name for p in registry.pages()]
 
