@@ -718,7 +718,7 @@ def add_resource(router: Router, resource: Resource) -> None:
             return kw["city_key"]
         return kw.get("key", kw.get("id"))
 
-    def location(request: HttpRequest, obj: models.Model, city: City | None) -> str:
+    def location(request: HttpRequest, obj: models.Model) -> str:
         if res.single:
             return request.path
         ref = obj.key if res.keyed else obj.pk
@@ -761,7 +761,7 @@ def add_resource(router: Router, resource: Resource) -> None:
             fields["city"] = city
         obj = actions.create(res.model, user=user, m2m=m2m or None, **fields)
         obj = get_record(res, city, None if res.single else (obj.key if res.keyed else obj.pk))
-        response["Location"] = location(request, obj, city)
+        response["Location"] = location(request, obj)
         _etag(response, obj)
         return Status(201, serialize(res, obj, staff=True))
 
