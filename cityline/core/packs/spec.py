@@ -84,7 +84,9 @@ class Field:
         if self.kind == "str" and getattr(mf, "max_length", None):
             self.max_length = mf.max_length
         if self.kind in ("int", "decimal"):
-            for v in mf.validators:
+            # only the validators declared on the field, not the database's integer range
+            # (which differs between SQLite and PostgreSQL and would make the schema backend-specific)
+            for v in [*mf.default_validators, *mf._validators]:
                 if isinstance(v, MinValueValidator):
                     self.minimum = v.limit_value
                 elif isinstance(v, MaxValueValidator):
