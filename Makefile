@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test install install-test browser-deps publish schema openapi clean help
+.PHONY: demo test install install-test browser-deps publish contracts clean help
 
 help:
 	@echo "make demo   - install into .venv, load the demo city and serve it at http://127.0.0.1:8000"
@@ -36,6 +36,12 @@ test: install-test browser-deps
 
 publish: install
 	$(BIN)/cityline publish --out site
+
+# Regenerate the committed contracts (tests fail when these drift from the code).
+contracts: install
+	$(BIN)/python -m cityline.api.export_openapi > docs/openapi.json
+	$(BIN)/python -m cityline.core.packs.schema > docs/city-pack.schema.json
+	$(BIN)/python scripts/gen_cli_docs.py
 
 clean:
 	rm -rf $(VENV) var site node_modules
