@@ -62,8 +62,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_pack(args: argparse.Namespace) -> int:
     from cityline.core.packs import commands
 
-    if args.pack_command == "import":
-        _migrate()
+    if args.pack_command in ("import", "validate"):
+        _migrate()  # model rules are checked against the database, even when validating
     return commands.run(args)
 
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.db.models import ProtectedError
+from django.db.models import ProtectedError, RestrictedError
 from django.dispatch import Signal
 
 #: Sent after the transaction commits: sender=model class, instance, kind ("create", "update", "delete").
@@ -172,8 +172,9 @@ def delete(instance: models.Model, *, user=None, expected_version: int | None = 
         _annotate(instance, user, reason, [])
         try:
             instance.delete()
-        except ProtectedError as exc:
-            used_by = sorted({f"{o._meta.verbose_name} {o}" for o in exc.protected_objects})
+        except (ProtectedError, RestrictedError) as exc:
+            blocking = getattr(exc, "protected_objects", None) or getattr(exc, "restricted_objects", ())
+            used_by = sorted({f"{o._meta.verbose_name} {o}" for o in blocking})
             raise ValidationError(
                 f"{instance._meta.verbose_name} {instance} is still used by: {', '.join(used_by[:10])}"
             ) from exc

@@ -86,7 +86,7 @@ class Organisation(KeyedRecord):
         default=choices.OrganisationLifecycle.ACTIVE,
     )
     successor = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="predecessors",
+        "self", on_delete=models.RESTRICT, null=True, blank=True, related_name="predecessors",
         verbose_name=_("successor"), help_text=_("Who takes over its assets and services (B2.f)."),
     )
 
@@ -110,7 +110,7 @@ class Person(KeyedRecord):
     name = models.CharField(_("name"), max_length=200)
     role = models.CharField(_("role"), max_length=200, blank=True)
     organisation = models.ForeignKey(
-        Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="people",
+        Organisation, on_delete=models.RESTRICT, null=True, blank=True, related_name="people",
         verbose_name=_("organisation"),
     )
     email = models.EmailField(_("e-mail"), blank=True)
@@ -140,7 +140,7 @@ class Document(KeyedRecord):
     summary = models.TextField(_("summary"), blank=True)
     url = models.URLField(_("link"), blank=True)
     owner = models.ForeignKey(
-        Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="documents",
+        Organisation, on_delete=models.RESTRICT, null=True, blank=True, related_name="documents",
         verbose_name=_("owner"),
     )
     adopted_on = models.DateField(_("adopted on"), null=True, blank=True)

@@ -50,7 +50,7 @@ class PrincipleAgreement(CityRecord):
     """Which organisation agreed a principle, and when (A.1)."""
 
     principle = models.ForeignKey(Principle, on_delete=models.CASCADE, related_name="agreements")
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="principle_agreements")
+    organisation = models.ForeignKey(Organisation, on_delete=models.RESTRICT, related_name="principle_agreements")
     agreed_on = models.DateField(_("agreed on"))
 
     class Meta:
@@ -180,7 +180,7 @@ class BodyMember(CityRecord):
     """A person sitting on a governance body; their organisation gives the sector (B2.b, B2.c)."""
 
     body = models.ForeignKey(GovernanceBody, on_delete=models.CASCADE, related_name="members")
-    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="memberships")
+    person = models.ForeignKey(Person, on_delete=models.RESTRICT, related_name="memberships")
     role = models.CharField(_("role"), max_length=20, choices=choices.MemberRole.choices, default="member")
 
     class Meta:
@@ -214,7 +214,7 @@ class Meeting(KeyedRecord):
 class AccountableLead(CityRecord):
     """A named accountable lead inside the local authority, political or administrative (B2.a)."""
 
-    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="lead_roles")
+    person = models.ForeignKey(Person, on_delete=models.RESTRICT, related_name="lead_roles")
     kind = models.CharField(_("kind"), max_length=20, choices=choices.LeadKind.choices)
     title = models.CharField(_("title"), max_length=200)
     since = models.DateField(_("since"), null=True, blank=True)
@@ -232,7 +232,7 @@ class AccountableLead(CityRecord):
 class SkillCoverage(CityRecord):
     """A leadership skill held by someone in the leadership team (B2.e), optionally with an SFIA code."""
 
-    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="skills")
+    person = models.ForeignKey(Person, on_delete=models.RESTRICT, related_name="skills")
     skill = models.CharField(_("skill"), max_length=20, choices=choices.Skill.choices)
     level = models.PositiveSmallIntegerField(_("level"), choices=choices.SkillLevel.choices)
     sfia_code = models.CharField(
@@ -260,7 +260,7 @@ class PortfolioItem(KeyedRecord):
 
     name = models.CharField(_("name"), max_length=200)
     description = models.TextField(_("description"), blank=True)
-    owner = models.ForeignKey(Person, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    owner = models.ForeignKey(Person, on_delete=models.RESTRICT, null=True, blank=True, related_name="+")
     status = models.CharField(
         _("status"), max_length=20, choices=choices.PortfolioStatus.choices, default="proposed"
     )
@@ -296,7 +296,7 @@ class Programme(PortfolioItem):
 
 class Project(PortfolioItem):
     programme = models.ForeignKey(
-        Programme, on_delete=models.PROTECT, null=True, blank=True, related_name="projects",
+        Programme, on_delete=models.RESTRICT, null=True, blank=True, related_name="projects",
         verbose_name=_("programme"),
     )
 
@@ -314,7 +314,7 @@ class InterestedParty(KeyedRecord):
 
     name = models.CharField(_("name"), max_length=200)
     organisation = models.ForeignKey(
-        Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="party_roles"
+        Organisation, on_delete=models.RESTRICT, null=True, blank=True, related_name="party_roles"
     )
     categories = models.JSONField(
         _("categories"), default=list,
@@ -382,7 +382,7 @@ class ProcurementEntry(KeyedRecord):
     """A coming procurement in the city-wide pipeline (B4.a, B4.c.2), with the smart-contracting checklist (B4.b)."""
 
     title = models.CharField(_("title"), max_length=200)
-    buyer = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="procurements")
+    buyer = models.ForeignKey(Organisation, on_delete=models.RESTRICT, related_name="procurements")
     outcome_sought = models.TextField(_("outcome sought"))
     estimated_value = models.DecimalField(_("estimated value"), max_digits=14, decimal_places=2)
     currency = models.CharField(_("currency"), max_length=3, default="EUR")
@@ -443,8 +443,8 @@ class Contract(KeyedRecord):
     """An awarded contract, with who owns the data it produces (B4.b.2)."""
 
     title = models.CharField(_("title"), max_length=200)
-    supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="contracts")
-    buyer = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="contracts")
+    supplier = models.ForeignKey(Supplier, on_delete=models.RESTRICT, related_name="contracts")
+    buyer = models.ForeignKey(Organisation, on_delete=models.RESTRICT, related_name="contracts")
     procurement = models.ForeignKey(
         ProcurementEntry, on_delete=models.SET_NULL, null=True, blank=True, related_name="contracts"
     )
@@ -595,7 +595,7 @@ class Workstream(KeyedRecord):
 
     name = models.CharField(_("name"), max_length=200)
     kind = models.CharField(_("kind"), max_length=20, choices=choices.WorkstreamKind.choices)
-    lead = models.ForeignKey(Person, on_delete=models.PROTECT, null=True, blank=True, related_name="workstreams")
+    lead = models.ForeignKey(Person, on_delete=models.RESTRICT, null=True, blank=True, related_name="workstreams")
     description = models.TextField(_("description"), blank=True)
 
     class Meta(KeyedRecord.Meta):
@@ -612,7 +612,7 @@ class Initiative(KeyedRecord):
 
     title = models.CharField(_("title"), max_length=200)
     phase = models.CharField(_("phase"), max_length=20, choices=choices.Phase.choices)
-    workstream = models.ForeignKey(Workstream, on_delete=models.PROTECT, related_name="initiatives")
+    workstream = models.ForeignKey(Workstream, on_delete=models.RESTRICT, related_name="initiatives")
     description = models.TextField(_("description"), blank=True)
     status = models.CharField(_("status"), max_length=20, choices=choices.PortfolioStatus.choices, default="proposed")
     progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0, validators=PERCENT)

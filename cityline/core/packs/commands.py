@@ -19,17 +19,8 @@ def _print_problems(error: PackError, what: str) -> None:
     print(f"{count} problem{'s' if count != 1 else ''} found; {what}", file=sys.stderr)
 
 
-def _ensure_database() -> None:
-    """Model rules are checked against the database: create the tables if this is a fresh instance."""
-    from cityline.cli import _migrate
-
-    _migrate()
-
-
 def cmd_validate(args: argparse.Namespace) -> int:
     from .importer import validate_pack
-
-    _ensure_database()
 
     try:
         report = validate_pack(args.directory)

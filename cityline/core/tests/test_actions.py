@@ -111,3 +111,13 @@ def test_merged_organisation_needs_successor():
     with pytest.raises(ValidationError) as err:
         make_organisation(city, "old", lifecycle="merged")
     assert "successor" in err.value.message_dict
+
+
+def test_deleting_a_city_removes_its_whole_operating_model_only():
+    a, b = make_city("a", "A"), make_city("b", "B")
+    for city in (a, b):
+        org = make_organisation(city)
+        make_person(city, "ada", organisation=org)
+    actions.delete(a)
+    assert not Organisation.objects.filter(city_id=a.pk).exists()
+    assert Organisation.objects.filter(city=b).count() == 1
