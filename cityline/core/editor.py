@@ -30,7 +30,7 @@ from urllib.parse import parse_qsl
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
 from django.db import models, transaction
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.utils import timezone
@@ -60,7 +60,7 @@ def has_city(model: type[models.Model]) -> bool:
     """Whether a model is a city record (has a ``city`` foreign key to :class:`City`)."""
     try:
         field = model._meta.get_field("city")
-    except Exception:  # noqa: BLE001 - FieldDoesNotExist and friends
+    except FieldDoesNotExist:
         return False
     return getattr(field, "related_model", None) is City
 
@@ -205,6 +205,12 @@ class VersionedForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        # Browsers send line breaks of text areas as CRLF; store them as the rest of
+        # Cityline does (LF), so a save does not rewrite untouched paragraphs and city
+        # packs exported afterwards do not change.
+        for name, value in cleaned.items():
+            if isinstance(value, str) and "\r" in value:
+                cleaned[name] = value.replace("\r\n", "\n").replace("\r", "\n")
         seen: set[str] = set()
         instance = self.instance
         opened = cleaned.get(VERSION_FIELD)
@@ -339,6 +345,7 @@ class CitylineAdmin(_CityScopedFields, SimpleHistoryAdmin):
 
     form = VersionedForm
     history_list_display = ["version"]
+    object_history_list_template = "admin/cityline/object_history_list.html"
     list_per_page = 50
     #: Fieldset appended to every change form with the record's bookkeeping.
     record_fieldset_title = gettext_lazy("Record")
@@ -356,6 +363,20 @@ class CitylineAdmin(_CityScopedFields, SimpleHistoryAdmin):
         if has_city(self.model) and "city" not in columns and City.objects.count() > 1:
             columns.append("city")
         return columns
+
+    def get_list_select_related(self, request):
+        """Join every foreign key shown in the list (Django only follows non-null ones by itself)."""
+        if self.list_select_related is not False:
+            return super().get_list_select_related(request)
+        names = []
+        for name in self.get_list_display(request):
+            try:
+                field = self.model._meta.get_field(name)
+            except FieldDoesNotExist:
+                continue
+            if field.many_to_one or field.one_to_one:
+                names.append(name)
+        return names or False
 
     def get_search_results(self, request, queryset, search_term):
         queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
