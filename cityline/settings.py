@@ -107,8 +107,9 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = DATA_DIR / "static"
-# Serve straight from the app folders (no collectstatic step needed for the demo).
+# Only a deployment that runs `cityline manage collectstatic` needs a STATIC_ROOT; otherwise
+# whitenoise serves straight from the app folders (no collectstatic step for the demo).
+STATIC_ROOT = os.environ.get("CITYLINE_STATIC_ROOT") or None
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
