@@ -105,6 +105,27 @@ def assert_no_horizontal_scroll(page, width: int = NARROW["width"]) -> None:
                              f"widest elements: {', '.join(culprits)}")
 
 
+#: B11: a public page with its CSS and JavaScript stays under this many bytes.
+MAX_PAGE_BYTES = 150 * 1024
+
+
+def page_weight(page) -> int:
+    """Bytes of the page's HTML plus the stylesheets and scripts it loaded (decoded sizes)."""
+    return page.evaluate(
+        r"""() => {
+            const nav = performance.getEntriesByType('navigation')[0];
+            const assets = performance.getEntriesByType('resource')
+                .filter(r => ['link', 'script', 'css'].includes(r.initiatorType) || /\.(css|js)(\?|$)/.test(r.name));
+            return nav.decodedBodySize + assets.reduce((sum, r) => sum + r.decodedBodySize, 0);
+        }"""
+    )
+
+
+def assert_light(page, limit: int = MAX_PAGE_BYTES) -> None:
+    weight = page_weight(page)
+    assert weight < limit, f"{page.url} weighs {weight} bytes of HTML, CSS and JS (limit {limit})"
+
+
 @dataclass
 class Site:
     """A live server with one city loaded, for browser tests."""

@@ -8,7 +8,14 @@ The pages are audited with the small test city and with the demo city.
 import pytest
 
 from cityline.portal import registry
-from cityline.portal.testing import DESKTOP, NARROW, assert_accessible, assert_no_horizontal_scroll
+from cityline.portal.testing import (
+    DESKTOP,
+    NARROW,
+    assert_accessible,
+    assert_light,
+    assert_no_horizontal_scroll,
+    page_weight,
+)
 
 # django_db: the test database must exist; the site data itself is loaded once per module.
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
@@ -23,6 +30,7 @@ def test_public_page_is_accessible(a11y_site, open_page, name, lang, viewport):
     page = open_page(a11y_site.page_url(name, lang), viewport)
     assert page.evaluate("document.documentElement.lang") == lang
     assert_accessible(page)
+    assert_light(page)  # B11, measured in the browser with the demo city too
     if viewport is NARROW:
         assert_no_horizontal_scroll(page, NARROW["width"])
 
@@ -49,3 +57,9 @@ def test_harness_catches_sideways_scrolling(a11y_site, open_page):
                              document.querySelector('main').appendChild(d); }""")
     with pytest.raises(AssertionError, match="scrolls sideways.*div#too-wide"):
         assert_no_horizontal_scroll(page)
+
+
+def test_page_weight_counts_html_and_css(a11y_site, open_page):
+    page = open_page(a11y_site.page_url("home"))
+    html_bytes = len(page.content().encode())
+    assert page_weight(page) > html_bytes * 0.8 + 3000  # the stylesheet (several KB) is counted
