@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime
 import re
-from decimal import Decimal
 from unittest import mock
 
 import pytest
@@ -22,7 +21,7 @@ from django.urls import reverse
 from simple_history.models import HistoricalChanges
 
 from cityline.core import actions, editor, history
-from cityline.core.models import City, Document, Organisation, Person
+from cityline.core.models import Document, Organisation, Person
 from cityline.core.testing import make_city, make_organisation, make_person
 
 pytestmark = pytest.mark.django_db
@@ -447,8 +446,8 @@ def test_timeline_single_city_redirects(client):
     assert response.status_code == 302 and response["Location"].endswith("/testville/timeline/")
 
 
-def test_decimal_and_dates_round_trip_through_the_form(client):
-    """The form helper posts what the page shows; an unchanged form writes nothing."""
+def test_unchanged_form_writes_nothing(client):
+    """Dates and the rest round-trip through the form; saving without changes leaves no trace."""
     c = client_for(type(client), staff())
     city = make_city()
     doc = actions.create(Document, city=city, key="d", title="Plan", doc_type="plan", status="published",
@@ -457,7 +456,6 @@ def test_decimal_and_dates_round_trip_through_the_form(client):
     assert c.post(change_url(doc), data).status_code == 302
     doc.refresh_from_db()
     assert doc.version == 1 and Document.history.filter(id=doc.pk).count() == 1
-    assert City.objects.get(pk=city.pk).population is None and Decimal("1") == 1
 
 
 def test_list_query_count_does_not_grow_with_rows(client):
@@ -495,3 +493,18 @@ def test_browser_line_breaks_are_stored_as_lf(client):
     assert c.post(change_url(org), data).status_code == 302
     org.refresh_from_db()
     assert org.description == "One.\nTwo." and org.version == 2
+
+
+def test_deleting_a_record_still_in_use_is_refused_without_error(client):
+    c = client_for(type(client), staff())
+    city = make_city()
+    org = make_organisation(city)
+    make_person(city, "ada", organisation=org)
+    page = c.post(reverse("admin:core_organisation_delete", args=[org.pk]), {"post": "yes"}, follow=True)
+    assert page.status_code == 200
+    bulk = c.post(reverse("admin:core_organisation_changelist"), {
+        "action": "delete_selected", "_selected_action": [org.pk], "post": "yes",
+    }, follow=True)
+    assert bulk.status_code == 200
+    assert Organisation.objects.filter(pk=org.pk).exists()
+    assert not Organisation.history.filter(id=org.pk, history_type="-").exists()

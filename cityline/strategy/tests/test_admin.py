@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from unittest import mock
 
 import pytest
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from cityline.core import actions
@@ -253,3 +255,48 @@ def test_a_completed_project_must_be_done_shown_on_the_form(alice):
     assert "a completed item is 100% done" in errors_of(c.post(change_url(project), data))
     project.refresh_from_db()
     assert project.status == "in_progress"
+
+
+def test_new_record_with_inline_rows_in_one_submission(alice):
+    user, c = alice
+    city = complete_city()
+    uni = Organisation.objects.get(city=city, key="uni")
+    url = reverse("admin:strategy_principle_add")
+    data = form_data(c.get(url))
+    data.update({
+        "city": str(city.pk), "key": "digital-by-design", "group": "digital", "title": "Digital by design",
+        "statement": "Services are digital first, never digital only.", "order": "3",
+        "agreements-TOTAL_FORMS": "1", "agreements-0-organisation": str(uni.pk), "agreements-0-agreed_on": "2024-06-01",
+    })
+    response = c.post(url, data)
+    assert response.status_code == 302, errors_of(response)
+    principle = m.Principle.objects.get(city=city, key="digital-by-design")
+    agreement = principle.agreements.get()
+    assert agreement.city == city and agreement.organisation == uni
+    assert m.PrincipleAgreement.history.get(id=agreement.pk).history_user == user
+    assert m.Principle.history.get(id=principle.pk).history_user == user
+
+
+def test_refused_inline_row_rolls_back_the_whole_submission(alice):
+    """A rule of the actions layer refusing one inline row: error names the row, nothing is kept."""
+    _user, c = alice
+    city = complete_city()
+    principle = m.Principle.objects.get(city=city, key="open-by-default")
+    data = form_data(c.get(change_url(principle)))
+    data["title"] = "Open by default, always"
+    data["agreements-0-agreed_on"] = "2024-01-02"
+    original_save = actions.save
+
+    def refuse_agreements(instance, **kwargs):
+        if isinstance(instance, m.PrincipleAgreement):
+            raise ValidationError({"agreed_on": "is during the moratorium"})
+        return original_save(instance, **kwargs)
+
+    with mock.patch.object(actions, "save", side_effect=refuse_agreements):
+        response = c.post(change_url(principle), data)
+    text = errors_of(response)
+    assert "principle agreement “Riverford City Council — Open by default" in text
+    assert "agreed on: is during the moratorium" in text
+    principle.refresh_from_db()
+    assert principle.title == "Open by default" and principle.version == 1
+    assert m.Principle.history.filter(id=principle.pk).count() == 1
