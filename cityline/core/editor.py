@@ -279,6 +279,9 @@ class _CityScopedFields:
     #: Extra help texts per field, typically citing recommendation IDs.
     field_help: dict[str, str] = {}
 
+    #: Links typed without a scheme are taken as https (Django 6's default, chosen now).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
     def _scope_queryset(self, db_field, request, kwargs, city_id):
         related = db_field.remote_field.model
         if not city_id or not has_city(related):
