@@ -98,12 +98,8 @@ class CityAdmin(CitylineAdmin):
         if limit not in TIMELINE_LIMITS:
             limit = 100
 
-        # city_history merges every tracked model; narrow down to what the user may see
-        # and to the chosen user, fetching more when filtering afterwards.
-        filtering_after = bool(username) or (model is None and len(viewable) < len(history.tracked_models()))
-        fetch = max(limit * 10, 2000) if filtering_after else limit
-        changes = history.city_history(city, limit=fetch, model=model)
-        changes = [c for c in changes if c.model in by_label and (not username or c.user == username)][:limit]
+        # Only the kinds of record this user may view, and the chosen user's changes.
+        changes = history.city_history(city, limit=limit, model=model, models_=viewable, user=username or None)
 
         rows = _timeline_rows(changes)
         context = {

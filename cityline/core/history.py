@@ -87,12 +87,26 @@ def object_history(instance: models.Model) -> list[Change]:
     return [to_change(r) for r in instance.history.all().select_related("history_user")]
 
 
-def city_history(city: City, *, limit: int = 100, model: type[models.Model] | None = None) -> list[Change]:
-    """The latest ``limit`` changes to a city's operating model, newest first."""
+def city_history(
+    city: City,
+    *,
+    limit: int = 100,
+    model: type[models.Model] | None = None,
+    models_: list[type[models.Model]] | None = None,
+    user: str | None = None,
+) -> list[Change]:
+    """The latest ``limit`` changes to a city's operating model, newest first.
+
+    Narrow it to one ``model`` or a list ``models_``, and to the changes made by one
+    ``user`` (username); each filter is applied in the database before the limit.
+    """
+    chosen = [model] if model else (models_ if models_ is not None else tracked_models())
     streams = []
-    for m in [model] if model else tracked_models():
-        qs = m.history.filter(city_id=city.pk).select_related("history_user").order_by("-history_date")[:limit]
-        streams.append(qs)
+    for m in chosen:
+        qs = m.history.filter(city_id=city.pk)
+        if user:
+            qs = qs.filter(history_user__username=user)
+        streams.append(qs.select_related("history_user").order_by("-history_date")[:limit])
     merged = heapq.merge(*streams, key=lambda r: r.history_date, reverse=True)
     out = []
     for record in merged:

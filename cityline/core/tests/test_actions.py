@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 
 from cityline.core import actions, history
-from cityline.core.models import Document, Organisation
+from cityline.core.models import Document, Organisation, Person
 from cityline.core.testing import make_city, make_organisation, make_person
 
 pytestmark = pytest.mark.django_db
@@ -121,3 +121,18 @@ def test_deleting_a_city_removes_its_whole_operating_model_only():
     actions.delete(a)
     assert not Organisation.objects.filter(city_id=a.pk).exists()
     assert Organisation.objects.filter(city=b).count() == 1
+
+
+def test_city_history_filters_by_user_and_model_before_the_limit():
+    User = get_user_model()
+    alice, bob = User.objects.create_user("alice"), User.objects.create_user("bob")
+    city = make_city()
+    org = make_organisation(city, user=alice)
+    for i in range(5):
+        actions.update(org, description=f"bob's edit {i}", user=bob)
+    make_person(city, "ada", user=alice)
+    by_alice = history.city_history(city, limit=2, user="alice")
+    assert [c.object_repr for c in by_alice] == ["Ada", "Council"]
+    assert all(c.user == "alice" for c in by_alice)
+    only_people = history.city_history(city, models_=[Person])
+    assert [c.model for c in only_people] == ["core.person"]
