@@ -212,7 +212,7 @@ class PersonAdmin(CitylineAdmin):
                 "fields": ["email", "phone", "published_contact"],
                 "description": gettext_lazy(
                     "Open governance publishes who leads the programme and how to reach them (B2.g); "
-                    "only people marked as published contacts appear on public pages."
+                    "names and roles are public; e-mail and phone only for published contacts."
                 ),
             },
         ),

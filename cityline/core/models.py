@@ -117,7 +117,7 @@ class Person(KeyedRecord):
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     published_contact = models.BooleanField(
         _("published contact"), default=False,
-        help_text=_("Show name, role and contact details on public pages (B2.g)."),
+        help_text=_("Publish e-mail and phone on public pages and in the API (B2.g); names and roles are public."),
     )
 
     class Meta(KeyedRecord.Meta):

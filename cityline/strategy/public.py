@@ -5,8 +5,9 @@ data feeds the HTML page, its ``.json`` download, its ``.csv`` tables and the
 static export (see ``cityline.portal.registry``). Only what may be published
 leaves here:
 
-- people appear by name, role and contact only when their ``published_contact``
-  flag is set (B2.g); otherwise only the organisation they belong to is shown;
+- people in the programme appear by name, role and organisation (B2.g: who leads and
+  who sits on which body is public); their e-mail and phone only when their
+  ``published_contact`` flag is set — the same rule as the API;
 - documents show title, type and status whatever their status, but a link only
   once they are published;
 - meeting papers are listed only when published.
@@ -73,20 +74,19 @@ def provenance(city: City, records: Iterable[Any]) -> dict[str, Any]:
 
 
 def public_person(person: Person | None) -> dict[str, Any] | None:
-    """What the public may see of a person: everything only with ``published_contact`` (B2.g)."""
+    """What the public may see of a person: name and role always, contact only with ``published_contact`` (B2.g)."""
     if person is None:
         return None
     org = person.organisation
     data: dict[str, Any] = {
         "published": person.published_contact,
-        "name": None, "role": None, "email": None, "phone": None,
+        "name": person.name, "role": person.role or None, "email": None, "phone": None,
         "organisation": org.name if org else None,
         "sector": org.sector if org else None,
         "sector_label": str(org.get_sector_display()) if org else None,
     }
     if person.published_contact:
-        data.update(name=person.name, role=person.role or None, email=person.email or None,
-                    phone=person.phone or None)
+        data.update(email=person.email or None, phone=person.phone or None)
     return data
 
 
