@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test install install-test browser-deps publish contracts clean help
+.PHONY: demo test install install-test test-tools publish contracts clean help
 
 help:
 	@echo "make demo   - install into .venv, load the demo city and serve it at http://127.0.0.1:8000"
@@ -25,13 +25,13 @@ install: $(VENV)/.installed
 
 install-test: $(VENV)/.installed-test
 
-browser-deps:
-	scripts/ensure-browser.sh
+test-tools:
+	scripts/ensure-test-tools.sh
 
 demo: install
 	$(BIN)/cityline demo
 
-test: install-test browser-deps
+test: install-test test-tools
 	scripts/test.sh
 
 publish: install

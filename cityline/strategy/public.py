@@ -29,10 +29,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cityline.core.choices import DocumentStatus
-from cityline.core.models import City, Document, Person
+from cityline.core.models import City, Document, Organisation, Person
 from cityline.portal import registry
 
 from . import choices
+from .domain import leadership as leadership_rules
 from .domain import procurement as procurement_rules
 from .domain import roadmap as roadmap_rules
 from .models import (
@@ -48,6 +49,7 @@ from .models import (
     PrincipleAgreement,
     ProcurementEntry,
     RoadmapPhase,
+    SkillCoverage,
     Vision,
     Workstream,
 )
@@ -227,8 +229,41 @@ def governance(city: City) -> dict[str, Any]:
         "leads": leads,
         "levels": [{"level": lvl.value, "label": str(lvl.label), "bodies": by_level[lvl.value]}
                    for lvl in choices.BodyLevel],
+        "leadership": leadership(city, bodies, records),
         "provenance": provenance(city, records),
     }
+
+
+def leadership(city: City, bodies, records: list[Any]) -> dict[str, Any]:
+    """The leadership team's skills mix (B2.e) and the sectors on its bodies (B2.b)."""
+    skill_rows = list(SkillCoverage.objects.filter(city=city).select_related("person"))
+    records.extend(skill_rows)
+    coverage = leadership_rules.skills_coverage(
+        {"skill": r.skill, "level": r.level, "person": r.person.name} for r in skill_rows
+    )
+    skill_labels = dict(choices.Skill.choices)
+    level_labels = dict(choices.SkillLevel.choices)
+    status_labels = {"covered": _("Covered"), "thin": _("Thin"), "missing": _("Missing")}
+    people = {m.person_id: m.person for b in bodies for m in b.members.all()}
+    mix = leadership_rules.sector_mix(p.organisation.sector if p.organisation_id else None for p in people.values())
+    sector_labels = dict(Organisation._meta.get_field("sector").choices)
+    return {
+        "skills": [
+            {"skill": c.skill, "label": str(skill_labels[c.skill]), "status": c.status,
+             "status_label": str(status_labels[c.status]), "best_level": c.best_level or None,
+             "best_level_label": str(level_labels[c.best_level]) if c.best_level else None, "holders": c.holders}
+            for c in coverage
+        ],
+        "skills_gaps": leadership_rules.skills_gaps(coverage),
+        "sectors": [{"sector": s, "label": str(sector_labels[s]), "members": n} for s, n in mix.items()],
+        "missing_sectors": leadership_rules.missing_sectors(mix),
+    }
+
+
+def governance_skill_rows(data: dict[str, Any]):
+    header = ["skill", "status", "best_level", "holders"]
+    rows = [[c["skill"], c["status"], c["best_level"], "; ".join(c["holders"])] for c in data["leadership"]["skills"]]
+    return header, rows
 
 
 def governance_member_rows(data: dict[str, Any]):
@@ -506,7 +541,8 @@ PAGES = [
         name="governance", title=_("Governance"), order=20, data=governance,
         template="portal/strategy/governance.html",
         description=_("Who leads the programme, the boards that steer it and the papers of their meetings."),
-        tables={"": governance_member_rows, "leads": governance_lead_rows, "meetings": governance_meeting_rows},
+        tables={"": governance_member_rows, "leads": governance_lead_rows, "meetings": governance_meeting_rows,
+                "skills": governance_skill_rows},
     ),
     registry.DataPage(
         name="roadmap", title=_("Roadmap"), order=30, data=roadmap,

@@ -287,3 +287,20 @@ def test_relative_links_for_the_static_export():
     assert publish.relative_link("index.html", "/") == "index.html"
     assert publish.relative_link("riverford/glossary/index.html", "/riverford/glossary/#term-x") == "index.html#term-x"
     assert publish.output_file("/fr/riverford/roadmap.json") == "fr/riverford/roadmap.json"
+
+
+def test_governance_shows_leadership_skills_and_sector_mix(client, city):
+    """B2.e skills mix and B2.b sectors on the governance page, its JSON and its skills CSV."""
+    data = client.get(f"/{CITY}/governance.json").json()["leadership"]
+    by_skill = {c["skill"]: c for c in data["skills"]}
+    assert by_skill["technology"]["status"] == "covered" and by_skill["technology"]["holders"] == [PUBLIC.name]
+    assert by_skill["engagement"]["status"] == "thin"
+    assert data["skills_gaps"] == ["strategy", "engagement", "marketing", "commercial"]
+    mix = {s["sector"]: s["members"] for s in data["sectors"]}
+    assert mix == {"public": 2, "private": 0, "voluntary": 0, "academic": 1}
+    assert data["missing_sectors"] == ["private", "voluntary"]
+    page = client.get(f"/{CITY}/governance/").content.decode()
+    assert "Leadership skills" in page and "Members of governance bodies by sector" in page
+    rows = csv_rows(client, f"/{CITY}/governance-skills.csv")
+    assert [r["skill"] for r in rows] == ["strategy", "engagement", "marketing", "commercial", "technology"]
+    assert client.get(f"/fr/{CITY}/governance/").content.decode().count("Compétences de l’équipe dirigeante") == 1

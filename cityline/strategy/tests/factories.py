@@ -82,6 +82,8 @@ def make_strategy_city(key: str = "riverford", name: str = "Riverford") -> City:
     make(m.BodyMember, body=board, person=ada, role="chair")
     make(m.BodyMember, body=board, person=sam, role="member")
     make(m.BodyMember, body=delivery, person=lin, role="member")
+    make(m.SkillCoverage, person=ada, skill="technology", level=4, sfia_code="ITSP")
+    make(m.SkillCoverage, person=lin, skill="engagement", level=2)
     make(m.Meeting, key="board-2024-03", body=board, date=date(2024, 3, 18), title="Spring board",
          summary="Agreed the roadmap.", m2m={"papers": [minutes, private_paper]})
     make(m.AccountableLead, person=ada, kind="administrative", title="Senior responsible owner",
