@@ -15,11 +15,11 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from . import history
+from . import continuity, history
 from .editor import CitylineAdmin, CityTabularInline
 from .models import City, Document, Organisation, Person
 
@@ -182,12 +182,13 @@ class OrganisationAdmin(CitylineAdmin):
     ordering = ["name"]
     autocomplete_fields = ["successor"]
     inlines = [PersonInline]
+    readonly_fields = ["continuity"]
     fieldsets = [
         (None, {"fields": ["key", "name", "sector", "description", "website"]}),
         (
             gettext_lazy("Continuity (B2.f)"),
             {
-                "fields": ["lifecycle", "successor"],
+                "fields": ["lifecycle", "successor", "continuity"],
                 "description": gettext_lazy(
                     "When a partner merges or winds down, name who takes over its assets and services "
                     "so that nothing the programme relies on is lost (B2.f)."
@@ -195,6 +196,21 @@ class OrganisationAdmin(CitylineAdmin):
             },
         ),
     ]
+
+
+    @admin.display(description=gettext_lazy("hand-over check"))
+    def continuity(self, obj: Organisation | None) -> str:
+        """What still relies on this organisation, when it is winding down without a working hand-over."""
+        if obj is None or obj.pk is None:
+            return "—"
+        findings = [f for f in continuity.city_findings(obj.city) if f.organisation == obj.key]
+        if not findings:
+            return _("No hand-over problem.")
+        return format_html_join(
+            "", "<p>{}</p>{}",
+            ((f.message, format_html("<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((d,) for d in f.dependants))))
+             for f in findings),
+        )
 
 
 @admin.register(Person)

@@ -8,6 +8,7 @@ before/after of every changed field) for the editor, the API and the CLI.
 from __future__ import annotations
 
 import heapq
+import sys
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -121,7 +122,8 @@ def print_history(city_key: str | None, limit: int) -> int:
     if city_key:
         cities = cities.filter(key=city_key)
         if not cities.exists():
-            print(f"error: no city with key {city_key!r}")
+            known = ", ".join(City.objects.order_by("key").values_list("key", flat=True)) or "none"
+            print(f"error: no city with key {city_key!r} (cities here: {known})", file=sys.stderr)
             return 2
     for city in cities:
         print(f"# {city.name} ({city.key})")

@@ -284,7 +284,7 @@ class PortfolioItem(KeyedRecord):
         super().clean()
         _check_dates(self.start_date, self.end_date)
         if self.status == choices.PortfolioStatus.COMPLETED and self.progress != 100:
-            raise ValidationError({"progress": _("a completed item is 100% done")})
+            raise ValidationError({"progress": _("a completed item must show 100 percent progress")})
 
 
 class Programme(PortfolioItem):
@@ -636,7 +636,7 @@ class Initiative(KeyedRecord):
     def clean(self) -> None:
         super().clean()
         if self.status == choices.PortfolioStatus.COMPLETED and self.progress != 100:
-            raise ValidationError({"progress": _("a completed item is 100% done")})
+            raise ValidationError({"progress": _("a completed item must show 100 percent progress")})
 
 
 class Checkpoint(KeyedRecord):

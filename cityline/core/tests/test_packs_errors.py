@@ -134,7 +134,7 @@ def test_model_rule_on_a_field_the_pack_leaves_out(pack):
     # a completed programme must be 100% done; progress is given as 30
     line = edit(pack, "strategy.yaml", "    status: in_progress\n    progress: 30\n",
                 "    status: completed\n    progress: 30\n")
-    assert f"strategy.yaml:{line + 1}: programmes[0].progress: a completed item is 100% done" in refused(pack)
+    assert f"strategy.yaml:{line + 1}: programmes[0].progress: a completed item must show 100 percent progress" in refused(pack)
 
 
 def test_model_rule_in_a_new_city_creates_nothing(tmp_path):

@@ -41,7 +41,6 @@ def complete_city():
     programme = make(m.Programme, key="digital", name="Digital Riverford", status="in_progress", progress=30,
                      owner=ada, budget=Decimal("4000000"))
     actions.update(m.Project.objects.get(city=city, key="portal-project"), programme=programme)
-    make(m.SkillCoverage, person=ada, skill="technology", level=4, sfia_code="ITSP")
     party = make(m.InterestedParty, key="residents", name="Residents' forum", categories=["beneficiary", "consumer"],
                  sector="voluntary", influence="medium", interest="high")
     make(m.EngagementActivity, key="survey-2024", title="Digital services survey", kind="survey",
@@ -252,7 +251,7 @@ def test_a_completed_project_must_be_done_shown_on_the_form(alice):
     project = m.Project.objects.get(city=city, key="portal-project")
     data = form_data(c.get(change_url(project)))
     data["status"] = "completed"
-    assert "a completed item is 100% done" in errors_of(c.post(change_url(project), data))
+    assert "a completed item must show 100 percent progress" in errors_of(c.post(change_url(project), data))
     project.refresh_from_db()
     assert project.status == "in_progress"
 

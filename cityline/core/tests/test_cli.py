@@ -1,0 +1,43 @@
+"""The `cityline` command: help, history, and clear errors."""
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from cityline import cli
+from cityline.core import actions
+from cityline.core.testing import make_city, make_organisation
+
+pytestmark = pytest.mark.django_db
+
+
+def test_help_lists_every_command(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["--help"])
+    assert exit_.value.code == 0
+    out = capsys.readouterr().out
+    for command in ("demo", "serve", "migrate", "pack", "publish", "history", "manage"):
+        assert f"    {command}" in out
+
+
+def test_history_prints_who_changed_what(capsys):
+    user = get_user_model().objects.create_user("editor")
+    city = make_city()
+    org = make_organisation(city, name="City Council")
+    actions.update(org, name="Metropolitan Council", user=user, reason="merger")
+    assert cli.main(["history", "--city", city.key, "--limit", "5"]) == 0
+    out = capsys.readouterr().out
+    assert "editor" in out and "changed" in out and "Metropolitan Council" in out
+    assert "name: 'City Council' → 'Metropolitan Council'" in out
+    assert "(merger)" in out
+
+
+def test_history_of_an_unknown_city_is_a_clear_error(capsys):
+    assert cli.main(["history", "--city", "atlantis"]) == 2
+    assert "no city with key 'atlantis' (cities here: none)" in capsys.readouterr().err
+
+
+def test_a_missing_argument_names_it(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["pack", "import"])
+    assert exit_.value.code == 2
+    assert "directory" in capsys.readouterr().err
