@@ -363,6 +363,8 @@ def _filter_spec(resource: Resource, name: str) -> query.FilterSpec:
 def _sortable(resource: Resource) -> dict[str, str]:
     out = {"id": "pk"}
     for spec in resource.specs:
+        if spec.name in resource.private:
+            continue  # sorting by a private field would leak its order (B2.g)
         if spec.kind == "value" and not isinstance(spec.field, models.JSONField):
             out[spec.name] = spec.name
         elif spec.kind == "fk":

@@ -212,3 +212,14 @@ def city_org(city, key):
     from cityline.core.models import Organisation
 
     return Organisation.objects.get(city=city, key=key)
+
+
+def test_private_fields_cannot_be_used_to_sort(client, db):
+    """Sorting people by e-mail would reveal the order of unpublished addresses (B2.g)."""
+    from cityline.core.testing import make_city
+
+    city = make_city("sortville", "Sortville")
+    response = client.get(f"/api/v1/cities/{city.key}/people?_sort=email")
+    assert response.status_code == 400
+    assert "cannot sort by 'email'" in response.json()["detail"]
+    assert client.get(f"/api/v1/cities/{city.key}/people?_sort=name").status_code == 200
