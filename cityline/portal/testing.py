@@ -226,6 +226,12 @@ def serve_city(loader, label: str, django_db_blocker) -> Iterator[Site]:
             server._live_server_modified_settings.disable()
             server.stop()
             call_command("flush", interactive=False, verbosity=0)
+            # Playwright's event loop gives this fixture its own context, hence its own
+            # database connections (asgiref locals): close them, or PostgreSQL refuses
+            # to drop the test database at the end of the run.
+            from django.db import connections
+
+            connections.close_all()
 
 
 def load_small_city():
