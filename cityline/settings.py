@@ -6,7 +6,11 @@ Everything a deployment changes comes from environment variables:
   ``CITYLINE_DATA_DIR`` (``./var`` from the working directory). PostgreSQL:
   ``postgres://user@host:5432/dbname`` (psycopg 3).
 - ``CITYLINE_DATA_DIR``: where the SQLite file and other local state live.
-- ``CITYLINE_SECRET_KEY``: required when ``CITYLINE_DEBUG`` is off.
+- ``CITYLINE_SECRET_KEY``: the signing key; without it, a random key is made once and
+  kept in ``CITYLINE_DATA_DIR/secret-key``.
+- ``CITYLINE_CSRF_TRUSTED_ORIGINS``: comma-separated origins (``https://city.example.org``)
+  when Cityline runs behind a proxy under another name.
+- ``CITYLINE_HTTPS``: ``1`` when served over HTTPS: secure cookies and HSTS.
 - ``CITYLINE_DEBUG``: ``1`` for development.
 - ``CITYLINE_ALLOWED_HOSTS``: comma-separated host names.
 """
@@ -23,16 +27,50 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(os.environ.get("CITYLINE_DATA_DIR", Path.cwd() / "var")).resolve()
 
 DEBUG = os.environ.get("CITYLINE_DEBUG", "0") == "1"
-SECRET_KEY = os.environ.get("CITYLINE_SECRET_KEY", "")
-if not SECRET_KEY:
-    # A development key is only acceptable for a local, single-user instance
-    # (the demo and the tests); a deployment must set CITYLINE_SECRET_KEY.
-    SECRET_KEY = "cityline-insecure-local-only-key"
+
+
+def _secret_key() -> str:
+    """CITYLINE_SECRET_KEY, or a random key made once for this instance and kept in the data folder.
+
+    No key is ever shipped in the repository, and an instance that sets none still gets
+    its own (the demo, a single-server install); several web workers must share one, so
+    a multi-server deployment sets CITYLINE_SECRET_KEY.
+    """
+    key = os.environ.get("CITYLINE_SECRET_KEY", "")
+    if key:
+        return key
+    path = DATA_DIR / "secret-key"
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        import secrets
+
+        DATA_DIR.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(50)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process made it first
+            return path.read_text(encoding="utf-8").strip()
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(key + "\n")
+        return key
+
+
+SECRET_KEY = _secret_key()
 ALLOWED_HOSTS = [
     h.strip()
     for h in os.environ.get("CITYLINE_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
     if h.strip()
 ]
+
+CSRF_TRUSTED_ORIGINS = [
+    o.strip() for o in os.environ.get("CITYLINE_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
+]
+if os.environ.get("CITYLINE_HTTPS", "0") == "1":
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = 31536000
+SECURE_REFERRER_POLICY = "same-origin"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
