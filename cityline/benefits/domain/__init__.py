@@ -1,0 +1,1 @@
+"""Pure-Python benefit realisation logic: no Django here."""
