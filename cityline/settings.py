@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "ninja",
     "cityline.core",
     "cityline.strategy",
+    "cityline.benefits",
     "cityline.portal",
 ]
 

@@ -171,10 +171,11 @@ def test_a_newer_format_version_is_refused_with_one_clear_message(pack):
 
 
 def test_unknown_and_missing_files(pack):
-    (pack / "benefit.yaml").write_text("benefits: []\n")
+    (pack / "benefit.yaml").write_text("benefit_nodes: []\n")
     (pack / "pack.yaml").unlink()
     problems = refused(pack)
-    assert "benefit.yaml: unknown file (a pack holds pack.yaml, core.yaml, strategy.yaml)" in problems
+    assert ("benefit.yaml: unknown file (a pack holds pack.yaml, core.yaml, strategy.yaml, benefits.yaml); "
+            "did you mean benefits.yaml?") in problems
     assert any(p.startswith("pack.yaml: missing") for p in problems)
 
 
