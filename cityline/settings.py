@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "cityline.core",
     "cityline.strategy",
     "cityline.benefits",
+    "cityline.risks",
     "cityline.portal",
 ]
 

@@ -18,7 +18,7 @@ from ninja import NinjaAPI, Router
 from . import errors, generic
 
 #: Modules that declare API collections, in the order they appear in the document.
-AREAS = ["cityline.core.api", "cityline.strategy.api", "cityline.benefits.api"]
+AREAS = ["cityline.core.api", "cityline.strategy.api", "cityline.benefits.api", "cityline.risks.api"]
 
 HISTORY_TAG = "history"
 

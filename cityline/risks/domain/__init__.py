@@ -1,0 +1,1 @@
+"""Risk scoring, heat map and review rules: plain Python, no Django."""
