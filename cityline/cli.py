@@ -79,6 +79,22 @@ def cmd_history(args: argparse.Namespace) -> int:
     return history.print_history(city_key=args.city, limit=args.limit)
 
 
+#: ``cityline benefits ACTION``: action → "module:function" taking the parsed arguments.
+BENEFITS_ACTIONS = {
+    "load-catalogue": "cityline.benefits.imports:cli_load_catalogue",
+    "import-indicators": "cityline.benefits.imports:cli_import_indicators",
+    "import-measurements": "cityline.benefits.imports:cli_import_measurements",
+}
+
+
+def cmd_benefits(args: argparse.Namespace) -> int:
+    from importlib import import_module
+
+    _migrate()
+    module, func = BENEFITS_ACTIONS[args.benefits_command].split(":")
+    return int(getattr(import_module(module), func)(args) or 0)
+
+
 def cmd_manage(args: argparse.Namespace) -> int:
     from django.core.management import execute_from_command_line
 
@@ -140,6 +156,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--city", help="city key")
     p.add_argument("--limit", type=int, default=50, help="how many changes (default 50)")
     p.set_defaults(func=cmd_history)
+
+    p = sub.add_parser("benefits", help="benefit realisation: indicator catalogue, indicator lists, measurements",
+                       description="Load the indicator catalogue and import CSV files (all or nothing: any error is "
+                       "reported with file, line and column, and nothing is written); see "
+                       "docs/benefits/indicators-and-kpis.md.")
+    benefits_sub = p.add_subparsers(dest="benefits_command", metavar="ACTION")
+    benefits_sub.required = True
+    benefits_sub.add_parser("load-catalogue", help="load the shipped reference lists (ISO 37120:2014, U4SSC, "
+                            "ISO 37120:2018 themes) into the indicator catalogue; safe to repeat")
+    bi = benefits_sub.add_parser("import-indicators", help="load a licensed indicator list "
+                                 "(CSV: id, name, theme, type, edition[, source]) into the catalogue")
+    bi.add_argument("file", type=Path)
+    bm = benefits_sub.add_parser("import-measurements", help="import KPI measurements "
+                                 "(CSV: kpi, period_end, value[, source, quality, note])")
+    bm.add_argument("file", type=Path)
+    bm.add_argument("--city", help="city key (needed when the instance hosts several cities)")
+    p.set_defaults(func=cmd_benefits)
 
     p = sub.add_parser("manage", help="run a Django management command (createsuperuser, changepassword, ...)",
                        add_help=False)

@@ -1,4 +1,5 @@
-"""Editor for the benefit map (C1): nodes with their outgoing links inline."""
+"""Editor for benefit realisation: the benefit map (C1) with links inline; indicators and KPIs (C2)
+with targets, trajectory points and the latest measurements inline; the indicator catalogue read-only."""
 
 from __future__ import annotations
 
@@ -7,7 +8,17 @@ from django.utils.translation import gettext_lazy as _
 
 from cityline.core.editor import CitylineAdmin, CityTabularInline
 
-from .models import BenefitLink, BenefitNode
+from .models import (
+    BenefitLink,
+    BenefitNode,
+    CityIndicator,
+    Indicator,
+    IndicatorTheme,
+    Kpi,
+    KpiTarget,
+    Measurement,
+    TrajectoryPoint,
+)
 
 
 class OutgoingLinkInline(CityTabularInline):
@@ -51,3 +62,137 @@ class BenefitLinkAdmin(CitylineAdmin):
     search_fields = ["source__title", "target__title", "rationale"]
     ordering = ["source__key", "target__key"]
     autocomplete_fields = ["source", "target"]
+
+
+# --- indicators and KPIs (C2) ----------------------------------------------------------------
+
+
+class _ReferenceAdmin(admin.ModelAdmin):
+    """Reference data of the instance: loaded with ``cityline benefits load-catalogue`` or
+    ``import-indicators``, read here."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Indicator)
+class IndicatorAdmin(_ReferenceAdmin):
+    list_display = ["code", "name", "source", "theme", "indicator_type", "edition"]
+    list_filter = ["source", "indicator_type", "licensed", "theme"]
+    search_fields = ["code", "name", "theme", "sub_theme"]
+    ordering = ["source", "code"]
+
+
+@admin.register(IndicatorTheme)
+class IndicatorThemeAdmin(_ReferenceAdmin):
+    list_display = ["clause", "name", "source"]
+    list_filter = ["source"]
+    search_fields = ["clause", "name"]
+
+
+@admin.register(CityIndicator)
+class CityIndicatorAdmin(CitylineAdmin):
+    list_display = ["name", "key", "source", "code", "theme"]
+    list_filter = ["source", "theme"]
+    search_fields = ["key", "name", "code", "theme", "definition"]
+    ordering = ["source", "code", "name"]
+    fieldsets = [
+        (
+            _("Indicator (C2.c)"),
+            {
+                "fields": ["key", "source", "code", "name", "theme", "definition"],
+                "description": _(
+                    "Take an indicator from a catalogue list (its identifier fills in the name) or define your "
+                    "own with the list \"Defined by the city\" (C2.c)."
+                ),
+            },
+        ),
+    ]
+
+
+class KpiTargetInline(CityTabularInline):
+    model = KpiTarget
+    fields = ["label", "value", "date", "note"]
+    verbose_name_plural = _("targets (C2.b)")
+
+
+class TrajectoryPointInline(CityTabularInline):
+    model = TrajectoryPoint
+    fields = ["date", "value"]
+    verbose_name_plural = _("trajectory points (stepped or custom trajectories, C2.b)")
+
+
+#: How many of the latest measurements the KPI form shows; the measurement list has them all.
+LATEST_MEASUREMENTS = 12
+
+
+class LatestMeasurementInline(CityTabularInline):
+    model = Measurement
+    fields = ["period_end", "value", "quality", "source", "note"]
+    extra = 1
+    verbose_name_plural = _("latest measurements (C2.f): older ones are in the measurement list")
+
+    def get_formset(self, request, obj=None, **kwargs):
+        base = super().get_formset(request, obj, **kwargs)
+
+        class LatestFormSet(base):
+            def __init__(self, *args, instance=None, queryset=None, **kw):
+                if instance is not None and instance.pk:
+                    ends = list(Measurement.objects.filter(kpi=instance).order_by("-period_end")
+                                .values_list("period_end", flat=True)[:LATEST_MEASUREMENTS])
+                    if ends:
+                        qs = queryset if queryset is not None else Measurement._default_manager.all()
+                        queryset = qs.filter(period_end__gte=ends[-1]).order_by("-period_end")
+                super().__init__(*args, instance=instance, queryset=queryset, **kw)
+
+        return LatestFormSet
+
+
+@admin.register(Kpi)
+class KpiAdmin(CitylineAdmin):
+    list_display = ["title", "key", "kind", "node", "frequency", "direction", "published"]
+    list_filter = ["kind", "frequency", "direction", "evaluation_method", "trajectory", "published",
+                   "indicator__source", "node__kind"]
+    search_fields = ["title", "key", "scope", "calculation", "indicator__name", "indicator__code"]
+    ordering = ["title"]
+    autocomplete_fields = ["indicator", "node", "suppliers", "users"]
+    inlines = [KpiTargetInline, TrajectoryPointInline, LatestMeasurementInline]
+    fieldsets = [
+        (
+            _("KPI (C2.c)"),
+            {
+                "fields": ["key", "title", "indicator", "scope", "node", "kind", "unit"],
+                "description": _(
+                    "Outcome indicators measure intermediate and end outcomes; leading indicators measure "
+                    "investments, activities and outputs (C2.c)."
+                ),
+            },
+        ),
+        (_("Direction and frequency"), {"fields": ["direction", "band_low", "band_high", "frequency", "grace_days"]}),
+        (
+            _("Method and parties (C2.d)"),
+            {"fields": ["evaluation_method", "calculation", "suppliers", "users"]},
+        ),
+        (
+            _("Baseline and trajectory (C2.a, C2.b)"),
+            {"fields": ["baseline_value", "baseline_date", "trajectory", "tolerance_on_track", "tolerance_at_risk",
+                        "tolerance_basis"]},
+        ),
+        (_("Publication (C2.f, C2.g)"), {"fields": ["published", "licence"]}),
+    ]
+
+
+@admin.register(Measurement)
+class MeasurementAdmin(CitylineAdmin):
+    list_display = ["kpi", "period_end", "value", "quality", "source"]
+    list_filter = ["quality", "kpi__kind", "kpi__frequency", "kpi"]
+    search_fields = ["kpi__title", "kpi__key", "source", "note"]
+    ordering = ["kpi__key", "-period_end"]
+    date_hierarchy = "period_end"
+    autocomplete_fields = ["kpi"]

@@ -1,4 +1,7 @@
-"""The benefits section of city packs (``benefits.yaml``): the benefit map (C1).
+"""The benefits section of city packs (``benefits.yaml``): the benefit map (C1), indicators and KPIs (C2).
+
+The indicator catalogue is reference data of the instance and not part of a pack; the
+indicators a city measures (``city_indicators``) are, with their list and identifier.
 
 Declarations only; the engine (:mod:`cityline.core.packs`) reads, checks and writes.
 """
@@ -10,7 +13,7 @@ from . import models
 SECTION = register(
     Section(
         file="benefits.yaml",
-        title="benefit realisation: the benefit map (C1)",
+        title="benefit realisation: the benefit map (C1), indicators and KPIs (C2)",
         order=30,
         collections=[
             Collection(
@@ -24,6 +27,34 @@ SECTION = register(
                 "benefit_links", models.BenefitLink, identity=["source", "target"],
                 fields=["source", "target", "weight", "evidence", "rationale", "sources"],
                 description="Who contributes to what, with the theory of change and its evidence (C1).",
+            ),
+            Collection(
+                "city_indicators", models.CityIndicator, key=True,
+                fields=["source", "code", "name", "theme", "definition"],
+                description="Indicators the city measures: from a catalogue list (source and identifier) or "
+                            "defined by the city (C2.c).",
+            ),
+            Collection(
+                "kpis", models.Kpi, key=True,
+                fields=["title", "indicator", "scope", "node", "kind", "unit", "direction", "band_low", "band_high",
+                        "frequency", "grace_days", "evaluation_method", "suppliers", "users", "calculation",
+                        "baseline_value", "baseline_date", "trajectory", "tolerance_on_track", "tolerance_at_risk",
+                        "tolerance_basis", "licence", "published"],
+                description="KPIs: indicator, scope, kind, unit, direction, frequency, evaluation method, suppliers "
+                            "and users (C2.c, C2.d), baseline (C2.a), trajectory (C2.b), open licence (C2.g).",
+                children=[
+                    Collection("targets", models.KpiTarget, parent="kpi", identity=["label"],
+                               fields=["label", "value", "date", "note"],
+                               description="Targets: a value by a date (C2.b)."),
+                    Collection("trajectory_points", models.TrajectoryPoint, parent="kpi", identity=["date"],
+                               fields=["date", "value"],
+                               description="Milestones of a stepped or custom trajectory (C2.b)."),
+                ],
+            ),
+            Collection(
+                "measurements", models.Measurement, identity=["kpi", "period_end"],
+                fields=["kpi", "period_end", "value", "quality", "source", "note"],
+                description="Measured values, one per KPI and period end date (C2.b, C2.f).",
             ),
         ],
     )
