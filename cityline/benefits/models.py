@@ -316,6 +316,27 @@ class Kpi(KeyedRecord):
     def __str__(self) -> str:
         return self.title
 
+    def as_plain(self, measurements: bool = True) -> dict:
+        """This KPI as plain data for ``cityline.benefits.domain.kpi.kpi_from_dict`` (status, forecast, SMART)."""
+        tolerance = {k: float(v) for k, v in (("on_track", self.tolerance_on_track),
+                                              ("at_risk", self.tolerance_at_risk)) if v is not None}
+        if tolerance or self.tolerance_basis != choices.ToleranceBasis.EXPECTED:
+            tolerance["basis"] = self.tolerance_basis
+        band = None
+        if self.direction == choices.Direction.TARGET_BAND:
+            band = {"low": self.band_low, "high": self.band_high}
+        return {
+            "id": self.key, "name": self.title, "kind": self.kind, "unit": self.unit, "direction": self.direction,
+            "frequency": self.frequency or None, "grace_days": self.grace_days,
+            "baseline": {"value": self.baseline_value, "date": self.baseline_date},
+            "targets": [{"value": t.value, "date": t.date, "label": t.label} for t in self.targets.all()],
+            "trajectory": {"kind": self.trajectory,
+                           "points": [{"value": p.value, "date": p.date} for p in self.trajectory_points.all()]},
+            "band": band, "tolerance": tolerance or None,
+            "measurements": [{"period_end": m.period_end, "value": m.value, "quality": m.quality}
+                             for m in self.measurements.all()] if measurements else [],
+        }
+
     def clean(self) -> None:
         super().clean()
         problems: dict[str, str] = {}

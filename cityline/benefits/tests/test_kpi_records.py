@@ -291,3 +291,35 @@ def test_bad_measurement_in_a_pack_names_file_and_field(kpi_city, tmp_path):
     message = str(err.value)
     assert "benefits.yaml:" in message and "measurements[0].quality: unknown value 'dubious'" in message
     assert Measurement.objects.get(kpi=kpi).quality == "ok"
+
+
+# --- the records speak the domain's vocabulary ---------------------------------------------------
+
+
+def test_choices_match_the_kpi_domain_vocabulary():
+    from cityline.benefits import choices
+    from cityline.benefits.domain import kpi as domain
+
+    assert tuple(choices.KpiKind.values) == domain.KINDS
+    assert tuple(choices.Direction.values) == domain.DIRECTIONS
+    assert tuple(choices.TrajectoryKind.values) == domain.TRAJECTORY_KINDS
+    assert tuple(choices.QualityFlag.values) == domain.QUALITY_FLAGS
+    assert tuple(choices.Frequency.values) == tuple(domain.FREQUENCIES)
+
+
+def test_a_kpi_record_becomes_domain_data(kpi_city):
+    from cityline.benefits.domain.kpi import kpi_from_dict
+
+    city, kpi, _nodes = kpi_city
+    actions.update(kpi, tolerance_on_track=Decimal("0.1"), tolerance_at_risk=Decimal("0.2"), trajectory="stepped")
+    actions.create(TrajectoryPoint, city=city, kpi=kpi, date=date(2025, 12, 31), value=Decimal("14"))
+    actions.create(Measurement, city=city, kpi=kpi, period_end=date(2021, 12, 31), value=Decimal("17"),
+                   quality="estimated")
+    plain = kpi_from_dict(Kpi.objects.get(pk=kpi.pk).as_plain())
+    assert (plain.id, plain.kind, plain.direction, plain.frequency) == ("pm25-city", "outcome", "lower_is_better",
+                                                                        "annual")
+    assert (plain.baseline.value, plain.baseline.date) == (18.0, date(2020, 12, 31))
+    assert [(t.value, t.date, t.label) for t in plain.targets] == [(10.0, date(2030, 12, 31), "2030")]
+    assert plain.trajectory.kind == "stepped" and [p.value for p in plain.trajectory.points] == [14.0]
+    assert (plain.tolerance.on_track, plain.tolerance.at_risk) == (0.1, 0.2)
+    assert plain.measurements.rows() == [{"period_end": date(2021, 12, 31), "value": 17.0, "quality": "estimated"}]
