@@ -32,7 +32,7 @@ from cityline.core import actions
 from cityline.core.models import City
 
 from . import choices
-from .models import Indicator, Kpi, Measurement
+from .models import Kpi, Measurement
 
 INDICATOR_COLUMNS = ("id", "name", "theme", "type", "edition")
 INDICATOR_OPTIONAL = ("source",)
