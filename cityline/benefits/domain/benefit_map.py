@@ -26,8 +26,8 @@ links is analysed in about a second (``bench/benefit_map.py``).
 from __future__ import annotations
 
 import gc
-from collections import Counter
 import math
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field, fields
 from decimal import Decimal
