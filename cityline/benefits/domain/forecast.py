@@ -31,8 +31,8 @@ Rules:
 Speed: :func:`theil_sen` is vectorised with numpy over many series at once (the pairwise
 slopes of a chunk of series are built lag by lag, then the medians and interval ends
 are picked with single-rank partitions). By default the slopes are held in float32,
-which agrees with ``scipy.stats.theilslopes`` to about 1e-6 of the slope spread and is
-about twice as fast; ``exact=True`` uses float64 and reproduces scipy to rounding.
+which agrees with ``scipy.stats.theilslopes`` to about 1e-6 of the slope spread and takes
+about a quarter less time; ``exact=True`` uses float64 and reproduces scipy to the last bit.
 """
 
 from __future__ import annotations
