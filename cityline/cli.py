@@ -84,6 +84,7 @@ BENEFITS_ACTIONS = {
     "load-catalogue": "cityline.benefits.imports:cli_load_catalogue",
     "import-indicators": "cityline.benefits.imports:cli_import_indicators",
     "import-measurements": "cityline.benefits.imports:cli_import_measurements",
+    "check": "cityline.benefits.services:cli_check",
 }
 
 
@@ -157,7 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=50, help="how many changes (default 50)")
     p.set_defaults(func=cmd_history)
 
-    p = sub.add_parser("benefits", help="benefit realisation: indicator catalogue, indicator lists, measurements",
+    p = sub.add_parser("benefits", help="benefit realisation: line-of-sight check, indicator catalogue, measurements",
                        description="Load the indicator catalogue and import CSV files (all or nothing: any error is "
                        "reported with file, line and column, and nothing is written); see "
                        "docs/benefits/indicators-and-kpis.md.")
@@ -172,6 +173,11 @@ def build_parser() -> argparse.ArgumentParser:
                                  "(CSV: kpi, period_end, value[, source, quality, note])")
     bm.add_argument("file", type=Path)
     bm.add_argument("--city", help="city key (needed when the instance hosts several cities)")
+    bc = benefits_sub.add_parser("check", help="check the benefit map's line of sight (C1) and show where the "
+                                 "money goes; see docs/benefits/line-of-sight.md")
+    bc.add_argument("--city", help="city key (needed when the instance hosts several cities)")
+    bc.add_argument("--json", action="store_true", help="print the report as JSON")
+    bc.add_argument("--strict", action="store_true", help="exit with 1 when there is any finding")
     p.set_defaults(func=cmd_benefits)
 
     p = sub.add_parser("manage", help="run a Django management command (createsuperuser, changepassword, ...)",

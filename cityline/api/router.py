@@ -1,7 +1,8 @@
 """The Cityline REST API, version 1, mounted at /api/v1/ (see docs/api.md).
 
 Each area declares its collections in ``<area>/api.py`` (a list ``RESOURCES`` of
-:class:`cityline.api.generic.Resource` and a dict ``TAGS``); this module builds
+:class:`cityline.api.generic.Resource`, a dict ``TAGS`` and, optionally, a function
+``add_routes(router)`` for views that are not a collection); this module builds
 them into one django-ninja API whose OpenAPI 3.1 document is served at
 /api/v1/openapi.json and committed as docs/openapi.json. To add an area, add its
 module to :data:`AREAS`.
@@ -114,6 +115,10 @@ def _build() -> CitylineAPI:
     for area in areas:
         for resource in area.RESOURCES:
             generic.add_resource(router, resource)
+    for area in areas:
+        # Views that are not one collection (analyses, summaries): see e.g. cityline.benefits.api.
+        if hasattr(area, "add_routes"):
+            area.add_routes(router)
 
     def unknown(request: HttpRequest, rest: str):
         raise errors.ApiProblem("not-found", f"no API endpoint at {request.path}; see /api/v1/docs")

@@ -4,7 +4,10 @@ Declarations only: :mod:`cityline.api.generic` builds list, detail, create, upda
 delete and history for each collection.
 """
 
-from cityline.api.generic import Resource
+from ninja import Router, Schema
+
+from cityline.api.errors import ApiProblem
+from cityline.api.generic import ERRORS_READ, Resource, get_city
 
 from . import models as m
 
@@ -38,3 +41,67 @@ RESOURCES = [
     Resource(m.TrajectoryPoint, "trajectory-points", C2, filters=["kpi", "date"]),
     Resource(m.Measurement, "measurements", C2, filters=["kpi", "period_end", "quality"], search=["source", "note"]),
 ]
+
+
+# --- line of sight (C1): the analysis of the map, not a collection ------------------------
+
+
+class FindingOut(Schema):
+    check: str
+    recommendation: str
+    severity: str
+    message: str
+    nodes: list[str]
+    links: list[list[str]]
+    field: str | None = None
+
+
+class StrandedOut(Schema):
+    node: str
+    amount: float
+    reason: str
+
+
+class RollUpOut(Schema):
+    total_investment: float
+    end_outcomes: dict[str, float]
+    purposes: dict[str, float]
+    by_purpose: dict[str, float]
+    retained: dict[str, float]
+    stranded: list[StrandedOut]
+    stranded_total: float
+
+
+class LineOfSightReport(Schema):
+    ok: bool
+    counts: dict[str, int]
+    node_counts: dict[str, int]
+    link_count: int
+    findings: list[FindingOut]
+    rollup: RollUpOut | None = None
+
+
+class NodeLineOfSight(Schema):
+    node: str
+    upstream: list[str]
+    downstream: list[str]
+
+
+def add_routes(router: Router) -> None:
+    from .services import check_city, line_of_sight
+
+    @router.get("/cities/{city_key}/benefit-map/check", response={200: LineOfSightReport, **ERRORS_READ},
+                tags=[C1], summary="Check the benefit map's line of sight", operation_id="benefit_map_check",
+                description="Findings of every line-of-sight check, each naming its nodes and the recommendation "
+                            "it serves, and where the money invested flows (see docs/benefits/line-of-sight.md).")
+    def benefit_map_check(request, city_key: str):
+        return check_city(get_city(city_key)).as_dict()
+
+    @router.get("/cities/{city_key}/benefit-nodes/{key}/line-of-sight",
+                response={200: NodeLineOfSight, **ERRORS_READ}, tags=[C1], operation_id="benefit_node_line_of_sight",
+                summary="Everything upstream and downstream of one node")
+    def benefit_node_line_of_sight(request, city_key: str, key: str):
+        city = get_city(city_key)
+        if not m.BenefitNode.objects.filter(city=city, key=key).exists():
+            raise ApiProblem("not-found", f"no benefit map node with key {key!r} in {city.key}")
+        return {"node": key, **line_of_sight(city, key)}

@@ -374,3 +374,4 @@ def cli_import_measurements(args) -> int:
             return 2
         city = keys[0]
     return _report(lambda: import_measurements(args.file, city))
+

@@ -115,3 +115,39 @@ def test_bad_benefit_map_in_a_pack_names_file_line_and_field(small_map, tmp_path
     message = str(err.value)
     assert "benefits.yaml:" in message and "benefit_links[0].evidence: unknown value 'rumoured'" in message
     assert BenefitLink.objects.count() == before
+
+
+def test_check_of_a_stored_map_finds_missing_kpis_and_follows_the_money(small_map, client, capsys):
+    from cityline import cli
+
+    city, nodes = small_map
+    body = client.get(f"/api/v1/cities/{city.key}/benefit-map/check").json()
+    by_check = {}
+    for f in body["findings"]:
+        by_check.setdefault(f["check"], set()).update(f["nodes"])
+    assert by_check.pop("end_outcome_without_kpi") == {"fewer-floods"}
+    assert by_check.pop("missing_leading_indicator") == {"sensors", "platform", "realtime"}
+    assert by_check == {}, by_check  # line of sight is complete: nothing else to report
+    assert body["rollup"]["purposes"] == {"resilience": 500000.0}
+    # a leading KPI on the enabler removes its finding
+    from cityline.benefits.models import Kpi
+
+    actions.create(Kpi, city=city, key="sensors-live", title="Sensors live", node=nodes["platform"], kind="leading",
+                   unit="%", direction="higher_is_better", frequency="monthly")
+    again = client.get(f"/api/v1/cities/{city.key}/benefit-map/check").json()
+    leading = [f for f in again["findings"] if f["check"] == "missing_leading_indicator"]
+    assert {n for f in leading for n in f["nodes"]} == {"sensors", "realtime"}
+
+    assert cli.main(["benefits", "check", "--city", city.key]) == 0
+    out = capsys.readouterr().out
+    assert "[C2.c] end_outcome_without_kpi" in out and "reaches purpose resilience: 500,000.00" in out
+    assert cli.main(["benefits", "check", "--city", city.key, "--strict"]) == 1
+    assert cli.main(["benefits", "check", "--city", "atlantis"]) == 2
+
+
+def test_line_of_sight_of_one_node(small_map, client):
+    city, _nodes = small_map
+    body = client.get(f"/api/v1/cities/{city.key}/benefit-nodes/realtime/line-of-sight").json()
+    assert body == {"node": "realtime", "upstream": ["platform", "sensors"],
+                    "downstream": ["fewer-floods", "resilience"]}
+    assert client.get(f"/api/v1/cities/{city.key}/benefit-nodes/nowhere/line-of-sight").status_code == 404
