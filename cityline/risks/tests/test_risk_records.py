@@ -75,3 +75,27 @@ def test_city_pack_round_trip_with_risks(register, tmp_path):
     assert report.count("risks").created == 1
     export_pack(city.key, second)
     assert (first / "risks.yaml").read_bytes() == (second / "risks.yaml").read_bytes()
+
+
+def test_register_shows_what_each_risk_endangers_through_the_map(client, register):
+    from cityline.benefits.models import BenefitLink
+
+    city, risk = register
+    outcome = BenefitNode.objects.get(city=city, key="fewer-floods")
+    platform = actions.create(BenefitNode, city=city, key="platform", kind="output", output_type="enabler",
+                              title="Sensor platform")
+    resilience = actions.create(BenefitNode, city=city, key="resilience", kind="purpose", purpose="resilience",
+                                title="Resilience")
+    actions.create(BenefitLink, city=city, source=platform, target=outcome)
+    actions.create(BenefitLink, city=city, source=outcome, target=resilience)
+    late = actions.create(Risk, city=city, key="vendor", title="Vendor lock-in", cause="One supplier",
+                          effect="Costs rise", area="resource", nature="technology", likelihood=2, impact=3,
+                          owner=risk.owner, m2m={"threatens": [platform]})
+    body = client.get(f"/api/v1/cities/{city.key}/risk-register").json()
+    rows = {r["key"]: r for r in body["risks"]}
+    assert rows["vendor"]["endangered_end_outcomes"] == ["fewer-floods"]   # through the map (C3.c)
+    assert rows["vendor"]["endangered_purposes"] == ["resilience"]
+    assert rows["silo-culture"]["endangered_end_outcomes"] == ["fewer-floods"]  # threatened directly
+    assert body["heat_map"][4][3] == ["silo-culture"] and body["heat_map"][2][1] == ["vendor"]
+    assert "vendor" in body["overdue_reviews"]  # no review date set
+    assert late.rating == "medium"
