@@ -72,6 +72,9 @@ class Resource:
     published_if: str | None = None
     #: False only for the city itself (``/cities``).
     scoped: bool = True
+    #: Rows anyone but staff sees only when this lookup is true (e.g. ``"published"``,
+    #: ``"kpi__published"``); others do not exist for them (404, left out of lists).
+    visible_if: str | None = None
 
     # derived when built
     specs: list["FieldSpec"] = field(default_factory=list, init=False, repr=False)
@@ -425,10 +428,13 @@ def get_city(city_key: str) -> City:
     return city
 
 
-def base_queryset(resource: Resource, city: City | None) -> models.QuerySet:
+def base_queryset(resource: Resource, city: City | None, *, public: bool = False) -> models.QuerySet:
+    """The records of a collection; ``public``: only those anyone may see (see ``Resource.visible_if``)."""
     qs = resource.model._default_manager.all()
     if resource.scoped:
         qs = qs.filter(city=city)
+    if public and resource.visible_if:
+        qs = qs.filter(**{resource.visible_if: True})
     related = [s.name for s in resource.specs if s.kind == "fk" and s.by_key]
     if related:
         qs = qs.select_related(*related)
@@ -438,8 +444,8 @@ def base_queryset(resource: Resource, city: City | None) -> models.QuerySet:
     return qs
 
 
-def get_record(resource: Resource, city: City | None, ref: Any) -> models.Model:
-    qs = base_queryset(resource, city)
+def get_record(resource: Resource, city: City | None, ref: Any, *, public: bool = False) -> models.Model:
+    qs = base_queryset(resource, city, public=public)
     where = f" in city {city.key!r}" if city is not None else ""
     if resource.single:
         obj = qs.first()
@@ -735,7 +741,7 @@ def add_resource(router: Router, resource: Resource) -> None:
             params = request.GET
             query.check_known(params, allowed, hint)
             limit, offset = query.page_bounds(params)
-            qs = base_queryset(res, city)
+            qs = base_queryset(res, city, public=not viewer_is_staff(request))
             qs = query.apply_filters(qs, params, res.filter_specs)
             qs = query.apply_search(qs, params, list(res.search))
             qs = query.apply_sort(qs, params, res.sortable, order)
@@ -778,10 +784,10 @@ def add_resource(router: Router, resource: Resource) -> None:
     # detail
     def detail_view(request, response: HttpResponse, **kw):
         city = scope_of(kw)
-        obj = get_record(res, city, ref_of(kw))
+        staff = viewer_is_staff(request)
+        obj = get_record(res, city, ref_of(kw), public=not staff)
         _etag(response, obj)
-        staff = viewer_is_staff(request) if res.private else False
-        return serialize(res, obj, staff=staff)
+        return serialize(res, obj, staff=staff if res.private else False)
 
     detail_params = [*scope_params, *item_params] if resource.scoped else item_params
     router.add_api_operation(
@@ -842,7 +848,7 @@ def add_resource(router: Router, resource: Resource) -> None:
     if resource.scoped:
         def record_history_view(request, **kw):
             city = scope_of(kw)
-            obj = get_record(res, city, ref_of(kw))
+            obj = get_record(res, city, ref_of(kw), public=not viewer_is_staff(request))
             query.check_known(request.GET, {"_limit", "_offset"}, "reserved: _limit, _offset")
             limit, offset = query.page_bounds(request.GET)
             changes = core_history.object_history(obj)

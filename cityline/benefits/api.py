@@ -36,10 +36,14 @@ RESOURCES = [
     Resource(m.Kpi, "kpis", C2,
              filters=["indicator", "node", "kind", "direction", "frequency", "evaluation_method", "trajectory",
                       "suppliers", "users", "published"],
-             search=["key", "title", "scope", "calculation"]),
-    Resource(m.KpiTarget, "kpi-targets", C2, filters=["kpi", "date"], search=["label", "note"]),
-    Resource(m.TrajectoryPoint, "trajectory-points", C2, filters=["kpi", "date"]),
-    Resource(m.Measurement, "measurements", C2, filters=["kpi", "period_end", "quality"], search=["source", "note"]),
+             search=["key", "title", "scope", "calculation"],
+             # A KPI stays with staff until it is published (C2.f); so do its targets and measurements.
+             visible_if="published"),
+    Resource(m.KpiTarget, "kpi-targets", C2, filters=["kpi", "date"], search=["label", "note"],
+             visible_if="kpi__published"),
+    Resource(m.TrajectoryPoint, "trajectory-points", C2, filters=["kpi", "date"], visible_if="kpi__published"),
+    Resource(m.Measurement, "measurements", C2, filters=["kpi", "period_end", "quality"], search=["source", "note"],
+             visible_if="kpi__published"),
 ]
 
 

@@ -151,3 +151,25 @@ def test_line_of_sight_of_one_node(small_map, client):
     assert body == {"node": "realtime", "upstream": ["platform", "sensors"],
                     "downstream": ["fewer-floods", "resilience"]}
     assert client.get(f"/api/v1/cities/{city.key}/benefit-nodes/nowhere/line-of-sight").status_code == 404
+
+
+def test_unpublished_kpis_and_their_data_stay_with_staff(small_map, client, admin_client):
+    """C2.f: a KPI reaches the public once published; until then its values are staff-only."""
+    import datetime
+
+    from cityline.benefits.models import Kpi, Measurement
+
+    city, nodes = small_map
+    kpi = actions.create(Kpi, city=city, key="flood-days", title="Days of flooding", node=nodes["fewer-floods"],
+                         kind="outcome", unit="days", direction="lower_is_better", frequency="annual")
+    actions.create(Measurement, city=city, kpi=kpi, period_end=datetime.date(2025, 12, 31), value=Decimal("12"))
+    base = f"/api/v1/cities/{city.key}"
+    assert client.get(f"{base}/kpis").json()["count"] == 0
+    assert client.get(f"{base}/kpis/flood-days").status_code == 404
+    assert client.get(f"{base}/measurements").json()["count"] == 0
+    assert client.get(f"{base}/kpis/flood-days/history").status_code == 404
+    assert admin_client.get(f"{base}/kpis/flood-days").status_code == 200
+    assert admin_client.get(f"{base}/measurements").json()["count"] == 1
+    actions.update(kpi, published=True)
+    assert client.get(f"{base}/kpis/flood-days").json()["published"] is True
+    assert [Decimal(m["value"]) for m in client.get(f"{base}/measurements").json()["results"]] == [Decimal("12")]

@@ -220,8 +220,9 @@ def test_the_catalogue_is_read_only_in_the_editor(admin_client):
 # --- API ---------------------------------------------------------------------------------------
 
 
-def test_api_reads_kpis_by_key(client, kpi_city):
-    city, _kpi, _nodes = kpi_city
+def test_api_reads_kpis_by_key(client, kpi_city):  # a published KPI: readable by anyone (C2.f)
+    city, kpi, _nodes = kpi_city
+    actions.update(kpi, published=True)
     body = client.get(f"/api/v1/cities/{city.key}/kpis?kind=outcome").json()
     [k] = body["results"]
     assert (k["key"], k["indicator"], k["node"], k["suppliers"], k["users"]) == (
