@@ -39,3 +39,28 @@ def demo_city(db):
 
     report = import_pack(DEMO_PACK, progress=False)
     return City.objects.get(key=report.city_key)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _postgres_test_database_can_be_dropped(request):
+    """On PostgreSQL, end stray sessions on the test database before pytest-django drops it.
+
+    Tests that run while Playwright drives the browser open their connections in another
+    context (asgiref locals), which Django's own clean-up does not reach; PostgreSQL then
+    refuses to drop the test database. Requesting ``django_db_setup`` here makes this
+    teardown run just before the database is dropped.
+    """
+    if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
+        yield
+        return
+    request.getfixturevalue("django_db_setup")
+    blocker = request.getfixturevalue("django_db_blocker")
+    yield
+    from django.db import connection
+
+    with blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    connection.close()
