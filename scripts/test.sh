@@ -24,14 +24,33 @@ run_pytest() {
 status=0
 DATABASE_URL= run_pytest SQLite "$@" || status=1
 
-if "$PY" - "$PG_URL" <<'PYEOF'
-import sys, psycopg
-try:
-    psycopg.connect(sys.argv[1], connect_timeout=5).close()
-except Exception as exc:
-    print(f"PostgreSQL not reachable at {sys.argv[1]}: {exc}", file=sys.stderr)
-    sys.exit(1)
+# Is PostgreSQL there? A server that is still starting gets up to CITYLINE_POSTGRES_WAIT seconds (default 60).
+pg_ready() {
+  "$PY" - "$PG_URL" "${CITYLINE_POSTGRES_WAIT:-60}" <<'PYEOF'
+import sys, time, psycopg
+url, deadline = sys.argv[1], time.monotonic() + float(sys.argv[2])
+while True:
+    try:
+        psycopg.connect(url, connect_timeout=5).close()
+        break
+    except Exception as exc:
+        if time.monotonic() >= deadline:
+            print(f"PostgreSQL not reachable at {url}: {exc}", file=sys.stderr)
+            sys.exit(1)
+        time.sleep(2)
 PYEOF
+}
+
+# In CI the machine's own PostgreSQL cluster must be up; start it when it is installed but stopped.
+if [ "${CITYLINE_REQUIRE_POSTGRES:-0}" = 1 ] && ! CITYLINE_POSTGRES_WAIT=5 pg_ready 2>/dev/null \
+   && [ "$(id -u)" = 0 ] && command -v pg_ctlcluster >/dev/null && [ -d /etc/postgresql ]; then
+  for version in $(ls /etc/postgresql); do
+    echo "PostgreSQL is not answering: starting cluster $version/main"
+    pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
+  done
+fi
+
+if pg_ready
 then
   DATABASE_URL="$PG_URL" run_pytest PostgreSQL "$@" || status=1
 elif [ "${CITYLINE_REQUIRE_POSTGRES:-0}" = 1 ]; then
