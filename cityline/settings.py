@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "cityline.strategy",
     "cityline.benefits",
     "cityline.risks",
+    "cityline.delivery",
     "cityline.portal",
 ]
 

@@ -19,7 +19,8 @@ from ninja import NinjaAPI, Router
 from . import errors, generic
 
 #: Modules that declare API collections, in the order they appear in the document.
-AREAS = ["cityline.core.api", "cityline.strategy.api", "cityline.benefits.api", "cityline.risks.api"]
+AREAS = ["cityline.core.api", "cityline.strategy.api", "cityline.benefits.api", "cityline.risks.api",
+         "cityline.delivery.api"]
 
 HISTORY_TAG = "history"
 

@@ -1,0 +1,1 @@
+"""Editor for benefit delivery (C3): realisation plans with their activities inline."""

@@ -1,0 +1,1 @@
+"""Pure rules of benefit delivery (C3): no Django imports here."""
