@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from datetime import date
 from pathlib import Path
 
 DEFAULT_HOST = "127.0.0.1"
@@ -85,6 +86,7 @@ BENEFITS_ACTIONS = {
     "import-indicators": "cityline.benefits.imports:cli_import_indicators",
     "import-measurements": "cityline.benefits.imports:cli_import_measurements",
     "check": "cityline.benefits.services:cli_check",
+    "status": "cityline.benefits.realisation:cli_status",
 }
 
 
@@ -178,6 +180,12 @@ def build_parser() -> argparse.ArgumentParser:
     bc.add_argument("--city", help="city key (needed when the instance hosts several cities)")
     bc.add_argument("--json", action="store_true", help="print the report as JSON")
     bc.add_argument("--strict", action="store_true", help="exit with 1 when there is any finding")
+    bs = benefits_sub.add_parser("status", help="every KPI's status and forecast, and the outcomes at risk with "
+                                 "their path of causes (C2, C3.d); see docs/benefits/kpi-status.md")
+    bs.add_argument("--city", help="city key (needed when the instance hosts several cities)")
+    bs.add_argument("--on", type=date.fromisoformat, metavar="YYYY-MM-DD",
+                    help="the date to compute the status for (default: today); later measurements are ignored")
+    bs.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(func=cmd_benefits)
 
     p = sub.add_parser("manage", help="run a Django management command (createsuperuser, changepassword, ...)",

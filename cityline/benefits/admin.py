@@ -4,6 +4,9 @@ with targets, trajectory points and the latest measurements inline; the indicato
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db.models import Prefetch
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from cityline.core.editor import CitylineAdmin, CityTabularInline
@@ -38,6 +41,7 @@ class BenefitNodeAdmin(CitylineAdmin):
     ordering = ["kind", "title"]
     autocomplete_fields = ["benefit_owner", "initiatives", "projects"]
     inlines = [OutgoingLinkInline]
+    readonly_fields = ["status_today"]
     fieldsets = [
         (
             _("Benefit map node (C1)"),
@@ -53,6 +57,26 @@ class BenefitNodeAdmin(CitylineAdmin):
         (_("Investments"), {"fields": ["cost", "initiatives", "projects"]}),
         (_("Outcomes and purposes"), {"fields": ["benefit_owner", "purpose"]}),
     ]
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None:
+            return fieldsets
+        return [(_("Status today (C3.d)"), {"fields": ["status_today"]}), *fieldsets]
+
+    @admin.display(description=_("status"))
+    def status_today(self, obj):
+        """The node's status from its KPIs and from off-track nodes upstream, with the path of causes."""
+        from .realisation import realisation
+
+        node = realisation(obj.city).nodes.get(obj.key)
+        if node is None or node.status is None:
+            return _("No KPI measures this node and nothing upstream is off track.")
+        text = format_html("<strong>{}</strong>", STATUS_LABELS.get(node.status, node.status))
+        if node.cause == "upstream":
+            return format_html("{} — {} {}", text, _("endangered by an off-track node upstream:"),
+                               " → ".join(node.risk.path))
+        return format_html("{} — {} {}", text, _("from its KPIs:"), ", ".join(node.kpis))
 
 
 @admin.register(BenefitLink)
@@ -154,9 +178,17 @@ class LatestMeasurementInline(CityTabularInline):
         return LatestFormSet
 
 
+#: Status names as the editor shows them (the codes are those of :mod:`.domain.status`).
+STATUS_LABELS = {
+    "on_track": _("On track"), "at_risk": _("At risk"), "off_track": _("Off track"), "no_data": _("No data"),
+    "data_overdue": _("Data overdue"), "no_target": _("No target"),
+}
+
+
 @admin.register(Kpi)
 class KpiAdmin(CitylineAdmin):
-    list_display = ["title", "key", "kind", "node", "frequency", "direction", "published"]
+    list_display = ["title", "key", "kind", "node", "frequency", "status_column", "published"]
+    readonly_fields = ["status_today"]
     list_filter = ["kind", "frequency", "direction", "evaluation_method", "trajectory", "published",
                    "indicator__source", "node__kind"]
     search_fields = ["title", "key", "scope", "calculation", "indicator__name", "indicator__code"]
@@ -186,6 +218,38 @@ class KpiAdmin(CitylineAdmin):
         ),
         (_("Publication (C2.f, C2.g)"), {"fields": ["published", "licence"]}),
     ]
+
+    def get_queryset(self, request):
+        # Status needs targets, trajectory and measurements: fetch them once for the whole page.
+        return super().get_queryset(request).prefetch_related(
+            Prefetch("targets", queryset=KpiTarget.objects.order_by("date", "label")),
+            Prefetch("trajectory_points", queryset=TrajectoryPoint.objects.order_by("date")),
+            Prefetch("measurements", queryset=Measurement.objects.order_by("period_end")),
+        )
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None:
+            return fieldsets
+        return [(_("Status today (C2.b, C3.d)"), {"fields": ["status_today"]}), *fieldsets]
+
+    @staticmethod
+    def _report(obj):
+        from .realisation import kpi_reports
+
+        return kpi_reports([obj], timezone.localdate())[0]
+
+    @admin.display(description=_("status today"))
+    def status_column(self, obj):
+        return STATUS_LABELS[self._report(obj).status.status]
+
+    @admin.display(description=_("status and forecast"))
+    def status_today(self, obj):
+        """Status against the trajectory with the rule applied, and the forecast to the next target."""
+        report = self._report(obj)
+        lines = [(STATUS_LABELS[report.status.status], report.status.reason),
+                 (_("Forecast"), report.forecast.message)]
+        return format_html("<dl>{}</dl>", format_html_join("", "<dt>{}</dt><dd>{}</dd>", lines))
 
 
 @admin.register(Measurement)

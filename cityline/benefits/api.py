@@ -4,8 +4,11 @@ Declarations only: :mod:`cityline.api.generic` builds list, detail, create, upda
 delete and history for each collection.
 """
 
-from ninja import Router, Schema
+from datetime import date
 
+from ninja import Query, Router, Schema
+
+from cityline.api.auth import viewer_is_staff
 from cityline.api.errors import ApiProblem
 from cityline.api.generic import ERRORS_READ, Resource, get_city
 
@@ -91,8 +94,107 @@ class NodeLineOfSight(Schema):
     downstream: list[str]
 
 
+# --- status and forecast (C2.b, C2.f, C3.d): computed, not stored ------------------------
+
+
+class KpiStatusOut(Schema):
+    kpi_id: str
+    on_date: date
+    status: str
+    label: str
+    reason: str
+    rating: str | None = None
+    expected: float | None = None
+    actual: float | None = None
+    actual_date: date | None = None
+    actual_quality: str | None = None
+    expected_at_actual: float | None = None
+    variance: float | None = None
+    relative_variance: float | None = None
+    next_due: date | None = None
+
+
+class KpiForecastOut(Schema):
+    kpi_id: str
+    outcome: str
+    message: str
+    method: str
+    n_points: int
+    confidence: float
+    target_date: date | None = None
+    target_value: float | None = None
+    value: float | None = None
+    low: float | None = None
+    high: float | None = None
+    gap: float | None = None
+    certain: bool | None = None
+    slope_per_year: float | None = None
+
+
+class KpiReportOut(Schema):
+    kpi: str
+    title: str
+    kind: str
+    node: str | None = None
+    published: bool
+    status: KpiStatusOut
+    forecast: KpiForecastOut
+
+
+class NodeStatusOut(Schema):
+    node: str
+    kind: str
+    title: str
+    status: str | None = None
+    own_status: str | None = None
+    cause: str
+    kpis: list[str]
+    caused_by: str | None = None
+    path: list[str]
+
+
+class RealisationOut(Schema):
+    city: str
+    on: date
+    counts: dict[str, int]
+    kpis: list[KpiReportOut]
+    nodes: list[NodeStatusOut]
+
+
+class OnDate(Schema):
+    on: date | None = None
+
+
+ON_DATE_HELP = ("Statuses are computed for the date ``on`` (default: today); measurements after it are ignored, so "
+                "any past date can be replayed. Unpublished KPIs are left out unless the caller is staff (C2.f).")
+
+
 def add_routes(router: Router) -> None:
+    from .realisation import kpi_queryset, kpi_reports, realisation
     from .services import check_city, line_of_sight
+
+    @router.get("/cities/{city_key}/benefit-map/status", response={200: RealisationOut, **ERRORS_READ},
+                tags=[C1], summary="Status of every KPI and benefit-map node on a date",
+                operation_id="benefit_map_status",
+                description="Each KPI's status against its trajectory and forecast to its next target, and each "
+                            "node's status: the worst of its KPIs, raised to at risk when an off-track node upstream "
+                            "endangers it, with the path of causes (see docs/benefits/kpi-status.md). " + ON_DATE_HELP)
+    def benefit_map_status(request, city_key: str, query: Query[OnDate]):
+        city = get_city(city_key)
+        return realisation(city, query.on, published_only=not viewer_is_staff(request)).as_dict()
+
+    @router.get("/cities/{city_key}/kpis/{key}/status", response={200: KpiReportOut, **ERRORS_READ},
+                tags=[C2], summary="Status and forecast of one KPI on a date", operation_id="kpi_status",
+                description="Expected value on the trajectory, latest actual, variance, status with the tolerance "
+                            "rule applied, and a Theil–Sen forecast to the next target with its band. " + ON_DATE_HELP)
+    def kpi_status(request, city_key: str, key: str, query: Query[OnDate]):
+        from django.utils import timezone
+
+        city = get_city(city_key)
+        record = kpi_queryset(city, published_only=not viewer_is_staff(request)).filter(key=key).first()
+        if record is None:
+            raise ApiProblem("not-found", f"no KPI with key {key!r} in {city.key}")
+        return kpi_reports([record], query.on or timezone.localdate())[0].as_dict()
 
     @router.get("/cities/{city_key}/benefit-map/check", response={200: LineOfSightReport, **ERRORS_READ},
                 tags=[C1], summary="Check the benefit map's line of sight", operation_id="benefit_map_check",

@@ -200,3 +200,40 @@ def node_owners(city: City) -> dict[str, Any]:
                  if own.get(d) is not None and bm.node(d).kind == bmap.END_OUTCOME}
         result[key] = sorted(found.values(), key=lambda p: p.name)
     return result
+
+
+def format_status(result: Realisation) -> str:
+    """The realisation as text for the terminal: counts, then KPIs worst first, then the outcomes to escalate."""
+    counts = ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in result.counts().items() if n)
+    lines = [f"KPIs of {result.city.name} on {result.on_date.isoformat()}: {counts or 'none'}"]
+    for r in sorted(result.kpis, key=lambda r: (SEVERITY.index(r.status.status), r.key)):
+        lines.append(f"  [{r.status.label}] {r.key}: {r.status.reason}")
+        if r.forecast.outcome in ("meets", "misses"):
+            lines.append(f"      {r.forecast.message}")
+    escalations = result.escalations()
+    lines.append(f"\noutcomes off track or at risk (C3.d): {len(escalations)}")
+    for n in escalations:
+        why = (f"its own KPIs ({', '.join(n.kpis)})" if n.cause == "own"
+               else "upstream: " + " -> ".join(n.risk.path))
+        lines.append(f"  [{n.status.replace('_', ' ')}] {n.key}: {why}")
+    return "\n".join(lines)
+
+
+def cli_status(args) -> int:
+    """``cityline benefits status [--city KEY] [--on DATE] [--json]``."""
+    import json
+    import sys
+
+    from .services import resolve_city
+
+    try:
+        city = resolve_city(args.city)
+    except LookupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    result = realisation(city, args.on)
+    if args.json:
+        print(json.dumps(result.as_dict(), indent=2, ensure_ascii=False, default=str))
+    else:
+        print(format_status(result))
+    return 0

@@ -45,6 +45,15 @@ def kpi(city, key, node_, kind, *, baseline, target, values, direction="higher_i
     return record
 
 
+def _through_last_year(values: dict[int, float], step: float) -> dict[int, float]:
+    """``values`` continued by ``step`` a year up to last year, so the data stays current whatever today is."""
+    out = dict(values)
+    last = max(out)
+    for year in range(last + 1, date.today().year):
+        out[year] = round(out[year - 1] + step, 2)
+    return out
+
+
 def make_realisation_city(key: str = "testville"):
     """A city whose leading indicator is off track, so the outcomes downstream are at risk.
 
@@ -52,8 +61,10 @@ def make_realisation_city(key: str = "testville"):
     far behind plan) → ``mobility-data`` (governance change) → ``more-cycling`` (intermediate
     outcome; KPI ``cycling-share`` on track) → ``cleaner-air`` (end outcome, owner Ada Owner;
     KPI ``no2`` on track) → ``environment`` (purpose). Also ``quiet-streets`` (end outcome, no
-    owner, unpublished KPI ``noise`` off track) fed by ``lanes``. Measurements 2020–2025; the
-    plans run from 2019 to 2030. Returns ``(city, nodes)``.
+    owner, unpublished KPI ``noise`` off track) fed by ``lanes``. The plans run from 2019 to
+    2030; measurements are fixed for 2020–2025 and continue the same trends up to last year, so
+    the statuses hold on any date from 2026 to 2030 (tests pin a date where they can).
+    Returns ``(city, nodes)``.
     """
     city = make_city(key)
     owner = make_person(city, "ada-owner", name="Ada Owner")
@@ -73,12 +84,13 @@ def make_realisation_city(key: str = "testville"):
         link(city, n[a], n[b])
     start, end = date(2019, 12, 31), date(2030, 12, 31)
     kpi(city, "lanes-built", n["lanes"], "leading", baseline=(0, start), target=(110, end), unit="km",
-        values={2020: 1, 2021: 2, 2022: 2, 2023: 3, 2024: 3, 2025: 4})
+        values=_through_last_year({2020: 1, 2021: 2, 2022: 2, 2023: 3, 2024: 3, 2025: 4}, 0.6))
     kpi(city, "cycling-share", n["more-cycling"], "outcome", baseline=(4, start), target=(15, end),
-        values={2020: 5, 2021: 6, 2022: 7, 2023: 8, 2024: 9, 2025: 10})
+        values=_through_last_year({2020: 5, 2021: 6, 2022: 7, 2023: 8, 2024: 9, 2025: 10}, 1))
     kpi(city, "no2", n["cleaner-air"], "outcome", baseline=(40, start), target=(29, end), unit="µg/m³",
-        direction="lower_is_better", values={2020: 39, 2021: 38, 2022: 37, 2023: 36, 2024: 35, 2025: 34})
+        direction="lower_is_better",
+        values=_through_last_year({2020: 39, 2021: 38, 2022: 37, 2023: 36, 2024: 35, 2025: 34}, -1))
     kpi(city, "noise", n["quiet-streets"], "outcome", baseline=(60, start), target=(50, end), unit="dB",
         direction="lower_is_better", published=False,
-        values={2020: 61, 2021: 62, 2022: 62, 2023: 63, 2024: 64, 2025: 64})
+        values=_through_last_year({2020: 61, 2021: 62, 2022: 62, 2023: 63, 2024: 64, 2025: 64}, 0.6))
     return city, n

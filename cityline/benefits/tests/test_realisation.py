@@ -63,3 +63,72 @@ def test_owners_of_a_node_are_its_own_or_those_of_the_end_outcomes_it_feeds():
     assert [p.name for p in owners["cleaner-air"]] == ["Ada Owner"]
     assert [p.name for p in owners["lanes"]] == ["Ada Owner"]      # feeds cleaner-air (owned) and quiet-streets (not)
     assert owners["quiet-streets"] == [] and owners["environment"] == []
+
+
+# --- the API (C2.f: unpublished KPIs stay with staff) -------------------------------------------
+
+
+def test_api_gives_the_map_status_with_paths_to_anyone_without_unpublished_kpis(client):
+    make_realisation_city()
+    body = client.get("/api/v1/cities/testville/benefit-map/status?on=2026-06-30").json()
+    assert body["on"] == "2026-06-30"
+    assert [k["kpi"] for k in body["kpis"]] == ["cycling-share", "lanes-built", "no2"]
+    nodes = {n["node"]: n for n in body["nodes"]}
+    assert nodes["cleaner-air"]["status"] == "at_risk" and nodes["cleaner-air"]["caused_by"] == "lanes"
+    assert nodes["cleaner-air"]["path"] == ["lanes", "mobility-data", "more-cycling", "cleaner-air"]
+    assert body["counts"]["off_track"] == 1
+
+
+def test_api_gives_staff_the_unpublished_kpis_too(admin_client):
+    make_realisation_city()
+    body = admin_client.get("/api/v1/cities/testville/benefit-map/status?on=2026-06-30").json()
+    assert "noise" in [k["kpi"] for k in body["kpis"]]
+    assert admin_client.get("/api/v1/cities/testville/kpis/noise/status").status_code == 200
+
+
+def test_api_kpi_status_and_forecast(client):
+    make_realisation_city()
+    body = client.get("/api/v1/cities/testville/kpis/lanes-built/status?on=2026-06-30").json()
+    assert body["status"]["status"] == "off_track" and body["status"]["actual"] == 4
+    assert body["forecast"]["outcome"] == "misses" and body["forecast"]["message"].startswith("Projected to miss")
+    assert body["forecast"]["method"] == "theil-sen"
+    assert client.get("/api/v1/cities/testville/kpis/noise/status").status_code == 404     # unpublished
+    assert client.get("/api/v1/cities/testville/kpis/nope/status").status_code == 404
+    assert client.get("/api/v1/cities/testville/kpis/no2/status?on=not-a-date").status_code in (400, 422)
+
+
+# --- the CLI ----------------------------------------------------------------------------------
+
+
+def test_cli_status_lists_kpis_worst_first_and_the_outcomes_to_escalate(capsys):
+    from cityline import cli
+
+    make_realisation_city()
+    assert cli.main(["benefits", "status", "--city", "testville", "--on", "2026-06-30"]) == 0
+    out = capsys.readouterr().out
+    assert out.index("[Off track] lanes-built") < out.index("[On track] no2")
+    assert "Projected to miss the target of 110 km" in out
+    assert "[at risk] cleaner-air: upstream: lanes -> mobility-data -> more-cycling -> cleaner-air" in out
+    assert cli.main(["benefits", "status", "--city", "testville", "--on", "2026-06-30", "--json"]) == 0
+    import json
+    assert json.loads(capsys.readouterr().out)["counts"]["off_track"] == 2
+    assert cli.main(["benefits", "status", "--city", "atlantis"]) == 2
+
+
+# --- the editor -------------------------------------------------------------------------------
+
+
+def test_editor_shows_kpi_status_and_forecast_and_the_node_path(admin_client):
+    from cityline.benefits.models import BenefitNode, Kpi
+
+    make_realisation_city()
+    listing = admin_client.get("/admin/benefits/kpi/").content.decode()
+    assert listing.count("Off track") == 2         # lanes-built and the unpublished noise KPI
+    lanes = Kpi.objects.get(key="lanes-built")
+    page = admin_client.get(f"/admin/benefits/kpi/{lanes.pk}/change/").content.decode()
+    assert "Off track" in page and "Projected to miss the target of 110 km" in page
+    air = BenefitNode.objects.get(key="cleaner-air")
+    page = admin_client.get(f"/admin/benefits/benefitnode/{air.pk}/change/").content.decode()
+    assert "At risk" in page and "lanes → mobility-data → more-cycling → cleaner-air" in page
+    assert admin_client.get("/admin/benefits/kpi/add/").status_code == 200
+    assert admin_client.get("/admin/benefits/benefitnode/add/").status_code == 200
