@@ -161,6 +161,31 @@ class RealisationOut(Schema):
     nodes: list[NodeStatusOut]
 
 
+class CatalogueIndicatorOut(Schema):
+    source: str
+    code: str
+    name: str
+    theme: str
+    sub_theme: str
+    indicator_type: str
+    edition: str
+    reference: str
+    licensed: bool
+
+
+class CataloguePage(Schema):
+    count: int
+    limit: int
+    offset: int
+    next: str | None = None
+    previous: str | None = None
+    results: list[CatalogueIndicatorOut]
+
+
+CATALOGUE_FIELDS = ["source", "code", "name", "theme", "sub_theme", "indicator_type", "edition", "reference",
+                    "licensed"]
+
+
 class OnDate(Schema):
     on: date | None = None
 
@@ -172,6 +197,38 @@ ON_DATE_HELP = ("Statuses are computed for the date ``on`` (default: today); mea
 def add_routes(router: Router) -> None:
     from .realisation import kpi_queryset, kpi_reports, realisation
     from .services import check_city, line_of_sight
+
+    @router.get("/indicators", response={200: CataloguePage, **ERRORS_READ}, tags=[C2],
+                summary="The indicator catalogue", operation_id="indicator_catalogue",
+                description="Instance-wide reference lists a city picks its indicators from (C2.c): the shipped "
+                            "ISO 37120:2014 and ITU U4SSC lists and any list loaded under licence. Filters: "
+                            "``source`` (a list), ``theme``, ``indicator_type``; ``_q`` searches code and name; "
+                            "``_limit`` / ``_offset`` page through.")
+    def indicator_catalogue(request):
+        from django.db.models import Q
+
+        from cityline.api import query
+
+        from .choices import IndicatorSource
+
+        params = request.GET
+        query.check_known(params, {"source", "theme", "indicator_type", *query.RESERVED} - {"_sort"},
+                          "filters: source, theme, indicator_type; _q, _limit, _offset")
+        qs = m.Indicator.objects.order_by("source", "code")
+        if "source" in params:
+            lists = [c for c in IndicatorSource.values if c != "city"]
+            if params["source"] not in lists:
+                raise ApiProblem("invalid-parameter", f"source: unknown list {params['source']!r}; use one of {', '.join(lists)}",
+                                 errors={"source": ["unknown list"]})
+            qs = qs.filter(source=params["source"])
+        for name in ("theme", "indicator_type"):
+            if name in params:
+                qs = qs.filter(**{name: params[name]})
+        if params.get("_q"):
+            qs = qs.filter(Q(code__icontains=params["_q"]) | Q(name__icontains=params["_q"]))
+        limit, offset = query.page_bounds(params)
+        rows = list(qs.values(*CATALOGUE_FIELDS)[offset:offset + limit])
+        return query.page(request, qs.count(), limit, offset, rows)
 
     @router.get("/cities/{city_key}/benefit-map/status", response={200: RealisationOut, **ERRORS_READ},
                 tags=[C1], summary="Status of every KPI and benefit-map node on a date",

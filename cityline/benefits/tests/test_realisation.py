@@ -132,3 +132,17 @@ def test_editor_shows_kpi_status_and_forecast_and_the_node_path(admin_client):
     assert "At risk" in page and "lanes → mobility-data → more-cycling → cleaner-air" in page
     assert admin_client.get("/admin/benefits/kpi/add/").status_code == 200
     assert admin_client.get("/admin/benefits/benefitnode/add/").status_code == 200
+
+
+def test_api_lists_the_indicator_catalogue_with_filters_and_search(client):
+    from cityline.benefits import catalogue
+
+    catalogue.load_catalogue()
+    body = client.get("/api/v1/indicators?source=u4ssc&_limit=5").json()
+    assert body["count"] == 91 and len(body["results"]) == 5 and body["next"]
+    assert {r["source"] for r in body["results"]} == {"u4ssc"}
+    hits = client.get("/api/v1/indicators?source=iso37120_2014&_q=PM2.5").json()["results"]
+    assert [r["code"] for r in hits] == ["8.1"]
+    bad = client.get("/api/v1/indicators?source=nope")
+    assert bad.status_code == 400 and "source" in bad.json()["errors"]
+    assert client.get("/api/v1/indicators?colour=red").status_code == 400
