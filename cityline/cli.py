@@ -180,6 +180,24 @@ def build_parser() -> argparse.ArgumentParser:
     bc.add_argument("--city", help="city key (needed when the instance hosts several cities)")
     bc.add_argument("--json", action="store_true", help="print the report as JSON")
     bc.add_argument("--strict", action="store_true", help="exit with 1 when there is any finding")
+    bb = benefits_sub.add_parser("board-pack", help="write the programme board's pack: off-track and at-risk "
+                                 "outcomes with owners, causes, KPIs, open actions and risks (C3.d)",
+                                 description="The escalation list and the KPI status summary for the programme "
+                                 "board (C3.d), as a printable HTML page, a CSV file or a PDF. It includes "
+                                 "unpublished KPIs: it is for the board, not the public. See docs/benefits/delivery.md.")
+    bb.add_argument("--city", help="city key (needed when the instance hosts several cities)")
+    bb.add_argument("--on", metavar="DATE", help="the date to report on, YYYY-MM-DD (default today)")
+    bb.add_argument("--format", choices=["html", "csv", "pdf"], default="html", help="file format (default html)")
+    bb.add_argument("--out", type=Path, metavar="FILE", help="write to FILE (default: standard output)")
+    br = benefits_sub.add_parser("remind", help="e-mail each benefit owner who has something overdue "
+                                 "(stale KPI data, plan review, activities) (C3.a)",
+                                 description="Send one e-mail per benefit owner listing their KPIs whose data is "
+                                 "overdue or missing, plans whose review is overdue and overdue plan activities, "
+                                 "through Django's mail settings (EMAIL_*). Owners without an e-mail address are "
+                                 "listed, not mailed. See docs/benefits/delivery.md.")
+    br.add_argument("--city", help="city key (needed when the instance hosts several cities)")
+    br.add_argument("--on", metavar="DATE", help="the date to check against, YYYY-MM-DD (default today)")
+    br.add_argument("--dry-run", action="store_true", help="show who would get which e-mail; send nothing")
     bs = benefits_sub.add_parser("status", help="every KPI's status and forecast, and the outcomes at risk with "
                                  "their path of causes (C2, C3.d); see docs/benefits/kpi-status.md")
     bs.add_argument("--city", help="city key (needed when the instance hosts several cities)")
