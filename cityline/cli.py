@@ -87,6 +87,8 @@ BENEFITS_ACTIONS = {
     "import-measurements": "cityline.benefits.imports:cli_import_measurements",
     "check": "cityline.benefits.services:cli_check",
     "status": "cityline.benefits.realisation:cli_status",
+    "board-pack": "cityline.delivery.boardpack:cli_board_pack",
+    "remind": "cityline.delivery.reminders:cli_remind",
 }
 
 
