@@ -21,6 +21,9 @@ HTML page, the JSON download and the CSV tables (the Datasette pattern, see
         tables={"": procurement_rows},   # procurement.csv
         order=40,
     ))
+
+Pages about one record each (a KPI, an outcome) are ``DetailPage`` entries: their
+data function takes the city and a key, and ``keys(city)`` lists the published keys.
 """
 
 from __future__ import annotations
@@ -143,6 +146,96 @@ class DataPage(Page):
         if table not in self.tables:
             raise Http404
         _city, data = self._load(city)
+        header, rows = self.tables[table](data)
+        return HttpResponse(to_csv(header, rows), content_type="text/csv; charset=utf-8")
+
+
+@dataclass
+class DetailPage(DataPage):
+    """A city page per record (a KPI, an outcome, a purpose): one HTML page and downloads per key.
+
+    ``data(city, key)`` returns plain data for one record and raises ``LookupError``
+    (e.g. ``KeyError``) for a key the city does not publish, which answers 404.
+    ``keys(city)`` lists the keys of every page the city publishes, so ``paths(city)``
+    names every concrete page and download and ``cityline publish`` exports them all.
+    With ``segment="kpis"`` and a table builder ``""`` and ``"x"``:
+
+    - ``<city>/kpis/<key>/`` (HTML), ``<city>/kpis/<key>.json``,
+    - ``<city>/kpis/<key>.csv`` and ``<city>/kpis/<key>.x.csv`` (a dot, since keys may hold hyphens).
+
+    Detail pages stay out of the navigation: the pages that list them link to them.
+    """
+
+    keys: Callable[[Any], Iterable[str]] = None  # type: ignore[assignment]
+    segment: str = ""
+    nav: bool = False
+
+    def __post_init__(self) -> None:
+        if self.keys is None or not self.segment:
+            raise ValueError(f"detail page {self.name!r} needs a keys function and a URL segment")
+        self.route = self.route or f"<slug:city>/{self.segment}/<slug:key>/"
+        super().__post_init__()
+
+    def urlpatterns(self) -> list:
+        base = f"<slug:city>/{self.segment}/<slug:key>"
+        patterns = [
+            path(self.route, self.view, name=self.name),
+            path(f"{base}.json", self._json_view, name=f"{self.name}-json"),
+        ]
+        for table in self.tables:
+            patterns.append(path(f"{base}{self.csv_suffix(table)}", self._csv_view, {"table": table},
+                                 name=self.csv_url_name(table)))
+        return patterns
+
+    @staticmethod
+    def csv_suffix(table: str) -> str:
+        return f".{table}.csv" if table else ".csv"
+
+    def nav_url(self, city) -> str:
+        raise ValueError(f"detail page {self.name!r} has no single URL; use url(city, key)")
+
+    def url(self, city, key: str) -> str:
+        """The HTML page of one record."""
+        return reverse(f"portal:{self.name}", kwargs={"city": city.key, "key": key})
+
+    def downloads(self, city, key: str | None = None) -> list[dict[str, str]]:  # type: ignore[override]
+        kwargs = {"city": city.key, "key": key}
+        items = [{"format": "JSON", "filename": f"{key}.json", "url": reverse(f"portal:{self.name}-json", kwargs=kwargs)}]
+        for table in self.tables:
+            items.append({"format": "CSV", "filename": f"{key}{self.csv_suffix(table)}",
+                          "url": reverse(f"portal:{self.csv_url_name(table)}", kwargs=kwargs)})
+        return items
+
+    def _paths(self, city) -> list[str]:
+        result: list[str] = []
+        for key in self.keys(city):
+            result.append(self.url(city, key))
+            result.extend(d["url"] for d in self.downloads(city, key))
+        return result
+
+    def _load(self, city_key: str, key: str = ""):  # type: ignore[override]
+        from cityline.core.models import City
+
+        city = get_object_or_404(City, key=city_key)
+        try:
+            return city, self.data(city, key)
+        except LookupError as exc:
+            raise Http404(f"no {self.name} {key!r} in {city_key}") from exc
+
+    def _html_view(self, request: HttpRequest, city: str, key: str = "") -> HttpResponse:  # type: ignore[override]
+        city_obj, data = self._load(city, key)
+        context = {"city": city_obj, "data": data, "page": self, "key": key,
+                   "downloads": self.downloads(city_obj, key), "provenance": data.get("provenance")}
+        return render(request, self.template, context)
+
+    def _json_view(self, request: HttpRequest, city: str, key: str = "") -> HttpResponse:  # type: ignore[override]
+        _city, data = self._load(city, key)
+        return JsonResponse(data, json_dumps_params={"ensure_ascii": False, "indent": 1})
+
+    def _csv_view(self, request: HttpRequest, city: str, table: str, key: str = "") -> HttpResponse:  # type: ignore[override]
+        if table not in self.tables:
+            raise Http404
+        _city, data = self._load(city, key)
         header, rows = self.tables[table](data)
         return HttpResponse(to_csv(header, rows), content_type="text/csv; charset=utf-8")
 

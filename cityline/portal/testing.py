@@ -135,16 +135,20 @@ class Site:
     label: str
     pages: list = field(default_factory=list)
 
-    def page_url(self, name: str, lang: str = "en") -> str:
-        """Absolute URL of a registered page (its HTML face) in one language."""
+    def page_url(self, name: str, lang: str = "en") -> str | None:
+        """Absolute URL of a registered page (its HTML face) in one language.
+
+        For a detail page (one page per record) this is the first record's page;
+        ``None`` when the city has no record for it (e.g. no KPI in a strategy-only city).
+        """
         from django.utils import translation
 
         from . import registry
 
         page = registry.get(name)
         with translation.override(lang):
-            path = page.paths(None if page.scope == "site" else self.city)[0]
-        return self.url + path
+            paths = page.paths(None if page.scope == "site" else self.city)
+        return self.url + paths[0] if paths else None
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,8 @@
 """Every public page passes axe-core (WCAG 2.2 A/AA + best practice) in both languages,
 at desktop width and at 320 px, without sideways scrolling (B11, WCAG 1.4.10).
 
-Pages come from the registry, so pages registered by later issues are audited too.
+Pages come from the registry, so pages registered by later issues are audited too;
+for a detail page (one page per record) the first record's page is audited.
 The pages are audited with the small test city and with the demo city.
 """
 
@@ -27,7 +28,10 @@ PAGES = [p.name for p in registry.pages()]
 @pytest.mark.parametrize("lang", ["en", "fr"])
 @pytest.mark.parametrize("name", PAGES)
 def test_public_page_is_accessible(a11y_site, open_page, name, lang, viewport):
-    page = open_page(a11y_site.page_url(name, lang), viewport)
+    url = a11y_site.page_url(name, lang)
+    if url is None:  # a detail page (one per record) and this data set has no such record
+        pytest.skip(f"the {a11y_site.label} city has no {name} page")
+    page = open_page(url, viewport)
     assert page.evaluate("document.documentElement.lang") == lang
     assert_accessible(page)
     assert_light(page)  # B11, measured in the browser with the demo city too
