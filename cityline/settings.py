@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "cityline.benefits",
     "cityline.risks",
     "cityline.delivery",
+    "cityline.citizen_services",
     "cityline.portal",
 ]
 
