@@ -100,6 +100,13 @@ def cmd_benefits(args: argparse.Namespace) -> int:
     return int(getattr(import_module(module), func)(args) or 0)
 
 
+def cmd_services(args: argparse.Namespace) -> int:
+    from cityline.citizen_services import imports
+
+    _migrate()
+    return imports.cli_import_audit(args)
+
+
 def cmd_manage(args: argparse.Namespace) -> int:
     from django.core.management import execute_from_command_line
 
@@ -207,6 +214,18 @@ def build_parser() -> argparse.ArgumentParser:
                     help="the date to compute the status for (default: today); later measurements are ignored")
     bs.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(func=cmd_benefits)
+
+    p = sub.add_parser("services", help="citizen services and channels: import the channel audit (B11.a)",
+                       description="Import channel audit data from CSV (all or nothing: any error is reported with "
+                       "file, line and column, and nothing is written); see docs/services-and-channels.md.")
+    services_sub = p.add_subparsers(dest="services_command", metavar="ACTION")
+    services_sub.required = True
+    sa = services_sub.add_parser("import-audit", help="import channel audit rows (CSV: service, channel, year, "
+                                 "quarter, transactions, total_cost[, completion_rate, satisfaction, "
+                                 "service_level_met])")
+    sa.add_argument("file", type=Path)
+    sa.add_argument("--city", help="city key (needed when the instance hosts several cities)")
+    p.set_defaults(func=cmd_services)
 
     p = sub.add_parser("manage", help="run a Django management command (createsuperuser, changepassword, ...)",
                        add_help=False)
