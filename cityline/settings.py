@@ -87,6 +87,8 @@ INSTALLED_APPS = [
     "cityline.risks",
     "cityline.delivery",
     "cityline.citizen_services",
+    "cityline.developments",
+    "cityline.architecture",
     "cityline.portal",
 ]
 

@@ -20,7 +20,7 @@ from . import errors, generic
 
 #: Modules that declare API collections, in the order they appear in the document.
 AREAS = ["cityline.core.api", "cityline.strategy.api", "cityline.benefits.api", "cityline.risks.api",
-         "cityline.delivery.api"]
+         "cityline.delivery.api", "cityline.developments.api", "cityline.architecture.api"]
 
 HISTORY_TAG = "history"
 
