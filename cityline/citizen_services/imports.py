@@ -1,0 +1,163 @@
+"""CSV import of channel audit data (B11.a): all or nothing, problems named by file, line and column.
+
+Format (UTF-8, comma-separated, a header row; see docs/services-and-channels.md):
+``service, channel, year, quarter, transactions, total_cost`` and optionally
+``completion_rate``, ``satisfaction``, ``service_level_met`` (percentages 0–100; an
+empty cell leaves the rate unknown). Services and channels are named by key. A row
+for a service, channel and quarter already stored replaces its figures, so
+importing the same file twice changes nothing.
+
+Every row is checked before anything is written; the writes go through
+:mod:`cityline.core.actions` in one transaction that is rolled back on any problem,
+with the history reason ``CSV import of <file>``.
+"""
+
+from __future__ import annotations
+
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import transaction
+
+from cityline.benefits.imports import CsvImportError, CsvProblem, ImportSummary, parse_number, read_csv
+from cityline.core import actions
+from cityline.core.models import City
+
+from .models import Channel, ChannelAudit, Service
+
+AUDIT_COLUMNS = ("service", "channel", "year", "quarter", "transactions", "total_cost")
+AUDIT_OPTIONAL = ("completion_rate", "satisfaction", "service_level_met")
+RATES = AUDIT_OPTIONAL
+
+
+def _int(text: str, low: int, high: int, what: str) -> int:
+    if not text.isdigit():
+        raise ValueError(f"{text!r} is not a whole number" if text else f"give the {what}")
+    value = int(text)
+    if not low <= value <= high:
+        raise ValueError(f"{value} is out of range: the {what} is between {low} and {high}")
+    return value
+
+
+def import_audit(path: Path | str, city: City | str, *, user=None) -> ImportSummary:
+    """Import channel audit rows of a city from CSV, all or nothing (B11.a)."""
+    if isinstance(city, str):
+        found = City.objects.filter(key=city).first()
+        if found is None:
+            raise CsvImportError([CsvProblem(Path(path).name, None, None, f"no city with key {city!r}")])
+        city = found
+    name, rows = read_csv(path, AUDIT_COLUMNS, AUDIT_OPTIONAL)
+    summary = ImportSummary(name, "channel audit rows")
+    services = {s.key: s for s in Service.objects.filter(city=city)}
+    channels = {c.key: c for c in Channel.objects.filter(city=city)}
+    existing = {(a.service_id, a.channel_id, a.year, a.quarter): a
+                for a in ChannelAudit.objects.filter(city=city)}
+    problems: list[CsvProblem] = []
+    parsed = []
+    first_line: dict[tuple, int] = {}
+    for row in rows:
+        v = row.values
+        bad: list[CsvProblem] = []
+
+        def problem(column: str, message: str) -> None:
+            bad.append(CsvProblem(name, row.line, column, message))
+
+        values: dict = {}
+        for column, table, what in (("service", services, "service"), ("channel", channels, "channel")):
+            if not v[column]:
+                problem(column, f"give the {what}'s key")
+            elif v[column] not in table:
+                problem(column, f"no {what} with key {v[column]!r} in city {city.key!r}")
+            else:
+                values[column] = table[v[column]]
+        for column, low, high in (("year", 1990, 2100), ("quarter", 1, 4), ("transactions", 0, 2_000_000_000)):
+            try:
+                values[column] = _int(v[column], low, high, column)
+            except ValueError as exc:
+                problem(column, str(exc))
+        try:
+            cost = parse_number(v["total_cost"])
+            if cost < 0:
+                problem("total_cost", "a cost cannot be negative")
+            elif cost != cost.quantize(Decimal("0.01")):
+                problem("total_cost", f"{v['total_cost']!r} has more than two decimals (pence)")
+            else:
+                values["total_cost"] = cost
+        except ValueError as exc:
+            problem("total_cost", str(exc))
+        for column in RATES:
+            text = v.get(column, "")
+            if not text:
+                values[column] = None
+                continue
+            try:
+                rate = parse_number(text)
+            except ValueError as exc:
+                problem(column, str(exc))
+                continue
+            if not Decimal("0") <= rate <= Decimal("100"):
+                problem(column, f"{text} is not a percentage between 0 and 100")
+            elif rate != rate.quantize(Decimal("0.01")):
+                problem(column, f"{text!r} has more than two decimals")
+            else:
+                values[column] = rate
+        if not bad:
+            ident = (v["service"], v["channel"], values["year"], values["quarter"])
+            if ident in first_line:
+                problem("quarter", f"a second row for service {v['service']!r}, channel {v['channel']!r} and "
+                                   f"{values['year']}-Q{values['quarter']} (the first is on line {first_line[ident]})")
+            else:
+                first_line[ident] = row.line
+        if bad:
+            problems += bad
+            continue
+        parsed.append((row, values))
+    if problems:
+        raise CsvImportError(problems)
+    reason = f"CSV import of {name}"
+    with transaction.atomic():
+        for row, values in parsed:
+            ident = (values["service"].pk, values["channel"].pk, values["year"], values["quarter"])
+            instance = existing.get(ident) or ChannelAudit(city=city, service=values["service"],
+                                                           channel=values["channel"], year=values["year"],
+                                                           quarter=values["quarter"])
+            stored = instance.version if instance.pk else None
+            for column in ("transactions", "total_cost", *RATES):
+                setattr(instance, column, values[column])
+            try:
+                actions.save(instance, user=user, reason=reason)
+            except ValidationError as exc:
+                for fname, messages in exc.message_dict.items():
+                    column = None if fname == NON_FIELD_ERRORS else fname
+                    problems += [CsvProblem(name, row.line, column, msg) for msg in messages]
+                continue
+            if stored is None:
+                summary.count("created")
+            else:
+                summary.count("updated" if instance.version != stored else "unchanged")
+        if problems:
+            transaction.set_rollback(True)
+    if problems:
+        raise CsvImportError(problems)
+    return summary
+
+
+def cli_import_audit(args) -> int:
+    """``cityline services import-audit FILE [--city KEY]``"""
+    city = args.city
+    if city is None:
+        keys = list(City.objects.values_list("key", flat=True)[:2])
+        if len(keys) != 1:
+            print("error: give --city KEY (the instance hosts " + ("no city" if not keys else "several cities") + ")",
+                  file=sys.stderr)
+            return 2
+        city = keys[0]
+    try:
+        summary = import_audit(args.file, city)
+    except CsvImportError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(summary)
+    return 0
