@@ -30,6 +30,7 @@ RESOURCES = [
 class KpiLine(Schema):
     kpi: str
     title: str
+    node: str | None = None
     unit: str
     status: str
     status_label: str
@@ -46,7 +47,10 @@ class ActionLine(Schema):
     plan: str
     owner: str | None = None
     status: str
+    status_label: str
     priority: str
+    priority_label: str
+    start: str | None = None
     due: str | None = None
     overdue: bool
     days_overdue: int
@@ -58,6 +62,7 @@ class RiskLine(Schema):
     title: str
     score: int
     rating: str
+    rating_label: str
     owner: str
     status: str
     threatens: list[str]
@@ -82,6 +87,7 @@ class Escalation(Schema):
 
 class EscalationList(Schema):
     city: str
+    city_name: str
     on: str
     published_only: bool
     counts: dict[str, int]
