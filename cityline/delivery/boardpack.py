@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from django.template.loader import render_to_string
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from cityline.core.models import City
@@ -112,7 +113,7 @@ def render_pdf(data: dict[str, Any], *, compress: bool = True) -> bytes:
     title = _("Board pack: %(city)s on %(date)s") % {"city": data["city_name"], "date": data["on"]}
     pdf.set_title(title)
     pdf.set_author("Cityline")
-    pdf.set_lang(_("en"))
+    pdf.set_lang(get_language() or "en")
     pdf.set_auto_page_break(True, margin=15)
     pdf.add_page()
 
