@@ -18,13 +18,13 @@ class StandardCellInline(CityTabularInline):
 
 @admin.register(Standard)
 class StandardAdmin(CitylineAdmin):
-    list_display = ["identifier", "body", "title", "version", "status", "key"]
+    list_display = ["identifier", "body", "title", "edition", "status", "key"]
     list_filter = ["status", "body"]
     search_fields = ["identifier", "title", "body", "key", "description"]
     ordering = ["body", "identifier"]
     inlines = [StandardCellInline]
     fieldsets = [
-        (_("Standard (B14)"), {"fields": ["key", "body", "identifier", "title", "version", "status", "url",
+        (_("Standard (B14)"), {"fields": ["key", "body", "identifier", "title", "edition", "status", "url",
                                           "description"]}),
     ]
 

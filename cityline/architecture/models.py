@@ -33,7 +33,8 @@ class Standard(KeyedRecord):
     body = models.CharField(_("standards body"), max_length=100, help_text=_("e.g. ISO, W3C, OGC, ETSI, IETF"))
     identifier = models.CharField(_("identifier"), max_length=100, help_text=_("e.g. RFC 6749, ISO 37120"))
     title = models.CharField(_("title"), max_length=300)
-    version = models.CharField(_("version"), max_length=40, blank=True)
+    edition = models.CharField(_("edition"), max_length=40, blank=True,
+                               help_text=_("The version of the standard, e.g. 1.1 or 2023."))
     status = models.CharField(_("status"), max_length=20, choices=choices.StandardStatus.choices,
                               default="considered")
     description = models.TextField(_("description"), blank=True)

@@ -12,7 +12,7 @@ SECTION = register(
         collections=[
             Collection(
                 "standards", models.Standard, key=True,
-                fields=["body", "identifier", "title", "version", "status", "description", "url"],
+                fields=["body", "identifier", "title", "edition", "status", "description", "url"],
                 description="The register of standards adopted or considered (B14, B5.b).",
                 children=[
                     Collection("matrix_cells", models.StandardCell, parent="standard",
