@@ -83,17 +83,31 @@ class _Scale:
             pad = (hi_v - lo_v) * 0.08 or abs(hi_v) * 0.1 or 1.0
             lo_v, hi_v = lo_v - pad, hi_v + pad
         self.lo_d, self.hi_d, self.lo_v, self.hi_v = lo_d, hi_d, lo_v, hi_v
+        #: decimals of coordinates: a sparkline is small enough for whole units
+        self.digits = 1 if ticks else 0
 
     def x(self, day: int) -> float:
         span = self.w - self.m["left"] - self.m["right"]
-        return round(self.m["left"] + (day - self.lo_d) / (self.hi_d - self.lo_d) * span, 1)
+        return round(self.m["left"] + (day - self.lo_d) / (self.hi_d - self.lo_d) * span, self.digits)
 
     def y(self, value: float) -> float:
         span = self.h - self.m["top"] - self.m["bottom"]
-        return round(self.h - self.m["bottom"] - (value - self.lo_v) / (self.hi_v - self.lo_v) * span, 1)
+        return round(self.h - self.m["bottom"] - (value - self.lo_v) / (self.hi_v - self.lo_v) * span, self.digits)
 
     def pt(self, day: int, value: float) -> str:
-        return f"{self.x(day)},{self.y(value)}"
+        return f"{self.x(day):g},{self.y(value):g}"
+
+
+#: a sparkline draws at most this many measured values
+SPARK_POINTS = 24
+
+
+def thin(points: list, limit: int) -> list:
+    """At most ``limit`` points, evenly spread, always keeping the first and the last."""
+    if len(points) <= limit:
+        return points
+    step = (len(points) - 1) / (limit - 1)
+    return [points[round(i * step)] for i in range(limit)]
 
 
 def chart_series(kpi: dict[str, Any]) -> dict[str, list]:
@@ -116,13 +130,17 @@ def kpi_chart(kpi: dict[str, Any], *, chart_id: str, title: str, desc: str, spar
         + [p[1] for p in s["actual"]] + [v for p in s["trend"] for v in p[1:]]
     if not days:
         return ""
+    if sparkline:  # a glance: the plan and the measured line, thinned to SPARK_POINTS values, no band
+        s["actual"] = thin(s["actual"], SPARK_POINTS)
+        s["trend"] = []
     size, margin = (SPARK, SPARK_MARGIN) if sparkline else (FULL, MARGIN)
     sc = _Scale(days, values, size, margin, ticks=not sparkline)
     w, h = size
     tid, did = f"{chart_id}-title", f"{chart_id}-desc"
+    labelled = f"{tid} {did}" if desc else tid
     out = [f'<svg class="chart{" spark" if sparkline else ""}" id="{chart_id}" viewBox="0 0 {w} {h}" role="img" '
-           f'aria-labelledby="{tid} {did}" focusable="false" preserveAspectRatio="xMidYMid meet">',
-           f'<title id="{tid}">{escape(title)}</title><desc id="{did}">{escape(desc)}</desc>']
+           f'aria-labelledby="{labelled}" focusable="false">',
+           f'<title id="{tid}">{escape(title)}</title>' + (f'<desc id="{did}">{escape(desc)}</desc>' if desc else "")]
     if not sparkline:
         out.append(_axes(sc))
     if len(s["trend"]) >= 2:

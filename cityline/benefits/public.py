@@ -9,7 +9,9 @@ Everything about KPIs comes from
 unpublished KPI appears in no page and no download, and does not colour the map
 (C2.f). Benefit owners follow the strategy pages' rule (name and role; contact
 only with ``published_contact``, B2.g). Risks have no publication flag: they are
-programme data and are shown with title, rating and status.
+programme data, and the live ones (not resolved or closed) are shown with title,
+rating and status. Realisation plans (``cityline.delivery``, when installed) show on
+outcome pages with their activities.
 
 Texts computed by the rules in ``cityline.benefits.domain`` (a status's reason, a
 forecast's message, a line-of-sight finding, a SMART finding) are in English; the
@@ -43,6 +45,11 @@ STATUS_LABELS = {
     "no_data": _("No data"), "data_overdue": _("Data overdue"), "no_target": _("No target"),
 }
 NOT_MEASURED = _("Not measured")
+FORECAST_LABELS = {
+    "meets": _("Projected to meet the target"), "misses": _("Projected to miss the target"),
+    "not_enough_data": _("Not enough data to forecast"), "no_target": _("No target to forecast to"),
+    "target_passed": _("No target ahead"),
+}
 SEVERITY_LABELS = {bmap.ERROR: _("Error"), bmap.WARNING: _("Warning"), bmap.INFO: _("Note")}
 CHECK_TITLES = {
     "investment_without_line_of_sight": _("Investments with no path to an end outcome or purpose"),
@@ -62,6 +69,8 @@ QUALITY_LABELS = dict(choices.QualityFlag.choices)
 KIND_LABELS = dict(choices.NodeKind.choices)
 PURPOSE_LABELS = dict(Purpose.choices)
 OUTCOME_KINDS = (bmap.INTERMEDIATE_OUTCOME, bmap.END_OUTCOME)
+#: risk statuses that no longer threaten anything
+DEAD_RISKS = ("resolved", "closed")
 #: points sampled along a forecast trend for its chart (the band is linear in time on either side of the pivot)
 TREND_POINTS = 7
 
@@ -202,7 +211,7 @@ def kpi_data(ctx: Context, r: KpiReport, *, definition: bool = False) -> dict[st
             "variance": st.variance, "relative_variance": st.relative_variance, "next_due": iso(st.next_due),
         },
         "forecast": {
-            "outcome": fc.outcome, "message": fc.message, "method": fc.method, "confidence": fc.confidence,
+            "outcome": fc.outcome, "label": str(FORECAST_LABELS.get(fc.outcome, fc.outcome)), "message": fc.message, "method": fc.method, "confidence": fc.confidence,
             "n_points": fc.n_points, "target_date": iso(fc.target_date), "target_value": fc.target_value,
             "value": fc.value, "low": fc.low, "high": fc.high, "gap": fc.gap,
             "slope_per_year": fc.slope_per_year, "trend": _trend(r, ctx.real.on_date),
@@ -437,8 +446,8 @@ def _risks(ctx: Context, keys: list[str]) -> list[dict[str, Any]]:
     reach = set(keys)
     for key in keys:
         reach |= ctx.up(key)
-    risks = (Risk.objects.filter(city=ctx.city, threatens__key__in=reach).distinct()
-             .prefetch_related("threatens"))
+    risks = (Risk.objects.filter(city=ctx.city, threatens__key__in=reach).exclude(status__in=DEAD_RISKS)
+             .distinct().prefetch_related("threatens"))
     out = []
     for r in risks:
         threatened = sorted(n.key for n in r.threatens.all() if n.key in reach)
@@ -451,6 +460,28 @@ def _risks(ctx: Context, keys: list[str]) -> list[dict[str, Any]]:
             "through": [] if direct else [ctx.node_ref(k) for k in threatened],
         })
     out.sort(key=lambda r: (-r["score"], r["key"]))
+    return out
+
+
+def _plans(ctx: Context, keys: list[str]) -> list[dict[str, Any]] | None:
+    """The realisation plans of these outcomes with their activities (C3.b); None without the delivery app."""
+    if not delivery_installed():
+        return None
+    from cityline.delivery.models import RealisationPlan
+
+    plans = (RealisationPlan.objects.filter(city=ctx.city, benefit__key__in=keys)
+             .select_related("owner__organisation").prefetch_related("activities").order_by("key"))
+    out = []
+    for plan in plans:
+        activities = sorted(plan.activities.all(), key=lambda a: (a.due or date.max, a.key))
+        out.append({
+            "key": plan.key, "summary": plan.summary, "owner": public_person(plan.owner),
+            "last_reviewed": iso(plan.last_reviewed), "next_review": iso(plan.next_review()),
+            "activities": [{"key": a.key, "title": a.title, "start": iso(a.start), "due": iso(a.due),
+                            "status": a.status, "status_label": str(a.get_status_display()),
+                            "priority": a.priority, "priority_label": str(a.get_priority_display())}
+                           for a in activities],
+        })
     return out
 
 
@@ -510,7 +541,7 @@ def _detail(ctx: Context, keys: list[str], title: str, kind: str) -> dict[str, A
         "serves": [ctx.node_ref(n.key) for n in bm.nodes if n.key in downstream
                    and n.kind in (bmap.END_OUTCOME, bmap.PURPOSE)],
         "risks": _risks(ctx, keys),
-        "plans": None,  # benefit realisation plans appear here once cityline.delivery is installed
+        "plans": _plans(ctx, keys) if kind in OUTCOME_KINDS else None,
         "provenance": _provenance(ctx, own_kpis + feeding),
     }
 

@@ -17,8 +17,8 @@ register = template.Library()
 def kpi_chart(kpi, sparkline=False):
     """A KPI's chart as inline SVG (a sparkline on the dashboard), labelled for assistive technology."""
     if sparkline:
-        title = _("Trend of %(title)s") % {"title": kpi["title"]}
-        desc = _("Measured values against the plan; the figures are in the same row.")
+        title = _("Trend of %(title)s against its plan") % {"title": kpi["title"]}
+        desc = ""  # the figures are in the same table row
     else:
         title = _("Chart of %(title)s") % {"title": kpi["title"]}
         desc = _("Baseline, planned trajectory, targets, measured values and the forecast with its uncertainty "

@@ -239,3 +239,22 @@ def test_detail_page_registration_needs_keys_and_a_segment():
         page.nav_url(None)
     with translation.override("en"):
         assert reverse("portal:kpi-csv", kwargs={"city": "c", "key": "a-b"}) == "/c/kpis/a-b.csv"
+
+
+def test_outcome_page_shows_its_realisation_plan_and_only_live_risks():
+    """C3.b, C3.c: plans and activities from cityline.delivery; a closed risk no longer threatens anything."""
+    from cityline.delivery.testing import ON as DELIVERY_ON
+    from cityline.delivery.testing import make_delivery_city
+
+    city, _n, _r = make_delivery_city("plansville")
+    data = public.outcome(city, "cleaner-air", DELIVERY_ON)
+    [plan] = data["plans"]
+    assert plan["summary"].startswith("Cut NO2") and plan["owner"]["name"] == "Ada Owner"
+    assert plan["owner"]["email"] is None  # the owner has an e-mail, but has not published her contact (B2.g)
+    assert [a["key"] for a in plan["activities"]] == ["survey", "old-idea", "sensors", "zones"]  # by due date
+    assert [r["key"] for r in data["risks"]] == ["data-sharing"]  # closed-one is closed
+    assert public.purpose(city, "environment", DELIVERY_ON)["plans"] is None  # purposes have no plan
+    from django.test import Client
+
+    html = Client().get("/plansville/outcomes/cleaner-air/").content.decode()
+    assert "Low-emission zones" in html and "An old worry" not in html
