@@ -23,7 +23,8 @@ SECTION = register(
             Collection(
                 "building_blocks", models.BuildingBlock, key=True,
                 fields=["name", "kind", "description", "service_contract", "service_level", "api_spec_url",
-                        "owner", "lifecycle", "standards", "used_by_organisations"],
+                        "owner", "lifecycle", "standards", "used_by_organisations",
+                        "used_by_services"],
                 description="Building blocks of the architecture blueprint (B14).",
             ),
             Collection(

@@ -90,27 +90,13 @@ def test_editor_pages(admin_client, city):
         assert admin_client.get(url).status_code == 200, url
 
 
-def _strip_services(city):
-    # the citizen-services section is not in city packs yet: what only it holds does not travel
-    hub = block(city, "data-hub")
-    actions.update(hub, m2m={"used_by_services": []})
-    for s in city_services(city):
-        actions.delete(s)
-
-
-def city_services(city):
-    from cityline.citizen_services.models import Service
-
-    return list(Service.objects.filter(city=city))
-
-
 def test_city_pack_round_trip_is_byte_identical(city, tmp_path):
-    _strip_services(city)
     first, second = tmp_path / "first", tmp_path / "second"
     export_pack(city.key, first)
     text = (first / "architecture.yaml").read_text()
     assert "  - key: dcat\n" in text and "    matrix_cells:\n      - {process: resource, dimension: semantic}\n" in text
     assert "    replaces: [old-crm]\n" in text and "    used_by_organisations: [council, police]\n" in text
+    assert "    used_by_services: [report-it]\n" in text
     actions.delete(City.objects.get(key=city.key))
     report = import_pack(first, progress=False)
     assert report.count("building_blocks").created == 4
@@ -122,7 +108,6 @@ def test_city_pack_round_trip_is_byte_identical(city, tmp_path):
 
 @pytest.fixture
 def exported(city, tmp_path):
-    _strip_services(city)
     path = tmp_path / "pack"
     export_pack(city.key, path)
     return path
