@@ -223,7 +223,7 @@ class ShiftQuery(Schema):
 def add_routes(router: Router) -> None:
     from . import services
 
-    @router.get("/cities/{city_key}/channel-audit/summary", response={200: AuditSummaryOut, **ERRORS_READ},
+    @router.get("/cities/{city_key}/channel-audit-summary", response={200: AuditSummaryOut, **ERRORS_READ},
                 tags=[B11], operation_id="channel_audit_summary",
                 summary="The channel audit's derived views",
                 description="Cost per service across channels, the unit-cost league table of channels, services "

@@ -31,6 +31,11 @@ PERCENT = [MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))]
 NOT_NEGATIVE = [MinValueValidator(Decimal("0"))]
 
 
+def no_years() -> list:
+    """Default of a scenario's year-by-year results (a list of objects, not of strings)."""
+    return []
+
+
 def _percent_field(label, help_text="", **kw):
     return models.DecimalField(label, max_digits=5, decimal_places=2, validators=PERCENT, help_text=help_text, **kw)
 
@@ -322,7 +327,7 @@ class ChannelShiftScenario(KeyedRecord):
                                           default=Decimal("0"), editable=False)
     total_net_saving = models.DecimalField(_("total net saving"), max_digits=14, decimal_places=2,
                                            default=Decimal("0"), editable=False)
-    yearly = models.JSONField(_("year by year"), default=list, blank=True, editable=False)
+    yearly = models.JSONField(_("year by year"), default=no_years, blank=True, editable=False)
 
     class Meta(KeyedRecord.Meta):
         ordering = ["key"]
