@@ -271,8 +271,11 @@ def dashboard(city: City, on_date: date | None = None) -> dict[str, Any]:
     counts = ctx.real.counts()
     groups: dict[tuple, dict[str, Any]] = {}
     for k in kpis:
-        purpose = k["purposes"][0]["purpose"] if k["purposes"] else None
+        # the first end outcome the KPI serves, under that outcome's first purpose, so an
+        # end outcome is always shown under the same purpose
         end = k["end_outcomes"][0] if k["end_outcomes"] else None
+        served = ctx.serves(end["key"])[1] if end else [p["purpose"] for p in k["purposes"]]
+        purpose = served[0] if served else None
         group = groups.setdefault(purpose, {
             "purpose": purpose, "label": str(PURPOSE_LABELS[purpose]) if purpose else str(_("Not linked to a purpose yet")),
             "url": reverse("portal:purpose", kwargs={"city": city.key, "key": purpose})

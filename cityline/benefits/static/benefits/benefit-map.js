@@ -7,7 +7,7 @@
     if (document.readyState !== "loading") { fn(); } else { document.addEventListener("DOMContentLoaded", fn); }
   }
   function fill(text, values) {
-    return text.replace(/%\((\w+)\)s/g, function (_m, k) { return values[k] === undefined ? "" : values[k]; });
+    return text.replace(/\{(\w+)\}/g, function (_m, k) { return values[k] === undefined ? "" : values[k]; });
   }
   ready(function () {
     var svg = document.querySelector("svg.benefit-map");
