@@ -97,7 +97,7 @@ def save(
     creating = instance._state.adding
     with transaction.atomic():
         old = None if creating else _stored_values(instance)
-        instance.full_clean()
+        validate(instance)
         for rule in _rules.get(model, ()):
             rule(instance, old)
         resolved, notes = _m2m_diff(instance, m2m or {})
@@ -119,6 +119,52 @@ def save(
         kind = "create" if creating else "update"
         transaction.on_commit(lambda: record_changed.send(sender=model, instance=instance, kind=kind))
     return instance
+
+
+def _loaded_references(instance: models.Model) -> set[str]:
+    """Foreign keys of ``instance`` that point at an object this process loaded or saved.
+
+    Django's field validation looks each foreign key up in the database to say "does
+    not exist" nicely. When the related object itself is attached to the instance and
+    came from the database (the editor's form fields, the pack importer and the API
+    all attach one), that lookup only repeats what the caller just did; the database's
+    own foreign-key constraint still refuses a row deleted in the meantime.
+    """
+    trusted = set()
+    for field in instance._meta.concrete_fields:
+        if not field.many_to_one or not field.is_cached(instance):
+            continue
+        related = field.get_cached_value(instance)
+        if (related is not None and related.pk is not None and not related._state.adding
+                and getattr(related, field.target_field.attname) == getattr(instance, field.attname)):
+            trusted.add(field.name)
+    return trusted
+
+
+def validate(instance: models.Model) -> None:
+    """``full_clean`` without re-reading foreign keys already loaded (see :func:`_loaded_references`).
+
+    The steps and the error dictionary are Django's (``Model.full_clean``); only the
+    existence check of loaded references is left out — uniqueness and constraints still
+    cover every field.
+    """
+    errors: dict[str, list] = {}
+    try:
+        instance.clean_fields(exclude=_loaded_references(instance))
+    except ValidationError as exc:
+        errors = exc.update_error_dict(errors)
+    try:
+        instance.clean()
+    except ValidationError as exc:
+        errors = exc.update_error_dict(errors)
+    failed = {name for name in errors if name != "__all__"}
+    for check in (instance.validate_unique, instance.validate_constraints):
+        try:
+            check(exclude=failed)
+        except ValidationError as exc:
+            errors = exc.update_error_dict(errors)
+    if errors:
+        raise ValidationError(errors)
 
 
 def _changed(instance: models.Model, old: dict[str, Any]) -> bool:
