@@ -14,6 +14,7 @@ import pytest
 from django.conf.urls.i18n import i18n_patterns
 from django.shortcuts import render
 from django.urls import include, path, reverse
+from django.utils import translation
 
 from cityline.cli import main
 from cityline.portal import publish, registry
@@ -37,12 +38,16 @@ def test_publish_writes_every_page_download_and_asset_with_working_relative_link
     out = tmp_path / "site"
     assert main(["publish", "--out", str(out)]) == 0
     assert "Published" in capsys.readouterr().out
-    # every registered page, both languages
-    for prefix in ("", "fr/"):
+    # every registered page and download, both languages (detail pages: every record's page)
+    for prefix, lang in (("", "en"), ("fr/", "fr")):
         assert (out / prefix / "index.html").is_file()
-        for page in registry.pages("city"):
-            name = "" if page.name == "city" else f"{page.name}/"
-            assert (out / prefix / "riverford" / name / "index.html").is_file(), (prefix, page.name)
+        with translation.override(lang):
+            for page in registry.pages("city"):
+                for path in page.paths(city):
+                    assert (out / publish.output_file(path)).is_file(), (lang, page.name, path)
+                if not isinstance(page, registry.DetailPage):
+                    name = "" if page.name == "city" else f"{page.name}/"
+                    assert (out / prefix / "riverford" / name / "index.html").is_file(), (prefix, page.name)
     for download in ("procurement.json", "procurement.csv", "roadmap-quick-wins.csv", "glossary.json"):
         assert (out / "riverford" / download).is_file()
     assert (out / "static" / "portal" / "site.css").is_file()
