@@ -72,6 +72,7 @@ def signed(value, digits=2):
     """A variance with its sign: +1.5, −0.3 (a true minus sign)."""
     if value is None:
         return "—"
+    value = round(float(value), int(digits))  # a sign only on what shows: never "−0"
     text = num(abs(value), digits)
     return ("+" if value > 0 else "−" if value < 0 else "") + text
 

@@ -258,3 +258,11 @@ def test_outcome_page_shows_its_realisation_plan_and_only_live_risks():
 
     html = Client().get("/plansville/outcomes/cleaner-air/").content.decode()
     assert "Low-emission zones" in html and "An old worry" not in html
+
+
+def test_signed_numbers_never_show_minus_zero():
+    from cityline.benefits.templatetags.benefits_public import percent, signed
+
+    with translation.override("en"):
+        assert signed(-0.0009) == "0" and signed(-56.014) == "−56.01" and signed(1.5) == "+1.5"
+        assert percent(-0.00009) == "0%" and percent(-0.933) == "−93.3%" and signed(None) == "—"
