@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -189,7 +190,9 @@ class _Run:
                     pk = getattr(obj, f.model_field.attname)
                     values.append(self.identity_of_pk[target.path].get(pk, (None,))[0])
                 else:
-                    values.append(getattr(obj, f.model_field.attname))
+                    value = getattr(obj, f.model_field.attname)
+                    # the reader keeps dates as text: compare a stored date the same way
+                    values.append(value.isoformat() if isinstance(value, date) else value)
             own = tuple(values)
         if c.parent_collection is not None and not c.key:
             parent_pk = getattr(obj, c.model._meta.get_field(c.parent).attname)
