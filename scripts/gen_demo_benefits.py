@@ -232,6 +232,7 @@ END_OUTCOMES = [
 ]
 
 W = None  # no weight: split equally
+VISION = "Kestermouth 2035 vision, purposes and their rationale (synthetic demo source)"
 A, N, E, P = "assumed", "anecdotal", "evaluated", "proven"
 #: (source, target, evidence, rationale, sources, weight)
 LINKS = [
@@ -278,7 +279,8 @@ LINKS = [
      "Contact centre demand analysis 2025 (synthetic demo source)", W),
     ("io-channel-shift", "eo-easy-services", E, "Simple requests done online free advisers for complex ones.",
      "Channel shift evaluation, customer services 2025 (synthetic demo source)", W),
-    ("inv-legacy-crm-exit", "out-crm-decommissioned", P, "The contract exit switches the old system off.", "", W),
+    ("inv-legacy-crm-exit", "out-crm-decommissioned", P, "The contract exit switches the old system off.",
+     "Legacy CRM exit plan, a condition of the initiate gateway (synthetic demo source)", W),
     # inclusion and participation
     ("inv-inclusion-hubs", "out-inclusion-hubs", P, "The project opens and staffs the hubs.",
      "Inclusion hubs opening records (synthetic demo source)", W),
@@ -289,7 +291,8 @@ LINKS = [
     ("io-digital-confidence", "eo-digital-inclusion", E, "Confident residents keep using the internet after the course ends.",
      "Kestermouth College adult learner outcomes 2024 (synthetic demo source)", W),
     ("eo-digital-inclusion", "io-channel-shift", N, "Residents who can get online use online channels more.", "", W),
-    ("inv-participation-platform", "out-participation-site", P, "The project launches the site.", "", W),
+    ("inv-participation-platform", "out-participation-site", P, "The project launches the site.",
+     "Participation platform launch report (synthetic demo source)", W),
     ("out-participation-site", "gc-co-design", A, "Online consultation draws in residents who never come to meetings.", "", W),
     ("gc-co-design", "io-participation", A, "Residents who see what changed take part again.", "", W),
     ("io-participation", "eo-data-trust", A, "Residents who help decide how data is used trust its use more.", "", W),
@@ -330,7 +333,7 @@ LINKS = [
      "City energy baseline 2019 (synthetic demo source)", "0.5"),
     ("io-building-energy", "eo-lower-carbon", E, "Heat pumps and less energy cut building emissions.",
      "City energy baseline 2019 (synthetic demo source)", "0.5"),
-    ("eo-energy-use", "purpose-resource-use", P, "Using less energy is responsible resource use.", "", W),
+    ("eo-energy-use", "purpose-resource-use", P, "Using less energy is responsible resource use.", VISION, W),
     # water
     ("inv-smart-water-meters", "out-water-meters", E, "The programme fits the meters.",
      "Water company installation returns (synthetic demo source)", W),
@@ -362,10 +365,12 @@ LINKS = [
      "Automatic counter data on the first 6 km of lanes, 2023-2025 (synthetic demo source)", "0.6"),
     ("gc-shared-street-space", "io-bus-journeys", E, "Bus lanes on the same streets make buses faster.",
      "Bus journey time surveys on Eastgate Road 2024 (synthetic demo source)", "0.4"),
-    ("io-more-cycling", "eo-sustainable-travel", P, "Bike trips are sustainable trips.", "", "0.6"),
+    ("io-more-cycling", "eo-sustainable-travel", P, "Bike trips are sustainable trips.",
+     "Household travel diary method note (synthetic demo source)", "0.6"),
     ("io-more-cycling", "eo-clean-air", E, "Car trips replaced by bike trips reduce traffic fumes.",
      "Counter and traffic data 2023-2025 (synthetic demo source)", "0.4"),
-    ("io-bus-journeys", "eo-sustainable-travel", P, "Bus trips are sustainable trips.", "", W),
+    ("io-bus-journeys", "eo-sustainable-travel", P, "Bus trips are sustainable trips.",
+     "Household travel diary method note (synthetic demo source)", W),
     ("eo-sustainable-travel", "eo-lower-carbon", E, "Fewer car trips cut transport emissions.",
      "City emissions inventory 2022 (synthetic demo source)", W),
     # partnership
@@ -375,21 +380,21 @@ LINKS = [
     # end outcomes to purposes
     ("eo-healthy-life", "purpose-social-cohesion", E, "The gap is between wards: closing it is cohesion.",
      "Joint strategic needs assessment 2023 (synthetic demo source)", W),
-    ("eo-healthy-life", "purpose-well-being", P, "Healthy years are well-being.", "", W),
+    ("eo-healthy-life", "purpose-well-being", P, "Healthy years are well-being.", VISION, W),
     ("eo-digital-inclusion", "purpose-social-cohesion", E, "Nobody is shut out of services and work that moved online.",
      "Digital exclusion mapping 2023 (synthetic demo source)", W),
-    ("eo-homes-protected", "purpose-resilience", P, "Protecting homes from flooding is resilience.", "", W),
-    ("eo-lower-carbon", "purpose-environment", P, "Lower emissions protect the climate.", "", W),
-    ("eo-clean-air", "purpose-environment", P, "Cleaner air is a better environment.", "", W),
-    ("eo-clean-air", "purpose-well-being", P, "Cleaner air means fewer breathing problems.", "", W),
+    ("eo-homes-protected", "purpose-resilience", P, "Protecting homes from flooding is resilience.", VISION, W),
+    ("eo-lower-carbon", "purpose-environment", P, "Lower emissions protect the climate.", VISION, W),
+    ("eo-clean-air", "purpose-environment", P, "Cleaner air is a better environment.", VISION, W),
+    ("eo-clean-air", "purpose-well-being", P, "Cleaner air means fewer breathing problems.", VISION, W),
     ("eo-sustainable-travel", "purpose-well-being", E, "Active travel is healthier.", "Active travel health study 2021 (synthetic demo source)", W),
     ("eo-good-jobs", "purpose-attractiveness", E, "Good jobs keep graduates in the city.",
      "Graduate retention survey, University of Kestermouth 2024 (synthetic demo source)", W),
     ("eo-easy-services", "purpose-well-being", N, "Less effort to get help is a better everyday life.", "", W),
-    ("eo-water-use", "purpose-resource-use", P, "Less water used at home is responsible resource use.", "", W),
+    ("eo-water-use", "purpose-resource-use", P, "Less water used at home is responsible resource use.", VISION, W),
     ("eo-visitor-economy", "purpose-attractiveness", E, "Visitors and the jobs they bring make the city attractive.",
      "Visitor economy study 2023 (synthetic demo source)", W),
-    ("eo-healthy-estuary", "purpose-environment", P, "The salt marsh is a protected habitat.", "", W),
+    ("eo-healthy-estuary", "purpose-environment", P, "The salt marsh is a protected habitat.", VISION, W),
     ("eo-healthy-estuary", "purpose-resilience", E, "Salt marsh absorbs wave energy in a surge.",
      "Marine Research Institute sediment study 2022 (synthetic demo source)", W),
     ("eo-data-trust", "purpose-social-cohesion", A, "Trust in the council's use of data is part of trust between residents and institutions.", "", W),
@@ -420,6 +425,7 @@ def benefit_nodes() -> list[dict]:
 def benefit_links() -> list[dict]:
     out = []
     for source, target, evidence, rationale, sources, weight in LINKS:
+        assert sources or evidence in (A, N), f"{source} → {target}: evaluated and proven links name their sources"
         link = {"source": source, "target": target, "weight": float(weight) if weight else None,
                 "evidence": evidence, "rationale": rationale, "sources": sources}
         out.append({k: v for k, v in link.items() if v not in (None, "")})
@@ -1062,7 +1068,7 @@ RISKS = [
     ("twin-funding", "Partner funding for the digital twin is not confirmed",
      "Two partners have not yet committed their share of the twin's running costs.",
      "The flood model is built but not kept up to date, and planning falls back to old maps.",
-     "resource", "financial", 3, 4, "nadia-brennan", "open", "2026-06-17", "2026-12-31",
+     "resource", "business_change", 3, 4, "nadia-brennan", "open", "2026-06-17", "2026-12-31",
      ["out-flood-model", "inv-digital-twin"], ["deliver-midpoint"],
      [("avoid", "No tender until the partnership board confirms three years of running costs.", 0, "agreed", "2026-12-31")]),
     ("sensor-cyber", "Sensor gateways are attacked or fail",
@@ -1125,7 +1131,7 @@ RISKS = [
     ("survey-response-fall", "Residents' survey response falls",
      "Fewer people answer postal and phone surveys each year.",
      "Several outcome KPIs lose precision and trends become hard to read.",
-     "service", "delivery", 3, 2, "jodie-carmichael", "open", "2026-10-05", "2027-04-05",
+     "service", "cultural_change", 3, 2, "jodie-carmichael", "open", "2026-10-05", "2027-04-05",
      ["eo-data-trust", "io-participation"], [],
      [("reduce", "Add an online panel and weight it against the census.", 18000, "proposed", "2027-03-31")]),
 ]
