@@ -78,7 +78,7 @@ SERVICES = {
     "bus-pass": ("Apply for a concessionary bus pass", ["transport-authority"], ["get-about"],
                  ["getting_older", "living_with_a_disability", "retiring"], False, False, {}),
     "journey-planner": ("Plan a journey", ["transport-authority", "valley-buses"], ["get-about"], ["travelling"],
-                        True, False, {}),
+                        False, False, {}),
     "school-admissions": ("Apply for a school place", ["kcc"], ["school-and-childcare"], ["starting_school"],
                           False, False, {}),
     "free-school-meals": ("Apply for free school meals", ["kcc"], ["school-and-childcare"],
