@@ -174,8 +174,10 @@ def test_unknown_and_missing_files(pack):
     (pack / "benefit.yaml").write_text("benefit_nodes: []\n")
     (pack / "pack.yaml").unlink()
     problems = refused(pack)
-    assert ("benefit.yaml: unknown file (a pack holds pack.yaml, core.yaml, strategy.yaml, benefits.yaml, risks.yaml); "
-            "did you mean benefits.yaml?") in problems
+    from cityline.core.packs import spec
+
+    files = ", ".join(["pack.yaml", *(section.file for section in spec.sections())])
+    assert f"benefit.yaml: unknown file (a pack holds {files}); did you mean benefits.yaml?" in problems
     assert any(p.startswith("pack.yaml: missing") for p in problems)
 
 
