@@ -18,7 +18,9 @@ def demo(request):
         pytest.skip("no demo_city fixture")
 
 
-def test_every_collection_lists_and_shows_its_records(client, demo):
+def test_every_collection_lists_and_shows_its_records(admin_client, demo):
+    """Staff see every record (unpublished KPIs and their data included, C2.f)."""
+    client = admin_client
     base = f"/api/v1/cities/{demo.key}"
     seen = 0
     for model, resource in REGISTRY.items():
@@ -41,3 +43,11 @@ def test_every_collection_lists_and_shows_its_records(client, demo):
             seen += 1
     assert seen >= 20  # the demo fills nearly every collection
     assert client.get(f"{base}/history?_limit=5").json()["count"] > 100
+
+
+def test_anonymous_readers_do_not_see_the_demos_unpublished_kpis(client, demo):  # C2.f
+    from cityline.benefits.models import Kpi
+
+    body = client.get(f"/api/v1/cities/{demo.key}/kpis?_limit=500").json()
+    published = Kpi.objects.filter(city=demo, published=True).count()
+    assert body["count"] == published < Kpi.objects.filter(city=demo).count()
