@@ -185,7 +185,9 @@ def test_roll_up_conserves_money_and_matches_the_exact_reference(data):
             assert close(r.purposes[node.key], flow[i], scale)
     stopped = {**r.retained, **{s.node: s.amount for s in r.stranded}}
     expected = {k: v for k, v in kept.items() if bm.node(k).kind != "purpose"}
-    assert set(stopped) == {k for k, v in expected.items() if float(v) > 0}
+    # amounts below the float tolerance may underflow to nothing (a weight of 5e-324 next to a weight of 2)
+    negligible = 1e-9 * max(1.0, float(scale))
+    assert {k for k, v in stopped.items() if v > negligible} == {k for k, v in expected.items() if float(v) > negligible}
     for k, v in expected.items():
         assert close(stopped.get(k, 0), v, scale)
 
