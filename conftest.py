@@ -16,6 +16,11 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 def pytest_configure(config):
+    # Property tests: CI runs a fixed set of examples (derandomized) so a run is reproducible.
+    from hypothesis import settings
+
+    settings.register_profile("ci", derandomize=True, print_blob=True)
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
     if os.environ.get("CITYLINE_REQUIRE_POSTGRES") == "1":
         url = os.environ.get("DATABASE_URL", "")
         if not url.startswith(("postgres://", "postgresql://")):
