@@ -244,7 +244,25 @@ def block(key, name, kind, owner, contract, standards=(), users=(), lifecycle="a
     row["lifecycle"] = lifecycle
     row["standards"] = list(standards)
     row["used_by_organisations"] = list(users)
+    row["used_by_services"] = sorted(SERVICES_USING.get(key, ()))
     return row
+
+
+#: Which of the demo's services (citizen_services.yaml, B9) run on which building blocks (B14 reuse).
+SERVICES_USING = {
+    "api-gateway": ["berth-booking", "bus-pass", "journey-planner", "parking-payment", "parking-permit"],
+    "city-sign-in": ["blue-badge", "bus-pass", "council-tax", "council-tax-reduction", "free-school-meals",
+                     "housing-register", "parking-permit"],
+    "customer-account": ["bulky-waste", "council-tax", "housing-repairs", "missed-bin", "pothole",
+                         "street-light-fault"],
+    "case-management": ["bulky-waste", "care-needs-assessment", "carers-support", "housing-repairs", "missed-bin",
+                        "pothole", "street-light-fault"],
+    "legacy-parking": ["parking-permit"],
+    "legacy-crm": ["business-rates", "trading-licence"],
+    "spatial-data-service": ["journey-planner", "pothole", "street-light-fault"],
+    "sensor-data-service": ["missed-bin"],
+    "context-broker": ["journey-planner", "parking-payment"],
+}
 
 
 BLOCKS = [
