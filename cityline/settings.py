@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "cityline.citizen_services",
     "cityline.developments",
     "cityline.architecture",
+    "cityline.assessment",
     "cityline.portal",
 ]
 

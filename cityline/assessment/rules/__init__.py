@@ -1,0 +1,1 @@
+"""Assessment rules, one module per component (see ``cityline.assessment.registry.RULE_MODULES``)."""
