@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "cityline.developments",
     "cityline.architecture",
     "cityline.assessment",
+    "cityline.benchmarking",
     "cityline.portal",
 ]
 
