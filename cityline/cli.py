@@ -107,6 +107,12 @@ def cmd_services(args: argparse.Namespace) -> int:
     return imports.cli_import_audit(args)
 
 
+def cmd_assess(args: argparse.Namespace) -> int:
+    from cityline.assessment import cli
+
+    return cli.run(args)
+
+
 def cmd_manage(args: argparse.Namespace) -> int:
     from django.core.management import execute_from_command_line
 
@@ -226,6 +232,26 @@ def build_parser() -> argparse.ArgumentParser:
     sa.add_argument("file", type=Path)
     sa.add_argument("--city", help="city key (needed when the instance hosts several cities)")
     p.set_defaults(func=cmd_services)
+
+    p = sub.add_parser("assess", help="ISO 37106 self-assessment: the maturity matrix and the gaps; snapshots, "
+                       "their differences and the gap report",
+                       description="Assess a city against every ISO 37106 recommendation (docs/assessment.md).")
+    p.add_argument("--city", help="city key (default: the only city)")
+    p.add_argument("--on", help="assess as on this date (YYYY-MM-DD, default today)")
+    p.add_argument("--save", action="store_true", help="store the result as a dated snapshot")
+    p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    assess_sub = p.add_subparsers(dest="assess_command", metavar="ACTION")
+    ad = assess_sub.add_parser("diff", help="which rules moved between two snapshots, and the record changes behind it")
+    ad.add_argument("--city", default=argparse.SUPPRESS, help="city key (default: the only city)")
+    ad.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print JSON instead of text")
+    ad.add_argument("from_date", metavar="FROM", help="date of the earlier snapshot (YYYY-MM-DD)")
+    ad.add_argument("to_date", metavar="TO", help="date of the later snapshot (YYYY-MM-DD)")
+    ar = assess_sub.add_parser("report", help="write the gap report (HTML, PDF or CSV)")
+    ar.add_argument("--city", default=argparse.SUPPRESS, help="city key (default: the only city)")
+    ar.add_argument("--on", default=argparse.SUPPRESS, help="assess as on this date (YYYY-MM-DD, default today)")
+    ar.add_argument("--format", choices=["html", "pdf", "csv"], default="html", help="output format (default html)")
+    ar.add_argument("--out", type=Path, help="output file (default: standard output)")
+    p.set_defaults(func=cmd_assess)
 
     p = sub.add_parser("manage", help="run a Django management command (createsuperuser, changepassword, ...)",
                        add_help=False)
