@@ -1,0 +1,1 @@
+"""Pure rules of cross-city comparison (no Django)."""
