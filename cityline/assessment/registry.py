@@ -179,18 +179,26 @@ class Rule:
     run: Callable[[Context], Result]
     thresholds: dict[str, Any]
     attestable: bool
+    #: the effort to close the gap when not met: "low", "medium" (default) or "high" (gap ranking)
+    effort: str = "medium"
 
 
 RULES: dict[str, Rule] = {}
 
 
-def rule(id: str, *, title, thresholds: dict[str, Any] | None = None, attestable: bool = False) -> Callable:
-    """Register the rule for recommendation ``id`` (one per ID)."""
+EFFORTS = ("low", "medium", "high")
+
+
+def rule(id: str, *, title, thresholds: dict[str, Any] | None = None, attestable: bool = False,
+         effort: str = "medium") -> Callable:
+    """Register the rule for recommendation ``id`` (one per ID); ``effort`` ranks its gap (low, medium, high)."""
+    if effort not in EFFORTS:
+        raise ValueError(f"{id}: effort must be one of {', '.join(EFFORTS)}, not {effort!r}")
 
     def decorator(run: Callable[[Context], Result]) -> Callable[[Context], Result]:
         if id in RULES and RULES[id].run is not run:
             raise ValueError(f"a rule for {id} is already registered ({RULES[id].run.__module__})")
-        RULES[id] = Rule(id, title, run, dict(thresholds or {}), attestable)
+        RULES[id] = Rule(id, title, run, dict(thresholds or {}), attestable, effort)
         return run
 
     return decorator
@@ -201,6 +209,15 @@ def load_rules() -> dict[str, Rule]:
     for name in RULE_MODULES:
         import_module(f"cityline.assessment.rules.{name}")
     return RULES
+
+
+def declared_thresholds() -> dict[str, Any]:
+    """Every threshold the loaded rules declare → its default (the first rule declaring it wins)."""
+    out: dict[str, Any] = {}
+    for r in load_rules().values():
+        for name, default in r.thresholds.items():
+            out.setdefault(name, default)
+    return out
 
 
 def run_rule(r: Rule, ctx: Context) -> Result:

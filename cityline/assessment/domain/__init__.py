@@ -1,0 +1,1 @@
+"""Pure assessment logic (no Django): maturity roll-ups, levels and gap ranking."""

@@ -1,0 +1,114 @@
+"""Stored parts of the self-assessment: attestations, per-city settings and dated snapshots (issue 9).
+
+The rules themselves are code (:mod:`.registry`, :mod:`.rules`); what a city stores is what the data
+cannot show (staff *attestations* with their evidence and expiry), its own *settings* (threshold
+overrides and whether the assessment is public, B2.g) and dated *snapshots* of the results so
+progress reads over time (C2.e).
+"""
+
+from __future__ import annotations
+
+from numbers import Number
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from cityline.core.models import CityRecord, Document, KeyedRecord, Person
+
+from . import registry
+
+
+class AttestationOutcome(models.TextChoices):
+    MET = registry.MET, _("met")
+    PARTLY_MET = registry.PARTLY_MET, _("partly met")
+
+
+class Attestation(KeyedRecord):
+    """A staff statement that a recommendation is (partly) met where the data cannot show it, with
+    the document that backs it and the date it must be renewed by."""
+
+    recommendation = models.CharField(
+        _("recommendation"), max_length=20,
+        help_text=_("The ISO 37106 recommendation ID this attestation is about, e.g. B4.c.5."),
+    )
+    outcome = models.CharField(_("outcome"), max_length=20, choices=AttestationOutcome.choices)
+    statement = models.TextField(_("statement"), help_text=_("What is in place, in plain language."))
+    evidence = models.ForeignKey(
+        Document, on_delete=models.RESTRICT, null=True, blank=True, related_name="attestations",
+        verbose_name=_("evidence document"), help_text=_("The document that shows it (recommended)."),
+    )
+    attested_by = models.ForeignKey(Person, on_delete=models.RESTRICT, related_name="attestations",
+                                    verbose_name=_("attested by"))
+    attested_on = models.DateField(_("attested on"))
+    expires = models.DateField(_("expires"), help_text=_("After this date the attestation no longer counts."))
+
+    class Meta(KeyedRecord.Meta):
+        ordering = ["recommendation", "-attested_on", "key"]
+        verbose_name = _("attestation")
+        verbose_name_plural = _("attestations")
+
+    def __str__(self) -> str:
+        return f"{self.recommendation}: {self.statement[:60]}"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.recommendation and self.recommendation not in registry.recommendation_ids():
+            raise ValidationError({"recommendation": _("%(id)s is not an ISO 37106 recommendation ID "
+                                                       "(see the list in docs/assessment.md)") % {"id": self.recommendation}})
+        if self.attested_on and self.expires and self.expires <= self.attested_on:
+            raise ValidationError({"expires": _("must be after the attestation date")})
+
+
+class AssessmentSettings(CityRecord):
+    """The city's own thresholds for the rules and whether its assessment is public (B2.g)."""
+
+    thresholds = models.JSONField(
+        _("thresholds"), default=dict, blank=True,
+        help_text=_("Threshold name → value, overriding the documented defaults of the rules."),
+    )
+    publish = models.BooleanField(
+        _("publish the assessment"), default=False,
+        help_text=_("Show the assessment on the public site and to anonymous API users (B2.g)."),
+    )
+
+    class Meta:
+        verbose_name = _("assessment settings")
+        verbose_name_plural = _("assessment settings")
+        constraints = [models.UniqueConstraint(fields=["city"], name="assessment_one_settings_per_city")]
+
+    def __str__(self) -> str:
+        return str(_("Assessment settings"))
+
+    def clean(self) -> None:
+        super().clean()
+        if not isinstance(self.thresholds, dict):
+            raise ValidationError({"thresholds": _("must be a mapping of threshold names to values")})
+        declared = registry.declared_thresholds()
+        unknown = sorted(set(self.thresholds) - set(declared))
+        if unknown:
+            raise ValidationError({"thresholds": _("unknown threshold(s): %(names)s; known: %(known)s") % {
+                "names": ", ".join(unknown), "known": ", ".join(sorted(declared)) or "—"}})
+        for name, value in self.thresholds.items():
+            default = declared[name]
+            numeric = isinstance(default, Number) and not isinstance(default, bool)
+            if numeric and (not isinstance(value, Number) or isinstance(value, bool) or value < 0):
+                raise ValidationError({"thresholds": _("%(name)s must be a number of at least 0") % {"name": name}})
+
+
+class Snapshot(CityRecord):
+    """The assessment of one city as on one date: every result and the maturity summary (C2.e)."""
+
+    taken_on = models.DateField(_("taken on"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    results = models.JSONField(_("results"), default=list, help_text=_("Every rule's result."))
+    maturity = models.JSONField(_("maturity"), default=dict, help_text=_("Scores and levels per component."))
+
+    class Meta:
+        ordering = ["-taken_on"]
+        verbose_name = _("assessment snapshot")
+        verbose_name_plural = _("assessment snapshots")
+        constraints = [models.UniqueConstraint(fields=["city", "taken_on"], name="assessment_one_snapshot_per_day")]
+
+    def __str__(self) -> str:
+        return str(_("Assessment of %(date)s") % {"date": self.taken_on.isoformat() if self.taken_on else "?"})
