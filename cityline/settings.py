@@ -146,6 +146,8 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en"
+#: English dates as 26 November 2026 and 2026-11-26, not the American defaults (cityline/formats/en).
+FORMAT_MODULE_PATH = ["cityline.formats"]
 LANGUAGES = [("en", _("English")), ("fr", _("French"))]
 LOCALE_PATHS = [PACKAGE_DIR / "locale"]
 TIME_ZONE = "UTC"
