@@ -253,6 +253,10 @@ def build_parser() -> argparse.ArgumentParser:
     ar.add_argument("--out", type=Path, help="output file (default: standard output)")
     p.set_defaults(func=cmd_assess)
 
+    from cityline.benchmarking.cli import add_parser as add_benchmark_parser
+
+    add_benchmark_parser(sub)
+
     p = sub.add_parser("manage", help="run a Django management command (createsuperuser, changepassword, ...)",
                        add_help=False)
     p.add_argument("rest", nargs=argparse.REMAINDER)

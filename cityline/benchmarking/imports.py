@@ -1,0 +1,311 @@
+"""Import peer cities' published indicator values (B3.c, C2.c): from a CSV, a city pack or a Cityline API.
+
+Every import is all-or-nothing: the input is read and checked in full first, each
+problem named by file, row and column (or URL and field); only a clean input is
+written, in one transaction, through :mod:`cityline.core.actions`. Importing a peer
+again replaces its values (the history keeps the old ones).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from cityline.benefits.choices import IndicatorSource
+from cityline.core import actions
+from cityline.core.models import City
+
+from .choices import PeerSourceKind
+from .models import PeerCity, PeerValue
+
+CSV_COLUMNS = ["city", "country", "list", "code", "year", "value", "unit"]
+CSV_OPTIONAL = ["population", "name"]
+LISTS = [s for s in IndicatorSource.values if s != IndicatorSource.CITY]
+API_TIMEOUT = 30
+
+
+class BenchmarkImportError(Exception):
+    """The input is invalid; ``problems`` lists every problem found. Nothing was written."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = list(problems)
+        count = len(self.problems)
+        super().__init__(f"{count} problem{'s' if count != 1 else ''}:\n" + "\n".join(f"  {p}" for p in self.problems))
+
+
+@dataclass
+class PeerData:
+    key: str
+    name: str
+    country: str = ""
+    population: int | None = None
+    source_kind: str = PeerSourceKind.CSV
+    source: str = ""
+    licence: str = ""
+    values: dict[tuple[str, str, date], dict[str, Any]] = field(default_factory=dict)
+
+
+@dataclass
+class ImportResult:
+    peers: list[PeerCity]
+    values: int
+
+    def __str__(self) -> str:
+        names = ", ".join(p.name for p in self.peers)
+        return f"{len(self.peers)} peer cit{'y' if len(self.peers) == 1 else 'ies'} ({names}), {self.values} values"
+
+
+# --- writing ---------------------------------------------------------------------------
+
+
+def store(city: City, peers: list[PeerData], user=None) -> ImportResult:
+    """Create or replace each peer and its values in one transaction."""
+    stored, count = [], 0
+    with transaction.atomic():
+        for data in peers:
+            fields = {"name": data.name, "country": data.country, "population": data.population,
+                      "source_kind": data.source_kind, "source": data.source[:500], "licence": data.licence[:100],
+                      "imported_at": timezone.now()}
+            peer = PeerCity.objects.filter(city=city, key=data.key).first()
+            try:
+                if peer is None:
+                    peer = actions.create(PeerCity, city=city, key=data.key, user=user, **fields)
+                else:
+                    peer = actions.update(peer, user=user, **fields)
+                    for old in PeerValue.objects.filter(peer=peer):
+                        actions.delete(old, user=user)
+                for (source, code, period_end), v in sorted(data.values.items()):
+                    actions.create(PeerValue, city=city, peer=peer, source=source, code=code, period_end=period_end,
+                                   value=v["value"], unit=v["unit"], name=v.get("name", "")[:300], user=user)
+                    count += 1
+            except ValidationError as exc:
+                details = "; ".join(f"{k}: {' '.join(str(m) for m in msgs)}"
+                                    for k, msgs in getattr(exc, "message_dict", {"": exc.messages}).items())
+                raise BenchmarkImportError([f"{data.source or data.key}: peer {data.name}: {details}"]) from exc
+            stored.append(peer)
+    return ImportResult(stored, count)
+
+
+def target_city(key: str | None) -> City:
+    if key:
+        city = City.objects.filter(key=key).first()
+        if city is None:
+            raise BenchmarkImportError([f"no city with key {key!r}"])
+        return city
+    cities = list(City.objects.all()[:2])
+    if len(cities) != 1:
+        raise BenchmarkImportError(["this instance hosts several cities (or none): give --city"])
+    return cities[0]
+
+
+def _decimal(text: Any) -> Decimal | None:
+    try:
+        value = Decimal(str(text).strip())
+    except (InvalidOperation, ValueError):
+        return None
+    return value if value.is_finite() else None
+
+
+def _period(text: str) -> date | None:
+    """A year (``2023`` → 31 December 2023) or a period end (``2023-06-30``)."""
+    text = str(text).strip()
+    try:
+        if len(text) == 4 and text.isdigit():
+            return date(int(text), 12, 31)
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+# --- CSV -------------------------------------------------------------------------------
+
+
+def read_csv(path: Path | str) -> list[PeerData]:
+    """Parse a CSV of indicator values; raise :class:`BenchmarkImportError` naming file, row and column."""
+    path = Path(path)
+    name = path.name
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BenchmarkImportError([f"{name}: cannot read: {exc}"]) from exc
+    reader = csv.DictReader(text.splitlines())
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    missing = [c for c in CSV_COLUMNS if c not in header]
+    if missing:
+        raise BenchmarkImportError([f"{name}: row 1: missing column{'s' if len(missing) > 1 else ''} "
+                                    f"{', '.join(missing)} (expected {', '.join(CSV_COLUMNS)}[, population, name])"])
+    reader.fieldnames = header
+    problems: list[str] = []
+    peers: dict[str, PeerData] = {}
+    for number, raw in enumerate(reader, start=2):
+        row = {k: (v or "").strip() for k, v in raw.items() if k is not None}
+
+        def bad(column: str, message: str) -> None:
+            problems.append(f"{name}: row {number}, column {column}: {message}")
+
+        city_name = row["city"]
+        if not city_name:
+            bad("city", "empty: give the peer city's name")
+        key = slugify(city_name)[:80]
+        if city_name and not key:
+            bad("city", f"{city_name!r} gives no usable key")
+        country = row["country"].upper()
+        if country and (len(country) != 2 or not country.isalpha()):
+            bad("country", f"{row['country']!r} is not a two-letter ISO 3166 code")
+        if row["list"] not in LISTS:
+            bad("list", f"{row['list']!r} is not a list (use one of {', '.join(LISTS)})")
+        if not row["code"]:
+            bad("code", "empty: give the indicator's identifier in the list")
+        period = _period(row["year"])
+        if period is None:
+            bad("year", f"{row['year']!r} is not a year (2023) or a date (2023-06-30)")
+        value = _decimal(row["value"])
+        if value is None:
+            bad("value", f"{row['value']!r} is not a number")
+        population = None
+        if row.get("population"):
+            population = int(row["population"]) if row["population"].isdigit() and int(row["population"]) > 0 else None
+            if population is None:
+                bad("population", f"{row['population']!r} is not a whole number above 0")
+        if not key or period is None or value is None or row["list"] not in LISTS or not row["code"]:
+            continue
+        peer = peers.setdefault(key, PeerData(key=key, name=city_name, country=country, source_kind=PeerSourceKind.CSV,
+                                              source=name))
+        if population:
+            peer.population = population
+        if country and not peer.country:
+            peer.country = country
+        ident = (row["list"], row["code"], period)
+        if ident in peer.values:
+            bad("year", f"{city_name} already has a value of {row['list']} {row['code']} for {period.isoformat()} "
+                        f"(row {peer.values[ident]['row']})")
+            continue
+        peer.values[ident] = {"value": value, "unit": row["unit"], "name": row.get("name", ""), "row": number}
+    if problems:
+        raise BenchmarkImportError(problems)
+    if not peers:
+        raise BenchmarkImportError([f"{name}: no rows"])
+    return list(peers.values())
+
+
+def import_csv(city: City, path: Path | str, user=None) -> ImportResult:
+    return store(city, read_csv(path), user=user)
+
+
+# --- another Cityline's city pack -------------------------------------------------------
+
+
+def _peer_from_records(key: str, city: dict, indicators: list[dict], kpis: list[dict], measurements: list[dict],
+                       kind: str, source: str) -> PeerData:
+    """Published KPIs on a list indicator, with their usable measurements."""
+    by_key = {i.get("key"): i for i in indicators}
+    tracked: dict[str, tuple[str, str, str, str]] = {}
+    licences = set()
+    for k in kpis:
+        ind = by_key.get(k.get("indicator"))
+        if not k.get("published") or not ind or ind.get("source") in (None, IndicatorSource.CITY) or not ind.get("code"):
+            continue
+        tracked[k["key"]] = (ind["source"], ind["code"], k.get("unit") or "", ind.get("name") or k.get("title") or "")
+        licences.add(k.get("licence") or "CC-BY-4.0")
+    peer = PeerData(key=key, name=city.get("name") or key, country=(city.get("country") or "").upper(),
+                    population=city.get("population") or None, source_kind=kind, source=source,
+                    licence=", ".join(sorted(licences)))
+    for m in measurements:
+        if m.get("kpi") not in tracked or m.get("quality") == "bad":
+            continue
+        period = m["period_end"] if isinstance(m["period_end"], date) else _period(m["period_end"])
+        value = _decimal(m.get("value"))
+        if period is None or value is None:
+            continue
+        src, code, unit, name = tracked[m["kpi"]]
+        peer.values[(src, code, period)] = {"value": value, "unit": unit, "name": name}
+    return peer
+
+
+def read_city_pack(directory: Path | str) -> PeerData:
+    """Read another Cityline's pack folder with our pack reader (so it is checked the same way)."""
+    from cityline.core.packs.reader import read_pack
+
+    directory = Path(directory)
+    pack = read_pack(directory)
+    if pack.problems:
+        raise BenchmarkImportError([str(p) for p in pack.sorted_problems()])
+    benefits = pack.files.get("benefits.yaml") or {}
+    city = dict(pack.city or {})
+    return _peer_from_records(
+        pack.city_key or slugify(directory.name), city, list(benefits.get("city_indicators") or []),
+        list(benefits.get("kpis") or []), list(benefits.get("measurements") or []),
+        PeerSourceKind.CITY_PACK, directory.name,
+    )
+
+
+def import_city_pack(city: City, directory: Path | str, user=None) -> ImportResult:
+    return store(city, [read_city_pack(directory)], user=user)
+
+
+# --- another Cityline's API -----------------------------------------------------------
+
+
+def _get(url: str) -> Any:
+    request = urllib.request.Request(url, headers={"Accept": "application/json", "User-Agent": "Cityline benchmark"})
+    try:
+        with urllib.request.urlopen(request, timeout=API_TIMEOUT) as response:  # noqa: S310 (http/https only)
+            return json.load(response)
+    except urllib.error.HTTPError as exc:
+        raise BenchmarkImportError([f"{url}: HTTP {exc.code} {exc.reason}"]) from exc
+    except (urllib.error.URLError, OSError) as exc:
+        raise BenchmarkImportError([f"{url}: cannot connect: {getattr(exc, 'reason', exc)}"]) from exc
+    except ValueError as exc:
+        raise BenchmarkImportError([f"{url}: not JSON: {exc}"]) from exc
+
+
+def _all(url: str) -> list[dict]:
+    """Every record of a paginated collection, following ``next`` links."""
+    rows: list[dict] = []
+    while url:
+        page = _get(url)
+        if not isinstance(page, dict) or not isinstance(page.get("results"), list):
+            raise BenchmarkImportError([f"{url}: field results: missing (is this a Cityline API?)"])
+        rows.extend(page["results"])
+        url = page.get("next")
+    return rows
+
+
+def read_api(base: str, key: str) -> PeerData:
+    """Read a city's published KPIs from another Cityline at ``base`` (e.g. https://cityline.example.org)."""
+    base = base.rstrip("/")
+    if urllib.parse.urlsplit(base).scheme not in ("http", "https"):
+        raise BenchmarkImportError([f"{base}: use an http:// or https:// address"])
+    root = f"{base}/api/v1/cities/{urllib.parse.quote(key)}"
+    city = _get(root)
+    if not isinstance(city, dict) or "name" not in city:
+        raise BenchmarkImportError([f"{root}: field name: missing (is this a Cityline API?)"])
+    limit = "?_limit=500"
+    indicators = _all(f"{root}/city-indicators{limit}")
+    kpis = _all(f"{root}/kpis{limit}")
+    measurements = _all(f"{root}/measurements{limit}")
+    for where, rows, needed in ((f"{root}/kpis", kpis, ("key", "indicator")),
+                                (f"{root}/city-indicators", indicators, ("key", "source", "code")),
+                                (f"{root}/measurements", measurements, ("kpi", "period_end", "value"))):
+        for i, row in enumerate(rows):
+            for name in needed:
+                if name not in row:
+                    raise BenchmarkImportError([f"{where}: record {i + 1}: field {name}: missing"])
+    return _peer_from_records(key, city, indicators, kpis, measurements, PeerSourceKind.CITYLINE_API, root)
+
+
+def import_api(city: City, base: str, key: str, user=None) -> ImportResult:
+    return store(city, [read_api(base, key)], user=user)
