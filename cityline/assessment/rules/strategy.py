@@ -293,6 +293,9 @@ def leadership_skills(ctx: Context) -> Result:
 
 @rule("B2.f", title=_("Assets and services carry on when partners change"))
 def continuity(ctx: Context) -> Result:
+    if not of_city(Organisation, ctx).exists():
+        return ctx.not_met(_("No partner organisation is recorded."),
+                           _("Record the partner organisations and where each is in its life."))
     findings = city_findings(ctx.city)
     changing = list(of_city(Organisation, ctx).exclude(lifecycle="active"))
     if not findings:
@@ -355,7 +358,8 @@ def parties_engaged(ctx: Context) -> Result:
     return ctx.share(
         len(choices.PartyCategory) - len(missing), len(choices.PartyCategory),
         minimum=ctx.threshold("b3a_min_share"), evidence=evidence(ctx, engaged),
-        reason=_("%(n)d interested parties took part in the last %(d)s days, covering %(done)d of 6 categories%(gaps)s.")
+        reason=_("%(n)d interested parties took part in the last %(d)s days, "
+                 "covering %(done)d of 6 categories%(gaps)s.")
         % {"n": len(engaged), "d": ctx.threshold("b3a_window_days"), "done": 6 - len(missing),
            "gaps": (_("; missing: %(names)s") % {"names": ", ".join(map(str, missing))}) if missing else ""},
         next_step=_("Identify and involve parties of the missing categories, critics included."))
@@ -515,7 +519,8 @@ def sme_led_innovation(ctx: Context) -> Result:
     return checks(ctx, [
         (bool(challenges), _("an innovation challenge or competition")),
         (bool(subcontracting or sme_contracts), _("work for small firms, directly or required of large suppliers")),
-    ], met=_("Innovation challenges: %(c)d; procurements requiring SME subcontracting: %(s)d; contracts with small firms: %(k)d.")
+    ], met=_("Innovation challenges: %(c)d; procurements requiring SME subcontracting: %(s)d; "
+             "contracts with small firms: %(k)d.")
         % {"c": len(challenges), "s": len(subcontracting), "k": len(sme_contracts)},
         next_step=_("Run an innovation challenge, or require large suppliers to work with small firms."),
         records=[*challenges, *subcontracting, *sme_contracts])
