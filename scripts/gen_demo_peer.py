@@ -11,7 +11,7 @@ Like ``gen_demo_benefits.py``, the script writes draft YAML, imports it with the
 pack importer into a throw-away SQLite database and writes the files with the pack
 exporter, so ``cityline pack export`` reproduces them byte for byte.
 
-It has ten published KPIs on catalogue indicators Kestermouth also tracks, with five
+It has eleven published KPIs on catalogue indicators Kestermouth also tracks, with five
 annual values (2021–2025), and three deliberate differences for the comparison to warn
 about (docs/benchmarking.md): greenhouse gas emissions in kilograms rather than tonnes
 (units differ: not compared), water loss given in "percent" (normalised to "%", so still

@@ -62,7 +62,31 @@ def prepare_demo() -> dict:
     if not City.objects.filter(key=key).exists():
         imported = import_pack(demo_pack_dir())
     city = City.objects.get(key=key)
+    prepare_peer(city)
     return {"city": city, "imported": imported, "account": ensure_editor_account()}
+
+
+def peer_pack_dir() -> Path:
+    """The second demo city, Kestermouth's comparison partner (issue 9): next to the demo pack."""
+    return demo_pack_dir().parent / "peer-city-pack"
+
+
+def prepare_peer(city: City) -> None:
+    """Load the peer demo city once and register it as a peer of ``city`` from its pack (B3.c)."""
+    from cityline.benchmarking.imports import import_city_pack
+    from cityline.benchmarking.models import PeerCity
+
+    from .packs import import_pack
+
+    directory = peer_pack_dir()
+    if not (directory / "pack.yaml").exists():
+        return
+    with open(directory / "pack.yaml", encoding="utf-8") as fh:
+        peer_key = yaml.safe_load(fh)["city"]["key"]
+    if not City.objects.filter(key=peer_key).exists():
+        import_pack(directory)
+    if not PeerCity.objects.filter(city=city, key=peer_key).exists():
+        import_city_pack(city, directory)
 
 
 def describe(info: dict, host: str, port: int) -> str:

@@ -32,7 +32,7 @@ def test_prepare_demo_loads_city_and_account_once(data_dir):
     assert second["imported"] is None  # reused, not re-imported
     assert second["account"]["password"] == account["password"]
     assert not second["account"]["new"]
-    assert City.objects.count() == 1
+    assert City.objects.count() == 2  # the demo city and its comparison partner (issue 9)
 
 
 def test_demo_keeps_edits_made_since_it_was_loaded(data_dir):

@@ -1,0 +1,83 @@
+"""Cross-city comparison in the API (B3.c, C2.c): peer cities, their values, and the comparison."""
+
+from typing import Any
+
+from ninja import Router, Schema
+
+from cityline.api.generic import ERRORS_READ, Resource, get_city
+
+from . import models as m
+
+B = "benchmarking: B3.c, C2.c cross-city comparison"
+
+TAGS = {
+    B: "Peer cities the city compares itself with, the indicator values they publish (ISO 37120, 37122, 37123, "
+       "U4SSC), and the comparison on the indicators both track: values, trends, rank and percentile in the peer "
+       "group, with warnings where units, years or list editions differ (docs/benchmarking.md).",
+}
+
+RESOURCES = [
+    Resource(m.PeerCity, "peer-cities", B, filters=["country", "source_kind"], search=["key", "name", "source"]),
+    Resource(m.PeerValue, "peer-values", B, filters=["peer", "source", "code", "period_end"], search=["code", "name"]),
+]
+
+
+class BenchmarkMember(Schema):
+    peer: str | None = None
+    name: str
+    is_city: bool
+    unit: str
+    year: int | None = None
+    value: float | None = None
+    trend_per_year: float | None = None
+    trend: str | None = None
+    compared: bool
+    rank: int | None = None
+
+
+class BenchmarkWarning(Schema):
+    kind: str
+    peer: str | None = None
+    message: str
+
+
+class BenchmarkRow(Schema):
+    kpi: str
+    title: str
+    list: str
+    list_label: str
+    code: str
+    indicator: str
+    unit: str
+    direction: str
+    year: int | None = None
+    rank: int | None = None
+    group_size: int
+    percentile: float | None = None
+    members: list[BenchmarkMember]
+    warnings: list[BenchmarkWarning]
+
+
+class Benchmark(Schema):
+    city: str
+    city_name: str
+    max_year_gap: int
+    peers: list[dict[str, Any]]
+    rows: list[BenchmarkRow]
+    city_defined: list[str]
+    unmatched: list[str]
+    peer_only: list[dict[str, str]]
+    summary: dict[str, int]
+
+
+def add_routes(router: Router) -> None:
+    from .services import benchmark
+
+    @router.get("/cities/{city_key}/benchmark", response={200: Benchmark, **ERRORS_READ}, tags=[B],
+                operation_id="benchmark", summary="The city's published KPIs compared with its peer cities",
+                description="For each published KPI on an indicator of a published list that a peer city also "
+                            "reports: each member's value in the comparison year, its Theil–Sen trend per year, "
+                            "rank (1 = best, by the KPI's direction) and the city's percentile, with warnings where "
+                            "units, years or list editions differ. See docs/benchmarking.md.")
+    def benchmark_view(request, city_key: str, max_year_gap: int = 1):
+        return benchmark(get_city(city_key), max_year_gap=max_year_gap)
