@@ -21,7 +21,7 @@ from . import errors, generic
 #: Modules that declare API collections, in the order they appear in the document.
 AREAS = ["cityline.core.api", "cityline.strategy.api", "cityline.benefits.api", "cityline.risks.api",
          "cityline.delivery.api", "cityline.developments.api", "cityline.architecture.api",
-         "cityline.citizen_services.api",
+         "cityline.citizen_services.api", "cityline.assessment.api",
          "cityline.benchmarking.api"]
 
 HISTORY_TAG = "history"

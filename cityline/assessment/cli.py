@@ -20,7 +20,7 @@ def _date(value: str | None, option: str) -> date | None:
 
 
 def _matrix_text(maturity: dict) -> list[str]:
-    lines = [f"{'component':<12} {'score':>5}  level  " + " ".join(f"{lv}" for lv in mat.LEVELS)]
+    lines = [f"{'component':<12} {'score':>5}  " + " ".join(f"{lv}" for lv in mat.LEVELS) + "  level"]
     for c in maturity["components"]:
         score = "—" if c["score"] is None else f"{c['score']:.2f}"
         cells = " ".join("■" if cell["reached"] else "·" for cell in c["cells"])

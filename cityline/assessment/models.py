@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from cityline.core.models import CityRecord, Document, KeyedRecord, Person
+from cityline.core.models import City, CityRecord, Document, KeyedRecord, Person
 
 from . import registry
 
@@ -63,6 +63,9 @@ class Attestation(KeyedRecord):
 class AssessmentSettings(CityRecord):
     """The city's own thresholds for the rules and whether its assessment is public (B2.g)."""
 
+    # named on the city, so other records can ask whether the city publishes its assessment
+    city = models.ForeignKey(City, on_delete=models.CASCADE, related_name="assessment_settings",
+                             verbose_name=_("city"))
     thresholds = models.JSONField(
         _("thresholds"), default=dict, blank=True,
         help_text=_("Threshold name → value, overriding the documented defaults of the rules."),

@@ -60,6 +60,11 @@ class Page:
     scope: str = "city"  # "city": one per city, route has <slug:city>; "site": one for the whole site
     nav: bool = True
     order: int = 100
+    #: ``shown(city)``: whether the city has this page at all (e.g. only when it publishes it); default always
+    shown: Callable[[Any], bool] | None = None
+
+    def shown_for(self, city) -> bool:
+        return self.shown is None or city is None or bool(self.shown(city))
 
     def urlpatterns(self) -> list:
         return [path(self.route, self.view, name=self.name)]
@@ -122,6 +127,8 @@ class DataPage(Page):
         return items
 
     def _paths(self, city) -> list[str]:
+        if not self.shown_for(city):
+            return []
         return [reverse(f"portal:{self.name}", kwargs={"city": city.key})] + [d["url"] for d in self.downloads(city)]
 
     # --- views: one data function, three faces ------------------------------------
@@ -130,6 +137,8 @@ class DataPage(Page):
         from cityline.core.models import City
 
         city = get_object_or_404(City, key=city_key)
+        if not self.shown_for(city):
+            raise Http404(f"{city_key} has no {self.name} page")
         return city, self.data(city)
 
     def _html_view(self, request: HttpRequest, city: str) -> HttpResponse:
@@ -273,7 +282,8 @@ def get(name: str) -> Page:
 
 def nav(city) -> list[dict[str, str]]:
     """The city navigation: title and URL of every city page shown in the menu."""
-    return [{"name": p.name, "title": p.title, "url": p.nav_url(city)} for p in pages("city") if p.nav]
+    return [{"name": p.name, "title": p.title, "url": p.nav_url(city)} for p in pages("city")
+            if p.nav and p.shown_for(city)]
 
 
 def urlpatterns() -> list:

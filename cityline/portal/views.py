@@ -24,7 +24,7 @@ def city(request, city):
     city_obj = get_object_or_404(City, key=city)
     sections = [
         {"title": p.title, "description": getattr(p, "description", ""), "url": p.nav_url(city_obj)}
-        for p in registry.pages("city") if p.nav and p.name != "city"
+        for p in registry.pages("city") if p.nav and p.name != "city" and p.shown_for(city_obj)
     ]
     return render(request, "portal/city.html", {"city": city_obj, "sections": sections,
                                                 "page": registry.get("city")})

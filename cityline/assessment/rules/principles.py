@@ -29,7 +29,7 @@ def principle_group(ctx: Context, group: str, threshold: str) -> Result:
     minimum = int(ctx.threshold(threshold))
     principles = list(Principle.objects.filter(city=ctx.city, group=group)
                       .annotate(n=Count("agreements")).order_by("order", "title"))
-    label = PrincipleGroup(group).label
+    label = str(PrincipleGroup(group).label).lower()
     if not principles:
         return ctx.not_met(
             _("The city has no %(group)s delivery principle.") % {"group": label},

@@ -15,6 +15,7 @@ from django.db.models import Count, Max, Q
 from django.utils.translation import gettext_lazy as _
 
 from cityline.benefits.models import Measurement
+from cityline.core.choices import Sector
 from cityline.core.continuity import city_findings
 from cityline.core.models import Document, Organisation, Person
 from cityline.risks.models import Risk
@@ -79,6 +80,10 @@ def checks(ctx: Context, results: list[tuple[bool, object]], *, met, next_step, 
 
 def open_pipeline(ctx: Context):
     return of_city(ProcurementEntry, ctx).exclude(status="cancelled").order_by("expected_tender_date", "key")
+
+
+def sector_label(sector: str) -> str:
+    return str(dict(Sector.choices).get(sector, sector)).lower()
 
 
 def since(ctx: Context, days: int):
@@ -227,8 +232,8 @@ def leadership_sectors(ctx: Context) -> Result:
     minimum = int(ctx.threshold("b2b_min_sectors"))
     bodies = {m.body for m in members}
     reason = _("Board members come from %(n)d sectors (%(mix)s)%(gaps)s.") % {
-        "n": len(present), "mix": ", ".join(f"{s} {mix[s]}" for s in present) or "-",
-        "gaps": (_("; none from: %(names)s") % {"names": ", ".join(missing)}) if missing else ""}
+        "n": len(present), "mix": ", ".join(f"{sector_label(s)} {mix[s]}" for s in present) or "-",
+        "gaps": (_("; none from: %(names)s") % {"names": ", ".join(map(sector_label, missing))}) if missing else ""}
     if len(present) >= minimum:
         return ctx.met(reason, evidence(ctx, bodies))
     step = _("Invite leaders from the missing sectors onto the governance bodies.")
@@ -373,7 +378,8 @@ def cross_sector_partnership(ctx: Context) -> Result:
     missing = [s for s in PARTNER_SECTORS if s not in present]
     done = len(PARTNER_SECTORS) - len(missing)
     reason = _("Parties from %(done)d of 3 sectors (public, private, voluntary) took part recently%(gaps)s.") % {
-        "done": done, "gaps": (_("; missing: %(names)s") % {"names": ", ".join(missing)}) if missing else ""}
+        "done": done, "gaps": (_("; missing: %(names)s") % {"names": ", ".join(map(sector_label, missing))})
+        if missing else ""}
     step = _("Bring partners from the missing sectors into the programme's activities.")
     if not missing:
         return ctx.met(reason, evidence(ctx, engaged))

@@ -46,13 +46,15 @@ class _Export:
             return value.isoformat()
         if f.kind == "enum_list":
             return list(value or [])
+        if f.kind == "mapping":
+            return {k: value[k] for k in sorted(value or {})}
         return value
 
     def record(self, c: spec.Collection, obj) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for f in c.fields:
             value = self.value(f, obj)
-            if value is None or value == "" or value == []:
+            if value is None or value == "" or value == [] or value == {}:
                 continue
             out[f.name] = yamlio.compact(value) if isinstance(value, list) else value
         for child in c.children:

@@ -131,6 +131,8 @@ def convert(f: spec.Field, raw: Any) -> Any:
     if raw is None:
         if f.kind == "enum_list":
             return []
+        if f.kind == "mapping":
+            return {}
         return f.model_field.get_default()
     if f.kind == "date":
         return parse_date(raw)
@@ -138,6 +140,8 @@ def convert(f: spec.Field, raw: Any) -> Any:
         return raw if isinstance(raw, Decimal) else Decimal(str(raw))
     if f.kind == "enum_list":
         return list(raw)
+    if f.kind == "mapping":  # JSON has no Decimal: whole numbers stay int, others become float
+        return {k: (int(v) if v.as_tuple().exponent >= 0 else float(v)) if isinstance(v, Decimal) else v for k, v in raw.items()}
     return raw
 
 

@@ -60,6 +60,9 @@ def field_schema(f: spec.Field) -> dict[str, Any]:
         s.update(type="array", items={"enum": f.choice_values}, uniqueItems=True)
         if f.required:
             s["minItems"] = 1
+    elif f.kind == "mapping":
+        s.update(type="object", additionalProperties={"type": ["number", "string", "boolean"]},
+                 propertyNames={"pattern": spec.KEY_PATTERN})
     elif f.kind == "ref":
         s.update(type="string", pattern=spec.KEY_PATTERN)
     elif f.kind == "refs":

@@ -1,0 +1,118 @@
+"""The assessment's faces: CLI, gap report (HTML, PDF, CSV), API visibility (B2.g), public page, editor, pack."""
+
+import csv
+import io
+import json
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from cityline import cli
+from cityline.assessment import report, services
+from cityline.assessment.models import AssessmentSettings, Attestation, Snapshot
+from cityline.core import actions
+from cityline.core.packs import PackError, export_pack, import_pack
+from cityline.delivery.tests.test_board_pack import pdf_text
+
+pytestmark = pytest.mark.django_db
+DEMO = Path(__file__).resolve().parents[2] / "demo" / "city-pack"
+
+
+def test_cli_prints_the_matrix_and_gaps_and_saves_a_snapshot(town, sandbox, capsys, yesterday, today):
+    city, _person, bmap, _survey = town
+    assert cli.main(["assess", "--city", city.key, "--on", yesterday.isoformat(), "--save"]) == 0
+    out = capsys.readouterr().out
+    assert "3 rules: 1 met, 1 partly met, 1 not met, 0 not applicable" in out
+    assert "C             0.75  ■ · · · ·  1 ad hoc" in out      # level 2 needs C1 met, not partly met
+    assert "C1       partly met  effort high — holds back 1: C2.a" in out
+    assert f"snapshot saved for {yesterday}" in out
+    actions.update(bmap, version=bmap.version, status="published", published_on=today)
+    assert cli.main(["assess", "--city", city.key, "--save", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["snapshot"] == today.isoformat() and data["maturity"]["components"][4]["score"] == 1.0
+    assert Snapshot.objects.filter(city=city).count() == 2
+
+    assert cli.main(["assess", "diff", "--city", city.key, yesterday.isoformat(), today.isoformat()]) == 0
+    out = capsys.readouterr().out
+    assert "1 rule(s) moved" in out and "C1: partly_met → met" in out and "changed document Benefit map" in out
+    assert cli.main(["assess", "diff", "--city", city.key, "2020-01-01", today.isoformat()]) == 2
+    assert "no snapshot of testville on 2020-01-01" in capsys.readouterr().err
+
+
+def test_gap_report_in_three_formats(town, sandbox, tmp_path, capsys):
+    city = town[0]
+    data = report.gap_report(city, date(2026, 3, 1))
+    html = report.render_html(data)
+    assert html.startswith("<!DOCTYPE html>") and "<title>ISO 37106 gap report: Testville on 2026-03-01" in html
+    assert "C1 A benefit map is published" in html and "Benefit map" in html    # top gap and appendix
+    text = pdf_text(report.render_pdf(data, compress=False))
+    assert "ISO 37106 gap report: Testville on 2026-03-01" in text
+    assert "C1 — A benefit map is published (partly met)" in text
+    assert "Holds back 1: C2.a; effort high" in text and "• Benefit map [core.document benefit-map]" in text
+    rows = list(csv.DictReader(io.StringIO(report.render_csv(data))))
+    assert [(r["section"], r["component"], r["score"], r["level"]) for r in rows[:7]][4] == ("matrix", "C", "0.75", "1")
+    gap = next(r for r in rows if r["section"] == "gap")
+    assert (gap["id"], gap["blocks"], gap["effort"]) == ("C1", "C2.a", "high")
+    out = tmp_path / "gaps.pdf"
+    assert cli.main(["assess", "report", "--city", city.key, "--format", "pdf", "--out", str(out)]) == 0
+    assert out.read_bytes().startswith(b"%PDF") and "written to" in capsys.readouterr().out
+
+
+def test_api_and_public_page_are_for_staff_until_the_city_publishes(town, sandbox, client, admin_client):
+    city, person, _bmap, survey = town
+    actions.create(Attestation, city=city, key="open-1", recommendation="A.1.4", outcome="met", statement="Open",
+                   evidence=survey, attested_by=person, attested_on=date(2026, 1, 1), expires=date(2027, 1, 1))
+    url = f"/api/v1/cities/{city.key}/assessment"
+    assert client.get(url).status_code == 404
+    assert client.get(url + "/snapshots").status_code == 404
+    assert client.get(f"/api/v1/cities/{city.key}/attestations").json()["results"] == []
+    assert client.get(f"/{city.key}/assessment/").status_code == 404
+    assert client.get(f"/{city.key}/assessment.csv").status_code == 404
+    staff = admin_client.get(url).json()
+    assert [r["id"] for r in staff["results"]] == ["A.1.4", "C1", "C2.a"]
+    assert len(admin_client.get(f"/api/v1/cities/{city.key}/attestations").json()["results"]) == 1
+
+    actions.create(AssessmentSettings, city=city, publish=True)
+    body = client.get(url).json()
+    assert body["maturity"]["counts"] == {"met": 2, "partly_met": 1, "not_met": 0, "not_applicable": 0}
+    assert [a["key"] for a in client.get(f"/api/v1/cities/{city.key}/attestations").json()["results"]] == ["open-1"]
+    page = client.get(f"/{city.key}/assessment/")
+    assert page.status_code == 200 and "A benefit map is published" in page.content.decode()
+    assert "/admin/" not in page.content.decode()                  # evidence labels only, no editor links
+    rows = client.get(f"/{city.key}/assessment.csv").content.decode().splitlines()
+    assert rows[0] == "id,component,title,outcome,reason,next_step,evidence,attestation,share"
+    assert rows[1].startswith("A.1.4,A,Openness is how the city works,met,Open,")
+
+
+def test_editor_pages(admin_client, town, sandbox):
+    city = town[0]
+    services.take_snapshot(city, date(2026, 3, 1))
+    for url in ["/admin/assessment/attestation/add/", "/admin/assessment/assessmentsettings/",
+                "/admin/assessment/snapshot/", f"/admin/assessment/snapshot/{Snapshot.objects.get().pk}/change/"]:
+        assert admin_client.get(url).status_code == 200, url
+
+
+def test_demo_pack_round_trip_and_a_mixed_published_assessment(demo_city, tmp_path, client):
+    files = export_pack(demo_city, tmp_path / "out")
+    exported = next(f for f in files if f.name == "assessment.yaml").read_bytes()
+    assert exported == (DEMO / "assessment.yaml").read_bytes()
+    s = AssessmentSettings.objects.get(city=demo_city)
+    assert s.publish and s.thresholds == {"c2f_min_share": 0.6, "c3d_meeting_days": 90}
+    assert Attestation.objects.filter(city=demo_city).count() == 4
+    ctx = services.context_for(demo_city, date(2026, 3, 1))
+    assert ctx.attestations["C2.e"].expires < ctx.on_date                     # the expired one
+    counts = client.get(f"/api/v1/cities/{demo_city.key}/assessment").json()["maturity"]["counts"]
+    assert counts["met"] and counts["partly_met"] and counts["not_met"]      # the demo comes out mixed
+
+
+def test_a_bad_pack_names_the_file_and_field_and_writes_nothing(demo_city, tmp_path):
+    pack = tmp_path / "pack"
+    shutil.copytree(DEMO, pack)
+    path = pack / "assessment.yaml"
+    path.write_text(path.read_text().replace("c3d_meeting_days: 90", "c3d_meeting_dayz: 90"))
+    with pytest.raises(PackError) as err:
+        import_pack(pack, progress=False)
+    assert "assessment.yaml" in str(err.value) and "thresholds" in str(err.value) and "c3d_meeting_dayz" in str(err.value)
+    assert AssessmentSettings.objects.get(city=demo_city).thresholds["c3d_meeting_days"] == 90
