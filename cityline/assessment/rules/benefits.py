@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.apps import apps
 from django.utils.translation import gettext_lazy as _
 
 from cityline.benefits.domain import benefit_map as bmap
@@ -30,6 +29,7 @@ from cityline.risks.models import Risk
 from cityline.risks.services import endangered
 from cityline.strategy.models import GovernanceBody, Meeting
 
+from ..models import Snapshot
 from ..registry import Context, Result, rule
 from .service import evidence_of, names
 
@@ -179,27 +179,21 @@ def kpi_definitions(ctx: Context) -> Result:
                     "its evaluation method."))
 
 
-def snapshots(city):
-    """The city's stored assessment snapshots, when the assessment keeps them (None when it does not)."""
-    try:
-        model = apps.get_model("assessment", "Snapshot")
-    except LookupError:
-        return None
-    try:
-        return list(model.objects.filter(city=city).order_by("pk"))
-    except Exception:  # noqa: BLE001 - a snapshot model of another shape: no evidence either way
-        return None
+def snapshots(city, on_date) -> list[Snapshot]:
+    """The city's stored assessment snapshots up to ``on_date``, oldest first."""
+    return list(Snapshot.objects.filter(city=city, taken_on__lte=on_date).order_by("taken_on"))
 
 
 @rule("C2.e", title=_("Maturity is tracked over time with ISO/TS 37107"), attestable=True)
 def maturity_tracked(ctx: Context) -> Result:
     """C2.e: dated snapshots of this self-assessment are the evidence of maturity tracked over time; whether
     the city uses ISO/TS 37107 itself is for staff to attest."""
-    found = snapshots(ctx.city)
+    found = snapshots(ctx.city, ctx.on_date)
     next_step = _("Attest the ISO/TS 37107 maturity review with its evidence document.")
     if found:
-        return ctx.partly_met(_("C2.e: %(n)d snapshot(s) of this self-assessment are kept, so maturity is tracked "
-                                "over time; the use of ISO/TS 37107 itself needs an attestation.") % {"n": len(found)},
+        return ctx.partly_met(_("C2.e: %(n)d snapshot(s) of this self-assessment are kept (the first on %(first)s), "
+                                "so maturity is tracked over time; the use of ISO/TS 37107 itself needs an "
+                                "attestation.") % {"n": len(found), "first": found[0].taken_on.isoformat()},
                               next_step, evidence_of(ctx, found[-3:]))
     return ctx.not_met(_("C2.e: no snapshot of the self-assessment is kept, so maturity is not tracked over time."),
                        _("Store assessment snapshots regularly (cityline assess) and attest the ISO/TS 37107 "

@@ -58,7 +58,8 @@ def key_risks(ctx: Context) -> Result:
         evidence=evidence_of(ctx, records + checkpoints[-2:]
                              or list(Risk.objects.filter(city=ctx.city, status__in=LIVE).order_by("key"))),
         reason=_("D.1: %(n)d live risks, %(c)d of them business or cultural change, across %(a)d of 3 areas; "
-                 "%(o)d review(s) overdue; %(k)d checkpoint review(s) looked at risks. %(passed)d of 5 tests pass%(gaps)s.")
+                 "%(o)d review(s) overdue; %(k)d checkpoint review(s) looked at risks. %(passed)d of 5 tests "
+                 "pass%(gaps)s.")
         % {"n": len(live), "c": len(change), "a": len(areas & set(AREAS)), "o": len(overdue),
            "k": len(checkpoints), "passed": 5 - len(failed), "gaps": (": " + "; ".join(failed)) if failed else ""},
         next_step=_("Review the overdue risks, tie each to what it threatens, cover business and cultural change "

@@ -24,7 +24,6 @@ from cityline.citizen_services import services as cs
 from cityline.citizen_services.domain import audit
 from cityline.citizen_services.models import (
     Channel,
-    ChannelAudit,
     ChannelShiftScenario,
     CustomerSegment,
     DigitalInclusionAction,
@@ -274,7 +273,8 @@ def roadmap_on_needs(ctx: Context) -> Result:
     total = len(segments) + len(scenarios)
     short = needless + blind
     return ctx.share(
-        total - len(short), total, minimum=ctx.threshold("b11b1_min_share"), evidence=evidence_of(ctx, short or scenarios),
+        total - len(short), total, minimum=ctx.threshold("b11b1_min_share"),
+        evidence=evidence_of(ctx, short or scenarios),
         reason=_("B11.b.1: %(s)d channel-shift scenario(s); %(a)d move a service that meets no recorded user need, "
                  "%(b)d of %(seg)d segments record no source of customer insight (%(names)s).")
         % {"s": len(scenarios), "a": len(needless), "b": len(blind), "seg": len(segments),
@@ -297,7 +297,8 @@ def asset_to_device(ctx: Context) -> Result:
                              "flag them."))
     keys = [c.service for c in candidates]
     device = set(Channel.objects.filter(city=ctx.city, kind="asset_to_device").values_list("pk", flat=True))
-    planned = set(ServiceChannel.objects.filter(city=ctx.city, channel__in=device).values_list("service__key", flat=True))
+    planned = set(ServiceChannel.objects.filter(city=ctx.city, channel__in=device)
+                  .values_list("service__key", flat=True))
     planned |= set(ChannelShiftScenario.objects.filter(city=ctx.city, to_channel__in=device)
                    .values_list("service__key", flat=True))
     open_ = [c for c in candidates if c.service not in planned]

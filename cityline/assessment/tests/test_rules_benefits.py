@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 
 from cityline.assessment import registry
-from cityline.assessment.rules import benefits as rules
+from cityline.assessment.models import Snapshot
 from cityline.benefits.models import BenefitNode, Kpi, KpiTarget
 from cityline.benefits.testing import make_realisation_city, node
 from cityline.core import actions
@@ -114,16 +114,19 @@ def test_c2d_suppliers_users_calculation_and_method(real):
     assert run(city, "C2.d").outcome == "met"
 
 
-def test_c2e_snapshots_and_attestation(real, monkeypatch):
+def test_c2e_snapshots_and_attestation(real):
     city, n = real
     result = run(city, "C2.e")
     assert result.outcome == "not_met"
     doc = registry.Evidence("ISO/TS 37107 review", "core.document", "review")
     att = registry.Attestation("att-e", "C2.e", "met", "Reviewed with ISO/TS 37107 in 2026", doc, date(2027, 1, 1))
     assert run(city, "C2.e", attestations={"C2.e": att}).outcome == "met"
-    monkeypatch.setattr(rules, "snapshots", lambda city: [n["cleaner-air"]])   # stands in for a stored snapshot
+    actions.create(Snapshot, city=city, taken_on=date(2026, 4, 1), results=[{"id": "C1"}], maturity={"overall": 1})
+    assert run(city, "C2.e").outcome == "not_met"             # taken after the assessment date
+    actions.create(Snapshot, city=city, taken_on=date(2026, 1, 1), results=[{"id": "C1"}], maturity={"overall": 1})
     result = run(city, "C2.e")
-    assert result.outcome == "partly_met" and "1 snapshot(s)" in result.reason
+    assert result.outcome == "partly_met" and "1 snapshot(s) of this self-assessment are kept (the first on " \
+        "2026-01-01)" in result.reason
 
 
 def test_c2f_published_and_current(real):

@@ -48,7 +48,8 @@ def test_d1_key_risks():
     owner = r["data-sharing"].owner
     actions.update(r["data-sharing"], next_review=date(2026, 6, 1))
     for key, area, nature in (("silo-services", "service", "business_change"), ("old-kit", "resource", "technology")):
-        actions.create(Risk, city=city, key=key, title=key, cause="c", effect="e", area=area, nature=nature, likelihood=2, impact=3, owner=owner, next_review=date(2026, 6, 1),
+        actions.create(Risk, city=city, key=key, title=key, cause="c", effect="e", area=area, nature=nature,
+                       likelihood=2, impact=3, owner=owner, next_review=date(2026, 6, 1),
                        m2m={"threatens": [n["lanes"]]})
     result = run(city, "D.1")
     assert (result.outcome, result.share) == ("partly_met", 0.8)
