@@ -115,3 +115,14 @@ def test_api_import_from_a_live_cityline_matches_the_pack_import(live_server):
     with pytest.raises(imports.BenchmarkImportError) as exc:
         imports.import_api(home, live_server.url, "nowhere")
     assert exc.value.problems == [f"{live_server.url}/api/v1/cities/nowhere: HTTP 404 Not Found"]
+
+
+def test_peer_demo_pack_round_trips_byte_identically(tmp_path):
+    """The second demo city's pack is exactly what the exporter writes after importing it (issue 9 item 6)."""
+    from cityline.core.packs import export_pack, import_pack
+
+    report = import_pack(PEER_PACK, progress=False)
+    export_pack(report.city_key, tmp_path / "out")
+    exported = {p.name: p.read_bytes() for p in (tmp_path / "out").iterdir()}
+    committed = {p.name: p.read_bytes() for p in PEER_PACK.iterdir() if p.suffix == ".yaml"}
+    assert committed == exported
