@@ -250,8 +250,12 @@ def load_demo_city():
     from cityline.core.models import City
     from cityline.core.packs import import_pack
 
+    from cityline.core.demo import prepare_peer
+
     report = import_pack(settings.CITYLINE_DEMO_PACK, progress=False)
-    return City.objects.get(key=report.city_key)
+    city = City.objects.get(key=report.city_key)
+    prepare_peer(city)  # the comparison partner, so the benchmark page is audited with data (issue 9)
+    return city
 
 
 @pytest.fixture(scope="module", params=["small", "demo"])
