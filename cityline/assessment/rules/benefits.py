@@ -111,7 +111,7 @@ def smart_share(ctx: Context, rec: str, threshold: str, reason, next_step) -> Re
                                       "names": names(short) or "—"})
 
 
-@rule("C2.a", title=_("Every targeted benefit has a baseline"), thresholds={"c2a_min_share": 0.5})
+@rule("C2.a", title=_("Every targeted benefit has a baseline"), thresholds={"c2a_min_share": 0.5}, effort="low")
 def baselines(ctx: Context) -> Result:
     return smart_share(ctx, "C2.a", "c2a_min_share",
                        _("C2.a: %(ok)d of %(n)d KPIs have a baseline value and date; missing: %(names)s."),
@@ -155,7 +155,7 @@ def kpi_framework(ctx: Context) -> Result:
 
 
 @rule("C2.d", title=_("Each KPI has its suppliers, users, agreed calculation and evaluation method"),
-      thresholds={"c2d_min_share": 0.5})
+      thresholds={"c2d_min_share": 0.5}, effort="low")
 def kpi_definitions(ctx: Context) -> Result:
     records = list(Kpi.objects.filter(city=ctx.city).prefetch_related("suppliers", "users").order_by("key"))
     if not records:
@@ -184,7 +184,7 @@ def snapshots(city, on_date) -> list[Snapshot]:
     return list(Snapshot.objects.filter(city=city, taken_on__lte=on_date).order_by("taken_on"))
 
 
-@rule("C2.e", title=_("Maturity is tracked over time with ISO/TS 37107"), attestable=True)
+@rule("C2.e", title=_("Maturity is tracked over time with ISO/TS 37107"), attestable=True, effort="low")
 def maturity_tracked(ctx: Context) -> Result:
     """C2.e: dated snapshots of this self-assessment are the evidence of maturity tracked over time; whether
     the city uses ISO/TS 37107 itself is for staff to attest."""
@@ -200,7 +200,8 @@ def maturity_tracked(ctx: Context) -> Result:
                          "maturity review."))
 
 
-@rule("C2.f", title=_("KPIs are reported in public, at each KPI's own frequency"), thresholds={"c2f_min_share": 0.5})
+@rule("C2.f", title=_("KPIs are reported in public, at each KPI's own frequency"), thresholds={"c2f_min_share": 0.5},
+      effort="low")
 def public_reporting(ctx: Context) -> Result:
     """C2.f: a KPI counts when it is published on the dashboard and its data is not overdue or missing."""
     real = realisation(ctx.city, ctx.on_date)
@@ -220,7 +221,7 @@ def public_reporting(ctx: Context) -> Result:
 
 
 @rule("C2.g", title=_("Published KPI data is reusable: open licence, open formats, bulk download and API"),
-      thresholds={"c2g_min_share": 0.5, "c2g_open_licences": OPEN_LICENCES})
+      thresholds={"c2g_min_share": 0.5, "c2g_open_licences": OPEN_LICENCES}, effort="low")
 def reusable_data(ctx: Context) -> Result:
     """C2.g: Cityline serves published KPIs as CSV, JSON and through its API; a published KPI counts when its
     licence is one of ``c2g_open_licences``."""
@@ -243,7 +244,7 @@ def reusable_data(ctx: Context) -> Result:
 # --- C3 -----------------------------------------------------------------------------------------
 
 
-@rule("C3.a", title=_("Every end outcome has a senior benefit owner"), thresholds={"c3a_min_share": 0.5})
+@rule("C3.a", title=_("Every end outcome has a senior benefit owner"), thresholds={"c3a_min_share": 0.5}, effort="low")
 def benefit_owners(ctx: Context) -> Result:
     report, found = map_findings(ctx, "C3.a")
     total = report.node_counts.get(bmap.END_OUTCOME, 0)
@@ -329,7 +330,7 @@ def outcome_risks(ctx: Context) -> Result:
 
 
 @rule("C3.d", title=_("A programme board sees the benefits that are off track and takes escalations"),
-      thresholds={"c3d_meeting_days": 120})
+      thresholds={"c3d_meeting_days": 120}, effort="low")
 def programme_board(ctx: Context) -> Result:
     """C3.d: a strategic-level governance body is the forum; it must have met within ``c3d_meeting_days``, and
     every off-track or at-risk outcome on the escalation list must have a benefit owner to answer for it."""

@@ -72,7 +72,7 @@ def checklist_result(ctx: Context, rec: str, threshold: str, assessed, short, mi
 
 
 @rule("B12.a", title=_("Developments are planned smart from the outset, each with its own roadmap and risks"),
-      thresholds={"b12a_min_share": 0.5})
+      thresholds={"b12a_min_share": 0.5}, effort="high")
 def smart_from_outset(ctx: Context) -> Result:
     """B12.a: ducting, sensors and a data-sharing protocol are done or planned, and the project has roadmap
     initiatives and managed risks (B12: a project-level roadmap and risk management)."""
@@ -135,7 +135,7 @@ def partnerships(ctx: Context) -> Result:
 
 
 @rule("B13", title=_("The city's major IT and data resources are mapped and governed as shared assets"),
-      attestable=True)
+      attestable=True, effort="high")
 def it_and_data_assets(ctx: Context) -> Result:
     """B13: Cityline has no register of IT and data assets yet; the building blocks (with their owners and
     reuse) and an IT-asset workstream are the evidence it can find."""
@@ -162,7 +162,8 @@ def it_and_data_assets(ctx: Context) -> Result:
 # --- B14 ----------------------------------------------------------------------------------------
 
 
-@rule("B14", title=_("An open, service-oriented architecture blueprint and a phased migration plan are agreed"))
+@rule("B14", title=_("An open, service-oriented architecture blueprint and a phased migration plan are agreed"),
+      effort="high")
 def open_architecture(ctx: Context) -> Result:
     """B14: the blueprint is the building blocks; met when standards are adopted, a migration plan exists and
     the architecture checks find nothing (owners, contracts, unused standards, legacy without migration, plan

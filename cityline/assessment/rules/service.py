@@ -73,7 +73,7 @@ def without_data_area(ctx: Context, found: list, found_reason, missing_reason, n
 
 
 @rule("B8", title=_("City data is open to the community through a platform and the business change around it"),
-      attestable=True)
+      attestable=True, effort="high")
 def open_data_platform(ctx: Context) -> Result:
     """B8: Cityline has no open-data area yet; platforms in the architecture and open-data documents hint at one."""
     platforms = live_blocks(ctx.city, "data_platform")
@@ -95,7 +95,7 @@ def open_data_platform(ctx: Context) -> Result:
 
 
 @rule("B9.a", title=_("Services have one front door, several channels and are built around user needs"),
-      thresholds={"b9a_min_share": 0.5, "b9a_min_channels": 2})
+      thresholds={"b9a_min_share": 0.5, "b9a_min_channels": 2}, effort="high")
 def one_stop_services(ctx: Context) -> Result:
     """B9.a: a service counts when it is one-stop, meets a recorded user need and is offered on at least
     ``b9a_min_channels`` channels, one of them digital (services without a digital channel come from the audit)."""
@@ -123,7 +123,7 @@ def one_stop_services(ctx: Context) -> Result:
 
 
 @rule("B9.b", title=_("The city sees each customer segment whole, across organisations"),
-      thresholds={"b9b_min_share": 0.5})
+      thresholds={"b9b_min_share": 0.5}, effort="high")
 def segment_view(ctx: Context) -> Result:
     """B9.b: a segment counts when it has needs, services meet them and no need sends people to two or more
     organisations without a one-stop service (the silo gaps of the segment view)."""
@@ -181,7 +181,7 @@ def franchise_teams(ctx: Context) -> Result:
 IDENTITY_STANDARDS = ("openid", "oauth", "saml", "eidas", "fido", "verifiable credential")
 
 
-@rule("B10", title=_("Identity is federated and people control their own data"), attestable=True)
+@rule("B10", title=_("Identity is federated and people control their own data"), attestable=True, effort="high")
 def identity_and_privacy(ctx: Context) -> Result:
     """B10: Cityline has no identity area yet; identity building blocks, identity standards and privacy
     documents are the evidence it can find."""
@@ -284,7 +284,7 @@ def roadmap_on_needs(ctx: Context) -> Result:
 
 
 @rule("B11.b.2", title=_("Services that a connected asset could make unnecessary are found and planned"),
-      thresholds={"b11b2_min_share": 0.5})
+      thresholds={"b11b2_min_share": 0.5}, effort="high")
 def asset_to_device(ctx: Context) -> Result:
     """B11.b.2: a candidate service counts when it is already offered on an asset-to-device channel or a
     channel-shift scenario moves it onto one."""
