@@ -16,7 +16,8 @@ annual values (2021–2025), and three deliberate differences for the comparison
 about (docs/benchmarking.md): greenhouse gas emissions in kilograms rather than tonnes
 (units differ: not compared), water loss given in "percent" (normalised to "%", so still
 compared) and electricity use per capita last published for 2018 (years differ). One
-city-defined KPI and one unpublished KPI are never compared.
+city-defined KPI and one unpublished KPI are never compared. It publishes its ISO 37106
+self-assessment (``assessment.yaml``: ``publish: true``), which the demo compares too.
 """
 
 from __future__ import annotations
@@ -111,6 +112,9 @@ def draft() -> dict[str, dict]:
         "pack.yaml": {"format": "cityline-pack", "format_version": 1, "city": CITY},
         "core.yaml": {"organisations": ORGANISATIONS, "people": PEOPLE},
         "benefits.yaml": {"city_indicators": indicators, "kpis": kpis, "measurements": measurements},
+        # Brindlemoor publishes its (small) ISO 37106 self-assessment, so Kestermouth's comparison
+        # page shows the two maturity matrices side by side (issue 9 item 5).
+        "assessment.yaml": {"settings": {"thresholds": {}, "publish": True}},
     }
 
 

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cityline.core.editor import CitylineAdmin, CityTabularInline
 
-from .models import PeerCity, PeerValue
+from .models import PeerAssessment, PeerCity, PeerValue
 
 
 class PeerValueInline(CityTabularInline):
@@ -35,4 +35,13 @@ class PeerValueAdmin(CitylineAdmin):
     list_filter = ["source", "peer"]
     search_fields = ["code", "name", "peer__name"]
     ordering = ["peer__key", "source", "code", "period_end"]
+    autocomplete_fields = ["peer"]
+
+
+@admin.register(PeerAssessment)
+class PeerAssessmentAdmin(CitylineAdmin):
+    list_display = ["peer", "taken_on", "score", "level", "source_kind"]
+    list_filter = ["peer", "source_kind"]
+    search_fields = ["peer__name", "source"]
+    ordering = ["peer__key", "-taken_on"]
     autocomplete_fields = ["peer"]

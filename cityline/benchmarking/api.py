@@ -19,6 +19,7 @@ TAGS = {
 RESOURCES = [
     Resource(m.PeerCity, "peer-cities", B, filters=["country", "source_kind"], search=["key", "name", "source"]),
     Resource(m.PeerValue, "peer-values", B, filters=["peer", "source", "code", "period_end"], search=["code", "name"]),
+    Resource(m.PeerAssessment, "peer-assessments", B, filters=["peer", "taken_on", "level"], search=["source"]),
 ]
 
 
@@ -58,6 +59,37 @@ class BenchmarkRow(Schema):
     warnings: list[BenchmarkWarning]
 
 
+class MaturityMember(Schema):
+    peer: str | None = None
+    name: str
+    is_city: bool
+    taken_on: str
+    source_kind: str
+    source: str
+    score: float | None = None
+    level: int | None = None
+
+
+class MaturityCell(Schema):
+    member: str | None = None
+    score: float | None = None
+    level: int | None = None
+    level_name: str
+
+
+class MaturityRow(Schema):
+    component: str
+    label: str
+    cells: list[MaturityCell]
+
+
+class AssessmentComparison(Schema):
+    city_published: bool
+    members: list[MaturityMember]
+    rows: list[MaturityRow]
+    peers: int
+
+
 class Benchmark(Schema):
     city: str
     city_name: str
@@ -68,6 +100,7 @@ class Benchmark(Schema):
     unmatched: list[str]
     peer_only: list[dict[str, str]]
     summary: dict[str, int]
+    assessment: AssessmentComparison
 
 
 def add_routes(router: Router) -> None:
@@ -78,6 +111,8 @@ def add_routes(router: Router) -> None:
                 description="For each published KPI on an indicator of a published list that a peer city also "
                             "reports: each member's value in the comparison year, its Theil–Sen trend per year, "
                             "rank (1 = best, by the KPI's direction) and the city's percentile, with warnings where "
-                            "units, years or list editions differ. See docs/benchmarking.md.")
+                            "units, years or list editions differ; and `assessment`, the ISO 37106 maturity (score and "
+                            "level per component) of the city, when it publishes its assessment, beside each peer's "
+                            "latest imported one. See docs/benchmarking.md.")
     def benchmark_view(request, city_key: str, max_year_gap: int = 1):
         return benchmark(get_city(city_key), max_year_gap=max_year_gap)

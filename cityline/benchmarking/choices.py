@@ -10,3 +10,4 @@ class PeerSourceKind(models.TextChoices):
     CITYLINE_API = "cityline_api", _("Another Cityline's API")
     CITY_PACK = "city_pack", _("A city pack")
     CSV = "csv", _("A CSV file of indicator values")
+    INSTANCE = "instance", _("A city of this Cityline")

@@ -24,10 +24,15 @@ def add_parser(sub) -> None:
     a = bsub.add_parser("import-api", help="import the published KPIs of a city from another Cityline's API")
     a.add_argument("base", help="the other Cityline's address, e.g. https://cityline.example.org")
     a.add_argument("peer", help="the city's key on that Cityline")
+    m = bsub.add_parser("import-assessment", help="import a peer's published ISO 37106 maturity, from another "
+                        "Cityline's API (BASE PEER) or from a city of this instance (PEER alone)")
+    m.add_argument("target", nargs="+", metavar="[BASE] PEER",
+                   help="the other Cityline's address and the city's key there, or only the key of a city hosted "
+                        "here")
     s = bsub.add_parser("show", help="print the comparison")
     s.add_argument("--json", action="store_true", help="print JSON instead of text")
     s.add_argument("--max-year-gap", type=int, default=1, help="flag values more than this many years apart (1)")
-    for q in (c, k, a, s):
+    for q in (c, k, a, m, s):
         q.add_argument("--city", help="city key (needed when the instance hosts several cities)")
     p.set_defaults(func=run)
 
@@ -46,6 +51,16 @@ def run(args: argparse.Namespace) -> int:
             result = imports.import_city_pack(city, args.directory)
         elif args.benchmark_command == "import-api":
             result = imports.import_api(city, args.base, args.peer)
+        elif args.benchmark_command == "import-assessment":
+            if len(args.target) > 2:
+                raise imports.BenchmarkImportError(["give BASE PEER (another Cityline) or PEER (this instance)"])
+            if len(args.target) == 2:
+                pa = imports.import_api_assessment(city, *args.target)
+            else:
+                pa = imports.import_local_assessment(city, args.target[0])
+            print(f"Imported into {city.key}: assessment of {pa.peer.name} on {pa.taken_on.isoformat()}, "
+                  f"overall level {pa.level or '-'}")
+            return 0
         else:
             data = services.benchmark(city, max_year_gap=args.max_year_gap)
             if args.json:
@@ -72,4 +87,11 @@ def render_text(data: dict) -> str:
                          f"trend {m['trend_per_year']}/year{mark}")
         for w in r["warnings"]:
             lines.append(f"    ! {w['message']}")
+    a = data.get("assessment") or {}
+    if a.get("members"):
+        lines.append("ISO 37106 maturity (score / level): " + " | ".join(
+            f"{m['name']} ({m['taken_on']})" for m in a["members"]))
+        for row in a["rows"]:
+            cells = " | ".join("-" if c["score"] is None else f"{c['score']:.2f} / {c['level']}" for c in row["cells"])
+            lines.append(f"- {row['component']}: {cells}")
     return "\n".join(lines)

@@ -29,7 +29,7 @@ from cityline.core import actions
 from cityline.core.models import City
 
 from .choices import PeerSourceKind
-from .models import PeerCity, PeerValue
+from .models import PeerAssessment, PeerCity, PeerValue
 
 CSV_COLUMNS = ["city", "country", "list", "code", "year", "value", "unit"]
 CSV_OPTIONAL = ["population", "name"]
@@ -309,3 +309,91 @@ def read_api(base: str, key: str) -> PeerData:
 
 def import_api(city: City, base: str, key: str, user=None) -> ImportResult:
     return store(city, [read_api(base, key)], user=user)
+
+
+# --- peer assessments (the ISO 37106 maturity a peer publishes) -------------------------------
+
+
+def _maturity(maturity: Any, where: str) -> dict[str, Any]:
+    """Reduce a maturity summary (``cityline.assessment`` shape) to what a peer assessment stores."""
+    if not isinstance(maturity, dict):
+        raise BenchmarkImportError([f"{where}: field maturity: missing (is this a Cityline API?)"])
+    components = maturity.get("components")
+    if not isinstance(components, list):
+        raise BenchmarkImportError([f"{where}: field maturity.components: missing"])
+    rows = []
+    for n, c in enumerate(components, start=1):
+        if not isinstance(c, dict) or "component" not in c:
+            raise BenchmarkImportError([f"{where}: field maturity.components[{n}].component: missing"])
+        rows.append({"component": c["component"], "score": c.get("score"), "level": c.get("level")})
+    return {"score": maturity.get("score"), "level": maturity.get("level"), "components": rows}
+
+
+def store_assessment(city: City, peer: dict[str, Any], taken_on: date, maturity: dict[str, Any], kind: str,
+                     source: str, user=None) -> PeerAssessment:
+    """Create the peer if needed (without touching its values) and create or replace its assessment
+    of ``taken_on``, in one transaction."""
+    fields = {"taken_on": taken_on, "source_kind": kind, "source": source[:500], **maturity}
+    with transaction.atomic():
+        try:
+            record = PeerCity.objects.filter(city=city, key=peer["key"]).first()
+            if record is None:
+                record = actions.create(PeerCity, city=city, key=peer["key"], name=peer.get("name") or peer["key"],
+                                        country=(peer.get("country") or "").upper()[:2],
+                                        population=peer.get("population") or None, source_kind=kind,
+                                        source=source[:500], imported_at=timezone.now(), user=user)
+            existing = PeerAssessment.objects.filter(peer=record, taken_on=taken_on).first()
+            if existing is None:
+                return actions.create(PeerAssessment, city=city, peer=record, user=user, **fields)
+            return actions.update(existing, user=user, **fields)
+        except ValidationError as exc:
+            details = "; ".join(f"{k}: {' '.join(str(m) for m in msgs)}"
+                                for k, msgs in getattr(exc, "message_dict", {"": exc.messages}).items())
+            raise BenchmarkImportError([f"{source}: peer {peer['key']}: {details}"]) from exc
+
+
+def read_api_assessment(base: str, key: str) -> tuple[dict[str, Any], date, dict[str, Any], str]:
+    """A city's published assessment from another Cityline: ``GET {base}/api/v1/cities/{key}/assessment``
+    answers only when that city publishes it (B2.g)."""
+    base = base.rstrip("/")
+    if urllib.parse.urlsplit(base).scheme not in ("http", "https"):
+        raise BenchmarkImportError([f"{base}: use an http:// or https:// address"])
+    root = f"{base}/api/v1/cities/{urllib.parse.quote(key)}"
+    city = _get(root)
+    if not isinstance(city, dict) or "name" not in city:
+        raise BenchmarkImportError([f"{root}: field name: missing (is this a Cityline API?)"])
+    url = f"{root}/assessment"
+    try:
+        data = _get(url)
+    except BenchmarkImportError as exc:
+        if exc.problems and exc.problems[0].endswith("HTTP 404 Not Found"):
+            raise BenchmarkImportError([f"{url}: HTTP 404 Not Found: {key} does not publish its assessment"]) from exc
+        raise
+    if not isinstance(data, dict):
+        raise BenchmarkImportError([f"{url}: not an assessment (is this a Cityline API?)"])
+    try:
+        taken_on = date.fromisoformat(str(data.get("on")))
+    except ValueError:
+        raise BenchmarkImportError([f"{url}: field on: {data.get('on')!r} is not a date"]) from None
+    return {"key": key, **city}, taken_on, _maturity(data.get("maturity"), url), url
+
+
+def import_api_assessment(city: City, base: str, key: str, user=None) -> PeerAssessment:
+    peer, taken_on, maturity, url = read_api_assessment(base, key)
+    return store_assessment(city, peer, taken_on, maturity, PeerSourceKind.CITYLINE_API, url, user=user)
+
+
+def import_local_assessment(city: City, key: str, on_date: date | None = None, user=None) -> PeerAssessment:
+    """The assessment of a peer hosted by this same Cityline (a City with the peer's key), run now
+    with :func:`cityline.assessment.services.assess`; only when that city publishes it (B2.g)."""
+    from cityline.assessment.services import assess, is_published
+
+    other = City.objects.filter(key=key).exclude(pk=city.pk).first()
+    if other is None:
+        raise BenchmarkImportError([f"this instance: no other city with key {key!r}"])
+    if not is_published(other):
+        raise BenchmarkImportError([f"this instance: {key} does not publish its assessment"])
+    a = assess(other, on_date)
+    peer = {"key": key, "name": other.name, "country": other.country, "population": other.population}
+    return store_assessment(city, peer, a.on_date, _maturity(a.maturity.as_dict(), key), PeerSourceKind.INSTANCE,
+                            f"this instance: {key}", user=user)

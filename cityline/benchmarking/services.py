@@ -11,7 +11,7 @@ from cityline.benefits.models import Kpi, Measurement
 from cityline.core.models import City
 
 from .domain import compare as rules
-from .models import PeerCity, PeerValue
+from .models import PeerAssessment, PeerCity, PeerValue
 
 #: A peer value more than this many years from the comparison year is flagged (configurable per call).
 MAX_YEAR_GAP = 1
@@ -103,4 +103,55 @@ def benchmark(city: City, max_year_gap: int = MAX_YEAR_GAP) -> dict[str, Any]:
         "peer_only": [{"list": s, "code": c} for s, c in result.peer_only],
         "summary": {"compared": len(rows), "warnings": sum(len(r["warnings"]) for r in rows),
                     "city_defined": len(result.city_defined), "unmatched": len(result.unmatched)},
+        "assessment": assessment_comparison(city),
     }
+
+
+def _score(value: float | None) -> float | None:
+    return None if value is None else round(float(value), 4)
+
+
+def assessment_comparison(city: City) -> dict[str, Any]:
+    """The ISO 37106 maturity of the city and its peers side by side: one row per component (and the
+    overall row), one cell per member with score and level (B3.c; issue 9 item 5).
+
+    The city takes part only when it publishes its own assessment (B2.g); each peer contributes its
+    latest imported assessment."""
+    from cityline.assessment.domain.maturity import COMPONENTS
+    from cityline.assessment.report import component_label, level_name
+    from cityline.assessment.services import assess, is_published
+
+    members: list[dict[str, Any]] = []
+    published = is_published(city)
+    if published:
+        a = assess(city)
+        m = a.maturity.as_dict()
+        members.append({"peer": None, "name": city.name, "is_city": True, "taken_on": a.on_date.isoformat(),
+                        "source_kind": "", "source": "", "score": m["score"], "level": m["level"],
+                        "components": m["components"]})
+    seen = set()
+    for pa in PeerAssessment.objects.filter(city=city).select_related("peer").order_by("peer__name", "-taken_on"):
+        if pa.peer_id in seen:
+            continue
+        seen.add(pa.peer_id)
+        members.append({"peer": pa.peer.key, "name": pa.peer.name, "is_city": False,
+                        "taken_on": pa.taken_on.isoformat(), "source_kind": pa.source_kind, "source": pa.source,
+                        "score": pa.score, "level": pa.level, "components": pa.components})
+
+    def cell(member: dict[str, Any], score: float | None, level: int | None) -> dict[str, Any]:
+        return {"member": member["peer"], "score": _score(score), "level": level,
+                "level_name": level_name(level)}
+
+    rows = []
+    for c in COMPONENTS:
+        cells = []
+        for member in members:
+            found = next((x for x in member["components"] if x.get("component") == c), {})
+            cells.append(cell(member, found.get("score"), found.get("level")))
+        rows.append({"component": c, "label": component_label(c), "cells": cells})
+    rows.append({"component": "overall", "label": str(_("Overall")),
+                 "cells": [cell(m, m["score"], m["level"]) for m in members]})
+    return {"city_published": published,
+            "members": [{**{k: v for k, v in m.items() if k != "components"}, "score": _score(m["score"])}
+                        for m in members],
+            "rows": rows, "peers": sum(1 for m in members if not m["is_city"])}

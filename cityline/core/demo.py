@@ -72,9 +72,10 @@ def peer_pack_dir() -> Path:
 
 
 def prepare_peer(city: City) -> None:
-    """Load the peer demo city once and register it as a peer of ``city`` from its pack (B3.c)."""
-    from cityline.benchmarking.imports import import_city_pack
-    from cityline.benchmarking.models import PeerCity
+    """Load the peer demo city once and register it as a peer of ``city`` from its pack (B3.c), with
+    its published ISO 37106 assessment (run here, since the peer lives in this instance)."""
+    from cityline.benchmarking.imports import import_city_pack, import_local_assessment
+    from cityline.benchmarking.models import PeerAssessment, PeerCity
 
     from .packs import import_pack
 
@@ -87,6 +88,8 @@ def prepare_peer(city: City) -> None:
         import_pack(directory)
     if not PeerCity.objects.filter(city=city, key=peer_key).exists():
         import_city_pack(city, directory)
+    if not PeerAssessment.objects.filter(city=city, peer__key=peer_key).exists():
+        import_local_assessment(city, peer_key)
 
 
 def describe(info: dict, host: str, port: int) -> str:
