@@ -74,6 +74,11 @@ class AssessmentSettings(CityRecord):
         _("publish the assessment"), default=False,
         help_text=_("Show the assessment on the public site and to anonymous API users (B2.g)."),
     )
+    licence = models.CharField(
+        _("licence"), max_length=100, default="CC-BY-4.0", blank=True,
+        help_text=_("Licence of the published assessment (an SPDX identifier such as CC-BY-4.0, or a URL); "
+                    "named in its DCAT description."),
+    )
 
     class Meta:
         verbose_name = _("assessment settings")
