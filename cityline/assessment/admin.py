@@ -28,7 +28,7 @@ class AttestationAdmin(CitylineAdmin):
 @admin.register(AssessmentSettings)
 class AssessmentSettingsAdmin(CitylineAdmin):
     list_display = ["__str__", "publish"]
-    fields = ["thresholds", "publish"]
+    fields = ["thresholds", "publish", "licence"]
 
 
 @admin.register(Snapshot)
