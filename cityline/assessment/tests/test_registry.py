@@ -54,3 +54,15 @@ def test_one_rule_per_id(sandbox):
     sandbox.rule("X.3", title="a")(lambda ctx: None)
     with pytest.raises(ValueError):
         sandbox.rule("X.3", title="b")(lambda ctx: None)
+
+
+def test_every_recommendation_has_exactly_one_rule_and_every_rule_a_known_id():
+    """Issue 9: a recommendation ID without a rule fails the build."""
+    rules = reg.load_rules()
+    ids = reg.recommendation_ids()
+    missing = [i for i in ids if i not in rules]
+    unknown = [i for i in rules if i not in ids]
+    assert not missing, f"recommendations without an assessment rule: {missing}"
+    assert not unknown, f"rules for IDs that are not in reference/recommendations.csv: {unknown}"
+    for r in rules.values():
+        assert str(r.title).strip(), f"{r.id} has no title"
