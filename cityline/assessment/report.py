@@ -1,7 +1,7 @@
 """The gap report (issue 9): summary matrix, top gaps and evidence appendix as HTML, PDF and CSV.
 
 One data function (:func:`gap_report`) feeds the three renderers. The PDF reuses the board pack's
-vendored DejaVu fonts (:data:`cityline.delivery.boardpack.FONTS`), so accents and arrows print.
+vendored DejaVu fonts (:func:`cityline.delivery.boardpack.pdf_document`), so accents and arrows print.
 """
 
 from __future__ import annotations
@@ -12,11 +12,10 @@ from datetime import date
 from typing import Any
 
 from django.template.loader import render_to_string
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from cityline.core.models import City
-from cityline.delivery.boardpack import FONTS
+from cityline.delivery.boardpack import pdf_document
 
 from .domain import maturity as mat
 from .services import assess
@@ -101,23 +100,8 @@ def render_csv(data: dict[str, Any]) -> str:
 
 def render_pdf(data: dict[str, Any], *, compress: bool = True) -> bytes:
     """The gap report as a PDF (A4, DejaVu Sans). ``compress=False`` keeps page streams readable (tests)."""
-    from fpdf import FPDF
-
-    pdf = FPDF(format="A4")
-    pdf.set_compression(compress)
-    pdf.add_font("DejaVu", "", str(FONTS / "DejaVuSans.ttf"))
-    pdf.add_font("DejaVu", "B", str(FONTS / "DejaVuSans-Bold.ttf"))
     title = _("ISO 37106 gap report: %(city)s on %(date)s") % {"city": data["city_name"], "date": data["on"]}
-    pdf.set_title(title)
-    pdf.set_author("Cityline")
-    pdf.set_lang(get_language() or "en")
-    pdf.set_auto_page_break(True, margin=15)
-    pdf.add_page()
-
-    def text(size: float, body: str, style: str = "", indent: float = 0, height: float | None = None) -> None:
-        pdf.set_font("DejaVu", style, size)
-        pdf.set_x(pdf.l_margin + indent)
-        pdf.multi_cell(0, height or size * 0.5, body, new_x="LMARGIN", new_y="NEXT")
+    pdf, text = pdf_document(title, compress=compress)
 
     text(16, title, "B", height=9)
     text(9, _("How far the city's operating model meets each ISO 37106 recommendation, the maturity level "

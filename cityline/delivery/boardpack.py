@@ -102,15 +102,18 @@ def _number(value: float | None, unit: str = "") -> str:
     return f"{text} {unit}".strip()
 
 
-def render_pdf(data: dict[str, Any], *, compress: bool = True) -> bytes:
-    """The board pack as a PDF (A4, DejaVu Sans). ``compress=False`` keeps page streams readable (tests)."""
+def pdf_document(title: str, *, compress: bool = True):
+    """A new A4 PDF in DejaVu Sans (accents, µ, arrows) with its title set, and a ``text`` writer.
+
+    ``text(size, body, style="", indent=0, height=None)`` writes a wrapped paragraph. Shared by
+    the board pack and the assessment's gap report.
+    """
     from fpdf import FPDF
 
     pdf = FPDF(format="A4")
     pdf.set_compression(compress)
     pdf.add_font("DejaVu", "", str(FONTS / "DejaVuSans.ttf"))
     pdf.add_font("DejaVu", "B", str(FONTS / "DejaVuSans-Bold.ttf"))
-    title = _("Board pack: %(city)s on %(date)s") % {"city": data["city_name"], "date": data["on"]}
     pdf.set_title(title)
     pdf.set_author("Cityline")
     pdf.set_lang(get_language() or "en")
@@ -121,6 +124,14 @@ def render_pdf(data: dict[str, Any], *, compress: bool = True) -> bytes:
         pdf.set_font("DejaVu", style, size)
         pdf.set_x(pdf.l_margin + indent)
         pdf.multi_cell(0, height or size * 0.5, body, new_x="LMARGIN", new_y="NEXT")
+
+    return pdf, text
+
+
+def render_pdf(data: dict[str, Any], *, compress: bool = True) -> bytes:
+    """The board pack as a PDF (A4, DejaVu Sans). ``compress=False`` keeps page streams readable (tests)."""
+    title = _("Board pack: %(city)s on %(date)s") % {"city": data["city_name"], "date": data["on"]}
+    pdf, text = pdf_document(title, compress=compress)
 
     text(16, title, "B", height=9)
     text(9, _("Escalation list for the programme board (ISO 37106 C3.d): every outcome off track or at risk, "
