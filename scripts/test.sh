@@ -51,8 +51,24 @@ if [ "${CITYLINE_REQUIRE_POSTGRES:-0}" = 1 ] && ! CITYLINE_POSTGRES_WAIT=5 pg_re
   done
 fi
 
+# pytest-django's throwaway database (test_<name>) from an interrupted run may linger with open
+# sessions, which makes every test of the next run error at set-up: end them and drop it first.
+clear_stale_test_db() {
+  "$PY" - "$PG_URL" <<'PYEOF'
+import sys, psycopg
+from psycopg import sql
+from urllib.parse import urlsplit
+name = "test_" + (urlsplit(sys.argv[1]).path.lstrip("/") or "postgres")
+with psycopg.connect(sys.argv[1], autocommit=True, connect_timeout=5) as conn:
+    conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                 (name,))
+    conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+PYEOF
+}
+
 if pg_ready
 then
+  clear_stale_test_db || echo "warning: could not clear a stale PostgreSQL test database" >&2
   DATABASE_URL="$PG_URL" run_pytest PostgreSQL "$@" || status=1
 elif [ "${CITYLINE_REQUIRE_POSTGRES:-0}" = 1 ]; then
   echo "error: PostgreSQL is required (CITYLINE_REQUIRE_POSTGRES=1) but not reachable" >&2
