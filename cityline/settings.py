@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "cityline.architecture",
     "cityline.assessment",
     "cityline.benchmarking",
+    "cityline.opendata",
     "cityline.portal",
 ]
 

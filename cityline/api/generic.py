@@ -75,6 +75,8 @@ class Resource:
     #: Rows anyone but staff sees only when this lookup is true (e.g. ``"published"``,
     #: ``"kpi__published"``); others do not exist for them (404, left out of lists).
     visible_if: str | None = None
+    #: Rows only staff ever see (e.g. the privacy gate's reviews); others get 404 and empty lists.
+    staff_only: bool = False
 
     # derived when built
     specs: list["FieldSpec"] = field(default_factory=list, init=False, repr=False)
@@ -433,7 +435,9 @@ def base_queryset(resource: Resource, city: City | None, *, public: bool = False
     qs = resource.model._default_manager.all()
     if resource.scoped:
         qs = qs.filter(city=city)
-    if public and resource.visible_if:
+    if public and resource.staff_only:
+        qs = qs.none()
+    elif public and resource.visible_if:
         qs = qs.filter(**{resource.visible_if: True})
     related = [s.name for s in resource.specs if s.kind == "fk" and s.by_key]
     if related:

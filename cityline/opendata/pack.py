@@ -1,0 +1,45 @@
+"""The open data section of city packs (``opendata.yaml``): the asset register (B13) and the catalogue (B8).
+
+Data files are not inlined: a distribution names its file by path inside the pack
+(``pack_file``), and the import ingests it as a new version when its content changed
+(see :mod:`cityline.opendata.services`).
+"""
+
+from cityline.core.packs.spec import Collection, Field, Section, register
+
+from . import models
+
+SECTION = register(
+    Section(
+        file="opendata.yaml",
+        title="open data platform (B8, B13): the asset register and the data catalogue",
+        order=80,
+        collections=[
+            Collection(
+                "data_assets", models.DataAsset, key=True,
+                fields=["name", "asset_type", "description", "owner", "domain", "reuse_policy", "reuse_potential",
+                        "personal_data", "standards", "building_block"],
+                description="The register of IT and data assets managed as city-wide resources (B13).",
+            ),
+            Collection(
+                "themes", models.Theme, key=True, fields=["title", "description", "eu_theme"],
+                description="Themes of the catalogue (CKAN groups), each mapped to an EU data theme.",
+            ),
+            Collection(
+                "datasets", models.Dataset, key=True,
+                fields=["title", "description", "keywords", "themes", "publisher", "contact_point", "licence",
+                        "spatial", "temporal_start", "temporal_end", "frequency", "access_level",
+                        "publication_model", "issued", "modified", "landing_page", "conforms_to", "asset", "kpis",
+                        "services", "microdata", "quasi_identifiers", "k_threshold", "published"],
+                description="Datasets of the catalogue (B8); the key is the dataset's name in the CKAN API.",
+            ),
+            Collection(
+                "distributions", models.Distribution, key=True,
+                fields=["dataset", "title", "description", "kind", "format", "media_type", "access_url",
+                        "key_columns", "about_url", Field("column_links", kind="mapping"), "pack_file"],
+                description="Distributions of each dataset: a file held by the platform (pack_file: its path "
+                            "inside the pack), a file elsewhere or an API.",
+            ),
+        ],
+    )
+)
