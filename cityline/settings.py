@@ -13,6 +13,12 @@ Everything a deployment changes comes from environment variables:
 - ``CITYLINE_HTTPS``: ``1`` when served over HTTPS: secure cookies and HSTS.
 - ``CITYLINE_DEBUG``: ``1`` for development.
 - ``CITYLINE_ALLOWED_HOSTS``: comma-separated host names.
+- ``CITYLINE_OPENDATA_DIR``: where the open data platform keeps uploaded files, their
+  Parquet copies and versions (default ``CITYLINE_DATA_DIR/opendata``).
+- ``CITYLINE_DEFAULT_CITY``: the city served at the site root by the CKAN-compatible API
+  (``/api/3/action/``) and the DCAT catalogue (``/catalog.ttl``); default: the only city.
+- ``CITYLINE_PRIVACY_MIN_K``: the smallest group size the privacy gate accepts in
+  microdata (default 5).
 """
 
 from __future__ import annotations
@@ -168,3 +174,8 @@ SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 SIMPLE_HISTORY_REVERT_DISABLED = True
 
 CITYLINE_DEMO_PACK = PACKAGE_DIR / "demo" / "city-pack"
+
+# Open data platform (cityline.opendata)
+CITYLINE_OPENDATA_DIR = Path(os.environ.get("CITYLINE_OPENDATA_DIR") or DATA_DIR / "opendata").resolve()
+CITYLINE_DEFAULT_CITY = os.environ.get("CITYLINE_DEFAULT_CITY", "")
+CITYLINE_PRIVACY_MIN_K = int(os.environ.get("CITYLINE_PRIVACY_MIN_K", "5"))
