@@ -13,6 +13,11 @@ import pytest
 # Playwright's sync API runs an event loop in the test thread; Django would refuse
 # database access from there. Tests only.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+# Uploaded open data files of the test run go to a throwaway folder, never into ./var.
+if not os.environ.get("CITYLINE_OPENDATA_DIR"):
+    import tempfile
+
+    os.environ["CITYLINE_OPENDATA_DIR"] = tempfile.mkdtemp(prefix="cityline-test-opendata-")
 
 
 def pytest_configure(config):
