@@ -1,0 +1,1 @@
+"""Plain-Python domain logic of the open data platform (no Django imports)."""
