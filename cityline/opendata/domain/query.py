@@ -1,0 +1,490 @@
+"""Query API over tabular distributions: DuckDB over Parquet (issue 4, item 6; B8, B14).
+
+Two entry points, both plain data in, plain data out:
+
+- ``search(parquet_path, filters=, q=, fields=, sort=, limit=, offset=)`` — the
+  ``datastore_search`` semantics: equality filters (a list means "any of"), a
+  case-insensitive substring search over the text columns, column selection, sort,
+  paging, and the total. Column names are checked against the file's schema and
+  quoted; values are bound as parameters, never pasted into SQL. Without filters or
+  ``q`` the total comes from the Parquet footer (no scan), and an unsorted page is read
+  straight from the row groups that hold it — a 100-row page of a 10-million-row file
+  in a few milliseconds (bench/bench_datastore.py).
+- ``sql(query, tables={name: parquet_path}, row_limit=, timeout_s=)`` — read-only
+  SQL: exactly one SELECT (checked with DuckDB's own parser), the tables exposed as
+  views, file access switched off and the configuration locked before the query runs,
+  a row limit and a time limit (a timer thread interrupts the connection).
+
+Results are JSON-friendly records (``jsonable``); ``csv_chunks`` streams them as CSV.
+Docs: docs/opendata/data-files.md.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import decimal
+import io
+import math
+import re
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+__all__ = ["Page", "QueryError", "QueryTimeout", "SqlResult", "csv_chunks", "jsonable", "parse_sort", "search", "sql"]
+
+MAX_LIMIT = 32_000  # CKAN's datastore_search ceiling (ckan.datastore.search.rows_max default)
+
+
+class QueryError(ValueError):
+    """A query the caller got wrong: ``code`` (stable), ``message`` (English), ``params``."""
+
+    MESSAGES = {
+        "unknown-field": "Unknown column '{name}'. Columns: {known}.",
+        "bad-sort": "Cannot sort by '{sort}': write 'column' or 'column desc', separated by commas.",
+        "bad-filter-value": "Filter on '{name}': '{value}' is not {type_label}.",
+        "bad-limit": "'{name}' must be a whole number from {low} to {high}; got '{value}'.",
+        "not-select": "Only one read-only SELECT statement is allowed; got {detail}.",
+        "sql-error": "SQL error: {detail}",
+        "unknown-table": "Unknown table name '{name}'.",
+        "timeout": "The query took longer than {seconds} seconds and was stopped.",
+    }
+
+    def __init__(self, code: str, **params: Any):
+        self.code = code
+        self.params = params
+        self.message = self.MESSAGES[code].format(**params)
+        super().__init__(self.message)
+
+    def as_dict(self) -> dict:
+        return {"code": self.code, "message": self.message, "params": self.params}
+
+
+class QueryTimeout(QueryError):
+    def __init__(self, seconds: float):
+        super().__init__("timeout", seconds=seconds)
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of rows. ``fields``: ``[{"id": name, "type": table_schema_type}]``
+    (CKAN's shape); ``records``: JSON-friendly dicts; ``total``: rows matching."""
+
+    fields: list[dict]
+    records: list[dict]
+    total: int
+    limit: int
+    offset: int
+    sort: str | None = None
+
+    def as_dict(self) -> dict:
+        return {"fields": self.fields, "records": self.records, "total": self.total, "limit": self.limit,
+                "offset": self.offset, **({"sort": self.sort} if self.sort else {})}
+
+
+@dataclass(frozen=True)
+class SqlResult:
+    fields: list[dict]
+    records: list[dict]
+    truncated: bool  # more rows than row_limit: only the first row_limit are here
+    row_limit: int
+    elapsed_ms: float = 0.0
+    tables: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {"fields": self.fields, "records": self.records, "truncated": self.truncated,
+                "row_limit": self.row_limit, "elapsed_ms": round(self.elapsed_ms, 2)}
+
+
+# ----------------------------------------------------------------------- helpers
+
+def _table_type(t: pa.DataType) -> str:
+    from .tabular import _table_type as tt
+
+    return tt(t)
+
+
+@lru_cache(maxsize=256)
+def _meta(path: str, mtime_ns: int, size: int) -> tuple[pa.Schema, int, tuple[int, ...]]:
+    """Schema, row count and row-group boundaries from the footer (cached per file version)."""
+    md = pq.read_metadata(path)
+    starts, n = [], 0
+    for i in range(md.num_row_groups):
+        starts.append(n)
+        n += md.row_group(i).num_rows
+    return md.schema.to_arrow_schema(), md.num_rows, tuple(starts)
+
+
+def _file_meta(path: Path) -> tuple[pa.Schema, int, tuple[int, ...]]:
+    st = path.stat()
+    return _meta(str(path), st.st_mtime_ns, st.st_size)
+
+
+@lru_cache(maxsize=64)
+def _parquet_file(path: str, mtime_ns: int, size: int) -> pq.ParquetFile:
+    return pq.ParquetFile(path)
+
+
+_local = threading.local()
+
+
+def _con() -> duckdb.DuckDBPyConnection:
+    """One DuckDB connection per thread for ``search`` (connections are not thread-safe)."""
+    con = getattr(_local, "con", None)
+    if con is None:
+        con = duckdb.connect(config={"threads": 2})
+        _local.con = con
+    return con
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _lit(s: str) -> str:
+    return "'" + s.replace("'", "''") + "'"
+
+
+def jsonable(v: Any) -> Any:
+    """A value as JSON can carry it: dates and times as ISO 8601 text, decimals as
+    numbers when exact (else text), NaN/infinity as null, bytes as hex."""
+    if v is None or isinstance(v, (bool, int, str)):
+        return v
+    if isinstance(v, float):
+        return v if math.isfinite(v) else None
+    if isinstance(v, (dt.datetime, dt.date, dt.time)):
+        return v.isoformat()
+    if isinstance(v, decimal.Decimal):
+        if not v.is_finite():
+            return None
+        if v == v.to_integral_value() and abs(v) < 2**53:
+            return int(v)
+        f = float(v)
+        return f if decimal.Decimal(repr(f)) == v else str(v)
+    if isinstance(v, dt.timedelta):
+        return f"PT{v.total_seconds():g}S"
+    if isinstance(v, (bytes, bytearray, memoryview)):
+        return bytes(v).hex()
+    if isinstance(v, uuid.UUID):
+        return str(v)
+    if isinstance(v, dict):
+        return {str(k): jsonable(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [jsonable(x) for x in v]
+    return str(v)
+
+
+_SORT_ITEM = re.compile(r'^\s*(?:"((?:[^"]|"")+)"|([^\s"]+(?:\s+[^\s"]+)*?))(?:\s+(asc|desc))?\s*$', re.I)
+
+
+def parse_sort(sort: str, known: Iterable[str]) -> list[tuple[str, str]]:
+    """``"col desc, col2"`` → ``[("col", "DESC"), ("col2", "ASC")]``; names must be known."""
+    known = list(known)
+    out = []
+    for item in sort.split(","):
+        m = _SORT_ITEM.match(item)
+        if not m or not item.strip():
+            raise QueryError("bad-sort", sort=sort)
+        name = m.group(1).replace('""', '"') if m.group(1) is not None else m.group(2)
+        if name not in known:
+            raise QueryError("unknown-field", name=name, known=", ".join(known))
+        out.append((name, (m.group(3) or "asc").upper()))
+    return out
+
+
+def _coerce(name: str, t: pa.DataType, value: Any) -> Any:
+    """A filter value (often text from a query string) as the column's type."""
+    if value is None:
+        return None
+    tt = _table_type(t)
+    try:
+        if tt == "integer":
+            if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+                raise ValueError
+            return int(value) if not isinstance(value, str) else int(value.strip())
+        if tt == "number":
+            if isinstance(value, bool):
+                raise ValueError
+            f = float(value)
+            if not math.isfinite(f):
+                raise ValueError
+            return f
+        if tt == "boolean":
+            if isinstance(value, bool):
+                return value
+            s = str(value).strip().lower()
+            if s in ("true", "1", "yes"):
+                return True
+            if s in ("false", "0", "no"):
+                return False
+            raise ValueError
+        if tt == "date":
+            return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value).strip())
+        if tt == "datetime":
+            return value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value).strip())
+    except (TypeError, ValueError) as exc:
+        from .tabular import TYPE_LABELS
+
+        raise QueryError("bad-filter-value", name=name, value=value, type_label=TYPE_LABELS.get(tt, tt)) from exc
+    return str(value)
+
+
+def _check_int(name: str, value: Any, low: int, high: int) -> int:
+    try:
+        n = int(value)
+        if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()) or not low <= n <= high:
+            raise ValueError
+    except (TypeError, ValueError):
+        raise QueryError("bad-limit", name=name, low=low, high=high, value=value) from None
+    return n
+
+
+# ----------------------------------------------------------------------- search
+
+def search(
+    parquet_path: Path | str,
+    *,
+    filters: dict[str, Any] | None = None,
+    q: str | dict[str, str] | None = None,
+    fields: list[str] | None = None,
+    sort: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+    include_total: bool = True,
+) -> Page:
+    """A page of rows of one Parquet file. See the module docstring; raises ``QueryError``.
+
+    ``filters``: ``{column: value}`` or ``{column: [values]}`` (equality / any of).
+    ``q``: text, matched case-insensitively as a substring of any text column; or
+    ``{column: text}`` to search given columns only. ``fields``: columns to return (all
+    by default). ``sort``: ``"col desc, col2"``. ``limit`` 0–32,000, ``offset`` ≥ 0.
+    """
+    path = Path(parquet_path)
+    schema, num_rows, starts = _file_meta(path)
+    names = schema.names
+    types = {f.name: f.type for f in schema}
+    limit = _check_int("limit", limit, 0, MAX_LIMIT)
+    offset = _check_int("offset", offset, 0, 2**62)
+
+    def known(name: str) -> str:
+        if name not in types:
+            raise QueryError("unknown-field", name=name, known=", ".join(names))
+        return name
+
+    cols = [known(f) for f in fields] if fields else list(names)
+    order = parse_sort(sort, names) if sort else []
+
+    where, params = [], []
+    for name, value in (filters or {}).items():
+        known(name)
+        values = value if isinstance(value, (list, tuple, set)) else [value]
+        values = [_coerce(name, types[name], v) for v in values]
+        nulls = any(v is None for v in values)
+        values = [v for v in values if v is not None]
+        parts = []
+        if values:
+            parts.append(f"{_q(name)} IN ({', '.join('?' for _ in values)})" if len(values) > 1 else f"{_q(name)} = ?")
+            params += values
+        if nulls:
+            parts.append(f"{_q(name)} IS NULL")
+        where.append("(" + " OR ".join(parts) + ")" if parts else "FALSE")
+    if q:
+        text_cols = [n for n in names if pa.types.is_string(types[n]) or pa.types.is_large_string(types[n])]
+        pairs = ([(known(c), t) for c, t in q.items()] if isinstance(q, dict) else [(c, q) for c in text_cols])
+        ors = []
+        for c, text in pairs:
+            ors.append(f"{_q(c)} ILIKE ? ESCAPE '\\'")
+            params.append("%" + re.sub(r"([\\%_])", r"\\\1", str(text)) + "%")
+        clause = " OR ".join(ors) if ors else "FALSE"
+        where.append(f"({clause})" if not isinstance(q, dict) else "(" + " AND ".join(ors) + ")")
+
+    field_info = [{"id": c, "type": _table_type(types[c])} for c in cols]
+    sort_text = ", ".join(f"{c} {d.lower()}" for c, d in order) or None
+
+    if not where and not order:  # the common case: read the page's row groups directly
+        records = _page_from_row_groups(path, cols, offset, limit, starts, num_rows)
+        return Page(field_info, records, num_rows, limit, offset, sort_text)
+
+    con = _con()
+    src = f"read_parquet({_lit(str(path))})"
+    where_sql = (" WHERE " + " AND ".join(where)) if where else ""
+    order_sql = (" ORDER BY " + ", ".join(f"{_q(c)} {d} NULLS LAST" for c, d in order)) if order else ""
+    select = ", ".join(_q(c) for c in cols)
+    try:
+        cur = con.execute(f"SELECT {select} FROM {src}{where_sql}{order_sql} LIMIT {limit} OFFSET {offset}", params)
+        rows = cur.fetchall()
+        if not where:
+            total = num_rows
+        elif include_total:
+            total = con.execute(f"SELECT count(*) FROM {src}{where_sql}", params).fetchone()[0]
+        else:
+            total = -1
+    except duckdb.Error as exc:  # e.g. a value out of a column's range
+        raise QueryError("sql-error", detail=str(exc)) from exc
+    records = [{c: jsonable(v) for c, v in zip(cols, r)} for r in rows]
+    return Page(field_info, records, int(total), limit, offset, sort_text)
+
+
+def _page_from_row_groups(path: Path, cols: list[str], offset: int, limit: int, starts: tuple[int, ...],
+                          num_rows: int) -> list[dict]:
+    """Rows [offset, offset+limit) read from just the row groups holding them (pyarrow)."""
+    if limit == 0 or offset >= num_rows:
+        return []
+    import bisect
+
+    end = min(offset + limit, num_rows)
+    first = bisect.bisect_right(starts, offset) - 1
+    last = bisect.bisect_right(starts, end - 1) - 1
+    st = path.stat()
+    pf = _parquet_file(str(path), st.st_mtime_ns, st.st_size)
+    table = pf.read_row_groups(list(range(first, last + 1)), columns=cols, use_threads=False)
+    table = table.slice(offset - starts[first], end - offset)
+    columns = [table.column(c).to_pylist() for c in cols]
+    return [{c: jsonable(v) for c, v in zip(cols, rec)} for rec in zip(*columns)]
+
+
+# ----------------------------------------------------------------------- SQL
+
+_TABLE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,127}$")
+
+
+def check_read_only(query: str) -> str:
+    """The one statement of ``query`` if it is a SELECT (DuckDB's parser decides); else
+    ``QueryError('not-select')``. Comments and a trailing semicolon are allowed."""
+    try:
+        statements = duckdb.extract_statements(query)
+    except duckdb.Error as exc:
+        raise QueryError("sql-error", detail=str(exc)) from exc
+    if len(statements) != 1:
+        raise QueryError("not-select", detail=f"{len(statements)} statements")
+    st = statements[0]
+    if st.type != duckdb.StatementType.SELECT:
+        raise QueryError("not-select", detail=f"a {st.type.name} statement")
+    return query
+
+
+def sql(
+    query: str,
+    tables: dict[str, Path | str],
+    *,
+    row_limit: int = 10_000,
+    timeout_s: float = 10.0,
+    memory_limit: str = "1GB",
+    threads: int = 2,
+) -> SqlResult:
+    """Run one read-only SELECT over ``tables`` (``{view_name: parquet_path}``).
+
+    Each table is a view named by its key (e.g. the resource id; use it in double quotes
+    if it is not a plain identifier). Before the query runs, DuckDB's access to files is
+    limited to exactly these Parquet files, external access is switched off and the
+    configuration is locked, so ``read_csv('/etc/passwd')``, ``COPY``, ``ATTACH``,
+    ``INSTALL``/``LOAD``, ``PRAGMA`` and ``SET`` are refused by DuckDB itself even if the
+    statement check were bypassed. At most ``row_limit`` rows come back (``truncated``
+    says whether there were more); after ``timeout_s`` seconds the query is interrupted
+    (``QueryTimeout``).
+    """
+    check_read_only(query)
+    row_limit = _check_int("row_limit", row_limit, 1, 10_000_000)
+    started = time.perf_counter()
+    con = duckdb.connect(config={"threads": threads, "memory_limit": memory_limit})
+    timer = None
+    try:
+        paths = []
+        for name, path in tables.items():
+            if not _TABLE_NAME.match(name):
+                raise QueryError("unknown-table", name=name)
+            p = str(Path(path).resolve())
+            paths.append(p)
+            con.execute(f"CREATE VIEW {_q(name)} AS SELECT * FROM read_parquet({_lit(p)})")
+        con.execute("SET allowed_paths = [" + ", ".join(_lit(p) for p in paths) + "]")
+        con.execute("SET enable_external_access = false")
+        con.execute("SET autoinstall_known_extensions = false")
+        con.execute("SET autoload_known_extensions = false")
+        con.execute("SET lock_configuration = true")
+
+        timed_out = threading.Event()
+
+        def stop() -> None:
+            timed_out.set()
+            con.interrupt()
+
+        timer = threading.Timer(timeout_s, stop)
+        timer.daemon = True
+        timer.start()
+        try:
+            rel = con.sql(query)
+            if rel is None:  # not a query that returns rows
+                raise QueryError("not-select", detail="a statement without rows")
+            names, dtypes = rel.columns, rel.types
+            rows = rel.limit(row_limit + 1).fetchall()
+        except duckdb.InterruptException as exc:
+            raise QueryTimeout(timeout_s) from exc
+        except duckdb.Error as exc:
+            if timed_out.is_set():
+                raise QueryTimeout(timeout_s) from exc
+            raise QueryError("sql-error", detail=str(exc)) from exc
+        finally:
+            timer.cancel()
+    finally:
+        if timer is not None:
+            timer.cancel()
+        con.close()
+    truncated = len(rows) > row_limit
+    rows = rows[:row_limit]
+    fields = [{"id": n, "type": _duck_type(str(t))} for n, t in zip(names, dtypes)]
+    records = [{n: jsonable(v) for n, v in zip(names, r)} for r in rows]
+    return SqlResult(fields, records, truncated, row_limit, (time.perf_counter() - started) * 1000, list(tables))
+
+
+def _duck_type(t: str) -> str:
+    t = t.upper()
+    if t in ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT"):
+        return "integer"
+    if t in ("FLOAT", "DOUBLE", "REAL") or t.startswith("DECIMAL"):
+        return "number"
+    if t == "BOOLEAN":
+        return "boolean"
+    if t == "DATE":
+        return "date"
+    if t.startswith("TIMESTAMP"):
+        return "datetime"
+    if t.startswith("TIME"):
+        return "time"
+    return "string"
+
+
+# ----------------------------------------------------------------------- CSV
+
+def csv_chunks(fields: list[dict] | list[str], records: Iterable[dict], *, rows_per_chunk: int = 1000) -> Iterator[str]:
+    """CSV text in chunks (header first) for a streaming HTTP response."""
+    names = [f["id"] if isinstance(f, dict) else f for f in fields]
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow(names)
+    n = 0
+    for rec in records:
+        w.writerow(["" if rec.get(k) is None else _csv_cell(rec.get(k)) for k in names])
+        n += 1
+        if n % rows_per_chunk == 0:
+            yield buf.getvalue()
+            buf.seek(0)
+            buf.truncate()
+    yield buf.getvalue()
+
+
+def _csv_cell(v: Any) -> Any:
+    import json
+
+    if isinstance(v, (dict, list)):
+        return json.dumps(v, ensure_ascii=False)
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return v
