@@ -614,10 +614,7 @@ def detect(columns: Sequence[str], rows: Iterable[Sequence] | Any, *,
                 if len(bucket) < MAX_EXAMPLES:
                     bucket.append(mask(span, category))
         if not values:
-            if strong:
-                # An empty column named like personal data carries nothing to publish.
-                pass
-            continue
+            continue  # an empty column, whatever its name, carries nothing to publish
         interim.append({
             "column": name, "strong": strong, "address_hint": address_hint,
             "name_hint": name_hint, "non_empty": len(values), "matches": matches,
@@ -783,13 +780,14 @@ def k_anonymity(columns: Sequence[str], rows: Iterable[Sequence] | Any,
                 slot.append(_cell_text(row[pos]))
         table = pa.table({f"c{i}": pa.array(d, type=pa.string()) for i, d in enumerate(data)})
     names = ", ".join(f"c{i}" for i in range(len(qis)))
+    # Blank strings count as missing, like None: both say "no value". GROUP BY puts all
+    # NULLs of a column in one group, so a missing value is a value of its own.
+    cleaned = ", ".join(f"nullif(trim(c{i}), '') AS c{i}" for i in range(len(qis)))
     con = duckdb.connect()
     try:
         con.register("t", table)
-        # Empty strings count as missing, like None: both say "no value".
-        con.execute(f"CREATE TEMP TABLE classes AS SELECT {names}, count(*) AS n FROM "
-                    f"(SELECT {', '.join(f'nullif(trim(c{i}), {chr(39)}{chr(39)}) AS c{i}' for i in range(len(qis)))} FROM t) "
-                    f"GROUP BY ALL")
+        con.execute(f"CREATE TEMP TABLE classes AS SELECT {names}, count(*) AS n "
+                    f"FROM (SELECT {cleaned} FROM t) GROUP BY ALL")
         total_rows, n_classes, smallest = con.execute(
             "SELECT coalesce(sum(n), 0), count(*), min(n) FROM classes").fetchone()
         off_total, off_rows = con.execute(
