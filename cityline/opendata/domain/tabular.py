@@ -120,6 +120,8 @@ MESSAGES: dict[str, str] = {
     "extra-label": "column {position}: '{value}' is in the header but not in the schema",
     "parquet-type": "column '{column}': the Parquet type {value} does not match the declared type {type_label}",
     "other": "row {row}, column '{column}': {detail}",
+    # warnings (the upload is accepted)
+    "inferred-as-text": "column '{name}' was inferred as {type} but holds other values: stored as text",
 }
 
 #: How type errors name the expected type ("'abc' is not a number").
@@ -156,7 +158,7 @@ class Limits:
     max_errors: int = 100  # errors listed; the total is counted to the end
     max_columns: int = 1000
     infer_sample_rows: int = 10_000  # rows read to infer a Table Schema
-    batch_rows: int = 50_000  # rows per Parquet row group written at a time
+    batch_rows: int = 16_384  # rows per Parquet row group: small enough that a page reads little
     encoding_chunk: int = 1 * MB
 
 
@@ -757,7 +759,7 @@ def _validate_and_write(src, fmt, declared, limits: Limits, file, target_dir: Pa
             if bad and all(e.code == "type-error" for e in errors) and total == len(errors):
                 for f in list(schema.fields):
                     if f.name in bad:
-                        warnings.append(f"column '{f.name}' was inferred as {f.type} but holds other values: stored as text")
+                        warnings.append(render("inferred-as-text", {"name": f.name, "type": f.type}))
                         schema.set_field_type(f.name, "string")
                 _cleanup(tmp_parquet)
                 continue
