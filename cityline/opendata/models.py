@@ -271,6 +271,8 @@ class DistributionVersion(CityRecord):
     media_type = models.CharField(_("media type"), max_length=100)
     byte_size = models.BigIntegerField(_("size in bytes"))
     checksum = models.CharField(_("SHA-256"), max_length=64)
+    source_checksum = models.CharField(_("SHA-256 of the upload"), max_length=64, blank=True,
+                                       help_text=_("Of the file as uploaded, before decompression or re-encoding."))
     row_count = models.BigIntegerField(_("rows"), null=True, blank=True)
     table_schema = models.JSONField(_("table schema"), null=True, blank=True)
     changes = models.JSONField(_("changes from the previous version"), default=dict, blank=True)

@@ -41,5 +41,13 @@ SECTION = register(
                             "inside the pack), a file elsewhere or an API.",
             ),
         ],
+        after_import=lambda city, directory, **kw: _ingest_files(city, directory, **kw),
     )
 )
+
+
+def _ingest_files(city, directory, *, user=None, dry_run=False):
+    from .services import ingest_pack_files
+
+    return [("opendata.yaml", f"distributions.{p.distribution}.pack_file", f"{p.pack_file}: {p.message}")
+            for p in ingest_pack_files(city, directory, user=user, dry_run=dry_run)]

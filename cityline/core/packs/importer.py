@@ -103,7 +103,7 @@ def import_pack(directory: Path | str, user=None, dry_run: bool = False, progres
     """
     pack = read_pack(directory)
     with transaction.atomic():
-        report, problems = apply(pack, user=user, progress=progress)
+        report, problems = apply(pack, user=user, progress=progress, dry_run=dry_run)
         problems = pack.problems + problems
         if problems or dry_run:
             transaction.set_rollback(True)
@@ -442,7 +442,8 @@ def model_problems(r: Record, exc: ValidationError) -> list[Problem]:
     return out
 
 
-def apply(pack: Pack, user=None, progress: bool | None = None) -> tuple[ImportReport, list[Problem]]:
+def apply(pack: Pack, user=None, progress: bool | None = None,
+          dry_run: bool = False) -> tuple[ImportReport, list[Problem]]:
     """Write the pack into the current transaction; return the report and model-rule problems.
 
     Records the reader marked bad are skipped (their problems are already known).
@@ -477,4 +478,10 @@ def apply(pack: Pack, user=None, progress: bool | None = None) -> tuple[ImportRe
     run = _Run(pack, city, user, report, progress)
     run.run()
     problems.extend(run.problems)
+    if not problems and not pack.problems:
+        # Areas' follow-up work (e.g. ingesting data files) only on records that were all accepted.
+        for section in spec.sections():
+            if section.after_import is not None:
+                for file, where, message in section.after_import(city, pack.directory, user=user, dry_run=dry_run):
+                    problems.append(Problem(file, None, where, message))
     return report, problems

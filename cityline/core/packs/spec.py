@@ -208,6 +208,9 @@ class Section:
     collections: list[Collection]
     order: int = 100
     description: str = ""
+    #: ``after_import(city, directory, user=..., dry_run=...) -> list[(file, where, message)]``: work an area
+    #: does once its records are written, e.g. ingesting the data files a pack names (opendata).
+    after_import: Any = None
 
     def bind(self) -> None:
         for c in self.collections:

@@ -1,0 +1,328 @@
+"""Writing data into the open data platform: uploads, versions and the privacy gate (B8, B10).
+
+The one path for a held file, whoever sends it (the steward's upload page, the API,
+``cityline opendata upload``, a city pack's ``pack_file``):
+
+1. :func:`upload_version` checks, validates and converts the file with
+   :func:`.domain.tabular.ingest` into the distribution's folder under a new version
+   name. A refused upload raises :class:`~.domain.tabular.IngestError` and leaves both
+   the folder and the database as they were.
+2. In one transaction it records the :class:`.DistributionVersion` (with what changed
+   since the previous version), runs the privacy gate on it (:func:`review_version`,
+   built on :mod:`.domain.privacy`) and refreshes the dataset's verdict
+   (:func:`refresh_gate`), which decides whether the dataset can be public.
+3. A data steward may override a blocked verdict (:func:`override_gate`) with a
+   justification; the override is a record of its own, in the change history.
+
+When a steward changes what the gate depends on (microdata, quasi-identifiers, minimum
+k), the latest versions are reviewed again (:func:`review_dataset`).
+
+Files live under ``settings.CITYLINE_OPENDATA_DIR`` as
+``<city>/<dataset>/<distribution>/v<n>.<ext>`` plus ``v<n>.parquet``; the database stores
+paths relative to that folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import shutil
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pyarrow.parquet as pq
+from django.conf import settings
+from django.db import transaction
+from django.db.models.signals import post_save
+from django.dispatch import receiver
+from django.utils import timezone
+
+from cityline.core import actions
+from cityline.core.models import Person
+
+from . import choices
+from .domain import privacy, tabular
+from .models import Dataset, Distribution, DistributionVersion, PrivacyReview
+
+log = logging.getLogger(__name__)
+
+#: Distribution formats the platform can hold, as ``tabular.ingest`` names them.
+HELD_FORMATS = {"CSV": "csv", "JSON": "json", "GeoJSON": "geojson", "Parquet": "parquet"}
+
+
+def data_dir() -> Path:
+    return Path(settings.CITYLINE_OPENDATA_DIR)
+
+
+def stored_path(relative: str) -> Path:
+    """The absolute path of a stored file; refuses anything that would leave the data folder."""
+    root = data_dir().resolve()
+    path = (root / relative).resolve()
+    if root != path and root not in path.parents:
+        raise ValueError(f"stored path {relative!r} leaves the data folder")
+    return path
+
+
+def distribution_dir(distribution: Distribution) -> Path:
+    return data_dir() / distribution.city.key / distribution.dataset.key / distribution.key
+
+
+def _relative(path: Path) -> str:
+    return path.resolve().relative_to(data_dir().resolve()).as_posix()
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def limits() -> tabular.Limits:
+    """Upload limits from settings (``CITYLINE_UPLOAD_MAX_BYTES``), else the defaults."""
+    max_bytes = getattr(settings, "CITYLINE_UPLOAD_MAX_BYTES", None)
+    return tabular.Limits(max_bytes=int(max_bytes)) if max_bytes else tabular.Limits()
+
+
+# --- uploads ---------------------------------------------------------------------------------
+
+
+def upload_version(distribution: Distribution, source: Path | str, *, original_name: str | None = None,
+                   user=None, note: str = "", encoding: str | None = None) -> DistributionVersion:
+    """Store ``source`` as the next version of a held distribution; see the module docstring.
+
+    Raises :class:`~.domain.tabular.IngestError` (nothing changed) when the file is refused,
+    and ``ValueError`` when the distribution cannot hold files.
+    """
+    source = Path(source)
+    original_name = original_name or source.name
+    if distribution.kind != choices.DistributionKind.FILE:
+        raise ValueError(f"distribution {distribution.key!r} is a {distribution.get_kind_display().lower()}: "
+                         "only a file held by the platform takes uploads")
+    fmt = HELD_FORMATS.get(distribution.format)
+    if fmt is None:
+        raise ValueError(f"distribution {distribution.key!r}: the platform holds CSV, JSON, GeoJSON and Parquet "
+                         f"files, not {distribution.format}")
+    previous = distribution.latest_version()
+    number = (previous.number if previous else 0) + 1
+    target = distribution_dir(distribution)
+    source_checksum = sha256_of(source)
+    ingested = tabular.ingest(source, target_dir=target, name=f"v{number}", format=fmt,
+                              declared_schema=distribution.declared_schema or None, encoding=encoding,
+                              limits=limits(), display_name=original_name)
+    written = {Path(ingested.path), Path(ingested.parquet_path)}
+    try:
+        changes = {}
+        if previous and previous.parquet_path:
+            changes = tabular.diff_versions(stored_path(previous.parquet_path), ingested.parquet_path,
+                                            distribution.key_column_list or None).as_dict()
+        with transaction.atomic():
+            version = actions.create(
+                DistributionVersion, user=user, city=distribution.city, distribution=distribution, number=number,
+                original_name=original_name[:255], path=_relative(Path(ingested.path)),
+                parquet_path=_relative(Path(ingested.parquet_path)), media_type=ingested.mediatype,
+                byte_size=ingested.bytes, checksum=ingested.sha256, source_checksum=source_checksum,
+                row_count=ingested.row_count, table_schema=ingested.schema, changes=changes, note=note,
+            )
+            review_version(version, user=user)
+            dataset = distribution.dataset
+            refresh_gate(dataset, user=user, modified=timezone.localdate())
+    except BaseException:
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise
+    return version
+
+
+# --- the privacy gate ------------------------------------------------------------------------
+
+
+def gate_parameters(dataset: Dataset) -> dict:
+    """What the gate's verdict depends on, besides the data: stored with each review."""
+    return {
+        "microdata": dataset.microdata,
+        "quasi_identifiers": dataset.quasi_identifier_list if dataset.microdata else [],
+        "k": dataset.k_threshold or settings.CITYLINE_PRIVACY_MIN_K,
+        "about_people": bool(dataset.microdata or (dataset.asset_id and dataset.asset.personal_data)),
+    }
+
+
+def review_version(version: DistributionVersion, *, user=None) -> PrivacyReview:
+    """Run the privacy gate on one stored version and record its verdict (B8, B10)."""
+    dataset = version.distribution.dataset
+    params = gate_parameters(dataset)
+    table = pq.read_table(stored_path(version.parquet_path))
+    try:
+        result = privacy.review(table.column_names, table, quasi_identifiers=params["quasi_identifiers"],
+                                k=params["k"], about_people=params["about_people"] or None)
+        report = result.as_dict()
+        verdict = choices.GateResult.PASSED if result.passed else choices.GateResult.BLOCKED
+        k = result.k_anonymity.k if result.k_anonymity else None
+    except privacy.UnknownColumn as exc:
+        # A quasi-identifier the file does not have: the gate cannot vouch for it, so it blocks.
+        report = {"passed": False, "reasons": [{"code": "unknown-quasi-identifier", "column": exc.column,
+                                               "message": str(exc)}], "findings": [], "k_anonymity": None}
+        verdict, k = choices.GateResult.BLOCKED, None
+    report["parameters"] = params
+    return actions.create(PrivacyReview, user=user, city=version.city, dataset=dataset, version=version,
+                          result=verdict, report=report, k=k)
+
+
+def latest_versions(dataset: Dataset) -> list[DistributionVersion]:
+    """The newest version of each held distribution of a dataset."""
+    out = []
+    for distribution in dataset.distributions.filter(kind=choices.DistributionKind.FILE):
+        version = distribution.latest_version()
+        if version is not None:
+            out.append(version)
+    return out
+
+
+def latest_review(version: DistributionVersion) -> PrivacyReview | None:
+    return version.privacy_reviews.order_by("-created_at", "-id").first()
+
+
+def verdict_of(dataset: Dataset) -> str:
+    """The dataset's verdict: blocked if any latest version is blocked, else overridden, else passed;
+    empty when the platform holds no file of it (nothing to check)."""
+    results = []
+    for version in latest_versions(dataset):
+        review = latest_review(version)
+        results.append(review.result if review else choices.GateResult.BLOCKED)
+    if not results:
+        return ""
+    for verdict in (choices.GateResult.BLOCKED, choices.GateResult.OVERRIDDEN):
+        if verdict in results:
+            return verdict
+    return choices.GateResult.PASSED
+
+
+def refresh_gate(dataset: Dataset, *, user=None, modified: date | None = None) -> Dataset:
+    """Store the dataset's current verdict (and, after an upload, its modified date)."""
+    reviewing = getattr(dataset, "_reviewing", False)
+    dataset.refresh_from_db()
+    dataset._reviewing = True  # this write changes the verdict only: no second review
+    changes = {"gate": verdict_of(dataset)}
+    if modified and (dataset.modified is None or modified > dataset.modified):
+        changes["modified"] = modified
+    try:
+        return actions.update(dataset, user=user, reason="privacy gate", **changes)
+    finally:
+        dataset._reviewing = reviewing
+
+
+def review_dataset(dataset: Dataset, *, user=None, force: bool = False) -> Dataset:
+    """Review again every latest version whose last review used other gate parameters (or all, ``force``)."""
+    params = gate_parameters(dataset)
+    reviewed = False
+    for version in latest_versions(dataset):
+        review = latest_review(version)
+        if force or review is None or review.report.get("parameters") != params:
+            review_version(version, user=user)
+            reviewed = True
+    if reviewed or dataset.gate != verdict_of(dataset):
+        dataset = refresh_gate(dataset, user=user)
+    return dataset
+
+
+def override_gate(dataset: Dataset, *, steward: Person, justification: str, user=None) -> list[PrivacyReview]:
+    """A data steward releases a blocked dataset, taking responsibility in writing (B8, B10).
+
+    Records an ``overridden`` review for every latest version the gate blocked, keeping the
+    blocked report beside the justification. Raises ``ValueError`` when nothing is blocked.
+    """
+    overrides = []
+    with transaction.atomic():
+        for version in latest_versions(dataset):
+            review = latest_review(version)
+            if review is None or review.result != choices.GateResult.BLOCKED:
+                continue
+            overrides.append(actions.create(
+                PrivacyReview, user=user, city=dataset.city, dataset=dataset, version=version,
+                result=choices.GateResult.OVERRIDDEN, report=review.report, k=review.k, steward=steward,
+                justification=justification.strip(), reason="privacy gate override",
+            ))
+        if not overrides:
+            raise ValueError(f"dataset {dataset.key!r}: the privacy gate has blocked nothing to override")
+        refresh_gate(dataset, user=user)
+    return overrides
+
+
+@receiver(post_save, sender=Dataset)
+def _dataset_saved(sender, instance, created, raw=False, **kwargs):
+    """A steward changed what the gate depends on (microdata, quasi-identifiers, k): review again.
+
+    A ``post_save`` receiver, not :data:`actions.record_changed` (sent on commit): the new verdict
+    must be part of the same transaction as the change that caused it, whatever path made it.
+    """
+    if created or raw or getattr(instance, "_reviewing", False):
+        return
+    instance._reviewing = True
+    try:
+        if latest_versions(instance):
+            review_dataset(instance)
+    finally:
+        instance._reviewing = False
+
+
+# --- city packs ------------------------------------------------------------------------------
+
+
+@dataclass
+class PackFileProblem:
+    distribution: str
+    pack_file: str
+    message: str
+
+
+def ingest_pack_files(city, directory: Path, *, user=None, dry_run: bool = False) -> list[PackFileProblem]:
+    """Upload every distribution's ``pack_file`` whose content differs from its latest version.
+
+    Called by the pack importer after the records are written (see ``opendata/pack.py``).
+    A dry run checks the files in a scratch folder and stores nothing.
+    """
+    problems: list[PackFileProblem] = []
+    directory = Path(directory).resolve()
+    held = Distribution.objects.filter(city=city).exclude(pack_file="").select_related("dataset", "city")
+    for distribution in held.order_by("dataset__key", "key"):
+        path = (directory / distribution.pack_file).resolve()
+        if directory not in path.parents or not path.is_file():
+            problems.append(PackFileProblem(distribution.key, distribution.pack_file,
+                                            "no such file inside the pack"))
+            continue
+        latest = distribution.latest_version()
+        if latest is not None and latest.source_checksum == sha256_of(path):
+            continue
+        try:
+            if dry_run:
+                scratch = data_dir() / ".dry-run"
+                try:
+                    fmt = HELD_FORMATS.get(distribution.format)
+                    tabular.ingest(path, target_dir=scratch, name="check", format=fmt,
+                                   declared_schema=distribution.declared_schema or None, limits=limits(),
+                                   display_name=distribution.pack_file)
+                finally:
+                    shutil.rmtree(scratch, ignore_errors=True)
+            else:
+                upload_version(distribution, path, original_name=path.name, user=user,
+                               note="imported from the city pack")
+        except tabular.IngestError as exc:
+            problems.append(PackFileProblem(distribution.key, distribution.pack_file, exc.message + "".join(
+                f"; {e.message}" for e in exc.errors[:5])))
+        except ValueError as exc:
+            problems.append(PackFileProblem(distribution.key, distribution.pack_file, str(exc)))
+    return problems
+
+
+def version_summary(version: DistributionVersion) -> dict:
+    """A version as plain data (pages, API, DCAT): number, file, size, rows, checksum, changes."""
+    return {
+        "number": version.number, "original_name": version.original_name, "media_type": version.media_type,
+        "byte_size": version.byte_size, "checksum": version.checksum, "row_count": version.row_count,
+        "created_at": version.created_at.isoformat() if version.created_at else None,
+        "changes": version.changes or {}, "note": version.note,
+        "schema": json.loads(json.dumps(version.table_schema or {})),
+    }
