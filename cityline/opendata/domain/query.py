@@ -30,6 +30,7 @@ import re
 import threading
 import time
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -394,54 +395,85 @@ def sql(
     check_read_only(query)
     row_limit = _check_int("row_limit", row_limit, 1, 10_000_000)
     started = time.perf_counter()
-    con = duckdb.connect(config={"threads": threads, "memory_limit": memory_limit})
-    timer = None
+    for name in tables:
+        if not _TABLE_NAME.match(name):
+            raise QueryError("unknown-table", name=name)
+    con = _locked_connection(tables, threads=threads, memory_limit=memory_limit)
+    cur = con.cursor()  # one cursor per query: it shares the locked database, and can be interrupted alone
+    timed_out = threading.Event()
+
+    def stop() -> None:
+        timed_out.set()
+        cur.interrupt()
+
+    timer = threading.Timer(timeout_s, stop)
+    timer.daemon = True
+    timer.start()
     try:
-        paths = []
-        for name, path in tables.items():
-            if not _TABLE_NAME.match(name):
-                raise QueryError("unknown-table", name=name)
-            p = str(Path(path).resolve())
-            paths.append(p)
-            con.execute(f"CREATE VIEW {_q(name)} AS SELECT * FROM read_parquet({_lit(p)})")
-        con.execute("SET allowed_paths = [" + ", ".join(_lit(p) for p in paths) + "]")
-        con.execute("SET enable_external_access = false")
-        con.execute("SET autoinstall_known_extensions = false")
-        con.execute("SET autoload_known_extensions = false")
-        con.execute("SET lock_configuration = true")
-
-        timed_out = threading.Event()
-
-        def stop() -> None:
-            timed_out.set()
-            con.interrupt()
-
-        timer = threading.Timer(timeout_s, stop)
-        timer.daemon = True
-        timer.start()
-        try:
-            rel = con.sql(query)
-            if rel is None:  # not a query that returns rows
-                raise QueryError("not-select", detail="a statement without rows")
-            names, dtypes = rel.columns, rel.types
-            rows = rel.limit(row_limit + 1).fetchall()
-        except duckdb.InterruptException as exc:
+        rel = cur.sql(query)
+        if rel is None:  # not a query that returns rows
+            raise QueryError("not-select", detail="a statement without rows")
+        names, dtypes = rel.columns, rel.types
+        rows = rel.limit(row_limit + 1).fetchall()
+    except duckdb.InterruptException as exc:
+        raise QueryTimeout(timeout_s) from exc
+    except duckdb.Error as exc:
+        if timed_out.is_set():
             raise QueryTimeout(timeout_s) from exc
-        except duckdb.Error as exc:
-            if timed_out.is_set():
-                raise QueryTimeout(timeout_s) from exc
-            raise QueryError("sql-error", detail=str(exc)) from exc
-        finally:
-            timer.cancel()
+        raise QueryError("sql-error", detail=str(exc)) from exc
     finally:
-        if timer is not None:
-            timer.cancel()
-        con.close()
+        timer.cancel()
+        cur.close()
     truncated = len(rows) > row_limit
     rows = rows[:row_limit]
     fields = [{"id": n, "type": _duck_type(str(t))} for n, t in zip(names, dtypes)]
     records = [{n: jsonable(v) for n, v in zip(names, r)} for r in rows]
     return SqlResult(fields, records, truncated, row_limit, (time.perf_counter() - started) * 1000, list(tables))
+
+
+#: Locked-down connections, reused across queries on the same files (see ``_locked_connection``).
+_POOL: OrderedDict[tuple, duckdb.DuckDBPyConnection] = OrderedDict()
+_POOL_LOCK = threading.Lock()
+POOL_SIZE = 16
+
+
+def _locked_connection(tables: dict[str, Path | str], *, threads: int, memory_limit: str) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB that sees exactly ``tables`` and nothing else, reused while the files are unchanged.
+
+    Setting one up (views, allowed paths, external access off, configuration locked) costs
+    more than a typical query, so connections are kept in a small LRU pool keyed by the
+    tables, their files' size and modification time, and the limits. A file replaced by a new
+    version changes the key; the old connection ages out. Each query runs on its own cursor.
+    """
+    resolved = []
+    for name, path in sorted(tables.items()):
+        p = Path(path).resolve()
+        try:
+            st = p.stat()
+        except OSError as exc:
+            raise QueryError("unknown-table", name=name) from exc
+        resolved.append((name, str(p), st.st_mtime_ns, st.st_size))
+    key = (tuple(resolved), threads, memory_limit)
+    with _POOL_LOCK:
+        con = _POOL.get(key)
+        if con is not None:
+            _POOL.move_to_end(key)
+            return con
+    con = duckdb.connect(config={"threads": threads, "memory_limit": memory_limit})
+    for name, p, _mtime, _size in resolved:
+        con.execute(f"CREATE VIEW {_q(name)} AS SELECT * FROM read_parquet({_lit(p)})")
+    con.execute("SET allowed_paths = [" + ", ".join(_lit(p) for _n, p, _m, _s in resolved) + "]")
+    con.execute("SET enable_external_access = false")
+    con.execute("SET autoinstall_known_extensions = false")
+    con.execute("SET autoload_known_extensions = false")
+    con.execute("SET parquet_metadata_cache = true")
+    con.execute("SET lock_configuration = true")
+    with _POOL_LOCK:
+        _POOL[key] = con
+        while len(_POOL) > POOL_SIZE:
+            # Not closed here: a query may still run on a cursor of it; it closes when the last one goes.
+            _POOL.popitem(last=False)
+    return con
 
 
 def _duck_type(t: str) -> str:
