@@ -7,4 +7,4 @@ class OpenDataConfig(AppConfig):
     verbose_name = "Open data platform (B8, B13)"
 
     def ready(self) -> None:
-        from . import services  # noqa: F401  (connects the gate's re-review on dataset changes)
+        from . import kpidata, services  # noqa: F401  (connect the gate's re-review and the KPI data sync)
