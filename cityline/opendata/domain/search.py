@@ -1,0 +1,417 @@
+"""Catalogue search: an in-memory index for CKAN's ``package_search`` (issue 4, item 7; B8, B14).
+
+Design (the performance target is ``package_search`` with 20 rows and two facets under
+50 ms at p95 over 10,000 datasets; bench/bench_package_search.py):
+
+- The public part of a city's catalogue is small enough to hold in memory (10,000
+  datasets take a few megabytes), so searching does not touch the database at all.
+  :class:`CatalogueIndex` is built once from a list of :class:`Entry` values (the web
+  layer loads them with a handful of queries and caches the index until a catalogue
+  record changes: see :mod:`cityline.opendata.ckan`).
+- Free text: an inverted index (token → document numbers and field weights) with a
+  sorted vocabulary, so a query term of three letters or more also matches longer
+  words it begins (``read`` finds "readings": a cheap stand-in for Solr's stemming).
+  Every term must match (CKAN's default ``q`` behaviour with ``mm`` = all terms).
+- Filters (``fq`` and ``field:value`` parts of ``q``) and facets work on numpy arrays:
+  each facet field is a pair of parallel arrays (document, value), so a facet count
+  over the matching documents is one ``np.bincount`` and a filter is one fancy-index
+  assignment. Sorting uses precomputed rank arrays and ``np.lexsort``.
+
+We write this by hand instead of running Solr (what CKAN uses) or a search library:
+the catalogue must work on a plain Python install without a search server, the Solr
+query forms harvesters send are few (below), and an in-memory index answers in well
+under a millisecond. DuckDB over an in-memory table was the other candidate; it needs
+a copy of the data per process too and its per-query overhead (~1 ms) is larger.
+
+Supported query syntax (the forms CKAN harvesters and clients use):
+
+- ``q``: words (all must match, over title, description, tags and organisation), or
+  ``*:*`` / empty for everything; ``field:value`` parts of ``q`` act as filters.
+- ``fq``: clauses joined by spaces or ``AND``, each ``[+|-]field:value`` where value is
+  a bare word, a quoted phrase, a group ``(a OR b)``, a range ``[from TO to]`` (dates,
+  ``*`` and ``NOW`` allowed; for ``metadata_modified`` and ``metadata_created``), or
+  ``*`` (field present). Fields: ``organization``, ``owner_org``, ``groups``, ``tags``,
+  ``res_format``, ``license_id``, ``name``, ``id``, ``metadata_modified``,
+  ``metadata_created``; ``type``/``dataset_type`` (``dataset``), ``state`` (``active``),
+  ``capacity`` (``public``) and ``site_id`` are accepted and match every public dataset.
+  Values compare case-insensitively.
+- ``sort``: comma-separated ``field asc|desc`` over ``score``, ``metadata_modified``,
+  ``metadata_created``, ``title_string`` (``title``), ``name``, ``num_resources``,
+  ``num_tags``; default ``score desc, metadata_modified desc``.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+import numpy as np
+
+__all__ = ["FACET_FIELDS", "CatalogueIndex", "Entry", "SearchQueryError", "SearchResult", "tokens"]
+
+#: Fields that can be faceted and filtered on.
+FACET_FIELDS = ("organization", "groups", "tags", "res_format", "license_id")
+#: Filter-only fields holding one value per dataset.
+_SINGLE_FIELDS = ("name", "id", "owner_org")
+_DATE_FIELDS = ("metadata_modified", "metadata_created")
+#: Fields every public dataset matches (CKAN adds them to queries itself).
+_ALWAYS = {"type": {"dataset"}, "dataset_type": {"dataset"}, "state": {"active"}, "capacity": {"public"},
+           "site_id": None}
+SORT_FIELDS = ("score", "metadata_modified", "metadata_created", "title_string", "name", "num_resources", "num_tags")
+DEFAULT_SORT = "score desc, metadata_modified desc"
+#: Field weights for free-text scoring.
+WEIGHTS = {"title": 4.0, "tags": 3.0, "name": 2.0, "organization": 1.5, "notes": 1.0}
+MIN_PREFIX = 3
+
+
+class SearchQueryError(ValueError):
+    """A ``q``, ``fq``, ``sort`` or facet parameter the index cannot understand (CKAN's "Search Query Error")."""
+
+
+def _fold(text: str) -> str:
+    """Lower case without accents: ``"Qualité de l'Air"`` → ``"qualite de l'air"``."""
+    text = unicodedata.normalize("NFKD", text.lower())
+    return "".join(c for c in text if not unicodedata.combining(c))
+
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def tokens(text: str) -> list[str]:
+    return _WORD.findall(_fold(text or ""))
+
+
+@dataclass
+class Entry:
+    """One public dataset as the index sees it; ``payload`` is what a search returns for it."""
+
+    id: str
+    name: str
+    title: str
+    notes: str = ""
+    tags: list[str] = field(default_factory=list)
+    organization: str = ""  # key (CKAN name) of the publisher
+    organization_title: str = ""
+    owner_org: str = ""  # its id
+    groups: list[str] = field(default_factory=list)
+    res_format: list[str] = field(default_factory=list)
+    license_id: str = ""
+    metadata_modified: str = ""  # ISO 8601, UTC
+    metadata_created: str = ""
+    num_resources: int = 0
+    payload: Any = None
+
+
+@dataclass
+class SearchResult:
+    count: int
+    entries: list[Entry]
+    facets: dict[str, dict[str, int]]
+    search_facets: dict[str, dict]
+    sort: str
+
+
+class _Facet:
+    """One multi-valued field as parallel arrays: document numbers and value numbers."""
+
+    def __init__(self, per_doc: list[list[str]]):
+        values: dict[str, int] = {}
+        docs, vals = [], []
+        for d, items in enumerate(per_doc):
+            for v in dict.fromkeys(items):  # de-duplicated, order kept
+                if v == "":
+                    continue
+                docs.append(d)
+                vals.append(values.setdefault(v, len(values)))
+        self.values = list(values)
+        self.doc = np.asarray(docs, dtype=np.int32)
+        self.val = np.asarray(vals, dtype=np.int32)
+        self.folded: dict[str, list[int]] = {}
+        for i, v in enumerate(self.values):
+            self.folded.setdefault(_fold(v), []).append(i)
+        order = np.argsort(self.val, kind="stable")
+        bounds = np.searchsorted(self.val[order], np.arange(len(self.values) + 1))
+        self.docs_of = [self.doc[order[bounds[i]:bounds[i + 1]]] for i in range(len(self.values))]
+        self.has_any = np.zeros(len(per_doc), dtype=bool)
+        self.has_any[self.doc] = True
+
+    def mask(self, n: int, wanted: Iterable[str]) -> np.ndarray:
+        m = np.zeros(n, dtype=bool)
+        for w in wanted:
+            for i in self.folded.get(_fold(w), ()):
+                m[self.docs_of[i]] = True
+        return m
+
+    def counts(self, matched: np.ndarray) -> np.ndarray:
+        return np.bincount(self.val[matched[self.doc]], minlength=len(self.values))
+
+
+# A clause: optional sign, field, colon, then a quoted phrase, a range, a group or a bare value.
+_CLAUSE = re.compile(
+    r'\s*(?P<sign>[+-]?)(?:(?P<field>[A-Za-z_][\w.]*):)?'
+    r'(?P<value>"(?:[^"\\]|\\.)*"|\[[^\]]*\]|\{[^}]*\}|\([^)]*\)|[^\s()"]+)'
+)
+
+
+def _unquote(v: str) -> str:
+    if len(v) >= 2 and v[0] == v[-1] == '"':
+        return re.sub(r"\\(.)", r"\1", v[1:-1])
+    return re.sub(r"\\(.)", r"\1", v)
+
+
+def _parse_date(text: str, field_name: str) -> str | None:
+    """A range bound as comparable ISO text; ``None`` for ``*``."""
+    text = text.strip()
+    if text == "*":
+        return None
+    if text.upper().startswith("NOW"):
+        return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")
+    try:
+        value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise SearchQueryError(f"{field_name}: '{text}' is not a date (write e.g. 2026-01-31T00:00:00Z)") from None
+    if value.tzinfo is not None:
+        value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.%f")
+
+
+@dataclass
+class _Clause:
+    field: str | None
+    values: list[str]
+    negate: bool = False
+    range: tuple[str | None, str | None, bool, bool] | None = None
+
+
+def parse_clauses(text: str) -> list[_Clause]:
+    """Split a Solr-style query into clauses (see the module docstring); raise on what is not supported."""
+    out: list[_Clause] = []
+    pos, text = 0, text or ""
+    while pos < len(text):
+        if text[pos:].strip() == "":
+            break
+        m = _CLAUSE.match(text, pos)
+        if not m:
+            raise SearchQueryError(f"cannot read the query from: {text[pos:].strip()[:40]!r}")
+        pos = m.end()
+        value, fld, sign = m.group("value"), m.group("field"), m.group("sign")
+        if fld is None and value in ("AND", "&&"):
+            continue
+        if fld is None and value in ("OR", "||", "NOT"):
+            raise SearchQueryError(f"'{value}' between clauses is not supported; use field:(a OR b)")
+        if fld is None and value == "*:*":
+            continue
+        clause = _Clause(fld, [], negate=sign == "-")
+        if value[0] in "[{":
+            if value[-1] not in "]}":
+                raise SearchQueryError(f"unclosed range in {value!r}")
+            inner = value[1:-1]
+            parts = re.split(r"\s+TO\s+", inner.strip())
+            if len(parts) != 2:
+                raise SearchQueryError(f"a range is written [from TO to]; got {value!r}")
+            clause.range = (parts[0], parts[1], value[0] == "[", value[-1] == "]")
+        elif value[0] == "(":
+            items = [_unquote(x) for x in re.findall(r'"(?:[^"\\]|\\.)*"|[^\s()]+', value[1:-1])]
+            clause.values = [x for x in items if x not in ("OR", "||")]
+            if any(x in ("AND", "&&", "NOT") for x in clause.values):
+                raise SearchQueryError(f"only OR is supported inside a group; got {value!r}")
+        else:
+            clause.values = [_unquote(value)]
+        out.append(clause)
+    return out
+
+
+def _as_list(value: str | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)
+
+
+def _rank(keys: list, reverse: bool = False) -> np.ndarray:
+    """Each document's position when sorted by ``keys``."""
+    order = sorted(range(len(keys)), key=keys.__getitem__, reverse=reverse)
+    rank = np.empty(len(keys), dtype=np.int32)
+    rank[np.asarray(order, dtype=np.int64)] = np.arange(len(keys), dtype=np.int32)
+    return rank
+
+
+class CatalogueIndex:
+    """The searchable public catalogue of one city (see the module docstring)."""
+
+    def __init__(self, entries: list[Entry], titles: dict[str, dict[str, str]] | None = None):
+        """``titles``: display names per facet field and value (organisation and group titles)."""
+        self.entries = entries
+        self.n = n = len(entries)
+        self.titles = titles or {}
+        self.by_name = {e.name: i for i, e in enumerate(entries)}
+        self.by_id = {e.id: i for i, e in enumerate(entries)}
+        self.facets = {f: _Facet([_as_list(getattr(e, f)) for e in entries]) for f in FACET_FIELDS}
+        self.singles = {f: _Facet([[getattr(e, f)] for e in entries]) for f in _SINGLE_FIELDS}
+        self.dates = {f: np.asarray([getattr(e, f) for e in entries], dtype=object) for f in _DATE_FIELDS}
+        # inverted index: token -> (documents, weights)
+        postings: dict[str, dict[int, float]] = {}
+        for d, e in enumerate(entries):
+            for fname, text in (("title", e.title), ("notes", e.notes), ("tags", " ".join(e.tags)),
+                                ("name", e.name.replace("-", " ")),
+                                ("organization", f"{e.organization_title} {e.organization}")):
+                w = WEIGHTS[fname]
+                for tok in tokens(text):
+                    slot = postings.setdefault(tok, {})
+                    slot[d] = slot.get(d, 0.0) + w
+        self.vocab = sorted(postings)
+        self.postings = [(np.fromiter(postings[t].keys(), dtype=np.int32, count=len(postings[t])),
+                          np.fromiter(postings[t].values(), dtype=np.float32, count=len(postings[t])))
+                         for t in self.vocab]
+        self.ranks = {
+            "metadata_modified": _rank([e.metadata_modified for e in entries]),
+            "metadata_created": _rank([e.metadata_created for e in entries]),
+            "title_string": _rank([(_fold(e.title), e.name) for e in entries]),
+            "name": _rank([e.name for e in entries]),
+            "num_resources": _rank([e.num_resources for e in entries]),
+            "num_tags": _rank([len(e.tags) for e in entries]),
+        }
+
+    # ------------------------------------------------------------------ matching
+
+    def _term_scores(self, term: str) -> np.ndarray:
+        scores = np.zeros(self.n, dtype=np.float32)
+        lo = bisect.bisect_left(self.vocab, term)
+        if len(term) < MIN_PREFIX:
+            if lo < len(self.vocab) and self.vocab[lo] == term:
+                docs, w = self.postings[lo]
+                scores[docs] += w
+            return scores
+        hi = bisect.bisect_left(self.vocab, term + "\U0010ffff")
+        for i in range(lo, hi):
+            docs, w = self.postings[i]
+            scores[docs] += w if self.vocab[i] == term else w * 0.5
+        return scores
+
+    def _clause_mask(self, c: _Clause) -> np.ndarray:
+        n = self.n
+        f = c.field
+        if f in self.facets or f in self.singles:
+            facet = self.facets.get(f) or self.singles[f]
+            if c.range is not None:
+                raise SearchQueryError(f"{f}: ranges apply to dates only")
+            if c.values == ["*"]:
+                return facet.has_any.copy()
+            return facet.mask(n, c.values)
+        if f in self.dates:
+            if c.range is None:
+                raise SearchQueryError(f"{f}: write a range, e.g. {f}:[2026-01-01T00:00:00Z TO *]")
+            lo, hi, lo_inc, hi_inc = c.range
+            lo, hi = _parse_date(lo, f), _parse_date(hi, f)
+            col = self.dates[f]
+            m = np.ones(n, dtype=bool)
+            if lo is not None:
+                m &= (col >= lo) if lo_inc else (col > lo)
+            if hi is not None:
+                m &= (col <= hi) if hi_inc else (col < hi)
+            return m.astype(bool)
+        if f in _ALWAYS:
+            allowed = _ALWAYS[f]
+            ok = allowed is None or c.values == ["*"] or any(_fold(v) in allowed for v in c.values)
+            return np.full(n, ok, dtype=bool)
+        known = ", ".join([*FACET_FIELDS, *_SINGLE_FIELDS, *_DATE_FIELDS, *_ALWAYS])
+        raise SearchQueryError(f"unknown field '{f}' (known: {known})")
+
+    def match(self, q: str = "", fq: str = "") -> tuple[np.ndarray, np.ndarray]:
+        """The matching documents (boolean mask) and their free-text scores."""
+        mask = np.ones(self.n, dtype=bool)
+        scores = np.zeros(self.n, dtype=np.float32)
+        words: list[str] = []
+        known = {*FACET_FIELDS, *_SINGLE_FIELDS, *_DATE_FIELDS, *_ALWAYS}
+        q_clauses = parse_clauses(q)
+        for c in q_clauses:  # in q, "word:word" that names no field is text (as Solr's edismax reads it)
+            if c.field is not None and c.field not in known and c.range is None:
+                c.values, c.field = [f"{c.field} {v}" for v in c.values], None
+        for c in [*q_clauses, *parse_clauses(fq)]:
+            if c.field is None:
+                if c.negate:
+                    raise SearchQueryError("excluding words (-word) is not supported")
+                words.extend(t for v in c.values for t in tokens(v))
+                continue
+            m = self._clause_mask(c)
+            mask &= ~m if c.negate else m
+        for term in dict.fromkeys(words):
+            s = self._term_scores(term)
+            mask &= s > 0
+            scores += s
+        return mask, scores
+
+    # ------------------------------------------------------------------ the search
+
+    @staticmethod
+    def parse_sort(sort: str | None) -> list[tuple[str, bool]]:
+        """``"title_string asc, name desc"`` → ``[("title_string", False), ("name", True)]`` (True = descending)."""
+        out = []
+        for item in (sort or DEFAULT_SORT).split(","):
+            parts = item.split()
+            if not parts:
+                continue
+            if len(parts) > 2 or (len(parts) == 2 and parts[1].lower() not in ("asc", "desc")):
+                raise SearchQueryError(f"cannot sort by '{item.strip()}': write 'field asc' or 'field desc'")
+            name = {"title": "title_string"}.get(parts[0], parts[0])
+            if name not in SORT_FIELDS:
+                raise SearchQueryError(f"cannot sort by '{parts[0]}' (known: {', '.join(SORT_FIELDS)})")
+            out.append((name, len(parts) == 2 and parts[1].lower() == "desc"))
+        if not out:
+            raise SearchQueryError("empty sort")
+        return out
+
+    def search(self, q: str = "", fq: str = "", *, rows: int = 10, start: int = 0, sort: str | None = None,
+               facet_fields: Iterable[str] = (), facet_limit: int = 50, facet_mincount: int = 1) -> SearchResult:
+        keys = self.parse_sort(sort)
+        facet_fields = list(dict.fromkeys(facet_fields))
+        for f in facet_fields:
+            if f not in self.facets:
+                raise SearchQueryError(f"cannot facet on '{f}' (known: {', '.join(FACET_FIELDS)})")
+        mask, scores = self.match(q, fq)
+        docs = np.flatnonzero(mask)
+        count = int(docs.size)
+        page: list[int] = []
+        if rows > 0 and start < count:
+            lex = []
+            for name, desc in reversed(keys):  # np.lexsort: the last key is the primary one
+                if name == "score":
+                    v = scores[docs]
+                    lex.append(-v if desc else v)
+                else:
+                    r = self.ranks[name][docs]
+                    lex.append(-r if desc else r)
+            lex.insert(0, self.ranks["name"][docs])  # a stable final tie-break
+            order = np.lexsort(lex)
+            page = docs[order[start:start + rows]].tolist()
+        facets: dict[str, dict[str, int]] = {}
+        search_facets: dict[str, dict] = {}
+        for f in facet_fields:
+            facet = self.facets[f]
+            counts = facet.counts(mask)
+            idx = np.flatnonzero(counts >= max(facet_mincount, 1))
+            ordered = sorted(idx.tolist(), key=lambda i: (-int(counts[i]), facet.values[i]))
+            if facet_limit >= 0:
+                ordered = ordered[:facet_limit]
+            facets[f] = {facet.values[i]: int(counts[i]) for i in ordered}
+            titles = self.titles.get(f, {})
+            search_facets[f] = {"title": f, "items": [
+                {"name": facet.values[i], "display_name": titles.get(facet.values[i], facet.values[i]),
+                 "count": int(counts[i])} for i in ordered]}
+        sort_text = ", ".join(f"{n} {'desc' if d else 'asc'}" for n, d in keys)
+        return SearchResult(count, [self.entries[i] for i in page], facets, search_facets, sort_text)
+
+    # ------------------------------------------------------------------ lookups
+
+    def get(self, id_or_name: str) -> Entry | None:
+        i = self.by_id.get(id_or_name)
+        if i is None:
+            i = self.by_name.get(id_or_name)
+        return None if i is None else self.entries[i]
+
+    def facet_counts(self, f: str) -> dict[str, int]:
+        """Datasets per value of a facet field over the whole catalogue."""
+        facet = self.facets[f]
+        counts = np.bincount(facet.val, minlength=len(facet.values))
+        return {v: int(c) for v, c in zip(facet.values, counts)}

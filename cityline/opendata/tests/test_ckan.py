@@ -1,0 +1,355 @@
+"""CKAN Action API v3 (issue 4, item 7; B8, B14): envelope, errors, visibility, search, DataStore.
+
+Through Django's test client against the full view; the real ``ckanapi`` client is in
+test_ckanapi_client.py.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from cityline.core import actions
+from cityline.opendata import ckan
+from cityline.opendata.domain import tabular
+from cityline.opendata.models import Dataset, Distribution, DistributionVersion
+from cityline.opendata.testing import make_catalogue_city, sample_files
+
+pytestmark = pytest.mark.django_db
+
+BASE = "/testville/api/3/action/"
+
+
+def upload(dist: Distribution, src: Path, number: int = 1) -> DistributionVersion:
+    """Store a version of a held file the way uploads do: ingest (Parquet copy), then record it."""
+    data_dir = Path(settings.CITYLINE_OPENDATA_DIR)
+    target = data_dir / dist.city.key / dist.key
+    done = tabular.ingest(src, target_dir=target, name=f"v{number}", format="csv")
+    return actions.create(
+        DistributionVersion, city=dist.city, distribution=dist, number=number, original_name=src.name,
+        path=str(done.path.relative_to(data_dir)), parquet_path=str(done.parquet_path.relative_to(data_dir)),
+        media_type=done.mediatype, byte_size=done.bytes, checksum=done.sha256, row_count=done.row_count,
+        table_schema=done.schema)
+
+
+@pytest.fixture
+def city(settings, tmp_path):
+    settings.CITYLINE_OPENDATA_DIR = tmp_path / "opendata"
+    city = make_catalogue_city()
+    files = sample_files(tmp_path / "samples")
+    upload(Distribution.objects.get(key="air-quality-csv"), files["air-quality-csv"])
+    return city
+
+
+def call(client, action: str, /, base: str = BASE, **params):
+    return client.get(base + action, {k: json.dumps(v) if isinstance(v, (list, dict)) else v
+                                    for k, v in params.items()})
+
+
+def ok(client, action: str, /, base: str = BASE, **params):
+    r = call(client, action, base, **params)
+    assert r.status_code == 200, r.content
+    body = r.json()
+    assert body["success"] is True
+    assert body["help"] == f"http://testserver{base}help_show?name={action}"
+    return body["result"]
+
+
+def error(client, action: str, status: int, etype: str, /, base: str = BASE, **params) -> dict:
+    r = call(client, action, base, **params)
+    assert r.status_code == status, r.content
+    body = r.json()
+    assert body["success"] is False and "result" not in body
+    assert body["error"]["__type"] == etype
+    return body["error"]
+
+
+# ------------------------------------------------------------------ envelope, sites, errors
+
+def test_status_show_per_city_and_at_the_root(client, city):
+    result = ok(client, "status_show")
+    assert result["site_url"] == "http://testserver/testville"
+    assert result["ckan_version"].startswith("2.")
+    assert "datastore" in result["extensions"]
+    # the only city is the default one: the root serves it, under both API addresses
+    assert ok(client, "status_show", base="/api/3/action/")["site_url"] == "http://testserver"
+    r = client.get("/api/action/package_list")
+    assert r.status_code == 200 and r.json()["success"] and "air-quality" in r.json()["result"]
+
+
+def test_help_show_returns_the_action_help(client, city):
+    assert "Search datasets" in ok(client, "help_show", name="package_search")
+    assert error(client, "help_show", 404, "Not Found Error", name="nope")["message"].endswith("nope")
+
+
+def test_unknown_action_write_action_and_unknown_city(client, city):
+    err = error(client, "frobnicate", 400, "Bad Request")
+    assert err["message"] == "Bad request - Action name not known: frobnicate"
+    r = client.post(BASE + "package_create", data=json.dumps({"name": "x"}), content_type="application/json")
+    assert r.status_code == 403 and r.json()["error"]["__type"] == "Authorization Error"
+    assert not Dataset.objects.filter(key="x").exists()
+    err = error(client, "package_list", 404, "Not Found Error", base="/nowhere/api/3/action/")
+    assert "nowhere" in err["message"]
+
+
+def test_post_with_a_json_body_as_ckanapi_sends(client, city):
+    r = client.post(BASE + "package_search", data=json.dumps({"q": "air", "facet.field": ["tags"], "rows": 1}),
+                    content_type="application/json")
+    body = r.json()
+    assert r.status_code == 200 and body["success"]
+    assert body["result"]["count"] == 1 and body["result"]["facets"]["tags"]["no2"] == 1
+    bad = client.post(BASE + "package_list", data="{not json", content_type="application/json")
+    assert bad.status_code == 400 and "JSON Error" in bad.json()["error"]["message"]
+
+
+def test_validation_errors_name_the_field(client, city):
+    assert error(client, "package_show", 409, "Validation Error") == {"__type": "Validation Error",
+                                                                      "id": ["Missing value"]}
+    assert "rows" in error(client, "package_search", 409, "Validation Error", rows="many")
+    assert "rows" in error(client, "package_search", 409, "Validation Error", rows=5000)
+    assert "facet.field" in error(client, "package_search", 409, "Validation Error", **{"facet.field": "[oops"})
+
+
+# ------------------------------------------------------------------ visibility and dictionaries
+
+def test_package_list_shows_public_datasets_only(client, city):
+    assert ok(client, "package_list") == ["air-quality", "bus-stops", "parking-permits"]
+    assert ok(client, "package_list", limit=1, offset=1) == ["bus-stops"]
+
+
+@pytest.mark.parametrize("key", ["noise-draft", "internal-budget"])
+def test_non_public_dataset_is_not_found(client, city, key):
+    ds = Dataset.objects.get(key=key)
+    assert error(client, "package_show", 404, "Not Found Error", id=key)
+    assert error(client, "package_show", 404, "Not Found Error", id=str(ds.uuid))
+    assert ok(client, "package_search", q=ds.title)["count"] == 0
+
+
+def test_package_show_maps_the_dataset_to_ckan(client, city):
+    air = Dataset.objects.get(key="air-quality")
+    pkg = ok(client, "package_show", id="air-quality")
+    assert ok(client, "package_show", id=str(air.uuid)) == pkg
+    assert pkg["id"] == str(air.uuid) and pkg["name"] == "air-quality" and pkg["title"] == "Air quality readings"
+    assert pkg["type"] == "dataset" and pkg["state"] == "active" and pkg["private"] is False
+    assert pkg["license_id"] == "CC-BY-4.0" and pkg["license_title"] == "Creative Commons Attribution 4.0"
+    assert pkg["license_url"].startswith("http") and pkg["isopen"] is True
+    assert pkg["organization"]["name"] == "council" and pkg["organization"]["title"] == "Testville Council"
+    assert pkg["owner_org"] == pkg["organization"]["id"]
+    assert [g["name"] for g in pkg["groups"]] == ["environment"]
+    assert [t["name"] for t in pkg["tags"]] == ["air", "no2", "pm10"] and pkg["num_tags"] == 3
+    assert pkg["maintainer"] == "Dana Steward" and pkg["maintainer_email"] == "data@example.org"
+    extras = {e["key"]: e["value"] for e in pkg["extras"]}
+    assert extras["access_level"] == "public" and extras["publication_model"] == "free"
+    assert extras["frequency"] == "DAILY" and extras["temporal_start"] == "2026-01-01"
+    assert extras["spatial"] == "Testville" and extras["stars"] == "3"
+    assert pkg["metadata_created"] <= pkg["metadata_modified"]
+    [res] = pkg["resources"]
+    dist = Distribution.objects.get(key="air-quality-csv")
+    version = dist.latest_version()
+    assert pkg["num_resources"] == 1
+    assert res["id"] == str(dist.uuid) and res["package_id"] == pkg["id"] and res["position"] == 0
+    assert res["url"] == "http://testserver/testville/files/air-quality/air-quality-csv/"
+    assert res["format"] == "CSV" and res["mimetype"] == "text/csv"
+    assert res["size"] == version.byte_size and res["hash"] == f"sha256:{version.checksum}"
+    assert res["datastore_active"] is True and res["last_modified"]
+    # at the root, download URLs are the root's
+    root = ok(client, "package_show", base="/api/3/action/", id="air-quality")
+    assert root["resources"][0]["url"] == "http://testserver/files/air-quality/air-quality-csv/"
+
+
+def test_remote_and_api_resources_point_at_their_access_url(client, city):
+    pkg = ok(client, "package_show", id="bus-stops")
+    by_name = {r["name"]: r for r in pkg["resources"]}
+    assert by_name["Stops (GeoJSON)"]["url"] == "https://transport.example.org/stops.geojson"
+    assert by_name["Stops API"]["url"] == "https://transport.example.org/api/stops"
+    assert by_name["Stops API"]["datastore_active"] is False
+    assert pkg["maintainer_email"] is None  # no contact point
+
+
+def test_resource_show(client, city):
+    dist = Distribution.objects.get(key="bus-stops-api")
+    res = ok(client, "resource_show", id=str(dist.uuid))
+    assert res["name"] == "Stops API" and res["format"] == "API"
+    assert error(client, "resource_show", 404, "Not Found Error", id="00000000-0000-0000-0000-000000000000")
+    noise = Dataset.objects.get(key="noise-draft")
+    hidden = actions.create(Distribution, city=city, key="noise-csv", dataset=noise, title="Noise", format="CSV")
+    assert error(client, "resource_show", 404, "Not Found Error", id=str(hidden.uuid))
+
+
+def test_organizations_groups_and_tags(client, city):
+    assert ok(client, "organization_list") == ["buses", "council"]  # title order: Testville Buses, … Council
+    orgs = {o["name"]: o for o in ok(client, "organization_list", all_fields=True)}
+    assert orgs["council"]["package_count"] == 2 and orgs["buses"]["package_count"] == 1
+    assert orgs["council"]["is_organization"] is True
+    assert ok(client, "organization_list", sort="package_count desc") == ["council", "buses"]
+    shown = ok(client, "organization_show", id="council", include_datasets=True)
+    assert shown["package_count"] == 2
+    assert [p["name"] for p in shown["packages"]] == ["air-quality", "parking-permits"]
+    assert ok(client, "organization_show", id=orgs["buses"]["id"])["name"] == "buses"
+    assert "packages" not in ok(client, "organization_show", id="buses")
+    assert error(client, "organization_show", 404, "Not Found Error", id="nobody")
+
+    groups = {g["name"]: g for g in ok(client, "group_list", all_fields=True)}
+    assert groups["transport"]["package_count"] == 2  # bus-stops, parking-permits
+    assert groups["environment"]["package_count"] == 1  # noise-draft is not public
+    assert ok(client, "group_list") == ["environment", "transport"]
+    assert [p["name"] for p in ok(client, "group_show", id="environment", include_datasets=True)["packages"]] == [
+        "air-quality"]
+
+    assert ok(client, "tag_list") == ["air", "bus", "no2", "parking", "permits", "pm10", "stops"]
+    assert ok(client, "tag_list", query="p") == ["parking", "permits", "pm10", "stops"]
+    assert ok(client, "tag_list", all_fields=True)[0]["name"] == "air"
+
+
+# ------------------------------------------------------------------ package_search
+
+def names(result: dict) -> list[str]:
+    return [p["name"] for p in result["results"]]
+
+
+def test_search_q_matches_all_terms_over_title_notes_tags_and_organisation(client, city):
+    assert names(ok(client, "package_search", q="air")) == ["air-quality"]
+    assert names(ok(client, "package_search", q="readings sensors")) == ["air-quality"]  # title + notes
+    assert ok(client, "package_search", q="air stops")["count"] == 0  # every term must match
+    assert names(ok(client, "package_search", q="buses")) == ["bus-stops"]  # the organisation's name
+    assert names(ok(client, "package_search", q="permit")) == ["parking-permits"]  # word beginnings
+    assert ok(client, "package_search", q="*:*")["count"] == 3
+    assert ok(client, "package_search")["count"] == 3
+
+
+@pytest.mark.parametrize("fq, expected", [
+    ("organization:council", ["air-quality", "parking-permits"]),
+    ("groups:transport", ["bus-stops", "parking-permits"]),
+    ("tags:no2", ["air-quality"]),
+    ("res_format:CSV", ["air-quality", "parking-permits"]),
+    ("res_format:csv", ["air-quality", "parking-permits"]),
+    ("res_format:GeoJSON", ["bus-stops"]),
+    ('license_id:"ODbL-1.0"', ["bus-stops"]),
+    ("name:bus-stops", ["bus-stops"]),
+    ("+organization:council +groups:transport", ["parking-permits"]),
+    ("organization:council AND res_format:CSV AND tags:air", ["air-quality"]),
+    ("groups:(environment OR transport)", ["air-quality", "bus-stops", "parking-permits"]),
+    ("-organization:council", ["bus-stops"]),
+    ("+dataset_type:dataset +state:active", ["air-quality", "bus-stops", "parking-permits"]),
+    ("metadata_modified:[2000-01-01T00:00:00Z TO NOW]", ["air-quality", "bus-stops", "parking-permits"]),
+    ("metadata_modified:[2999-01-01T00:00:00Z TO *]", []),
+])
+def test_search_fq(client, city, fq, expected):
+    assert sorted(names(ok(client, "package_search", fq=fq, rows=100))) == expected
+
+
+def test_search_q_with_fields_and_bad_queries(client, city):
+    assert names(ok(client, "package_search", q="tags:bus")) == ["bus-stops"]
+    err = error(client, "package_search", 409, "Search Query Error", fq="colour:blue")
+    assert "colour" in err["message"]
+    assert error(client, "package_search", 409, "Search Query Error", sort="popularity desc")
+    assert error(client, "package_search", 409, "Search Query Error", fq="organization:council OR tags:x")
+
+
+def test_search_facets(client, city):
+    result = ok(client, "package_search", **{"facet.field": ["organization", "res_format", "groups"]})
+    assert result["facets"]["organization"] == {"council": 2, "buses": 1}
+    assert result["facets"]["res_format"] == {"CSV": 2, "API": 1, "GeoJSON": 1}
+    org_items = result["search_facets"]["organization"]["items"]
+    assert org_items[0] == {"name": "council", "display_name": "Testville Council", "count": 2}
+    assert result["search_facets"]["groups"]["title"] == "groups"
+    # facets count the matching datasets only, facet.limit cuts the list
+    narrowed = ok(client, "package_search", fq="groups:transport", **{"facet.field": ["tags"], "facet.limit": 2})
+    assert narrowed["facets"]["tags"] == {"bus": 1, "parking": 1}
+    assert ok(client, "package_search")["facets"] == {}
+
+
+def test_search_sort_and_paging(client, city):
+    assert names(ok(client, "package_search", sort="name asc")) == ["air-quality", "bus-stops", "parking-permits"]
+    assert names(ok(client, "package_search", sort="title_string asc")) == [
+        "air-quality", "bus-stops", "parking-permits"]  # Air…, Bus…, Parking…
+    assert names(ok(client, "package_search", sort="name desc")) == ["parking-permits", "bus-stops", "air-quality"]
+    default = ok(client, "package_search")
+    assert default["sort"] == "score desc, metadata_modified desc"
+    modified = [p["metadata_modified"] for p in default["results"]]
+    assert modified == sorted(modified, reverse=True)
+    # the newest change comes first
+    actions.update(Dataset.objects.get(key="bus-stops"), description="Every bus stop, with shelters.")
+    assert names(ok(client, "package_search", sort="metadata_modified desc"))[0] == "bus-stops"
+    page = ok(client, "package_search", sort="name asc", rows=2, start=1)
+    assert page["count"] == 3 and names(page) == ["bus-stops", "parking-permits"]
+    assert ok(client, "package_search", rows=0)["results"] == []
+    # score: a title match outranks a description match
+    actions.update(Dataset.objects.get(key="parking-permits"), description="Permits for air travel parking.")
+    assert names(ok(client, "package_search", q="air"))[0] == "air-quality"
+
+
+def test_search_sees_changes_made_after_the_index_was_built(client, city, django_capture_on_commit_callbacks):
+    assert ok(client, "package_search", q="ozone")["count"] == 0
+    air = Dataset.objects.get(key="air-quality")
+    # without on-commit callbacks (as another process would): the history check notices
+    actions.update(air, title="Air quality and ozone readings")
+    assert names(ok(client, "package_search", q="ozone")) == ["air-quality"]
+    # with them: the record_changed signal drops the index at once
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.update(Dataset.objects.get(key="air-quality"), published=False)
+    assert city.pk not in ckan._CACHE
+    assert ok(client, "package_search", q="ozone")["count"] == 0
+    assert error(client, "package_show", 404, "Not Found Error", id="air-quality")
+
+
+# ------------------------------------------------------------------ DataStore
+
+def air_id() -> str:
+    return str(Distribution.objects.get(key="air-quality-csv").uuid)
+
+
+def test_datastore_search(client, city):
+    rid = air_id()
+    result = ok(client, "datastore_search", resource_id=rid, limit=5)
+    assert result["total"] == 30 and len(result["records"]) == 5 and result["resource_id"] == rid
+    types = {f["id"]: f["type"] for f in result["fields"]}
+    assert types == {"station": "text", "time": "timestamp", "district": "text", "no2": "int", "pm10": "int"}
+    assert result["records"][0]["station"] == "north-gate"
+    assert result["_links"]["start"] == f"/testville/api/3/action/datastore_search?resource_id={rid}&limit=5"
+    assert result["_links"]["next"].endswith("offset=5&limit=5")
+
+    filtered = ok(client, "datastore_search", resource_id=rid, filters={"district": "south"}, sort="no2 desc",
+                  fields="station,no2", limit=3, offset=1)
+    assert filtered["total"] == 10
+    assert filtered["records"] == [{"station": "mill-lane", "no2": 29}, {"station": "mill-lane", "no2": 28},
+                                   {"station": "mill-lane", "no2": 27}]
+    assert ok(client, "datastore_search", resource_id=rid, q="river")["total"] == 10
+    lists = ok(client, "datastore_search", resource_id=rid, limit=1, fields=["station"], records_format="lists")
+    assert lists["records"] == [["north-gate"]]
+
+
+def test_datastore_search_errors(client, city):
+    rid = air_id()
+    err = error(client, "datastore_search", 409, "Validation Error", resource_id=rid, filters={"colour": "red"})
+    assert "colour" in err["filters"][0]
+    assert "sort" in error(client, "datastore_search", 409, "Validation Error", resource_id=rid, sort="nope")
+    assert "limit" in error(client, "datastore_search", 409, "Validation Error", resource_id=rid, limit=40000)
+    assert "resource_id" in error(client, "datastore_search", 409, "Validation Error")
+    stops_api = str(Distribution.objects.get(key="bus-stops-api").uuid)  # not a table
+    assert error(client, "datastore_search", 404, "Not Found Error", resource_id=stops_api)
+
+
+def test_datastore_of_a_non_public_dataset_is_not_found(client, city, tmp_path):
+    noise = Dataset.objects.get(key="noise-draft")
+    hidden = actions.create(Distribution, city=city, key="noise-csv", dataset=noise, title="Noise", format="CSV")
+    upload(hidden, sample_files(tmp_path / "more")["air-quality-csv"])
+    assert error(client, "datastore_search", 404, "Not Found Error", resource_id=str(hidden.uuid))
+    assert error(client, "datastore_search_sql", 404, "Not Found Error", sql=f'SELECT * FROM "{hidden.uuid}"')
+
+
+def test_datastore_search_sql(client, city):
+    rid = air_id()
+    result = ok(client, "datastore_search_sql",
+                sql=f'SELECT district, max(no2) AS top FROM "{rid}" GROUP BY district ORDER BY district')
+    assert result["records"] == [{"district": "centre", "top": 30}, {"district": "north", "top": 30},
+                                 {"district": "south", "top": 30}]
+    assert {f["id"]: f["type"] for f in result["fields"]} == {"district": "text", "top": "int"}
+    err = error(client, "datastore_search_sql", 409, "Validation Error", sql=f'DELETE FROM "{rid}"')
+    assert "SELECT" in err["query"][0]
+    assert error(client, "datastore_search_sql", 409, "Validation Error",
+                 sql="SELECT * FROM read_csv('/etc/passwd')")
+    assert "sql" in error(client, "datastore_search_sql", 409, "Validation Error")
