@@ -108,7 +108,7 @@ def publish(out: Path, city_key: str | None = None, progress: bool = True) -> Re
     out.mkdir(parents=True, exist_ok=True)
     report = Report()
     static_used: set[str] = set()
-    client = Client()
+    client = Client(HTTP_X_CITYLINE_EXPORT="1")  # pages may tell an export from a visit (no take-up counted)
     items = collect_paths(cities)
     # The test client talks to the application in-process; allow its host name
     # whatever the deployment's ALLOWED_HOSTS are.
