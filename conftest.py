@@ -13,11 +13,6 @@ import pytest
 # Playwright's sync API runs an event loop in the test thread; Django would refuse
 # database access from there. Tests only.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-# Uploaded open data files of the test run go to a throwaway folder, never into ./var.
-if not os.environ.get("CITYLINE_OPENDATA_DIR"):
-    import tempfile
-
-    os.environ["CITYLINE_OPENDATA_DIR"] = tempfile.mkdtemp(prefix="cityline-test-opendata-")
 
 
 def pytest_configure(config):
@@ -36,6 +31,18 @@ def pytest_configure(config):
             psycopg.connect(url.replace("postgresql://", "postgres://", 1), connect_timeout=5).close()
         except psycopg.OperationalError as exc:
             raise pytest.UsageError(f"PostgreSQL is required but not reachable at {url}: {exc}") from exc
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _opendata_files_in_a_throwaway_folder(tmp_path_factory):
+    """Uploaded open data files of the test run (e.g. the demo pack's) go to a throwaway folder, never ./var.
+
+    Set here, not through the environment: pytest-django has loaded the settings before this file runs.
+    """
+    from django.conf import settings
+
+    settings.CITYLINE_OPENDATA_DIR = tmp_path_factory.mktemp("opendata")
+    yield
 
 
 DEMO_PACK = os.path.join(os.path.dirname(os.path.abspath(__file__)), "cityline", "demo", "city-pack")
