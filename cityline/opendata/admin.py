@@ -7,6 +7,8 @@ Versions and privacy reviews are written by the upload and the privacy gate
 from __future__ import annotations
 
 from django.contrib import admin
+from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from cityline.core.editor import CitylineAdmin, CityTabularInline
@@ -50,7 +52,7 @@ class DatasetAdmin(CitylineAdmin):
     search_fields = ["title", "key", "description", "keywords"]
     ordering = ["title"]
     autocomplete_fields = ["themes", "publisher", "contact_point", "asset", "kpis", "services"]
-    readonly_fields = ["gate", "public", "uuid"]
+    readonly_fields = ["gate", "public", "uuid", "steward_pages"]
     inlines = [DistributionInline]
     fieldsets = [
         (_("Dataset (B8)"), {"fields": ["key", "title", "description", "keywords", "themes"]}),
@@ -60,8 +62,29 @@ class DatasetAdmin(CitylineAdmin):
                                                 "issued", "modified", "landing_page", "conforms_to"]}),
         (_("Line of sight"), {"fields": ["asset", "kpis", "services"]}),
         (_("Privacy gate (B8, B10)"), {"fields": ["microdata", "quasi_identifiers", "k_threshold", "published",
-                                                  "gate", "public", "uuid"]}),
+                                                  "gate", "steward_pages", "public", "uuid"]}),
     ]
+
+    @admin.display(description=_("steward pages"))
+    def steward_pages(self, obj):
+        """Links to the upload and privacy gate pages (``cityline.opendata.steward``)."""
+        if obj is None or obj.pk is None:
+            return "—"
+        return format_html('<a href="{}">{}</a> · <a href="{}">{}</a>',
+                           reverse("admin:opendata_dataset_upload", args=[obj.pk]), _("Upload a new version"),
+                           reverse("admin:opendata_dataset_gate", args=[obj.pk]), _("Privacy gate"))
+
+    def get_urls(self):
+        from . import steward
+
+        view = self.admin_site.admin_view
+        return [
+            path("<path:object_id>/upload/", view(lambda request, object_id: steward.upload_view(
+                self, request, object_id)), name="opendata_dataset_upload"),
+            path("<path:object_id>/gate/", view(lambda request, object_id: steward.gate_view(
+                self, request, object_id)), name="opendata_dataset_gate"),
+            *super().get_urls(),
+        ]
 
 
 class VersionInline(CityTabularInline):
