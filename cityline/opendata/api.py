@@ -10,6 +10,7 @@ The CKAN-compatible Action API and the DCAT-AP endpoints live elsewhere
 from cityline.api.generic import Resource
 
 from . import models as m
+from . import query_api
 
 B8 = "opendata: B8 open data platform"
 
@@ -17,6 +18,7 @@ TAGS = {
     B8: "The asset register (B13) and the data catalogue (B8): datasets with publisher, licence, coverage, "
         "access level and publication model, tied to assets, KPIs and services; their distributions and "
         "every uploaded version; the privacy gate's reviews (staff only).",
+    query_api.TAG: query_api.TAG_TEXT,
 }
 
 RESOURCES = [
@@ -35,3 +37,8 @@ RESOURCES = [
     Resource(m.PrivacyReview, "privacy-reviews", B8, filters=["dataset", "result"],
              staff_only=True),
 ]
+
+
+def add_routes(router) -> None:
+    """The query API, SQL, bulk download, uploads and take-up (:mod:`cityline.opendata.query_api`)."""
+    query_api.add_routes(router)
