@@ -52,7 +52,7 @@ class DatasetAdmin(CitylineAdmin):
     search_fields = ["title", "key", "description", "keywords"]
     ordering = ["title"]
     autocomplete_fields = ["themes", "publisher", "contact_point", "asset", "kpis", "services"]
-    readonly_fields = ["gate", "public", "uuid", "steward_pages"]
+    readonly_fields = ["gate", "public", "uuid", "steward_pages", "take_up_totals"]
     inlines = [DistributionInline]
     fieldsets = [
         (_("Dataset (B8)"), {"fields": ["key", "title", "description", "keywords", "themes"]}),
@@ -63,7 +63,17 @@ class DatasetAdmin(CitylineAdmin):
         (_("Line of sight"), {"fields": ["asset", "kpis", "services"]}),
         (_("Privacy gate (B8, B10)"), {"fields": ["microdata", "quasi_identifiers", "k_threshold", "published",
                                                   "gate", "steward_pages", "public", "uuid"]}),
+        (_("Take-up (B7.d)"), {"fields": ["take_up_totals"]}),
     ]
+
+    @admin.display(description=_("views, downloads and API calls"))
+    def take_up_totals(self, obj):
+        """All-time take-up counts of the dataset (:func:`cityline.opendata.takeup.totals`)."""
+        from .takeup import totals
+
+        if obj is None or obj.pk is None:
+            return "—"
+        return _("%(view)s views, %(download)s downloads, %(api)s API calls") % totals(obj)
 
     @admin.display(description=_("steward pages"))
     def steward_pages(self, obj):
