@@ -9,9 +9,9 @@ project for which every item of a recommendation is *not applicable* is left out
 B14 reads the architecture (building blocks, adopted standards, migration plan) and the
 findings of :func:`cityline.architecture.services.findings`.
 
-B13 (the register of IT and data assets) has no area of its own in Cityline yet: the
-building blocks of the architecture are the nearest evidence, so the rule rises no
-higher than *partly met* on data and accepts an attestation.
+B13 reads the register of IT and data assets of the open data platform
+(:mod:`cityline.opendata`); a city without a register falls back on the building blocks of
+the architecture (partly met at most). It still accepts an attestation.
 """
 
 from __future__ import annotations
@@ -135,27 +135,51 @@ def partnerships(ctx: Context) -> Result:
 
 
 @rule("B13", title=_("The city's major IT and data resources are mapped and governed as shared assets"),
-      attestable=True, effort="high")
+      thresholds={"b13_min_share": 0.8}, attestable=True, effort="high")
 def it_and_data_assets(ctx: Context) -> Result:
-    """B13: Cityline has no register of IT and data assets yet; the building blocks (with their owners and
-    reuse) and an IT-asset workstream are the evidence it can find."""
+    """B13: the register of IT and data assets (cityline.opendata): every asset has an owner, a reuse
+    potential (valued, so the most reusable come first), a reuse policy and a domain (identifiable across
+    ownership domains), and the register covers IoT devices. Met when every asset passes every test and
+    the register has an IoT fleet; partly met from ``b13_min_share`` of the assets. Without a register, the
+    building blocks of the architecture and IT-asset workstreams are the evidence (partly met at most)."""
+    from cityline.opendata.models import DataAsset
+
+    assets = list(DataAsset.objects.filter(city=ctx.city).order_by("key"))
+    if not assets:
+        return _b13_without_register(ctx)
+    incomplete = [a for a in assets if not (a.owner_id and a.reuse_potential and a.reuse_policy.strip()
+                                            and a.domain.strip())]
+    iot = [a for a in assets if a.asset_type == "iot_fleet"]
+    done = len(assets) - len(incomplete) + (1 if iot else 0)
+    total = len(assets) + 1
+    return ctx.share(
+        done, total, minimum=ctx.threshold("b13_min_share"),
+        evidence=evidence_of(ctx, incomplete or assets),
+        reason=_("B13: %(n)d assets in the register, %(c)d with an owner, a reuse potential, a reuse policy and a "
+                 "domain (incomplete: %(keys)s); %(i)d IoT device fleet(s); %(p)d hold personal data.")
+        % {"n": len(assets), "c": len(assets) - len(incomplete), "keys": names(a.key for a in incomplete) or "—",
+           "i": len(iot), "p": sum(1 for a in assets if a.personal_data)},
+        next_step=_("Give every asset an owner, a reuse potential, a reuse policy and a domain, and register the "
+                    "IoT device fleets and the data they produce."))
+
+
+def _b13_without_register(ctx: Context) -> Result:
     blocks = list(BuildingBlock.objects.filter(city=ctx.city).exclude(lifecycle="retired")
                   .prefetch_related("used_by_organisations", "used_by_services").order_by("key"))
     streams = list(Workstream.objects.filter(city=ctx.city, kind="it_assets").order_by("key"))
     if not blocks and not streams:
-        return ctx.not_met(_("B13: no IT or data resource is recorded: no building block and no IT-asset "
-                             "workstream."),
-                           _("Map the city's major IT and data resources, starting with the building blocks of the "
-                             "architecture, and give each an owner."))
+        return ctx.not_met(_("B13: no IT or data resource is recorded: no asset register, no building block and "
+                             "no IT-asset workstream."),
+                           _("Map the city's major IT and data resources in the asset register, starting with the "
+                             "building blocks of the architecture, and give each an owner."))
     owned = [b for b in blocks if b.owner_id]
     shared = [b for b in blocks if b.reuse_count >= 2]
     return ctx.partly_met(
-        _("B13: %(n)d building block(s) are recorded, %(o)d with an owner and %(s)d used by two or more services "
-          "or organisations, and %(w)d IT-asset workstream(s); Cityline cannot yet show a valued register of "
-          "data assets with reuse policies, nor the IoT devices and their data.")
+        _("B13: the asset register is empty; %(n)d building block(s) are recorded, %(o)d with an owner and %(s)d "
+          "used by two or more services or organisations, and %(w)d IT-asset workstream(s).")
         % {"n": len(blocks), "o": len(owned), "s": len(shared), "w": len(streams)},
-        _("Give every building block an owner; until the asset register arrives, attest the register of IT, "
-          "data and IoT assets with its evidence document."),
+        _("Record the city's IT and data assets, IoT device fleets included, in the asset register, each with "
+          "an owner, a reuse potential and a reuse policy."),
         evidence_of(ctx, streams + blocks), share=len(owned) / len(blocks) if blocks else None)
 
 

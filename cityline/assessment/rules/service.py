@@ -6,10 +6,11 @@ views of :mod:`cityline.citizen_services.domain.audit` (silo gaps, services with
 digital channel, channels below the service-level standard, duplicated channel IT,
 asset-to-device candidates), so the assessment says what the service pages say.
 
-B8 (the open data platform) and B10 (identity and privacy) have no area of their own in
-Cityline yet: their rules look for what evidence there is (building blocks of the
-architecture, standards, documents) and can rise no higher than *partly met* on data;
-a staff attestation with its evidence document can raise them.
+B8 reads the open data platform (:mod:`cityline.opendata`: the catalogue, licences,
+Five-Star ratings, the asset register). B10 (identity and privacy) has no area of its own
+in Cityline yet: its rule looks for what evidence there is (building blocks of the
+architecture, standards, documents) and can rise no higher than *partly met* on data. A
+staff attestation with its evidence document can raise either.
 """
 
 from __future__ import annotations
@@ -73,22 +74,61 @@ def without_data_area(ctx: Context, found: list, found_reason, missing_reason, n
 
 
 @rule("B8", title=_("City data is open to the community through a platform and the business change around it"),
+      thresholds={"b8_min_datasets": 10, "b8_min_publishers": 2, "b8_min_open_share": 0.9,
+                  "b8_min_three_star_share": 0.5, "b8_min_share": 0.6},
       attestable=True, effort="high")
 def open_data_platform(ctx: Context) -> Result:
-    """B8: Cityline has no open-data area yet; platforms in the architecture and open-data documents hint at one."""
-    platforms = live_blocks(ctx.city, "data_platform")
-    docs = documents_about(ctx.city, "open data", "données ouvertes")
-    found = platforms + docs
-    return without_data_area(
-        ctx, found,
-        _("B8: %(p)d data platform building block(s) (%(pn)s) and %(d)d open-data document(s) (%(dn)s) are "
-          "recorded, but Cityline cannot yet show the data-owner coalition, the data catalogue with five-star "
-          "ratings, the policy framework or the platform's funding model.")
-        % {"p": len(platforms), "pn": names(platforms) or "—", "d": len(docs), "dn": names(docs) or "—"},
-        _("B8: no data platform building block and no open-data document is recorded."),
-        _("Record the open data platform (a data-platform building block) and its business case and policy; "
-          "until the open-data area arrives, attest what is in place with its evidence document."),
-        )
+    """B8: five tests on the open data platform (cityline.opendata): at least ``b8_min_datasets`` public
+    datasets; published by at least ``b8_min_publishers`` organisations (the coalition of data owners); at
+    least ``b8_min_open_share`` of them under an open licence; at least ``b8_min_three_star_share`` of them
+    rated three stars or more (open formats, the Five-Star scheme); and a prioritised map of the data
+    assets (every asset of the register valued for its reuse potential). The privacy gate keeps personal
+    data out of every public dataset by construction. Met when all five pass, partly met from
+    ``b8_min_share`` of them. Without any public dataset, platforms in the architecture and open-data
+    documents are the evidence (partly met at most)."""
+    from cityline.opendata.domain.stars import rating
+    from cityline.opendata.choices import OPEN_LICENCES
+    from cityline.opendata.models import DataAsset, Dataset
+
+    public = list(Dataset.objects.filter(city=ctx.city, public=True, source_kpi__isnull=True)
+                  .select_related("publisher").prefetch_related("distributions__versions").order_by("key"))
+    if not public:
+        platforms = live_blocks(ctx.city, "data_platform")
+        docs = documents_about(ctx.city, "open data", "données ouvertes")
+        return without_data_area(
+            ctx, platforms + docs,
+            _("B8: the open data catalogue has no public dataset yet; %(p)d data platform building block(s) "
+              "(%(pn)s) and %(d)d open-data document(s) (%(dn)s) are recorded.")
+            % {"p": len(platforms), "pn": names(platforms) or "—", "d": len(docs), "dn": names(docs) or "—"},
+            _("B8: no public dataset, no data platform building block and no open-data document is recorded."),
+            _("Publish the city's first datasets on the open data platform, under an open licence, and record "
+              "the platform's business case and policy."))
+    publishers = {d.publisher_id for d in public}
+    closed = [d for d in public if d.licence not in OPEN_LICENCES]
+    low = [d for d in public if rating(d)["stars"] < 3]
+    assets = list(DataAsset.objects.filter(city=ctx.city).order_by("key"))
+    unvalued = [a for a in assets if a.reuse_potential is None]
+    failed = []
+    if len(public) < int(ctx.threshold("b8_min_datasets")):
+        failed.append(str(_("only %(n)d public datasets") % {"n": len(public)}))
+    if len(publishers) < int(ctx.threshold("b8_min_publishers")):
+        failed.append(str(_("only %(n)d publishing organisation(s)") % {"n": len(publishers)}))
+    if (len(public) - len(closed)) / len(public) < float(ctx.threshold("b8_min_open_share")):
+        failed.append(str(_("not under an open licence: %(keys)s") % {"keys": names(d.key for d in closed)}))
+    if (len(public) - len(low)) / len(public) < float(ctx.threshold("b8_min_three_star_share")):
+        failed.append(str(_("below three stars: %(keys)s") % {"keys": names(d.key for d in low)}))
+    if not assets or unvalued:
+        failed.append(str(_("no asset register") if not assets else
+                          _("assets without a reuse potential: %(keys)s") % {"keys": names(a.key for a in unvalued)}))
+    return ctx.share(
+        5 - len(failed), 5, minimum=ctx.threshold("b8_min_share"),
+        evidence=evidence_of(ctx, closed + low or public),
+        reason=_("B8: %(n)d public datasets from %(p)d organisations, %(o)d under an open licence and %(t)d rated "
+                 "three stars or more; %(a)d assets in the register. %(passed)d of 5 tests pass%(gaps)s.")
+        % {"n": len(public), "p": len(publishers), "o": len(public) - len(closed), "t": len(public) - len(low),
+           "a": len(assets), "passed": 5 - len(failed), "gaps": (": " + "; ".join(failed)) if failed else ""},
+        next_step=_("Bring more data owners and datasets onto the platform, under open licences and in open "
+                    "formats, and value every asset of the register for its reuse potential."))
 
 
 # --- B9 -----------------------------------------------------------------------------------------

@@ -91,11 +91,29 @@ def test_b13_building_blocks_are_the_evidence_and_an_attestation_completes_it():
     assert run(make_city("empty"), "B13").outcome == "not_met"
     city = make_architecture_city("arch")
     result = run(city, "B13")
-    assert result.outcome == "partly_met" and result.reason.startswith("B13: 4 building block(s) are recorded, 3 "
-                                                                       "with an owner and 1 used by two")
+    assert result.outcome == "partly_met" and result.reason.startswith(
+        "B13: the asset register is empty; 4 building block(s) are recorded, 3 with an owner and 1 used by two")
     doc = registry.Evidence("Asset register", "core.document", "register")
     att = registry.Attestation("att-13", "B13", "met", "The asset register covers IoT devices", doc, date(2027, 1, 1))
     assert run(city, "B13", attestations={"B13": att}).attestation == "att-13"
+
+
+def test_b13_reads_the_asset_register():
+    from cityline.opendata.models import DataAsset
+    from cityline.opendata.testing import make_catalogue_city
+
+    city = make_catalogue_city("assets")
+    result = run(city, "B13")  # neither asset has a reuse policy; one IoT fleet
+    assert (result.outcome, result.share) == ("not_met", 1 / 3)
+    assert "incomplete: air-sensors, permits-db" in result.reason and "1 IoT device fleet(s)" in result.reason
+    for asset in DataAsset.objects.filter(city=city):
+        actions.update(asset, reuse_policy="Reusable by any city body; open data where not personal")
+    result = run(city, "B13")
+    assert result.outcome == "met" and "2 with an owner, a reuse potential, a reuse policy and a domain" in result.reason
+    actions.update(DataAsset.objects.get(city=city, key="air-sensors"), asset_type="platform")
+    result = run(city, "B13")  # no IoT fleet in the register: 2 of 3
+    assert (result.outcome, result.share) == ("not_met", 2 / 3)
+    assert run(city, "B13", thresholds={"b13_min_share": 0.6}).outcome == "partly_met"
 
 
 def test_b14_blueprint_standards_plan_and_checks():

@@ -49,9 +49,31 @@ def test_b8_needs_evidence_of_an_open_data_platform_and_accepts_an_attestation()
     actions.create(BuildingBlock, city=city, key="hub", name="Data hub", kind="data_platform")
     result = run(city, "B8")
     assert result.outcome == "partly_met" and "1 data platform building block(s) (Data hub)" in result.reason
+    assert "no public dataset" in result.reason
     assert [e.key for e in result.evidence] == ["hub"]
     raised = run(city, "B8", attestations=attested("B8"))
     assert (raised.outcome, raised.attestation) == ("met", "att-1")
+
+
+def test_b8_reads_the_open_data_catalogue():
+    from cityline.opendata.models import DataAsset, Dataset
+    from cityline.opendata.testing import make_catalogue_city
+
+    city = make_catalogue_city("opencity")
+    # public: air-quality (no file uploaded yet: no star), bus-stops (remote GeoJSON + API, ODbL), parking-permits
+    result = run(city, "B8")
+    assert (result.outcome, result.share) == ("partly_met", 0.6)
+    assert result.reason.startswith("B8: 3 public datasets from 2 organisations, 3 under an open licence and 1 "
+                                    "rated three stars or more; 2 assets in the register. 3 of 5 tests pass")
+    assert "only 3 public datasets" in result.reason and "below three stars: air-quality, parking-permits" in result.reason
+    lenient = {"b8_min_datasets": 3, "b8_min_three_star_share": 0.3}
+    assert run(city, "B8", thresholds=lenient).outcome == "met"
+    actions.update(Dataset.objects.get(city=city, key="bus-stops"), licence="LicenseRef-proprietary")
+    actions.update(DataAsset.objects.get(city=city, key="permits-db"), reuse_potential=None)
+    result = run(city, "B8", thresholds=lenient)  # a closed licence also costs bus-stops its stars: 2 of 5
+    assert (result.outcome, result.share) == ("not_met", 0.4)
+    assert "not under an open licence: bus-stops" in result.reason
+    assert "assets without a reuse potential: permits-db" in result.reason
 
 
 def test_b10_finds_identity_standards_and_accepts_an_attestation():
