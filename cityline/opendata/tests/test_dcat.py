@@ -285,3 +285,17 @@ def test_empty_catalogue_is_still_a_valid_catalogue(client, db):
     g = get_graph(client, "/emptyville/catalog.ttl")
     assert (URIRef("http://testserver/emptyville/catalog"), RDF.type, DCAT.Catalog) in g
     assert violations(g) == []
+
+
+def test_catalogue_queries_do_not_grow_with_the_datasets(client, city, django_assert_max_num_queries):
+    with django_assert_max_num_queries(12):
+        assert client.get("/testville/catalog.ttl").status_code == 200
+    council = Dataset.objects.get(city=city, key="air-quality").publisher
+    for n in range(5):
+        ds = actions.create(Dataset, city=city, key=f"extra-{n}", title=f"Extra {n}", description="More data.",
+                            publisher=council, published=True)
+        actions.create(Distribution, city=city, key=f"extra-{n}-link", dataset=ds, title="Link", kind="remote",
+                       format="CSV", access_url=f"https://elsewhere.example.org/{n}.csv")
+    with django_assert_max_num_queries(12):
+        response = client.get("/testville/catalog.ttl")
+    assert response.content.decode().count("dcat:Dataset") >= 7
