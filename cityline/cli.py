@@ -257,6 +257,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_benchmark_parser(sub)
 
+    from cityline.opendata.cli import add_parser as add_opendata_parser
+
+    add_opendata_parser(sub)
+
     p = sub.add_parser("manage", help="run a Django management command (createsuperuser, changepassword, ...)",
                        add_help=False)
     p.add_argument("rest", nargs=argparse.REMAINDER)

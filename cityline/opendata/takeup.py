@@ -134,7 +134,10 @@ def publish(city, *, user=None) -> dict:
                               title=_("Take-up by month (CSV)"), kind="file", format="CSV", media_type="text/csv",
                               key_columns="month, dataset, distribution, kind", generated=GENERATED,
                               reason="take-up (B7.d)")
-    content = build_csv(monthly(city, public_only=True))
+    rows = monthly(city, public_only=True)
+    if not rows:  # nothing counted yet: an upload needs at least one row
+        return {"dataset": dataset.key, "action": action, "version": None}
+    content = build_csv(rows)
     latest = dist.latest_version()
     if latest is not None and latest.source_checksum == hashlib.sha256(content).hexdigest():
         return {"dataset": dataset.key, "action": action, "version": None}
