@@ -181,6 +181,13 @@ class Dataset(KeyedRecord):
     def quasi_identifier_list(self) -> list[str]:
         return split_list(self.quasi_identifiers)
 
+    @property
+    def five_star(self) -> int:
+        """The Five-Star open data rating (B8), computed from licence and distributions (see domain.stars)."""
+        from .domain.stars import rating
+
+        return rating(self)["stars"]
+
     def is_public(self) -> bool:
         """Published by its steward, public access, and not blocked by the privacy gate (B8, B10)."""
         return bool(self.published and self.access_level == choices.AccessLevel.PUBLIC
