@@ -216,18 +216,25 @@ class Catalogue:
     tabular: dict[str, Path] = field(default_factory=dict)  # resource uuid → Parquet file of its latest version
 
 
-def _stars_extra(dists: list[dict], versions: dict[int, list[dict]], licence: str) -> int | None:
+def _stars_extra(dists: list[dict], versions: dict[int, list[dict]], licence: str, memo: dict) -> int | None:
+    """The dataset's Five-Star count (:mod:`.domain.stars`), memoised on what the rating reads."""
     try:
         from .domain import stars
     except ImportError:  # pragma: no cover - the module ships with the app
         return None
+    key = (licence, tuple((d["format"], d["kind"], d["media_type"] or "", bool(d["about_url"]),
+                           bool(d["column_links"]), bool(versions.get(d["id"])), bool(d["access_url"]))
+                          for d in dists))
+    if key in memo:
+        return memo[key]
     facts = stars.Facts(licence=licence, licence_open=licence in choices.OPEN_LICENCES, distributions=tuple(
         stars.DistributionFacts(
             title=d["title"], format=d["format"], kind=d["kind"], media_type=d["media_type"] or "",
             online=bool(versions.get(d["id"])) if d["kind"] == "file" else bool(d["access_url"]),
             about_url=d["about_url"] or "", column_links=dict(d["column_links"] or {}))
         for d in dists))
-    return stars.rate(facts)["stars"]
+    memo[key] = stars.rate(facts)["stars"]
+    return memo[key]
 
 
 def load_catalogue(city: City) -> Catalogue:
@@ -289,8 +296,9 @@ def _load(city: City) -> Catalogue:
 
     org_dicts = {o["id"]: org_dict(o) for o in orgs.values()}
     group_dicts = {t["id"]: group_dict(t) for t in themes}
-    licence_titles = dict(choices.Licence.choices)
-    frequency_titles = dict(choices.Frequency.choices)
+    licence_titles = {k: str(v) for k, v in choices.Licence.choices}
+    frequency_titles = {k: str(v) for k, v in choices.Frequency.choices}
+    stars_memo: dict = {}
     data_dir = Path(settings.CITYLINE_OPENDATA_DIR)
 
     entries: list[ds.Entry] = []
@@ -338,7 +346,7 @@ def _load(city: City) -> Catalogue:
             ("temporal_end", _iso(d["temporal_end"])), ("issued", _iso(d["issued"])),
             ("modified", _iso(d["modified"])), ("conforms_to", d["conforms_to"]), ("asset", d["asset__key"]),
         ]
-        stars = _stars_extra(dists_of.get(d["id"], []), versions, d["licence"])
+        stars = _stars_extra(dists_of.get(d["id"], []), versions, d["licence"], stars_memo)
         if stars is not None:
             extras.append(("stars", str(stars)))
         group_list = [group_dicts[t] for t in sorted(themes_of.get(d["id"], []),

@@ -74,6 +74,8 @@ class SearchQueryError(ValueError):
 
 def _fold(text: str) -> str:
     """Lower case without accents: ``"Qualité de l'Air"`` → ``"qualite de l'air"``."""
+    if text.isascii():
+        return text.lower()
     text = unicodedata.normalize("NFKD", text.lower())
     return "".join(c for c in text if not unicodedata.combining(c))
 
