@@ -3,16 +3,25 @@
 # PostgreSQL: CITYLINE_TEST_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/test; pytest-django
 # creates and drops its own test_<name> database there). When it is unreachable the PostgreSQL run is
 # skipped with a warning, unless CITYLINE_REQUIRE_POSTGRES=1 (CI), which turns that into a failure.
+# Each pass runs in parallel with pytest-xdist: CITYLINE_TEST_WORKERS processes (default: one per CPU;
+# 0 runs in a single process). With PostgreSQL each worker gets its own database, test_<name>_gw0,
+# test_<name>_gw1, ... CITYLINE_TEST_PASS=sqlite or =postgresql runs that pass only.
 # Extra arguments go to pytest, e.g. scripts/test.sh -k packs
 set -uo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 PG_URL="${CITYLINE_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"
+WORKERS="${CITYLINE_TEST_WORKERS:-$(nproc 2>/dev/null || echo 2)}"
+# --dist load: tests go to whichever worker is free. Module-scoped fixtures (the browser tests' live
+# site, the assessment modules' demo city) are then set up once per worker that runs the module, which
+# is correct (each worker has its own database and live server on a free port), only repeated.
+XDIST=(-n "$WORKERS" --dist load)
+[ "$WORKERS" = 0 ] && XDIST=(-n 0)
 
 run_pytest() {
   local label=$1; shift
   echo "== test suite on $label =="
-  "$PY" -m pytest -p no:cacheprovider "$@"
+  "$PY" -m pytest -p no:cacheprovider "${XDIST[@]}" "$@"
   local rc=$?
   if [ $rc -eq 5 ]; then
     echo "error: pytest collected no tests on $label" >&2
@@ -23,7 +32,15 @@ run_pytest() {
 
 status=0
 # The SQLite pass is not the PostgreSQL pass: CITYLINE_REQUIRE_POSTGRES (CI) applies to the second one only.
-CITYLINE_REQUIRE_POSTGRES=0 DATABASE_URL= run_pytest SQLite "$@" || status=1
+PASS="${CITYLINE_TEST_PASS:-both}"
+case "$PASS" in
+  both|sqlite|postgresql) ;;
+  *) echo "error: CITYLINE_TEST_PASS must be sqlite, postgresql or empty (both), not '$PASS'" >&2; exit 2 ;;
+esac
+if [ "$PASS" != postgresql ]; then
+  CITYLINE_REQUIRE_POSTGRES=0 DATABASE_URL= run_pytest SQLite "$@" || status=1
+fi
+[ "$PASS" = sqlite ] && exit $status
 
 # Is PostgreSQL there? A server that is still starting gets up to CITYLINE_POSTGRES_WAIT seconds (default 60).
 pg_ready() {
@@ -51,18 +68,23 @@ if [ "${CITYLINE_REQUIRE_POSTGRES:-0}" = 1 ] && ! CITYLINE_POSTGRES_WAIT=5 pg_re
   done
 fi
 
-# pytest-django's throwaway database (test_<name>) from an interrupted run may linger with open
-# sessions, which makes every test of the next run error at set-up: end them and drop it first.
+# pytest-django's throwaway databases (test_<name>, and test_<name>_gw0, _gw1, ... one per xdist
+# worker) from an interrupted run may linger with open sessions, which makes every test of the next
+# run error at set-up: end their sessions and drop them first.
 clear_stale_test_db() {
   "$PY" - "$PG_URL" <<'PYEOF'
-import sys, psycopg
+import re, sys, psycopg
 from psycopg import sql
 from urllib.parse import urlsplit
 name = "test_" + (urlsplit(sys.argv[1]).path.lstrip("/") or "postgres")
+ours = re.compile(re.escape(name) + r"(_gw[0-9]+)?")
 with psycopg.connect(sys.argv[1], autocommit=True, connect_timeout=5) as conn:
-    conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
-                 (name,))
-    conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+    stale = [row[0] for row in conn.execute("SELECT datname FROM pg_database") if ours.fullmatch(row[0])]
+    for db in stale:
+        conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                     (db,))
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(db)))
+        print(f"dropped the stale test database {db}")
 PYEOF
 }
 
