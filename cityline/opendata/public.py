@@ -597,7 +597,8 @@ def chart_svg(chart: dict[str, Any], *, title: str, desc: str) -> str:
         for x, (_l, v) in zip(xs, pts):
             parts.append(f'<circle cx="{x:.1f}" cy="{y(v):.1f}" r="3" class="dot"/>')
         for i in sorted({0, n // 2, n - 1}):
-            parts.append(f'<text x="{xs[i]:.1f}" y="{h - bottom + 18}" text-anchor="middle">'
+            anchor = "start" if i == 0 else "end" if i == n - 1 else "middle"
+            parts.append(f'<text x="{xs[i]:.1f}" y="{h - bottom + 18}" text-anchor="{anchor}">'
                          f'{escape(str(pts[i][0])[:16])}</text>')
     else:
         bars = chart["bars"]
