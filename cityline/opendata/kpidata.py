@@ -148,14 +148,20 @@ def _ensure_dataset(kpi: Kpi, user=None) -> tuple[Dataset | None, str, list[str]
               "frequency": FREQUENCIES.get(kpi.frequency, "UNKNOWN")}
     if dataset is None:
         key = dataset_key(kpi)
-        if Dataset.objects.filter(city_id=kpi.city_id, key=key).exists():
+        existing = Dataset.objects.filter(city_id=kpi.city_id, key=key).first()
+        if existing is not None:
+            # A city pack carries the dataset but not ``source_kpi``: adopt it when it serves this KPI only.
+            if existing.source_kpi_id is None and list(existing.kpis.values_list("pk", flat=True)) == [kpi.pk]:
+                dataset = actions.update(existing, user=user, source_kpi=kpi, reason="KPI data as open data (C2.g)",
+                                         **{k: v for k, v in wanted.items() if getattr(existing, k) != v})
+                return dataset, "updated", []
             return None, "skipped", [f"a dataset with key {key!r} exists and is not this KPI's: rename it"]
         publisher = publisher_for(kpi)
         if publisher is None:
             return None, "skipped", ["the city has no organisation to publish the dataset"]
         dataset = actions.create(
             Dataset, user=user, city=kpi.city, key=key, description=_description(kpi),
-            keywords=", ".join(filter(None, ["KPI", kpi.unit[:40]])), publisher=publisher, source_kpi=kpi,
+            keywords="KPI", publisher=publisher, source_kpi=kpi,
             issued=timezone.localdate(), spatial=kpi.scope[:200], m2m={"kpis": [kpi]},
             reason="KPI data as open data (C2.g)", **wanted,
         )
@@ -173,6 +179,9 @@ def _ensure_distribution(dataset: Dataset, generated: str, user=None) -> Distrib
         return dist
     csv_kind = generated == GENERATED_CSV
     suffix = "csv" if csv_kind else "json"
+    adopted = dataset.distributions.filter(key=f"{dataset.key[:75]}-{suffix}", generated="").first()
+    if adopted is not None:  # from a city pack, which does not carry ``generated``
+        return actions.update(adopted, user=user, generated=generated, reason="KPI data as open data (C2.g)")
     return actions.create(
         Distribution, user=user, city=dataset.city, dataset=dataset, key=f"{dataset.key[:75]}-{suffix}",
         title=_("Measurements (CSV)") if csv_kind else _("Measurements (JSON)"), kind="file",

@@ -126,6 +126,10 @@ def publish(city, *, user=None) -> dict:
         )
         action = "created"
     dist = dataset.distributions.filter(generated=GENERATED).first()
+    adopted = dataset.distributions.filter(key=f"{TAKE_UP_KEY}-csv", generated="").first()
+    if dist is None and adopted is not None and dataset.distributions.count() == 1:
+        # from a city pack, which does not carry ``generated``
+        dist = actions.update(adopted, user=user, generated=GENERATED, reason="take-up (B7.d)")
     if dist is None:
         if dataset.distributions.exists() and action != "created":
             return {"dataset": dataset.key, "action": "skipped", "version": None,

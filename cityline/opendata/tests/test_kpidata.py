@@ -133,3 +133,20 @@ def test_sync_city_covers_every_published_kpi(city):
     results = {r.kpi: r.action for r in kpidata.sync_city(city)}
     assert results == {"a": "created", "b": "created"}
     assert {r.action for r in kpidata.sync_city(city)} == {"unchanged"}
+
+
+def test_a_dataset_from_a_city_pack_is_adopted(city):
+    """A pack carries the dataset and its distributions but not source_kpi/generated: they are taken over."""
+    from cityline.core.models import Organisation
+    from cityline.opendata.models import Distribution
+
+    kpi = make_kpi(city)
+    council = Organisation.objects.get(city=city, key="council")
+    ds = actions.create(Dataset, city=city, key="kpi-recycling-rate", title="Old title", description="From a pack",
+                        publisher=council, published=True, m2m={"kpis": [kpi]})
+    actions.create(Distribution, city=city, key="kpi-recycling-rate-csv", dataset=ds, title="CSV", format="CSV")
+    result = kpidata.sync_kpi(kpi)
+    assert result.action == "updated" and len(result.versions) == 2
+    ds = Dataset.objects.get(pk=ds.pk)
+    assert ds.source_kpi == kpi and ds.title == "Household waste recycled" and ds.distributions.count() == 2
+    assert ds.distributions.get(key="kpi-recycling-rate-csv").generated == kpidata.GENERATED_CSV
