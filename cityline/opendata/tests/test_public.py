@@ -224,3 +224,16 @@ def test_city_without_public_datasets_has_no_catalogue_page(client):
     other = make_city("emptyville", "Emptyville")
     assert all(item["name"] != "data" for item in registry.nav(other))
     get(client, "/emptyville/data/", 404)
+
+
+def test_static_export_writes_the_pages_and_counts_no_view(city, tmp_path):
+    from cityline.portal.publish import publish
+
+    publish(tmp_path / "site", city_key="testville", progress=False)
+    site = tmp_path / "site"
+    assert (site / "testville/data/index.html").exists() and (site / "testville/data.json").exists()
+    page = (site / "testville/data/air-quality/index.html").read_text()
+    assert "Air quality readings" in page and "https://cityline.example" in page
+    assert (site / "fr/testville/data/air-quality/index.html").exists()
+    assert not (site / "testville/data/parking-permits/index.html").exists()
+    assert not TakeUpCount.objects.filter(kind="view").exists()
