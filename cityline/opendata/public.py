@@ -448,6 +448,8 @@ def dataset_data(city: City, key: str) -> dict[str, Any]:
         sql = reverse("opendata:ckan-action", kwargs={"city": city.key, "action": "datastore_search_sql"})
         api.append({"label": _("Count the rows with SQL, CKAN DataStore API"),
                     "path": f"{sql}?" + urlencode({"sql": f'SELECT COUNT(*) FROM "{tabular_dist.uuid}"'})})
+        rows = f"/api/v1/cities/{city.key}/datasets/{ds.key}/distributions/{tabular_dist.key}/rows"
+        api.append({"label": _("First 5 rows as CSV, Cityline query API"), "path": f"{rows}?limit=5&format=csv"})
     summary.update({
         "publisher": {"key": ds.publisher.key, "name": ds.publisher.name},
         "contact_point": public_person(ds.contact_point),
