@@ -2,7 +2,8 @@
 
 Data files are not inlined: a distribution names its file by path inside the pack
 (``pack_file``), and the import ingests it as a new version when its content changed
-(see :mod:`cityline.opendata.services`).
+(see :mod:`cityline.opendata.services`). The export writes the latest version of each
+such file back at its ``pack_file`` path, so an exported pack imports again.
 """
 
 from cityline.core.packs.spec import Collection, Field, Section, register
@@ -42,6 +43,7 @@ SECTION = register(
             ),
         ],
         after_import=lambda city, directory, **kw: _ingest_files(city, directory, **kw),
+        after_export=lambda city, directory: _export_files(city, directory),
     )
 )
 
@@ -51,3 +53,24 @@ def _ingest_files(city, directory, *, user=None, dry_run=False):
 
     return [("opendata.yaml", f"distributions.{p.distribution}.pack_file", f"{p.pack_file}: {p.message}")
             for p in ingest_pack_files(city, directory, user=user, dry_run=dry_run)]
+
+
+def _export_files(city, directory):
+    """Write the latest stored version of every distribution that has a ``pack_file`` at that path."""
+    import shutil
+    from pathlib import Path
+
+    from .services import stored_path
+
+    directory = Path(directory).resolve()
+    written = []
+    held = models.Distribution.objects.filter(city=city).exclude(pack_file="").order_by("key")
+    for distribution in held:
+        version = distribution.latest_version()
+        target = (directory / distribution.pack_file).resolve()
+        if version is None or directory not in target.parents:
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(stored_path(version.path), target)
+        written.append(target)
+    return written

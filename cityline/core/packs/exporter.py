@@ -136,4 +136,7 @@ def export_pack(city: City | str, directory: Path | str) -> list[Path]:
         path = directory / name
         path.write_text(text, encoding="utf-8", newline="\n")
         written.append(path)
+    for section in spec.sections():
+        if section.after_export is not None:
+            written.extend(section.after_export(city, directory))
     return written

@@ -211,6 +211,9 @@ class Section:
     #: ``after_import(city, directory, user=..., dry_run=...) -> list[(file, where, message)]``: work an area
     #: does once its records are written, e.g. ingesting the data files a pack names (opendata).
     after_import: Any = None
+    #: ``after_export(city, directory) -> list[Path]``: files an area writes beside its YAML on export,
+    #: e.g. the data files its records name by path (opendata), so an exported pack imports again.
+    after_export: Any = None
 
     def bind(self) -> None:
         for c in self.collections:
