@@ -65,7 +65,8 @@ def _postgres_test_database_can_be_dropped(request):
     Tests that run while Playwright drives the browser open their connections in another
     context (asgiref locals), which Django's own clean-up does not reach; PostgreSQL then
     refuses to drop the test database. Requesting ``django_db_setup`` here makes this
-    teardown run just before the database is dropped.
+    teardown run just before the database is dropped. Under pytest-xdist each worker has its
+    own test database (``test_<name>_gw0``, ...) and ends the sessions on that one only.
     """
     if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
         yield
