@@ -37,7 +37,7 @@ from ninja import File, Form, Router, Schema
 from ninja.responses import Status
 from ninja.files import UploadedFile
 
-from cityline.api.auth import WRITE_AUTH, require_staff, viewer_is_staff
+from cityline.api.auth import WRITE_AUTH, require_staff, viewer, viewer_is_staff
 from cityline.api.errors import ApiProblem, Problem, problem_response
 from cityline.api.generic import ERRORS_READ, ERRORS_WRITE, get_city
 
@@ -427,7 +427,10 @@ def add_routes(router: Router) -> None:
     @router.post("/cities/{city_key}/sql", response={200: SqlOut, **ERRORS_READ}, tags=[TAG],
                  operation_id="opendata_sql_post", summary="Read-only SQL (query in a JSON body)",
                  description="The same as `GET .../sql`, for queries too long for an address: send "
-                             "`{\"q\": \"SELECT ...\", \"limit\": 100, \"format\": \"json\"}`.")
+                             "`{\"q\": \"SELECT ...\", \"limit\": 100, \"format\": \"json\"}`. Signing in "
+                             "is optional (staff see every dataset's tables).",
+                 # optional authentication ({} = anonymous): a POST that only reads
+                 openapi_extra={"security": [{"BasicAuth": []}, {"SessionAuth": []}, {}]})
     def sql_post(request, city_key: str, payload: SqlIn):
         return run_sql(request, city_key, payload.q, payload.limit, payload.format)
 
@@ -492,14 +495,17 @@ def add_routes(router: Router) -> None:
                      "url": request.build_absolute_uri(file_url(dist, version.number))})
 
     @router.get("/cities/{city_key}/take-up", response={200: TakeUpOut, 401: Problem, 403: Problem, 404: Problem},
-                auth=WRITE_AUTH, tags=[TAG], operation_id="opendata_take_up",
+                tags=[TAG], operation_id="opendata_take_up",
                 summary="Take-up of the open data platform (staff)",
                 description="Views, downloads and API calls of every dataset (public or not) by month and "
                             "distribution, with totals per dataset and overall (B7.d, B8). Counters only: no IP "
                             "address or user is kept. The public figures are the open dataset `take-up`.")
     def take_up(request, city_key: str):
-        user = getattr(request, "auth", None)
-        if user is None or not user.is_active or not user.is_staff:
+        # Like every read, no ``auth=`` on the operation; the viewer (session or Basic) must be staff.
+        if viewer(request) is None:
+            raise ApiProblem("not-authenticated", "sign in as a staff user: a session or HTTP Basic authentication",
+                             headers={"WWW-Authenticate": 'Basic realm="cityline", charset="UTF-8"'})
+        if not viewer_is_staff(request):
             raise PermissionDenied("only staff users can read the take-up figures")
         return takeup.summary(get_city(city_key))
 

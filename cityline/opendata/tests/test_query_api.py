@@ -210,6 +210,13 @@ def test_take_up_is_for_staff_only_and_sums_by_month(client, staff_client, city)
     client.get(ROWS)
     client.get("/testville/files/air-quality/air-quality-csv/")
     problem(client.get(f"{BASE}/take-up"), 401)
+    get_user_model().objects.create_user("reader", "r@example.org", "pw-123456")
+    import base64
+
+    token = base64.b64encode(b"reader:pw-123456").decode()
+    problem(client.get(f"{BASE}/take-up", HTTP_AUTHORIZATION=f"Basic {token}"), 403)
+    staff_token = base64.b64encode(b"editor:pw-123456").decode()
+    assert client.get(f"{BASE}/take-up", HTTP_AUTHORIZATION=f"Basic {staff_token}").status_code == 200
     body = staff_client.get(f"{BASE}/take-up").json()
     kinds = {(m["dataset"], m["distribution"], m["kind"]): m["count"] for m in body["months"]}
     assert kinds[("air-quality", "air-quality-csv", "api")] == 1
