@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 CKAN_PUBLISHED_MS = (200, 300)  # CKAN's own figures per search
 TARGET_MS = 50
+REBUILD_TARGET_MS = 1000  # index rebuild after a catalogue change
 
 WORDS = ("air quality noise traffic parking bicycle bus tram metro station stop road bridge river park tree "
          "school library museum theatre budget spending contract permit licence election population census "
@@ -132,6 +133,7 @@ def main() -> int:
     ap.add_argument("--datasets", type=int, default=10_000)
     ap.add_argument("--searches", type=int, default=300)
     ap.add_argument("--seed", type=int, default=37106)
+    ap.add_argument("--edits", type=int, default=5, help="edits timed for the rebuild")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="cityline-bench-search-") as tmp:
         t0 = time.perf_counter()
@@ -172,7 +174,29 @@ def main() -> int:
         lo, hi = CKAN_PUBLISHED_MS
         print(f"  target p95 < {TARGET_MS} ms: {verdict}; vs CKAN's published {lo}–{hi} ms: "
               f"{lo / p95:.0f}–{hi / p95:.0f}× faster")
-        return 0 if verdict == "PASS" else 1
+
+        # Rebuild after one edit: change one dataset's title through cityline.core.actions (history,
+        # record_changed signal), then time the next search, which rebuilds the city's index.
+        from cityline.core import actions
+        from cityline.opendata.models import Dataset
+
+        rebuilds, after = [], []
+        edited = list(Dataset.objects.filter(city__key=city_key, public=True).order_by("id")[:args.edits])
+        for i, d in enumerate(edited):
+            actions.update(d, title=f"{d.title} (edited {i})")
+            s = time.perf_counter()
+            r = client.get(url, {"rows": 20, "q": f"edited {i}", "facet.field": '["organization", "tags"]'})
+            rebuilds.append((time.perf_counter() - s) * 1000)
+            assert r.json()["result"]["count"] == 1, r.json()  # the edit is visible at once
+            s = time.perf_counter()
+            client.get(url, {"rows": 20, "q": "bus", "facet.field": '["organization", "tags"]'})
+            after.append((time.perf_counter() - s) * 1000)
+        rebuild = statistics.median(rebuilds)
+        rverdict = "PASS" if rebuild < REBUILD_TARGET_MS else "FAIL"
+        print(f"rebuild after one edit ({len(rebuilds)} edits): median {rebuild:.0f} ms, max {max(rebuilds):.0f} ms "
+              f"(the first search after the edit, rebuild included); next search {statistics.median(after):.1f} ms")
+        print(f"  target rebuild < {REBUILD_TARGET_MS} ms: {rverdict}")
+        return 0 if verdict == rverdict == "PASS" else 1
 
 
 if __name__ == "__main__":

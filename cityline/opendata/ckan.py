@@ -26,30 +26,41 @@ Only public datasets exist here (``Dataset.public``: published, public access, n
 blocked by the privacy gate): anything else is "Not Found", exactly as if it did not
 exist. ``include_private`` is ignored.
 
-Speed (``package_search`` under 50 ms at p95 with 10,000 datasets;
-bench/bench_package_search.py): the public catalogue of a city is loaded once into a
-:class:`~.domain.search.CatalogueIndex` together with the CKAN dictionaries of every
-dataset, and kept in memory. A request checks that it is still current with one cheap
-query: the newest history row of each catalogue table (datasets, distributions,
-versions, themes, organisations, people); every write through
-:mod:`cityline.core.actions` adds one, so a change made by another process (another
-web worker, the CLI) is seen at the next request. In this process the
-``record_changed`` signal also drops the cached index at once.
+Speed (``package_search`` under 50 ms at p95 with 10,000 datasets, and the index
+rebuilt in well under a second after a change; bench/bench_package_search.py): the
+public catalogue of a city is loaded into a :class:`~.domain.search.CatalogueIndex`
+from a few ``values_list`` queries over plain columns (no model objects) and kept in
+memory. The complete CKAN dictionary of a dataset (resources, extras, Five-Star
+rating from :func:`.domain.stars.rate` on plain facts) is built only when a response
+needs it, a page at a time, and cached with the index. A request checks that the
+index is still current with one cheap query: the newest history row of each
+catalogue table (datasets, distributions, versions, themes, organisations, people);
+every write through :mod:`cityline.core.actions` adds one, so a change made by
+another process (another web worker, the CLI) is seen at the next request, which
+rebuilds the index before it answers (an unpublished dataset disappears at once). In
+this process the ``record_changed`` signal also drops the cached index at once.
+
+Take-up (B7.d, B8): each call about one dataset or resource counts one API call of it
+(``package_show``; ``resource_show``, ``datastore_search`` and ``datastore_search_sql``
+per table, with the resource); searches and lists do not count for any dataset.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import json
 import re
 import threading
+import uuid
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Min
+from django.db.models import Max, Min
 from django.http import Http404, HttpRequest, JsonResponse
 from django.urls import path
 from django.utils import timezone, translation
@@ -58,7 +69,7 @@ from django.views.decorators.csrf import csrf_exempt
 from cityline.core import actions as core_actions
 from cityline.core.models import City, Organisation, Person
 
-from . import choices
+from . import choices, takeup
 from .domain import query as dq
 from .domain import search as ds
 from .domain.vocabularies import licence_uri
@@ -204,7 +215,13 @@ def _required(data: dict, key: str) -> str:
 
 @dataclass
 class Catalogue:
-    """A city's public catalogue as CKAN sees it, built by :func:`load_catalogue`."""
+    """A city's public catalogue as CKAN sees it, built by :func:`load_catalogue`.
+
+    The index holds what search, filters, facets and sorting read. The complete CKAN
+    dictionary of a dataset (resources, extras, Five-Star rating …) is built on demand
+    by :meth:`packages`, a few at a time, and kept in a small cache that lives as long as
+    this catalogue (a catalogue change builds a new one).
+    """
 
     city: City
     index: ds.CatalogueIndex
@@ -212,16 +229,58 @@ class Catalogue:
     org_ids: dict[str, str]  # uuid → key
     groups: dict[str, dict]  # theme key → CKAN group dict
     group_ids: dict[str, str]
-    resources: dict[str, tuple[dict, str]] = field(default_factory=dict)  # uuid → (resource dict, dataset name)
-    tabular: dict[str, Path] = field(default_factory=dict)  # resource uuid → Parquet file of its latest version
+    people: dict[int, dict] = field(default_factory=dict)  # contact points of public datasets
+    org_by_pk: dict[int, dict] = field(default_factory=dict)  # publisher pk → CKAN organisation dict
+    group_by_key: dict[str, dict] = field(default_factory=dict)
+    _packages: OrderedDict = field(default_factory=OrderedDict, repr=False)  # dataset pk → package dict
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def packages(self, entries: list[ds.Entry]) -> list[dict]:
+        """The CKAN dictionaries of ``entries`` (cached; the missing ones in one batch of queries)."""
+        with self._lock:
+            found = {e.pk: self._packages.get(e.pk) for e in entries}
+            for pk, pkg in found.items():
+                if pkg is not None:
+                    self._packages.move_to_end(pk)
+        missing = [e for e in entries if found[e.pk] is None]
+        if missing:
+            with translation.override(settings.LANGUAGE_CODE):
+                built = _build_packages(self, missing)
+            with self._lock:
+                for pk, pkg in built.items():
+                    self._packages[pk] = found[pk] = pkg
+                while len(self._packages) > PACKAGE_CACHE_SIZE:
+                    self._packages.popitem(last=False)
+        return [found[e.pk] for e in entries]
+
+    def package(self, entry: ds.Entry) -> dict:
+        return self.packages([entry])[0]
+
+    def resource(self, resource_id: str) -> tuple[ds.Entry, dict] | None:
+        """The public dataset and CKAN resource dict of a resource id (a distribution's uuid)."""
+        try:
+            rid = uuid.UUID(str(resource_id))
+        except ValueError:
+            return None
+        row = (Distribution.objects.filter(city=self.city, uuid=rid, dataset__public=True)
+               .values_list("dataset__uuid", flat=True).first())
+        entry = self.index.get(str(row)) if row is not None else None
+        if entry is None:
+            return None
+        for res in self.package(entry)["resources"]:
+            if res["id"] == str(rid):
+                return entry, res
+        return None  # pragma: no cover - the index and the database agree (checked per request)
+
+
+#: Package dictionaries kept per city: a search page needs 20, a harvester walks them all.
+PACKAGE_CACHE_SIZE = 2000
 
 
 def _stars_extra(dists: list[dict], versions: dict[int, list[dict]], licence: str, memo: dict) -> int | None:
-    """The dataset's Five-Star count (:mod:`.domain.stars`), memoised on what the rating reads."""
-    try:
-        from .domain import stars
-    except ImportError:  # pragma: no cover - the module ships with the app
-        return None
+    """The dataset's Five-Star count (:func:`.domain.stars.rate` on plain facts), memoised on what it reads."""
+    from .domain import stars
+
     key = (licence, tuple((d["format"], d["kind"], d["media_type"] or "", bool(d["about_url"]),
                            bool(d["column_links"]), bool(versions.get(d["id"])), bool(d["access_url"]))
                           for d in dists))
@@ -238,51 +297,61 @@ def _stars_extra(dists: list[dict], versions: dict[int, list[dict]], licence: st
 
 
 def load_catalogue(city: City) -> Catalogue:
-    """Read the city's public catalogue (a fixed number of queries) and index it."""
-    with translation.override(settings.LANGUAGE_CODE):
-        return _load(city)
+    """Read the city's public catalogue (a fixed number of queries) and index it.
+
+    The cyclic garbage collector is paused meanwhile: the build allocates a few hundred
+    thousand small objects, none of them cyclic garbage, and collections triggered by
+    that alone took about 40 % of the build time (bench/bench_package_search.py).
+    """
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        with translation.override(settings.LANGUAGE_CODE):
+            return _load(city)
+    finally:
+        if paused:
+            gc.enable()
 
 
 def _load(city: City) -> Catalogue:
+    """Build the index from a few ``values_list`` queries over plain columns (no model objects:
+    10,000 datasets index in a fraction of a second; bench/bench_package_search.py)."""
     ck = city.key
-    datasets = list(Dataset.objects.filter(city=city, public=True).values(
-        "id", "uuid", "key", "title", "description", "keywords", "publisher_id", "contact_point_id", "licence",
-        "spatial", "temporal_start", "temporal_end", "frequency", "access_level", "publication_model", "issued",
-        "modified", "landing_page", "conforms_to", "updated_at", "asset__key"))
-    ids = [d["id"] for d in datasets]
-    created = {}
-    for row in (Dataset.history.model.objects.filter(city_id=city.pk).values("id")
-                .annotate(first=Min("history_date")).values_list("id", "first")):
-        created[row[0]] = row[1]
-    themes = list(Theme.objects.filter(city=city).values("id", "key", "title", "description", "eu_theme",
-                                                              "updated_at"))
+    datasets = list(Dataset.objects.filter(city=city, public=True).values_list(
+        "id", "uuid", "key", "title", "description", "keywords", "publisher_id", "licence", "updated_at",
+        "contact_point_id"))
+    created = dict(Dataset.history.model.objects.filter(city_id=city.pk).values("id")
+                   .annotate(first=Min("history_date")).values_list("id", "first"))
+    themes = list(Theme.objects.filter(city=city).values("id", "key", "title", "description"))
     theme_by_id = {t["id"]: t for t in themes}
-    themes_of: dict[int, list[str]] = {}
-    through = Dataset.themes.through
-    for ds_id, th_id in through.objects.filter(dataset__city=city, dataset__public=True).values_list(
-            "dataset_id", "theme_id"):
+    themes_of: dict[int, list[int]] = {}
+    for ds_id, th_id in Dataset.themes.through.objects.filter(
+            dataset__city=city, dataset__public=True).values_list("dataset_id", "theme_id"):
         themes_of.setdefault(ds_id, []).append(th_id)
-    dists = list(Distribution.objects.filter(city=city, dataset__public=True).values(
-        "id", "uuid", "key", "dataset_id", "title", "description", "kind", "format", "media_type", "access_url",
-        "about_url", "column_links", "updated_at").order_by("dataset_id", "key"))
-    dists_of: dict[int, list[dict]] = {}
-    for d in dists:
-        dists_of.setdefault(d["dataset_id"], []).append(d)
-    versions: dict[int, list[dict]] = {}
-    for v in DistributionVersion.objects.filter(city=city, distribution__dataset__public=True).values(
-            "distribution_id", "number", "parquet_path", "media_type", "byte_size", "checksum", "created_at",
-            "row_count").order_by("distribution_id", "number"):
-        versions.setdefault(v["distribution_id"], []).append(v)
+    formats_of: dict[int, list[str]] = {}
+    modified_of: dict[int, Any] = {}
+    for ds_id, fmt, updated in Distribution.objects.filter(city=city, dataset__public=True).values_list(
+            "dataset_id", "format", "updated_at").order_by("dataset_id", "key"):
+        formats_of.setdefault(ds_id, []).append(fmt)
+        if updated > modified_of.get(ds_id, updated):
+            modified_of[ds_id] = updated
+        else:
+            modified_of.setdefault(ds_id, updated)
+    # Versions are numbered in the order they are stored, so a dataset's newest version time is
+    # the newest "last_modified" of its resources.
+    for ds_id, newest in (DistributionVersion.objects.filter(city=city, distribution__dataset__public=True)
+                          .values("distribution__dataset_id").annotate(newest=Max("created_at"))
+                          .values_list("distribution__dataset_id", "newest")):
+        if newest is not None and newest > modified_of.get(ds_id, newest):
+            modified_of[ds_id] = newest
+        else:
+            modified_of.setdefault(ds_id, newest)
     orgs = {o["id"]: o for o in Organisation.objects.filter(city=city).values(
         "id", "key", "name", "description", "website", "updated_at")}
-    contact_ids = {d["contact_point_id"] for d in datasets if d["contact_point_id"]}
-    people = {p["id"]: p for p in Person.objects.filter(pk__in=contact_ids).values(
-        "id", "name", "email", "published_contact")}
     org_created = {}
     if orgs:
-        for oid, first in (Organisation.history.model.objects.filter(city_id=city.pk).values("id")
-                           .annotate(first=Min("history_date")).values_list("id", "first")):
-            org_created[oid] = first
+        org_created = dict(Organisation.history.model.objects.filter(city_id=city.pk).values("id")
+                           .annotate(first=Min("history_date")).values_list("id", "first"))
 
     def org_dict(o: dict) -> dict:
         return {"id": str(stable_uuid(ck, "organisation", o["key"])), "name": o["key"], "title": o["name"],
@@ -296,25 +365,73 @@ def _load(city: City) -> Catalogue:
 
     org_dicts = {o["id"]: org_dict(o) for o in orgs.values()}
     group_dicts = {t["id"]: group_dict(t) for t in themes}
-    licence_titles = {k: str(v) for k, v in choices.Licence.choices}
-    frequency_titles = {k: str(v) for k, v in choices.Frequency.choices}
-    stars_memo: dict = {}
-    data_dir = Path(settings.CITYLINE_OPENDATA_DIR)
+    contact_ids = {d[9] for d in datasets if d[9]}
+    people = {p["id"]: p for p in Person.objects.filter(pk__in=contact_ids).values(
+        "id", "name", "email", "published_contact")}
 
     entries: list[ds.Entry] = []
-    resources: dict[str, tuple[dict, str]] = {}
-    tabular: dict[str, Path] = {}
-    for d in datasets:
-        org = orgs.get(d["publisher_id"])
-        tags = ds_tags = [t for t in dict.fromkeys(x.strip() for x in (d["keywords"] or "").split(",")) if t]
+    iso = _iso
+    for pk, uid, key, title, description, keywords, publisher_id, licence, updated, _contact in datasets:
+        org = orgs.get(publisher_id)
+        org_d = org_dicts.get(publisher_id)
+        newest = modified_of.get(pk)
+        th = themes_of.get(pk)
+        groups = [group_dicts[t]["name"] for t in sorted(th, key=lambda t: theme_by_id[t]["title"])] if th else []
+        fmts = formats_of.get(pk, [])
+        entries.append(ds.Entry(
+            id=str(uid), name=key, title=title, notes=description,
+            tags=[t for t in dict.fromkeys(x.strip() for x in (keywords or "").split(",")) if t],
+            organization=org["key"] if org else "", organization_title=org["name"] if org else "",
+            owner_org=org_d["id"] if org_d else "", groups=groups, res_format=fmts, license_id=licence,
+            metadata_modified=iso(updated if newest is None or updated >= newest else newest),
+            metadata_created=iso(created.get(pk) or updated), num_resources=len(fmts), pk=pk))
+
+    publishing = {d[6] for d in datasets}
+    organisations = {orgs[i]["key"]: org_dicts[i] for i in publishing if i in orgs}
+    groups = {t["key"]: group_dicts[t["id"]] for t in themes}
+    titles = {"organization": {k: o["title"] for k, o in organisations.items()},
+              "groups": {k: g["title"] for k, g in groups.items()}}
+    return Catalogue(city=city, index=ds.CatalogueIndex(entries, titles), organisations=organisations,
+                     org_ids={o["id"]: k for k, o in organisations.items()}, groups=groups,
+                     group_ids={g["id"]: k for k, g in groups.items()}, people=people, org_by_pk=org_dicts,
+                     group_by_key=groups)
+
+
+def _build_packages(cat: Catalogue, entries: list[ds.Entry]) -> dict[int, dict]:
+    """The complete CKAN dictionaries of some datasets of the index (four queries)."""
+    pks = [e.pk for e in entries]
+    rows = {d["id"]: d for d in Dataset.objects.filter(pk__in=pks, public=True).values(
+        "id", "uuid", "key", "title", "description", "publisher_id", "contact_point_id", "licence",
+        "spatial", "temporal_start", "temporal_end", "frequency", "access_level", "publication_model", "issued",
+        "modified", "landing_page", "conforms_to", "asset__key")}
+    dists_of: dict[int, list[dict]] = {}
+    for r in Distribution.objects.filter(dataset_id__in=pks).values(
+            "id", "uuid", "key", "dataset_id", "title", "description", "kind", "format", "media_type", "access_url",
+            "about_url", "column_links", "updated_at").order_by("dataset_id", "key"):
+        dists_of.setdefault(r["dataset_id"], []).append(r)
+    versions: dict[int, list[dict]] = {}
+    for v in DistributionVersion.objects.filter(distribution__dataset_id__in=pks).values(
+            "distribution_id", "number", "parquet_path", "media_type", "byte_size", "checksum", "created_at",
+            "row_count").order_by("distribution_id", "number"):
+        versions.setdefault(v["distribution_id"], []).append(v)
+    people = cat.people
+    new_contacts = {d["contact_point_id"] for d in rows.values() if d["contact_point_id"]} - set(people)
+    if new_contacts:  # pragma: no cover - a contact change rebuilds the catalogue first
+        people = {**people, **{p["id"]: p for p in Person.objects.filter(pk__in=new_contacts).values(
+            "id", "name", "email", "published_contact")}}
+    licence_titles = {k: str(v) for k, v in choices.Licence.choices}
+    frequency_titles = {k: str(v) for k, v in choices.Frequency.choices}
+    data_dir = Path(settings.CITYLINE_OPENDATA_DIR)
+    stars_memo: dict = {}
+    out: dict[int, dict] = {}
+    for entry in entries:
+        d = rows.get(entry.pk)
+        if d is None:  # unpublished since the index was read: the next request rebuilds it
+            raise NotFound(f"Dataset not found: {entry.name}")
         res_list = []
-        modified = [d["updated_at"]]
         for position, r in enumerate(dists_of.get(d["id"], [])):
             vs = versions.get(r["id"], [])
             latest = vs[-1] if vs else None
-            modified.append(r["updated_at"])
-            if latest:
-                modified.append(latest["created_at"])
             active = bool(r["kind"] == "file" and latest and latest["parquet_path"])
             res = {
                 "id": str(r["uuid"]), "package_id": str(d["uuid"]), "name": r["title"],
@@ -331,13 +448,13 @@ def _load(city: City) -> Catalogue:
                 "metadata_modified": _iso(max([r["updated_at"], *(v["created_at"] for v in vs[-1:])])),
                 "version": latest["number"] if latest else None,
                 "rows": latest["row_count"] if latest else None,
+                "_pk": r["id"],  # keys starting with "_" stay inside (see _out_resource)
             }
             if r["kind"] == "file" and latest:
                 res["_rel"] = f"files/{d['key']}/{r['key']}/"  # made absolute per request (host and base)
-            res_list.append(res)
-            resources[res["id"]] = (res, d["key"])
             if active:
-                tabular[res["id"]] = data_dir / latest["parquet_path"]
+                res["_parquet"] = data_dir / latest["parquet_path"]
+            res_list.append(res)
         contact = people.get(d["contact_point_id"])
         extras = [
             ("access_level", d["access_level"]), ("publication_model", d["publication_model"]),
@@ -349,43 +466,25 @@ def _load(city: City) -> Catalogue:
         stars = _stars_extra(dists_of.get(d["id"], []), versions, d["licence"], stars_memo)
         if stars is not None:
             extras.append(("stars", str(stars)))
-        group_list = [group_dicts[t] for t in sorted(themes_of.get(d["id"], []),
-                                                     key=lambda t: theme_by_id[t]["title"])]
-        pkg = {
+        org = cat.org_by_pk.get(d["publisher_id"])
+        out[entry.pk] = {
             "id": str(d["uuid"]), "name": d["key"], "title": d["title"], "notes": d["description"],
             "url": d["landing_page"], "type": "dataset", "state": "active", "private": False,
             "license_id": d["licence"], "license_title": _text(licence_titles.get(d["licence"], d["licence"])),
             "license_url": licence_uri(d["licence"]) or "", "isopen": d["licence"] in choices.OPEN_LICENCES,
-            "author": org["name"] if org else "", "author_email": None,
+            "author": org["title"] if org else "", "author_email": None,
             "maintainer": contact["name"] if contact else None,
             "maintainer_email": contact["email"] if contact and contact["published_contact"] and contact["email"]
             else None,
-            "organization": org_dicts.get(d["publisher_id"]),
-            "owner_org": org_dicts[d["publisher_id"]]["id"] if d["publisher_id"] in org_dicts else None,
-            "groups": group_list, "tags": [{"name": t, "display_name": t, "state": "active",
-                                            "vocabulary_id": None} for t in tags],
-            "num_tags": len(tags), "num_resources": len(res_list), "resources": res_list,
-            "metadata_created": _iso(created.get(d["id"]) or d["updated_at"]),
-            "metadata_modified": _iso(max(modified)),
+            "organization": org, "owner_org": org["id"] if org else None,
+            "groups": [cat.group_by_key[g] for g in entry.groups],
+            "tags": [{"name": t, "display_name": t, "state": "active", "vocabulary_id": None} for t in entry.tags],
+            "num_tags": len(entry.tags), "num_resources": len(res_list), "resources": res_list,
+            "metadata_created": entry.metadata_created, "metadata_modified": entry.metadata_modified,
             "extras": [{"key": k, "value": str(v)} for k, v in extras if v not in (None, "")],
             "relationships_as_object": [], "relationships_as_subject": [],
         }
-        entries.append(ds.Entry(
-            id=pkg["id"], name=d["key"], title=d["title"], notes=d["description"], tags=ds_tags,
-            organization=org["key"] if org else "", organization_title=org["name"] if org else "",
-            owner_org=pkg["owner_org"] or "", groups=[g["name"] for g in group_list],
-            res_format=[r["format"] for r in res_list], license_id=d["licence"],
-            metadata_modified=pkg["metadata_modified"], metadata_created=pkg["metadata_created"],
-            num_resources=len(res_list), payload=pkg))
-
-    publishing = {d["publisher_id"] for d in datasets}
-    organisations = {orgs[i]["key"]: org_dicts[i] for i in publishing if i in orgs}
-    groups = {t["key"]: group_dicts[t["id"]] for t in themes}
-    titles = {"organization": {k: o["title"] for k, o in organisations.items()},
-              "groups": {k: g["title"] for k, g in groups.items()}}
-    return Catalogue(city=city, index=ds.CatalogueIndex(entries, titles), organisations=organisations,
-                     org_ids={o["id"]: k for k, o in organisations.items()}, groups=groups,
-                     group_ids={g["id"]: k for k, g in groups.items()}, resources=resources, tabular=tabular)
+    return out
 
 
 _CACHE: dict[int, tuple[tuple, Catalogue]] = {}
@@ -450,7 +549,7 @@ class Ctx:
 
 
 def _out_resource(res: dict, ctx: Ctx) -> dict:
-    out = {k: v for k, v in res.items() if k != "_rel"}
+    out = {k: v for k, v in res.items() if k[0] != "_"}
     if "_rel" in res:
         out["url"] = ctx.site + res["_rel"]
     return out
@@ -462,11 +561,29 @@ def _out_package(pkg: dict, ctx: Ctx) -> dict:
     return out
 
 
-def _package(ctx: Ctx, id_or_name: str) -> dict:
+def _entry(ctx: Ctx, id_or_name: str) -> ds.Entry:
     entry = ctx.cat.index.get(id_or_name)
     if entry is None:
         raise NotFound(f"Dataset not found: {id_or_name}")
-    return entry.payload
+    return entry
+
+
+def _count_call(ctx: Ctx, dataset_pk: int, distribution_pk: int | None = None) -> None:
+    """Count one API call of a dataset (and resource) in take-up (B7.d, B8).
+
+    Calls about one dataset or resource count (package_show, resource_show,
+    datastore_search, and datastore_search_sql once per table); searches and lists do
+    not, as they are not the use of any one dataset. The records are referred to by
+    primary key (the catalogue already checked they are public), which spares loading
+    them: ``takeup.record`` only stores their keys.
+    """
+    dataset = Dataset(pk=dataset_pk, city_id=ctx.city.pk)
+    dataset._state.adding = False
+    distribution = None
+    if distribution_pk is not None:
+        distribution = Distribution(pk=distribution_pk, city_id=ctx.city.pk, dataset_id=dataset_pk)
+        distribution._state.adding = False
+    takeup.record(dataset, takeup.API, distribution=distribution)
 
 
 # ---------------------------------------------------------------------------- actions
@@ -513,7 +630,10 @@ def package_list(ctx: Ctx, data: dict) -> list[str]:
 @action
 def package_show(ctx: Ctx, data: dict) -> dict:
     """Return a dataset by ``id`` (its uuid) or name."""
-    return _out_package(_package(ctx, _required(data, "id")), ctx)
+    entry = _entry(ctx, _required(data, "id"))
+    out = _out_package(ctx.cat.package(entry), ctx)
+    _count_call(ctx, entry.pk)
+    return out
 
 
 @action
@@ -540,7 +660,7 @@ def package_search(ctx: Ctx, data: dict) -> dict:
     except ds.SearchQueryError as exc:
         raise SearchQueryFailed(f"Search Query is invalid: {exc}") from exc
     return {"count": found.count, "sort": found.sort,
-            "results": [_out_package(e.payload, ctx) for e in found.entries],
+            "results": [_out_package(p, ctx) for p in ctx.cat.packages(found.entries)],
             "facets": found.facets, "search_facets": found.search_facets}
 
 
@@ -584,7 +704,7 @@ def _show_group(ctx: Ctx, data: dict, items: dict[str, dict], ids: dict[str, str
     out = dict(items[name], package_count=counts.get(name, 0))
     if _bool(data, "include_datasets", False):
         found = ctx.cat.index.search(fq=f'{facet}:"{name}"', rows=ROWS_MAX, sort="name asc")
-        out["packages"] = [_out_package(e.payload, ctx) for e in found.entries]
+        out["packages"] = [_out_package(p, ctx) for p in ctx.cat.packages(found.entries)]
     return out
 
 
@@ -618,10 +738,21 @@ def tag_list(ctx: Ctx, data: dict) -> list:
 def resource_show(ctx: Ctx, data: dict) -> dict:
     """Return a resource (a distribution) by ``id``."""
     ident = _required(data, "id")
-    found = ctx.cat.resources.get(ident)
+    found = ctx.cat.resource(ident)
     if found is None:
         raise NotFound(f"Resource was not found: {ident}")
-    return _out_resource(found[0], ctx)
+    entry, res = found
+    out = _out_resource(res, ctx)
+    _count_call(ctx, entry.pk, res["_pk"])
+    return out
+
+
+def _tabular(ctx: Ctx, rid: str) -> tuple[ds.Entry, dict]:
+    """The dataset and resource of a DataStore table (a held file's latest version with a Parquet copy)."""
+    found = ctx.cat.resource(rid)
+    if found is None or "_parquet" not in found[1]:
+        raise NotFound(f'Resource "{rid}" was not found.')
+    return found
 
 
 #: Table Schema types → the PostgreSQL type names CKAN's DataStore reports.
@@ -657,9 +788,8 @@ def datastore_search(ctx: Ctx, data: dict) -> dict:
     {column: text}), ``filters`` (JSON object), ``fields``, ``sort``, ``limit`` (default 100, ≤ 32,000),
     ``offset``, ``include_total``, ``records_format`` (objects or lists)."""
     rid = _required(data, "resource_id")
-    path_ = ctx.cat.tabular.get(rid)
-    if path_ is None:
-        raise NotFound(f'Resource "{rid}" was not found.')
+    entry, res = _tabular(ctx, rid)
+    path_ = res["_parquet"]
     limit = _int(data, "limit", 100, 0, DATASTORE_ROWS_MAX)
     offset = _int(data, "offset", 0)
     filters = _object(data, "filters")
@@ -702,6 +832,7 @@ def datastore_search(ctx: Ctx, data: dict) -> dict:
         out["q"] = q
     if page.sort:
         out["sort"] = page.sort
+    _count_call(ctx, entry.pk, res["_pk"])
     return out
 
 
@@ -713,12 +844,11 @@ def datastore_search_sql(ctx: Ctx, data: dict) -> dict:
     """Run one read-only SELECT in ``sql``; tables are resource ids in double quotes, e.g.
     ``SELECT * FROM "<resource id>" LIMIT 5``. At most 32,000 rows and 10 seconds."""
     sql = _required(data, "sql")
-    tables = {}
+    tables, used = {}, []
     for rid in dict.fromkeys(_TABLE_REF.findall(sql)):
-        path_ = ctx.cat.tabular.get(rid)
-        if path_ is None:
-            raise NotFound(f'Resource "{rid}" was not found.')
-        tables[rid] = path_
+        entry, res = _tabular(ctx, rid)
+        tables[rid] = res["_parquet"]
+        used.append((entry.pk, res["_pk"]))
     try:
         result = dq.sql(sql, tables, row_limit=DATASTORE_ROWS_MAX, timeout_s=SQL_TIMEOUT_S)
     except dq.QueryError as exc:
@@ -726,6 +856,8 @@ def datastore_search_sql(ctx: Ctx, data: dict) -> dict:
     out = {"sql": sql, "fields": _ckan_fields(result.fields), "records": result.records}
     if result.truncated:
         out["records_truncated"] = True
+    for dataset_pk, dist_pk in used:  # one API call per table the query read
+        _count_call(ctx, dataset_pk, dist_pk)
     return out
 
 

@@ -353,3 +353,43 @@ def test_datastore_search_sql(client, city):
     assert error(client, "datastore_search_sql", 409, "Validation Error",
                  sql="SELECT * FROM read_csv('/etc/passwd')")
     assert "sql" in error(client, "datastore_search_sql", 409, "Validation Error")
+
+
+# ------------------------------------------------------------------ take-up (B7.d, B8)
+
+def api_calls() -> dict[tuple[str, str], int]:
+    """API calls counted so far: {(dataset, distribution or ""): count}."""
+    from cityline.opendata.models import TakeUpCount
+
+    out: dict[tuple[str, str], int] = {}
+    for row in TakeUpCount.objects.filter(kind="api").select_related("dataset", "distribution"):
+        key = (row.dataset.key, row.distribution.key if row.distribution else "")
+        out[key] = out.get(key, 0) + row.count
+    return out
+
+
+def test_calls_about_one_dataset_count_as_api_take_up(client, city):
+    from cityline.opendata import takeup
+
+    rid = air_id()
+    stops_api = str(Distribution.objects.get(key="bus-stops-api").uuid)
+    ok(client, "package_show", id="air-quality")
+    ok(client, "package_show", id=str(Dataset.objects.get(key="air-quality").uuid))
+    ok(client, "resource_show", id=stops_api)
+    ok(client, "datastore_search", resource_id=rid, limit=1)
+    ok(client, "datastore_search_sql", sql=f'SELECT count(*) AS n FROM "{rid}" a JOIN "{rid}" b USING (station)')
+    assert api_calls() == {("air-quality", ""): 2, ("bus-stops", "bus-stops-api"): 1,
+                           ("air-quality", "air-quality-csv"): 2}  # the SQL query counts once per table
+    assert takeup.totals(Dataset.objects.get(key="air-quality"))["api"] == 4
+    assert Dataset.objects.get(key="air-quality").take_up.first().city_id == city.pk
+
+
+def test_searches_lists_and_failed_calls_do_not_count(client, city):
+    rid = air_id()
+    ok(client, "package_search", q="air")
+    ok(client, "package_list")
+    ok(client, "organization_show", id="council", include_datasets=True)
+    error(client, "package_show", 404, "Not Found Error", id="noise-draft")
+    error(client, "datastore_search", 409, "Validation Error", resource_id=rid, sort="nope")
+    error(client, "datastore_search_sql", 409, "Validation Error", sql=f'DELETE FROM "{rid}"')
+    assert api_calls() == {}
