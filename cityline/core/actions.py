@@ -23,7 +23,8 @@ from django.db import models, transaction
 from django.db.models import ProtectedError, RestrictedError
 from django.dispatch import Signal
 
-#: Sent after the transaction commits: sender=model class, instance, kind ("create", "update", "delete").
+#: Sent after the transaction commits: sender=model class, instance, kind ("create", "update", "delete"),
+#: reason (the change reason given to the write, e.g. "city pack import").
 record_changed = Signal()
 
 Rule = Callable[[models.Model, dict[str, Any] | None], None]
@@ -117,7 +118,7 @@ def save(
         for name, targets in resolved.items():
             getattr(instance, name).set(targets)
         kind = "create" if creating else "update"
-        transaction.on_commit(lambda: record_changed.send(sender=model, instance=instance, kind=kind))
+        transaction.on_commit(lambda: record_changed.send(sender=model, instance=instance, kind=kind, reason=reason))
     return instance
 
 
@@ -224,4 +225,5 @@ def delete(instance: models.Model, *, user=None, expected_version: int | None = 
             raise ValidationError(
                 f"{instance._meta.verbose_name} {instance} is still used by: {', '.join(used_by[:10])}"
             ) from exc
-        transaction.on_commit(lambda: record_changed.send(sender=model, instance=instance, kind="delete"))
+        transaction.on_commit(lambda: record_changed.send(sender=model, instance=instance, kind="delete",
+                                                          reason=reason))

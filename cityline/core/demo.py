@@ -60,10 +60,7 @@ def prepare_demo() -> dict:
     key = demo_city_key()
     imported = None
     if not City.objects.filter(key=key).exists():
-        imported = import_pack(demo_pack_dir())
-        from cityline.opendata import kpidata  # published KPIs' measurements as open data (C2.g)
-
-        kpidata.sync_city(City.objects.get(key=key))
+        imported = import_pack(demo_pack_dir())  # its open data section also publishes the KPIs' data (C2.g)
     city = City.objects.get(key=key)
     prepare_peer(city)
     return {"city": city, "imported": imported, "account": ensure_editor_account()}

@@ -242,14 +242,22 @@ def sync_city(city: City, *, user=None) -> list[SyncResult]:
 
 # --- kept up to date ----------------------------------------------------------------------------
 
+PACK_IMPORT_REASON = "city pack import"  # cityline.core.packs.importer.REASON
+
 
 def _kpi_id_of(sender, instance) -> int | None:
     return instance.pk if sender is Kpi else getattr(instance, "kpi_id", None)
 
 
-def _on_change(sender, instance=None, kind=None, **_: object) -> None:
-    """After a KPI or one of its measurements, targets or trajectory points changed (and committed)."""
+def _on_change(sender, instance=None, kind=None, reason=None, **_: object) -> None:
+    """After a KPI or one of its measurements, targets or trajectory points changed (and committed).
+
+    Changes made by a city pack import are left to the import's own follow-up (``opendata/pack.py``
+    syncs the whole city once the import commits), not synced once per measurement.
+    """
     if sender not in (Kpi, Measurement, KpiTarget, TrajectoryPoint) or instance is None:
+        return
+    if reason == PACK_IMPORT_REASON:
         return
     try:
         if sender is Kpi and kind == "delete":

@@ -43,6 +43,7 @@ SECTION = register(
             ),
         ],
         after_import=lambda city, directory, **kw: _ingest_files(city, directory, **kw),
+        after_commit=lambda city_key: _sync_kpis(city_key),
         after_export=lambda city, directory: _export_files(city, directory),
     )
 )
@@ -74,3 +75,14 @@ def _export_files(city, directory):
         shutil.copyfile(stored_path(version.path), target)
         written.append(target)
     return written
+
+
+def _sync_kpis(city_key):
+    """Once an import is committed: publish the published KPIs' measurements as open data (C2.g)."""
+    from cityline.core.models import City
+
+    from .kpidata import sync_city
+
+    city = City.objects.filter(key=city_key).first()
+    if city is not None:
+        sync_city(city)

@@ -14,6 +14,8 @@ reporting what would have changed.
 
 from __future__ import annotations
 
+import functools
+
 import sys
 from dataclasses import dataclass, field
 from datetime import date
@@ -111,6 +113,11 @@ def import_pack(directory: Path | str, user=None, dry_run: bool = False, progres
         pack.problems = problems
         raise PackError(pack.sorted_problems())
     report.dry_run = dry_run
+    if not dry_run:
+        for section in spec.sections():
+            if section.after_commit is not None:
+                # immediately in autocommit; after the caller's transaction when there is one
+                transaction.on_commit(functools.partial(section.after_commit, report.city_key))
     return report
 
 

@@ -211,6 +211,9 @@ class Section:
     #: ``after_import(city, directory, user=..., dry_run=...) -> list[(file, where, message)]``: work an area
     #: does once its records are written, e.g. ingesting the data files a pack names (opendata).
     after_import: Any = None
+    #: ``after_commit(city_key)``: work that must see the committed import (run once the import's transaction
+    #: commits; never for a dry run), e.g. publishing KPI measurements as open data.
+    after_commit: Any = None
     #: ``after_export(city, directory) -> list[Path]``: files an area writes beside its YAML on export,
     #: e.g. the data files its records name by path (opendata), so an exported pack imports again.
     after_export: Any = None
