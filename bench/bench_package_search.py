@@ -13,7 +13,11 @@ built in a throwaway SQLite database (``DATABASE_URL`` to use another one): a ci
 30 organisations, 25 themes, then the datasets, their themes and 1–3 distributions
 each with ``bulk_create`` (bench data only: real writes go through
 ``cityline.core.actions``). The first search builds the city's index; its time is
-reported separately (a running server pays it once, and again after a catalogue change).
+reported separately (a running server pays it once, and again after a catalogue change),
+after an untimed ``status_show`` that loads the URL configuration and modules. Last,
+``--edits`` datasets are edited one at a time through ``cityline.core.actions`` and the
+search right after each edit is timed: it rebuilds the index (the rebuild target is
+under 1 s).
 """
 
 from __future__ import annotations
@@ -147,6 +151,7 @@ def main() -> int:
 
         client = Client()
         url = f"/{city_key}/api/3/action/package_search"
+        assert client.get(f"/{city_key}/api/3/action/status_show").status_code == 200  # loads URLs and modules
         t3 = time.perf_counter()
         first = client.get(url, {"rows": 20, "facet.field": '["organization", "tags"]'}).json()
         cold = (time.perf_counter() - t3) * 1000
@@ -180,13 +185,14 @@ def main() -> int:
         from cityline.core import actions
         from cityline.opendata.models import Dataset
 
-        rebuilds, after = [], []
+        rebuilds, cpu, after = [], [], []
         edited = list(Dataset.objects.filter(city__key=city_key, public=True).order_by("id")[:args.edits])
         for i, d in enumerate(edited):
             actions.update(d, title=f"{d.title} (edited {i})")
-            s = time.perf_counter()
+            s, c = time.perf_counter(), time.process_time()
             r = client.get(url, {"rows": 20, "q": f"edited {i}", "facet.field": '["organization", "tags"]'})
             rebuilds.append((time.perf_counter() - s) * 1000)
+            cpu.append((time.process_time() - c) * 1000)
             assert r.json()["result"]["count"] == 1, r.json()  # the edit is visible at once
             s = time.perf_counter()
             client.get(url, {"rows": 20, "q": "bus", "facet.field": '["organization", "tags"]'})
@@ -194,7 +200,8 @@ def main() -> int:
         rebuild = statistics.median(rebuilds)
         rverdict = "PASS" if rebuild < REBUILD_TARGET_MS else "FAIL"
         print(f"rebuild after one edit ({len(rebuilds)} edits): median {rebuild:.0f} ms, max {max(rebuilds):.0f} ms "
-              f"(the first search after the edit, rebuild included); next search {statistics.median(after):.1f} ms")
+              f"(the first search after the edit, rebuild included; CPU time median {statistics.median(cpu):.0f} ms); "
+              f"next search {statistics.median(after):.1f} ms")
         print(f"  target rebuild < {REBUILD_TARGET_MS} ms: {rverdict}")
         return 0 if verdict == rverdict == "PASS" else 1
 

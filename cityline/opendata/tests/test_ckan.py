@@ -393,3 +393,29 @@ def test_searches_lists_and_failed_calls_do_not_count(client, city):
     error(client, "datastore_search", 409, "Validation Error", resource_id=rid, sort="nope")
     error(client, "datastore_search_sql", 409, "Validation Error", sql=f'DELETE FROM "{rid}"')
     assert api_calls() == {}
+
+
+def test_index_and_a_page_of_packages_take_a_fixed_number_of_queries(client, city):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from cityline.opendata.models import Theme
+
+    def queries() -> tuple[int, int]:
+        ckan.clear_cache()
+        with CaptureQueriesContext(connection) as load:
+            cat = ckan.load_catalogue(city)
+        with CaptureQueriesContext(connection) as page:
+            cat.packages(cat.index.search(rows=1000).entries)
+        return len(load), len(page)
+
+    before = queries()
+    council = Dataset.objects.get(key="air-quality").publisher
+    theme = Theme.objects.filter(city=city).first()
+    for i in range(5):
+        d = actions.create(Dataset, city=city, key=f"extra-{i}", title=f"Extra {i}", description="More data.", publisher=council,
+                           licence="CC0-1.0", published=True, m2m={"themes": [theme]})
+        actions.create(Distribution, city=city, key=f"extra-{i}-link", dataset=d, title="Link", kind="remote",
+                       format="CSV", access_url=f"https://example.org/{i}.csv")
+    assert ok(client, "package_search", q="extra")["count"] == 5
+    assert queries() == before
