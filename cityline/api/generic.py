@@ -23,6 +23,7 @@ signatures are built at run time from real type objects.
 
 import inspect
 import json
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -180,6 +181,8 @@ def _base_type(f: models.Field, *, output: bool) -> Any:
         return date
     if isinstance(f, models.JSONField):
         return list[str] if f.default is list else Any
+    if isinstance(f, models.UUIDField):
+        return uuid.UUID
     return str
 
 

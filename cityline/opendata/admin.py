@@ -127,11 +127,11 @@ class DistributionAdmin(CitylineAdmin):
 
 @admin.register(PrivacyReview)
 class PrivacyReviewAdmin(CitylineAdmin):
-    list_display = ["version", "dataset", "result", "k", "steward", "created_at"]
+    list_display = ["distribution_version", "dataset", "result", "k", "steward", "created_at"]
     list_filter = ["result"]
     search_fields = ["dataset__title", "justification"]
     ordering = ["-created_at"]
-    readonly_fields = ["dataset", "version", "result", "report", "k", "steward", "justification", "created_at"]
+    readonly_fields = ["dataset", "distribution_version", "result", "report", "k", "steward", "justification", "created_at"]
 
     def has_add_permission(self, request):
         return False

@@ -306,8 +306,8 @@ class PrivacyReview(CityRecord):
 
     dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="privacy_reviews",
                                 verbose_name=_("dataset"))
-    version = models.ForeignKey(DistributionVersion, on_delete=models.CASCADE, related_name="privacy_reviews",
-                                verbose_name=_("version"))
+    distribution_version = models.ForeignKey(DistributionVersion, on_delete=models.CASCADE,
+                                             related_name="privacy_reviews", verbose_name=_("version"))
     result = models.CharField(_("result"), max_length=12, choices=choices.GateResult.choices)
     report = models.JSONField(_("report"), default=dict, blank=True)
     k = models.PositiveIntegerField(_("k"), null=True, blank=True,
@@ -323,7 +323,7 @@ class PrivacyReview(CityRecord):
         verbose_name_plural = _("privacy reviews")
 
     def __str__(self) -> str:
-        return f"{self.version}: {self.get_result_display()}"
+        return f"{self.distribution_version}: {self.get_result_display()}"
 
     def clean(self) -> None:
         super().clean()

@@ -33,6 +33,7 @@ SECTION = register(
                         "publication_model", "issued", "modified", "landing_page", "conforms_to", "asset", "kpis",
                         "services", "microdata", "quasi_identifiers", "k_threshold", "published"],
                 description="Datasets of the catalogue (B8); the key is the dataset's name in the CKAN API.",
+                exclude={"source_kpi__isnull": False},  # KPI measurement datasets: Cityline writes them (C2.g)
             ),
             Collection(
                 "distributions", models.Distribution, key=True,
@@ -40,6 +41,7 @@ SECTION = register(
                         "key_columns", "about_url", Field("column_links", kind="mapping"), "pack_file"],
                 description="Distributions of each dataset: a file held by the platform (pack_file: its path "
                             "inside the pack), a file elsewhere or an API.",
+                exclude={"dataset__source_kpi__isnull": False},
             ),
         ],
         after_import=lambda city, directory, **kw: _ingest_files(city, directory, **kw),

@@ -91,8 +91,12 @@ def limits() -> tabular.Limits:
 
 
 def upload_version(distribution: Distribution, source: Path | str, *, original_name: str | None = None,
-                   user=None, note: str = "", encoding: str | None = None) -> DistributionVersion:
+                   user=None, note: str = "", encoding: str | None = None,
+                   touch_modified: bool = True) -> DistributionVersion:
     """Store ``source`` as the next version of a held distribution; see the module docstring.
+
+    ``touch_modified``: set the dataset's *modified* date to today (not for a city pack, whose
+    datasets carry their own dates).
 
     Raises :class:`~.domain.tabular.IngestError` (nothing changed) when the file is refused,
     and ``ValueError`` when the distribution cannot hold files.
@@ -129,7 +133,7 @@ def upload_version(distribution: Distribution, source: Path | str, *, original_n
             )
             review_version(version, user=user)
             dataset = distribution.dataset
-            refresh_gate(dataset, user=user, modified=timezone.localdate())
+            refresh_gate(dataset, user=user, modified=timezone.localdate() if touch_modified else None)
     except BaseException:
         for path in written:
             path.unlink(missing_ok=True)
@@ -167,7 +171,7 @@ def review_version(version: DistributionVersion, *, user=None) -> PrivacyReview:
                                                "message": str(exc)}], "findings": [], "k_anonymity": None}
         verdict, k = choices.GateResult.BLOCKED, None
     report["parameters"] = params
-    return actions.create(PrivacyReview, user=user, city=version.city, dataset=dataset, version=version,
+    return actions.create(PrivacyReview, user=user, city=version.city, dataset=dataset, distribution_version=version,
                           result=verdict, report=report, k=k)
 
 
@@ -241,7 +245,7 @@ def override_gate(dataset: Dataset, *, steward: Person, justification: str, user
             if review is None or review.result != choices.GateResult.BLOCKED:
                 continue
             overrides.append(actions.create(
-                PrivacyReview, user=user, city=dataset.city, dataset=dataset, version=version,
+                PrivacyReview, user=user, city=dataset.city, dataset=dataset, distribution_version=version,
                 result=choices.GateResult.OVERRIDDEN, report=review.report, k=review.k, steward=steward,
                 justification=justification.strip(), reason="privacy gate override",
             ))
@@ -308,7 +312,7 @@ def ingest_pack_files(city, directory: Path, *, user=None, dry_run: bool = False
                     shutil.rmtree(scratch, ignore_errors=True)
             else:
                 upload_version(distribution, path, original_name=path.name, user=user,
-                               note="imported from the city pack")
+                               note="imported from the city pack", touch_modified=False)
         except tabular.IngestError as exc:
             problems.append(PackFileProblem(distribution.key, distribution.pack_file, exc.message + "".join(
                 f"; {e.message}" for e in exc.errors[:5])))

@@ -170,7 +170,7 @@ def present_review(review) -> dict[str, Any]:
                          "percent": round(100 * float(f.get("share") or 0), 1)})
     return {
         "review": review, "result": review.result, "result_label": review.get_result_display(),
-        "version": review.version, "distribution": review.version.distribution,
+        "version": review.distribution_version, "distribution": review.distribution_version.distribution,
         "flagged": [f for f in findings if f.get("flagged")],
         "noted": [f for f in findings if not f.get("flagged")],
         "k_anonymity": report.get("k_anonymity"),

@@ -27,7 +27,7 @@ class _Export:
         self.key_of: dict[type, dict[int, str]] = {}
         self.rows: dict[str, list[Any]] = {}
         for c in spec.collections():
-            qs = c.model._default_manager.filter(city=city).order_by("pk")
+            qs = c.model._default_manager.filter(city=city).exclude(**c.exclude).order_by("pk")
             m2m = [f.name for f in c.fields if f.kind == "refs"]
             if m2m:
                 qs = qs.prefetch_related(*m2m)

@@ -178,7 +178,7 @@ class _Run:
         for c in self.order:
             by_identity: dict[tuple, Any] = {}
             pk_map: dict[int, tuple] = {}
-            for obj in c.model._default_manager.filter(city=self.city).order_by("pk"):
+            for obj in c.model._default_manager.filter(city=self.city).exclude(**c.exclude).order_by("pk"):
                 identity = self.db_identity(c, obj)
                 by_identity[identity] = obj
                 pk_map[obj.pk] = identity

@@ -151,6 +151,9 @@ class Collection:
     parent: str | None = None
     children: list[Collection] = field(default_factory=list)
     description: str = ""
+    #: Lookups of records Cityline makes itself (e.g. KPI measurement datasets): never exported, and an
+    #: import neither matches nor deletes them.
+    exclude: dict[str, Any] = field(default_factory=dict)
     # filled in by bind():
     path: str = ""
     section: Section | None = None

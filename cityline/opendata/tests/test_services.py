@@ -36,7 +36,7 @@ def test_upload_creates_a_version_with_parquet_schema_and_a_passed_review(city, 
     assert services.stored_path(version.parquet_path).exists()
     assert [f["name"] for f in version.table_schema["fields"]] == ["station", "time", "district", "no2", "pm10"]
     assert version.source_checksum == services.sha256_of(files["air-quality-csv"])
-    review = PrivacyReview.objects.get(version=version)
+    review = PrivacyReview.objects.get(distribution_version=version)
     assert review.result == "passed"
     air = Dataset.objects.get(city=city, key="air-quality")
     assert air.gate == "passed" and air.public and air.modified is not None
