@@ -1167,7 +1167,7 @@ def verify(city_key: str) -> list[str]:
     types = Counter(DataAsset.objects.filter(city=city).values_list("asset_type", flat=True))
     return [f"{datasets.count()} datasets ({sum(d.public for d in datasets)} public, "
             f"{len(EXPECTED_BLOCKED)} blocked by the privacy gate as planted), "
-            f"{Distribution.objects.filter(city=city, generated=\"\").count()} distributions, "
+            f"{Distribution.objects.filter(city=city, generated='').count()} distributions, "
             f"{DataAsset.objects.filter(city=city).count()} assets {dict(sorted(types.items()))}; "
             f"stars {dict(sorted(spread.items()))}"]
 
