@@ -114,13 +114,18 @@ def datapackage_for(request: HttpRequest | None, version: DistributionVersion) -
         return request.build_absolute_uri(url) if request is not None else url
 
     fmt = _extension(version)
-    resources = [{
-        "name": tabular._slug(f"{dist.key}-v{version.number}"), "path": absolute(file_url(dist, version.number)),
-        "format": fmt, "mediatype": version.media_type, "bytes": version.byte_size,
-        "hash": f"sha256:{version.checksum}",
-        **({"profile": "tabular-data-resource", "schema": version.table_schema, "encoding": "utf-8"}
-           if fmt == "csv" and version.table_schema else {"profile": "data-resource"}),
-    }]
+    main = {"name": tabular._slug(f"{dist.key}-v{version.number}"), "path": absolute(file_url(dist, version.number)),
+            "format": fmt, "mediatype": version.media_type}
+    if fmt == "parquet":
+        # Frictionless reads Parquet through a library, not as bytes, so it cannot check bytes and hash
+        # there (it reports them as wrong); they stay in DCAT and in the ETag of the download.
+        main.update({"profile": "tabular-data-resource",
+                     "schema": tabular._parquet_schema(version.table_schema or {"fields": []})})
+    else:
+        main.update({"bytes": version.byte_size, "hash": f"sha256:{version.checksum}"})
+        main.update({"profile": "tabular-data-resource", "schema": version.table_schema, "encoding": "utf-8"}
+                    if fmt == "csv" and version.table_schema else {"profile": "data-resource"})
+    resources = [main]
     if version.parquet_path and fmt != "parquet":
         resources.append({
             "name": tabular._slug(f"{dist.key}-v{version.number}-parquet"),

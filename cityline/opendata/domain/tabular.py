@@ -985,7 +985,9 @@ def _parquet_schema(schema: dict) -> dict:
             f["type"] = "string"
             f.pop("format", None)
         fields.append(f)
-    return {**schema, "fields": fields}
+    # Frictionless reads Parquet through pandas, where a missing integer comes back as NaN: name it missing.
+    missing = list(dict.fromkeys([*schema.get("missingValues", [""]), "nan"]))
+    return {**schema, "fields": fields, "missingValues": missing}
 
 
 def _slug(s: str) -> str:

@@ -83,3 +83,24 @@ def test_published_data_package_validates_with_frictionless(live_server, city):
     package = frictionless.Package(url)
     assert [r.name for r in package.resources] == ["air-quality-csv-v2", "air-quality-csv-v2-parquet"]
     assert package.resources[0].read_rows()[0]["station"] == "north-gate-2"
+
+
+def test_every_data_package_of_the_demo_catalogue_validates(demo_city):
+    """Frictionless validates the data package of every held file the demo publishes (bytes, hash, schema
+    and every row), read from the stored files."""
+    from cityline.opendata.files import datapackage_for
+    from cityline.opendata.models import DistributionVersion
+
+    versions = list(DistributionVersion.objects.filter(city=demo_city, distribution__dataset__public=True)
+                    .select_related("distribution__dataset"))
+    assert len(versions) >= 25
+    for version in versions:
+        descriptor = datapackage_for(None, version)
+        files = sorted({services.stored_path(version.path), services.stored_path(version.parquet_path)},
+                       key=lambda p: p.suffix == ".parquet")  # the published file first, then its Parquet copy
+        # (a Parquet upload is its own query file: one resource)
+        assert len(descriptor["resources"]) == len(files)
+        for resource, path in zip(descriptor["resources"], files):
+            resource["path"] = path.name
+        report = frictionless.Package(descriptor, basepath=str(files[0].parent)).validate()
+        assert report.valid, (version, report.flatten(["rowNumber", "fieldName", "type", "note"])[:5])
