@@ -47,7 +47,7 @@ def generate(path: Path, rows: int) -> None:
                  round(10 + 60 * random(), 1) AS no2,
                  'district-' || CAST((i % 500) % 10 AS VARCHAR) AS district
           FROM range({rows}) t(i)
-        ) TO '{path}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 16384)  -- as ingest() writes it
+        ) TO '{path}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 65536)  -- as ingest() writes it
     """)
 
 

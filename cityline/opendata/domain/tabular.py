@@ -158,7 +158,7 @@ class Limits:
     max_errors: int = 100  # errors listed; the total is counted to the end
     max_columns: int = 1000
     infer_sample_rows: int = 10_000  # rows read to infer a Table Schema
-    batch_rows: int = 16_384  # rows per Parquet row group: small enough that a page reads little
+    batch_rows: int = 65_536  # rows per Parquet row group: a page reads little, a scan skips by statistics
     encoding_chunk: int = 1 * MB
 
 
