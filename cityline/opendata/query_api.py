@@ -33,6 +33,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext
 from ninja import File, Form, Router, Schema
 from ninja.responses import Status
 from ninja.files import UploadedFile
@@ -346,13 +347,14 @@ def build_bulk_zip(city, target) -> dict:
 
 
 def upload_problem(exc: tabular.IngestError) -> HttpResponse:
-    errors: dict[str, list[str]] = {"file": [exc.message]}
-    for error in exc.errors:
-        errors.setdefault(error.column or "file", []).append(error.message)
+    message, rows = tabular.localised(exc, gettext)
+    errors: dict[str, list[str]] = {"file": [message]}
+    for error in rows:
+        errors.setdefault(error["column"] or "file", []).append(error["message"])
     more = exc.total_errors - len(exc.errors)
     if more > 0:
         errors["file"].append(f"... and {more} more errors")
-    return problem_response("validation", exc.message, errors=errors)
+    return problem_response("validation", message, errors=errors)
 
 
 # --- routes --------------------------------------------------------------------------------------

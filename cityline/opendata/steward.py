@@ -103,7 +103,7 @@ def held_distributions(dataset: Dataset) -> list[Distribution]:
 
 
 def _error_rows(exc: tabular.IngestError) -> list[dict[str, Any]]:
-    return [e.as_dict() for e in exc.errors]
+    return tabular.localised(exc, gettext)[1]
 
 
 def upload_view(model_admin, request, object_id: str):
@@ -127,7 +127,7 @@ def upload_view(model_admin, request, object_id: str):
                                                   note=form.cleaned_data["note"],
                                                   encoding=form.cleaned_data["encoding"] or None)
             except tabular.IngestError as exc:
-                context["refused"] = {"message": exc.message, "errors": _error_rows(exc),
+                context["refused"] = {"message": tabular.localised(exc, gettext)[0], "errors": _error_rows(exc),
                                       "total_errors": exc.total_errors, "distribution": dist}
             except ValueError as exc:
                 form.add_error(None, str(exc))

@@ -73,71 +73,96 @@ _EXTENSIONS = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".json": "json", ".g
                ".parquet": "parquet", ".pq": "parquet"}
 _COMPRESSED_EXTENSIONS = (".gz", ".zip")
 
+def gettext_noop(message: str) -> str:
+    """Marks a message for translation (makemessages finds it); the web layer translates it with ``render``."""
+    return message
+
+
 #: English message templates by code. These are the msgids the web layer translates
 #: (French in the project catalogue); ``TableError.message`` is the template filled in.
 MESSAGES: dict[str, str] = {
     # file-level refusals
-    "too-large": "The file '{file}' is {size} bytes; the limit is {limit} bytes.",
-    "empty-file": "The file '{file}' is empty.",
-    "unsupported-format": "The file '{file}' is not in a supported format ({detail}). Upload CSV, JSON, GeoJSON or Parquet, optionally compressed with gzip or zip.",
-    "unsupported-compression": "The file '{file}' is compressed with {detail}, which is not accepted. Use gzip or zip, or upload it uncompressed.",
-    "bad-archive": "The compressed file '{file}' cannot be read: {detail}.",
-    "archive-members": "The zip file '{file}' must hold exactly one data file; it holds {count}.",
-    "decompressed-too-large": "The compressed file '{file}' expands to more than {limit} bytes, the size limit.",
-    "compression-ratio": "The compressed file '{file}' expands more than {ratio} times its own size; it is refused as a possible zip bomb.",
-    "nested-archive": "The compressed file '{file}' holds another compressed file; upload the data file itself.",
-    "html-not-data": "The file '{file}' is a web page (HTML), not {format} data: it starts with '{start}'. The download link probably returned a login or error page; download the data file itself.",
-    "encoding-error": "The file '{file}' is not valid {encoding} text: byte {offset} (row {row}) cannot be read. Save it as UTF-8 or declare its encoding (it looks like {guess}).",
-    "unknown-encoding": "The encoding '{encoding}' is not known.",
-    "bad-json": "The file '{file}' is not valid JSON: {detail} (line {line}, column {column}).",
-    "json-not-table": "The file '{file}' must hold a JSON array of objects (one object per row); {detail}.",
-    "bad-geojson": "The file '{file}' is not a GeoJSON FeatureCollection: {detail}.",
-    "bad-parquet": "The file '{file}' is not a readable Parquet file: {detail}.",
-    "too-many-columns": "The file '{file}' has {count} columns; the limit is {limit}.",
-    "no-rows": "The file '{file}' has a header but no data rows.",
-    "bad-schema": "The declared Table Schema is not valid: {detail}.",
-    "invalid-table": "The file '{file}' has {total} error(s); nothing was saved.",
+    "too-large": gettext_noop("The file '{file}' is {size} bytes; the limit is {limit} bytes."),
+    "empty-file": gettext_noop("The file '{file}' is empty."),
+    "unsupported-format": gettext_noop("The file '{file}' is not in a supported format ({detail}). Upload CSV, JSON, GeoJSON or Parquet, optionally compressed with gzip or zip."),
+    "unsupported-compression": gettext_noop("The file '{file}' is compressed with {detail}, which is not accepted. Use gzip or zip, or upload it uncompressed."),
+    "bad-archive": gettext_noop("The compressed file '{file}' cannot be read: {detail}."),
+    "archive-members": gettext_noop("The zip file '{file}' must hold exactly one data file; it holds {count}."),
+    "decompressed-too-large": gettext_noop("The compressed file '{file}' expands to more than {limit} bytes, the size limit."),
+    "compression-ratio": gettext_noop("The compressed file '{file}' expands more than {ratio} times its own size; it is refused as a possible zip bomb."),
+    "nested-archive": gettext_noop("The compressed file '{file}' holds another compressed file; upload the data file itself."),
+    "html-not-data": gettext_noop("The file '{file}' is a web page (HTML), not {format} data: it starts with '{start}'. The download link probably returned a login or error page; download the data file itself."),
+    "encoding-error": gettext_noop("The file '{file}' is not valid {encoding} text: byte {offset} (row {row}) cannot be read. Save it as UTF-8 or declare its encoding (it looks like {guess})."),
+    "unknown-encoding": gettext_noop("The encoding '{encoding}' is not known."),
+    "bad-json": gettext_noop("The file '{file}' is not valid JSON: {detail} (line {line}, column {column})."),
+    "json-not-table": gettext_noop("The file '{file}' must hold a JSON array of objects (one object per row); {detail}."),
+    "bad-geojson": gettext_noop("The file '{file}' is not a GeoJSON FeatureCollection: {detail}."),
+    "bad-parquet": gettext_noop("The file '{file}' is not a readable Parquet file: {detail}."),
+    "too-many-columns": gettext_noop("The file '{file}' has {count} columns; the limit is {limit}."),
+    "no-rows": gettext_noop("The file '{file}' has a header but no data rows."),
+    "bad-schema": gettext_noop("The declared Table Schema is not valid: {detail}."),
+    "invalid-table": gettext_noop("The file '{file}' has {total} error(s); nothing was saved."),
     # header and cell errors (row and column known)
-    "type-error": "row {row}, column '{column}': '{value}' is not {type_label}",
-    "required": "row {row}, column '{column}': a value is required",
-    "minimum": "row {row}, column '{column}': {value} is below the minimum {limit}",
-    "maximum": "row {row}, column '{column}': {value} is above the maximum {limit}",
-    "exclusiveMinimum": "row {row}, column '{column}': {value} must be greater than {limit}",
-    "exclusiveMaximum": "row {row}, column '{column}': {value} must be less than {limit}",
-    "minLength": "row {row}, column '{column}': '{value}' is shorter than {limit} characters",
-    "maxLength": "row {row}, column '{column}': '{value}' is longer than {limit} characters",
-    "enum": "row {row}, column '{column}': '{value}' is not one of the allowed values ({limit})",
-    "pattern": "row {row}, column '{column}': '{value}' does not match the pattern {limit}",
-    "unique-error": "row {row}, column '{column}': '{value}' repeats a value of row {other_row}; values in this column must be unique",
-    "primary-key-error": "row {row}: the key repeats the key of row {other_row}; keys must be unique",
-    "missing-cell": "row {row}, column '{column}': the row has too few values (ragged row)",
-    "extra-cell": "row {row}: the row has more values than the header has columns (ragged row; extra value '{value}' at position {position})",
-    "blank-row": "row {row} is empty",
-    "blank-label": "column {position} has no name in the header",
-    "duplicate-label": "column {position}: the name '{column}' appears twice in the header",
-    "incorrect-label": "column {position}: the header says '{value}' but the schema expects '{column}'",
-    "missing-label": "column '{column}' of the schema is missing from the header",
-    "extra-label": "column {position}: '{value}' is in the header but not in the schema",
-    "parquet-type": "column '{column}': the Parquet type {value} does not match the declared type {type_label}",
-    "other": "row {row}, column '{column}': {detail}",
+    "type-error": gettext_noop("row {row}, column '{column}': '{value}' is not {type_label}"),
+    "required": gettext_noop("row {row}, column '{column}': a value is required"),
+    "minimum": gettext_noop("row {row}, column '{column}': {value} is below the minimum {limit}"),
+    "maximum": gettext_noop("row {row}, column '{column}': {value} is above the maximum {limit}"),
+    "exclusiveMinimum": gettext_noop("row {row}, column '{column}': {value} must be greater than {limit}"),
+    "exclusiveMaximum": gettext_noop("row {row}, column '{column}': {value} must be less than {limit}"),
+    "minLength": gettext_noop("row {row}, column '{column}': '{value}' is shorter than {limit} characters"),
+    "maxLength": gettext_noop("row {row}, column '{column}': '{value}' is longer than {limit} characters"),
+    "enum": gettext_noop("row {row}, column '{column}': '{value}' is not one of the allowed values ({limit})"),
+    "pattern": gettext_noop("row {row}, column '{column}': '{value}' does not match the pattern {limit}"),
+    "unique-error": gettext_noop("row {row}, column '{column}': '{value}' repeats a value of row {other_row}; values in this column must be unique"),
+    "primary-key-error": gettext_noop("row {row}: the key repeats the key of row {other_row}; keys must be unique"),
+    "missing-cell": gettext_noop("row {row}, column '{column}': the row has too few values (ragged row)"),
+    "extra-cell": gettext_noop("row {row}: the row has more values than the header has columns (ragged row; extra value '{value}' at position {position})"),
+    "blank-row": gettext_noop("row {row} is empty"),
+    "blank-label": gettext_noop("column {position} has no name in the header"),
+    "duplicate-label": gettext_noop("column {position}: the name '{column}' appears twice in the header"),
+    "incorrect-label": gettext_noop("column {position}: the header says '{value}' but the schema expects '{column}'"),
+    "missing-label": gettext_noop("column '{column}' of the schema is missing from the header"),
+    "extra-label": gettext_noop("column {position}: '{value}' is in the header but not in the schema"),
+    "parquet-type": gettext_noop("column '{column}': the Parquet type {value} does not match the declared type {type_label}"),
+    "other": gettext_noop("row {row}, column '{column}': {detail}"),
     # warnings (the upload is accepted)
-    "inferred-as-text": "column '{name}' was inferred as {type} but holds other values: stored as text",
+    "inferred-as-text": gettext_noop("column '{name}' was inferred as {type} but holds other values: stored as text"),
 }
 
 #: How type errors name the expected type ("'abc' is not a number").
 TYPE_LABELS = {
-    "integer": "a whole number", "number": "a number", "boolean": "true or false",
-    "date": "a date (YYYY-MM-DD)", "datetime": "a date and time (YYYY-MM-DDThh:mm:ss)",
-    "time": "a time (hh:mm:ss)", "year": "a year", "yearmonth": "a year and month (YYYY-MM)",
-    "duration": "a duration (ISO 8601, e.g. P1DT2H)", "geopoint": "a point (lon, lat)",
-    "geojson": "a GeoJSON geometry", "object": "a JSON object", "array": "a JSON array",
-    "string": "text", "any": "a value",
+    "integer": gettext_noop("a whole number"),
+    "number": gettext_noop("a number"),
+    "boolean": gettext_noop("true or false"),
+    "date": gettext_noop("a date (YYYY-MM-DD)"),
+    "datetime": gettext_noop("a date and time (YYYY-MM-DDThh:mm:ss)"),
+    "time": gettext_noop("a time (hh:mm:ss)"),
+    "year": gettext_noop("a year"),
+    "yearmonth": gettext_noop("a year and month (YYYY-MM)"),
+    "duration": gettext_noop("a duration (ISO 8601, e.g. P1DT2H)"),
+    "geopoint": gettext_noop("a point (lon, lat)"),
+    "geojson": gettext_noop("a GeoJSON geometry"),
+    "object": gettext_noop("a JSON object"),
+    "array": gettext_noop("a JSON array"),
+    "string": gettext_noop("text"),
+    "any": gettext_noop("a value"),
 }
+
+
+def localised(exc: IngestError, translate: Callable[[str], str]) -> tuple[str, list[dict]]:
+    """An ``IngestError``'s message and its errors (as dicts) in the language ``translate`` speaks."""
+    errors = []
+    for e in exc.errors:
+        params = {"row": e.row, "column": e.column, "value": e.value, **e.params}
+        errors.append({**e.as_dict(), "message": render(e.code, params, translate)})
+    return render(exc.code, exc.params, translate), errors
 
 
 def render(code: str, params: dict, translate: Callable[[str], str] = lambda s: s) -> str:
     """The message of ``code`` filled with ``params``; pass ``gettext`` as ``translate``."""
     template = translate(MESSAGES.get(code, MESSAGES["other"]))
+    if params.get("type_label"):
+        params = {**params, "type_label": translate(params["type_label"])}
     try:
         return template.format(**params)
     except (KeyError, IndexError, ValueError):

@@ -181,3 +181,25 @@ def test_override_when_nothing_is_blocked_is_an_error_on_the_form(city, files, a
                              ).content.decode()
     assert "blocked nothing to override" in page
     assert not PrivacyReview.objects.filter(result="overridden").exists()
+
+
+def test_refused_upload_messages_are_translated(tmp_path):
+    """Upload errors (file and row level) come out in the active language, the expected type too."""
+    from django.utils import translation
+    from django.utils.translation import gettext
+
+    from cityline.opendata.domain import tabular
+
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(b"station,time,district,no2,pm10\nnorth-gate,2026-01-01T08:00:00,north,abc,15\n")
+    declared = {"fields": [{"name": "station", "type": "string"}, {"name": "time", "type": "datetime"},
+                           {"name": "district", "type": "string"}, {"name": "no2", "type": "integer"},
+                           {"name": "pm10", "type": "integer"}]}
+    with pytest.raises(tabular.IngestError) as exc:
+        tabular.ingest(bad, target_dir=tmp_path / "out", name="v1", format="csv", declared_schema=declared)
+    with translation.override("fr"):
+        message, errors = tabular.localised(exc.value, gettext)
+    assert message.startswith("Le fichier « bad.csv »")
+    assert errors[0]["message"] == "ligne 2, colonne « no2 » : « abc » n’est pas un nombre entier"
+    english, _ = tabular.localised(exc.value, lambda s: s)
+    assert english == exc.value.message
