@@ -78,6 +78,9 @@ class Resource:
     visible_if: str | None = None
     #: Rows only staff ever see (e.g. the privacy gate's reviews); others get 404 and empty lists.
     staff_only: bool = False
+    #: No create, update or delete through the API: the records are written by a process of their own
+    #: (e.g. a distribution's versions, only through the upload path).
+    read_only: bool = False
 
     # derived when built
     specs: list["FieldSpec"] = field(default_factory=list, init=False, repr=False)
@@ -698,8 +701,20 @@ IF_MATCH = {
 }
 
 
+class _ReadsOnly:
+    """Passes GET operations on to the router and drops the others."""
+
+    def __init__(self, router: Router):
+        self.router = router
+
+    def add_api_operation(self, path, methods, *args, **kwargs):
+        if list(methods) == ["GET"]:
+            self.router.add_api_operation(path, methods, *args, **kwargs)
+
+
 def add_resource(router: Router, resource: Resource) -> None:
-    """Register the operations of one collection on ``router``."""
+    """Register the operations of one collection on ``router`` (reads only for a ``read_only`` one)."""
+    ops = _ReadsOnly(router) if resource.read_only else router
     REGISTRY[resource.model] = resource
     resource.specs = _specs(resource)
     resource.filter_specs = {name: _filter_spec(resource, name) for name in [*resource.filters, "updated_at"]}
@@ -757,7 +772,7 @@ def add_resource(router: Router, resource: Resource) -> None:
             rows = [serialize(res, o, staff=staff) for o in qs[offset:offset + limit]]
             return query.page(request, count, limit, offset, rows)
 
-        router.add_api_operation(
+        ops.add_api_operation(
             base, ["GET"], _view(f"{p}_list", list_view, scope_params),
             response={200: page_schema, **ERRORS_READ}, operation_id=f"{p}_list", url_name=f"{p}-list",
             summary=f"List {resource.verbose_plural}", tags=tags,
@@ -780,7 +795,7 @@ def add_resource(router: Router, resource: Resource) -> None:
         _etag(response, obj)
         return Status(201, serialize(res, obj, staff=True))
 
-    router.add_api_operation(
+    ops.add_api_operation(
         base, ["POST"],
         _view(f"{p}_create", create_view, [*scope_params, ("payload", create_schema), ("response", HttpResponse)]),
         response={201: out_schema, **ERRORS_WRITE}, auth=WRITE_AUTH, operation_id=f"{p}_create",
@@ -797,7 +812,7 @@ def add_resource(router: Router, resource: Resource) -> None:
         return serialize(res, obj, staff=staff if res.private else False)
 
     detail_params = [*scope_params, *item_params] if resource.scoped else item_params
-    router.add_api_operation(
+    ops.add_api_operation(
         item, ["GET"], _view(f"{p}_get", detail_view, [*detail_params, ("response", HttpResponse)]),
         response={200: out_schema, 404: Problem}, operation_id=f"{p}_get", url_name=f"{p}-detail",
         summary=f"Get a {resource.verbose}", tags=tags,
@@ -819,7 +834,7 @@ def add_resource(router: Router, resource: Resource) -> None:
         _etag(response, obj)
         return serialize(res, obj, staff=True)
 
-    router.add_api_operation(
+    ops.add_api_operation(
         item, ["PATCH"],
         _view(f"{p}_update", update_view, [*detail_params, ("payload", patch_schema), ("response", HttpResponse)]),
         response={200: out_schema, **ERRORS_WRITE, 428: Problem}, auth=WRITE_AUTH, operation_id=f"{p}_update",
@@ -841,7 +856,7 @@ def add_resource(router: Router, resource: Resource) -> None:
             raise ApiProblem("in-use", " ".join(exc.messages)) from exc
         return Status(204, None)
 
-    router.add_api_operation(
+    ops.add_api_operation(
         item, ["DELETE"], _view(f"{p}_delete", delete_view, detail_params),
         response={204: None, 401: Problem, 403: Problem, 404: Problem, 409: Problem, 428: Problem},
         auth=WRITE_AUTH, operation_id=f"{p}_delete", url_name=f"{p}-delete",
@@ -865,7 +880,7 @@ def add_resource(router: Router, resource: Resource) -> None:
             rows = history_entries(window, staff=staff, keys=keys)
             return query.page(request, len(changes), limit, offset, rows)
 
-        router.add_api_operation(
+        ops.add_api_operation(
             f"{item}/history", ["GET"], _view(f"{p}_history", record_history_view, detail_params),
             response={200: HistoryPage, **ERRORS_READ}, operation_id=f"{p}_history", url_name=f"{p}-history",
             summary=f"History of a {resource.verbose}", tags=tags, exclude_unset=True,

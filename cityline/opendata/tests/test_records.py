@@ -61,3 +61,16 @@ def test_override_needs_steward_and_justification():
     with pytest.raises(ValidationError) as exc:
         review.clean()
     assert "steward" in exc.value.message_dict
+
+
+def test_versions_and_reviews_are_read_only_in_the_generic_api(client):
+    """Versions are written by the upload path and reviews by the gate: the generic collections only read."""
+    from django.contrib.auth.models import User
+
+    make_catalogue_city()
+    client.force_login(User.objects.create_user("staff", is_staff=True, is_superuser=True))
+    for collection in ("distribution-versions", "privacy-reviews"):
+        url = f"/api/v1/cities/testville/{collection}"
+        assert client.get(url).status_code == 200
+        refused = client.post(url, {"number": 1}, content_type="application/json")
+        assert refused.status_code in (404, 405), (collection, refused.status_code)
