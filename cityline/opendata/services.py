@@ -24,7 +24,6 @@ paths relative to that folder.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import shutil
@@ -73,12 +72,7 @@ def _relative(path: Path) -> str:
     return path.resolve().relative_to(data_dir().resolve()).as_posix()
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+sha256_of = tabular.sha256_of
 
 
 def limits() -> tabular.Limits:

@@ -40,6 +40,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from .tabular import _table_type
+
 __all__ = ["Page", "QueryError", "QueryTimeout", "SqlResult", "csv_chunks", "jsonable", "parse_sort", "search", "sql"]
 
 MAX_LIMIT = 32_000  # CKAN's datastore_search ceiling (ckan.datastore.search.rows_max default)
@@ -106,12 +108,6 @@ class SqlResult:
 
 
 # ----------------------------------------------------------------------- helpers
-
-def _table_type(t: pa.DataType) -> str:
-    from .tabular import _table_type as tt
-
-    return tt(t)
-
 
 @lru_cache(maxsize=256)
 def _meta(path: str, mtime_ns: int, size: int) -> tuple[pa.Schema, int, tuple[int, ...]]:

@@ -304,7 +304,8 @@ def _hash_copy(src: Path, dst_fh, chunk: int = MB) -> tuple[str, int]:
     return h.hexdigest(), n
 
 
-def _sha256(path: Path, chunk: int = MB) -> str:
+def sha256_of(path: Path, chunk: int = MB) -> str:
+    """The SHA-256 of a file, read in chunks."""
     h = hashlib.sha256()
     with open(path, "rb") as f:
         while block := f.read(chunk):
@@ -804,7 +805,7 @@ def _validate_and_write(src, fmt, declared, limits: Limits, file, target_dir: Pa
     staged: list[tuple[Path, Path]] = [(tmp_parquet, final_parquet)]
     try:
         if fmt == "parquet":
-            dist_path, dist_sha, dist_bytes = final_parquet, _sha256(tmp_parquet), tmp_parquet.stat().st_size
+            dist_path, dist_sha, dist_bytes = final_parquet, sha256_of(tmp_parquet), tmp_parquet.stat().st_size
         else:
             dist_path = target_dir / f"{name}{ext}"
             fd, tmp_dist = tempfile.mkstemp(prefix=f".{name}{ext}.", suffix=".part", dir=target_dir)
@@ -813,7 +814,7 @@ def _validate_and_write(src, fmt, declared, limits: Limits, file, target_dir: Pa
                 out.flush()
                 os.fsync(out.fileno())
             staged.append((Path(tmp_dist), dist_path))
-        pq_sha, pq_bytes = _sha256(tmp_parquet), tmp_parquet.stat().st_size
+        pq_sha, pq_bytes = sha256_of(tmp_parquet), tmp_parquet.stat().st_size
         done: list[Path] = []
         try:
             umask = os.umask(0)
