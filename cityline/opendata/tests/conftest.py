@@ -6,3 +6,22 @@ def opendata_dir(settings, tmp_path):
     """Each open data test keeps its uploaded files in its own folder."""
     settings.CITYLINE_OPENDATA_DIR = tmp_path / "opendata"
     return settings.CITYLINE_OPENDATA_DIR
+
+
+@pytest.fixture
+def city(db):
+    """The synthetic catalogue city (:func:`cityline.opendata.testing.make_catalogue_city`).
+
+    Modules that need more (uploaded versions, a published KPI) define their own ``city``.
+    """
+    from cityline.opendata.testing import make_catalogue_city
+
+    return make_catalogue_city()
+
+
+@pytest.fixture
+def files(tmp_path):
+    """The sample upload files by distribution key (:func:`cityline.opendata.testing.sample_files`)."""
+    from cityline.opendata.testing import sample_files
+
+    return sample_files(tmp_path / "upload")

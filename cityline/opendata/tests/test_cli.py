@@ -15,16 +15,6 @@ from cityline.opendata.testing import make_catalogue_city, sample_files
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def city():
-    return make_catalogue_city()
-
-
-@pytest.fixture
-def files(tmp_path):
-    return sample_files(tmp_path / "upload")
-
-
 def test_help_lists_every_action(capsys):
     with pytest.raises(SystemExit):
         cli.main(["opendata", "--help"])

@@ -13,16 +13,6 @@ from cityline.opendata.testing import make_catalogue_city, sample_files
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def city():
-    return make_catalogue_city()
-
-
-@pytest.fixture
-def files(tmp_path):
-    return sample_files(tmp_path / "upload")
-
-
 def ds(city, key):
     return Dataset.objects.get(city=city, key=key)
 
