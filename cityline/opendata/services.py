@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
+import tempfile
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -84,6 +84,18 @@ def limits() -> tabular.Limits:
 # --- uploads ---------------------------------------------------------------------------------
 
 
+def held_format(distribution: Distribution) -> str:
+    """The ``tabular.ingest`` format of a distribution the platform holds; ``ValueError`` for any other."""
+    if distribution.kind != choices.DistributionKind.FILE:
+        raise ValueError(f"distribution {distribution.key!r} is a {distribution.get_kind_display().lower()}: "
+                         "only a file held by the platform takes uploads")
+    fmt = HELD_FORMATS.get(distribution.format)
+    if fmt is None:
+        raise ValueError(f"distribution {distribution.key!r}: the platform holds CSV, JSON, GeoJSON and Parquet "
+                         f"files, not {distribution.format}")
+    return fmt
+
+
 def upload_version(distribution: Distribution, source: Path | str, *, original_name: str | None = None,
                    user=None, note: str = "", encoding: str | None = None,
                    touch_modified: bool = True) -> DistributionVersion:
@@ -97,13 +109,7 @@ def upload_version(distribution: Distribution, source: Path | str, *, original_n
     """
     source = Path(source)
     original_name = original_name or source.name
-    if distribution.kind != choices.DistributionKind.FILE:
-        raise ValueError(f"distribution {distribution.key!r} is a {distribution.get_kind_display().lower()}: "
-                         "only a file held by the platform takes uploads")
-    fmt = HELD_FORMATS.get(distribution.format)
-    if fmt is None:
-        raise ValueError(f"distribution {distribution.key!r}: the platform holds CSV, JSON, GeoJSON and Parquet "
-                         f"files, not {distribution.format}")
+    fmt = held_format(distribution)
     previous = distribution.latest_version()
     number = (previous.number if previous else 0) + 1
     target = distribution_dir(distribution)
@@ -296,14 +302,12 @@ def ingest_pack_files(city, directory: Path, *, user=None, dry_run: bool = False
             continue
         try:
             if dry_run:
-                scratch = data_dir() / ".dry-run"
-                try:
-                    fmt = HELD_FORMATS.get(distribution.format)
-                    tabular.ingest(path, target_dir=scratch, name="check", format=fmt,
+                # the same checks as upload_version, into a private scratch folder removed afterwards
+                fmt = held_format(distribution)
+                with tempfile.TemporaryDirectory(prefix="cityline-pack-check-") as scratch:
+                    tabular.ingest(path, target_dir=Path(scratch), name="check", format=fmt,
                                    declared_schema=distribution.declared_schema or None, limits=limits(),
                                    display_name=distribution.pack_file)
-                finally:
-                    shutil.rmtree(scratch, ignore_errors=True)
             else:
                 upload_version(distribution, path, original_name=path.name, user=user,
                                note="imported from the city pack", touch_modified=False)

@@ -118,3 +118,17 @@ def test_only_held_distributions_take_uploads(city, files):
 def test_stored_paths_cannot_leave_the_data_folder():
     with pytest.raises(ValueError):
         services.stored_path("../../etc/passwd")
+
+
+def test_pack_dry_run_checks_like_an_upload_and_stores_nothing(city, files, settings):
+    """A dry run refuses what an import would refuse (here a distribution that holds no file) and keeps
+    nothing: no version, no file under the data folder."""
+    directory = files["air-quality-csv"].parent
+    actions.update(dist(city, "air-quality-csv"), pack_file=files["air-quality-csv"].name)
+    actions.update(dist(city, "bus-stops-geojson"), pack_file=files["air-quality-csv"].name)
+    problems = services.ingest_pack_files(city, directory, dry_run=True)
+    assert [(p.distribution, "only a file held by the platform" in p.message) for p in problems] == [
+        ("bus-stops-geojson", True)]
+    assert not DistributionVersion.objects.filter(distribution__city=city).exists()
+    data_dir = Path(settings.CITYLINE_OPENDATA_DIR)
+    assert not data_dir.exists() or not any(data_dir.rglob("*"))
