@@ -81,6 +81,9 @@ class Resource:
     #: No create, update or delete through the API: the records are written by a process of their own
     #: (e.g. a distribution's versions, only through the upload path).
     read_only: bool = False
+    #: Extra ``prefetch_related`` lookups the ``computed`` properties read (e.g. a dataset's
+    #: ``distributions__versions`` for its rating), so a list runs them once, not once a row.
+    prefetch: Sequence[str] = ()
 
     # derived when built
     specs: list["FieldSpec"] = field(default_factory=list, init=False, repr=False)
@@ -449,8 +452,8 @@ def base_queryset(resource: Resource, city: City | None, *, public: bool = False
     if related:
         qs = qs.select_related(*related)
     m2m = [s.name for s in resource.specs if s.kind == "m2m"]
-    if m2m:
-        qs = qs.prefetch_related(*m2m)
+    if m2m or resource.prefetch:
+        qs = qs.prefetch_related(*m2m, *resource.prefetch)
     return qs
 
 

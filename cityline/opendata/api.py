@@ -30,7 +30,7 @@ RESOURCES = [
              filters=["themes", "publisher", "licence", "frequency", "access_level", "publication_model", "asset",
                       "kpis", "services", "published", "gate", "public"],
              search=["key", "title", "description", "keywords"], visible_if="public",
-             computed={"five_star": int}),
+             computed={"five_star": int}, prefetch=["distributions__versions"]),
     Resource(m.Distribution, "distributions", B8, filters=["dataset", "kind", "format"],
              search=["key", "title", "description"], visible_if="dataset__public"),
     Resource(m.DistributionVersion, "distribution-versions", B8, filters=["distribution", "number"],
