@@ -102,10 +102,6 @@ def held_distributions(dataset: Dataset) -> list[Distribution]:
                                              format__in=list(services.HELD_FORMATS)).order_by("key"))
 
 
-def _error_rows(exc: tabular.IngestError) -> list[dict[str, Any]]:
-    return tabular.localised(exc, gettext)[1]
-
-
 def upload_view(model_admin, request, object_id: str):
     """Upload a file as the next version of one of the dataset's held distributions."""
     dataset = _dataset(model_admin, request, object_id)
@@ -127,8 +123,9 @@ def upload_view(model_admin, request, object_id: str):
                                                   note=form.cleaned_data["note"],
                                                   encoding=form.cleaned_data["encoding"] or None)
             except tabular.IngestError as exc:
-                context["refused"] = {"message": tabular.localised(exc, gettext)[0], "errors": _error_rows(exc),
-                                      "total_errors": exc.total_errors, "distribution": dist}
+                message, errors = tabular.localised(exc, gettext)
+                context["refused"] = {"message": message, "errors": errors, "total_errors": exc.total_errors,
+                                      "distribution": dist}
             except ValueError as exc:
                 form.add_error(None, str(exc))
             else:
@@ -209,6 +206,5 @@ def gate_view(model_admin, request, object_id: str):
                                                                "distribution": version.distribution})
     context.update(form=form, reviews=reviews, overridden=overridden, dataset=dataset,
                    public_url=_public_url(dataset),
-                   blocked=any(r["result"] == choices.GateResult.BLOCKED for r in reviews),
-                   verdict_label=dataset.get_gate_display() if dataset.gate else gettext("nothing to check yet"))
+                   blocked=any(r["result"] == choices.GateResult.BLOCKED for r in reviews))
     return TemplateResponse(request, "admin/opendata/dataset/gate.html", context)
