@@ -231,7 +231,6 @@ class Catalogue:
     group_ids: dict[str, str]
     people: dict[int, dict] = field(default_factory=dict)  # contact points of public datasets
     org_by_pk: dict[int, dict] = field(default_factory=dict)  # publisher pk → CKAN organisation dict
-    group_by_key: dict[str, dict] = field(default_factory=dict)
     _packages: OrderedDict = field(default_factory=OrderedDict, repr=False)  # dataset pk → package dict
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -393,8 +392,7 @@ def _load(city: City) -> Catalogue:
               "groups": {k: g["title"] for k, g in groups.items()}}
     return Catalogue(city=city, index=ds.CatalogueIndex(entries, titles), organisations=organisations,
                      org_ids={o["id"]: k for k, o in organisations.items()}, groups=groups,
-                     group_ids={g["id"]: k for k, g in groups.items()}, people=people, org_by_pk=org_dicts,
-                     group_by_key=groups)
+                     group_ids={g["id"]: k for k, g in groups.items()}, people=people, org_by_pk=org_dicts)
 
 
 def _build_packages(cat: Catalogue, entries: list[ds.Entry]) -> dict[int, dict]:
@@ -477,7 +475,7 @@ def _build_packages(cat: Catalogue, entries: list[ds.Entry]) -> dict[int, dict]:
             "maintainer_email": contact["email"] if contact and contact["published_contact"] and contact["email"]
             else None,
             "organization": org, "owner_org": org["id"] if org else None,
-            "groups": [cat.group_by_key[g] for g in entry.groups],
+            "groups": [cat.groups[g] for g in entry.groups],
             "tags": [{"name": t, "display_name": t, "state": "active", "vocabulary_id": None} for t in entry.tags],
             "num_tags": len(entry.tags), "num_resources": len(res_list), "resources": res_list,
             "metadata_created": entry.metadata_created, "metadata_modified": entry.metadata_modified,

@@ -90,7 +90,7 @@ def tokens(text: str) -> list[str]:
 
 @dataclass
 class Entry:
-    """One public dataset as the index sees it; ``payload`` is what a search returns for it."""
+    """One public dataset as the index sees it."""
 
     id: str
     name: str
@@ -107,7 +107,6 @@ class Entry:
     metadata_created: str = ""
     num_resources: int = 0
     pk: Any = None  # the caller's handle on the record (the web layer builds the CKAN dictionary from it)
-    payload: Any = None
 
 
 @dataclass
