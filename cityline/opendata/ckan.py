@@ -280,18 +280,16 @@ def _stars_extra(dists: list[dict], versions: dict[int, list[dict]], licence: st
     """The dataset's Five-Star count (:func:`.domain.stars.rate` on plain facts), memoised on what it reads."""
     from .domain import stars
 
-    key = (licence, tuple((d["format"], d["kind"], d["media_type"] or "", bool(d["about_url"]),
-                           bool(d["column_links"]), bool(versions.get(d["id"])), bool(d["access_url"]))
-                          for d in dists))
-    if key in memo:
-        return memo[key]
-    facts = stars.Facts(licence=licence, licence_open=licence in choices.OPEN_LICENCES, distributions=tuple(
-        stars.DistributionFacts(
-            title=d["title"], format=d["format"], kind=d["kind"], media_type=d["media_type"] or "",
-            online=bool(versions.get(d["id"])) if d["kind"] == "file" else bool(d["access_url"]),
-            about_url=d["about_url"] or "", column_links=dict(d["column_links"] or {}))
-        for d in dists))
-    memo[key] = stars.rate(facts)["stars"]
+    facts = tuple(stars.distribution_facts(
+        title=d["title"], format=d["format"], kind=d["kind"], media_type=d["media_type"], access_url=d["access_url"],
+        about_url=d["about_url"], column_links=d["column_links"], has_version=bool(versions.get(d["id"])))
+        for d in dists)
+    # The count reads neither titles nor the templates' text: datasets alike in the rest share it.
+    key = (licence, tuple((f.format, f.kind, f.media_type, f.online, bool(f.about_url.strip()), bool(f.column_links))
+                          for f in facts))
+    if key not in memo:
+        memo[key] = stars.rate(stars.Facts(licence=licence, licence_open=licence in choices.OPEN_LICENCES,
+                                           distributions=facts))["stars"]
     return memo[key]
 
 

@@ -221,22 +221,28 @@ def _formats(distributions: Iterable[DistributionFacts]) -> str:
     return ", ".join(sorted({d.format for d in distributions})) or "—"
 
 
+def distribution_facts(*, title: str, format: str, kind: str, media_type: str | None, access_url: str | None,
+                       about_url: str | None, column_links: dict | None, has_version: bool) -> DistributionFacts:
+    """One distribution's facts from its stored fields: a held file is online once it has a
+    version, a link or API once it has its URL (shared by :func:`facts_of` and the CKAN API)."""
+    return DistributionFacts(
+        title=title, format=format, kind=kind, media_type=media_type or "",
+        online=has_version if kind == "file" else bool(access_url),
+        about_url=about_url or "", column_links=dict(column_links or {}),
+    )
+
+
 def facts_of(dataset: Any, open_licences: Iterable[str]) -> Facts:
     """Read the facts from a ``Dataset`` (duck-typed: any object with the same attributes).
 
     Uses ``dataset.distributions.all()`` and each distribution's ``versions.all()``, so
     prefetch ``distributions__versions`` when rating many datasets.
     """
-    dists = []
-    for d in dataset.distributions.all():
-        if d.kind == "file":
-            online = any(True for _ in d.versions.all())
-        else:
-            online = bool(d.access_url)
-        dists.append(DistributionFacts(
-            title=d.title, format=d.format, kind=d.kind, media_type=d.media_type or "", online=online,
-            about_url=d.about_url or "", column_links=dict(d.column_links or {}),
-        ))
+    dists = [distribution_facts(
+        title=d.title, format=d.format, kind=d.kind, media_type=d.media_type, access_url=d.access_url,
+        about_url=d.about_url, column_links=d.column_links,
+        has_version=d.kind == "file" and any(True for _ in d.versions.all()),
+    ) for d in dataset.distributions.all()]
     return Facts(licence=dataset.licence, licence_open=dataset.licence in frozenset(open_licences),
                  distributions=tuple(dists))
 

@@ -169,6 +169,15 @@ def test_remote_and_api_resources_point_at_their_access_url(client, city):
     assert pkg["maintainer_email"] is None  # no contact point
 
 
+def test_stars_extra_agrees_with_the_dataset_rating(client, city):
+    """The CKAN API rates plain rows, pages and DCAT rate the model (B8): both read the same facts."""
+    from cityline.opendata.domain.stars import rating
+
+    for dataset in Dataset.objects.filter(public=True).prefetch_related("distributions__versions"):
+        extras = {e["key"]: e["value"] for e in ok(client, "package_show", id=dataset.key)["extras"]}
+        assert extras["stars"] == str(rating(dataset)["stars"]), dataset.key
+
+
 def test_resource_show(client, city):
     dist = Distribution.objects.get(key="bus-stops-api")
     res = ok(client, "resource_show", id=str(dist.uuid))
