@@ -122,7 +122,7 @@ def open_data_platform(ctx: Context) -> Result:
                           _("assets without a reuse potential: %(keys)s") % {"keys": names(a.key for a in unvalued)}))
     return ctx.share(
         5 - len(failed), 5, minimum=ctx.threshold("b8_min_share"),
-        evidence=evidence_of(ctx, closed + low or public),
+        evidence=evidence_of(ctx, list(dict.fromkeys(closed + low)) or public),  # closed ones rate < 3 too
         reason=_("B8: %(n)d public datasets from %(p)d organisations, %(o)d under an open licence and %(t)d rated "
                  "three stars or more; %(a)d assets in the register. %(passed)d of 5 tests pass%(gaps)s.")
         % {"n": len(public), "p": len(publishers), "o": len(public) - len(closed), "t": len(public) - len(low),

@@ -73,6 +73,8 @@ def test_b8_reads_the_open_data_catalogue():
     result = run(city, "B8", thresholds=lenient)  # a closed licence also costs bus-stops its stars: 2 of 5
     assert (result.outcome, result.share) == ("not_met", 0.4)
     assert "not under an open licence: bus-stops" in result.reason
+    # each dataset is evidence once, though a closed licence also puts it below three stars
+    assert sorted(e.key for e in result.evidence) == ["air-quality", "bus-stops", "parking-permits"]
     assert "assets without a reuse potential: permits-db" in result.reason
 
 
