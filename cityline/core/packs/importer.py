@@ -15,7 +15,6 @@ reporting what would have changed.
 from __future__ import annotations
 
 import functools
-
 import sys
 from dataclasses import dataclass, field
 from datetime import date
