@@ -284,10 +284,12 @@ def run_sql(request: HttpRequest, city_key: str, q: str, limit: int, fmt: str):
     return {**result.as_dict(), "tables": sorted(tables)}
 
 
-def catalogue_entry(ds: Dataset, files: dict[int, str], omitted: dict[int, int]) -> dict:
+def catalogue_entry(ds: Dataset, latest: dict[int, DistributionVersion], files: dict[int, str],
+                    omitted: dict[int, int]) -> dict:
+    """One dataset of ``catalogue.json``; ``latest``: the latest version of each held distribution, by its id."""
     dists = []
-    for dist in ds.distributions.order_by("key"):
-        version = dist.latest_version() if dist.kind == choices.DistributionKind.FILE else None
+    for dist in sorted(ds.distributions.all(), key=lambda d: d.key):
+        version = latest.get(dist.pk)
         entry = {"key": dist.key, "id": str(dist.uuid) if dist.uuid else None, "title": dist.title,
                  "kind": dist.kind, "format": dist.format, "media_type": dist.media_type,
                  "access_url": dist.access_url or None}
@@ -299,7 +301,7 @@ def catalogue_entry(ds: Dataset, files: dict[int, str], omitted: dict[int, int])
         dists.append(entry)
     return {
         "key": ds.key, "id": str(ds.uuid) if ds.uuid else None, "title": ds.title, "description": ds.description,
-        "keywords": ds.keyword_list, "themes": sorted(ds.themes.values_list("key", flat=True)),
+        "keywords": ds.keyword_list, "themes": sorted(theme.key for theme in ds.themes.all()),
         "publisher": ds.publisher.name, "licence": ds.licence, "spatial": ds.spatial,
         "temporal_start": ds.temporal_start.isoformat() if ds.temporal_start else None,
         "temporal_end": ds.temporal_end.isoformat() if ds.temporal_end else None,
@@ -307,7 +309,7 @@ def catalogue_entry(ds: Dataset, files: dict[int, str], omitted: dict[int, int])
         "issued": ds.issued.isoformat() if ds.issued else None,
         "modified": ds.modified.isoformat() if ds.modified else None,
         "landing_page": ds.landing_page or None, "conforms_to": ds.conforms_to or None,
-        "kpis": sorted(ds.kpis.values_list("key", flat=True)), "distributions": dists,
+        "kpis": sorted(kpi.key for kpi in ds.kpis.all()), "distributions": dists,
     }
 
 
@@ -315,15 +317,18 @@ def build_bulk_zip(city, target) -> dict:
     """Write the city's public catalogue (metadata + latest held files) as a zip into ``target``."""
     limit = bulk_max_bytes()
     used = 0
-    datasets = list(Dataset.objects.filter(city=city, public=True).select_related("publisher").order_by("key"))
+    datasets = list(Dataset.objects.filter(city=city, public=True).select_related("publisher")
+                    .prefetch_related("distributions", "themes", "kpis").order_by("key"))
+    latest: dict[int, DistributionVersion] = {}
     files: dict[int, str] = {}
     omitted: dict[int, int] = {}
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for ds in datasets:
-            for dist in ds.distributions.filter(kind=choices.DistributionKind.FILE).order_by("key"):
-                version = dist.latest_version()
+            for dist in sorted(ds.distributions.all(), key=lambda d: d.key):
+                version = dist.latest_version() if dist.kind == choices.DistributionKind.FILE else None
                 if version is None:
                     continue
+                latest[dist.pk] = version
                 if used + version.byte_size > limit:
                     omitted[version.pk] = version.byte_size
                     continue
@@ -340,7 +345,7 @@ def build_bulk_zip(city, target) -> dict:
                 takeup.record(ds, takeup.DOWNLOAD, distribution=dist)
         metadata = {
             "city": city.key, "generated_at": timezone.now().isoformat(timespec="seconds"),
-            "max_bytes": limit, "datasets": [catalogue_entry(ds, files, omitted) for ds in datasets],
+            "max_bytes": limit, "datasets": [catalogue_entry(ds, latest, files, omitted) for ds in datasets],
         }
         zf.writestr("catalogue.json", json.dumps(metadata, ensure_ascii=False, indent=1))
     return metadata
