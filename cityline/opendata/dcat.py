@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 
-from django.db.models import Max, Prefetch
+from django.db.models import Count, Max, Prefetch
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.urls import NoReverseMatch, path, reverse
 from django.utils.translation import gettext as _
@@ -172,12 +172,12 @@ def build_catalogue_graph(request: HttpRequest, city, page: int = 1, page_url=No
     """The catalogue graph of one page; raises ``Http404`` past the last page."""
     urls = Addresses(request, city)
     qs = public_datasets(city)
-    total = qs.count()
+    summary = Dataset.objects.filter(city=city, public=True).aggregate(total=Count("pk"), modified=Max("updated_at"))
+    total, modified = summary["total"], summary["modified"]
     last = max(1, math.ceil(total / PAGE_SIZE))
     if page > last:
         raise Http404(f"page {page} is past the last page ({last})")
     datasets = list(qs[(page - 1) * PAGE_SIZE: page * PAGE_SIZE])
-    modified = Dataset.objects.filter(city=city, public=True).aggregate(m=Max("updated_at"))["m"]
     page_url = page_url or (lambda n: f"{urls.catalogue}?page={n}")
     paging = {"uri": page_url(page), "first": page_url(1), "last": page_url(last),
               "next": page_url(page + 1) if page < last else None,

@@ -299,3 +299,11 @@ def test_catalogue_queries_do_not_grow_with_the_datasets(client, city, django_as
     with django_assert_max_num_queries(12):
         response = client.get("/testville/catalog.ttl")
     assert response.content.decode().count("dcat:Dataset") >= 7
+
+
+@pytest.mark.parametrize("page", ["0", "-1", "two", "1.5"])
+def test_a_bad_page_number_is_a_400_naming_the_parameter(client, city, page):
+    response = client.get(f"/testville/catalog.ttl?page={page}")
+    assert response.status_code == 400
+    assert "'page'" in response.content.decode() and repr(page) in response.content.decode()
+
