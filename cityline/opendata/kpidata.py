@@ -190,7 +190,9 @@ def _ensure_distribution(dataset: Dataset, generated: str, user=None) -> Distrib
     )
 
 
-def _write_if_changed(dist: Distribution, content: bytes, name: str, user=None) -> bool:
+def write_if_changed(dist: Distribution, content: bytes, name: str, *, user=None,
+                     note: str = "KPI measurements changed") -> bool:
+    """Upload ``content`` as the next version of ``dist`` unless the latest version has the same bytes."""
     from . import services
 
     latest = dist.latest_version()
@@ -199,7 +201,7 @@ def _write_if_changed(dist: Distribution, content: bytes, name: str, user=None) 
     with tempfile.TemporaryDirectory(prefix="cityline-kpi-") as tmp:
         path = Path(tmp) / name
         path.write_bytes(content)
-        services.upload_version(dist, path, original_name=name, user=user, note="KPI measurements changed")
+        services.upload_version(dist, path, original_name=name, user=user, note=note)
     return True
 
 
@@ -224,7 +226,7 @@ def sync_kpi(kpi: Kpi, *, user=None) -> SyncResult:
     for generated, content, ext in ((GENERATED_CSV, build_csv(rows), "csv"), (GENERATED_JSON, build_json(rows), "json")):
         dist = dists[generated]
         try:
-            if _write_if_changed(dist, content, f"{dataset.key}.{ext}", user=user):
+            if write_if_changed(dist, content, f"{dataset.key}.{ext}", user=user):
                 result.versions.append(dist.key)
         except (tabular.IngestError, ValueError) as exc:
             result.problems.append(f"{dist.key}: {exc}")
@@ -242,9 +244,6 @@ def sync_city(city: City, *, user=None) -> list[SyncResult]:
 
 # --- kept up to date ----------------------------------------------------------------------------
 
-PACK_IMPORT_REASON = "city pack import"  # cityline.core.packs.importer.REASON
-
-
 def _kpi_id_of(sender, instance) -> int | None:
     return instance.pk if sender is Kpi else getattr(instance, "kpi_id", None)
 
@@ -257,6 +256,8 @@ def _on_change(sender, instance=None, kind=None, reason=None, **_: object) -> No
     """
     if sender not in (Kpi, Measurement, KpiTarget, TrajectoryPoint) or instance is None:
         return
+    from cityline.core.packs.importer import REASON as PACK_IMPORT_REASON
+
     if reason == PACK_IMPORT_REASON:
         return
     try:

@@ -98,16 +98,12 @@ def publish(city, *, user=None) -> dict:
     Creates the dataset and its CSV distribution the first time; writes a new version only when
     the figures changed. Returns ``{"dataset", "action", "version"}`` (version None when unchanged).
     """
-    import hashlib
-    import tempfile
-    from pathlib import Path
-
     from django.utils.translation import gettext as _
 
     from cityline.core import actions
     from cityline.core.models import Organisation
 
-    from . import services
+    from .kpidata import write_if_changed
 
     dataset = Dataset.objects.filter(city=city, key=TAKE_UP_KEY).first()
     action = "unchanged"
@@ -142,13 +138,7 @@ def publish(city, *, user=None) -> dict:
     if not rows:  # nothing counted yet: an upload needs at least one row
         return {"dataset": dataset.key, "action": action, "version": None}
     content = build_csv(rows)
-    latest = dist.latest_version()
-    if latest is not None and latest.source_checksum == hashlib.sha256(content).hexdigest():
+    if not write_if_changed(dist, content, "take-up.csv", user=user, note="take-up figures refreshed"):
         return {"dataset": dataset.key, "action": action, "version": None}
-    with tempfile.TemporaryDirectory(prefix="cityline-take-up-") as tmp:
-        path = Path(tmp) / "take-up.csv"
-        path.write_bytes(content)
-        version = services.upload_version(dist, path, original_name="take-up.csv", user=user,
-                                          note="take-up figures refreshed")
     return {"dataset": dataset.key, "action": "updated" if action == "unchanged" else action,
-            "version": version.number}
+            "version": dist.latest_version().number}
