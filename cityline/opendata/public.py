@@ -42,13 +42,9 @@ from cityline.strategy.public import iso, provenance, public_person
 
 from . import choices, takeup
 from .domain import query as dq
+from .domain import stars as _stars
 from .domain.search import tokens
 from .models import Dataset, Distribution, DistributionVersion
-
-try:  # the Five-Star rating (issue 4, item 3)
-    from .domain import stars as _stars
-except ImportError:  # pragma: no cover - only while the module does not exist
-    _stars = None
 
 #: Request header the static export sends (``cityline.portal.publish``): no take-up is counted then.
 EXPORT_HEADER = "HTTP_X_CITYLINE_EXPORT"
@@ -79,10 +75,8 @@ def licence_info(spdx: str) -> dict[str, Any]:
             "open": spdx in choices.OPEN_LICENCES}
 
 
-def rating_of(dataset: Dataset) -> dict[str, Any] | None:
-    """The Five-Star rating (reasons in the active language), or None without the rating module."""
-    if _stars is None:
-        return None
+def rating_of(dataset: Dataset) -> dict[str, Any]:
+    """The Five-Star rating (issue 4, item 3), reasons in the active language."""
     return _stars.rating(dataset, gettext)
 
 
@@ -123,7 +117,7 @@ def _summary(city: City, ds: Dataset) -> dict[str, Any]:
         "licence": licence_info(ds.licence),
         "formats": sorted({d.format for d in dists}),
         "distributions": len(dists),
-        "stars": rating["stars"] if rating else None,
+        "stars": rating["stars"],
         "frequency": ds.frequency or None,
         "frequency_label": str(ds.get_frequency_display()) if ds.frequency else None,
         "access_level": ds.access_level, "publication_model": ds.publication_model,
@@ -145,7 +139,6 @@ def catalogue(city: City) -> dict[str, Any]:
     return {
         "datasets": items,
         "count": len(items),
-        "stars_available": _stars is not None,
         "links": {
             "dcat": _dcat_links(city),
             "ckan": reverse("opendata:ckan-action", kwargs={"city": city.key, "action": "package_search"}),
@@ -176,7 +169,7 @@ def _facet_values(d: dict[str, Any], facet: str) -> list[str]:
     if facet == "format":
         return d["formats"]
     if facet == "stars":
-        return [] if d["stars"] is None else [str(d["stars"])]
+        return [str(d["stars"])]
     raise KeyError(facet)
 
 
@@ -232,8 +225,6 @@ def search(data: dict[str, Any], params, path: str = "") -> dict[str, Any]:
     q = (getlist("q") or [""])[0].strip()
     words = list(dict.fromkeys(tokens(q)))
     chosen = {facet: getlist(facet) for facet, _label in FACETS}
-    if not data.get("stars_available"):
-        chosen["stars"] = []
 
     scored = []
     for d in datasets:
@@ -277,8 +268,6 @@ def search(data: dict[str, Any], params, path: str = "") -> dict[str, Any]:
 
     facets = []
     for facet, label in FACETS:
-        if facet == "stars" and not data.get("stars_available"):
-            continue
         counts: dict[str, int] = {}
         for d, _s in scored:
             if matches(d, skip=facet):
