@@ -104,8 +104,8 @@ def _dcat_links(city: City, key: str | None = None) -> list[dict[str, str]]:
     return out
 
 
-def _summary(city: City, ds: Dataset) -> dict[str, Any]:
-    rating = rating_of(ds)
+def _summary(city: City, ds: Dataset, rating: dict[str, Any] | None = None) -> dict[str, Any]:
+    rating = rating or rating_of(ds)
     dists = list(ds.distributions.all())
     return {
         "key": ds.key, "id": str(ds.uuid) if ds.uuid else None, "title": ds.title, "description": ds.description,
@@ -399,7 +399,8 @@ def dataset_data(city: City, key: str) -> dict[str, Any]:
         raise KeyError(key)
     from .files import file_url
 
-    summary = _summary(city, ds)
+    rating = rating_of(ds)
+    summary = _summary(city, ds, rating)
     distributions = []
     tabular_version = None
     tabular_dist = None
@@ -425,7 +426,6 @@ def dataset_data(city: City, key: str) -> dict[str, Any]:
     if preview is not None:
         preview["distribution"] = tabular_dist.title
         preview["version"] = tabular_version.number
-    rating = rating_of(ds)
     asset = ds.asset
     ckan = reverse("opendata:ckan-action", kwargs={"city": city.key, "action": "package_show"})
     api = [{"label": _("Dataset metadata, CKAN API"), "path": f"{ckan}?id={ds.key}"},
