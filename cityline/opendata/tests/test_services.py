@@ -10,19 +10,8 @@ from cityline.core.models import Person
 from cityline.opendata import services
 from cityline.opendata.domain.tabular import IngestError
 from cityline.opendata.models import Dataset, Distribution, DistributionVersion, PrivacyReview
-from cityline.opendata.testing import make_catalogue_city, sample_files
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def city():
-    return make_catalogue_city()
-
-
-@pytest.fixture
-def files(tmp_path):
-    return sample_files(tmp_path / "upload")
 
 
 def dist(city, key):
