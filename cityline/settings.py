@@ -19,6 +19,9 @@ Everything a deployment changes comes from environment variables:
   (``/api/3/action/``) and the DCAT catalogue (``/catalog.ttl``); default: the only city.
 - ``CITYLINE_PRIVACY_MIN_K``: the smallest group size the privacy gate accepts in
   microdata (default 5).
+- ``CITYLINE_LOCAL_ACCOUNT_TRUST``: trust level of local (password) accounts: ``low``,
+  ``substantial`` or ``high`` (default ``high``: the city issues them itself). Identity
+  providers of the federation carry their own (docs/security.md).
 """
 
 from __future__ import annotations
@@ -79,7 +82,7 @@ if os.environ.get("CITYLINE_HTTPS", "0") == "1":
 SECURE_REFERRER_POLICY = "same-origin"
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "cityline.accounts.apps.CitylineAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -88,6 +91,7 @@ INSTALLED_APPS = [
     "simple_history",
     "ninja",
     "cityline.core",
+    "cityline.accounts",
     "cityline.strategy",
     "cityline.benefits",
     "cityline.risks",
@@ -109,6 +113,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "cityline.accounts.middleware.TrustLevelMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -168,7 +173,10 @@ STATIC_ROOT = os.environ.get("CITYLINE_STATIC_ROOT") or None
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "accounts:sign-in"
+LOGIN_REDIRECT_URL = "/"
+# Passwords are checked by Django's ModelBackend; permissions come from roles (cityline.accounts.authz).
+AUTHENTICATION_BACKENDS = ["cityline.accounts.backends.RoleBackend"]
 
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 SIMPLE_HISTORY_REVERT_DISABLED = True
@@ -179,3 +187,7 @@ CITYLINE_DEMO_PACK = PACKAGE_DIR / "demo" / "city-pack"
 CITYLINE_OPENDATA_DIR = Path(os.environ.get("CITYLINE_OPENDATA_DIR") or DATA_DIR / "opendata").resolve()
 CITYLINE_DEFAULT_CITY = os.environ.get("CITYLINE_DEFAULT_CITY", "")
 CITYLINE_PRIVACY_MIN_K = int(os.environ.get("CITYLINE_PRIVACY_MIN_K", "5"))
+
+# Identity and roles (cityline.accounts)
+CITYLINE_LOCAL_ACCOUNT_TRUST = os.environ.get("CITYLINE_LOCAL_ACCOUNT_TRUST", "high")
+CITYLINE_ROLE_MIN_TRUST: dict[str, str] = {}

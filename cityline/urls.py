@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("cityline.opendata.urls")),
 ]
 urlpatterns += i18n_patterns(
+    path("account/", include("cityline.accounts.urls")),
     path("", include("cityline.portal.urls")),
     prefix_default_language=False,
 )

@@ -1,35 +1,48 @@
-"""Who is calling: Django session (with CSRF) for the browser, HTTP Basic for scripts.
+"""Who is calling the API, and what they may do.
 
-Reading is open to everyone (the programme's data is public information, B2.g);
-writing needs a staff user (``is_staff``). Token authentication comes later.
+Three ways in: a bearer token (``Authorization: Bearer cl_…``, for machine clients; scoped
+and expiring, see :mod:`cityline.accounts.tokens`), HTTP Basic with a local account (scripts;
+use HTTPS), and the browser session (with CSRF). What a caller may then do is decided by the
+authorisation layer (:mod:`cityline.accounts.authz`), the same one the editor and the CLI use.
+
+Reading published records is open to everyone (B2.g); unpublished ones need a role in the city.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
-from ninja.security import HttpBasicAuth
+from ninja.security import HttpBasicAuth, HttpBearer
 from ninja.security.apikey import APIKeyCookie
 from ninja.utils import check_csrf
+
+from cityline.accounts import authz, tokens
+from cityline.accounts.principals import principal_for
 
 from .errors import ApiProblem
 
 
+class BearerAuth(HttpBearer):
+    """An API token (``Authorization: Bearer cl_…``)."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        found = tokens.lookup(token)
+        return found.user if found else None
+
+
 class BasicAuth(HttpBasicAuth):
-    """HTTP Basic with a Django user name and password (for scripts; use HTTPS)."""
+    """HTTP Basic with a local account's user name and password (for scripts; use HTTPS)."""
 
     def authenticate(self, request: HttpRequest, username: str, password: str) -> Any:
         return authenticate(request, username=username, password=password)
 
 
 class SessionAuth(APIKeyCookie):
-    """The editor's session cookie; unsafe methods need the CSRF token (``X-CSRFToken``)."""
+    """The browser's session cookie; unsafe methods need the CSRF token (``X-CSRFToken``)."""
 
     param_name = settings.SESSION_COOKIE_NAME
 
@@ -50,35 +63,32 @@ class SessionAuth(APIKeyCookie):
 
 
 #: Authentication for write operations, tried in order.
-WRITE_AUTH = [BasicAuth(), SessionAuth()]
+WRITE_AUTH = [BearerAuth(), BasicAuth(), SessionAuth()]
 
 
-def require_staff(request: HttpRequest):
-    """The authenticated user of a write request, who must be staff."""
-    user = getattr(request, "auth", None)
-    if user is None or not user.is_active or not user.is_staff:
-        raise PermissionDenied("only staff users can change the operating model")
-    return user
+def require(request: HttpRequest, action: str, target: Any, *, city=None):
+    """The authenticated user of a write request, if the authorisation layer allows ``action`` on ``target``.
+
+    ``target`` is a model instance (unsaved for "add") or a model class; ``city`` narrows a
+    class-level question to one city. Raises ``PermissionDenied`` (403) naming what is missing.
+    """
+    authz.require(principal_for(request), action, target, city_id=getattr(city, "pk", city))
+    return request.auth if getattr(request, "auth", None) is not None else request.user
 
 
 def viewer(request: HttpRequest):
-    """The user reading (session or valid Basic credentials), or None. Never raises."""
-    user = getattr(request, "user", None)
-    if user is not None and user.is_authenticated:
-        return user
-    header = request.headers.get("Authorization", "")
-    scheme, _, encoded = header.partition(" ")
-    if scheme.lower() != "basic" or not encoded:
-        return None
-    try:
-        username, _, password = base64.b64decode(encoded.strip()).decode("utf-8").partition(":")
-    except (binascii.Error, UnicodeDecodeError):
-        return None
-    return authenticate(request, username=username, password=password)
+    """The user reading (session, token or valid Basic credentials), or None. Never raises."""
+    return principal_for(request).user
 
 
-def viewer_is_staff(request: HttpRequest) -> bool:
-    if not hasattr(request, "_cityline_viewer_is_staff"):
-        user = viewer(request)
-        request._cityline_viewer_is_staff = bool(user and user.is_active and user.is_staff)
-    return request._cityline_viewer_is_staff
+def viewer_is_staff(request: HttpRequest, city=None) -> bool:
+    """Whether the caller reads unpublished records of ``city`` (any city when None): a role there."""
+    return authz.can_read_unpublished(principal_for(request), getattr(city, "pk", city))
+
+
+def require_staff(request: HttpRequest, city=None):
+    """The user of a request that needs a staff role in ``city`` (area endpoints outside the generic router)."""
+    principal = principal_for(request)
+    if not authz.is_staff_of(principal, getattr(city, "pk", city)):
+        raise PermissionDenied("this needs a role in the city (contributor, steward, owner or administrator)")
+    return principal.user

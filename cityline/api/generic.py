@@ -45,7 +45,7 @@ from cityline.core import history as core_history
 from cityline.core.models import City
 
 from . import query
-from .auth import WRITE_AUTH, require_staff, viewer_is_staff
+from .auth import WRITE_AUTH, require, viewer_is_staff
 from .errors import ApiProblem, Problem
 
 # --- declarations -----------------------------------------------------------------------
@@ -766,12 +766,12 @@ def add_resource(router: Router, resource: Resource) -> None:
             params = request.GET
             query.check_known(params, allowed, hint)
             limit, offset = query.page_bounds(params)
-            qs = base_queryset(res, city, public=not viewer_is_staff(request))
+            qs = base_queryset(res, city, public=not viewer_is_staff(request, city))
             qs = query.apply_filters(qs, params, res.filter_specs)
             qs = query.apply_search(qs, params, list(res.search))
             qs = query.apply_sort(qs, params, res.sortable, order)
             count = qs.count()
-            staff = viewer_is_staff(request) if res.private else False
+            staff = viewer_is_staff(request, city) if res.private else False
             rows = [serialize(res, o, staff=staff) for o in qs[offset:offset + limit]]
             return query.page(request, count, limit, offset, rows)
 
@@ -785,13 +785,14 @@ def add_resource(router: Router, resource: Resource) -> None:
 
     # create
     def create_view(request, payload, response: HttpResponse, **kw):
-        user = require_staff(request)
         city = scope_of(kw)
+        require(request, "add", res.model, city=city)
         if res.single and base_queryset(res, city).exists():
             raise ApiProblem("version-conflict", f"the city already has a {res.verbose}: PATCH it instead")
         fields, m2m = resolve(res, city, payload.model_dump(exclude_unset=True), creating=True)
         if res.scoped:
             fields["city"] = city
+        user = require(request, "add", res.model(**fields))  # object level: e.g. the steward's organisation
         obj = actions.create(res.model, user=user, m2m=m2m or None, **fields)
         obj = get_record(res, city, None if res.single else (obj.key if res.keyed else obj.pk))
         response["Location"] = location(request, obj)
@@ -809,7 +810,7 @@ def add_resource(router: Router, resource: Resource) -> None:
     # detail
     def detail_view(request, response: HttpResponse, **kw):
         city = scope_of(kw)
-        staff = viewer_is_staff(request)
+        staff = viewer_is_staff(request, city)
         obj = get_record(res, city, ref_of(kw), public=not staff)
         _etag(response, obj)
         return serialize(res, obj, staff=staff if res.private else False)
@@ -824,14 +825,18 @@ def add_resource(router: Router, resource: Resource) -> None:
 
     # update
     def update_view(request, payload, response: HttpResponse, **kw):
-        user = require_staff(request)
         city = scope_of(kw)
+        require(request, "change", res.model, city=city)
         obj = get_record(res, city, ref_of(kw))
+        user = require(request, "change", obj)
         data = payload.model_dump(exclude_unset=True)
         version = expected_version(request, data.pop("version", None))
         if obj.version != version:
             raise actions.ConflictError(obj, version, obj.version)
         fields, m2m = resolve(res, city, data, creating=False)
+        for name, value in fields.items():  # the record as it would be: it must stay in the caller's scope
+            setattr(obj, name, value)
+        require(request, "change", obj)
         actions.update(obj, user=user, expected_version=version, m2m=m2m or None, **fields)
         obj = get_record(res, city, obj.key if (res.keyed and not res.single) else ref_of(kw))
         _etag(response, obj)
@@ -849,9 +854,10 @@ def add_resource(router: Router, resource: Resource) -> None:
 
     # delete
     def delete_view(request, **kw):
-        user = require_staff(request)
         city = scope_of(kw)
+        require(request, "delete", res.model, city=city)
         obj = get_record(res, city, ref_of(kw))
+        user = require(request, "delete", obj)
         version = expected_version(request, _delete_body_version(request))
         try:
             actions.delete(obj, user=user, expected_version=version)
@@ -873,11 +879,11 @@ def add_resource(router: Router, resource: Resource) -> None:
     if resource.scoped:
         def record_history_view(request, **kw):
             city = scope_of(kw)
-            obj = get_record(res, city, ref_of(kw), public=not viewer_is_staff(request))
+            obj = get_record(res, city, ref_of(kw), public=not viewer_is_staff(request, city))
             query.check_known(request.GET, {"_limit", "_offset"}, "reserved: _limit, _offset")
             limit, offset = query.page_bounds(request.GET)
             changes = core_history.object_history(obj)
-            staff = viewer_is_staff(request)
+            staff = viewer_is_staff(request, city)
             window = changes[offset:offset + limit]
             keys = {(c.model, c.object_id): obj.key for c in window} if res.keyed else {}
             rows = history_entries(window, staff=staff, keys=keys)
@@ -921,7 +927,7 @@ def add_city_history(router: Router, tag: str) -> None:
         models_ = [model] if model else core_history.tracked_models()
         count = sum(m.history.filter(city_id=city.pk).count() for m in models_)
         changes = core_history.city_history(city, limit=offset + limit, model=model)[offset:]
-        staff = viewer_is_staff(request)
+        staff = viewer_is_staff(request, city)
         rows = history_entries(changes, staff=staff, keys=history_keys(changes))
         return query.page(request, count, limit, offset, rows)
 

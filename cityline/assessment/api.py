@@ -49,7 +49,7 @@ def _visible_city(request, city_key: str):
     from .services import is_published
 
     city = get_city(city_key)
-    if not is_published(city) and not viewer_is_staff(request):
+    if not is_published(city) and not viewer_is_staff(request, city):
         raise ApiProblem("not-found", f"{city_key!r} does not publish its assessment")
     return city
 

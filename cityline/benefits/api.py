@@ -238,7 +238,7 @@ def add_routes(router: Router) -> None:
                             "endangers it, with the path of causes (see docs/benefits/kpi-status.md). " + ON_DATE_HELP)
     def benefit_map_status(request, city_key: str, query: Query[OnDate]):
         city = get_city(city_key)
-        return realisation(city, query.on, published_only=not viewer_is_staff(request)).as_dict()
+        return realisation(city, query.on, published_only=not viewer_is_staff(request, city)).as_dict()
 
     @router.get("/cities/{city_key}/kpis/{key}/status", response={200: KpiReportOut, **ERRORS_READ},
                 tags=[C2], summary="Status and forecast of one KPI on a date", operation_id="kpi_status",
@@ -248,7 +248,7 @@ def add_routes(router: Router) -> None:
         from django.utils import timezone
 
         city = get_city(city_key)
-        record = kpi_queryset(city, published_only=not viewer_is_staff(request)).filter(key=key).first()
+        record = kpi_queryset(city, published_only=not viewer_is_staff(request, city)).filter(key=key).first()
         if record is None:
             raise ApiProblem("not-found", f"no KPI with key {key!r} in {city.key}")
         return kpi_reports([record], query.on or timezone.localdate())[0].as_dict()

@@ -353,6 +353,43 @@ class CitylineAdmin(_CityScopedFields, SimpleHistoryAdmin):
     #: Fieldset appended to every change form with the record's bookkeeping.
     record_fieldset_title = gettext_lazy("Record")
 
+    # -- permissions: the authorisation layer (cityline.accounts.authz) decides ----------
+
+    def _can(self, request, action: str, obj=None) -> bool:
+        from cityline.accounts import authz
+        from cityline.accounts.principals import principal_for
+
+        return authz.can(principal_for(request), action, obj if obj is not None else self.model)
+
+    def has_view_permission(self, request, obj=None):
+        return self._can(request, "view", obj) or self._can(request, "change", obj)
+
+    def has_add_permission(self, request):
+        return self._can(request, "add")
+
+    def has_change_permission(self, request, obj=None):
+        return self._can(request, "change", obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._can(request, "delete", obj)
+
+    def has_module_permission(self, request):
+        return self.has_view_permission(request)
+
+    def get_queryset(self, request):
+        """Only the cities where the viewer holds a role (every city for platform administrators)."""
+        from cityline.accounts.principals import principal_for
+
+        qs = super().get_queryset(request)
+        principal = principal_for(request)
+        if principal.platform_admin:
+            return qs
+        if isinstance(self.model, type) and issubclass(self.model, City):
+            return qs.filter(pk__in=principal.cities())
+        if has_city(self.model):
+            return qs.filter(city_id__in=principal.cities())
+        return qs
+
     # -- lists ---------------------------------------------------------------------------
 
     def get_list_filter(self, request):
@@ -436,6 +473,11 @@ class CitylineAdmin(_CityScopedFields, SimpleHistoryAdmin):
 
     def save_model(self, request, obj, form, change):
         opened = form.cleaned_data.get(VERSION_FIELD) if change else None
+        # The record as edited must still be in the editor's scope (e.g. a steward cannot hand a
+        # dataset to another organisation); the form's own permission check saw it before the edit.
+        if not self._can(request, "change" if change else "add", obj):
+            raise WriteRefused([(None, _("You may not save this %(what)s: no role of yours covers it "
+                                         "(check its organisation or outcome).") % {"what": obj._meta.verbose_name})])
         try:
             actions.save(obj, user=request.user, expected_version=opened, m2m=m2m_from_form(form))
         except (ValidationError, actions.ConflictError) as exc:

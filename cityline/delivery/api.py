@@ -114,4 +114,4 @@ def add_routes(router: Router) -> None:
             on_date = date.fromisoformat(on) if on else None
         except ValueError:
             raise ApiProblem("bad-request", f"on: {on!r} is not a date (YYYY-MM-DD)") from None
-        return escalation_list(city, on_date, published_only=not viewer_is_staff(request))
+        return escalation_list(city, on_date, published_only=not viewer_is_staff(request, city))

@@ -16,6 +16,8 @@ import re
 from django.http import FileResponse, Http404, HttpRequest, JsonResponse
 from django.urls import path, reverse
 
+from cityline.api.auth import viewer_is_staff
+
 from . import takeup
 from .domain import tabular
 from .models import Dataset, Distribution, DistributionVersion
@@ -25,16 +27,11 @@ from .sites import resolve_city
 EXTENSIONS = {"csv": "csv", "json": "json", "geojson": "geojson", "parquet": "parquet"}
 
 
-def viewer_is_staff(request: HttpRequest) -> bool:
-    user = getattr(request, "user", None)
-    return bool(user and user.is_active and user.is_staff)
-
-
 def find_distribution(request: HttpRequest, city: str | None, dataset: str, distribution: str) -> Distribution:
     """The distribution named in the URL, if its dataset is visible to this viewer; else 404."""
     city_obj = resolve_city(city)
     datasets = Dataset.objects.filter(city=city_obj, key=dataset)
-    if not viewer_is_staff(request):
+    if not viewer_is_staff(request, city_obj):
         datasets = datasets.filter(public=True)
     ds = datasets.first()
     if ds is None:

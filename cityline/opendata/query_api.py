@@ -38,7 +38,7 @@ from ninja import File, Form, Router, Schema
 from ninja.responses import Status
 from ninja.files import UploadedFile
 
-from cityline.api.auth import WRITE_AUTH, require_staff, viewer, viewer_is_staff
+from cityline.api.auth import WRITE_AUTH, require, viewer, viewer_is_staff
 from cityline.api.errors import ApiProblem, Problem, problem_response
 from cityline.api.generic import ERRORS_READ, ERRORS_WRITE, get_city
 
@@ -152,7 +152,7 @@ class TakeUpOut(Schema):
 
 def visible_datasets(request: HttpRequest, city):
     datasets = Dataset.objects.filter(city=city)
-    return datasets if viewer_is_staff(request) else datasets.filter(public=True)
+    return datasets if viewer_is_staff(request, city) else datasets.filter(public=True)
 
 
 def find_version(request: HttpRequest, city, dataset: str, distribution: str, number: int | None):
@@ -476,11 +476,12 @@ def add_routes(router: Router) -> None:
                              "is stored then.")
     def upload(request, city_key: str, key: str, file: UploadedFile = File(...),  # noqa: B008
                encoding: str | None = Form(None), note: str = Form("")):  # noqa: B008
-        user = require_staff(request)
         city = get_city(city_key)
+        require(request, "change", Distribution, city=city)
         dist = Distribution.objects.filter(city=city, key=key).select_related("dataset", "city").first()
         if dist is None:
             raise ApiProblem("not-found", f"no distribution {key!r} in {city.key}")
+        user = require(request, "change", dist)  # a steward uploads only their organisation's data
         name = Path(file.name or "upload").name
         with tempfile.TemporaryDirectory(prefix="cityline-upload-") as tmp:
             path = Path(tmp) / name
@@ -512,7 +513,8 @@ def add_routes(router: Router) -> None:
         if viewer(request) is None:
             raise ApiProblem("not-authenticated", "sign in as a staff user: a session or HTTP Basic authentication",
                              headers={"WWW-Authenticate": 'Basic realm="cityline", charset="UTF-8"'})
-        if not viewer_is_staff(request):
-            raise PermissionDenied("only staff users can read the take-up figures")
-        return takeup.summary(get_city(city_key))
+        city = get_city(city_key)
+        if not viewer_is_staff(request, city):
+            raise PermissionDenied("only people with a role in the city can read the take-up figures")
+        return takeup.summary(city)
 

@@ -57,7 +57,11 @@ def city(db):
 
 @pytest.fixture
 def staff(db):
-    return get_user_model().objects.create_user("editor", "editor@testville.example", PASSWORD, is_staff=True)
+    from cityline.accounts.testing import grant
+
+    user = get_user_model().objects.create_user("editor", "editor@testville.example", PASSWORD)
+    grant(user, "platform_admin")
+    return user
 
 
 @pytest.fixture

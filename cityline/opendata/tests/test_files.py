@@ -51,7 +51,10 @@ def test_the_site_root_serves_the_only_city(client, city):
 
 def test_blocked_and_unpublished_datasets_are_not_served(client, city):
     assert client.get("/testville/files/parking-permits/parking-permits-csv/").status_code == 404
-    staff = User.objects.create_user("steward", is_staff=True)
+    from cityline.accounts.testing import grant
+
+    staff = User.objects.create_user("steward")
+    grant(staff, "programme_admin", city=city)
     client.force_login(staff)
     assert client.get("/testville/files/parking-permits/parking-permits-csv/").status_code == 200
 

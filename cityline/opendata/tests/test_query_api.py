@@ -33,7 +33,10 @@ def city(tmp_path):
 
 @pytest.fixture
 def staff_client(db):
-    user = get_user_model().objects.create_user("editor", "editor@example.org", "pw-123456", is_staff=True)
+    from cityline.accounts.testing import grant
+
+    user = get_user_model().objects.create_user("editor", "editor@example.org", "pw-123456")
+    grant(user, "platform_admin")
     client = Client()
     client.force_login(user)
     return client

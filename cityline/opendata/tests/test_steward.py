@@ -1,7 +1,7 @@
 """Steward pages: upload a new version and the privacy gate with overrides (B8, B10; issue 4 item 10)."""
 
 import pytest
-from django.contrib.auth.models import Permission, User
+from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -43,13 +43,19 @@ def test_steward_pages_refuse_anonymous_and_non_staff_users(city, client):
     assert response.status_code == 302 and not DistributionVersion.objects.exists()
 
 
-def test_staff_without_change_permission_is_refused(city, client):
-    User.objects.create_user("clerk", password="pw", is_staff=True)
+def test_only_the_publishers_data_steward_may_upload(city, client):
+    from cityline.accounts.testing import grant
+    from cityline.core.models import Organisation
+
+    air = ds(city, "air-quality")
+    clerk = User.objects.create_user("clerk", password="pw")
+    other = Organisation.objects.filter(city=city).exclude(pk=air.publisher_id).first()
+    grant(clerk, "contributor", organisation=air.publisher)  # a contributor is not a steward
+    grant(clerk, "data_steward", organisation=other)  # a steward of another organisation
     client.login(username="clerk", password="pw")
-    assert client.get(upload_url(ds(city, "air-quality"))).status_code == 403
-    user = User.objects.get(username="clerk")
-    user.user_permissions.add(Permission.objects.get(codename="change_dataset"))
-    assert client.get(upload_url(ds(city, "air-quality"))).status_code == 200
+    assert client.get(upload_url(air)).status_code == 403
+    grant(clerk, "data_steward", organisation=air.publisher)
+    assert client.get(upload_url(air)).status_code == 200
 
 
 def test_change_form_links_the_steward_pages(city, admin_client):

@@ -1,0 +1,62 @@
+"""The principal of a request: session (with its sign-in trust level), bearer token or HTTP Basic."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from django.contrib.auth import authenticate
+from django.http import HttpRequest
+
+from . import tokens
+from .authz import ANONYMOUS, Principal, principal_for_user
+
+#: Session key holding the trust level of the sign-in (set by the local and OIDC sign-in views).
+SESSION_TRUST_KEY = "cityline_trust"
+_CACHE = "_cityline_principal"
+
+
+class BadCredentials(Exception):
+    """Credentials were sent but are wrong (unknown, expired or revoked token; bad password)."""
+
+
+def credentials_principal(request: HttpRequest) -> Principal | None:
+    """The principal of an ``Authorization`` header, None without one; BadCredentials if wrong."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    scheme, value = scheme.lower(), value.strip()
+    if scheme == "bearer" and value:
+        token = tokens.lookup(value)
+        if token is None:
+            raise BadCredentials("the bearer token is unknown, expired or revoked")
+        return principal_for_user(token.user, trust=token.trust_level, scopes=frozenset(token.scopes))
+    if scheme == "basic" and value:
+        try:
+            username, _, password = base64.b64decode(value).decode("utf-8").partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            raise BadCredentials("the Basic credentials are not valid base64 of user:password") from None
+        user = authenticate(request, username=username, password=password)
+        if user is None:
+            raise BadCredentials("wrong user name or password")
+        return principal_for_user(user)
+    return None
+
+
+def principal_for(request: HttpRequest) -> Principal:
+    """Who is asking (cached on the request). Never raises: wrong credentials read as anonymous."""
+    cached = getattr(request, _CACHE, None)
+    if cached is not None:
+        return cached
+    try:
+        principal = credentials_principal(request)
+    except BadCredentials:
+        principal = ANONYMOUS
+    if principal is None:
+        user = getattr(request, "user", None)
+        trust = None
+        session = getattr(request, "session", None)
+        if session is not None:
+            trust = session.get(SESSION_TRUST_KEY)
+        principal = principal_for_user(user, trust=trust)
+    setattr(request, _CACHE, principal)
+    return principal

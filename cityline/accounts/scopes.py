@@ -1,0 +1,112 @@
+"""Object-level rules of every area: which organisation or outcome a record belongs to.
+
+One line per model. ``authz.can`` reads these; the authorisation-matrix test fails when a
+model the editor or the API exposes has no line here (docs/security.md, "Roles").
+"""
+
+from __future__ import annotations
+
+from django.apps import apps
+
+from .authz import Scope, register
+from .roles import Role
+
+STEWARD = {"org_role": Role.DATA_STEWARD, "org_delete": True}
+
+RULES: dict[str, Scope] = {
+    # core: the city itself and the shared records
+    "core.City": Scope("core", platform_only=True),
+    "core.Organisation": Scope("core", admin_only=True),
+    "core.Person": Scope("core", organisation="organisation_id"),
+    "core.Document": Scope("core", organisation="owner_id"),
+    # strategy management (A, B1-B7)
+    "strategy.Principle": Scope("strategy", admin_only=True),
+    "strategy.PrincipleAgreement": Scope("strategy", organisation="organisation_id"),
+    "strategy.Vision": Scope("strategy", admin_only=True),
+    "strategy.VisionPurpose": Scope("strategy", admin_only=True),
+    "strategy.VisionIssue": Scope("strategy", admin_only=True),
+    "strategy.VisionObjective": Scope("strategy", admin_only=True),
+    "strategy.GovernanceBody": Scope("strategy", admin_only=True),
+    "strategy.BodyMember": Scope("strategy", admin_only=True),
+    "strategy.Meeting": Scope("strategy", admin_only=True),
+    "strategy.AccountableLead": Scope("strategy", admin_only=True),
+    "strategy.SkillCoverage": Scope("strategy", admin_only=True),
+    "strategy.Programme": Scope("strategy", admin_only=True),
+    "strategy.Project": Scope("strategy", admin_only=True),
+    "strategy.InterestedParty": Scope("strategy", organisation="organisation_id"),
+    "strategy.EngagementActivity": Scope("strategy", admin_only=True),
+    "strategy.ProcurementEntry": Scope("strategy", organisation="buyer_id"),
+    "strategy.Supplier": Scope("strategy", organisation="organisation_id"),
+    "strategy.Contract": Scope("strategy", organisation="buyer_id"),
+    "strategy.InteropCell": Scope("strategy", admin_only=True),
+    "strategy.InteropBarrier": Scope("strategy", admin_only=True),
+    "strategy.InteropAction": Scope("strategy", admin_only=True),
+    "strategy.GlossaryTerm": Scope("strategy", admin_only=True),
+    "strategy.RoadmapPhase": Scope("strategy", admin_only=True),
+    "strategy.Workstream": Scope("strategy", admin_only=True),
+    "strategy.Initiative": Scope("strategy", admin_only=True),
+    "strategy.Checkpoint": Scope("strategy", admin_only=True),
+    # benefit realisation (C1-C3)
+    "benefits.BenefitNode": Scope("benefits", admin_only=True),
+    "benefits.BenefitLink": Scope("benefits", admin_only=True),
+    "benefits.CityIndicator": Scope("benefits", admin_only=True),
+    "benefits.Kpi": Scope("benefits", admin_only=True),
+    "benefits.KpiTarget": Scope("benefits", admin_only=True),
+    "benefits.TrajectoryPoint": Scope("benefits", admin_only=True),
+    "benefits.Measurement": Scope("benefits", outcome="kpi__node_id"),
+    "risks.Risk": Scope("risks", admin_only=True),
+    "risks.RiskResponse": Scope("risks", admin_only=True),
+    "delivery.RealisationPlan": Scope("delivery", outcome="benefit_id"),
+    "delivery.PlanActivity": Scope("delivery", outcome="plan__benefit_id"),
+    # services and channels (B11, B12)
+    "citizen_services.ServiceSettings": Scope("citizen_services", admin_only=True),
+    "citizen_services.UserNeed": Scope("citizen_services", admin_only=True),
+    "citizen_services.Service": Scope("citizen_services", admin_only=True),
+    "citizen_services.CustomerSegment": Scope("citizen_services", admin_only=True),
+    "citizen_services.FranchiseTeam": Scope("citizen_services", admin_only=True),
+    "citizen_services.Channel": Scope("citizen_services", admin_only=True),
+    "citizen_services.ServiceChannel": Scope("citizen_services", admin_only=True),
+    "citizen_services.ChannelAudit": Scope("citizen_services", admin_only=True),
+    "citizen_services.ChannelShiftScenario": Scope("citizen_services", admin_only=True),
+    "citizen_services.DigitalInclusionAction": Scope("citizen_services", organisation="provider_id"),
+    # developments and architecture (B9, B13)
+    "developments.DevelopmentProject": Scope("developments", organisation="lead_id"),
+    "developments.ChecklistEntry": Scope("developments", organisation="project__lead_id"),
+    "architecture.Standard": Scope("architecture", admin_only=True),
+    "architecture.StandardCell": Scope("architecture", admin_only=True),
+    "architecture.BuildingBlock": Scope("architecture", organisation="owner_id"),
+    "architecture.MigrationStep": Scope("architecture", admin_only=True),
+    # assessment and benchmarking (D)
+    "assessment.Attestation": Scope("assessment", admin_only=True),
+    "assessment.AssessmentSettings": Scope("assessment", admin_only=True),
+    "assessment.Snapshot": Scope("assessment", admin_only=True),
+    "benchmarking.PeerCity": Scope("benchmarking", admin_only=True),
+    "benchmarking.PeerValue": Scope("benchmarking", admin_only=True),
+    "benchmarking.PeerAssessment": Scope("benchmarking", admin_only=True),
+    # open data (B8, B13, B14): the data steward's records
+    "opendata.DataAsset": Scope("opendata", organisation="owner_id", **STEWARD),
+    "opendata.Theme": Scope("opendata", admin_only=True),
+    "opendata.Dataset": Scope("opendata", organisation="publisher_id", **STEWARD),
+    "opendata.Distribution": Scope("opendata", organisation="dataset__publisher_id", **STEWARD),
+    "opendata.DistributionVersion": Scope("opendata", organisation="distribution__dataset__publisher_id",
+                                          read_only=True, **STEWARD),
+    "opendata.PrivacyReview": Scope("opendata", organisation="dataset__publisher_id",
+                                    read_only=True, **STEWARD),
+    # identity and privacy (B10)
+    "accounts.RoleAssignment": Scope("accounts", admin_only=True),
+    "accounts.IdentityProvider": Scope("accounts", platform_only=True),
+    "accounts.FederatedIdentity": Scope("accounts", platform_only=True),
+    "accounts.ApiToken": Scope("accounts", platform_only=True),
+}
+
+
+def _register_all() -> None:
+    for label, scope in RULES.items():
+        register(apps.get_model(label), scope)
+
+
+_register_all()
+
+# Django's own account records: platform administrators only.
+register(apps.get_model("auth.User"), Scope("accounts", platform_only=True))
+register(apps.get_model("auth.Group"), Scope("accounts", platform_only=True))
