@@ -15,6 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from cityline.core.models import KeyedRecord
+
 from .roles import SCOPE_OF_ROLE, Role, Trust
 
 
@@ -86,17 +88,16 @@ class RoleAssignment(models.Model):
             raise ValidationError(problems)
 
 
-class IdentityProvider(models.Model):
-    """An OpenID Connect provider of the federation (council, national ID, another public body)."""
+class IdentityProvider(KeyedRecord):
+    """An OpenID Connect provider of a city's federation (council, national ID, another public body).
 
-    key = models.SlugField(_("key"), max_length=80, unique=True)
+    A city record, so the federation travels in the city pack (without the secret).
+    """
+
     name = models.CharField(_("name"), max_length=200, help_text=_("Shown on the sign-in button."))
     issuer = models.URLField(_("issuer"), help_text=_("The OpenID Connect issuer; its discovery document is "
                                                        "read from <issuer>/.well-known/openid-configuration."))
     client_id = models.CharField(_("client ID"), max_length=200)
-    client_secret = models.CharField(
-        _("client secret"), max_length=500, blank=True,
-        help_text=_("Empty for a public client (PKCE only). Never exported in city packs or the API."))
     scopes = models.CharField(_("scopes"), max_length=200, default="openid email profile")
     trust_level = models.PositiveSmallIntegerField(
         _("trust level"), choices=Trust.choices, default=Trust.SUBSTANTIAL,
@@ -105,16 +106,31 @@ class IdentityProvider(models.Model):
     create_accounts = models.BooleanField(
         _("create accounts"), default=True,
         help_text=_("Create a Cityline account the first time one of its users signs in."))
-    updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords(excluded_fields=["client_secret"])
 
-    class Meta:
+    class Meta(KeyedRecord.Meta):
         ordering = ["name"]
         verbose_name = _("identity provider")
         verbose_name_plural = _("identity providers")
 
     def __str__(self) -> str:
         return self.name
+
+
+class ProviderSecret(models.Model):
+    """A provider's client secret, kept apart: no history, never in city packs, the API or exports.
+
+    Empty (or absent) for a public client that relies on PKCE alone.
+    """
+
+    provider = models.OneToOneField(IdentityProvider, on_delete=models.CASCADE, related_name="secret")
+    client_secret = models.CharField(_("client secret"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("client secret")
+        verbose_name_plural = _("client secrets")
+
+    def __str__(self) -> str:
+        return f"secret of {self.provider.key}"
 
 
 class FederatedIdentity(models.Model):

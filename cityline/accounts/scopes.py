@@ -97,6 +97,7 @@ RULES: dict[str, Scope] = {
     "accounts.IdentityProvider": Scope("accounts", platform_only=True),
     "accounts.FederatedIdentity": Scope("accounts", platform_only=True),
     "accounts.ApiToken": Scope("accounts", platform_only=True),
+    "accounts.ProviderSecret": Scope("accounts", platform_only=True),
 }
 
 
