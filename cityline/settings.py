@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "ninja",
     "cityline.core",
     "cityline.accounts",
+    "cityline.privacy",
     "cityline.strategy",
     "cityline.benefits",
     "cityline.risks",

@@ -98,6 +98,11 @@ RULES: dict[str, Scope] = {
     "accounts.FederatedIdentity": Scope("accounts", platform_only=True),
     "accounts.ApiToken": Scope("accounts", platform_only=True),
     "accounts.ProviderSecret": Scope("accounts", platform_only=True),
+    # privacy (B10, B14): the inventory is kept by its holder; personal records by nobody but the platform
+    "privacy.ProcessingPurpose": Scope("privacy", organisation="controller_id"),
+    "privacy.PersonalDataHolding": Scope("privacy", organisation="holder_id"),
+    "privacy.ConsentEvent": Scope("privacy", platform_only=True, read_only=True),
+    "privacy.ErasureRecord": Scope("privacy", platform_only=True, read_only=True),
 }
 
 
