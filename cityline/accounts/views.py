@@ -24,7 +24,7 @@ class SignInView(auth_views.LoginView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["page"] = {"title": _("Sign in"), "name": "sign-in"}
-        context["providers"] = IdentityProvider.objects.filter(enabled=True)
+        context["providers"] = IdentityProvider.objects.filter(enabled=True).select_related("city")
         return context
 
 
@@ -32,3 +32,51 @@ class SignOutView(auth_views.LogoutView):
     """Signing out is a POST (with CSRF), as Django requires."""
 
     next_page = "/"
+
+
+# --- federated sign-in (OpenID Connect, B10): thin shells over cityline.accounts.oidc ----------
+
+
+def _provider_or_404(city: str, provider: str):
+    from django.http import Http404
+
+    found = IdentityProvider.objects.select_related("city").filter(city__key=city, key=provider).first()
+    if found is None or not found.enabled:
+        raise Http404(_("No such identity provider."))
+    return found
+
+
+def _failed(request, provider, error):
+    from django.shortcuts import render
+
+    return render(request, "accounts/sign_in_failed.html", {
+        "page": {"title": _("Sign-in failed"), "name": "sign-in"},
+        "provider": provider, "message": str(error)}, status=400 if provider is not None else 404)
+
+
+def oidc_start(request, city: str, provider: str):
+    """Send the visitor to the identity provider (authorisation-code flow with PKCE)."""
+    from django.http import HttpResponseRedirect
+
+    from . import oidc
+
+    found = _provider_or_404(city, provider)
+    try:
+        url = oidc.begin(request, found, request.GET.get("next"))
+    except oidc.SignInError as error:
+        return _failed(request, found, error)
+    return HttpResponseRedirect(url)
+
+
+def oidc_callback(request, city: str, provider: str):
+    """The provider sends the visitor back here; sign them in or say clearly why not."""
+    from django.http import HttpResponseRedirect
+
+    from . import oidc
+
+    found = _provider_or_404(city, provider)
+    try:
+        done = oidc.complete(request, found)
+    except oidc.SignInError as error:
+        return _failed(request, found, error)
+    return HttpResponseRedirect(done.next_url)
