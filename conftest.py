@@ -34,6 +34,17 @@ def pytest_configure(config):
 
 
 @pytest.fixture(scope="session", autouse=True)
+def _no_rate_limits_unless_a_test_asks():
+    """Rate limits (cityline.core.ratelimits) are off in the test run: every test client shares one
+    address and the cache lives for the whole run. The rate-limit tests switch them on
+    (override_settings(RATELIMIT_ENABLE=True))."""
+    from django.conf import settings
+
+    settings.RATELIMIT_ENABLE = False
+    yield
+
+
+@pytest.fixture(scope="session", autouse=True)
 def _opendata_files_in_a_throwaway_folder(tmp_path_factory):
     """Uploaded open data files of the test run (e.g. the demo pack's) go to a throwaway folder, never ./var.
 

@@ -113,6 +113,24 @@ def cmd_assess(args: argparse.Namespace) -> int:
     return cli.run(args)
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    from cityline.core import checks
+
+    messages = checks.run(deploy=args.deploy)
+    for message in messages:
+        level = {10: "debug", 20: "info", 30: "warning", 40: "error"}.get(message.level, "critical")
+        print(f"{message.id} [{level}] {message.msg}")
+        if message.hint:
+            print(f"    fix: {message.hint}")
+    failing = checks.failing(messages)
+    if failing:
+        print(f"{len(failing)} problem(s) to fix before going live." if args.deploy else f"{len(failing)} problem(s).",
+              file=sys.stderr)
+        return 1
+    print("No problems found.")
+    return 0
+
+
 def cmd_manage(args: argparse.Namespace) -> int:
     from django.core.management import execute_from_command_line
 
@@ -260,6 +278,13 @@ def build_parser() -> argparse.ArgumentParser:
     from cityline.opendata.cli import add_parser as add_opendata_parser
 
     add_opendata_parser(sub)
+
+    p = sub.add_parser("check", help="run the system checks; with --deploy also the deployment checks "
+                       "(exit 1 on any warning or error)")
+    p.add_argument("--deploy", action="store_true",
+                   help="also check the settings of a live deployment: DEBUG, secret key, HTTPS, hosts, "
+                        "Content-Security-Policy, trust levels, rate limits (docs/security.md)")
+    p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("manage", help="run a Django management command (createsuperuser, changepassword, ...)",
                        add_help=False)

@@ -10,7 +10,9 @@ Everything a deployment changes comes from environment variables:
   kept in ``CITYLINE_DATA_DIR/secret-key``.
 - ``CITYLINE_CSRF_TRUSTED_ORIGINS``: comma-separated origins (``https://city.example.org``)
   when Cityline runs behind a proxy under another name.
-- ``CITYLINE_HTTPS``: ``1`` when served over HTTPS: secure cookies and HSTS.
+- ``CITYLINE_HTTPS``: ``1`` when served over HTTPS: secure cookies, HSTS and a redirect of plain
+  HTTP requests (``CITYLINE_SSL_REDIRECT=0`` leaves the redirect to the proxy).
+- ``CITYLINE_RATE_LIMITS``: ``name=rate,...`` over the default rate limits (docs/security.md).
 - ``CITYLINE_DEBUG``: ``1`` for development.
 - ``CITYLINE_ALLOWED_HOSTS``: comma-separated host names.
 - ``CITYLINE_OPENDATA_DIR``: where the open data platform keeps uploaded files, their
@@ -79,7 +81,36 @@ if os.environ.get("CITYLINE_HTTPS", "0") == "1":
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = 31536000
+    # Plain-HTTP requests that reach Cityline are redirected (the proxy sets X-Forwarded-Proto).
+    SECURE_SSL_REDIRECT = os.environ.get("CITYLINE_SSL_REDIRECT", "1") == "1"
+# HSTS for subdomains and the browsers' preload list commit the city's whole domain: a decision
+# for the domain's owner, not for this application (docs/security.md).
+SILENCED_SYSTEM_CHECKS = ["security.W005", "security.W021"]
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# Cookies: never readable by scripts, not sent on cross-site sub-requests (docs/security.md).
+SESSION_COOKIE_HTTPONLY = CSRF_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"
+
+# Content-Security-Policy (django-csp): our own scripts and styles only, no inline code, no
+# framing (docs/security.md). A standalone document may allow its own <style> block by hash
+# (cityline.core.security.allow_inline_styles).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    },
+}
 
 INSTALLED_APPS = [
     "cityline.accounts.apps.CitylineAdminConfig",
@@ -108,9 +139,12 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "cityline.core.security.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "cityline.core.ratelimits.RateLimitMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -192,3 +226,9 @@ CITYLINE_PRIVACY_MIN_K = int(os.environ.get("CITYLINE_PRIVACY_MIN_K", "5"))
 # Identity and roles (cityline.accounts)
 CITYLINE_LOCAL_ACCOUNT_TRUST = os.environ.get("CITYLINE_LOCAL_ACCOUNT_TRUST", "high")
 CITYLINE_ROLE_MIN_TRUST: dict[str, str] = {}
+
+# Rate limits on sign-in and the public APIs (cityline.core.ratelimits, docs/security.md):
+# {name: rate}, over the defaults; the CITYLINE_RATE_LIMITS environment variable
+# ("sign_in_ip=20/m,api_anonymous=1200/m") overrides single entries. Counters live in the
+# default cache: several worker processes need a shared one (CACHES, e.g. Redis).
+CITYLINE_RATE_LIMITS: dict[str, str] = {}

@@ -35,6 +35,7 @@ PROBLEMS: dict[str, tuple[int, str]] = {
     "in-use": (409, "Record still in use"),
     "validation": (422, "Invalid data"),
     "version-required": (428, "Version required"),
+    "too-many-requests": (429, "Too many requests"),
 }
 
 

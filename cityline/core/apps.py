@@ -8,3 +8,4 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from . import rules  # noqa: F401  (registers validation rules with the actions layer)
+        from . import checks  # noqa: F401  (registers the deployment checks)

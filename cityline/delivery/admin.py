@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy
 
 from cityline.core.editor import CitylineAdmin, CityTabularInline
 from cityline.core.models import City
+from cityline.core.security import allow_inline_styles
 
 from . import boardpack
 from .models import PlanActivity, RealisationPlan
@@ -101,6 +102,8 @@ class RealisationPlanAdmin(CitylineAdmin):
             response = HttpResponse(boardpack.render(data, fmt), content_type=boardpack.CONTENT_TYPES[fmt])
             disposition = "inline" if fmt == "html" else "attachment"
             response["Content-Disposition"] = f'{disposition}; filename="{boardpack.filename(data, fmt)}"'
+            if fmt == "html":  # a standalone printable page: its own <style> block, allowed by hash
+                allow_inline_styles(response, response.content.decode("utf-8"))
             return response
         context = {
             **self.admin_site.each_context(request),

@@ -1,0 +1,168 @@
+"""Rate limits on sign-in and on the public APIs (B10: identity and privacy management; hardened public API).
+
+Limits, each a django-ratelimit rate (``"10/m"``, ``"600/m"``, ``"5000/h"``), come from the
+``CITYLINE_RATE_LIMITS`` setting (the environment variable of the same name overrides single
+entries: ``sign_in_ip=20/m,api_anonymous=1200/m``; an empty rate switches that limit off):
+
+- ``sign_in_ip`` / ``sign_in_user``: password sign-in attempts (POST) per client address and
+  per user name, so guessing passwords is slow whichever of the two an attacker varies;
+- ``api_anonymous``: calls to the REST API (``/api/v1/``) and the CKAN Action API (``/api/3/``)
+  without credentials, per client address;
+- ``api_user``: calls with credentials, per bearer token or Basic user name (wrong passwords
+  count too, which also slows password guessing through Basic).
+
+A caller over the limit gets ``429 Too Many Requests`` with ``Retry-After`` (seconds); on the
+APIs the body is an ``application/problem+json`` document (``urn:cityline:problem:too-many-requests``).
+
+Counters live in Django's ``default`` cache. The default cache is per process (LocMem): a
+deployment with several worker processes or machines configures a shared cache (e.g.
+``django.core.cache.backends.redis.RedisCache``, which needs the ``redis`` package) so that a
+limit holds across workers (docs/security.md). The client address is ``REMOTE_ADDR``: behind
+a reverse proxy set ``RATELIMIT_IP_META_KEY`` to the header the proxy fills in.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import math
+import os
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.urls import Resolver404, resolve
+from django.utils.translation import gettext as _
+from django_ratelimit.core import get_usage
+
+#: Default limits (docs/security.md). A deployment may raise or lower them; "" switches one off.
+DEFAULT_LIMITS: dict[str, str] = {
+    "sign_in_ip": "10/m",
+    "sign_in_user": "10/m",
+    "api_anonymous": "600/m",
+    "api_user": "1200/m",
+}
+
+API_PREFIXES = ("/api/",)
+SIGN_IN_VIEW = "accounts:sign-in"
+
+
+def parse_env(value: str) -> dict[str, str]:
+    """``name=rate,name=rate`` -> {name: rate}; a ValueError names an unknown limit or a bad entry."""
+    out: dict[str, str] = {}
+    for part in value.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        name, sep, rate = part.partition("=")
+        name, rate = name.strip(), rate.strip()
+        if not sep or name not in DEFAULT_LIMITS:
+            raise ValueError(
+                f"CITYLINE_RATE_LIMITS: {part!r} is not name=rate with a name among {', '.join(DEFAULT_LIMITS)}"
+            )
+        out[name] = rate
+    return out
+
+
+def configured_limits() -> dict[str, str]:
+    """Defaults, then ``settings.CITYLINE_RATE_LIMITS``, then the environment variable."""
+    limits = dict(DEFAULT_LIMITS)
+    limits.update(getattr(settings, "CITYLINE_RATE_LIMITS", {}) or {})
+    limits.update(parse_env(os.environ.get("CITYLINE_RATE_LIMITS", "")))
+    return limits
+
+
+def _ip(request: HttpRequest) -> str:
+    meta_key = getattr(settings, "RATELIMIT_IP_META_KEY", None) or "REMOTE_ADDR"
+    return (request.META.get(meta_key) or "").split(",")[0].strip() or "unknown"
+
+
+def credential_key(request: HttpRequest) -> str | None:
+    """Who the credentials claim to be (no database look-up): a token digest or the Basic user name."""
+    scheme, _sep, value = request.headers.get("Authorization", "").partition(" ")
+    scheme, value = scheme.lower(), value.strip()
+    if not value:
+        return None
+    if scheme == "basic":
+        try:
+            username = base64.b64decode(value, validate=False).decode("utf-8").partition(":")[0]
+        except (binascii.Error, UnicodeDecodeError):
+            username = ""
+        return "basic:" + username.lower()
+    return scheme + ":" + hashlib.sha256(value.encode("utf-8")).hexdigest()
+
+
+def _check(request: HttpRequest, group: str, rate: str, key: str) -> int | None:
+    """Count one hit; the seconds until the window ends when over the limit, else None."""
+    if not rate:
+        return None
+    usage: dict[str, Any] | None = get_usage(
+        request, group=f"cityline.{group}", key=lambda _g, _r: key, rate=rate, increment=True
+    )
+    if usage and usage["should_limit"]:
+        return max(1, math.ceil(usage["time_left"]))
+    return None
+
+
+def _is_sign_in(request: HttpRequest) -> bool:
+    if request.method != "POST":
+        return False
+    try:
+        return resolve(request.path_info).view_name == SIGN_IN_VIEW
+    except Resolver404:
+        return False
+
+
+def over_limit(request: HttpRequest) -> tuple[str, int] | None:
+    """(limit name, Retry-After seconds) when this request goes over a limit, else None."""
+    if not getattr(settings, "RATELIMIT_ENABLE", True):
+        return None
+    limits = configured_limits()
+    if request.path_info.startswith(API_PREFIXES):
+        who = credential_key(request)
+        if who is None:
+            name, key = "api_anonymous", "ip:" + _ip(request)
+        else:
+            name, key = "api_user", who
+        wait = _check(request, name, limits.get(name, ""), key)
+        return (name, wait) if wait else None
+    if _is_sign_in(request):
+        wait = _check(request, "sign_in_ip", limits.get("sign_in_ip", ""), "ip:" + _ip(request))
+        if wait:
+            return "sign_in_ip", wait
+        username = (request.POST.get("username") or "").strip().lower()
+        if username:
+            wait = _check(request, "sign_in_user", limits.get("sign_in_user", ""), "user:" + username)
+            if wait:
+                return "sign_in_user", wait
+    return None
+
+
+def too_many_requests(request: HttpRequest, wait: int) -> HttpResponse:
+    """429 with Retry-After; a problem document on the APIs, a short text page elsewhere."""
+    if request.path_info.startswith(API_PREFIXES):
+        from cityline.api.errors import problem_response
+
+        return problem_response(
+            "too-many-requests",
+            f"Too many requests from this client; try again in {wait} seconds.",
+            headers={"Retry-After": str(wait)},
+        )
+    message = _("Too many attempts. Please wait %(seconds)s seconds and try again.") % {"seconds": wait}
+    response = HttpResponse(message, status=429, content_type="text/plain; charset=utf-8")
+    response["Retry-After"] = str(wait)
+    return response
+
+
+class RateLimitMiddleware:
+    """Answer 429 before the view runs when a request is over one of the limits."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        hit = over_limit(request)
+        if hit is not None:
+            return too_many_requests(request, hit[1])
+        return self.get_response(request)
