@@ -1,0 +1,189 @@
+"""Consent under the citizen's control (B14): grant, withdraw, the current decision, receipts.
+
+Every decision is a new :class:`~.models.ConsentEvent` (append-only); the current decision
+for a purpose is the person's latest event for it. Each event carries a machine-readable
+receipt following the Kantara Initiative Consent Receipt Specification v1.1, checked against
+the JSON Schema shipped beside this module (``consent-receipt.schema.json``) before it is
+stored. The receipt names the person only by a pseudonymous id (``piiPrincipalId``).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone, translation
+
+from .choices import SPECIAL_CATEGORIES, ConsentAction
+from .models import ConsentEvent, ProcessingPurpose
+
+RECEIPT_VERSION = "KI-CR-v1.1.0"
+SCHEMA_PATH = Path(__file__).with_name("consent-receipt.schema.json")
+COLLECTION_METHOD = "web form in the Cityline citizen area (signed-in account)"
+
+
+class ConsentError(ValueError):
+    """A consent request that cannot be recorded (e.g. the purpose does not ask for consent)."""
+
+
+@lru_cache(maxsize=1)
+def receipt_schema() -> dict[str, Any]:
+    return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+
+
+def receipt_problems(receipt: dict[str, Any]) -> list[str]:
+    """Every way ``receipt`` breaks the schema, as ``path: message`` lines (empty when valid)."""
+    from jsonschema import Draft202012Validator
+
+    validator = Draft202012Validator(receipt_schema(), format_checker=Draft202012Validator.FORMAT_CHECKER)
+    return [f"{'.'.join(map(str, e.absolute_path)) or '(receipt)'}: {e.message}"
+            for e in sorted(validator.iter_errors(receipt), key=lambda e: list(map(str, e.absolute_path)))]
+
+
+def validate_receipt(receipt: dict[str, Any]) -> None:
+    problems = receipt_problems(receipt)
+    if problems:
+        raise ConsentError("consent receipt does not follow the schema: " + "; ".join(problems))
+
+
+# --- who: the pseudonymous subject id ------------------------------------------------------
+
+
+def subject_id(user) -> str:
+    """The person's pseudonymous id: the one on their consent events, else a new random one.
+
+    Random (not derived from the account), so a receipt or an erasure record cannot be traced
+    back to an account once the account is gone.
+    """
+    existing = (ConsentEvent.objects.filter(user=user).order_by("at", "id")
+                .values_list("subject", flat=True).first())
+    return existing or uuid.uuid4().hex
+
+
+# --- what is asked --------------------------------------------------------------------------
+
+
+def consent_purposes(city=None):
+    """Published purposes that ask for consent (of one city, or of every city)."""
+    qs = ProcessingPurpose.objects.filter(published=True, asks_consent=True).select_related("controller", "city")
+    return qs.filter(city=city) if city is not None else qs
+
+
+def categories_of(purpose: ProcessingPurpose) -> list[str]:
+    """Categories of personal data the purpose's published holdings hold, in the fixed list's order."""
+    from .choices import DataCategory
+
+    held = set()
+    for holding in purpose.holdings.filter(published=True):
+        held.update(holding.categories or [])
+    return [c for c in DataCategory.values if c in held]
+
+
+# --- receipts -------------------------------------------------------------------------------
+
+
+def build_receipt(purpose: ProcessingPurpose, *, subject: str, action: str, at: datetime, receipt_id: uuid.UUID,
+                  language: str | None = None) -> dict[str, Any]:
+    """A Kantara v1.1 consent receipt for one decision about one purpose."""
+    controller = purpose.controller
+    categories = categories_of(purpose)
+    special = [c for c in categories if c in SPECIAL_CATEGORIES]
+    purpose_entry = {
+        "purpose": purpose.name,
+        "purposeCategory": [purpose.category] if purpose.category else [],
+        "consentType": "EXPLICIT",
+        "piiCategory": categories,
+        "primaryPurpose": False,  # what the person asked for works without it: that is why it is optional
+        "termination": purpose.termination or "Withdraw at any time in your Cityline account.",
+        "thirdPartyDisclosure": bool(purpose.third_parties.strip()),
+    }
+    if purpose.third_parties.strip():
+        purpose_entry["thirdPartyName"] = purpose.third_parties.strip()
+    services = [s.name for s in purpose.services.order_by("name")] or [purpose.name]
+    pii_controller = {
+        "piiController": controller.name,
+        "contact": f"{controller.name} data protection contact",
+        "address": purpose.contact_address,
+        "email": purpose.contact_email,
+        "phone": purpose.contact_phone,
+    }
+    if controller.website:
+        pii_controller["piiControllerUrl"] = controller.website
+    return {
+        "version": RECEIPT_VERSION,
+        "jurisdiction": purpose.city.country or "EU",
+        "consentTimestamp": int(at.timestamp()),
+        "collectionMethod": COLLECTION_METHOD,
+        "consentReceiptID": str(receipt_id),
+        "language": language or translation.get_language() or settings.LANGUAGE_CODE,
+        "piiPrincipalId": subject,
+        "piiControllers": [pii_controller],
+        "policyUrl": purpose.policy_url or "",
+        "services": [{"service": name, "purposes": [dict(purpose_entry)]} for name in services],
+        "sensitive": bool(special),
+        "spiCat": special,
+        "cityline:action": str(action),
+        "cityline:city": purpose.city.key,
+    }
+
+
+# --- decisions ------------------------------------------------------------------------------
+
+
+def current(user, purpose: ProcessingPurpose) -> ConsentEvent | None:
+    """The person's latest decision about ``purpose`` (None: never asked)."""
+    return ConsentEvent.objects.filter(user=user, purpose=purpose).order_by("-at", "-id").first()
+
+
+def is_granted(user, purpose: ProcessingPurpose) -> bool:
+    event = current(user, purpose)
+    return event is not None and event.action == ConsentAction.GRANTED
+
+
+def states(user, purposes) -> dict[int, ConsentEvent]:
+    """Latest event per purpose id, for a list of purposes (one query)."""
+    latest: dict[int, ConsentEvent] = {}
+    ids = [p.pk for p in purposes]
+    for event in ConsentEvent.objects.filter(user=user, purpose_id__in=ids).order_by("at", "id"):
+        latest[event.purpose_id] = event
+    return latest
+
+
+def _record(user, purpose: ProcessingPurpose, action: str, *, language: str | None = None) -> ConsentEvent:
+    if user is None or not getattr(user, "is_authenticated", False):
+        raise ConsentError("sign in to give or withdraw consent")
+    if not (purpose.published and purpose.asks_consent):
+        raise ConsentError(f"purpose {purpose.key!r} does not ask for consent")
+    with transaction.atomic():
+        # one decision at a time per person: two quick clicks cannot both pass the check below
+        get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+        granted = is_granted(user, purpose)
+        if action == ConsentAction.GRANTED and granted:
+            raise ConsentError(f"consent for {purpose.key!r} is already given")
+        if action == ConsentAction.WITHDRAWN and not granted:
+            raise ConsentError(f"there is no consent for {purpose.key!r} to withdraw")
+        at = timezone.now()
+        receipt_id = uuid.uuid4()
+        receipt = build_receipt(purpose, subject=subject_id(user), action=action, at=at, receipt_id=receipt_id,
+                                language=language)
+        validate_receipt(receipt)
+        return ConsentEvent.objects.create(city=purpose.city, user=user, subject=receipt["piiPrincipalId"],
+                                           purpose=purpose, purpose_key=purpose.key, action=action, at=at,
+                                           receipt_id=receipt_id, receipt=receipt)
+
+
+def grant(user, purpose: ProcessingPurpose, *, language: str | None = None) -> ConsentEvent:
+    """Record that the person gives consent for ``purpose``; returns the event with its receipt."""
+    return _record(user, purpose, ConsentAction.GRANTED, language=language)
+
+
+def withdraw(user, purpose: ProcessingPurpose, *, language: str | None = None) -> ConsentEvent:
+    """Record that the person withdraws consent for ``purpose`` (as easy as giving it, GDPR Art. 7(3))."""
+    return _record(user, purpose, ConsentAction.WITHDRAWN, language=language)

@@ -1,0 +1,363 @@
+"""Privacy (B10, B14): the inventory, consent events with Kantara receipts, the citizen area, erasure, the pack."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+
+from cityline.accounts.models import ApiToken, FederatedIdentity, IdentityProvider, RoleAssignment
+from cityline.accounts.principals import SESSION_TRUST_KEY
+from cityline.accounts.testing import grant
+from cityline.core import actions
+from cityline.core.models import City
+from cityline.core.packs import PackError, export_pack, import_pack
+from cityline.privacy import consent, subject
+from cityline.privacy.models import ConsentEvent, ErasureRecord, PersonalDataHolding
+from cityline.privacy.testing import make_privacy_city
+
+pytestmark = pytest.mark.django_db
+User = get_user_model()
+
+
+@pytest.fixture
+def city():
+    return make_privacy_city()
+
+
+@pytest.fixture
+def ann(db):
+    return User.objects.create_user("ann", email="ann@example.org", password="correct horse battery", first_name="Ann")
+
+
+@pytest.fixture
+def bob(db):
+    return User.objects.create_user("bob", email="bob@example.org", password="another long password")
+
+
+def signed_in(client, user):
+    client.force_login(user)
+    session = client.session
+    session[SESSION_TRUST_KEY] = 1
+    session.save()
+    return client
+
+
+# --- the inventory ------------------------------------------------------------------------
+
+
+def test_unknown_category_is_refused_naming_the_field(city):
+    c, r = city
+    holding = PersonalDataHolding(city=c, key="x", name="X", holder=r["council"], categories=["identity", "dna"],
+                                  data_subjects="People", lawful_basis="contract", retention="1 year")
+    with pytest.raises(ValidationError) as exc:
+        holding.full_clean()
+    assert "categories" in exc.value.message_dict
+    assert "unknown category dna" in exc.value.message_dict["categories"][0]
+    with pytest.raises(ValidationError) as exc:
+        actions.create(PersonalDataHolding, city=c, key="y", name="Y", holder=r["council"], categories=[],
+                       data_subjects="People", lawful_basis="contract", retention="1 year")
+    assert "categories" in exc.value.message_dict
+    assert not PersonalDataHolding.objects.filter(key__in=["x", "y"]).exists()
+
+
+def test_a_consent_purpose_must_say_how_consent_ends(city):
+    c, r = city
+    purpose = r["newsletter"]
+    purpose.termination = ""
+    with pytest.raises(ValidationError) as exc:
+        purpose.full_clean()
+    assert "termination" in exc.value.message_dict
+    purpose.termination, purpose.asks_consent = "Ends.", False
+    with pytest.raises(ValidationError) as exc:
+        purpose.full_clean()
+    assert "asks_consent" in exc.value.message_dict
+
+
+def test_transfers_outside_the_eea_must_be_described(city):
+    c, r = city
+    holding = r["tax"]
+    holding.transfers_outside_eea = True
+    with pytest.raises(ValidationError) as exc:
+        holding.full_clean()
+    assert "transfers" in exc.value.message_dict
+
+
+def test_public_inventory_page_shows_only_published_holdings(client, city):
+    c, r = city
+    response = client.get("/testville/privacy/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Council tax system" in html and "Panel answers" in html
+    assert "Secret draft system" not in html and "Hidden purpose" not in html
+    assert "Health and care (special category)" in html
+    assert "USA, standard contractual clauses" in html
+    data = client.get("/testville/privacy.json").json()
+    assert [g["holder"] for g in data["holders"]] == ["Council", "University"]
+    assert {h["key"] for h in data["holdings"]} == {"tax", "panel-answers"}
+    assert data["summary"] == {"holdings": 2, "holders": 2, "special": 1, "asking_consent": 2}
+    csv_text = client.get("/testville/privacy.csv").content.decode()
+    assert "Council tax system" in csv_text and "Secret draft system" not in csv_text
+    assert "Personnelles" not in html  # English by default; French below
+    french = client.get("/fr/testville/privacy/").content.decode()
+    assert 'lang="fr"' in french
+
+
+def test_a_city_without_inventory_has_no_privacy_page(client, db):
+    from cityline.core.testing import make_city
+
+    make_city("empty", "Empty")
+    assert client.get("/empty/privacy/").status_code == 404
+
+
+# --- consent --------------------------------------------------------------------------------
+
+
+def test_grant_and_withdraw_are_events_with_schema_valid_receipts(city, ann):
+    c, r = city
+    given = consent.grant(ann, r["newsletter"])
+    withdrawn = consent.withdraw(ann, r["newsletter"])
+    again = consent.grant(ann, r["newsletter"])
+    panel = consent.grant(ann, r["panel"], language="fr")
+    events = list(ConsentEvent.objects.filter(user=ann).order_by("at", "id"))
+    assert [(e.purpose_key, e.action) for e in events] == [
+        ("newsletter", "granted"), ("newsletter", "withdrawn"), ("newsletter", "granted"), ("panel", "granted")]
+    assert consent.is_granted(ann, r["newsletter"]) and consent.current(ann, r["newsletter"]) == again
+    for event in events:
+        assert consent.receipt_problems(event.receipt) == []
+        assert event.receipt["consentReceiptID"] == str(event.receipt_id)
+        assert event.receipt["piiPrincipalId"] == event.subject
+        assert "ann" not in json.dumps(event.receipt)  # pseudonymous: neither user name nor e-mail
+    assert len({e.subject for e in events}) == 1
+    receipt = given.receipt
+    assert receipt["version"] == "KI-CR-v1.1.0" and receipt["jurisdiction"] == "FR"
+    assert receipt["services"][0]["service"] == "Bin collection"
+    purpose = receipt["services"][0]["purposes"][0]
+    assert purpose["piiCategory"] == ["identity", "address", "financial"]  # from the published holding only
+    assert purpose["consentType"] == "EXPLICIT" and purpose["termination"] == "Removed from the list."
+    assert receipt["sensitive"] is False and withdrawn.receipt["cityline:action"] == "withdrawn"
+    assert panel.receipt["sensitive"] is True and panel.receipt["spiCat"] == ["health"]
+    assert panel.receipt["language"] == "fr"
+    assert panel.receipt["services"][0]["purposes"][0]["thirdPartyName"] == "University"
+
+
+def test_consent_is_append_only_and_refuses_meaningless_changes(city, ann):
+    c, r = city
+    event = consent.grant(ann, r["newsletter"])
+    with pytest.raises(consent.ConsentError):
+        consent.grant(ann, r["newsletter"])
+    with pytest.raises(consent.ConsentError):
+        consent.withdraw(ann, r["panel"])
+    for purpose in (r["services"], r["hidden"]):  # not asked / not published
+        with pytest.raises(consent.ConsentError):
+            consent.grant(ann, purpose)
+    event.action = "withdrawn"
+    with pytest.raises(ValidationError):
+        event.save()
+    with pytest.raises(ValidationError):
+        event.delete()
+    assert ConsentEvent.objects.get(pk=event.pk).action == "granted"
+
+
+def test_a_broken_receipt_is_reported_by_field():
+    problems = consent.receipt_problems({"version": "KI-CR-v1.1.0", "sensitive": "no"})
+    assert any(p.startswith("sensitive:") for p in problems)
+    assert any("piiPrincipalId" in p for p in problems)
+    with pytest.raises(consent.ConsentError, match="sensitive"):
+        consent.validate_receipt({"sensitive": "no"})
+
+
+# --- the citizen area -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/account/", "/account/privacy/", "/account/my-data.json", "/account/erase/",
+                                  f"/account/consents/{uuid.uuid4()}.json", "/fr/account/"])
+def test_anonymous_visitors_are_sent_to_sign_in(client, path):
+    response = client.get(path)
+    assert response.status_code == 302
+    sign_in = reverse("accounts:sign-in") if not path.startswith("/fr/") else "/fr/account/sign-in/"
+    assert response["Location"].startswith(sign_in + "?next=")
+
+
+def test_account_page_shows_who_how_roles_tokens_and_consents(client, city, ann):
+    c, r = city
+    grant(ann, "contributor", organisation=r["council"])
+    consent.grant(ann, r["newsletter"])
+    html = signed_in(client, ann).get("/account/").content.decode()
+    assert "ann@example.org" in html and "Low" in html
+    assert "Contributor" in html and "Council" in html
+    assert "Newsletter" in html and "/account/consents/" in html
+    assert "/account/tokens/" in html
+    assert 'href="/account/"' in html  # the header link to the account
+
+
+def test_privacy_page_grants_and_withdraws_with_post(client, city, ann):
+    c, r = city
+    client = signed_in(client, ann)
+    page = client.get("/account/privacy/").content.decode()
+    assert "Give consent to “Newsletter”" in page and "Give consent to “Research panel”" in page
+    assert "Hidden purpose" not in page and "Secret draft system" not in page
+    response = client.post("/account/privacy/", {"city": "testville", "purpose": "newsletter", "action": "grant"})
+    assert response.status_code == 302 and "#purpose-newsletter" in response["Location"]
+    assert consent.is_granted(ann, r["newsletter"])
+    page = client.get("/account/privacy/").content.decode()
+    assert "Withdraw consent to “Newsletter”" in page and "You agreed to “Newsletter”" in page
+    client.post("/account/privacy/", {"city": "testville", "purpose": "newsletter", "action": "withdraw"})
+    assert not consent.is_granted(ann, r["newsletter"])
+    assert client.post("/account/privacy/", {"city": "testville", "purpose": "hidden",
+                                             "action": "grant"}).status_code == 404
+    assert ConsentEvent.objects.filter(user=ann).count() == 2
+
+
+def test_the_privacy_form_needs_a_csrf_token(city, ann):
+    from django.test import Client
+
+    strict = signed_in(Client(enforce_csrf_checks=True), ann)
+    response = strict.post("/account/privacy/", {"city": "testville", "purpose": "newsletter", "action": "grant"})
+    assert response.status_code == 403
+    assert not ConsentEvent.objects.exists()
+
+
+def test_only_the_owner_sees_a_receipt(client, city, ann, bob):
+    c, r = city
+    event = consent.grant(ann, r["newsletter"])
+    url = f"/account/consents/{event.receipt_id}.json"
+    own = signed_in(client, ann).get(url)
+    assert own.status_code == 200 and own.json() == event.receipt
+    assert consent.receipt_problems(own.json()) == []
+    client.logout()
+    assert signed_in(client, bob).get(url).status_code == 404
+    assert str(event.receipt_id) not in client.get("/account/privacy/").content.decode()
+    assert str(event.receipt_id) not in client.get("/account/my-data.json").content.decode()
+
+
+def test_my_data_holds_everything_about_the_person_and_nothing_else(client, city, ann, bob):
+    c, r = city
+    from cityline.accounts import tokens
+
+    provider = actions.create(IdentityProvider, city=c, key="idp", name="Town ID", issuer="https://id.example.org",
+                              client_id="cityline")
+    FederatedIdentity.objects.create(user=ann, provider=provider, subject="sub-ann")
+    FederatedIdentity.objects.create(user=bob, provider=provider, subject="sub-bob")
+    grant(ann, "contributor", organisation=r["council"])
+    token, raw = tokens.issue(ann, name="scripts", scopes=["read"], trust_level=1)
+    tokens.issue(bob, name="bob's scripts", scopes=["read"], trust_level=1)
+    consent.grant(ann, r["newsletter"])
+    consent.grant(bob, r["panel"])
+    response = signed_in(client, ann).get("/account/my-data.json")
+    assert response.status_code == 200 and "attachment" in response["Content-Disposition"]
+    data = response.json()
+    assert data["account"]["username"] == "ann" and data["account"]["email"] == "ann@example.org"
+    assert [i["subject"] for i in data["federated_identities"]] == ["sub-ann"]
+    assert [(a["role"], a["organisation"]) for a in data["role_assignments"]] == [("contributor", "council")]
+    assert [e["purpose"] for e in data["consent_events"]] == ["newsletter"]
+    assert data["consent_events"][0]["receipt"]["piiPrincipalId"] == data["pseudonymous_id"]
+    text = response.content.decode()
+    assert "bob" not in text and "sub-bob" not in text and "password" not in text
+    assert [(t["name"], t["prefix"]) for t in data["api_tokens"]] == [("scripts", token.prefix)]
+    assert "digest" not in data["api_tokens"][0]
+    assert token.digest not in text and raw not in text
+    assert ApiToken.objects.count() == 2
+
+
+def test_erasure_removes_the_account_and_keeps_pseudonymous_evidence(client, city, ann, bob):
+    c, r = city
+    provider = actions.create(IdentityProvider, city=c, key="idp", name="Town ID", issuer="https://id.example.org",
+                              client_id="cityline")
+    FederatedIdentity.objects.create(user=ann, provider=provider, subject="sub-ann")
+    grant(ann, "contributor", organisation=r["council"])
+    grant(bob, "contributor", organisation=r["council"], granted_by=ann)
+    consent.grant(ann, r["newsletter"])
+    consent.withdraw(ann, r["newsletter"])
+    consent.grant(bob, r["newsletter"])
+    # a change ann made to a city record: its history must survive her erasure, without her
+    actions.update(r["tax"], user=ann, expected_version=r["tax"].version, retention="7 years")
+    pseudonym = ConsentEvent.objects.filter(user=ann).first().subject
+    client = signed_in(client, ann)
+    page = client.get("/account/erase/").content.decode()
+    assert "2 consent decisions are kept" in page
+    refused = client.post("/account/erase/", {})
+    assert refused.status_code == 400 and User.objects.filter(username="ann").exists()
+    response = client.post("/account/erase/", {"confirm": "yes"})
+    assert response.status_code == 302 and response["Location"].endswith("/account/erase/done/")
+    assert not User.objects.filter(username="ann").exists()
+    assert not FederatedIdentity.objects.filter(subject="sub-ann").exists()
+    assert RoleAssignment.objects.filter(user=bob).get().granted_by is None
+    kept = ConsentEvent.objects.filter(subject=pseudonym)
+    assert kept.count() == 2 and not kept.filter(user__isnull=False).exists()
+    assert ConsentEvent.objects.filter(user=bob).count() == 1
+    record = ErasureRecord.objects.get(subject=pseudonym)
+    assert record.erased == {"api_tokens": 0, "federated_identities": 1, "role_assignments": 1,
+                             "consent_events_pseudonymised": 2, "account": 1}
+    history = r["tax"].history.order_by("-history_date").first()
+    assert history.retention == "7 years" and history.history_user_id is None
+    done = client.get(response["Location"])
+    assert done.status_code == 200 and pseudonym in done.content.decode()
+    assert client.get("/account/").status_code == 302  # signed out
+
+
+def test_erase_done_page_needs_an_erasure_in_this_session(client):
+    assert client.get("/account/erase/done/").status_code == 404
+
+
+# --- editor -------------------------------------------------------------------------------
+
+
+def test_consent_evidence_is_read_only_for_platform_admins_only(client, city, ann, bob):
+    c, r = city
+    event = consent.grant(ann, r["newsletter"])
+    grant(bob, "programme_admin", city=c)
+    signed_in(client, bob)
+    session = client.session
+    session[SESSION_TRUST_KEY] = 3
+    session.save()
+    assert client.get("/admin/privacy/personaldataholding/").status_code == 200
+    assert client.get("/admin/privacy/consentevent/").status_code == 403
+    admin = User.objects.create_user("root", password="x" * 20, is_superuser=True, is_staff=True)
+    client.force_login(admin)
+    session = client.session
+    session[SESSION_TRUST_KEY] = 3
+    session.save()
+    assert client.get("/admin/privacy/consentevent/").status_code == 200
+    assert client.get(f"/admin/privacy/consentevent/{event.pk}/change/").status_code == 200
+    assert client.get("/admin/privacy/consentevent/add/").status_code == 403
+    assert client.get(f"/admin/privacy/personaldataholding/{r['tax'].pk}/change/").status_code == 200
+
+
+# --- city pack ----------------------------------------------------------------------------
+
+
+def test_pack_round_trip_carries_the_inventory_but_never_consent(tmp_path, city, ann):
+    c, r = city
+    consent.grant(ann, r["newsletter"])
+    first, second = tmp_path / "first", tmp_path / "second"
+    export_pack(c.key, first)
+    text = (first / "privacy.yaml").read_text()
+    assert "categories: [identity, address, financial]" in text and "draft-system" in text
+    assert "granted" not in text and "ann" not in text
+    actions.delete(City.objects.get(key=c.key))
+    report = import_pack(first, progress=False)
+    assert report.count("holdings").created == 3 and report.count("purposes").created == 4
+    tax = PersonalDataHolding.objects.get(key="tax")
+    assert [p.key for p in tax.purposes.order_by("key")] == ["newsletter", "services"]
+    assert [o.key for o in tax.shared_with.all()] == ["uni"]
+    export_pack(c.key, second)
+    assert (first / "privacy.yaml").read_bytes() == (second / "privacy.yaml").read_bytes()
+
+
+def test_pack_refuses_an_unknown_category_naming_file_and_field(tmp_path, city):
+    c, r = city
+    pack = tmp_path / "pack"
+    export_pack(c.key, pack)
+    path = pack / "privacy.yaml"
+    path.write_text(path.read_text().replace("categories: [identity, address, financial]",
+                                             "categories: [identity, adress, financial]"))
+    with pytest.raises(PackError) as exc:
+        import_pack(pack, progress=False)
+    problems = [str(p) for p in exc.value.problems]
+    assert any("privacy.yaml" in p and "categories[1]" in p and "adress" in p for p in problems), problems
+    assert PersonalDataHolding.objects.get(key="tax").categories == ["identity", "address", "financial"]

@@ -1,0 +1,187 @@
+"""The citizen area (B10, B14): your account and your data, under ``/account/`` (and ``/fr/account/``).
+
+Thin views over :mod:`.consent` and :mod:`.subject`. Every view needs a signed-in person
+and acts on that person's own records only: a receipt of someone else answers 404, as does
+one that does not exist. Nothing here needs JavaScript; every change is a POST with CSRF.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from cityline.core.models import City
+
+from . import consent, public, subject
+from .choices import ConsentAction
+from .models import ConsentEvent, ErasureRecord, ProcessingPurpose
+
+ERASED_SESSION_KEY = "privacy_erased"
+
+
+def _page(title, name: str) -> dict:
+    return {"title": title, "name": name}
+
+
+def tokens_url() -> str:
+    """The API token page of the accounts area (another part of issue 7): by name when it exists."""
+    try:
+        return reverse("accounts:tokens")
+    except NoReverseMatch:
+        return reverse("privacy:account") + "tokens/"
+
+
+def how_signed_in(request: HttpRequest) -> dict:
+    from cityline.accounts.principals import SESSION_TRUST_KEY
+    from cityline.accounts.roles import Trust
+
+    trust = request.session.get(SESSION_TRUST_KEY)
+    label = str(Trust(trust).label) if trust in Trust.values else None
+    identities = list(request.user.federated_identities.select_related("provider").order_by("provider__name"))
+    return {"trust": trust, "trust_label": label, "identities": identities,
+            "has_password": request.user.has_usable_password()}
+
+
+@never_cache
+@login_required
+def account(request: HttpRequest) -> HttpResponse:
+    """``/account/``: who you are, how you signed in, your roles, tokens and consents."""
+    from cityline.accounts.roles import Role
+
+    roles = [{"label": Role(a.role).label if a.role in Role.values else a.role,
+              "scope": a.organisation or a.outcome or a.city}
+             for a in request.user.role_assignments.select_related("city", "organisation", "outcome")]
+    events = ConsentEvent.objects.filter(user=request.user).select_related("purpose").order_by("-at", "-id")
+    context = {
+        "page": _page(gettext_lazy("Your account and your data"), "account"),
+        "signed_in": how_signed_in(request), "roles": roles,
+        "tokens_url": tokens_url(), "token_count": request.user.api_tokens.count(),
+        "granted": [e for e in _latest(events) if e.action == ConsentAction.GRANTED],
+        "event_count": len(events),
+    }
+    return render(request, "privacy/account.html", context)
+
+
+def _latest(events) -> list[ConsentEvent]:
+    """The latest event per purpose key from a newest-first list."""
+    seen, result = set(), []
+    for e in events:
+        if e.purpose_key not in seen:
+            seen.add(e.purpose_key)
+            result.append(e)
+    return result
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def privacy(request: HttpRequest) -> HttpResponse:
+    """``/account/privacy/``: the personal data each city holds, and your consents (grant / withdraw)."""
+    if request.method == "POST":
+        return _decide(request)
+    cities = City.objects.order_by("name")
+    chosen = request.GET.get("city") or ""
+    if chosen:
+        cities = cities.filter(key=chosen)
+        if not cities:
+            raise Http404("no such city")
+    user = request.user
+    sections = []
+    for city in cities:
+        inventory = public.inventory(city)
+        purposes = list(consent.consent_purposes(city).prefetch_related("services"))
+        latest = consent.states(user, purposes)
+        asks = [{"purpose": p, "event": latest.get(p.pk),
+                 "granted": latest.get(p.pk) is not None and latest[p.pk].action == ConsentAction.GRANTED}
+                for p in purposes]
+        if inventory["holdings"] or asks:
+            sections.append({"city": city, "inventory": inventory, "asks": asks})
+    history = ConsentEvent.objects.filter(user=user).select_related("city").order_by("-at", "-id")
+    context = {"page": _page(gettext_lazy("Your privacy choices"), "account-privacy"), "sections": sections,
+               "all_cities": City.objects.order_by("name"), "chosen": chosen, "history": history}
+    return render(request, "privacy/privacy.html", context)
+
+
+def _decide(request: HttpRequest) -> HttpResponse:
+    purpose = get_object_or_404(ProcessingPurpose, city__key=request.POST.get("city", ""),
+                                key=request.POST.get("purpose", ""), published=True, asks_consent=True)
+    action = request.POST.get("action")
+    try:
+        if action == "grant":
+            event = consent.grant(request.user, purpose)
+            messages.success(request, _("You agreed to “%(purpose)s”. Your receipt: %(receipt)s.")
+                             % {"purpose": purpose.name, "receipt": event.receipt_id})
+        elif action == "withdraw":
+            event = consent.withdraw(request.user, purpose)
+            messages.success(request, _("You withdrew your consent to “%(purpose)s”. Your receipt: %(receipt)s.")
+                             % {"purpose": purpose.name, "receipt": event.receipt_id})
+        else:
+            return HttpResponse(_("Unknown action."), status=400, content_type="text/plain; charset=utf-8")
+    except consent.ConsentError:
+        messages.info(request, _("Nothing changed: your choice for “%(purpose)s” was already recorded.")
+                      % {"purpose": purpose.name})
+    return redirect(reverse("privacy:privacy") + f"?city={purpose.city.key}#purpose-{purpose.key}")
+
+
+@never_cache
+@login_required
+def receipt(request: HttpRequest, receipt_id) -> HttpResponse:
+    """One consent receipt as JSON, only for the person it belongs to (anyone else: 404)."""
+    event = get_object_or_404(ConsentEvent, receipt_id=receipt_id, user=request.user)
+    response = JsonResponse(event.receipt, json_dumps_params={"indent": 2, "ensure_ascii": False})
+    response["Content-Disposition"] = f'inline; filename="consent-receipt-{event.receipt_id}.json"'
+    return response
+
+
+@never_cache
+@login_required
+def my_data(request: HttpRequest) -> HttpResponse:
+    """Everything Cityline holds about the signed-in person, as one JSON download (GDPR Art. 15, 20)."""
+    response = JsonResponse(subject.export(request.user), json_dumps_params={"indent": 2, "ensure_ascii": False})
+    response["Content-Disposition"] = 'attachment; filename="my-data.json"'
+    return response
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def erase(request: HttpRequest) -> HttpResponse:
+    """Confirm, then erase the person's account data, sign them out and show the evidence."""
+    error = None
+    if request.method == "POST":
+        if request.POST.get("confirm") != "yes":
+            error = _("Tick the box to confirm that you want your account erased.")
+        else:
+            try:
+                record = subject.erase(request.user, note="requested by the person in the citizen area")
+            except subject.ErasureError as exc:
+                error = str(exc)
+            else:
+                logout(request)
+                request.session[ERASED_SESSION_KEY] = record.pk
+                return redirect("privacy:erased")
+    context = {"page": _page(gettext_lazy("Erase your account"), "account-erase"), "error": error,
+               "token_count": request.user.api_tokens.count(),
+               "identity_count": request.user.federated_identities.count(),
+               "role_count": request.user.role_assignments.count(),
+               "event_count": ConsentEvent.objects.filter(user=request.user).count()}
+    return render(request, "privacy/erase.html", context, status=400 if error else 200)
+
+
+@never_cache
+def erased(request: HttpRequest) -> HttpResponse:
+    """The confirmation after erasure (the person is signed out by then)."""
+    pk = request.session.get(ERASED_SESSION_KEY)
+    record = ErasureRecord.objects.filter(pk=pk).first() if pk else None
+    if record is None:
+        raise Http404("nothing was erased in this session")
+    return render(request, "privacy/erased.html",
+                  {"page": _page(gettext_lazy("Your account is erased"), "account-erased"), "record": record})
