@@ -53,6 +53,49 @@ def ensure_editor_account() -> dict:
     return {"username": DEMO_USERNAME, "password": None, "new": False}
 
 
+#: Demo accounts with a role each, to see the authorisation layer at work (docs/identity/roles.md):
+#: (user name, role, scope kind, scope key in the demo city).
+DEMO_ROLE_ACCOUNTS = [
+    ("steward", "data_steward", "organisation", "urban-observatory"),
+    ("owner", "benefit_owner", "outcome", "eo-clean-air"),
+    ("citizen", None, None, None),
+]
+
+
+def ensure_role_accounts(city: City) -> list[dict]:
+    """Create the demo's role accounts once (random passwords, kept beside the editor's); return them."""
+    from cityline.accounts.models import RoleAssignment
+    from cityline.accounts.testing import grant
+    from cityline.benefits.models import BenefitNode
+
+    from .models import Organisation
+
+    User = get_user_model()
+    creds = Path(settings.DATA_DIR) / "demo-accounts.txt"
+    known = {}
+    if creds.exists():
+        words = creds.read_text(encoding="utf-8").split()
+        known = dict(zip(words[0::2], words[1::2], strict=False))
+    accounts = []
+    for username, role, scope, key in DEMO_ROLE_ACCOUNTS:
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            known[username] = secrets.token_urlsafe(12)
+            user = User.objects.create_user(username, password=known[username])
+        if role and not RoleAssignment.objects.filter(user=user, role=role).exists():
+            target = (Organisation.objects.filter(city=city, key=key).first() if scope == "organisation"
+                      else BenefitNode.objects.filter(city=city, key=key).first())
+            if target is not None:
+                grant(user, role, **{scope: target})
+        password = known.get(username)
+        accounts.append({"username": username, "role": role or "citizen", "scope": key,
+                         "password": password if password and user.check_password(password) else None})
+    creds.parent.mkdir(parents=True, exist_ok=True)
+    creds.write_text("".join(f"{u} {p}\n" for u, p in known.items()), encoding="utf-8")
+    os.chmod(creds, 0o600)
+    return accounts
+
+
 def prepare_demo() -> dict:
     """Import the demo city pack if its city is missing, and make sure an editor account exists."""
     from .packs import import_pack
@@ -63,7 +106,8 @@ def prepare_demo() -> dict:
         imported = import_pack(demo_pack_dir())  # its open data section also publishes the KPIs' data (C2.g)
     city = City.objects.get(key=key)
     prepare_peer(city)
-    return {"city": city, "imported": imported, "account": ensure_editor_account()}
+    return {"city": city, "imported": imported, "account": ensure_editor_account(),
+            "roles": ensure_role_accounts(city)}
 
 
 def peer_pack_dir() -> Path:
@@ -112,5 +156,11 @@ def describe(info: dict, host: str, port: int) -> str:
             f"  Sign in to the editor as '{account['username']}' with the password you set "
             "(reset it with `.venv/bin/cityline manage changepassword editor`)."
         )
+    roles = [a for a in info.get("roles", []) if a["password"]]
+    if roles:
+        lines.append(f"  Accounts with one role each (sign in at {base}/account/sign-in/):")
+        for a in roles:
+            scope = f" of {a['scope']}" if a["scope"] else ""
+            lines.append(f"    {a['username']:<8} {a['role'].replace('_', ' ')}{scope}: password '{a['password']}'")
     lines.append("")
     return "\n".join(lines)

@@ -58,3 +58,22 @@ def test_cli_demo_without_serving(data_dir, capsys):
     out = capsys.readouterr().out
     assert "Sign in to the editor as 'editor'" in out
     assert City.objects.filter(key=demo.demo_city_key()).exists()
+
+
+def test_demo_role_accounts_get_their_roles_once(data_dir):
+    from cityline.accounts import authz
+    from cityline.opendata.models import Dataset
+
+    info = demo.prepare_demo()
+    accounts = {a["username"]: a for a in info["roles"]}
+    assert set(accounts) == {"steward", "owner", "citizen"} and all(a["password"] for a in accounts.values())
+    User = get_user_model()
+    steward = authz.principal_for_user(User.objects.get(username="steward"))
+    observatory = Dataset.objects.filter(city=info["city"], publisher__key="urban-observatory").first()
+    council = Dataset.objects.filter(city=info["city"], publisher__key="kcc").first()
+    assert authz.can(steward, "change", observatory) and not authz.can(steward, "change", council)
+    assert not authz.editor_access(authz.principal_for_user(User.objects.get(username="citizen")))
+    again = {a["username"]: a for a in demo.prepare_demo()["roles"]}
+    assert again["steward"]["password"] == accounts["steward"]["password"]
+    assert User.objects.get(username="steward").role_assignments.count() == 1
+    assert "steward" in demo.describe(info, host="127.0.0.1", port=8000)
