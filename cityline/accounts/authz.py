@@ -205,6 +205,14 @@ def can(principal: Principal, action: str, target: Any, *, city_id: int | None =
     if scope.read_only and action in WRITE_ACTIONS:
         return False
     city = city_of(instance) if instance is not None else city_id
+    if scope.admin_only and instance is not None and hasattr(instance, "role") and action in WRITE_ACTIONS:
+        # A role assignment: a programme administrator grants roles inside their city only (the city of
+        # its organisation or outcome, maybe not filled in yet) and never the platform administrator role.
+        if instance.role == Role.PLATFORM_ADMIN:
+            return False
+        city = city or _resolve(instance, "organisation__city_id") or _resolve(instance, "outcome__city_id")
+        if city is None:
+            return False
     if action == "view":
         return can_read_unpublished(principal, city)
     for g in principal.grants:

@@ -116,11 +116,15 @@ def key_set(provider: IdentityProvider, meta: dict, *, refresh: bool = False) ->
 # --- the flow --------------------------------------------------------------------------------
 
 
-def redirect_uri(request, provider: IdentityProvider) -> str:
-    """The callback URL registered at the provider: absolute and never language-prefixed."""
+def redirect_path(provider: IdentityProvider) -> str:
+    """The path of the callback: never language-prefixed, so one redirect URI serves every language."""
     with translation.override(settings.LANGUAGE_CODE):
-        path = reverse("accounts:oidc-callback", kwargs={"city": provider.city.key, "provider": provider.key})
-    return request.build_absolute_uri(path)
+        return reverse("accounts:oidc-callback", kwargs={"city": provider.city.key, "provider": provider.key})
+
+
+def redirect_uri(request, provider: IdentityProvider) -> str:
+    """The callback URL registered at the provider (absolute)."""
+    return request.build_absolute_uri(redirect_path(provider))
 
 
 def safe_next(request, candidate: str | None) -> str:
