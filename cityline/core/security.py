@@ -75,3 +75,35 @@ def allow_inline_styles(response: HttpResponseBase, html: str) -> HttpResponseBa
     if hashes:
         response._csp_update = {"style-src": hashes}  # read by csp.middleware.CSPMiddleware
     return response
+
+
+def max_request_bytes() -> int:
+    """The largest request body accepted: the open data upload limit plus room for the form around it."""
+    from cityline.opendata.services import limits
+
+    return limits().max_bytes + 1024 * 1024
+
+
+class RequestSizeMiddleware:
+    """Refuse a request whose declared body is larger than any upload may be (413), before reading it.
+
+    Django bounds form and JSON bodies (``DATA_UPLOAD_MAX_MEMORY_SIZE``) but streams uploaded
+    files to disk whatever their size; the open data checks (``CITYLINE_UPLOAD_MAX_BYTES``) run
+    only once the file is stored. This stops an oversized upload at the door.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        try:
+            declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            declared = 0
+        limit = max_request_bytes()
+        if declared > limit:
+            from django.http import HttpResponse
+
+            return HttpResponse(f"Request body too large: {declared} bytes, at most {limit} are accepted.\n",
+                                status=413, content_type="text/plain; charset=utf-8")
+        return self.get_response(request)

@@ -264,6 +264,24 @@ class Distribution(KeyedRecord):
             raise ValidationError({"access_url": _("a file elsewhere or an API needs its access URL")})
         if self.column_links and not isinstance(self.column_links, dict):
             raise ValidationError({"column_links": _("must map column names to URI templates")})
+        if self.pack_file:
+            problem = pack_path_problem(self.pack_file)
+            if problem:
+                raise ValidationError({"pack_file": problem})
+
+
+def pack_path_problem(value: str) -> str | None:
+    """Why ``value`` cannot be a file path inside a city pack (None when it can): a relative path
+    with forward slashes that stays inside the pack folder (no ``..``, no absolute path, no drive)."""
+    if any(ord(c) < 32 for c in value):
+        return _("must not contain control characters")
+    if "\\" in value:
+        return _("use forward slashes only: %(path)s") % {"path": value}
+    if value.startswith("/") or (len(value) > 1 and value[1] == ":"):
+        return _("must be a path inside the pack, not an absolute path: %(path)s") % {"path": value}
+    if any(part in ("..", ".", "") for part in value.split("/")):
+        return _("must be a plain path inside the pack (no “..”, “.” or empty parts): %(path)s") % {"path": value}
+    return None
 
 
 class DistributionVersion(CityRecord):

@@ -292,8 +292,13 @@ def ingest_pack_files(city, directory: Path, *, user=None, dry_run: bool = False
     directory = Path(directory).resolve()
     held = Distribution.objects.filter(city=city).exclude(pack_file="").select_related("dataset", "city")
     for distribution in held.order_by("dataset__key", "key"):
-        path = (directory / distribution.pack_file).resolve()
-        if directory not in path.parents or not path.is_file():
+        path = (directory / distribution.pack_file).resolve()  # follows links: a link out of the pack is refused
+        if directory not in path.parents:
+            problems.append(PackFileProblem(distribution.key, distribution.pack_file,
+                                            "refused: the path leads outside the pack (a “..”, an absolute "
+                                            "path or a link to a file elsewhere)"))
+            continue
+        if not path.is_file():
             problems.append(PackFileProblem(distribution.key, distribution.pack_file,
                                             "no such file inside the pack"))
             continue

@@ -109,8 +109,13 @@ def read_pack(directory: Path | str) -> Pack:
     if spec.PACK_FILE not in present:
         pack.problem(spec.PACK_FILE, None, "", "missing: every pack starts with pack.yaml (format, format_version, city)")
 
+    root = directory.resolve()
     for name in known:
         if name not in present:
+            continue
+        if root not in (directory / name).resolve().parents:  # a link to a file outside the pack
+            pack.problem(name, None, "", "refused: a link to a file outside the pack folder")
+            pack.unreadable.add(name)
             continue
         try:
             text = (directory / name).read_text(encoding="utf-8")
