@@ -143,8 +143,14 @@ def build_parser() -> argparse.ArgumentParser:
         prog="cityline",
         description="Cityline: the system of record and public window of a smart city programme (ISO 37106).",
         epilog="Settings come from the environment: DATABASE_URL (default: SQLite in ./var), "
-        "CITYLINE_DATA_DIR, CITYLINE_SECRET_KEY, CITYLINE_ALLOWED_HOSTS. See docs/.",
+        "CITYLINE_DATA_DIR, CITYLINE_SECRET_KEY, CITYLINE_ALLOWED_HOSTS. Commands that write act as the local "
+        "operator (who owns the instance) unless --user NAME or CITYLINE_USER names a user whose roles "
+        "then decide. See docs/.",
     )
+    from cityline.accounts.cli import add_user_option
+
+    add_user_option(parser)  # also accepted after the command, on the commands that write
+    parser.set_defaults(accepts_user=False)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
@@ -176,6 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
     pi = pack_sub.add_parser("import", help="create the pack's city, or replace its operating model, in one transaction")
     pi.add_argument("directory", type=Path)
     pi.add_argument("--dry-run", action="store_true", help="report what would change, then roll back")
+    add_user_option(pi)
     pe = pack_sub.add_parser("export", help="write a city's operating model as a pack")
     pe.add_argument("directory", type=Path)
     pe.add_argument("--city", help="city key (needed when the instance hosts several cities)")
@@ -279,6 +286,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_opendata_parser(sub)
 
+    from cityline.accounts.cli import add_parser as add_accounts_parser
+
+    add_accounts_parser(sub)
+
     p = sub.add_parser("check", help="run the system checks; with --deploy also the deployment checks "
                        "(exit 1 on any warning or error)")
     p.add_argument("--deploy", action="store_true",
@@ -296,6 +307,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    from cityline.accounts.cli import check_user_option
+
+    check_user_option(parser, args)
     _setup_django()
     try:
         return int(args.func(args) or 0)

@@ -42,8 +42,17 @@ def credentials_principal(request: HttpRequest) -> Principal | None:
     return None
 
 
+def remember(request: HttpRequest, principal: Principal) -> None:
+    """Cache a principal already worked out (by the API's credentials check) on the request."""
+    setattr(request, _CACHE, principal)
+
+
 def principal_for(request: HttpRequest) -> Principal:
-    """Who is asking (cached on the request). Never raises: wrong credentials read as anonymous."""
+    """Who is asking (cached on the request). Never raises: wrong credentials read as anonymous.
+
+    On the API, wrong credentials never get this far: :mod:`cityline.api.credentials` answers
+    them with a 401 problem first.
+    """
     cached = getattr(request, _CACHE, None)
     if cached is not None:
         return cached

@@ -2,8 +2,13 @@
 
 Thin shells over :mod:`.services`, :mod:`.kpidata`, :mod:`.takeup` and
 :mod:`.domain.stars`. Exit status: 0 done, 1 refused (bad file, blocked dataset, override
-refused), 2 unknown city, dataset, distribution or person. Docs: docs/cli.md and
-docs/opendata/.
+refused, ``--user`` without the role), 2 unknown city, dataset, distribution, person or user.
+Docs: docs/cli.md and docs/opendata/.
+
+The commands that write act as the local operator, or with ``--user NAME`` (or
+``CITYLINE_USER``) as that user, checked by the one authorisation layer (B10): an upload, a
+review or an override needs ``change`` on the distribution or dataset (the publisher's data
+steward); KPI datasets and take-up need the city's programme administrator.
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ from pathlib import Path
 
 
 def add_parser(sub) -> None:
+    from cityline.accounts.cli import add_user_option
+
     p = sub.add_parser(
         "opendata", help="open data platform: upload versions, run the privacy gate, publish KPI data and take-up",
         description="Upload new versions of held distributions (validated, converted to Parquet and checked by the "
@@ -38,6 +45,7 @@ def add_parser(sub) -> None:
     u.add_argument("--encoding", help="text encoding of the file, e.g. latin-1 (default: detected)")
     u.add_argument("--note", default="", help="what changed, in your words (kept with the version)")
     u.add_argument("--json", action="store_true", help="print the new version (or the errors) as JSON")
+    add_user_option(u)
 
     r = osub.add_parser("review", help="run the privacy gate again on a dataset's latest files",
                         description="Review the latest version of each of the dataset's held files whose last "
@@ -49,6 +57,7 @@ def add_parser(sub) -> None:
     r.add_argument("--force", action="store_true",
                    help="review every latest version again, even one already reviewed (this undoes overrides)")
     r.add_argument("--json", action="store_true", help="print the verdict and reasons as JSON")
+    add_user_option(r)
 
     o = osub.add_parser("override", help="release a dataset the privacy gate blocked, as a data steward",
                         description="Record a steward's override of every blocked latest version, with the "
@@ -57,6 +66,7 @@ def add_parser(sub) -> None:
     o.add_argument("dataset", metavar="DATASET", help="dataset key")
     o.add_argument("--steward", required=True, metavar="KEY", help="key of the person taking responsibility")
     o.add_argument("--justification", required=True, metavar="TEXT", help="why publishing is acceptable")
+    add_user_option(o)
 
     k = osub.add_parser("sync-kpis", help="publish every published KPI's measurements as open data (C2.g)",
                         description="Create or update one dataset per published KPI (CSV and JSON of its "
@@ -64,12 +74,14 @@ def add_parser(sub) -> None:
                                     "dataset. Safe to repeat: a new version only when the content changed.")
     k.add_argument("city", metavar="CITY", help="city key")
     k.add_argument("--json", action="store_true", help="print what was done as JSON")
+    add_user_option(k)
 
     t = osub.add_parser("publish-take-up", help="refresh the open take-up dataset (views, downloads, API calls "
                         "by month)",
                         description="Write the take-up figures of public datasets by month as a new version of the "
                                     "'take-up' dataset when they changed (created the first time).")
     t.add_argument("city", metavar="CITY", help="city key")
+    add_user_option(t)
 
     s = osub.add_parser("stars", help="Five-Star rating of one dataset, or of all",
                         description="The Five-Star open data rating with the reason for each star and what would "
@@ -82,6 +94,34 @@ def add_parser(sub) -> None:
 
 class Missing(LookupError):
     pass
+
+
+class Refused(PermissionError):
+    """``--user`` names a user whose roles do not allow the command."""
+
+
+def _acting_user(args, action: str, target=None, *, city=None):
+    """The user the command acts as (None: the local operator), if the authorisation layer allows it.
+
+    ``target``: the record to ``action`` on; ``city``: a whole-city write (programme administrator).
+    """
+    from cityline.accounts import operations
+    from cityline.accounts.cli import acting_principal
+
+    try:
+        principal = acting_principal(args)
+    except operations.Refused as exc:
+        raise Missing(str(exc)) from None
+    if principal.operator:
+        return None
+    try:
+        if city is not None:
+            operations.require_programme_admin(principal, city.key)
+        else:
+            operations.require(principal, action, target)
+    except operations.Refused as exc:
+        raise Refused(str(exc)) from None
+    return principal.user
 
 
 def _city(key: str):
@@ -114,6 +154,9 @@ def run(args: argparse.Namespace) -> int:
     except Missing as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except Refused as exc:
+        print(f"error: {exc}; nothing was changed", file=sys.stderr)
+        return 1
 
 
 def _size(n: int) -> str:
@@ -167,6 +210,7 @@ def _upload(args) -> int:
     dist = Distribution.objects.filter(dataset=dataset, key=args.distribution).select_related("dataset", "city").first()
     if dist is None:
         raise Missing(f"no distribution {args.distribution!r} in dataset {dataset.key!r}")
+    user = _acting_user(args, "change", dist)
     path: Path = args.file
     if not path.is_file():
         print(f"error: {path}: no such file", file=sys.stderr)
@@ -176,7 +220,7 @@ def _upload(args) -> int:
     try:
         with _Progress(f"checking {path.name} ({_size(size)})", big):
             version = services.upload_version(dist, path, original_name=path.name, note=args.note,
-                                              encoding=args.encoding)
+                                              encoding=args.encoding, user=user)
     except tabular.IngestError as exc:
         if args.json:
             print(json.dumps(exc.as_dict(), ensure_ascii=False, indent=1, default=str))
@@ -229,7 +273,8 @@ def _review(args) -> int:
     from . import services
 
     dataset = _dataset(_city(args.city), args.dataset)
-    dataset = services.review_dataset(dataset, force=args.force)
+    user = _acting_user(args, "change", dataset)
+    dataset = services.review_dataset(dataset, force=args.force, user=user)
     dataset.refresh_from_db()
     verdict = dataset.gate or "nothing to check"
     reviews = _reasons(dataset)
@@ -260,8 +305,9 @@ def _override(args) -> int:
     steward = Person.objects.filter(city=city, key=args.steward).first()
     if steward is None:
         raise Missing(f"no person {args.steward!r} in {city.key}")
+    user = _acting_user(args, "change", dataset)
     try:
-        overrides = services.override_gate(dataset, steward=steward, justification=args.justification)
+        overrides = services.override_gate(dataset, steward=steward, justification=args.justification, user=user)
     except ValidationError as exc:
         messages = exc.message_dict if hasattr(exc, "error_dict") else {"": exc.messages}
         for field, msgs in messages.items():
@@ -281,8 +327,9 @@ def _sync_kpis(args) -> int:
     from . import kpidata, takeup
 
     city = _city(args.city)
-    results = kpidata.sync_city(city)
-    take_up = takeup.publish(city)
+    user = _acting_user(args, "add", city=city)
+    results = kpidata.sync_city(city, user=user)
+    take_up = takeup.publish(city, user=user)
     if args.json:
         print(json.dumps({"kpis": [r.as_dict() for r in results], "take_up": take_up}, ensure_ascii=False, indent=1))
     else:
@@ -302,7 +349,8 @@ def _sync_kpis(args) -> int:
 def _publish_take_up(args) -> int:
     from . import takeup
 
-    result = takeup.publish(_city(args.city))
+    city = _city(args.city)
+    result = takeup.publish(city, user=_acting_user(args, "add", city=city))
     if result.get("problem"):
         print(f"error: {result['problem']}", file=sys.stderr)
         return 1

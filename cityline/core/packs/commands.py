@@ -37,7 +37,12 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     dry_run = bool(getattr(args, "dry_run", False))
     try:
-        report = import_pack(args.directory, dry_run=dry_run)
+        user = _authorise_import(args)
+    except PermissionError as exc:
+        print(f"error: {exc}; nothing was imported.", file=sys.stderr)
+        return 2
+    try:
+        report = import_pack(args.directory, user=user, dry_run=dry_run)
     except PackError as exc:
         _print_problems(exc, "nothing was imported.")
         return 1
@@ -47,6 +52,30 @@ def cmd_import(args: argparse.Namespace) -> int:
     if dry_run:
         print("Dry run: nothing was written.")
     return 0
+
+
+def _authorise_import(args: argparse.Namespace):
+    """The user a ``--user`` import acts as, if the authorisation layer lets them (B10).
+
+    Replacing a city's operating model needs its programme administrator; creating a city, a
+    platform administrator. Without ``--user`` the local operator imports (None: no user).
+    Raises PermissionError naming why not.
+    """
+    from cityline.accounts.cli import acting_principal
+    from cityline.accounts.operations import Refused, require_programme_admin
+
+    from .reader import read_pack
+
+    try:
+        principal = acting_principal(args)
+        if principal.operator:
+            return None
+        key = read_pack(args.directory).city_key
+        if key is not None:  # without a city key the import fails on its own, writing nothing
+            require_programme_admin(principal, key)
+    except Refused as exc:
+        raise PermissionError(str(exc)) from None
+    return principal.user
 
 
 def cmd_export(args: argparse.Namespace) -> int:

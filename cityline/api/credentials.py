@@ -1,0 +1,49 @@
+"""Wrong credentials on any API request are a 401 problem naming the cause (B10).
+
+Without this, :func:`cityline.accounts.principals.principal_for` would read a caller with an
+unknown, expired or revoked bearer token, or a wrong Basic password, as anonymous: their read
+requests would quietly get the public view and a script would never learn that its token
+has stopped working. Every API request (the REST API ``/api/v1/``, the CKAN Action API
+``/api/3/action/`` and its per-city address ``/<city>/api/3/action/``) passes here; a request without an ``Authorization`` header is
+untouched (anonymous or session).
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.http import HttpRequest
+
+from cityline.accounts import principals
+
+from .errors import problem_response
+
+#: ``/api/...`` and ``/<city>/api/...``.
+API_PATH = re.compile(r"^/(?:[\w-]+/)?api/")
+
+
+def challenge(request: HttpRequest, detail: str) -> str:
+    """The ``WWW-Authenticate`` header for a refused ``Authorization`` header (RFC 6750 for bearer tokens)."""
+    scheme = request.headers.get("Authorization", "").partition(" ")[0].lower()
+    if scheme == "bearer":
+        return f'Bearer realm="cityline", error="invalid_token", error_description="{detail}"'
+    return 'Basic realm="cityline", charset="UTF-8"'
+
+
+class CredentialsMiddleware:
+    """Checks the ``Authorization`` header of API requests once, before any endpoint runs."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest):
+        if API_PATH.match(request.path_info) and request.headers.get("Authorization"):
+            try:
+                principal = principals.credentials_principal(request)
+            except principals.BadCredentials as exc:
+                detail = str(exc)
+                return problem_response("not-authenticated", detail,
+                                        headers={"WWW-Authenticate": challenge(request, detail)})
+            if principal is not None:
+                principals.remember(request, principal)
+        return self.get_response(request)
