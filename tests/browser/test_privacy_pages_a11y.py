@@ -1,0 +1,129 @@
+"""The privacy pages pass axe-core (WCAG 2.2 A/AA + best practice) in English and French, at desktop
+width and at 320 px without sideways scrolling (B10, B14; issue 7).
+
+The public inventory ``/<city>/privacy/`` is also in the registry audit (demo city); here it is
+audited with every part it can show (special categories, transfers, several holders). The citizen
+area needs a signed-in person: the browser gets the session cookie of a session made with
+Django's ``Client.force_login`` (committed before the live server starts), for a person who has
+a role and consent decisions, so the pages show their lists, receipts and forms.
+"""
+
+from urllib.parse import urlsplit
+
+import pytest
+
+from cityline.portal.testing import (
+    DESKTOP,
+    NARROW,
+    assert_accessible,
+    assert_light,
+    assert_no_horizontal_scroll,
+    serve_city,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db]
+
+PAGES = {
+    "inventory": ("/{lang}testville/privacy/", False),
+    "account": ("/{lang}account/", True),
+    "account-privacy": ("/{lang}account/privacy/", True),
+    "account-erase": ("/{lang}account/erase/", True),
+}
+
+
+def load_privacy_city():
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from cityline.accounts.principals import SESSION_TRUST_KEY
+    from cityline.accounts.testing import grant
+    from cityline.privacy import consent
+    from cityline.privacy.testing import make_privacy_city
+
+    city, r = make_privacy_city()
+    user = get_user_model().objects.create_user("camille", email="camille@example.org", password="x" * 24,
+                                                first_name="Camille", last_name="Martin")
+    grant(user, "contributor", organisation=r["council"])
+    consent.grant(user, r["newsletter"])
+    consent.withdraw(user, r["newsletter"])
+    consent.grant(user, r["panel"])
+    client = Client()
+    client.force_login(user)
+    session = client.session
+    session[SESSION_TRUST_KEY] = 1
+    session.save()
+    city.a11y_session_cookie = client.cookies["sessionid"].value
+    return city
+
+
+@pytest.fixture(scope="module")
+def privacy_site(django_db_setup, django_db_blocker):
+    yield from serve_city(load_privacy_city, "privacy", django_db_blocker)
+
+
+@pytest.fixture
+def open_signed_in(browser):
+    """Open a URL at a viewport size, signed in or not; fails on any request to another host."""
+    contexts = []
+
+    def opener(url: str, viewport: dict, cookie: str | None):
+        # bypass_csp: axe-core is injected as a script tag, which the site's Content-Security-Policy refuses
+        context = browser.new_context(viewport=viewport, java_script_enabled=True, bypass_csp=True)
+        contexts.append(context)
+        if cookie:
+            context.add_cookies([{"name": "sessionid", "value": cookie, "url": url}])
+        page = context.new_page()
+        own = urlsplit(url).netloc
+        foreign: list[str] = []
+
+        def guard(route):
+            target = urlsplit(route.request.url)
+            if target.scheme in ("http", "https") and target.netloc != own:
+                foreign.append(route.request.url)
+                return route.abort()
+            return route.continue_()
+
+        page.route("**/*", guard)
+        response = page.goto(url, wait_until="load")
+        assert response is not None and response.status == 200, f"{url} answered {response and response.status}"
+        assert urlsplit(page.url).path == urlsplit(url).path, f"{url} was redirected to {page.url}"
+        assert not foreign, f"{url} requested other hosts: {foreign}"
+        return page
+
+    yield opener
+    for context in contexts:
+        context.close()
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, NARROW], ids=["desktop", "320px"])
+@pytest.mark.parametrize("lang", ["en", "fr"])
+@pytest.mark.parametrize("name", list(PAGES))
+def test_privacy_page_is_accessible(privacy_site, open_signed_in, name, lang, viewport):
+    path, signed_in = PAGES[name]
+    url = privacy_site.url + path.format(lang="" if lang == "en" else "fr/")
+    page = open_signed_in(url, viewport, privacy_site.city.a11y_session_cookie if signed_in else None)
+    assert page.evaluate("document.documentElement.lang") == lang
+    if signed_in:
+        assert page.locator("main h1").count() == 1
+        assert page.locator("form[action$='sign-out/'] button").count() == 1
+    assert_accessible(page)
+    assert_light(page)
+    if viewport is NARROW:
+        assert_no_horizontal_scroll(page, NARROW["width"])
+
+
+def test_consent_buttons_work_without_javascript(privacy_site, browser):
+    """Giving and withdrawing consent are plain POST forms (B11: no script needed)."""
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        url = privacy_site.url + "/account/privacy/"
+        context.add_cookies([{"name": "sessionid", "value": privacy_site.city.a11y_session_cookie, "url": url}])
+        page = context.new_page()
+        page.goto(url)
+        page.click("#purpose-newsletter button[name=action][value=grant]")
+        assert page.locator("#purpose-newsletter button[value=withdraw]").count() == 1
+        assert "Newsletter" in page.inner_text(".messages")
+        page.click("#purpose-newsletter button[name=action][value=withdraw]")
+        assert page.locator("#purpose-newsletter button[value=grant]").count() == 1
+    finally:
+        context.close()
