@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests need beyond Python packages, if missing: Debian's chromium (browser and
-# accessibility tests), gettext's msgfmt (translation checks) and axe-core from npm.
+# accessibility tests), gettext's msgfmt (translation checks) and, from npm, axe-core and oidc-provider
+# (the OpenID Connect sign-in tests run it on Node.js).
 # Playwright's own browser download does not work offline; we drive Debian's chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +19,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     exit 1
   fi
 fi
-if [ ! -f node_modules/axe-core/axe.min.js ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+if [ ! -f node_modules/axe-core/axe.min.js ] || [ ! -f node_modules/oidc-provider/package.json ] \
+   || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund --loglevel=error
 fi
