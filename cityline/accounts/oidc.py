@@ -90,7 +90,7 @@ def discovery(provider: IdentityProvider) -> dict:
     key = "cityline-oidc-discovery:" + issuer
     data = cache.get(key)
     if data is None:
-        data = _get_json(issuer + "/.well-known/openid-configuration", "discovery document", provider)
+        data = _get_json(issuer + "/.well-known/openid-configuration", _("discovery document"), provider)
         missing = [f for f in ("issuer", "authorization_endpoint", "token_endpoint", "jwks_uri") if not data.get(f)]
         if missing or data["issuer"].rstrip("/") != issuer:
             raise SignInError(_("%(provider)s is not configured correctly (its discovery document does not "
@@ -104,7 +104,7 @@ def key_set(provider: IdentityProvider, meta: dict, *, refresh: bool = False) ->
     key = "cityline-oidc-jwks:" + meta["jwks_uri"]
     data = None if refresh else cache.get(key)
     if data is None:
-        data = _get_json(meta["jwks_uri"], "signing keys", provider)
+        data = _get_json(meta["jwks_uri"], _("signing keys"), provider)
         cache.set(key, data, DISCOVERY_TTL)
     try:
         return KeySet.import_key_set(data)
