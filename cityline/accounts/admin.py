@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cityline.core.editor import CitylineAdmin, VersionedForm
 
-from .models import FederatedIdentity, IdentityProvider, ProviderSecret, RoleAssignment
+from .models import FederatedIdentity, IdentityProvider, RoleAssignment
 from .roles import Role
 
 
@@ -66,11 +66,13 @@ class IdentityProviderAdmin(CitylineAdmin):
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
+        from .oidc import set_client_secret
+
         secret = form.cleaned_data.get("client_secret") or ""
         if form.cleaned_data.get("clear_secret"):
-            ProviderSecret.objects.filter(provider=obj).delete()
+            set_client_secret(obj, None)
         elif secret:
-            ProviderSecret.objects.update_or_create(provider=obj, defaults={"client_secret": secret})
+            set_client_secret(obj, secret)
 
 
 @admin.register(RoleAssignment)

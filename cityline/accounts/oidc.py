@@ -158,6 +158,16 @@ def client_secret(provider: IdentityProvider) -> str:
         return ""
 
 
+def set_client_secret(provider: IdentityProvider, secret: str | None) -> None:
+    """Store (or, with an empty value, remove) a provider's client secret: kept apart, without history."""
+    from .models import ProviderSecret
+
+    if secret:
+        ProviderSecret.objects.update_or_create(provider=provider, defaults={"client_secret": secret})
+    else:
+        ProviderSecret.objects.filter(provider=provider).delete()
+
+
 def begin(request, provider: IdentityProvider, next_url: str | None = None) -> str:
     """Start a sign-in: remember state, nonce and verifier in the session; the URL to send the visitor to."""
     if not provider.enabled:
