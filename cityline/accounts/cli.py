@@ -102,10 +102,14 @@ def run(args: argparse.Namespace) -> int:
 
     from .operations import Refused
 
+    from django.conf import settings
+    from django.utils import translation
+
     _migrate()
     handler = {"user": _user, "role": _role, "token": _token}[args.command]
     try:
-        return handler(args)
+        with translation.override(settings.LANGUAGE_CODE):  # the instance's language, not a leftover
+            return handler(args)
     except Refused as exc:
         print(f"error: {exc}; nothing was changed", file=sys.stderr)
         return 2
