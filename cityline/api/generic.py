@@ -45,7 +45,7 @@ from cityline.core import history as core_history
 from cityline.core.models import City
 
 from . import query
-from .auth import WRITE_AUTH, require, viewer_is_staff
+from .auth import require, viewer_is_staff, write_auth
 from .errors import ApiProblem, Problem
 
 # --- declarations -----------------------------------------------------------------------
@@ -663,6 +663,25 @@ def history_entries(changes: list[core_history.Change], *, staff: bool,
     return out
 
 
+def public_history(city: City) -> Callable[[type[models.Model], models.QuerySet], models.QuerySet]:
+    """What of a city's history a reader without a role sees (B10): the changes of the records they can
+    read now. Records only staff see (privacy reviews), records hidden by ``visible_if`` (an unpublished
+    KPI and its measurements, a draft or restricted dataset and its files) and models the API does not
+    publish leave no trace, not even their name or key; deleted records of those collections neither,
+    since whether they were public cannot be told any more."""
+
+    def restrict(model: type[models.Model], rows: models.QuerySet) -> models.QuerySet:
+        res = REGISTRY.get(model)
+        if res is None or res.staff_only:
+            return rows.none()
+        if res.visible_if:
+            visible = model._default_manager.filter(city=city, **{res.visible_if: True}).values("pk")
+            return rows.filter(id__in=visible)
+        return rows
+
+    return restrict
+
+
 def history_keys(changes: list[core_history.Change]) -> dict[tuple[str, int], str]:
     """The key of each changed record, from its historical rows (so deleted records have one too)."""
     from django.apps import apps
@@ -802,7 +821,7 @@ def add_resource(router: Router, resource: Resource) -> None:
     ops.add_api_operation(
         base, ["POST"],
         _view(f"{p}_create", create_view, [*scope_params, ("payload", create_schema), ("response", HttpResponse)]),
-        response={201: out_schema, **ERRORS_WRITE}, auth=WRITE_AUTH, operation_id=f"{p}_create",
+        response={201: out_schema, **ERRORS_WRITE}, auth=write_auth(res.model, "add", scoped=res.scoped), operation_id=f"{p}_create",
         url_name=f"{p}-create", summary=f"Create a {resource.verbose}", tags=tags,
         description="Staff only. References are given by key.",
     )
@@ -845,7 +864,7 @@ def add_resource(router: Router, resource: Resource) -> None:
     ops.add_api_operation(
         item, ["PATCH"],
         _view(f"{p}_update", update_view, [*detail_params, ("payload", patch_schema), ("response", HttpResponse)]),
-        response={200: out_schema, **ERRORS_WRITE, 428: Problem}, auth=WRITE_AUTH, operation_id=f"{p}_update",
+        response={200: out_schema, **ERRORS_WRITE, 428: Problem}, auth=write_auth(res.model, "change", scoped=res.scoped), operation_id=f"{p}_update",
         url_name=f"{p}-update", summary=f"Update a {resource.verbose}", tags=tags,
         description="Staff only. Send the version you read (If-Match or a version field): "
                     "409 if the record changed since, 428 if the version is missing.",
@@ -868,7 +887,7 @@ def add_resource(router: Router, resource: Resource) -> None:
     ops.add_api_operation(
         item, ["DELETE"], _view(f"{p}_delete", delete_view, detail_params),
         response={204: None, 401: Problem, 403: Problem, 404: Problem, 409: Problem, 428: Problem},
-        auth=WRITE_AUTH, operation_id=f"{p}_delete", url_name=f"{p}-delete",
+        auth=write_auth(res.model, "delete", scoped=res.scoped), operation_id=f"{p}_delete", url_name=f"{p}-delete",
         summary=f"Delete a {resource.verbose}", tags=tags,
         description="Staff only. Send the version you read as If-Match: 409 if it changed "
                     "or is still used by other records, 428 if the version is missing.",
@@ -925,9 +944,11 @@ def add_city_history(router: Router, tag: str) -> None:
                                  errors={"collection": [f"use one of {', '.join(sorted(collections))}"]})
             model = collections[name]
         models_ = [model] if model else core_history.tracked_models()
-        count = sum(m.history.filter(city_id=city.pk).count() for m in models_)
-        changes = core_history.city_history(city, limit=offset + limit, model=model)[offset:]
         staff = viewer_is_staff(request, city)
+        restrict = None if staff else public_history(city)
+        count = sum((restrict(m, m.history.filter(city_id=city.pk)) if restrict else
+                     m.history.filter(city_id=city.pk)).count() for m in models_)
+        changes = core_history.city_history(city, limit=offset + limit, model=model, restrict=restrict)[offset:]
         rows = history_entries(changes, staff=staff, keys=history_keys(changes))
         return query.page(request, count, limit, offset, rows)
 

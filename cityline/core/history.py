@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import heapq
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -95,16 +96,21 @@ def city_history(
     model: type[models.Model] | None = None,
     models_: list[type[models.Model]] | None = None,
     user: str | None = None,
+    restrict: Callable[[type[models.Model], models.QuerySet], models.QuerySet] | None = None,
 ) -> list[Change]:
     """The latest ``limit`` changes to a city's operating model, newest first.
 
     Narrow it to one ``model`` or a list ``models_``, and to the changes made by one
     ``user`` (username); each filter is applied in the database before the limit.
+    ``restrict(model, historical_rows)`` narrows each model's rows further (e.g. to the
+    records a signed-out reader may see, :func:`cityline.api.generic.public_history`).
     """
     chosen = [model] if model else (models_ if models_ is not None else tracked_models())
     streams = []
     for m in chosen:
         qs = m.history.filter(city_id=city.pk)
+        if restrict is not None:
+            qs = restrict(m, qs)
         if user:
             qs = qs.filter(history_user__username=user)
         streams.append(qs.select_related("history_user").order_by("-history_date")[:limit])

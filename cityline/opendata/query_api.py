@@ -38,7 +38,7 @@ from ninja import File, Form, Router, Schema
 from ninja.responses import Status
 from ninja.files import UploadedFile
 
-from cityline.api.auth import WRITE_AUTH, require, viewer, viewer_is_staff
+from cityline.api.auth import require, viewer, viewer_is_staff, write_auth
 from cityline.api.errors import ApiProblem, Problem, problem_response
 from cityline.api.generic import ERRORS_READ, ERRORS_WRITE, get_city
 
@@ -466,7 +466,7 @@ def add_routes(router: Router) -> None:
         return response
 
     @router.post("/cities/{city_key}/distributions/{key}/versions", response={201: VersionOut, **ERRORS_WRITE},
-                 auth=WRITE_AUTH, tags=[TAG], operation_id="opendata_upload",
+                 auth=write_auth(Distribution, "change"), tags=[TAG], operation_id="opendata_upload",
                  summary="Upload a new version of a held distribution (staff)",
                  description="A multipart form with `file` (CSV, JSON, GeoJSON or Parquet, as the distribution "
                              "declares; gzip or zip accepted), optional `encoding` (e.g. `latin-1`; guessed "
