@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from ninja import Query, Router, Schema
 
-from cityline.api.errors import ApiProblem
+from cityline.api.errors import ApiProblem, Problem
 from cityline.api.generic import ERRORS_READ, Resource, get_city
 
 from . import models as m
@@ -248,7 +248,8 @@ def add_routes(router: Router) -> None:
             raise ApiProblem("not-found", f"no customer segment {key!r} in city {city_key!r}")
         return services.segment_view(city, segment)
 
-    @router.get("/cities/{city_key}/channel-shift/calculate", response={200: ShiftResultOut, **ERRORS_READ},
+    @router.get("/cities/{city_key}/channel-shift/calculate",
+                response={200: ShiftResultOut, **ERRORS_READ, 422: Problem},
                 tags=[B11], operation_id="channel_shift_calculate",
                 summary="The channel-shift calculator (nothing saved)",
                 description="Move `share_moved` % of a service's yearly transactions on `from_channel` (as audited "
