@@ -171,7 +171,9 @@ def open_page(browser):
     contexts = []
 
     def opener(url: str, viewport: dict = DESKTOP):
-        context = browser.new_context(viewport=viewport, java_script_enabled=True)
+        # bypass_csp: axe-core is injected as an inline script, which the site's Content-Security-Policy
+        # refuses; the policy itself is tested in tests/browser/test_content_security_policy.py.
+        context = browser.new_context(viewport=viewport, java_script_enabled=True, bypass_csp=True)
         contexts.append(context)
         page = context.new_page()
         own = urlsplit(url).netloc
