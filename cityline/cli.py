@@ -80,6 +80,15 @@ def cmd_history(args: argparse.Namespace) -> int:
     return history.print_history(city_key=args.city, limit=args.limit)
 
 
+def cmd_audit(args: argparse.Namespace) -> int:
+    from cityline.core import audit
+
+    _migrate()
+    if args.audit_command == "head":
+        return audit.cli_head()
+    return audit.cli_verify(args.city)
+
+
 #: ``cityline benefits ACTION``: action → "module:function" taking the parsed arguments.
 BENEFITS_ACTIONS = {
     "load-catalogue": "cityline.benefits.imports:cli_load_catalogue",
@@ -199,6 +208,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--city", help="city key")
     p.add_argument("--limit", type=int, default=50, help="how many changes (default 50)")
     p.set_defaults(func=cmd_history)
+
+    p = sub.add_parser("audit", help="the tamper-evident audit trail: verify the hash chain, show its head",
+                       description="Every change in the history is sealed in a hash chain (docs/identity/audit.md).")
+    audit_sub = p.add_subparsers(dest="audit_command", metavar="ACTION")
+    audit_sub.required = True
+    av = audit_sub.add_parser("verify", help="walk the chain and check it against the history; exit 1 with the "
+                                             "problems listed")
+    av.add_argument("--city", metavar="KEY", help="check this city's history only (the chain is walked in full)")
+    audit_sub.add_parser("head", help="print the last entry's sequence number and hash, to publish elsewhere")
+    p.set_defaults(func=cmd_audit)
 
     p = sub.add_parser("benefits", help="benefit realisation: line-of-sight check, indicator catalogue, measurements",
                        description="Load the indicator catalogue and import CSV files (all or nothing: any error is "

@@ -19,6 +19,7 @@ RULES: dict[str, Scope] = {
     "core.Organisation": Scope("core", admin_only=True),
     "core.Person": Scope("core", organisation="organisation_id"),
     "core.Document": Scope("core", organisation="owner_id"),
+    "core.AuditEntry": Scope("core", platform_only=True, read_only=True),  # the audit chain (B2.g)
     # strategy management (A, B1-B7)
     "strategy.Principle": Scope("strategy", admin_only=True),
     "strategy.PrincipleAgreement": Scope("strategy", organisation="organisation_id"),
@@ -49,6 +50,9 @@ RULES: dict[str, Scope] = {
     # benefit realisation (C1-C3)
     "benefits.BenefitNode": Scope("benefits", admin_only=True),
     "benefits.BenefitLink": Scope("benefits", admin_only=True),
+    # the indicator catalogue (ISO 37120/37122/37123) is instance-wide reference data, not a city's record
+    "benefits.Indicator": Scope("benefits", platform_only=True),
+    "benefits.IndicatorTheme": Scope("benefits", platform_only=True),
     "benefits.CityIndicator": Scope("benefits", admin_only=True),
     "benefits.Kpi": Scope("benefits", admin_only=True),
     "benefits.KpiTarget": Scope("benefits", admin_only=True),

@@ -159,3 +159,6 @@ class Document(KeyedRecord):
         problems = document_rules.check_dates(self.status, self.adopted_on, self.published_on)
         if problems:
             raise ValidationError(problems)
+
+
+from .audit_models import AuditEntry  # noqa: E402,F401  (the audit chain, cityline.core.audit)
