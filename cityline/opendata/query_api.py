@@ -431,7 +431,7 @@ def add_routes(router: Router) -> None:
                 format: Literal["json", "csv"] = "json"):  # noqa: A002
         return run_sql(request, city_key, q, limit, format)
 
-    @router.post("/cities/{city_key}/sql", response={200: SqlOut, **ERRORS_READ}, tags=[TAG],
+    @router.post("/cities/{city_key}/sql", response={200: SqlOut, **ERRORS_READ, 422: Problem}, tags=[TAG],
                  operation_id="opendata_sql_post", summary="Read-only SQL (query in a JSON body)",
                  description="The same as `GET .../sql`, for queries too long for an address: send "
                              "`{\"q\": \"SELECT ...\", \"limit\": 100, \"format\": \"json\"}`. Signing in "
