@@ -245,7 +245,7 @@ def _out_field(resource: Resource, spec: FieldSpec) -> tuple[Any, Any]:
     if isinstance(f, models.DecimalField):
         notes.append("A decimal number, as a string to keep it exact.")
     if spec.name in resource.private:
-        notes.append(f"Null unless the record is {resource.published_if} (staff see it always).")
+        notes.append(f"Null unless {resource.published_if} is true (staff see it always).")
         t = Optional[t]
     elif f.null:
         t = Optional[t]
@@ -787,7 +787,9 @@ def add_resource(router: Router, resource: Resource) -> None:
             limit, offset = query.page_bounds(params)
             qs = base_queryset(res, city, public=not viewer_is_staff(request, city))
             qs = query.apply_filters(qs, params, res.filter_specs)
-            qs = query.apply_search(qs, params, list(res.search))
+            # A private field is searched only for readers who may see it: a match would reveal its content.
+            searchable = [f for f in res.search if f not in res.private or viewer_is_staff(request, city)]
+            qs = query.apply_search(qs, params, searchable)
             qs = query.apply_sort(qs, params, res.sortable, order)
             count = qs.count()
             staff = viewer_is_staff(request, city) if res.private else False

@@ -36,5 +36,8 @@ RESOURCES = [
     Resource(
         Document, "documents", TAG,
         filters=["doc_type", "status", "owner", "adopted_on", "published_on"], search=["key", "title", "summary"],
+        # Listed whatever their status (B5: which policy products exist and how far they are), but a
+        # draft's or an adopted document's summary and link stay inside the programme until published.
+        private=["summary", "url"], published_if="is_published",
     ),
 ]

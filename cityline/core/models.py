@@ -154,6 +154,11 @@ class Document(KeyedRecord):
     def __str__(self) -> str:
         return self.title
 
+    @property
+    def is_published(self) -> bool:
+        """Published: its summary and link are public (before that, only its title, type and status, B2.g)."""
+        return self.status == choices.DocumentStatus.PUBLISHED
+
     def clean(self) -> None:
         super().clean()
         problems = document_rules.check_dates(self.status, self.adopted_on, self.published_on)

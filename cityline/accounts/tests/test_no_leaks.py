@@ -33,6 +33,7 @@ SENTINELS = {
     "row": "Zqxrowsentinel",
     "email": "zqxmailsentinel@hidden.example",
     "phone": "+99 7766 554433",
+    "document": "Zqxdocumentsentinel",
 }
 #: Addresses about the signed-in person themselves (their own account), not the city's data.
 OWN_ACCOUNT = {"/api/v1/me"}
@@ -74,6 +75,14 @@ def leaky(db, tmp_path):
     source = tmp_path / "budget.csv"
     source.write_text("line,amount\n" + "".join(f"{SENTINELS['row']} {i},{i}00\n" for i in range(6)))
     services.upload_version(dist, source, original_name="budget.csv")
+    # A draft policy product is listed with its title, type and status (B5 transparency), but its
+    # summary and link stay inside the programme until it is published.
+    from cityline.core.models import Document
+
+    doc = actions.create(Document, city=city, key="draft-policy", title="Data sharing policy", doc_type="policy",
+                         owner=council, summary="first", url="https://example.org/first")
+    actions.update(Document.objects.get(pk=doc.pk), user=None, summary=SENTINELS["document"],
+                   url=f"https://example.org/{SENTINELS['document']}")
     hidden = {
         "kpis": ["hidden-kpi"], "datasets": ["noise-draft", "internal-budget"], "distributions": ["budget-csv"],
     }
@@ -121,7 +130,7 @@ def api_urls(city, hidden):
 
 
 def crawl(client, city, hidden, dist) -> tuple[list[str], dict[str, int]]:
-    from cityline.opendata.models import Dataset, Distribution
+    from cityline.opendata.models import Dataset
     from cityline.portal.publish import collect_paths
 
     found: list[str] = []

@@ -194,6 +194,21 @@ def test_contact_details_only_public_when_published(client, staff_client, city):
     assert staff_client.get(f"{BASE}/people/bob").json()["email"] == "bob@uni.example"
 
 
+def test_a_draft_document_is_listed_but_its_summary_and_link_are_not_public(client, staff_client, city):
+    from cityline.core.models import Document
+
+    actions.update(Document.objects.get(city=city, key="data-policy"), summary="Keeps raw sensor feeds closed",
+                   url="https://intranet.example/data-policy")
+    draft = client.get(f"{BASE}/documents/data-policy").json()
+    assert draft["title"] == "Open data policy" and draft["status"] == "draft"  # B5: it exists, how far it is
+    assert draft["summary"] is None and draft["url"] is None
+    assert client.get(f"{BASE}/documents?_q=sensor").json()["count"] == 0  # a search must not reveal it either
+    assert staff_client.get(f"{BASE}/documents?_q=sensor").json()["count"] == 1
+    assert staff_client.get(f"{BASE}/documents/data-policy").json()["summary"] == "Keeps raw sensor feeds closed"
+    published = client.get(f"{BASE}/documents/strategy").json()
+    assert published["status"] == "published" and published["summary"] is not None
+
+
 def test_list_query_count_does_not_grow_with_rows(client, city, django_assert_max_num_queries):
     """N+1 guard: city + count + rows + one query per many-to-many field, whatever the page size."""
     ws = actions.create(sm.Workstream, city=city, key="ws", name="Sensors", kind="procurement")
