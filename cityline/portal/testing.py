@@ -170,11 +170,14 @@ def open_page(browser):
     """Open a URL at a viewport size; fails on any request to another host (no CDN)."""
     contexts = []
 
-    def opener(url: str, viewport: dict = DESKTOP):
+    def opener(url: str, viewport: dict = DESKTOP, cookie: str | None = None):
+        """``cookie``: a session cookie value (see :func:`signed_in_cookie`) to open the page signed in."""
         # bypass_csp: axe-core is injected as an inline script, which the site's Content-Security-Policy
         # refuses; the policy itself is tested in tests/browser/test_content_security_policy.py.
         context = browser.new_context(viewport=viewport, java_script_enabled=True, bypass_csp=True)
         contexts.append(context)
+        if cookie:
+            context.add_cookies([{"name": "sessionid", "value": cookie, "url": url}])
         page = context.new_page()
         own = urlsplit(url).netloc
         foreign: list[str] = []
@@ -189,12 +192,27 @@ def open_page(browser):
         page.route("**/*", guard)
         response = page.goto(url, wait_until="load")
         assert response is not None and response.status == 200, f"{url} answered {response and response.status}"
+        assert urlsplit(page.url).path == urlsplit(url).path, f"{url} was redirected to {page.url}"
         assert not foreign, f"{url} requested other hosts: {foreign}"
         return page
 
     yield opener
     for context in contexts:
         context.close()
+
+
+def signed_in_cookie(user, trust: int) -> str:
+    """The value of a session cookie signed in as ``user`` at a sign-in trust level (for the browser)."""
+    from django.test import Client
+
+    from cityline.accounts.principals import SESSION_TRUST_KEY
+
+    client = Client()
+    client.force_login(user)
+    session = client.session
+    session[SESSION_TRUST_KEY] = trust
+    session.save()
+    return client.cookies["sessionid"].value
 
 
 def assert_test_database() -> None:

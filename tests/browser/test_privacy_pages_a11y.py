@@ -8,8 +8,6 @@ Django's ``Client.force_login`` (committed before the live server starts), for a
 a role and consent decisions, so the pages show their lists, receipts and forms.
 """
 
-from urllib.parse import urlsplit
-
 import pytest
 
 from cityline.portal.testing import (
@@ -19,6 +17,7 @@ from cityline.portal.testing import (
     assert_light,
     assert_no_horizontal_scroll,
     serve_city,
+    signed_in_cookie,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
@@ -30,12 +29,8 @@ PAGES = {
     "account-erase": ("/{lang}account/erase/", True),
 }
 
-
 def load_privacy_city():
     from django.contrib.auth import get_user_model
-    from django.test import Client
-
-    from cityline.accounts.principals import SESSION_TRUST_KEY
     from cityline.accounts.testing import grant
     from cityline.privacy import consent
     from cityline.privacy.testing import make_privacy_city
@@ -47,61 +42,20 @@ def load_privacy_city():
     consent.grant(user, r["newsletter"])
     consent.withdraw(user, r["newsletter"])
     consent.grant(user, r["panel"])
-    client = Client()
-    client.force_login(user)
-    session = client.session
-    session[SESSION_TRUST_KEY] = 1
-    session.save()
-    city.a11y_session_cookie = client.cookies["sessionid"].value
+    city.a11y_session_cookie = signed_in_cookie(user, trust=1)
     return city
-
 
 @pytest.fixture(scope="module")
 def privacy_site(django_db_setup, django_db_blocker):
     yield from serve_city(load_privacy_city, "privacy", django_db_blocker)
 
-
-@pytest.fixture
-def open_signed_in(browser):
-    """Open a URL at a viewport size, signed in or not; fails on any request to another host."""
-    contexts = []
-
-    def opener(url: str, viewport: dict, cookie: str | None):
-        # bypass_csp: axe-core is injected as a script tag, which the site's Content-Security-Policy refuses
-        context = browser.new_context(viewport=viewport, java_script_enabled=True, bypass_csp=True)
-        contexts.append(context)
-        if cookie:
-            context.add_cookies([{"name": "sessionid", "value": cookie, "url": url}])
-        page = context.new_page()
-        own = urlsplit(url).netloc
-        foreign: list[str] = []
-
-        def guard(route):
-            target = urlsplit(route.request.url)
-            if target.scheme in ("http", "https") and target.netloc != own:
-                foreign.append(route.request.url)
-                return route.abort()
-            return route.continue_()
-
-        page.route("**/*", guard)
-        response = page.goto(url, wait_until="load")
-        assert response is not None and response.status == 200, f"{url} answered {response and response.status}"
-        assert urlsplit(page.url).path == urlsplit(url).path, f"{url} was redirected to {page.url}"
-        assert not foreign, f"{url} requested other hosts: {foreign}"
-        return page
-
-    yield opener
-    for context in contexts:
-        context.close()
-
-
 @pytest.mark.parametrize("viewport", [DESKTOP, NARROW], ids=["desktop", "320px"])
 @pytest.mark.parametrize("lang", ["en", "fr"])
 @pytest.mark.parametrize("name", list(PAGES))
-def test_privacy_page_is_accessible(privacy_site, open_signed_in, name, lang, viewport):
+def test_privacy_page_is_accessible(privacy_site, open_page, name, lang, viewport):
     path, signed_in = PAGES[name]
     url = privacy_site.url + path.format(lang="" if lang == "en" else "fr/")
-    page = open_signed_in(url, viewport, privacy_site.city.a11y_session_cookie if signed_in else None)
+    page = open_page(url, viewport, privacy_site.city.a11y_session_cookie if signed_in else None)
     assert page.evaluate("document.documentElement.lang") == lang
     if signed_in:
         assert page.locator("main h1").count() == 1
@@ -110,7 +64,6 @@ def test_privacy_page_is_accessible(privacy_site, open_signed_in, name, lang, vi
     assert_light(page)
     if viewport is NARROW:
         assert_no_horizontal_scroll(page, NARROW["width"])
-
 
 def test_consent_buttons_work_without_javascript(privacy_site, browser):
     """Giving and withdrawing consent are plain POST forms (B11: no script needed)."""

@@ -10,17 +10,21 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from cityline.portal.testing import DESKTOP, NARROW, assert_accessible, assert_no_horizontal_scroll, serve_city
+from cityline.portal.testing import (
+    DESKTOP,
+    NARROW,
+    assert_accessible,
+    assert_no_horizontal_scroll,
+    serve_city,
+    signed_in_cookie,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 
 
 def load_token_city():
     from django.contrib.auth import get_user_model
-    from django.test import Client
-
     from cityline.accounts import tokens
-    from cityline.accounts.principals import SESSION_TRUST_KEY
     from cityline.core.testing import make_city
 
     city = make_city("testville", "Testville")
@@ -28,12 +32,7 @@ def load_token_city():
     tokens.issue(user, name="nightly export to the regional portal", scopes=["read"], days=30, trust_level=2)
     old, _ = tokens.issue(user, name="old script", scopes=["read", "write"], days=5, trust_level=2)
     tokens.revoke(old)
-    client = Client()
-    client.force_login(user)
-    session = client.session
-    session[SESSION_TRUST_KEY] = 2
-    session.save()
-    city.a11y_session_cookie = client.cookies["sessionid"].value
+    city.a11y_session_cookie = signed_in_cookie(user, trust=2)
     return city
 
 

@@ -15,7 +15,7 @@ from cityline.accounts.testing import grant
 from cityline.core import actions
 from cityline.core.models import City
 from cityline.core.packs import PackError, export_pack, import_pack
-from cityline.privacy import consent, subject
+from cityline.privacy import consent
 from cityline.privacy.models import ConsentEvent, ErasureRecord, PersonalDataHolding
 from cityline.privacy.testing import make_privacy_city
 
