@@ -44,6 +44,18 @@ def _no_rate_limits_unless_a_test_asks():
     yield
 
 
+@pytest.fixture(autouse=True)
+def _each_test_starts_in_the_default_language():
+    """Django's LocaleMiddleware activates the request's language and leaves it active in the thread:
+    a test client request to a /fr/ page would otherwise turn the next test's messages French."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _opendata_files_in_a_throwaway_folder(tmp_path_factory):
     """Uploaded open data files of the test run (e.g. the demo pack's) go to a throwaway folder, never ./var.

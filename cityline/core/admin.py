@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy
 
 from . import continuity, history
 from .editor import CitylineAdmin, CityTabularInline
-from .models import City, Document, Organisation, Person
+from .models import AuditEntry, City, Document, Organisation, Person
 
 admin.site.site_header = gettext_lazy("Cityline editor")
 admin.site.site_title = gettext_lazy("Cityline editor")
@@ -256,3 +256,27 @@ class DocumentAdmin(CitylineAdmin):
             },
         ),
     ]
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    """The audit chain, read-only, for platform administrators (B2.g): ``cityline audit verify`` checks it."""
+
+    list_display = ["seq", "at", "model", "object_id", "kind", "short_hash"]
+    list_filter = ["model", "kind"]
+    search_fields = ["hash", "=object_id"]
+    ordering = ["-seq"]
+    readonly_fields = [f.name for f in AuditEntry._meta.fields]
+
+    @admin.display(description=gettext_lazy("hash"))
+    def short_hash(self, obj):
+        return obj.hash[:16] + "…"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
