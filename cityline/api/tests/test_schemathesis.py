@@ -43,6 +43,21 @@ schema.app = application
 schema.config.phases.coverage.enabled = False
 
 
+@pytest.fixture(autouse=True)
+def keep_the_test_connection():
+    """Schemathesis calls the WSGI application itself, whose request_finished signal would close the
+    database connection inside the test's transaction (PostgreSQL); Django's test client disconnects
+    the same handlers for the same reason."""
+    from django.core import signals
+    from django.db import close_old_connections
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
 @pytest.fixture(scope="module")
 def real_keys(django_db_setup, django_db_blocker):
     """Load the small city once (committed); the keys of real records by collection path."""
