@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -79,10 +79,18 @@ def parse_date(value: str) -> date:
 
 
 def parse_datetime(value: str) -> datetime:
+    """An ISO 8601 date and time; one with an offset is turned to UTC (PostgreSQL refuses offsets beyond
+    about ±16 hours, which Python accepts)."""
     try:
-        return datetime.fromisoformat(value)
+        parsed = datetime.fromisoformat(value)
     except ValueError:
         raise ValueError("use an ISO 8601 date and time") from None
+    if parsed.tzinfo is None:
+        return parsed
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("use a date and time between the years 1 and 9999 in UTC") from None
 
 
 def parse_choice(allowed: list[str]) -> Callable[[str], str]:

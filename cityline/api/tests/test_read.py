@@ -238,3 +238,15 @@ def test_private_fields_cannot_be_used_to_sort(client, db):
     assert response.status_code == 400
     assert "cannot sort by 'email'" in response.json()["detail"]
     assert client.get(f"/api/v1/cities/{city.key}/people?_sort=name").status_code == 200
+
+
+def test_a_date_time_filter_with_a_far_offset_is_read_in_utc(client, city):
+    """Found by Schemathesis on PostgreSQL, which refuses offsets beyond about ±16 h that Python accepts."""
+    from urllib.parse import quote
+
+    r = client.get(f"{BASE}/organisations?updated_at__lte={quote('1279-12-24T18:43:45-19:15')}")
+    assert r.status_code == 200 and r.json()["count"] == 0
+    r = client.get(f"{BASE}/organisations?updated_at__gte={quote('2001-01-01T00:00:00+20:49')}")
+    assert r.status_code == 200 and r.json()["count"] > 0
+    r = client.get(f"{BASE}/organisations?updated_at__gte={quote('0001-01-01T01:00:00+20:00')}")
+    assert r.status_code == 400 and "updated_at__gte" in r.json()["detail"]
