@@ -14,6 +14,9 @@ Everything a deployment changes comes from environment variables:
   HTTP requests (``CITYLINE_SSL_REDIRECT=0`` leaves the redirect to the proxy).
 - ``CITYLINE_RATE_LIMITS``: ``name=rate,...`` over the default rate limits (docs/security.md).
 - ``CITYLINE_DEBUG``: ``1`` for development.
+- ``CITYLINE_SITE_URL``: the public address of the site, for links in e-mails.
+- ``CITYLINE_EMAIL_BACKEND``, ``CITYLINE_FROM_EMAIL``: how and from whom e-mail is sent
+  (default: printed on the console).
 - ``CITYLINE_ALLOWED_HOSTS``: comma-separated host names.
 - ``CITYLINE_OPENDATA_DIR``: where the open data platform keeps uploaded files, their
   Parquet copies and versions (default ``CITYLINE_DATA_DIR/opendata``).
@@ -124,6 +127,7 @@ INSTALLED_APPS = [
     "cityline.core",
     "cityline.accounts",
     "cityline.privacy",
+    "cityline.participation",
     "cityline.strategy",
     "cityline.benefits",
     "cityline.risks",
@@ -234,3 +238,10 @@ CITYLINE_ROLE_MIN_TRUST: dict[str, str] = {}
 # ("sign_in_ip=20/m,api_anonymous=1200/m") overrides single entries. Counters live in the
 # default cache: several worker processes need a shared one (CACHES, e.g. Redis).
 CITYLINE_RATE_LIMITS: dict[str, str] = {}
+
+# Public address of the site, for links in e-mails (e.g. "the city has responded").
+CITYLINE_SITE_URL = os.environ.get("CITYLINE_SITE_URL", "http://127.0.0.1:8000")
+# Mail: the console by default (the demo prints messages); a deployment sets an SMTP backend and
+# Django's EMAIL_HOST, EMAIL_PORT, ... settings.
+EMAIL_BACKEND = os.environ.get("CITYLINE_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = os.environ.get("CITYLINE_FROM_EMAIL", "cityline@localhost")

@@ -14,6 +14,7 @@ urlpatterns = [
 urlpatterns += i18n_patterns(
     path("account/", include("cityline.accounts.urls")),
     path("account/", include("cityline.privacy.urls")),
+    path("", include("cityline.participation.urls")),
     path("", include("cityline.portal.urls")),
     prefix_default_language=False,
 )

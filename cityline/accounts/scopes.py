@@ -107,6 +107,25 @@ RULES: dict[str, Scope] = {
     "privacy.PersonalDataHolding": Scope("privacy", organisation="holder_id"),
     "privacy.ConsentEvent": Scope("privacy", platform_only=True, read_only=True),
     "privacy.ErasureRecord": Scope("privacy", platform_only=True, read_only=True),
+    # public participation (B1.b, B2.g, B3): consultations are run by their organiser; people's contributions
+    # are moderated (and offline responses entered) by the organiser's staff; supports, answers, reports and the
+    # moderation log are written by their own processes only
+    "participation.ParticipationSettings": Scope("participation", admin_only=True),
+    "participation.Consultation": Scope("participation", organisation="organiser_id"),
+    "participation.SurveyQuestion": Scope("participation", organisation="consultation__organiser_id"),
+    "participation.ConsultationResponse": Scope("participation", organisation="consultation__organiser_id"),
+    "participation.ResponseItem": Scope("participation", organisation="response__consultation__organiser_id"),
+    "participation.EngagementKpiFeed": Scope("participation", admin_only=True),
+    "participation.Participant": Scope("participation", organisation="consultation__organiser_id"),
+    "participation.Contribution": Scope("participation", organisation="consultation__organiser_id"),
+    "participation.Support": Scope("participation", organisation="contribution__consultation__organiser_id",
+                                   read_only=True),
+    "participation.SurveyAnswer": Scope("participation", organisation="question__consultation__organiser_id",
+                                        read_only=True),
+    "participation.ContributionReport": Scope("participation", organisation="contribution__consultation__organiser_id",
+                                              read_only=True),
+    "participation.ModerationEvent": Scope("participation", organisation="contribution__consultation__organiser_id",
+                                           read_only=True),
 }
 
 

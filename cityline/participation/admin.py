@@ -1,0 +1,1 @@
+"""Editor pages of the participation area (filled in below by the staff-side work)."""

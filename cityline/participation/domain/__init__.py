@@ -1,0 +1,1 @@
+"""Plain-Python rules and computations of the participation area."""

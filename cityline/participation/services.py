@@ -1,0 +1,389 @@
+"""Taking part and running consultations: every face (portal, editor, API, CLI, demo) calls these.
+
+City records (consultations, responses) are written through :mod:`cityline.core.actions`, so
+they are validated, versioned and in the change history. Personal records (participants,
+contributions, supports, answers, reports, the moderation log) are written here, each in one
+transaction, after the same checks whichever face asks.
+
+Errors are ``ValidationError`` with a message naming the field, or ``PermissionDenied``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cityline.core import actions
+
+from .choices import ConsultationStatus, ContributionKind, ModerationAction, QuestionKind, ResponseChannel
+from .choices import ResponseStatus
+from .domain import lifecycle, spam
+from .models import (
+    Consultation,
+    ConsultationResponse,
+    Contribution,
+    ContributionReport,
+    ModerationEvent,
+    Participant,
+    ParticipationSettings,
+    Support,
+    SurveyAnswer,
+    SurveyQuestion,
+)
+
+
+def settings_for(city) -> ParticipationSettings:
+    """The city's participation settings (the defaults, unsaved, when it has none)."""
+    return ParticipationSettings.objects.filter(city=city).first() or ParticipationSettings(city=city)
+
+
+def _has_published_response(consultation: Consultation) -> bool:
+    if not consultation.pk:
+        return False
+    return ConsultationResponse.objects.filter(consultation=consultation, status=ResponseStatus.PUBLISHED).exists()
+
+
+@actions.register_rule(Consultation)
+def _lifecycle_rule(instance: Consultation, old: dict[str, Any] | None) -> None:
+    problem = lifecycle.transition_problem(old["status"] if old else None, instance.status,
+                                           has_published_response=_has_published_response(instance))
+    if problem:
+        raise ValidationError({"status": problem})
+    if old and old["status"] != ConsultationStatus.DRAFT and instance.status != ConsultationStatus.DRAFT:
+        # Once people could see it, the question is what they answered: it may not change under them.
+        if old["question"] != instance.question:
+            raise ValidationError({"question": _("the question cannot change once the consultation is public")})
+    if instance.allows_anonymous and not settings_for(instance.city).allows_verified_anonymous:
+        raise ValidationError({"allows_anonymous": _("the city's participation settings do not allow "
+                                                     "verified-anonymous participation")})
+
+
+@actions.register_rule(ConsultationResponse)
+def _response_rule(instance: ConsultationResponse, old: dict[str, Any] | None) -> None:
+    if old and old["status"] == ResponseStatus.PUBLISHED and instance.status == ResponseStatus.DRAFT:
+        raise ValidationError({"status": _("a published response stays published; correct it instead")})
+    if instance.status == ResponseStatus.PUBLISHED and instance.consultation.status in (ConsultationStatus.DRAFT,
+                                                                                      ConsultationStatus.OPEN):
+        raise ValidationError({"status": _("publish the response once the consultation has closed")})
+
+
+# --- lifecycle ---------------------------------------------------------------------------------------
+
+
+def today() -> date:
+    return timezone.localdate()
+
+
+def accepts_contributions(consultation: Consultation, *, on: date | None = None) -> bool:
+    return lifecycle.accepts_contributions(consultation.status, consultation.opens_on, consultation.closes_on,
+                                           on or today())
+
+
+def open_consultation(consultation: Consultation, *, user=None) -> Consultation:
+    return actions.update(consultation, user=user, reason="Consultation opened", status=ConsultationStatus.OPEN)
+
+
+def close_consultation(consultation: Consultation, *, user=None, on: date | None = None) -> Consultation:
+    return actions.update(consultation, user=user, reason="Consultation closed", status=ConsultationStatus.CLOSED,
+                          closed_on=on or today())
+
+
+def close_due(city=None, *, on: date | None = None) -> list[Consultation]:
+    """Close every open consultation whose closing date has passed (run daily, e.g. ``cityline participation tick``)."""
+    day = on or today()
+    qs = Consultation.objects.filter(status=ConsultationStatus.OPEN, closes_on__lt=day)
+    if city is not None:
+        qs = qs.filter(city=city)
+    return [close_consultation(c, on=c.closes_on) for c in qs.order_by("pk")]
+
+
+def publish_response(consultation: Consultation, *, user=None, on: date | None = None,
+                     notify: bool = True) -> ConsultationResponse:
+    """Publish the consultation's response and mark it responded; tell the participants who asked to know."""
+    response = ConsultationResponse.objects.filter(consultation=consultation).first()
+    if response is None:
+        raise ValidationError({"response": _("write the response first")})
+    if not response.items.exists():
+        raise ValidationError({"items": _("a response says what changed and what did not: add at least one item")})
+    with transaction.atomic():
+        if response.status != ResponseStatus.PUBLISHED:
+            response = actions.update(response, user=user, reason="Response published",
+                                      status=ResponseStatus.PUBLISHED, published_on=on or today())
+        consultation.refresh_from_db()
+        if consultation.status != ConsultationStatus.RESPONDED:
+            actions.update(consultation, user=user, reason="Response published", status=ConsultationStatus.RESPONDED)
+        if notify:
+            from .notify import notify_response
+
+            transaction.on_commit(lambda: notify_response(response.pk))
+    return response
+
+
+# --- taking part -------------------------------------------------------------------------------------
+
+
+def _require_open(consultation: Consultation) -> None:
+    if not accepts_contributions(consultation):
+        raise ValidationError(_("this consultation is not open for contributions"))
+
+
+def _identifiers(user) -> set[str]:
+    email = (user.email or "").strip().casefold()
+    out = {user.get_username().casefold()}
+    if email:
+        out |= {email, email.split("@", 1)[0]}
+    return {x for x in out if x}
+
+
+def profile_problems(consultation: Consultation, user, *, display_name: str, anonymous: bool, district: str,
+                     segment) -> dict[str, str]:
+    """What is wrong with a participant profile, by field (empty: nothing)."""
+    problems: dict[str, str] = {}
+    name = display_name.strip()
+    if not anonymous:
+        if len(name) < 2:
+            problems["display_name"] = _("choose a display name of at least two characters")
+        elif user is not None and name.casefold() in _identifiers(user):
+            problems["display_name"] = _("choose a display name other than your user name or e-mail address: "
+                                         "it is shown publicly")
+        elif "@" in name:
+            problems["display_name"] = _("a display name cannot contain an e-mail address")
+    if anonymous and not (consultation.allows_anonymous and settings_for(consultation.city).allows_verified_anonymous):
+        problems["anonymous"] = _("this consultation does not allow anonymous participation")
+    districts = settings_for(consultation.city).districts or []
+    if district and district not in districts:
+        problems["district"] = _("choose one of the city's districts")
+    if segment is not None and segment.city_id != consultation.city_id:
+        problems["segment"] = _("unknown customer segment")
+    return problems
+
+
+def join(consultation: Consultation, user, *, display_name: str = "", anonymous: bool = False,
+         party_category: str = "", segment=None, district: str = "", notify: bool = True) -> Participant:
+    """The user's participant record for this consultation, created or updated from their profile."""
+    if user is None or not user.is_authenticated:
+        raise PermissionDenied(_("sign in to take part"))
+    if not consultation.is_public:
+        raise ValidationError(_("this consultation is not open for contributions"))
+    problems = profile_problems(consultation, user, display_name=display_name, anonymous=anonymous,
+                                district=district, segment=segment)
+    if problems:
+        raise ValidationError(problems)
+    fields = {"display_name": display_name.strip() if not anonymous else "", "anonymous": anonymous,
+              "party_category": party_category, "segment": segment, "district": district, "notify": notify}
+    with transaction.atomic():
+        participant, created = Participant.objects.select_for_update().get_or_create(
+            consultation=consultation, user=user, defaults={"city": consultation.city, **fields})
+        if not created:
+            for name, value in fields.items():
+                setattr(participant, name, value)
+            participant.save()
+    return participant
+
+
+def participant_for(consultation: Consultation, user) -> Participant | None:
+    if user is None or not user.is_authenticated:
+        return None
+    return Participant.objects.filter(consultation=consultation, user=user).first()
+
+
+def contribute(participant: Participant, body: str, *, kind: str = ContributionKind.COMMENT, title: str = "",
+               parent: Contribution | None = None, offline: bool = False) -> Contribution:
+    """Add a comment, a reply (``parent``) or a proposal by ``participant``."""
+    consultation = participant.consultation
+    if not offline:
+        _require_open(consultation)
+    problems: dict[str, str] = {}
+    if kind not in ContributionKind.values:
+        problems["kind"] = _("unknown kind of contribution")
+    if kind == ContributionKind.PROPOSAL:
+        if len(title.strip()) < 3:
+            problems["title"] = _("give your proposal a title")
+        if parent is not None:
+            problems["parent"] = _("a proposal is not a reply")
+    if parent is not None and (parent.consultation_id != consultation.pk or parent.hidden):
+        problems["parent"] = _("you can only reply to a visible contribution of this consultation")
+    recent = list(Contribution.objects.filter(participant=participant).values_list("body", "created_at"))
+    problem = spam.text_problem(body, recent, timezone.now())
+    if problem:
+        problems["body"] = problem
+    if problems:
+        raise ValidationError(problems)
+    return Contribution.objects.create(city=consultation.city, consultation=consultation, participant=participant,
+                                       kind=kind, parent=parent, title=title.strip(), body=body.strip())
+
+
+def support(participant: Participant, proposal: Contribution) -> Support:
+    """Support a proposal: once per person, not one's own, not a hidden one."""
+    _require_open(participant.consultation)
+    if proposal.consultation_id != participant.consultation_id or proposal.kind != ContributionKind.PROPOSAL:
+        raise ValidationError({"proposal": _("only proposals of this consultation can be supported")})
+    if proposal.hidden:
+        raise ValidationError({"proposal": _("this proposal was hidden by the moderators")})
+    if proposal.participant_id == participant.pk:
+        raise ValidationError({"proposal": _("you cannot support your own proposal")})
+    try:
+        with transaction.atomic():
+            return Support.objects.create(city=proposal.city, contribution=proposal, participant=participant)
+    except IntegrityError:
+        raise ValidationError({"proposal": _("you already support this proposal")}) from None
+
+
+def withdraw_support(participant: Participant, proposal: Contribution) -> bool:
+    _require_open(participant.consultation)
+    deleted, _rows = Support.objects.filter(contribution=proposal, participant=participant).delete()
+    return bool(deleted)
+
+
+def clean_answer(question: SurveyQuestion, raw: Any) -> Any:
+    """The stored form of one answer, or ValidationError naming the question. ``None``/empty: no answer."""
+    label = _("question %(n)s") % {"n": question.number}
+    empty = raw in (None, "", []) or (isinstance(raw, str) and not raw.strip())
+    if empty:
+        if question.required:
+            raise ValidationError({f"q{question.number}": _("%(q)s needs an answer") % {"q": label}})
+        return None
+    if question.kind == QuestionKind.SINGLE:
+        if raw not in question.options:
+            raise ValidationError({f"q{question.number}": _("%(q)s: choose one of the options") % {"q": label}})
+        return raw
+    if question.kind == QuestionKind.MULTIPLE:
+        values = raw if isinstance(raw, list) else [raw]
+        if any(v not in question.options for v in values) or len(set(values)) != len(values):
+            raise ValidationError({f"q{question.number}": _("%(q)s: choose among the options") % {"q": label}})
+        return [o for o in question.options if o in values]
+    if question.kind == QuestionKind.SCALE:
+        try:
+            point = int(raw)
+        except (TypeError, ValueError):
+            point = None
+        if point is None or not question.scale_min <= point <= question.scale_max:
+            raise ValidationError({f"q{question.number}": _("%(q)s: choose a point from %(a)s to %(b)s")
+                                   % {"q": label, "a": question.scale_min, "b": question.scale_max}})
+        return point
+    text = str(raw).strip()
+    if len(text) > 2000:
+        raise ValidationError({f"q{question.number}": _("%(q)s: keep it under 2000 characters") % {"q": label}})
+    return text
+
+
+def answer_survey(participant: Participant, answers: dict[int, Any], *, offline: bool = False) -> list[SurveyAnswer]:
+    """Record (or replace) the participant's answers, all or nothing. ``answers``: question number → raw value."""
+    consultation = participant.consultation
+    if not offline:
+        _require_open(consultation)
+    questions = list(consultation.questions.order_by("number"))
+    unknown = sorted(set(answers) - {q.number for q in questions})
+    if unknown:
+        raise ValidationError({"answers": _("no question %(n)s in this survey") % {"n": unknown[0]}})
+    cleaned, problems = {}, {}
+    for question in questions:
+        try:
+            cleaned[question] = clean_answer(question, answers.get(question.number))
+        except ValidationError as exc:
+            problems.update(exc.message_dict)
+    if problems:
+        raise ValidationError(problems)
+    stored = []
+    with transaction.atomic():
+        for question, value in cleaned.items():
+            if value is None:
+                SurveyAnswer.objects.filter(question=question, participant=participant).delete()
+                continue
+            answer, _created = SurveyAnswer.objects.update_or_create(
+                question=question, participant=participant,
+                defaults={"city": consultation.city, "value": value, "answered_at": timezone.now()})
+            stored.append(answer)
+    return stored
+
+
+def enter_offline_response(consultation: Consultation, *, staff, channel: str, display_name: str,
+                           body: str = "", answers: dict[int, Any] | None = None, party_category: str = "",
+                           segment=None, district: str = "") -> Participant:
+    """Staff enter a response received in person, by phone or by post, so nobody is excluded (B11).
+
+    Accepted while the consultation is open or closed (post arrives late), not once the response is out.
+    """
+    from cityline.accounts.authz import principal_for_user, require
+
+    require(principal_for_user(staff), "add", Contribution(city=consultation.city, consultation=consultation))
+    if channel not in ResponseChannel.values or channel == ResponseChannel.ONLINE:
+        raise ValidationError({"channel": _("an offline response comes in person, by phone or by post")})
+    if channel not in (consultation.channels or []):
+        raise ValidationError({"channel": _("this consultation does not take responses %(channel)s")
+                               % {"channel": ResponseChannel(channel).label}})
+    if consultation.status not in (ConsultationStatus.OPEN, ConsultationStatus.CLOSED):
+        raise ValidationError(_("responses are entered while the consultation is open or just closed"))
+    problems = profile_problems(consultation, None, display_name=display_name, anonymous=False, district=district,
+                                segment=segment)
+    if problems:
+        raise ValidationError(problems)
+    with transaction.atomic():
+        participant = Participant.objects.create(
+            city=consultation.city, consultation=consultation, user=None, display_name=display_name.strip(),
+            party_category=party_category, segment=segment, district=district, channel=channel, entered_by=staff,
+            notify=False)
+        if body.strip():
+            contribute(participant, body, offline=True)
+        if answers:
+            answer_survey(participant, answers, offline=True)
+    return participant
+
+
+# --- moderation --------------------------------------------------------------------------------------
+
+
+def report(contribution: Contribution, user, reason: str) -> ContributionReport:
+    if user is None or not user.is_authenticated:
+        raise PermissionDenied(_("sign in to report a contribution"))
+    reason = reason.strip()
+    if len(reason) < 3:
+        raise ValidationError({"reason": _("say briefly what is wrong")})
+    try:
+        with transaction.atomic():
+            return ContributionReport.objects.create(city=contribution.city, contribution=contribution,
+                                                     reporter=user, reason=reason[:500])
+    except IntegrityError:
+        raise ValidationError({"reason": _("you have already reported this contribution")}) from None
+
+
+def _moderate(contribution: Contribution, moderator, action: str, reason: str) -> ModerationEvent:
+    from cityline.accounts.authz import principal_for_user, require
+
+    require(principal_for_user(moderator), "change", contribution)
+    reason = reason.strip()
+    if len(reason) < 3:
+        raise ValidationError({"reason": _("give the public reason")})
+    with transaction.atomic():
+        contribution = Contribution.objects.select_for_update().get(pk=contribution.pk)
+        if action == ModerationAction.HIDE:
+            if contribution.hidden:
+                raise ValidationError(_("this contribution is already hidden"))
+            contribution.hidden, contribution.hidden_reason = True, reason[:300]
+        elif action == ModerationAction.RESTORE:
+            if not contribution.hidden:
+                raise ValidationError(_("this contribution is not hidden"))
+            contribution.hidden, contribution.hidden_reason = False, ""
+        contribution.save(update_fields=["hidden", "hidden_reason"])
+        contribution.reports.filter(resolved=False).update(resolved=True)
+        return ModerationEvent.objects.create(city=contribution.city, contribution=contribution, action=action,
+                                              reason=reason[:300], moderator=moderator)
+
+
+def hide(contribution: Contribution, moderator, reason: str) -> ModerationEvent:
+    """Hide a contribution; the public sees the reason in its place, and the moderation log records it."""
+    return _moderate(contribution, moderator, ModerationAction.HIDE, reason)
+
+
+def restore(contribution: Contribution, moderator, reason: str) -> ModerationEvent:
+    return _moderate(contribution, moderator, ModerationAction.RESTORE, reason)
+
+
+def dismiss_reports(contribution: Contribution, moderator, reason: str) -> ModerationEvent:
+    """The reports were unfounded: keep the contribution, resolve the reports, log it."""
+    return _moderate(contribution, moderator, ModerationAction.DISMISS, reason)

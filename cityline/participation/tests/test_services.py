@@ -1,0 +1,224 @@
+"""The consultation lifecycle and taking part (B1.b, B3): one support per person, surveys, spam, moderation."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
+
+from cityline.accounts.testing import grant
+from cityline.core import actions
+from cityline.participation import services
+from cityline.participation.models import (
+    ConsultationResponse,
+    Contribution,
+    ModerationEvent,
+    ResponseItem,
+    Support,
+    SurveyAnswer,
+)
+from cityline.participation.testing import make_participation_city, make_person
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world():
+    return make_participation_city()
+
+
+def test_the_lifecycle_refuses_jumps_and_keeps_the_question_once_public(world):
+    city, r = world
+    with pytest.raises(ValidationError) as err:
+        actions.update(r["draft"], status="closed")
+    assert "cannot go from draft to closed" in str(err.value)
+    with pytest.raises(ValidationError) as err:
+        actions.update(r["closed"], status="responded")
+    assert "response is published" in str(err.value)
+    with pytest.raises(ValidationError) as err:
+        actions.update(r["open"], question="Something else?")
+    assert "question" in err.value.message_dict
+    r["draft"].refresh_from_db()
+    services.open_consultation(r["draft"])
+    assert r["draft"].status == "open"
+    with pytest.raises(ValidationError):
+        actions.update(r["draft"], status="draft")
+
+
+def test_due_consultations_close_on_their_closing_date(world):
+    city, r = world
+    later = timezone.localdate() + timedelta(days=21)
+    closed = services.close_due(city, on=later)
+    assert [c.key for c in closed] == ["cycle-lanes"]
+    r["open"].refresh_from_db()
+    assert (r["open"].status, r["open"].closed_on) == ("closed", r["open"].closes_on)
+
+
+def test_a_person_supports_a_proposal_once_and_not_their_own(world):
+    city, r = world
+    ann, bob = make_person("u-ann"), make_person("u-bob")
+    pa = services.join(r["open"], ann, display_name="Ann from North", district="North")
+    pb = services.join(r["open"], bob, display_name="Bob")
+    proposal = services.contribute(pa, "Protect Quay Road first: it is the school route.", kind="proposal",
+                                   title="Quay Road first")
+    services.support(pb, proposal)
+    with pytest.raises(ValidationError) as err:
+        services.support(pb, proposal)
+    assert "already support" in str(err.value)
+    with pytest.raises(ValidationError) as err:
+        services.support(pa, proposal)
+    assert "own proposal" in str(err.value)
+    # joining again updates the profile, it does not make a second participant
+    again = services.join(r["open"], bob, display_name="Bob B.")
+    assert again.pk == pb.pk
+    with pytest.raises(ValidationError):
+        services.support(again, proposal)
+    assert Support.objects.filter(contribution=proposal).count() == 1
+
+
+def test_display_names_are_not_account_identifiers(world):
+    city, r = world
+    ann = make_person("u-ann", email="ann.smith@mail.example.org")
+    for name in ["u-ann", "ANN.SMITH", "ann.smith@mail.example.org", "me@elsewhere.org"]:
+        with pytest.raises(ValidationError) as err:
+            services.join(r["open"], ann, display_name=name)
+        assert "display_name" in err.value.message_dict
+    with pytest.raises(ValidationError) as err:
+        services.join(r["open"], ann, display_name="Ann", district="Atlantis")
+    assert "district" in err.value.message_dict
+
+
+def test_draft_and_closed_consultations_take_no_contributions(world):
+    city, r = world
+    ann = make_person("u-ann")
+    with pytest.raises(ValidationError):
+        services.join(r["draft"], ann, display_name="Ann")
+    p = services.join(r["closed"], ann, display_name="Ann")
+    with pytest.raises(ValidationError) as err:
+        services.contribute(p, "Open on Sundays please")
+    assert "not open" in str(err.value)
+    assert not Contribution.objects.filter(participant=p).exists()
+
+
+def test_survey_answers_are_all_or_nothing_and_replaced_on_a_second_go(world):
+    city, r = world
+    p = services.join(r["open"], make_person("u-ann"), display_name="Ann")
+    with pytest.raises(ValidationError) as err:
+        services.answer_survey(p, {1: "Bike", 2: ["Quay Road", "Nowhere"], 3: 9})
+    assert set(err.value.message_dict) == {"q2", "q3"}
+    assert not SurveyAnswer.objects.filter(participant=p).exists()
+    with pytest.raises(ValidationError) as err:
+        services.answer_survey(p, {3: 2})
+    assert "q1" in err.value.message_dict  # required
+    services.answer_survey(p, {1: "Bike", 2: ["Station Avenue", "Quay Road"], 3: "4", 4: "  More racks "})
+    values = {a.question.number: a.value for a in SurveyAnswer.objects.filter(participant=p)}
+    assert values == {1: "Bike", 2: ["Quay Road", "Station Avenue"], 3: 4, 4: "More racks"}
+    services.answer_survey(p, {1: "Bus"})
+    values = {a.question.number: a.value for a in SurveyAnswer.objects.filter(participant=p)}
+    assert values == {1: "Bus"}
+
+
+def test_spam_checks_name_the_field(world):
+    city, r = world
+    p = services.join(r["open"], make_person("u-ann"), display_name="Ann")
+    services.contribute(p, "Cycle lanes on the High Street, please.")
+    with pytest.raises(ValidationError) as err:
+        services.contribute(p, "cycle lanes on the   high street, please.")
+    assert "same text" in err.value.message_dict["body"][0]
+    with pytest.raises(ValidationError) as err:
+        services.contribute(p, " ".join(f"https://spam.example/{i}" for i in range(4)))
+    assert "links" in err.value.message_dict["body"][0]
+
+
+def test_moderation_hides_with_a_public_reason_and_logs_it(world):
+    city, r = world
+    author, reporter, mod, outsider = (make_person(f"u-{n}") for n in ("ann", "bob", "mod", "eve"))
+    grant(mod, "contributor", city=city, organisation=r["council"])
+    p = services.join(r["open"], author, display_name="Ann")
+    comment = services.contribute(p, "Something rude about a neighbour")
+    services.report(comment, reporter, "Personal attack")
+    with pytest.raises(ValidationError):
+        services.report(comment, reporter, "Again")
+    with pytest.raises(PermissionDenied):
+        services.hide(comment, outsider, "Not yours to hide")
+    services.hide(comment, mod, "Personal attack on a named resident")
+    comment.refresh_from_db()
+    assert comment.hidden and comment.hidden_reason == "Personal attack on a named resident"
+    assert not comment.reports.filter(resolved=False).exists()
+    services.restore(comment, mod, "Edited by the author")
+    log = list(ModerationEvent.objects.filter(contribution=comment).values_list("action", "reason"))
+    assert log == [("restore", "Edited by the author"), ("hide", "Personal attack on a named resident")]
+    with pytest.raises(ValidationError):
+        log_entry = ModerationEvent.objects.first()
+        log_entry.reason = "rewritten"
+        log_entry.save()
+
+
+def test_staff_enter_offline_responses(world):
+    city, r = world
+    staff = make_person("u-clerk")
+    with pytest.raises(PermissionDenied):
+        services.enter_offline_response(r["open"], staff=staff, channel="post", display_name="Letter 12",
+                                        body="Please light the towpath.")
+    grant(staff, "contributor", city=city, organisation=r["council"])
+    with pytest.raises(ValidationError) as err:
+        services.enter_offline_response(r["open"], staff=staff, channel="phone", display_name="Call 3", body="x y")
+    assert "channel" in err.value.message_dict
+    p = services.enter_offline_response(r["open"], staff=staff, channel="post", display_name="Letter 12",
+                                        body="Please light the towpath.", answers={1: "On foot"}, district="South")
+    assert (p.user, p.channel, p.entered_by, p.district) == (None, "post", staff, "South")
+    assert p.contributions.get().body == "Please light the towpath."
+
+
+def test_publishing_the_response_closes_the_loop_and_tells_participants(world, django_capture_on_commit_callbacks):
+    city, r = world
+    ann, bob, cat = make_person("u-ann"), make_person("u-bob"), make_person("u-cat", email="")
+    services.join(r["open"], ann, display_name="Ann")
+    services.join(r["open"], bob, display_name="Bob", notify=False)
+    services.join(r["open"], cat, display_name="Cat")
+    response = actions.create(ConsultationResponse, city=city, consultation=r["open"],
+                              summary="Most of you asked for Quay Road first.")
+    with pytest.raises(ValidationError):
+        services.publish_response(r["open"])  # no item yet
+    actions.create(ResponseItem, city=city, response=response, number=1, you_said="Quay Road first",
+                   we_did="Quay Road is now first in the sensor pilot.", outcome="changed",
+                   record_type="strategy.Initiative", record_key="sensor-pilot")
+    with pytest.raises(ValidationError):
+        services.publish_response(r["open"])  # still open
+    services.close_consultation(r["open"])
+    with django_capture_on_commit_callbacks(execute=True):
+        services.publish_response(r["open"])
+    r["open"].refresh_from_db()
+    assert r["open"].status == "responded"
+    assert [m.to for m in mail.outbox] == [["u-ann@mail.example.org"]]
+    assert "Quay Road first" not in mail.outbox[0].subject and "Safer cycle lanes" in mail.outbox[0].subject
+    assert "/riverford/consultations/cycle-lanes/" in mail.outbox[0].body
+
+
+def test_a_response_item_names_a_real_record_and_change(world):
+    city, r = world
+    response = actions.create(ConsultationResponse, city=city, consultation=r["closed"], summary="Thanks.")
+    with pytest.raises(ValidationError) as err:
+        actions.create(ResponseItem, city=city, response=response, number=1, you_said="a", we_did="b",
+                       outcome="changed", record_type="strategy.Initiative", record_key="nope")
+    assert "no strategy.Initiative with the key nope" in str(err.value)
+    with pytest.raises(ValidationError) as err:
+        actions.create(ResponseItem, city=city, response=response, number=1, you_said="a", we_did="b",
+                       outcome="not_changed")
+    assert "reason" in err.value.message_dict
+    from cityline.strategy.models import Initiative
+
+    wifi = Initiative.objects.get(city=city, key="library-wifi")
+    wifi = actions.update(wifi, description="Open until 9 pm on weekdays.", reason="You said, we did")
+    change = wifi.history.order_by("-history_date").first()
+    item = actions.create(ResponseItem, city=city, response=response, number=1, you_said="Later hours",
+                          we_did="Longer hours", outcome="changed", record_type="strategy.Initiative",
+                          record_key="library-wifi", history_id=change.history_id)
+    from cityline.participation.domain.records import find_record, public_change
+
+    shown = public_change(find_record(city.pk, item.record_type, item.record_key), item.history_id)
+    assert {"field": "description", "before": "", "after": "Open until 9 pm on weekdays."} in shown["fields"] \
+        or any(f["field"] == "description" and f["after"] == "Open until 9 pm on weekdays." for f in shown["fields"])
