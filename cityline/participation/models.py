@@ -345,7 +345,13 @@ class Participant(models.Model):
 
     @property
     def public_name(self) -> str:
-        return str(_("Verified participant")) if self.anonymous else self.display_name
+        from .personal import ERASED_NAME
+
+        if self.anonymous:
+            return str(_("Verified participant"))
+        if self.user_id is None and self.display_name == ERASED_NAME:  # erased at the person's request
+            return str(_("Former participant"))
+        return self.display_name
 
 
 class Contribution(models.Model):
@@ -376,6 +382,18 @@ class Contribution(models.Model):
 
     def __str__(self) -> str:
         return self.title or self.body[:60]
+
+    @property
+    def public_title(self) -> str:
+        """The title as the public sees it (a translated marker once erased at the author's request)."""
+        if self.erased and self.title:
+            return str(_("Erased proposal"))
+        return self.title
+
+    @property
+    def public_body(self) -> str:
+        """The text as the public sees it (a translated marker once erased at the author's request)."""
+        return str(_("This contribution was erased at its author's request.")) if self.erased else self.body
 
 
 class Support(models.Model):

@@ -4,7 +4,9 @@
 nothing about anyone else (GDPR Art. 15 and 20). :func:`erase` removes their account data
 (Art. 17): API tokens, federated identities, role assignments and the account itself. Their
 consent events stay as evidence of what was agreed, but without the link to the account
-(only the pseudonymous id remains); an :class:`~.models.ErasureRecord` says what was erased.
+(only the pseudonymous id remains); their participation in consultations is unlinked and its
+words replaced (:mod:`cityline.participation.personal`); an :class:`~.models.ErasureRecord` says
+what was erased.
 
 What erasure leaves, on purpose: the change history of operating-model records keeps the
 change but loses its author (simple-history's ``history_user`` is ``SET_NULL``); the history
@@ -20,6 +22,8 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from cityline.participation import personal as participation
+
 from . import consent
 from .models import ConsentEvent, ErasureRecord
 
@@ -31,7 +35,8 @@ def _iso(value) -> str | None:
 
 
 def export(user) -> dict[str, Any]:
-    """Everything Cityline holds about ``user``: account, identities, roles, token metadata, consents."""
+    """Everything Cityline holds about ``user``: account, identities, roles, token metadata, consents,
+    participation in consultations (profiles, contributions, supports, answers, reports filed)."""
     from cityline.accounts.models import ApiToken, FederatedIdentity, RoleAssignment
 
     identities = FederatedIdentity.objects.filter(user=user).select_related("provider", "provider__city")
@@ -74,6 +79,7 @@ def export(user) -> dict[str, Any]:
              "receipt_id": str(e.receipt_id), "receipt": e.receipt}
             for e in events
         ],
+        "participation": participation.export(user),
     }
 
 
@@ -96,6 +102,7 @@ def erase(user, *, note: str = "") -> ErasureRecord:
             "federated_identities": FederatedIdentity.objects.filter(user=user).delete()[0],
             "role_assignments": _delete_each(RoleAssignment.objects.filter(user=user)),
             "consent_events_pseudonymised": ConsentEvent.objects.filter(user=user).update(user=None),
+            **participation.erase(user),
         }
         try:
             deleted, by_model = User.objects.filter(pk=user.pk).delete()

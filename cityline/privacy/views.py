@@ -60,12 +60,17 @@ def account(request: HttpRequest) -> HttpResponse:
               "scope": a.organisation or a.outcome or a.city}
              for a in request.user.role_assignments.select_related("city", "organisation", "outcome")]
     events = ConsentEvent.objects.filter(user=request.user).select_related("purpose").order_by("-at", "-id")
+    from cityline.participation.models import Participant
+
+    participations = (Participant.objects.filter(user=request.user).select_related("consultation", "city")
+                      .order_by("-joined_at", "-id"))
     context = {
         "page": _page(gettext_lazy("Your account and your data"), "account"),
         "signed_in": how_signed_in(request), "roles": roles,
         "tokens_url": tokens_url(), "token_count": request.user.api_tokens.count(),
         "granted": [e for e in _latest(events) if e.action == ConsentAction.GRANTED],
         "event_count": len(events),
+        "participations": participations,
     }
     return render(request, "privacy/account.html", context)
 
@@ -172,8 +177,16 @@ def erase(request: HttpRequest) -> HttpResponse:
                "token_count": request.user.api_tokens.count(),
                "identity_count": request.user.federated_identities.count(),
                "role_count": request.user.role_assignments.count(),
-               "event_count": ConsentEvent.objects.filter(user=request.user).count()}
+               "event_count": ConsentEvent.objects.filter(user=request.user).count(),
+               "participation": _participation_counts(request.user)}
     return render(request, "privacy/erase.html", context, status=400 if error else 200)
+
+
+def _participation_counts(user) -> dict[str, int]:
+    from cityline.participation.models import Contribution, Participant
+
+    return {"consultations": Participant.objects.filter(user=user).count(),
+            "contributions": Contribution.objects.filter(participant__user=user).count()}
 
 
 @never_cache
