@@ -9,7 +9,10 @@ entries: ``sign_in_ip=20/m,api_anonymous=1200/m``; an empty rate switches that l
 - ``api_anonymous``: calls to the REST API (``/api/v1/``) and the CKAN Action API (``/api/3/``)
   without credentials, per client address;
 - ``api_user``: calls with credentials, per bearer token or Basic user name (wrong passwords
-  count too, which also slows password guessing through Basic).
+  count too, which also slows password guessing through Basic);
+- ``participation_post``: what a signed-in person sends to the public consultation pages
+  (taking part, comments, proposals, supports, survey answers, reports), per user; checked by
+  the views (:func:`view_over_limit`), since the middleware runs before the session user is known.
 
 A caller over the limit gets ``429 Too Many Requests`` with ``Retry-After`` (seconds); on the
 APIs the body is an ``application/problem+json`` document (``urn:cityline:problem:too-many-requests``).
@@ -42,6 +45,7 @@ DEFAULT_LIMITS: dict[str, str] = {
     "sign_in_user": "10/m",
     "api_anonymous": "600/m",
     "api_user": "1200/m",
+    "participation_post": "20/m",
 }
 
 API_PREFIXES = ("/api/",)
@@ -137,6 +141,18 @@ def over_limit(request: HttpRequest) -> tuple[str, int] | None:
             if wait:
                 return "sign_in_user", wait
     return None
+
+
+def view_over_limit(request: HttpRequest, name: str) -> int | None:
+    """For a view: count one hit of the limit ``name`` for the signed-in user (or the client address).
+
+    The Retry-After seconds when over the limit (answer with :func:`too_many_requests`), else None.
+    """
+    if not getattr(settings, "RATELIMIT_ENABLE", True):
+        return None
+    user = getattr(request, "user", None)
+    key = f"user:{user.pk}" if user is not None and user.is_authenticated else "ip:" + _ip(request)
+    return _check(request, name, configured_limits().get(name, ""), key)
 
 
 def too_many_requests(request: HttpRequest, wait: int) -> HttpResponse:

@@ -1,0 +1,82 @@
+"""Live survey results of a consultation: aggregates only (B2.g, B3).
+
+``survey_results(consultation)`` returns plain, JSON-serialisable data for the public page and
+``results.json``: per question the number of people who answered, and
+
+- for single- and multiple-choice questions, each option's count and percentage of those who
+  answered the question (several options per person for multiple choice, so the shares of a
+  multiple-choice question can add up to more than 100);
+- for scale questions, the mean and the distribution over every point of the scale;
+- for free-text questions, only how many answered: the answers themselves are never published.
+
+No answer is tied to a person here: only counts leave this module.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from django.db.models import Count
+
+from .choices import ContributionKind, QuestionKind
+from .models import Consultation, Contribution, Participant, SurveyAnswer
+
+
+def _percent(count: int, total: int) -> float:
+    return round(100.0 * count / total, 1) if total else 0.0
+
+
+def _question(question, values: list[Any]) -> dict[str, Any]:
+    answered = len(values)
+    data: dict[str, Any] = {"number": question.number, "text": question.text, "kind": question.kind,
+                            "answered": answered}
+    if question.kind in (QuestionKind.SINGLE, QuestionKind.MULTIPLE):
+        counts: Counter = Counter()
+        for value in values:
+            for option in (value if isinstance(value, list) else [value]):
+                counts[option] += 1
+        data["options"] = [{"label": o, "count": counts[o], "percent": _percent(counts[o], answered)}
+                           for o in question.options]
+    elif question.kind == QuestionKind.SCALE:
+        points = [v for v in values if isinstance(v, int) and not isinstance(v, bool)]
+        counts = Counter(points)
+        labels = {question.scale_min: question.scale_min_label, question.scale_max: question.scale_max_label}
+        data["scale"] = {"min": question.scale_min, "max": question.scale_max,
+                         "min_label": question.scale_min_label, "max_label": question.scale_max_label}
+        data["mean"] = round(sum(points) / len(points), 2) if points else None
+        data["distribution"] = [{"point": p, "label": labels.get(p) or "", "count": counts[p],
+                                 "percent": _percent(counts[p], len(points))}
+                                for p in range(question.scale_min, question.scale_max + 1)]
+    return data
+
+
+def survey_results(consultation: Consultation) -> dict[str, Any]:
+    """Per-question aggregates of the consultation's survey (empty ``questions`` when it has none)."""
+    questions = list(consultation.questions.order_by("number"))
+    by_question: dict[int, list[Any]] = {q.pk: [] for q in questions}
+    respondents: set[int] = set()
+    for question_id, participant_id, value in (SurveyAnswer.objects.filter(question__consultation=consultation)
+                                               .values_list("question_id", "participant_id", "value")):
+        by_question.setdefault(question_id, []).append(value)
+        respondents.add(participant_id)
+    return {"respondents": len(respondents),
+            "questions": [_question(q, by_question[q.pk]) for q in questions]}
+
+
+def participation_counts(consultation: Consultation) -> dict[str, Any]:
+    """How many took part and contributed, and each visible proposal's support count."""
+    contributions = Contribution.objects.filter(consultation=consultation)
+    proposals = (contributions.filter(kind=ContributionKind.PROPOSAL, hidden=False)
+                 .annotate(n=Count("supports")).order_by("created_at", "id"))
+    return {
+        "participants": Participant.objects.filter(consultation=consultation).count(),
+        "contributions": contributions.filter(hidden=False).count(),
+        "proposals": [{"id": p.pk, "supports": p.n} for p in proposals],
+    }
+
+
+def live_results(consultation: Consultation) -> dict[str, Any]:
+    """What ``results.json`` serves: the survey aggregates and the participation counts."""
+    return {"consultation": consultation.key, "status": consultation.status,
+            **participation_counts(consultation), "survey": survey_results(consultation)}
