@@ -68,17 +68,13 @@ def _opendata_files_in_a_throwaway_folder(tmp_path_factory):
     yield
 
 
-DEMO_PACK = os.path.join(os.path.dirname(os.path.abspath(__file__)), "cityline", "demo", "city-pack")
-
-
 @pytest.fixture
 def demo_city(db):
-    """The demo city, imported from cityline/demo/city-pack through the pack importer (one per test)."""
-    from cityline.core.models import City
-    from cityline.core.packs import import_pack
+    """The demo city (cityline/demo/city-pack), one per test: imported through the pack importer the first
+    time in a worker, restored from that import's snapshot afterwards (cityline.core.demo_snapshot)."""
+    from cityline.core.demo_snapshot import import_demo_pack
 
-    report = import_pack(DEMO_PACK, progress=False)
-    return City.objects.get(key=report.city_key)
+    return import_demo_pack()
 
 
 @pytest.fixture(scope="session", autouse=True)

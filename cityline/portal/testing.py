@@ -265,15 +265,10 @@ def load_small_city():
 
 
 def load_demo_city():
-    from django.conf import settings
-
-    from cityline.core.models import City
-    from cityline.core.packs import import_pack
-
     from cityline.core.demo import prepare_peer
+    from cityline.core.demo_snapshot import import_demo_pack
 
-    report = import_pack(settings.CITYLINE_DEMO_PACK, progress=False)
-    city = City.objects.get(key=report.city_key)
+    city = import_demo_pack()  # a snapshot of the first import in this worker (cityline.core.demo_snapshot)
     prepare_peer(city)  # the comparison partner, so the benchmark page is audited with data (issue 9)
     return city
 

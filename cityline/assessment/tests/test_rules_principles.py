@@ -7,16 +7,13 @@ checked once for the module.
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.db import transaction
 
 from cityline.assessment import registry as reg
 from cityline.core import actions
-from cityline.core.models import City
-from cityline.core.packs import import_pack
+from cityline.core.demo_snapshot import import_demo_pack
 from cityline.core.testing import make_city, make_organisation
 from cityline.strategy.models import Principle, PrincipleAgreement
 
@@ -104,7 +101,7 @@ def test_a2_an_attestation_that_annex_b_was_the_start_raises_it(city):
 @pytest.fixture(scope="module")
 def demo(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock(), transaction.atomic():
-        city = City.objects.get(key=import_pack(Path(settings.CITYLINE_DEMO_PACK), progress=False).city_key)
+        city = import_demo_pack()
         results = {rid: run(city, rid) for rid in (*GROUPS, "A.2")}
         transaction.set_rollback(True)
     return results

@@ -9,16 +9,13 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from datetime import date
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.db import transaction
 
 from cityline.assessment import registry
 from cityline.core import actions
-from cityline.core.models import City
-from cityline.core.packs import import_pack
+from cityline.core.demo_snapshot import import_demo_pack
 from cityline.core.testing import make_city
 from cityline.delivery.testing import ON, make_delivery_city
 from cityline.risks.models import Risk
@@ -69,7 +66,7 @@ def test_d1_key_risks():
 def demo(django_db_setup, django_db_blocker):
     """Every result of the rules above for the demo city on :data:`AS_OF` (imported once, rolled back)."""
     with django_db_blocker.unblock(), transaction.atomic():
-        city = City.objects.get(key=import_pack(Path(settings.CITYLINE_DEMO_PACK), progress=False).city_key)
+        city = import_demo_pack()
         rules = registry.load_rules()
         ctx = registry.Context(city, AS_OF)
         results = {rid: registry.run_rule(rules[rid], ctx) for rid in IDS}

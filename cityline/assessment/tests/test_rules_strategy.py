@@ -8,17 +8,15 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.db import transaction
 
 from cityline.assessment import registry as reg
 from cityline.benefits import testing as bt
 from cityline.core import actions
-from cityline.core.models import City, Document
-from cityline.core.packs import import_pack
+from cityline.core.demo_snapshot import import_demo_pack
+from cityline.core.models import Document
 from cityline.core.testing import make_city, make_organisation, make_person
 from cityline.risks.models import Risk
 from cityline.strategy import models as sm
@@ -604,7 +602,7 @@ def test_b7e_champions_and_independent_reviews(city):
 @pytest.fixture(scope="module")
 def demo(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock(), transaction.atomic():
-        city = City.objects.get(key=import_pack(Path(settings.CITYLINE_DEMO_PACK), progress=False).city_key)
+        city = import_demo_pack()
         results = {rid: run(city, rid, on=dt.date(2026, 11, 30)) for rid in IDS}
         transaction.set_rollback(True)
     return results

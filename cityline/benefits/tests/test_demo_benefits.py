@@ -19,8 +19,8 @@ from django.db import transaction
 from cityline.benefits import realisation as rz
 from cityline.benefits.models import BenefitLink, BenefitNode, Kpi, Measurement
 from cityline.benefits.services import check_city
-from cityline.core.models import City
-from cityline.core.packs import export_pack, import_pack
+from cityline.core.demo_snapshot import import_demo_pack
+from cityline.core.packs import export_pack
 from cityline.risks.models import Risk
 
 pytestmark = pytest.mark.django_db
@@ -44,7 +44,7 @@ def demo(django_db_setup, django_db_blocker, tmp_path_factory):
     """Plain facts about the imported demo city (imported once, rolled back afterwards)."""
     out = tmp_path_factory.mktemp("demo-export")
     with django_db_blocker.unblock(), transaction.atomic():
-        city = City.objects.get(key=import_pack(PACK, progress=False).city_key)
+        city = import_demo_pack()
         export_pack(city, out)
         nodes = {n.key: n for n in BenefitNode.objects.filter(city=city).prefetch_related("initiatives", "projects")}
         linked = {n.key: (bool(n.initiatives.all()), bool(n.projects.all())) for n in nodes.values()}

@@ -19,8 +19,7 @@ import yaml
 from django.conf import settings
 from django.db import transaction
 
-from cityline.core.models import City
-from cityline.core.packs import import_pack
+from cityline.core.demo_snapshot import import_demo_pack
 from cityline.opendata import services
 from cityline.opendata.domain import stars
 from cityline.opendata.models import DataAsset, Dataset, Distribution
@@ -55,7 +54,7 @@ def vega_rows(name: str, before: str) -> list[dict]:
 def demo(django_db_setup, django_db_blocker):
     """Plain facts about the imported demo catalogue (imported once, rolled back afterwards)."""
     with django_db_blocker.unblock(), transaction.atomic():
-        city = City.objects.get(key=import_pack(PACK, progress=False).city_key)
+        city = import_demo_pack()
         datasets = list(Dataset.objects.filter(city=city, source_kpi__isnull=True)
                         .select_related("asset", "publisher", "contact_point")
                         .prefetch_related("distributions__versions", "themes", "kpis", "services"))
