@@ -50,8 +50,12 @@ def _has_published_response(consultation: Consultation) -> bool:
 
 @actions.register_rule(Consultation)
 def _lifecycle_rule(instance: Consultation, old: dict[str, Any] | None) -> None:
-    problem = lifecycle.transition_problem(old["status"] if old else None, instance.status,
-                                           has_published_response=_has_published_response(instance))
+    from cityline.core.packs.importer import importing
+
+    # A city pack states the final state at once (the response is written after its consultation):
+    # the pack section checks that state once everything is written (participation/pack.py).
+    problem = None if importing() else lifecycle.transition_problem(
+        old["status"] if old else None, instance.status, has_published_response=_has_published_response(instance))
     if problem:
         raise ValidationError({"status": problem})
     if old and old["status"] != ConsultationStatus.DRAFT and instance.status != ConsultationStatus.DRAFT:
@@ -65,6 +69,10 @@ def _lifecycle_rule(instance: Consultation, old: dict[str, Any] | None) -> None:
 
 @actions.register_rule(ConsultationResponse)
 def _response_rule(instance: ConsultationResponse, old: dict[str, Any] | None) -> None:
+    from cityline.core.packs.importer import importing
+
+    if importing():
+        return  # checked on the final state by the pack section (participation/pack.py)
     if old and old["status"] == ResponseStatus.PUBLISHED and instance.status == ResponseStatus.DRAFT:
         raise ValidationError({"status": _("a published response stays published; correct it instead")})
     if instance.status == ResponseStatus.PUBLISHED and instance.consultation.status in (ConsultationStatus.DRAFT,

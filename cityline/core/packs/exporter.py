@@ -44,7 +44,7 @@ class _Export:
         value = getattr(obj, f.name)
         if f.kind == "date" and value is not None:
             return value.isoformat()
-        if f.kind == "enum_list":
+        if f.kind in ("enum_list", "str_list"):
             return list(value or [])
         if f.kind == "mapping":
             return {k: value[k] for k in sorted(value or {})}

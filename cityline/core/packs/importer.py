@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import sys
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -33,6 +34,19 @@ from .errors import PackError, Problem
 from .reader import Pack, Record, parse_date, read_pack
 
 REASON = "city pack import"
+
+_importing: ContextVar[bool] = ContextVar("cityline_pack_import", default=False)
+
+
+def importing() -> bool:
+    """Whether the current write is part of a city pack import.
+
+    A pack states the whole model at once, so a rule that checks a *transition* or another
+    record written later in the same import (e.g. a consultation that is responded to only once
+    its response, written after it, is published) can relax while importing and leave the
+    check of the final state to its section's ``after_import``.
+    """
+    return _importing.get()
 
 
 @dataclass
@@ -135,7 +149,7 @@ def validate_pack(directory: Path | str) -> ImportReport:
 def convert(f: spec.Field, raw: Any) -> Any:
     """A YAML value (already schema-checked) as the model field's Python value."""
     if raw is None:
-        if f.kind == "enum_list":
+        if f.kind in ("enum_list", "str_list"):
             return []
         if f.kind == "mapping":
             return {}
@@ -144,7 +158,7 @@ def convert(f: spec.Field, raw: Any) -> Any:
         return parse_date(raw)
     if f.kind == "decimal":
         return raw if isinstance(raw, Decimal) else Decimal(str(raw))
-    if f.kind == "enum_list":
+    if f.kind in ("enum_list", "str_list"):
         return list(raw)
     if f.kind == "mapping":  # JSON has no Decimal: whole numbers stay int, others become float
         return {k: (int(v) if v.as_tuple().exponent >= 0 else float(v)) if isinstance(v, Decimal) else v for k, v in raw.items()}
@@ -482,7 +496,11 @@ def apply(pack: Pack, user=None, progress: bool | None = None,
     except ValidationError as exc:
         return report, model_problems(city_record, exc)
     run = _Run(pack, city, user, report, progress)
-    run.run()
+    token = _importing.set(True)
+    try:
+        run.run()
+    finally:
+        _importing.reset(token)
     problems.extend(run.problems)
     if not problems and not pack.problems:
         # Areas' follow-up work (e.g. ingesting data files) only on records that were all accepted.

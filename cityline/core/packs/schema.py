@@ -60,6 +60,10 @@ def field_schema(f: spec.Field) -> dict[str, Any]:
         s.update(type="array", items={"enum": f.choice_values}, uniqueItems=True)
         if f.required:
             s["minItems"] = 1
+    elif f.kind == "str_list":
+        s.update(type="array", items={"type": "string", "minLength": 1}, uniqueItems=True)
+        if f.required:
+            s["minItems"] = 1
     elif f.kind == "mapping":
         s.update(type="object", additionalProperties={"type": ["number", "string", "boolean"]},
                  propertyNames={"pattern": spec.KEY_PATTERN})

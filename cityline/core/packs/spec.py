@@ -40,8 +40,9 @@ PACK_FILE = "pack.yaml"
 KEY_PATTERN = r"^[-a-zA-Z0-9_]+$"
 
 #: Field kinds. Most are read from the model field; ``enum_list`` (a JSON list of
-#: choices) and ``mapping`` (a JSON object of names to numbers, strings or booleans) must be declared.
-KINDS = ("str", "text", "int", "decimal", "bool", "date", "enum", "enum_list", "ref", "refs", "mapping")
+#: choices), ``str_list`` (a JSON list of texts, in order) and ``mapping`` (a JSON object of names to
+#: numbers, strings or booleans) must be declared.
+KINDS = ("str", "text", "int", "decimal", "bool", "date", "enum", "enum_list", "str_list", "ref", "refs", "mapping")
 
 
 @dataclass
