@@ -93,13 +93,22 @@ GENERIC = re.compile(r"^(?P<prefix>.+)_(?P<op>list|get|create|update|delete|hist
 #: Principals with a role in some city: the editor opens for them (and lists what their cities hold).
 EDITORS = CITY_STAFF | {"padmin_other"}
 
+#: People's records (who took part in a consultation, what they wrote): not the colleague's to read. Only those
+#: who work with them open them in the editor (the organiser's contributors, the administrators).
+PERSONAL = {"participation.Participant", "participation.Contribution"}
 
-def expected_admin(page: str, kind: str) -> set[str]:
+
+def expected_admin(page: str, kind: str, label: str = "") -> set[str]:
     """Who opens an editor page of a model of this kind (``a``/``b``: a record of organisation A / B or
     outcome X / Y in the test city). Viewing is the colleague's right: every role holder of the city sees
-    the city's records; adding is asked in any city of the principal; deleting is the writer's right."""
+    the city's records; adding is asked in any city of the principal; deleting is the writer's right.
+    People's records (:data:`PERSONAL`) are read only by those who may moderate them."""
     if kind == "platform_only":
         return {"platform"}
+    if label in PERSONAL and page in ("changelist", "change_a", "change_b"):
+        if page == "changelist":  # opens for anyone who moderates somewhere (listing only their own)
+            return set(WRITE_POLICY[kind]["update"]) | {"padmin_other"}
+        return set(WRITE_POLICY[kind]["update"]) if page == "change_a" else set(ADMINS)
     if page == "changelist":
         return set(EDITORS)
     if page == "add":
@@ -204,7 +213,32 @@ def make_matrix_city():
                                  description="Synthetic.", publisher=org, licence="CC-BY-4.0", published=True)
         actions.create(Distribution, city=city, key=f"{key}-csv", dataset=dataset, title="CSV", format="CSV",
                        media_type="text/csv")
+        make_consultation(city, org, key)
     return city
+
+
+def make_consultation(city, org, key: str) -> None:
+    """An open consultation of ``org`` with a survey question, a draft response with an item, and one
+    offline participant's contribution with a moderation log entry (participation, B3)."""
+    from datetime import date
+
+    from cityline.core import actions
+    from cityline.participation import models as pm
+
+    consultation = actions.create(pm.Consultation, city=city, key=f"{key}-consultation", title=f"Consultation of {key}",
+                                  organiser=org, question="What should change?", opens_on=date(2026, 1, 1),
+                                  closes_on=date(2026, 12, 31), channels=["online", "post"])
+    actions.update(consultation, status="open")
+    actions.create(pm.SurveyQuestion, city=city, consultation=consultation, number=1, text="Agree?", kind="scale",
+                   scale_min=1, scale_max=5)
+    response = actions.create(pm.ConsultationResponse, city=city, consultation=consultation, summary="Thank you.")
+    actions.create(pm.ResponseItem, city=city, response=response, number=1, you_said="More trees",
+                   we_did="Planted 40", outcome="changed")
+    person = pm.Participant.objects.create(city=city, consultation=consultation, display_name=f"Resident {key}",
+                                           channel="post")
+    contribution = pm.Contribution.objects.create(city=city, consultation=consultation, participant=person,
+                                                  body="Please plant more trees.")
+    pm.ModerationEvent.objects.create(city=city, contribution=contribution, action="dismiss", reason="Not abuse.")
 
 
 def build_world(city) -> World:

@@ -268,7 +268,7 @@ def admin_problems(world, cache) -> tuple[list[str], int]:
             pages["change_b"] = reverse("admin:%s_%s_change" % info, args=[b.pk])
             pages["delete_b"] = reverse("admin:%s_%s_delete" % info, args=[b.pk])
         for page, url in pages.items():
-            want = m.expected_admin(page, kind)
+            want = m.expected_admin(page, kind, label)
             # an editor page the model admin itself closes (e.g. no adding of versions) is closed to everyone
             if page == "add" and not model_admin.has_add_permission.__func__.__qualname__.startswith("CitylineAdmin"):
                 want = None
