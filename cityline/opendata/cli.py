@@ -71,7 +71,9 @@ def add_parser(sub) -> None:
     k = osub.add_parser("sync-kpis", help="publish every published KPI's measurements as open data (C2.g)",
                         description="Create or update one dataset per published KPI (CSV and JSON of its "
                                     "measurements), unpublish those of unpublished KPIs, and refresh the take-up "
-                                    "dataset. Safe to repeat: a new version only when the content changed.")
+                                    "dataset; the engagement KPIs' measurements are computed first and the "
+                                    "participation datasets refreshed last. Safe to repeat: a new version only "
+                                    "when the content changed.")
     k.add_argument("city", metavar="CITY", help="city key")
     k.add_argument("--json", action="store_true", help="print what was done as JSON")
     add_user_option(k)
@@ -324,14 +326,20 @@ def _override(args) -> int:
 
 
 def _sync_kpis(args) -> int:
+    from cityline.participation import kpis as engagement
+    from cityline.participation import opendata as participation
+
     from . import kpidata, takeup
 
     city = _city(args.city)
     user = _acting_user(args, "add", city=city)
+    engagement.sync_engagement_kpis(city, user=user)  # engagement KPIs first: their datasets follow (B3)
     results = kpidata.sync_city(city, user=user)
     take_up = takeup.publish(city, user=user)
+    consultations = participation.publish(city, user=user)
     if args.json:
-        print(json.dumps({"kpis": [r.as_dict() for r in results], "take_up": take_up}, ensure_ascii=False, indent=1))
+        print(json.dumps({"kpis": [r.as_dict() for r in results], "take_up": take_up,
+                          "participation": consultations}, ensure_ascii=False, indent=1))
     else:
         for r in results:
             versions = f" (new versions: {', '.join(r.versions)})" if r.versions else ""
@@ -339,6 +347,8 @@ def _sync_kpis(args) -> int:
             for problem in r.problems:
                 print(f"  problem: {problem}")
         print(f"take-up: {take_up['action']}" + (f", version {take_up['version']}" if take_up.get("version") else ""))
+        for p in consultations:
+            print(f"{p['dataset']}: {p['action']}" + (f", version {p['version']}" if p.get("version") else ""))
         counts = {}
         for r in results:
             counts[r.action] = counts.get(r.action, 0) + 1
