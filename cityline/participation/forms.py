@@ -28,7 +28,7 @@ class HoneypotMixin(forms.Form):
         widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}))
 
     def is_bot(self) -> bool:
-        return bool((self.data.get(HONEYPOT) or "").strip())
+        return bool((self.data.get(self.add_prefix(HONEYPOT)) or "").strip())
 
 
 def is_bot(form: forms.Form) -> bool:

@@ -379,7 +379,8 @@ def _write_comment(request, city, consultation, participant, form, name: str):
     if form.is_valid():
         parent = _parent(consultation, form.cleaned_data.get("parent"))
         if name == "reply" and parent is None:
-            form.add_error("body", _("the contribution you reply to is not on this page"))
+            messages.error(request, _("The contribution you reply to is not on this page."))
+            return _back(request, "comments")
         else:
             try:
                 written = services.contribute(participant, form.cleaned_data["body"], parent=parent)

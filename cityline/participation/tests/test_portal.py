@@ -1,0 +1,353 @@
+"""The public consultation pages (issue 8; B1.b, B2.g, B3, B11) through Django's test client."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.core.cache import cache
+from django.test import Client, override_settings
+
+from cityline.core import actions
+from cityline.participation import services
+from cityline.participation.models import (
+    ConsultationResponse,
+    Contribution,
+    ContributionReport,
+    Participant,
+    ResponseItem,
+    Support,
+    SurveyAnswer,
+)
+from cityline.participation.results import survey_results
+from cityline.participation.testing import make_participation_city, make_person
+
+pytestmark = pytest.mark.django_db
+
+URL = "/riverford/consultations/cycle-lanes/"
+
+
+@pytest.fixture
+def site():
+    city, r = make_participation_city()
+    return r
+
+
+def signed_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def html(response) -> str:
+    return response.content.decode()
+
+
+def joined(r, name="ann", display="Ann from the Quay"):
+    user = make_person(name)
+    participant = services.join(r["open"], user, display_name=display)
+    return user, participant, signed_in(user)
+
+
+def respond(r):
+    """Publish a response to the closed consultation, with an item pointing at a real change."""
+    from cityline.strategy.models import Initiative
+
+    initiative = Initiative.objects.get(city=r["city"], key="library-wifi")
+    actions.update(initiative, reason="After the consultation", title="Library wifi and Sunday opening")
+    change = initiative.history.filter(id=initiative.pk).order_by("-history_date").first()
+    response = actions.create(ConsultationResponse, city=r["city"], consultation=r["closed"],
+                              summary="Most people asked for Sunday opening.")
+    actions.create(ResponseItem, city=r["city"], response=response, number=1, you_said="Open on Sundays.",
+                   we_did="We open on Sundays from March.", outcome="changed", record_type="strategy.Initiative",
+                   record_key="library-wifi", history_id=change.history_id)
+    # ``reason`` is also actions.create's change reason: save the item itself
+    actions.save(ResponseItem(city=r["city"], response=response, number=2, you_said="Open at 6 am.",
+                              we_did="We keep 9 am.", outcome="not_changed",
+                              reason="Nobody came before 9 in the trial."))
+    services.publish_response(r["closed"], notify=False)
+    return response
+
+
+# --- pages ---------------------------------------------------------------------------------------------
+
+
+def test_the_list_shows_open_consultations_first_then_closed_and_responded_but_never_drafts(site):
+    _user, _p, _c = joined(site)
+    page = html(Client().get("/riverford/consultations/"))
+    assert page.index("Safer cycle lanes") < page.index("Library opening hours")
+    assert "Draft plan" not in page
+    assert "1 participant" in page
+    assert "Halve transport emissions" in page  # what it is about
+    assert "The city is preparing its response" in page
+    respond(site)
+    page = html(Client().get("/riverford/consultations/"))
+    assert "Response published on" in page and "1 changed, 0 partly changed, 1 not changed" in page
+    assert "Most people asked for Sunday opening." in page
+
+
+def test_the_city_navigation_links_the_consultations(site):
+    page = html(Client().get("/riverford/"))
+    assert 'href="/riverford/consultations/"' in page
+
+
+def test_a_draft_consultation_is_not_found(site):
+    assert Client().get("/riverford/consultations/draft-plan/").status_code == 404
+    assert Client().get("/riverford/consultations/draft-plan/results.json").status_code == 404
+    assert Client().get("/riverford/consultations/nothing/").status_code == 404
+    assert Client().get("/nowhere/consultations/").status_code == 404
+
+
+def test_an_open_consultation_shows_question_background_subjects_channels_and_survey(site):
+    page = html(Client().get(URL))
+    assert "Which streets should get protected cycle lanes first?" in page
+    assert "Transport emissions must halve by 2030." in page
+    assert 'href="/riverford/vision/#objectives">Halve transport emissions' in page
+    assert 'href="/riverford/roadmap/"' in page
+    assert "By post, writing to Riverford City Council" in page
+    assert "How do you usually travel?" in page
+    assert f'href="/account/sign-in/?next={URL.replace("/", "%2F")}"' in page
+    assert "<form" not in page.split('id="take-part"')[1].split("</section>")[0]
+
+
+def test_a_closed_consultation_shows_no_forms_and_when_the_response_is_due(site):
+    page = html(signed_in(make_person("bo")).get("/riverford/consultations/library-hours/"))
+    assert "This consultation is closed" in page and "Response due by" in page
+    assert 'name="form"' not in page
+
+
+def test_a_responded_consultation_shows_the_response_items_and_the_change_before_and_after(site):
+    respond(site)
+    page = html(Client().get("/riverford/consultations/library-hours/"))
+    assert "The city&#x27;s response" in page or "The city's response" in page
+    assert "We open on Sundays from March." in page and "We changed it" in page
+    assert "Nobody came before 9 in the trial." in page and "We did not change it" in page
+    assert 'href="/riverford/roadmap/"' in page
+    change = page.split("The change to")[1].split("</table>")[0]
+    assert "Library wifi and Sunday opening" in change  # after
+    assert "Title" in change
+
+
+def test_the_french_page_renders(site):
+    response = Client().get("/fr" + URL)
+    assert response.status_code == 200
+    assert '<html lang="fr"' in html(response)
+    assert Client().get("/fr/riverford/consultations/").status_code == 200
+
+
+# --- signed out ----------------------------------------------------------------------------------------
+
+
+def test_signed_out_visitors_cannot_post_and_are_sent_to_sign_in(site):
+    response = Client().post(URL, {"form": "comment", "comment-body": "Hello there, a long enough comment."})
+    assert response.status_code == 302
+    assert response["Location"].startswith("/account/sign-in/?next=")
+    assert not Contribution.objects.exists()
+
+
+# --- forms -----------------------------------------------------------------------------------------------
+
+
+def test_taking_part_creates_the_participant_and_shows_field_errors(site):
+    user = make_person("carla")
+    client = signed_in(user)
+    bad = client.post(URL, {"form": "take-part", "profile-display_name": "carla", "profile-notify": "on"})
+    assert bad.status_code == 400
+    page = html(bad)
+    error = re.search(r'<ul class="errorlist" id="id_profile-display_name_error">(.*?)</ul>', page, re.S)
+    assert error and "other than your user name" in error.group(1)
+    assert not Participant.objects.exists()
+    bad = client.post(URL, {"form": "take-part", "profile-display_name": "Carla R", "profile-district": "Atlantis"})
+    assert bad.status_code == 400 and 'id="id_profile-district_error"' in html(bad)
+    ok = client.post(URL, {"form": "take-part", "profile-display_name": "Carla R", "profile-district": "North",
+                           "profile-party_category": "beneficiary", "profile-segment": site["segment"].pk,
+                           "profile-notify": "on"}, follow=True)
+    assert "You take part as “Carla R”." in html(ok)
+    p = Participant.objects.get(user=user)
+    assert (p.display_name, p.district, p.party_category, p.segment, p.notify) == (
+        "Carla R", "North", "beneficiary", site["segment"], True)
+    # the profile form is pre-filled, and can be changed
+    assert 'value="Carla R"' in html(client.get(URL))
+    client.post(URL, {"form": "take-part", "profile-display_name": "Carla", "profile-anonymous": "on"})
+    p.refresh_from_db()
+    assert p.anonymous and p.public_name == "Verified participant"
+
+
+def test_commenting_needs_taking_part_first(site):
+    client = signed_in(make_person("dan"))
+    response = client.post(URL, {"form": "comment", "comment-body": "A comment without a profile."}, follow=True)
+    assert "Take part first" in html(response)
+    assert not Contribution.objects.exists()
+
+
+def test_comment_and_reply_are_published_threaded_and_errors_shown(site):
+    _u, ann, client = joined(site)
+    response = client.post(URL, {"form": "comment", "comment-body": "Quay Road first, please."})
+    assert response.status_code == 302
+    comment = Contribution.objects.get()
+    assert response["Location"] == f"{URL}#contribution-{comment.pk}"
+    bad = client.post(URL, {"form": "comment", "comment-body": ""})
+    assert bad.status_code == 400 and 'id="id_comment-body_error"' in html(bad)
+    _u2, _bo, other = joined(site, "bo", "Bo Berg")
+    other.post(URL, {"form": "reply", "reply-parent": comment.pk, "reply-body": "Agreed, it is the most dangerous."})
+    reply = Contribution.objects.get(parent=comment)
+    page = html(Client().get(URL))
+    thread = page.split(f'id="contribution-{comment.pk}"')[1]
+    assert f'id="contribution-{reply.pk}"' in thread.split('class="replies"')[1]
+    assert "Ann from the Quay" in page and ">Bo Berg<" in page
+    # a reply to nothing on the page is refused next to the text
+    bad = other.post(URL, {"form": "reply", "reply-parent": 99999, "reply-body": "To nowhere, really."}, follow=True)
+    assert "not on this page" in html(bad)
+    assert Contribution.objects.count() == 2
+
+
+def test_proposals_are_supported_once_per_person_through_the_views(site):
+    _u, _ann, author = joined(site)
+    bad = author.post(URL, {"form": "propose", "proposal-title": "", "proposal-body": "Paint the lanes green."})
+    assert bad.status_code == 400
+    assert re.search(r'id="id_proposal-title_error">.*give your proposal a title', html(bad), re.S)
+    author.post(URL, {"form": "propose", "proposal-title": "Green lanes", "proposal-body": "Paint them green."})
+    proposal = Contribution.objects.get(kind="proposal")
+    # no support button on one's own proposal
+    assert "Support “Green lanes”" not in html(author.get(URL))
+    _u2, bo, client = joined(site, "bo", "Bo Berg")
+    assert "Support “Green lanes”" in html(client.get(URL))
+    client.post(URL, {"form": "support", "proposal": proposal.pk})
+    again = client.post(URL, {"form": "support", "proposal": proposal.pk}, follow=True)
+    assert "you already support this proposal" in html(again)
+    assert Support.objects.filter(contribution=proposal).count() == 1
+    page = html(client.get(URL))
+    assert "1 supporter" in page and "Withdraw my support for “Green lanes”" in page
+    client.post(URL, {"form": "withdraw", "proposal": proposal.pk})
+    assert not Support.objects.exists()
+
+
+def test_the_survey_saves_answers_prefills_them_and_shows_errors_per_question(site):
+    _u, ann, client = joined(site)
+    bad = client.post(URL, {"form": "survey", "survey-q2": ["Quay Road"]})
+    assert bad.status_code == 400
+    assert re.search(r'id="id_survey-q1_error">.*needs an answer', html(bad), re.S)
+    assert not SurveyAnswer.objects.exists()
+    response = client.post(URL, {"form": "survey", "survey-q1": "Bike", "survey-q2": ["Quay Road", "High Street"],
+                                 "survey-q3": "2", "survey-q4": "More bike parking."})
+    assert response.status_code == 302 and response["Location"].endswith("#survey")
+    assert {a.question.number: a.value for a in SurveyAnswer.objects.filter(participant=ann)} == {
+        1: "Bike", 2: ["High Street", "Quay Road"], 3: 2, 4: "More bike parking."}
+    page = html(client.get(URL))
+    assert re.search(r'<input type="radio" name="survey-q1" value="Bike"[^>]*checked', page)
+    assert re.search(r'<input type="radio" name="survey-q3" value="2"[^>]*checked', page)
+    assert "More bike parking." in page  # only in the person's own form
+    assert "More bike parking." not in html(Client().get(URL))
+
+
+def test_reporting_a_contribution(site):
+    _u, ann, _c = joined(site)
+    comment = services.contribute(ann, "Something rude-ish here.")
+    client = signed_in(make_person("eve"))
+    bad = client.post(URL, {"form": "report", "report-contribution": comment.pk, "report-reason": "x"})
+    assert bad.status_code == 400 and 'id="id_report-reason_error"' in html(bad)
+    ok = client.post(URL, {"form": "report", "report-contribution": comment.pk, "report-reason": "Insulting"},
+                     follow=True)
+    assert "the moderators will look at it" in html(ok)
+    assert ContributionReport.objects.get().reason == "Insulting"
+
+
+def test_posting_to_a_closed_consultation_is_refused(site):
+    user = make_person("fay")
+    client = signed_in(user)
+    response = client.post("/riverford/consultations/library-hours/",
+                           {"form": "take-part", "profile-display_name": "Fay"}, follow=True)
+    assert "not open for contributions" in html(response)
+    assert not Participant.objects.exists()
+
+
+def test_hidden_contributions_show_the_moderators_reason_not_the_text(site):
+    from cityline.accounts.testing import grant
+
+    _u, ann, _c = joined(site)
+    comment = services.contribute(ann, "Buy cheap watches at example dot com.")
+    moderator = make_person("mod")
+    grant(moderator, "contributor", organisation=site["council"])
+    services.hide(comment, moderator, "Advertising")
+    page = html(Client().get(URL))
+    assert "Hidden by the moderators: Advertising" in page
+    assert "cheap watches" not in page
+
+
+def test_no_e_mail_address_or_user_name_of_contributors_in_the_page(site):
+    user, ann, client = joined(site, "zoe_private", "Zoe")
+    services.contribute(ann, "A comment by Zoe about the lanes.")
+    services.contribute(ann, "Wider lanes everywhere.", kind="proposal", title="Wider lanes")
+    services.answer_survey(ann, {1: "Bus"})
+    for client_ in (Client(), signed_in(make_person("reader"))):
+        page = html(client_.get(URL)) + html(client_.get("/riverford/consultations/"))
+        page += html(client_.get(URL + "results.json"))
+        assert "zoe_private" not in page and "mail.example.org" not in page
+        assert "Zoe" in page
+
+
+# --- live results ----------------------------------------------------------------------------------------
+
+
+def test_results_json_has_aggregates_only(site):
+    answers = [({1: "Bike", 2: ["Quay Road"], 3: 1, 4: "Secret text one."}),
+               ({1: "Bike", 2: ["Quay Road", "High Street"], 3: 4}),
+               ({1: "Bus", 3: 4, 4: "Secret text two."})]
+    for i, a in enumerate(answers):
+        _u, p, _c = joined(site, f"p{i}", f"Person {i}")
+        services.answer_survey(p, a)
+    response = Client().get(URL + "results.json")
+    assert response.status_code == 200
+    data = response.json()
+    assert data["participants"] == 3 and data["survey"]["respondents"] == 3
+    q1, q2, q3, q4 = data["survey"]["questions"]
+    assert [(o["label"], o["count"], o["percent"]) for o in q1["options"]] == [
+        ("Bike", 2, 66.7), ("Bus", 1, 33.3), ("Car", 0, 0.0), ("On foot", 0, 0.0)]
+    assert q2["answered"] == 2 and {o["label"]: o["percent"] for o in q2["options"]}["Quay Road"] == 100.0
+    assert q3["mean"] == 3.0 and [d["count"] for d in q3["distribution"]] == [1, 0, 0, 2, 0]
+    assert q4 == {"number": 4, "text": "Anything else?", "kind": "text", "answered": 2}
+    assert "Secret" not in response.content.decode()
+    assert "Secret" not in html(Client().get(URL))
+    assert survey_results(site["open"]) == data["survey"]
+
+
+def test_the_page_loads_the_live_results_script_only_while_open(site):
+    assert "participation/live-results" in html(Client().get(URL))
+    assert "<script>" not in html(Client().get(URL))  # no inline script (strict CSP)
+    assert "live-results" not in html(Client().get("/riverford/consultations/library-hours/"))
+
+
+# --- spam protection --------------------------------------------------------------------------------------
+
+
+def test_a_filled_honeypot_is_refused_quietly(site):
+    _u, _ann, client = joined(site)
+    response = client.post(URL, {"form": "comment", "comment-body": "Buy now, buy now, buy now.",
+                                 "comment-website": "http://spam.example"})
+    assert response.status_code == 302 and response["Location"] == URL
+    assert not Contribution.objects.exists()
+    page = html(client.get(URL))
+    assert 'class="hp" aria-hidden="true"' in page
+    assert re.search(r'name="comment-website"[^>]*tabindex="-1"[^>]*autocomplete="off"', page)
+
+
+@pytest.fixture
+def limits_on():
+    cache.clear()
+    with override_settings(RATELIMIT_ENABLE=True, CITYLINE_RATE_LIMITS={"participation_post": "3/h"}):
+        yield
+    cache.clear()
+
+
+def test_participation_posts_are_rate_limited_per_user(site, limits_on):
+    _u, _ann, client = joined(site)
+    for i in range(3):
+        assert client.post(URL, {"form": "comment", "comment-body": f"Comment number {i} here."}).status_code == 302
+    response = client.post(URL, {"form": "comment", "comment-body": "One comment too many."})
+    assert response.status_code == 429
+    assert 1 <= int(response["Retry-After"]) <= 3600
+    assert Contribution.objects.count() == 3
+    # reading is not limited, and another person has their own counter
+    assert client.get(URL).status_code == 200
+    _u2, _bo, other = joined(site, "bo", "Bo Berg")
+    assert other.post(URL, {"form": "comment", "comment-body": "Bo has a say too."}).status_code == 302
