@@ -305,6 +305,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_opendata_parser(sub)
 
+    from cityline.participation.cli import add_parser as add_participation_parser
+
+    add_participation_parser(sub)
+
     from cityline.accounts.cli import add_parser as add_accounts_parser
 
     add_accounts_parser(sub)
