@@ -22,7 +22,8 @@ from . import errors, generic
 AREAS = ["cityline.core.api", "cityline.strategy.api", "cityline.benefits.api", "cityline.risks.api",
          "cityline.delivery.api", "cityline.developments.api", "cityline.architecture.api",
          "cityline.citizen_services.api", "cityline.assessment.api",
-         "cityline.benchmarking.api", "cityline.opendata.api", "cityline.accounts.api"]
+         "cityline.benchmarking.api", "cityline.opendata.api", "cityline.participation.api",
+         "cityline.accounts.api"]
 
 HISTORY_TAG = "history"
 
