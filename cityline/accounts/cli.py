@@ -29,8 +29,8 @@ def check_user_option(parser: argparse.ArgumentParser, args: argparse.Namespace)
     """``cityline --user NAME COMMAND``: refuse it for a command that would not check it (no silent ignoring)."""
     if getattr(args, "acting_user", None) and not getattr(args, "accepts_user", False):
         parser.error("--user applies to the commands that write operating-model data: pack import, opendata "
-                     "upload, review, override, sync-kpis and publish-take-up, participation tick and "
-                     "publish-response")
+                     "upload, review, override, sync-kpis and publish-take-up, participation tick, "
+                     "publish-response, publish-data and sync-kpis")
 
 
 def acting_user(args: argparse.Namespace) -> str | None:

@@ -1,5 +1,8 @@
 """``cityline participation``: close consultations on their date, list them, publish a response (B1.b, B3).
 
+``publish-data`` and ``sync-kpis`` (engagement figures as open data and KPI values) live in
+:mod:`.metrics_cli`.
+
 Thin shells over :mod:`.services` and :mod:`.operations`. Exit status: 0 done, 1 refused (the
 message names the consultation and the reason; nothing was changed), 2 unknown city,
 consultation or user.
@@ -54,6 +57,10 @@ def add_parser(sub) -> None:
     pr.add_argument("key", metavar="KEY", help="consultation key")
     pr.add_argument("--no-notify", action="store_true", help="do not e-mail the participants")
     add_user_option(pr)
+
+    from .metrics_cli import add_parsers as add_metrics_parsers  # publish-data, sync-kpis (B3)
+
+    add_metrics_parsers(psub)
     p.set_defaults(func=run)
 
 
@@ -65,9 +72,9 @@ def run(args: argparse.Namespace) -> int:
     from cityline.cli import _migrate
 
     _migrate()
-    from . import operations
+    from . import metrics_cli, operations
 
-    handlers = {"tick": _tick, "list": _list, "publish-response": _publish}
+    handlers = {"tick": _tick, "list": _list, "publish-response": _publish, **metrics_cli.HANDLERS}
     try:
         return handlers[args.participation_command](args)
     except operations.NotFound as exc:
