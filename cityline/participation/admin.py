@@ -166,7 +166,6 @@ class ConsultationAdmin(CitylineAdmin):
     list_filter = ["status", "organiser"]
     search_fields = ["title", "key", "question"]
     ordering = ["-opens_on", "title"]
-    date_hierarchy = None
     autocomplete_fields = ["organiser", "documents", "vision_objectives", "principles", "initiatives",
                            "policy_products", "services", "datasets", "segments", "engagement_activity"]
     readonly_fields = ["status", "closed_on", "staff_tools"]
@@ -565,10 +564,6 @@ class ContributionAdmin(_PeopleRecordAdmin):
         return super().get_queryset(request).select_related("participant", "consultation").annotate(
             n_reports=Count("reports", distinct=True),
             n_open_reports=Count("reports", filter=Q(reports__resolved=False), distinct=True))
-
-    def get_actions(self, request):
-        # The actions are the moderator's: offered whenever the list is (the services check each record).
-        return super().get_actions(request)
 
     @admin.display(description=gettext_lazy("text"))
     def excerpt(self, obj):
