@@ -169,3 +169,20 @@ def test_an_erased_verified_anonymous_participant_becomes_a_former_participant(w
     anonymous.refresh_from_db()
     assert anonymous.user is None and not anonymous.anonymous and anonymous.public_name == "Former participant"
 
+
+
+def test_public_pages_show_the_placeholder_and_the_marker_after_erasure(client, world):
+    city, r, ann, bob = world
+    url = f"/{city.key}/consultations/cycle-lanes/"
+    before = client.get(url).content.decode()
+    assert "Cycling Ann" in before and "children cycle there to school" in before and "Car-free Sundays" in before
+    subject.erase(ann)
+    page = client.get(url).content.decode()
+    assert page.count("Former participant") >= 2  # her comment and her proposal
+    assert "Cycling Ann" not in page and "children cycle there to school" not in page
+    assert "Car-free Sundays" not in page and "Close Station Avenue" not in page
+    assert "erased at its author" in page and "Erased proposal" in page
+    # the reply to her comment and the other proposal stay, as does the proposal's support count
+    assert "the school run on Quay Road is frightening" in page and "Green lanes" in page
+    data = client.get(f"/{city.key}/consultations/cycle-lanes/results.json").json()
+    assert "12 Quay Road" not in str(data)
