@@ -209,6 +209,11 @@ def test_hiding_needs_a_public_reason_and_is_logged(world):
     event = ModerationEvent.objects.get(contribution=hidden)
     assert (event.action, event.reason, event.moderator) == ("hide", "Names a private person", r["organiser"])
     assert not hidden.reports.filter(resolved=False).exists()
+    # the public reads the reason in place of the text
+    public = Client().get(f"/api/v1/cities/{city.key}/consultations/cycle-lanes/contributions").json()
+    entry = next(e for e in public["results"] if e["id"] == hidden.pk)
+    assert (entry["hidden"], entry["hidden_reason"]) == (True, "Names a private person")
+    assert "Quay Road is dangerous" not in str(public)
     # hiding twice is refused with the reason
     page = c.post(moderate, {"action": "hide", "reason": "Again"}, follow=True)
     assert "already hidden" in page.content.decode()
