@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -351,3 +352,29 @@ def test_participation_posts_are_rate_limited_per_user(site, limits_on):
     assert client.get(URL).status_code == 200
     _u2, _bo, other = joined(site, "bo", "Bo Berg")
     assert other.post(URL, {"form": "comment", "comment-body": "Bo has a say too."}).status_code == 302
+
+
+# --- static export ------------------------------------------------------------------------------------
+
+
+def test_the_static_export_has_the_pages_without_forms_or_scripts(site, tmp_path):
+    from cityline.portal import publish
+
+    _u, ann, _c = joined(site)
+    services.contribute(ann, "Quay Road first, please.")
+    respond(site)
+    out = tmp_path / "site"
+    publish.publish(out, "riverford", progress=False)
+    base = out / "riverford" / "consultations"
+    for lang in ("", "fr/"):
+        root = out / lang / "riverford" / "consultations"
+        assert (root / "index.html").is_file()
+        assert (root / "cycle-lanes" / "index.html").is_file() and (root / "cycle-lanes" / "results.json").is_file()
+        assert (root / "library-hours" / "index.html").is_file()
+        assert not (root / "draft-plan").exists()
+    page = (base / "cycle-lanes" / "index.html").read_text(encoding="utf-8")
+    assert "Quay Road first, please." in page and "Ann from the Quay" in page
+    assert "<form" not in page.split("<main")[1] and "live-results" not in page and "sign-in" not in page
+    assert 'href="/' not in page  # links made relative
+    assert json.loads((base / "cycle-lanes" / "results.json").read_text())["participants"] == 1
+    assert "We open on Sundays from March." in (base / "library-hours" / "index.html").read_text(encoding="utf-8")
