@@ -98,10 +98,15 @@ def leaky(db, tmp_path):
     return city, hidden, Distribution.objects.get(pk=dist.pk)
 
 
-def scan(where: str, content: bytes, found: list[str], sentinels: dict[str, str] | None = None) -> None:
+def scan(where: str, content: bytes, found: list[str], sentinels: dict | None = None) -> None:
+    """Record each sentinel (a string, found case-insensitively, or a compiled pattern) found in ``content``."""
     text = content.decode("utf-8", errors="replace")
     for name, sentinel in (SENTINELS if sentinels is None else sentinels).items():
-        if sentinel.lower() in text.lower():
+        if isinstance(sentinel, re.Pattern):
+            match = sentinel.search(text)
+            if match:
+                found.append(f"{where}: the {name} sentinel ({match.group(0)!r})")
+        elif sentinel.lower() in text.lower():
             found.append(f"{where}: the {name} sentinel")
 
 
@@ -260,7 +265,7 @@ def participation_sentinels(*, except_for: str | None = None) -> dict[str, str]:
                 f"{role}'s e-mail local part": email.split("@")[0], f"{role}'s account id": str(USER_ID_BASE + n)}
     out |= {"e-mail domain": "zqxmailhost", "anonymous participant's display name": ANONYMOUS_NAME,
             "draft consultation": "Zqxdraftconsultation", "draft response": "Zqxdraftresponse",
-            "hidden contribution's text": "Zqxhiddenbody"}
+            "hidden contribution's text": "Zqxhiddenbody", "account id field": ACCOUNT_FIELD}
     return out
 
 
@@ -368,15 +373,19 @@ def crawl_participation(client, city, *, sentinels) -> tuple[list[str], int]:
     from cityline.opendata.models import Dataset
     from cityline.opendata.services import stored_path
 
+    from cityline.participation.models import Consultation
+
     found: list[str] = []
-    crawl_city(client, city, {}, found, sentinels=sentinels)
+    drafts = list(Consultation.objects.filter(city=city, status="draft").values_list("key", flat=True))
+    statuses = crawl_city(client, city, {"consultations": drafts}, found, sentinels=sentinels)
+    reached = [u for u, status in statuses.items() if "/consultations/" in u and status == 200]
+    if not any(u.endswith("/contributions") or "/contributions?" in u for u in reached):
+        found.append("the crawl reached no consultation's contributions in the API")
     public, absent = participation_urls(city)
     for url in public:
         r, body = get(client, url, found, sentinels=sentinels)
         if r.status_code != 200:
             found.append(f"{url}: {r.status_code}, expected a public page")
-        for match in ACCOUNT_FIELD.finditer(body.decode("utf-8", errors="replace")):
-            found.append(f"{url}: an account field {match.group(0)!r}")
     for url in absent:
         get(client, url, found, hidden=True, sentinels=sentinels)
     files = 0
