@@ -34,8 +34,9 @@ all six governance changes of ISO 37106 Table 1. Deliberate gaps, so that
 4. ``eo-data-trust`` has no benefit owner (C3.a), and every path to it rests on links
    whose evidence is only assumed (C1).
 5. ``eo-healthy-estuary`` has no outcome KPI (C2.c).
-6. ``out-participation-site``, ``gc-co-design``, ``gc-outcome-budgets`` and a few
-   investments have no leading indicator (C2.c); ``io-digital-confidence`` and
+6. ``out-participation-site``, ``gc-outcome-budgets`` and a few investments have no
+   leading indicator (C2.c; ``gc-co-design`` has one: the share of consultations responded
+   to within 60 days, computed from participation, so it has no synthetic values); ``io-digital-confidence`` and
    ``io-household-water-awareness`` have no outcome KPI (C2.c, info).
 7. ``eo-digital-inclusion → io-channel-shift`` goes backwards in the chain (C1); there is
    no cycle.
@@ -737,6 +738,14 @@ KPIS: list[dict] = [
          scenario=RISK, dp=0, noise=0.03, suppliers=["port-party"], users=["port-party", "taxi-trade"],
          calc="Port community system slot records against gate transactions.", tolerance_basis="change",
          tolerance=(0.05, 0.2)),
+    # Computed by Cityline from the participation records (an engagement KPI feed, B3): no synthetic values.
+    dict(key="consultations-responded-in-60-days", node="gc-co-design", kind="leading",
+         ind=("city", "Share of consultations responded to within 60 days", "Governance",
+              "Consultations closed in the period whose response was published within 60 days of closing."),
+         unit="%", direction=UP, freq=Q, method=RT, baseline=(dt.date(2025, 12, 31), 50.0),
+         targets=[(T27, 90.0), (T30, 100.0)], scenario="no_data", dp=0, suppliers=["council-members"],
+         users=["council-members", "old-docks-residents-party"], fed=True,
+         calc="Computed by Cityline from the consultations closed in each quarter and their published responses."),
     dict(key="led-lanterns", node="out-led-lanterns", kind="leading",
          ind=("city", "Street lanterns converted to LED on central management", "Energy",
               "LED lanterns connected to the central management system."),
@@ -1013,7 +1022,8 @@ def city_indicators_and_kpis(cat) -> tuple[list[dict], list[dict], list[dict]]:
             "trajectory_points": [{"date": d, "value": v} for d, v in spec.get("points", [])],
         }
         kpis.append({k: v for k, v in kpi.items() if v not in (None, "", [])})
-        rows.extend(measurements(spec))
+        if not spec.get("fed"):  # a fed KPI's values come from Cityline itself (e.g. participation)
+            rows.extend(measurements(spec))
     return list(indicators.values()), kpis, rows
 
 

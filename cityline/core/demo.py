@@ -106,8 +106,16 @@ def prepare_demo() -> dict:
         imported = import_pack(demo_pack_dir())  # its open data section also publishes the KPIs' data (C2.g)
     city = City.objects.get(key=key)
     prepare_peer(city)
-    return {"city": city, "imported": imported, "account": ensure_editor_account(),
-            "roles": ensure_role_accounts(city)}
+    account = ensure_editor_account()
+    prepare_participation(city)
+    return {"city": city, "imported": imported, "account": account, "roles": ensure_role_accounts(city)}
+
+
+def prepare_participation(city: City) -> None:
+    """Synthetic residents, their contributions and the changes that closed the loop (once; issue 8)."""
+    from cityline.participation.demo import seed_participation
+
+    seed_participation(city, staff=get_user_model().objects.filter(username=DEMO_USERNAME).first())
 
 
 def peer_pack_dir() -> Path:
