@@ -5,7 +5,8 @@ The public inventory ``/<city>/privacy/`` is also in the registry audit (demo ci
 audited with every part it can show (special categories, transfers, several holders). The citizen
 area needs a signed-in person: the browser gets the session cookie of a session made with
 Django's ``Client.force_login`` (committed before the live server starts), for a person who has
-a role and consent decisions, so the pages show their lists, receipts and forms.
+a role, consent decisions and a consultation they took part in, so the pages show their lists,
+receipts and forms.
 """
 
 import pytest
@@ -42,6 +43,23 @@ def load_privacy_city():
     consent.grant(user, r["newsletter"])
     consent.withdraw(user, r["newsletter"])
     consent.grant(user, r["panel"])
+    # a consultation the person took part in: listed on the account page, counted on the erasure page
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from cityline.core import actions
+    from cityline.participation import services
+    from cityline.participation.models import Consultation
+
+    today = timezone.localdate()
+    consultation = actions.create(
+        Consultation, city=city, key="quieter-streets", title="Quieter streets for everyone in the old town",
+        organiser=r["council"], question="Which streets should be closed to through traffic?",
+        opens_on=today - timedelta(days=3), closes_on=today + timedelta(days=20), channels=["online"])
+    actions.update(consultation, status="open")
+    participant = services.join(consultation, user, display_name="Camille from the harbour district")
+    services.contribute(participant, "Close Harbour Lane to through traffic on weekends first.")
     city.a11y_session_cookie = signed_in_cookie(user, trust=1)
     return city
 
