@@ -85,6 +85,10 @@ SPECIAL: dict[str, set[str]] = {
     "me": EVERYONE - {"anonymous"},
     # uploading a version of organisation A's distribution: its stewards and the administrators
     "opendata_upload": ADMINS | {"steward_a"},
+    # participation: what people said (display names only) and the engagement figures of public consultations
+    "consultation_contributions": EVERYONE,
+    "consultation_metrics": EVERYONE,
+    "participation_metrics": EVERYONE,
 }
 
 GENERIC = re.compile(r"^(?P<prefix>.+)_(?P<op>list|get|create|update|delete|history)$")
