@@ -42,25 +42,13 @@ class City(models.Model):
         return self.name
 
 
-class _RecordHistory(HistoricalRecords):
-    """History of city records, leaving out a record's own field named ``history_id``.
-
-    Such a field (a response item naming another record's change) would be copied into the history
-    row's primary key of the same name, overwriting or colliding with another history row. Its value
-    stays on the record itself.
-    """
-
-    def fields_included(self, model):
-        return [f for f in super().fields_included(model) if f.name != "history_id"]
-
-
 class CityRecord(models.Model):
     """Abstract base of every operating-model record: belongs to a city, versioned, with history."""
 
     city = models.ForeignKey(City, on_delete=models.CASCADE, related_name="+", verbose_name=_("city"))
     version = models.PositiveIntegerField(default=1, help_text=_("Increases at every change (optimistic locking)."))
     updated_at = models.DateTimeField(auto_now=True)
-    history = _RecordHistory(inherit=True)
+    history = HistoricalRecords(inherit=True)
 
     class Meta:
         abstract = True

@@ -357,7 +357,7 @@ class OfflineResponseForm(forms.Form):
 
 
 class ResponseItemForm(VersionedForm):
-    history_id = forms.TypedChoiceField(
+    change_id = forms.TypedChoiceField(
         label=gettext_lazy("change"), coerce=int, empty_value=None, required=False,
         help_text=gettext_lazy("The change of the record that this item made, among its changes since the "
                                "consultation opened (date - fields changed - reason)."))
@@ -372,17 +372,17 @@ class ResponseItemForm(VersionedForm):
         super().__init__(*args, **kwargs)
         choices = list(self.change_choices) or [("", _("Save the response first to choose a change"))]
         offered = {value for _group, options in choices if isinstance(options, list) for value, _l in options}
-        current = self.instance.history_id
+        current = self.instance.change_id
         if current and current not in offered:
             choices.append((current, _("change %(n)s (not among the changes since the consultation opened)")
                             % {"n": current}))
-        self.fields["history_id"].choices = choices
+        self.fields["change_id"].choices = choices
 
 
 class ResponseItemInline(CityStackedInline):
     model = ResponseItem
     form = ResponseItemForm
-    fields = ["number", "you_said", "we_did", "outcome", "reason", ("record_type", "record_key"), "history_id"]
+    fields = ["number", "you_said", "we_did", "outcome", "reason", ("record_type", "record_key"), "change_id"]
     ordering = ["number"]
 
     def get_formset(self, request, obj=None, **kwargs):

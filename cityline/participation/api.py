@@ -131,7 +131,7 @@ def public_contributions(consultation: m.Consultation) -> list[dict]:
         if c.hidden:
             entry["hidden_reason"] = c.hidden_reason
         else:
-            entry.update(display_name=c.participant.public_name, title=c.title or None, text=c.body)
+            entry.update(display_name=c.participant.public_name, title=c.public_title or None, text=c.public_body)
         out.append(entry)
     return out
 

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from datetime import timezone as dt_timezone
 from decimal import Decimal
-from importlib.util import find_spec
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
@@ -332,17 +331,17 @@ def _seed_people(city, consultation: Consultation, rng: random.Random, residents
 
 def _close_the_loop(city, staff, report: SeedReport) -> None:
     """Apply each named change to its record and point the response item at that change."""
-    from .domain.records import find_record
+    from .records import find_record
 
     for (consultation_key, number), values in CHANGES.items():
         item = ResponseItem.objects.filter(city=city, response__consultation__key=consultation_key,
                                            number=number).first()
-        if item is None or item.history_id:
+        if item is None or item.change_id:
             continue
         record = find_record(city.pk, item.record_type, item.record_key)
         record = actions.update(record, user=staff, reason=f"You said, we did: {item.we_did}"[:2000], **values)
         change = record.history.filter(id=record.pk).order_by("-history_date", "-history_id").first()
-        actions.update(item, user=staff, reason="The change this item made", history_id=change.history_id)
+        actions.update(item, user=staff, reason="The change this item made", change_id=change.history_id)
         report.changes += 1
 
 
@@ -361,8 +360,11 @@ def seed_participation(city, *, staff=None) -> SeedReport:
             rng = random.Random(f"{SEED}:{key}")
             _seed_people(city, consultation, rng, residents, staff, report)
         _close_the_loop(city, staff, report)
-    if find_spec("cityline.participation.kpis") is not None:  # the engagement KPI feeds (B3)
-        from .kpis import sync_engagement_kpis
+    # the engagement KPI feeds (B3) and the anonymised participation datasets (counts, survey aggregates,
+    # published responses) are refreshed as `cityline opendata sync-kpis` would
+    from .kpis import sync_engagement_kpis
+    from .opendata import publish
 
-        sync_engagement_kpis(city, user=staff)
+    sync_engagement_kpis(city, user=staff)
+    publish(city, user=staff)
     return report

@@ -253,7 +253,7 @@ class ResponseItem(CityRecord):
                                    choices=[(label, label) for _field, label in SUBJECT_FIELDS],
                                    help_text=_("The kind of record the item is about."))
     record_key = models.SlugField(_("record key"), max_length=80, blank=True)
-    history_id = models.PositiveIntegerField(
+    change_id = models.PositiveIntegerField(
         _("change"), null=True, blank=True,
         help_text=_("The change in the record's history that this item made (its before and after are shown)."))
 
@@ -269,19 +269,19 @@ class ResponseItem(CityRecord):
 
     def clean(self) -> None:
         super().clean()
-        from .domain.records import record_problem
+        from .records import record_problem
 
         problems = {}
         if self.outcome == ResponseOutcome.NOT_CHANGED and not self.reason.strip():
             problems["reason"] = _("say why nothing changed")
         if bool(self.record_type) != bool(self.record_key):
             problems["record_key"] = _("give both the record type and its key, or neither")
-        elif self.history_id and not self.record_type:
-            problems["history_id"] = _("a change belongs to a record: give its type and key")
+        elif self.change_id and not self.record_type:
+            problems["change_id"] = _("a change belongs to a record: give its type and key")
         if not problems and self.record_type and self.city_id:
-            problem = record_problem(self.city_id, self.record_type, self.record_key, self.history_id)
+            problem = record_problem(self.city_id, self.record_type, self.record_key, self.change_id)
             if problem:
-                problems["history_id" if self.history_id and "change" in problem else "record_key"] = problem
+                problems["change_id" if self.change_id and "change" in problem else "record_key"] = problem
         if problems:
             raise ValidationError(problems)
 
@@ -300,6 +300,18 @@ class EngagementKpiFeed(CityRecord):
 
     def __str__(self) -> str:
         return f"{self.kpi}: {self.get_metric_display()}"
+
+    #: The KPI frequency each period writes at (a value per quarter is a quarterly KPI's value).
+    FREQUENCY = {MetricPeriod.QUARTER: "quarterly", MetricPeriod.YEAR: "annual"}
+
+    def clean(self) -> None:
+        super().clean()
+        kpi = self.kpi if self.kpi_id else None
+        if kpi is not None and kpi.frequency != self.FREQUENCY.get(self.period):
+            raise ValidationError({"period": _("a value per %(period)s fits a %(frequency)s KPI; this KPI is %(kpi)s")
+                                   % {"period": self.get_period_display().lower(),
+                                      "frequency": self.FREQUENCY.get(self.period, "?"),
+                                      "kpi": kpi.get_frequency_display().lower()}})
 
 
 # --- personal records ---------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .domain.records import LABELS, find_record, record_model
+from .records import LABELS, find_record, record_model
 from .models import SUBJECT_FIELDS, Consultation
 
 

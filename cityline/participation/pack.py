@@ -6,7 +6,7 @@ supports, survey answers and the moderation log never travel: they are personal 
 the operating model.
 
 A response item names its record by type and key, which travel; the exact change in that
-record's history (``history_id``) belongs to one instance's database, so the pack neither
+record's history (``change_id``) belongs to one instance's database, so the pack neither
 writes nor exports it: a re-import leaves the change an editor chose untouched.
 
 A pack states the final state at once (a consultation is ``responded`` only once its

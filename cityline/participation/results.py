@@ -9,7 +9,12 @@
 - for scale questions, the mean and the distribution over every point of the scale;
 - for free-text questions, only how many answered: the answers themselves are never published.
 
-No answer is tied to a person here: only counts leave this module.
+No answer is tied to a person here: only counts leave this module. The counts are published, so
+they follow the same small-count rules as the open data (:func:`.domain.metrics.suppress`, the
+city's ``small_count_threshold``): a question answered by fewer people than the threshold shows
+no breakdown, a smaller group is ``None`` (shown as "—"), and on single-choice and scale questions
+a second group is withheld when one alone would be recoverable from the total. A scale's mean
+needs at least the threshold of answers. Totals (people who answered) stay public.
 """
 
 from __future__ import annotations
@@ -20,14 +25,17 @@ from typing import Any
 from django.db.models import Count
 
 from .choices import ContributionKind, QuestionKind
+from .domain import metrics as dm
 from .models import Consultation, Contribution, Participant, SurveyAnswer
 
 
-def _percent(count: int, total: int) -> float:
+def _percent(count: int | None, total: int) -> float | None:
+    if count is None:
+        return None
     return round(100.0 * count / total, 1) if total else 0.0
 
 
-def _question(question, values: list[Any]) -> dict[str, Any]:
+def _question(question, values: list[Any], threshold: int) -> dict[str, Any]:
     answered = len(values)
     data: dict[str, Any] = {"number": question.number, "text": question.text, "kind": question.kind,
                             "answered": answered}
@@ -36,18 +44,22 @@ def _question(question, values: list[Any]) -> dict[str, Any]:
         for value in values:
             for option in (value if isinstance(value, list) else [value]):
                 counts[option] += 1
-        data["options"] = [{"label": o, "count": counts[o], "percent": _percent(counts[o], answered)}
+        shown = dm.suppress({o: counts[o] for o in question.options}, threshold, total=answered,
+                            partition=question.kind == QuestionKind.SINGLE)
+        data["options"] = [{"label": o, "count": shown[o], "percent": _percent(shown[o], answered)}
                            for o in question.options]
     elif question.kind == QuestionKind.SCALE:
         points = [v for v in values if isinstance(v, int) and not isinstance(v, bool)]
         counts = Counter(points)
+        scale = range(question.scale_min, question.scale_max + 1)
+        shown = dm.suppress({p: counts[p] for p in scale}, threshold, total=len(points))
         labels = {question.scale_min: question.scale_min_label, question.scale_max: question.scale_max_label}
         data["scale"] = {"min": question.scale_min, "max": question.scale_max,
                          "min_label": question.scale_min_label, "max_label": question.scale_max_label}
-        data["mean"] = round(sum(points) / len(points), 2) if points else None
-        data["distribution"] = [{"point": p, "label": labels.get(p) or "", "count": counts[p],
-                                 "percent": _percent(counts[p], len(points))}
-                                for p in range(question.scale_min, question.scale_max + 1)]
+        data["mean"] = round(sum(points) / len(points), 2) if len(points) >= threshold else None
+        data["distribution"] = [{"point": p, "label": labels.get(p) or "", "count": shown[p],
+                                 "percent": _percent(shown[p], len(points))}
+                                for p in scale]
     return data
 
 
@@ -60,8 +72,11 @@ def survey_results(consultation: Consultation) -> dict[str, Any]:
                                                .values_list("question_id", "participant_id", "value")):
         by_question.setdefault(question_id, []).append(value)
         respondents.add(participant_id)
-    return {"respondents": len(respondents),
-            "questions": [_question(q, by_question[q.pk]) for q in questions]}
+    from .services import settings_for
+
+    threshold = settings_for(consultation.city).small_count_threshold
+    return {"respondents": len(respondents), "suppressed_below": threshold,
+            "questions": [_question(q, by_question[q.pk], threshold) for q in questions]}
 
 
 def participation_counts(consultation: Consultation) -> dict[str, Any]:

@@ -57,7 +57,8 @@ def _lifecycle_rule(instance: Consultation, old: dict[str, Any] | None) -> None:
     problem = None if importing() else lifecycle.transition_problem(
         old["status"] if old else None, instance.status, has_published_response=_has_published_response(instance))
     if problem:
-        raise ValidationError({"status": problem})
+        message, params = problem
+        raise ValidationError({"status": _(message) % params})
     if old and old["status"] != ConsultationStatus.DRAFT and instance.status != ConsultationStatus.DRAFT:
         # Once people could see it, the question is what they answered: it may not change under them.
         if old["question"] != instance.question:
@@ -219,7 +220,8 @@ def contribute(participant: Participant, body: str, *, kind: str = ContributionK
     recent = list(Contribution.objects.filter(participant=participant).values_list("body", "created_at"))
     problem = spam.text_problem(body, recent, timezone.now())
     if problem:
-        problems["body"] = problem
+        message, params = problem
+        problems["body"] = _(message) % params
     if problems:
         raise ValidationError(problems)
     return Contribution.objects.create(city=consultation.city, consultation=consultation, participant=participant,

@@ -35,7 +35,7 @@ from cityline.strategy.choices import PartyCategory
 
 from . import forms, results, services
 from .choices import ConsultationStatus, ContributionKind, ResponseChannel, ResponseStatus
-from .domain.records import find_record, public_change
+from .records import find_record, public_change
 from .models import SUBJECT_FIELDS, Consultation, ConsultationResponse, Contribution, Support, SurveyAnswer
 
 RATE_LIMIT = "participation_post"
@@ -158,8 +158,8 @@ def _tree(consultation: Consultation, participant) -> tuple[list[dict], list[dic
     nodes = {}
     for row in rows:
         nodes[row.pk] = {
-            "id": row.pk, "kind": row.kind, "name": row.participant.public_name, "title": row.title,
-            "body": row.body, "created_at": row.created_at, "hidden": row.hidden, "hidden_reason": row.hidden_reason,
+            "id": row.pk, "kind": row.kind, "name": row.participant.public_name, "title": row.public_title,
+            "body": row.public_body, "created_at": row.created_at, "hidden": row.hidden, "hidden_reason": row.hidden_reason,
             "erased": row.erased, "supports": row.n_supports, "supported": row.pk in mine,
             "own": participant is not None and row.participant_id == participant.pk, "replies": [],
         }
@@ -197,8 +197,8 @@ def response_data(consultation: Consultation) -> dict[str, Any] | None:
                 record = None
             if record is not None:
                 entry["record"] = record_link(consultation.city, item.record_type, record)
-                if item.history_id:
-                    change = public_change(record, item.history_id)
+                if item.change_id:
+                    change = public_change(record, item.change_id)
                     if change is not None:
                         change["fields"] = [{**f, "label": _field_label(record, f["field"])}
                                             for f in change["fields"]]

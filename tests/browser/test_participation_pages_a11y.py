@@ -69,7 +69,7 @@ def load_participation_city():
                               summary="Most people asked for Sunday opening.")
     actions.create(ResponseItem, city=city, response=response, number=1, you_said="Open on Sundays.",
                    we_did="We open on Sundays from March.", outcome="changed", record_type="strategy.Initiative",
-                   record_key="library-wifi", history_id=change.history_id)
+                   record_key="library-wifi", change_id=change.history_id)
     actions.save(ResponseItem(city=city, response=response, number=2, you_said="Open at 6 am.",
                               we_did="We keep 9 am.", outcome="not_changed",
                               reason="Nobody came before 9 in the trial."))

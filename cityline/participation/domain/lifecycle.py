@@ -1,14 +1,21 @@
 """The consultation lifecycle: draft → open → closed → responded (B1.b, B3).
 
 Plain rules over plain values, so the editor, the API, the pack importer and the services
-all refuse the same jumps with the same words.
+all refuse the same jumps with the same words. Problems come back as ``(message, params)``:
+the message is an English template marked for translation, which the caller translates
+(``gettext(message) % params``), so this module needs no Django.
 """
 
 from __future__ import annotations
 
 from datetime import date
 
-from django.utils.translation import gettext as _
+
+
+def gettext_noop(message: str) -> str:
+    """Marks a message for the translation catalogue (makemessages looks for this name)."""
+    return message
+
 
 DRAFT, OPEN, CLOSED, RESPONDED = "draft", "open", "closed", "responded"
 ORDER = [DRAFT, OPEN, CLOSED, RESPONDED]
@@ -23,14 +30,17 @@ ALLOWED = {
 }
 
 
-def transition_problem(old: str | None, new: str, *, has_published_response: bool) -> str | None:
+Problem = tuple[str, dict]
+
+
+def transition_problem(old: str | None, new: str, *, has_published_response: bool) -> Problem | None:
     """Why a consultation may not move from ``old`` to ``new`` (None: it may). ``old`` None is a new record."""
     if new == RESPONDED and not has_published_response:
-        return _("a consultation is responded to when its response is published")
+        return gettext_noop("a consultation is responded to when its response is published"), {}
     if old is None or old == new:
         return None
     if new not in ALLOWED.get(old, set()):
-        return _("a consultation cannot go from %(old)s to %(new)s") % {"old": old, "new": new}
+        return gettext_noop("a consultation cannot go from %(old)s to %(new)s"), {"old": old, "new": new}
     return None
 
 

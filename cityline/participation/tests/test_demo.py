@@ -9,7 +9,7 @@ from django.db.models import Count
 
 from cityline.participation import models as m
 from cityline.participation.demo import RESIDENTS, seed_participation
-from cityline.participation.domain.records import find_record, public_change
+from cityline.participation.records import find_record, public_change
 
 pytestmark = pytest.mark.django_db
 
@@ -49,12 +49,12 @@ def test_demo_participation(demo_city):
     for item in m.ResponseItem.objects.filter(city=city, outcome="changed"):
         assert item.response.status == "published"
         record = find_record(city.pk, item.record_type, item.record_key)
-        shown = public_change(record, item.history_id)
+        shown = public_change(record, item.change_id)
         assert shown is not None and shown["reason"].startswith("You said, we did: ")
         assert shown["fields"], item
     target = find_record(city.pk, "strategy.VisionObjective", "sustainable-trips")
     assert target.target_value == 60
-    change = public_change(target, m.ResponseItem.objects.get(record_key="sustainable-trips").history_id)
+    change = public_change(target, m.ResponseItem.objects.get(record_key="sustainable-trips").change_id)
     assert {(f["field"], str(f["before"]).rstrip("0").rstrip("."), str(f["after"]).rstrip("0").rstrip("."))
             for f in change["fields"]} >= {("target_value", "55", "6")} or any(
         f["field"] == "target_value" for f in change["fields"])

@@ -326,7 +326,7 @@ def test_the_response_item_chooser_lists_the_records_changes_since_opening(world
     data.update({"items-TOTAL_FORMS": "1", "items-0-number": "1", "items-0-you_said": "Quay Road first",
                  "items-0-we_did": "The pilot starts on Quay Road", "items-0-outcome": "changed",
                  "items-0-record_type": "strategy.Initiative", "items-0-record_key": "library-wifi",
-                 "items-0-history_id": str(change.history_id)})
+                 "items-0-change_id": str(change.history_id)})
     refused = c.post(url("consultationresponse_change", response.pk), data)
     assert refused.status_code == 200
     assert "is not in the history of strategy.Initiative library-wifi" in " ".join(
@@ -335,7 +335,7 @@ def test_the_response_item_chooser_lists_the_records_changes_since_opening(world
     ok = c.post(url("consultationresponse_change", response.pk), data)
     assert ok.status_code == 302
     item = ResponseItem.objects.get(response=response)
-    assert (item.record_key, item.history_id) == ("sensor-pilot", change.history_id)
+    assert (item.record_key, item.change_id) == ("sensor-pilot", change.history_id)
 
 
 def test_the_response_status_is_set_by_publishing_not_by_the_form(world):

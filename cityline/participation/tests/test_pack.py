@@ -1,6 +1,6 @@
 """The participation section of city packs: byte-identical round trip, state checks, errors that name the row.
 
-People's contributions never travel; a response item's change (``history_id``) stays in its instance.
+People's contributions never travel; a response item's change (``change_id``) stays in its instance.
 """
 
 from datetime import date
@@ -28,7 +28,7 @@ def _with_response(city, r):
                               summary="Most people asked for evening hours.")
     item = actions.create(m.ResponseItem, city=city, response=response, number=1, you_said="Open later.",
                           we_did="Thursdays until 8 pm.", outcome="changed", record_type="strategy.Initiative",
-                          record_key="library-wifi", history_id=change)
+                          record_key="library-wifi", change_id=change)
     # ``reason`` is also the change reason of actions.create: build the item, then save it
     actions.save(m.ResponseItem(city=city, response=response, number=2, you_said="Open on Sundays.",
                                 we_did="Not this year.", outcome="not_changed", reason="No staff budget for Sundays."))
@@ -58,7 +58,7 @@ def test_round_trip_is_byte_identical_and_leaves_people_out(tmp_path):
     assert "districts: [North, South, Centre]" in text
     assert "key: cycle-lanes" in text and "options: [Bike, Bus, Car, On foot]" in text
     assert "record_key: library-wifi" in text and "status: responded" in text
-    assert "history_id" not in text
+    assert "change_id" not in text
     for personal in ("Alex P.", "Quay Road, it is", "resident-a", "mail.example.org"):
         assert personal not in text
     actions.delete(City.objects.get(key=city.key))
@@ -82,7 +82,7 @@ def test_reimport_keeps_the_change_chosen_in_the_instance(tmp_path):
     report = import_pack(pack, progress=False)
     assert report.count("responses.items").updated == 1
     item.refresh_from_db()
-    assert item.we_did == "Thursdays and Fridays until 8 pm." and item.history_id == change
+    assert item.we_did == "Thursdays and Fridays until 8 pm." and item.change_id == change
 
 
 def test_a_responded_consultation_needs_a_published_response(tmp_path):
@@ -127,7 +127,7 @@ def test_bad_input_names_file_line_and_field_and_writes_nothing(tmp_path, old, n
 
 
 def test_an_items_change_is_not_copied_into_its_own_history_rows():
-    """``ResponseItem.history_id`` names another record's change; its own history keeps separate rows."""
+    """``ResponseItem.change_id`` names another record's change; its own history keeps separate rows."""
     city, r = make_participation_city()
     item, change = _with_response(city, r)
     rows = item.history.count()
@@ -137,4 +137,4 @@ def test_an_items_change_is_not_copied_into_its_own_history_rows():
     assert sorted(item.history.values_list("history_type", flat=True)) == ["+", "~", "~"]
     assert item.history.first().instance.we_did == "Thursdays until 9 pm."
     item.refresh_from_db()
-    assert item.history_id == change
+    assert item.change_id == change

@@ -61,7 +61,7 @@ def respond(r):
                               summary="Most people asked for Sunday opening.")
     actions.create(ResponseItem, city=r["city"], response=response, number=1, you_said="Open on Sundays.",
                    we_did="We open on Sundays from March.", outcome="changed", record_type="strategy.Initiative",
-                   record_key="library-wifi", history_id=change.history_id)
+                   record_key="library-wifi", change_id=change.history_id)
     # ``reason`` is also actions.create's change reason: save the item itself
     actions.save(ResponseItem(city=r["city"], response=response, number=2, you_said="Open at 6 am.",
                               we_did="We keep 9 am.", outcome="not_changed",
@@ -291,25 +291,42 @@ def test_no_e_mail_address_or_user_name_of_contributors_in_the_page(site):
 
 
 def test_results_json_has_aggregates_only(site):
-    answers = [({1: "Bike", 2: ["Quay Road"], 3: 1, 4: "Secret text one."}),
-               ({1: "Bike", 2: ["Quay Road", "High Street"], 3: 4}),
-               ({1: "Bus", 3: 4, 4: "Secret text two."})]
+    answers = ([{1: "Bike", 2: ["Quay Road"], 3: 1, 4: "Secret text one."}] * 4
+               + [{1: "Bike", 2: ["Quay Road", "High Street"], 3: 1}] * 2
+               + [{1: "Bus", 3: 4, 4: "Secret text two."}] * 5)
     for i, a in enumerate(answers):
         _u, p, _c = joined(site, f"p{i}", f"Person {i}")
         services.answer_survey(p, a)
     response = Client().get(URL + "results.json")
     assert response.status_code == 200
     data = response.json()
-    assert data["participants"] == 3 and data["survey"]["respondents"] == 3
+    assert data["participants"] == 11 and data["survey"]["respondents"] == 11
     q1, q2, q3, q4 = data["survey"]["questions"]
     assert [(o["label"], o["count"], o["percent"]) for o in q1["options"]] == [
-        ("Bike", 2, 66.7), ("Bus", 1, 33.3), ("Car", 0, 0.0), ("On foot", 0, 0.0)]
-    assert q2["answered"] == 2 and {o["label"]: o["percent"] for o in q2["options"]}["Quay Road"] == 100.0
-    assert q3["mean"] == 3.0 and [d["count"] for d in q3["distribution"]] == [1, 0, 0, 2, 0]
-    assert q4 == {"number": 4, "text": "Anything else?", "kind": "text", "answered": 2}
+        ("Bike", 6, 54.5), ("Bus", 5, 45.5), ("Car", 0, 0.0), ("On foot", 0, 0.0)]
+    # multiple choice: 6 answered; 2 chose High Street, below the threshold of 5: withheld
+    assert q2["answered"] == 6
+    assert {o["label"]: (o["count"], o["percent"]) for o in q2["options"]} == {
+        "Quay Road": (6, 100.0), "High Street": (None, None), "Station Avenue": (0, 0.0)}
+    assert q3["mean"] == round((6 * 1 + 5 * 4) / 11, 2) and [d["count"] for d in q3["distribution"]] == [6, 0, 0, 5, 0]
+    assert q4 == {"number": 4, "text": "Anything else?", "kind": "text", "answered": 9}
     assert "Secret" not in response.content.decode()
     assert "Secret" not in html(Client().get(URL))
     assert survey_results(site["open"]) == data["survey"]
+
+
+def test_small_survey_results_are_withheld_in_the_page_and_results_json(site):
+    for i, a in enumerate([{1: "Bike", 3: 2}, {1: "Bike", 3: 5}, {1: "Bus", 3: 5}]):
+        _u, p, _c = joined(site, f"p{i}", f"Person {i}")
+        services.answer_survey(p, a)
+    data = Client().get(URL + "results.json").json()["survey"]
+    q1, _q2, q3, _q4 = data["questions"]
+    assert data["respondents"] == 3 and q1["answered"] == 3
+    assert {o["count"] for o in q1["options"]} == {None} and {d["count"] for d in q3["distribution"]} == {None}
+    assert q3["mean"] is None
+    page = html(Client().get(URL))
+    assert "fewer than 5 answers" in page
+    assert not re.search(r'options\.0\.count">\s*2\s*<', page)
 
 
 def test_the_page_loads_the_live_results_script_only_while_open(site):

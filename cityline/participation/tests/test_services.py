@@ -216,9 +216,9 @@ def test_a_response_item_names_a_real_record_and_change(world):
     change = wifi.history.order_by("-history_date").first()
     item = actions.create(ResponseItem, city=city, response=response, number=1, you_said="Later hours",
                           we_did="Longer hours", outcome="changed", record_type="strategy.Initiative",
-                          record_key="library-wifi", history_id=change.history_id)
-    from cityline.participation.domain.records import find_record, public_change
+                          record_key="library-wifi", change_id=change.history_id)
+    from cityline.participation.records import find_record, public_change
 
-    shown = public_change(find_record(city.pk, item.record_type, item.record_key), item.history_id)
+    shown = public_change(find_record(city.pk, item.record_type, item.record_key), item.change_id)
     assert {"field": "description", "before": "", "after": "Open until 9 pm on weekdays."} in shown["fields"] \
         or any(f["field"] == "description" and f["after"] == "Open until 9 pm on weekdays." for f in shown["fields"])

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from cityline.core.history import Change, to_change
 
-from ..models import SUBJECT_FIELDS
+from .models import SUBJECT_FIELDS
 
 LABELS = [label for _field, label in SUBJECT_FIELDS]
 
