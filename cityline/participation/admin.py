@@ -281,7 +281,7 @@ class OfflineResponseForm(forms.Form):
     display_name = forms.CharField(
         label=gettext_lazy("Display name or reference"), max_length=60,
         help_text=gettext_lazy("Shown publicly with the text: the name the person gave for publication, or a "
-                               "reference such as \u201cLetter 12\u201d. Never an address or phone number."))
+                               "reference such as “Letter 12”. Never an address or phone number."))
     body = forms.CharField(label=gettext_lazy("What they said"), required=False,
                            widget=forms.Textarea(attrs={"rows": 6}),
                            help_text=gettext_lazy("Their words, as written or said. Leave empty if they only "
