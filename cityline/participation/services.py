@@ -326,7 +326,7 @@ def enter_offline_response(consultation: Consultation, *, staff, channel: str, d
         raise ValidationError({"channel": _("an offline response comes in person, by phone or by post")})
     if channel not in (consultation.channels or []):
         raise ValidationError({"channel": _("this consultation does not take responses %(channel)s")
-                               % {"channel": ResponseChannel(channel).label}})
+                               % {"channel": str(ResponseChannel(channel).label).lower()}})
     if consultation.status not in (ConsultationStatus.OPEN, ConsultationStatus.CLOSED):
         raise ValidationError(_("responses are entered while the consultation is open or just closed"))
     problems = profile_problems(consultation, None, display_name=display_name, anonymous=False, district=district,
