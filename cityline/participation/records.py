@@ -7,6 +7,8 @@ after a reader sees on the public page.
 
 from __future__ import annotations
 
+import re
+
 from django.apps import apps
 from django.utils.translation import gettext as _
 
@@ -63,5 +65,16 @@ def public_change(record, history_id: int) -> dict | None:
     if row is None:
         return None
     change = to_change(row)
-    return {"when": change.when, "kind": change.kind, "reason": change.reason, "fields": change.fields,
+    fields = [{**f, "before": _plain(f["before"]), "after": _plain(f["after"])} for f in change.fields]
+    return {"when": change.when, "kind": change.kind, "reason": change.reason, "fields": fields,
             "version": change.version}
+
+
+_DECIMAL = re.compile(r"-?\d+\.\d+")
+
+
+def _plain(value):
+    """A stored decimal as a reader writes it: "55.0000" -> "55", "12.5000" -> "12.5"."""
+    if isinstance(value, str) and _DECIMAL.fullmatch(value):
+        return value.rstrip("0").rstrip(".")
+    return value
