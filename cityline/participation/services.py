@@ -162,9 +162,10 @@ def profile_problems(consultation: Consultation, user, *, display_name: str, ano
                                          "it is shown publicly")
         elif "@" in name:
             problems["display_name"] = _("a display name cannot contain an e-mail address")
-    if anonymous and not (consultation.allows_anonymous and settings_for(consultation.city).allows_verified_anonymous):
+    city_settings = settings_for(consultation.city)
+    if anonymous and not (consultation.allows_anonymous and city_settings.allows_verified_anonymous):
         problems["anonymous"] = _("this consultation does not allow anonymous participation")
-    districts = settings_for(consultation.city).districts or []
+    districts = city_settings.districts or []
     if district and district not in districts:
         problems["district"] = _("choose one of the city's districts")
     if segment is not None and segment.city_id != consultation.city_id:

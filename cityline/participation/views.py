@@ -207,14 +207,20 @@ def response_data(consultation: Consultation) -> dict[str, Any] | None:
     return {"response": response, "items": items}
 
 
+def _segments(consultation: Consultation):
+    """The customer segments a participant may say they belong to: the consultation's, else the city's."""
+    segments = consultation.segments.all()
+    if segments.exists():
+        return segments
+    from cityline.citizen_services.models import CustomerSegment
+
+    return CustomerSegment.objects.filter(city=consultation.city)
+
+
 def _forms(request, consultation: Consultation, participant, bound: dict[str, Any]) -> dict[str, Any]:
     """Every form of the page, unbound, except the one the person just sent (``bound``)."""
     settings = services.settings_for(consultation.city)
-    segments = consultation.segments.all()
-    if not segments.exists():
-        from cityline.citizen_services.models import CustomerSegment
-
-        segments = CustomerSegment.objects.filter(city=consultation.city)
+    segments = _segments(consultation)
     profile_initial = {}
     if participant is not None:
         profile_initial = {"display_name": participant.display_name, "anonymous": participant.anonymous,
@@ -328,11 +334,7 @@ def _invalid(request, city, consultation, name: str, form, **extra) -> HttpRespo
 
 def _take_part(request, city, consultation, participant):
     settings = services.settings_for(city)
-    segments = consultation.segments.all()
-    if not segments.exists():
-        from cityline.citizen_services.models import CustomerSegment
-
-        segments = CustomerSegment.objects.filter(city=city)
+    segments = _segments(consultation)
     form = forms.ProfileForm(request.POST, consultation=consultation, segments=segments, prefix="profile",
                              districts=settings.districts,
                              allows_anonymous=consultation.allows_anonymous and settings.allows_verified_anonymous)
