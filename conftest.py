@@ -58,13 +58,14 @@ def _each_test_starts_in_the_default_language():
 
 @pytest.fixture(scope="session", autouse=True)
 def _opendata_files_in_a_throwaway_folder(tmp_path_factory):
-    """Uploaded open data files of the test run (e.g. the demo pack's) go to a throwaway folder, never ./var.
+    """Uploaded open data files and observations of the test run (e.g. the demo pack's) go to a throwaway folder, never ./var.
 
     Set here, not through the environment: pytest-django has loaded the settings before this file runs.
     """
     from django.conf import settings
 
     settings.CITYLINE_OPENDATA_DIR = tmp_path_factory.mktemp("opendata")
+    settings.CITYLINE_OBSERVATIONS_DIR = tmp_path_factory.mktemp("observations")
     yield
 
 

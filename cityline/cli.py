@@ -309,6 +309,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_participation_parser(sub)
 
+    from cityline.observations.cli import add_parser as add_observations_parser
+
+    add_observations_parser(sub)
+
     from cityline.accounts.cli import add_parser as add_accounts_parser
 
     add_accounts_parser(sub)
@@ -328,8 +332,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from cityline.observations.cli import rewrite_argv
+
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(rewrite_argv(list(sys.argv[1:] if argv is None else argv)))
     from cityline.accounts.cli import check_user_option
 
     check_user_option(parser, args)

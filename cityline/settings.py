@@ -138,6 +138,7 @@ INSTALLED_APPS = [
     "cityline.assessment",
     "cityline.benchmarking",
     "cityline.opendata",
+    "cityline.observations",
     "cityline.portal",
 ]
 
@@ -226,6 +227,10 @@ CITYLINE_DEMO_PACK = PACKAGE_DIR / "demo" / "city-pack"
 
 # Open data platform (cityline.opendata)
 CITYLINE_OPENDATA_DIR = Path(os.environ.get("CITYLINE_OPENDATA_DIR") or DATA_DIR / "opendata").resolve()
+# Observations (cityline.observations, issue 6): the Parquet observation store, one folder per city
+CITYLINE_OBSERVATIONS_DIR = Path(os.environ.get("CITYLINE_OBSERVATIONS_DIR") or DATA_DIR / "observations").resolve()
+# Where alerts are posted (JSON) when their rule names no webhook of its own; empty: nowhere
+CITYLINE_ALERT_WEBHOOK = os.environ.get("CITYLINE_ALERT_WEBHOOK", "")
 CITYLINE_DEFAULT_CITY = os.environ.get("CITYLINE_DEFAULT_CITY", "")
 CITYLINE_PRIVACY_MIN_K = int(os.environ.get("CITYLINE_PRIVACY_MIN_K", "5"))
 

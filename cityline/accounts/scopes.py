@@ -126,6 +126,15 @@ RULES: dict[str, Scope] = {
                                               read_only=True),
     "participation.ModerationEvent": Scope("participation", organisation="contribution__consultation__organiser_id",
                                            read_only=True),
+    # observations and real-time city management (issue 6): series and their rules are kept by the operating
+    # organisation's data stewards; what ingestion, computation and alerting produce is written by those processes
+    "observations.Series": Scope("observations", organisation="organisation_id", **STEWARD),
+    "observations.KpiComputation": Scope("observations", admin_only=True),
+    "observations.ComputationRun": Scope("observations", admin_only=True, read_only=True),
+    "observations.AlertRule": Scope("observations", admin_only=True),
+    "observations.Alert": Scope("observations", admin_only=True, read_only=True),
+    "observations.QuarantinedMessage": Scope("observations", platform_only=True, read_only=True),
+    "observations.NgsiEntity": Scope("observations", admin_only=True, read_only=True),
 }
 
 
