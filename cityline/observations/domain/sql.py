@@ -1,0 +1,288 @@
+"""KPI specs compiled to SQL, for DuckDB (one machine) and Spark SQL (a cluster): the same query, two dialects.
+
+:func:`compile_spec` turns a parsed :class:`~.spec.Spec` and one or more periods ``[start, end)``
+into one query over two relations:
+
+- ``observations(series, time, value, quality)``: one row per reading (deduplicated on
+  ``(series, time)``), ``time`` a UTC timestamp;
+- ``series_meta(series, "group", entity_type, attribute, district, organisation, weight)``: one row
+  per series (``organisation`` is the organisation's key; blank district or organisation is NULL).
+
+The query returns one row per period that has readings::
+
+    period (0-based index into the periods), value, row_count, first_us, last_us
+
+(``first_us``/``last_us``: the first and last reading used, as microseconds since 1970 UTC; the
+row count and range are the run's provenance). Several periods are one scan: each reading gets its
+period's index and everything is grouped by it, so computing 36 months costs about one month's
+query more than computing one. :func:`compile_groups` gives the value per group (``group_by``)
+for the run's detail.
+
+How each function is computed (the documented rules, see docs/observations.md "KPI specs"):
+
+- readings without a value are not used; a reading without a quality flag counts as ``ok``;
+- ``share_above``: each reading holds until the next reading of its series (whatever the filters),
+  for at most ``max_gap_seconds`` and never past the period end; the share is the held time of
+  readings strictly above the threshold over the held time of all readings kept by the filters;
+- weighted ``mean``: the mean of each series, weighted by the series' weight (series without a
+  weight are left out): ``sum(w_s * mean_s) / sum(w_s)``;
+- ``distinct_count`` of ``day``: UTC days with at least one reading;
+- ``group_by``: the aggregation per group, then ``combine`` over the groups (series without a
+  district or organisation make one group of their own); a ratio is taken per group, then combined;
+- a ratio's numerator of ``count`` or ``distinct_count`` with no readings is 0; a zero or missing
+  denominator gives no value.
+
+All sides of a ratio are aggregated in one pass (``FILTER (WHERE ...)`` per side), and the window
+functions that ``share_above`` (``lead``) and a weighted mean (readings per series) need run once.
+
+Literals are inlined, never bound as parameters: DuckDB views and Spark SQL do not share a
+parameter style, and the query must run unchanged on both. Strings are quoted by doubling single
+quotes (and, for Spark, whose parser reads backslash escapes, doubling backslashes); numbers go in
+as ``CAST('<repr of a float>' AS DOUBLE)`` or as Python ints, never as text from the spec.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from .spec import Aggregation, Selection, Spec
+
+DIALECTS = ("duckdb", "spark")
+_COMBINE_SQL = {"mean": "avg", "min": "min", "max": "max", "sum": "sum"}
+
+
+@dataclass(frozen=True)
+class Dialect:
+    name: str
+
+    def string(self, text: str) -> str:
+        if not isinstance(text, str):
+            raise TypeError(f"a string literal expected, not {text!r}")
+        if self.name == "spark":
+            text = text.replace("\\", "\\\\")
+        return "'" + text.replace("'", "''") + "'"
+
+    def number(self, value: float) -> str:
+        value = float(value)
+        if not math.isfinite(value):
+            raise ValueError(f"a finite number expected, not {value!r}")
+        return f"CAST('{value!r}' AS DOUBLE)"
+
+    def ident(self, name: str) -> str:
+        return f"`{name}`" if self.name == "spark" else f'"{name}"'
+
+    def timestamp(self, moment: datetime) -> str:
+        if moment.tzinfo is None:
+            raise ValueError("period bounds need a time zone (UTC)")
+        text = moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+        if self.name == "spark":
+            return f"TIMESTAMP '{text}+00:00'"
+        return f"TIMESTAMPTZ '{text}+00'"
+
+    def utc(self, column: str) -> str:
+        """The column as a UTC wall-clock time (for hours, weekdays and days)."""
+        # Spark: the session time zone is UTC (spark.py sets it); DuckDB: explicit, whatever the setting.
+        return column if self.name == "spark" else f"({column} AT TIME ZONE 'UTC')"
+
+    def hour(self, column: str) -> str:
+        return f"hour({self.utc(column)})"
+
+    def iso_weekday(self, column: str) -> str:
+        return f"(weekday({column}) + 1)" if self.name == "spark" else f"isodow({self.utc(column)})"
+
+    def day(self, column: str) -> str:
+        return f"to_date({column})" if self.name == "spark" else f"CAST({self.utc(column)} AS DATE)"
+
+    def epoch_us(self, column: str) -> str:
+        return f"unix_micros({column})" if self.name == "spark" else f"epoch_us({column})"
+
+    def percentile(self, column: str, p: float) -> str:
+        fn = "percentile" if self.name == "spark" else "quantile_cont"
+        return f"{fn}({column}, {self.number(p)})"
+
+
+def dialect(name: str) -> Dialect:
+    if name not in DIALECTS:
+        raise ValueError(f"unknown SQL dialect {name!r}; the dialects are {', '.join(DIALECTS)}")
+    return Dialect(name)
+
+
+Period = tuple[datetime, datetime]
+
+
+def _check_periods(periods: list[Period]) -> None:
+    if not periods:
+        raise ValueError("at least one period is needed")
+    for start, end in periods:
+        if start.tzinfo is None or end.tzinfo is None:
+            raise ValueError("period bounds need a time zone (UTC)")
+        if not start < end:
+            raise ValueError(f"a period must end after it starts: {start} .. {end}")
+    for (_, end), (start, _) in zip(periods, periods[1:]):
+        if start < end:
+            raise ValueError("periods must be in order and must not overlap")
+
+
+def _period_case(d: Dialect, periods: list[Period]) -> tuple[str, str]:
+    """(expression giving each reading its period index, the WHERE bounding the whole range)."""
+    contiguous = all(a[1] == b[0] for a, b in zip(periods, periods[1:]))
+    if contiguous:  # only the upper bound per branch: the WHERE holds the lower one
+        branches = " ".join(f"WHEN o.time < {d.timestamp(end)} THEN {i}" for i, (_, end) in enumerate(periods))
+        where = f"o.time >= {d.timestamp(periods[0][0])} AND o.time < {d.timestamp(periods[-1][1])}"
+    else:
+        branches = " ".join(f"WHEN o.time >= {d.timestamp(s)} AND o.time < {d.timestamp(e)} THEN {i}"
+                            for i, (s, e) in enumerate(periods))
+        where = " OR ".join(f"(o.time >= {d.timestamp(s)} AND o.time < {d.timestamp(e)})" for s, e in periods)
+        where = f"({where})"
+    return f"CASE {branches} END", where
+
+
+def _in(d: Dialect, column: str, values: tuple) -> str:
+    if len(values) == 1:
+        return f"{column} = {d.string(values[0])}"
+    return f"{column} IN ({', '.join(d.string(v) for v in values)})"
+
+
+def _selection(d: Dialect, sel: Selection) -> str:
+    parts = []
+    columns = {"keys": "o.series", "group": f"m.{d.ident('group')}", "entity_type": "m.entity_type",
+               "attribute": "m.attribute", "district": "m.district", "organisation": "m.organisation"}
+    for name, column in columns.items():
+        values = getattr(sel, name)
+        if values:
+            parts.append(_in(d, column, values))
+    return "(" + " AND ".join(parts) + ")"
+
+
+def _condition(d: Dialect, agg: Aggregation) -> str:
+    """Which readings an aggregation uses: its series and its filters (on the ``obs`` columns)."""
+    sel = agg.series
+    parts = []
+    columns = {"keys": "series", "group": "grp_group", "entity_type": "entity_type", "attribute": "attribute",
+               "district": "district", "organisation": "organisation"}
+    for name, column in columns.items():
+        values = getattr(sel, name)
+        if values:
+            parts.append(_in(d, column, values))
+    w = agg.where
+    if w.quality:
+        parts.append(_in(d, "quality", w.quality))
+    if w.min_value is not None:
+        parts.append(f"value >= {d.number(w.min_value)}")
+    if w.max_value is not None:
+        parts.append(f"value <= {d.number(w.max_value)}")
+    if w.hours is not None:
+        h_from, h_to = (int(h) for h in w.hours)
+        parts.append(f"{d.hour('time')} >= {h_from} AND {d.hour('time')} < {h_to}")
+    if w.weekdays:
+        parts.append(f"{d.iso_weekday('time')} IN ({', '.join(str(int(x)) for x in w.weekdays)})")
+    return " AND ".join(parts)
+
+
+def _aggregate(d: Dialect, agg: Aggregation, k: int, cond: str) -> str:
+    """The aggregate expression of one side over the readings of a (period, group)."""
+    f = f" FILTER (WHERE {cond})"
+    fn = agg.function
+    if fn == "mean" and agg.weighted:
+        # sum over series of w_s * mean_s / sum of w_s, in one pass: each of a series' n_s readings
+        # carries w_s / n_s (n_s counted per period by a window in ``obs``).
+        c = f" FILTER (WHERE {cond} AND weight IS NOT NULL)"
+        return f"sum(value * weight / nullif(n_{k}, 0)){c} / nullif(sum(weight / nullif(n_{k}, 0)){c}, 0)"
+    if fn == "mean":
+        return f"avg(value){f}"
+    if fn in ("sum", "min", "max"):
+        return f"{fn}(value){f}"
+    if fn == "count":
+        return f"count(*){f}"
+    if fn == "percentile":
+        return f"{d.percentile('value', agg.percentile)}{f}"
+    if fn == "distinct_count":
+        target = "series" if agg.of == "series" else d.day("time")
+        return f"count(DISTINCT {target}){f}"
+    if fn == "share_above":
+        held = f"held_{k}"
+        above = f"CASE WHEN value > {d.number(agg.threshold)} THEN {held} ELSE 0 END"
+        return f"CAST(sum({above}){f} AS DOUBLE) / nullif(CAST(sum({held}){f} AS DOUBLE), 0)"
+    raise ValueError(f"unknown function {fn!r}")
+
+
+def _body(spec: Spec, periods: list[Period], d: Dialect) -> str:
+    """The CTEs up to ``grouped(period, grp, value, n, first_us, last_us)``."""
+    _check_periods(periods)
+    aggs = spec.aggregations()
+    period_expr, period_where = _period_case(d, periods)
+    group_expr = {None: "0", "district": "m.district", "organisation": "m.organisation",
+                  "series": "o.series"}[spec.group_by]
+    selected = " OR ".join(_selection(d, a.series) for a in aggs)
+    windows = []
+    if any(a.function == "share_above" for a in aggs):
+        ends = " ".join(f"WHEN {i} THEN {d.epoch_us(d.timestamp(e))}" for i, (_, e) in enumerate(periods))
+        windows.append(f"{d.epoch_us('time')} AS t_us")
+        windows.append(f"lead({d.epoch_us('time')}) OVER (PARTITION BY series, period ORDER BY time) AS next_us")
+        windows.append(f"CASE period {ends} END AS end_us")
+    conds = [_condition(d, a) for a in aggs]
+    for k, (a, cond) in enumerate(zip(aggs, conds)):
+        if a.function == "mean" and a.weighted:
+            windows.append(f"sum(CASE WHEN {cond} THEN 1 ELSE 0 END) OVER (PARTITION BY series, period) AS n_{k}")
+    obs = (f"SELECT o.series AS series, o.time AS time, o.value AS value, coalesce(o.quality, 'ok') AS quality, "
+           f"m.{d.ident('group')} AS grp_group, m.entity_type AS entity_type, m.attribute AS attribute, "
+           f"m.district AS district, m.organisation AS organisation, m.weight AS weight, "
+           f"{period_expr} AS period, {group_expr} AS grp "
+           f"FROM observations o JOIN series_meta m ON o.series = m.series "
+           f"WHERE {period_where} AND o.value IS NOT NULL AND ({selected})")
+    ctes = [f"obs AS ({obs})"]
+    source = "obs"
+    if windows:
+        held = []
+        for k, a in enumerate(aggs):
+            if a.function == "share_above":
+                gap = int(a.max_gap_seconds) * 1_000_000
+                held.append(f"least(coalesce(next_us, end_us), t_us + {gap}, end_us) - t_us AS held_{k}")
+        inner = f"SELECT *, {', '.join(windows)} FROM obs"
+        ctes.append(f"win AS ({inner})")
+        source = "win"
+        if held:
+            ctes.append(f"held AS (SELECT *, {', '.join(held)} FROM win)")
+            source = "held"
+    used = conds[0] if len(conds) == 1 else f"({conds[0]}) OR ({conds[1]})"
+    columns = [f"{_aggregate(d, a, k, c)} AS v_{k}" for k, (a, c) in enumerate(zip(aggs, conds))]
+    columns += [f"count(*) FILTER (WHERE {used}) AS n",
+                f"min({d.epoch_us('time')}) FILTER (WHERE {used}) AS first_us",
+                f"max({d.epoch_us('time')}) FILTER (WHERE {used}) AS last_us"]
+    ctes.append(f"agg AS (SELECT period, grp, {', '.join(columns)} FROM {source} GROUP BY period, grp)")
+    if spec.is_ratio:
+        numerator = "v_0"
+        if spec.numerator.function in ("count", "distinct_count"):
+            numerator = "coalesce(v_0, 0)"
+        value = f"CASE WHEN v_1 <> 0 THEN CAST({numerator} AS DOUBLE) / CAST(v_1 AS DOUBLE) END"
+    else:
+        value = "CAST(v_0 AS DOUBLE)"
+    ctes.append(f"grouped AS (SELECT period, grp, {value} AS value, n, first_us, last_us FROM agg WHERE n > 0)")
+    return "WITH " + ",\n".join(ctes)
+
+
+def compile_spec(spec: Spec, periods: list[Period], dialect_name: str = "duckdb") -> str:
+    """One query: ``period, value, row_count, first_us, last_us`` per period with readings (see the module)."""
+    d = dialect(dialect_name)
+    combine = _COMBINE_SQL[spec.combine] if spec.group_by else "max"  # one group: any combine is the value
+    scaled = f"{combine}(value) * {d.number(spec.scale)}"
+    return (f"{_body(spec, periods, d)}\n"
+            f"SELECT period, {scaled} AS value, CAST(sum(n) AS BIGINT) AS row_count, min(first_us) AS first_us, "
+            f"max(last_us) AS last_us FROM grouped GROUP BY period ORDER BY period")
+
+
+def compile_groups(spec: Spec, periods: list[Period], dialect_name: str = "duckdb") -> str:
+    """The value of each group before ``combine``: ``period, grp, value, row_count`` (scaled like the KPI)."""
+    d = dialect(dialect_name)
+    return (f"{_body(spec, periods, d)}\n"
+            f"SELECT period, grp, value * {d.number(spec.scale)} AS value, n AS row_count FROM grouped "
+            f"ORDER BY period, grp")
+
+
+def to_datetime(us: int | None) -> datetime | None:
+    """``first_us``/``last_us`` of a result row as an aware UTC datetime."""
+    if us is None:
+        return None
+    return datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(microseconds=int(us))
