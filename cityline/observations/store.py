@@ -18,7 +18,32 @@ Layout under ``root``::
   natural key (latest ``written`` wins; ties go to the later file name).
 - **Compaction** rewrites a partition's parts as one deduplicated part (written atomically before
   the old parts are removed; a reader in between sees duplicates, which the read removes).
-- **Retention** drops whole day partitions older than a cut-off for a group.
+- **Retention** drops whole day partitions older than a cut-off for a group;
+  :meth:`ObservationStore.rewrite_partition` rewrites one partition through a SQL query (the
+  per-series retention and downsampling of :mod:`.maintenance` use it).
+- **One key per batch.** A batch with the same ``(series, time)`` twice keeps its last row before
+  it is written, so no part holds a key twice and parts of one batch never share a key.
+- **Bulk path** (:meth:`ObservationStore.stage_bulk`, then :meth:`StagedBatch.commit`): a big
+  file goes through DuckDB straight to Parquet, never whole in memory. DuckDB's
+  ``COPY ... (FORMAT parquet, PARTITION_BY ("group", day))`` writes the batch into a hidden staging
+  folder ``.staging-<batch>/files/`` under ``root`` (the source query raises on the first bad row,
+  so a bad file stops there; a batch with duplicate keys is written again keeping each key's last
+  row). Committing writes the marker ``COMPLETE`` (after every staged file is flushed to disk) and
+  then moves each file into its partition with ``os.replace``, under a unique name
+  ``part-<written>-<batch>_<n>.parquet``. A crash before the marker leaves a staging folder that
+  :meth:`ObservationStore.clean_up` removes (nothing of the batch was visible); a crash after it
+  leaves one that ``clean_up`` rolls forward (finishes the moves). A staging folder in use is
+  locked (``flock``), so ``clean_up`` from another process leaves it alone. Readers see each part
+  whole; while a batch is being moved in, a reader may see some of its partitions and not yet others.
+  Compaction and :meth:`ObservationStore.rewrite_partition` use the same staging (their manifest
+  also names the parts to remove), so a crash midway never leaves both the old and the new rows.
+- **Read plan** (:meth:`ObservationStore.relation_sql`, used by :meth:`ObservationStore.connect`):
+  a part's batch is in its name (``<written>-<batch>``). A partition whose parts all come from one
+  batch holds each key once, so it is read directly, with no deduplication; only partitions with
+  parts of several batches go through the ``row_number()`` window that keeps the latest write.
+  Compaction makes a partition clean again. ``connect(fast=False)`` deduplicates everything (the
+  reference the fast plan is tested against). The view lists the files present when the
+  connection opens: open a new connection to see later writes.
 
 Plain Python (pyarrow, DuckDB): no Django, so the same module serves the CLI, a consumer process
 and tests. Where pyarrow's own ``write_to_dataset`` would do the partitioning, it writes in place
@@ -27,10 +52,13 @@ and tests. Where pyarrow's own ``write_to_dataset`` would do the partitioning, i
 
 from __future__ import annotations
 
+import fcntl
+import json
 import os
 import re
 import shutil
 import uuid
+from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
 
@@ -102,6 +130,76 @@ def normalise(batch: pa.Table) -> pa.Table:
     return pa.Table.from_arrays(columns, schema=SCHEMA)
 
 
+def keep_last(table: pa.Table) -> pa.Table:
+    """The batch with one row per ``(series, time)``: the last one (a batch may correct itself)."""
+    if table.num_rows < 2:
+        return table
+    indexed = table.append_column("_row", pa.array(range(table.num_rows), pa.int64()))
+    last = indexed.group_by(["series", "time"], use_threads=False).aggregate([("_row", "max")])
+    if last.num_rows == table.num_rows:
+        return table
+    return table.take(pc.sort_indices(last.column("_row_max")))
+
+
+#: The day (UTC) of a ``time`` TIMESTAMPTZ, by arithmetic: a cast to DATE goes through ICU, several times slower.
+DAY_SQL = "(DATE '1970-01-01' + floor(epoch_us({t}) / 86400000000.0)::INTEGER)"
+STAGING_PREFIX = ".staging-"
+COMPLETE = "COMPLETE"
+_PART = re.compile(r"part-(?P<written>\d{8}T\d{12})-(?P<batch>[0-9a-f]+)(?:_\d+)?\.parquet")
+
+
+def batch_of(part: Path) -> str:
+    """The batch a part file comes from (``<written>-<id>`` in its name; the whole name if unknown)."""
+    found = _PART.fullmatch(part.name)
+    return f"{found['written']}-{found['batch']}" if found else part.name
+
+
+def _literal(text: str) -> str:
+    return "'" + str(text).replace("'", "''") + "'"
+
+
+def _fsync(path: Path) -> None:
+    with open(path, "rb") as fh:
+        os.fsync(fh.fileno())
+
+
+@dataclass
+class StagedBatch:
+    """A batch written to a staging folder, not yet visible; :meth:`commit` or :meth:`discard` it."""
+
+    store: "ObservationStore"
+    folder: Path
+    rows: int = 0
+    series: list[str] = field(default_factory=list)
+    first: datetime | None = None
+    last: datetime | None = None
+    remove: list[str] = field(default_factory=list)
+    _lock: object = None
+
+    def files(self) -> list[Path]:
+        return sorted((self.folder / "files").glob("group=*/day=*/*.parquet"))
+
+    def commit(self) -> int:
+        """Make the batch visible (crash-safe: see the module docstring); returns its row count."""
+        for path in self.files():
+            _fsync(path)
+        marker = self.folder / COMPLETE
+        marker.write_text(json.dumps({"remove": self.remove, "rows": self.rows}))
+        _fsync(marker)
+        self.store._roll_forward(self.folder)
+        self._unlock()
+        return self.rows
+
+    def discard(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+        self._unlock()
+
+    def _unlock(self) -> None:
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
+
+
 class ObservationStore:
     """Observations under ``root`` (see the module docstring). ``group_of(series)`` names a series' group."""
 
@@ -125,6 +223,7 @@ class ObservationStore:
         table = normalise(pa.Table.from_pylist(batch) if isinstance(batch, list) else batch)
         if table.num_rows == 0:
             return 0
+        table = keep_last(table)
         groups = [self.group_of(s) for s in table.column("series").to_pylist()]
         for row, group in enumerate(groups):
             if not isinstance(group, str) or not _SAFE.fullmatch(group):
@@ -149,29 +248,151 @@ class ObservationStore:
         os.replace(temporary, folder / name)
         return folder / name
 
+    # --- the bulk path -----------------------------------------------------------------------------
+
+    def _staging(self) -> tuple[Path, object]:
+        self.root.mkdir(parents=True, exist_ok=True)
+        folder = self.root / f"{STAGING_PREFIX}{uuid.uuid4().hex[:16]}"
+        (folder / "files").mkdir(parents=True)
+        lock = open(folder / "lock", "w")  # held while in use: clean_up() leaves a locked staging alone
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return folder, lock
+
+    def stage_bulk(self, con: duckdb.DuckDBPyConnection, source, *, groups: dict[str, str] | None = None,
+                   memory_limit: str | None = "2GB") -> StagedBatch:
+        """Write a batch from a DuckDB query to a staging folder; :meth:`StagedBatch.commit` makes it visible.
+
+        ``source(ordinal)`` returns the SQL of a SELECT with the columns series, time (TIMESTAMPTZ),
+        value, quality and message_id that raises (DuckDB ``error()``) on a bad row; with
+        ``ordinal=True`` it adds ``_ordinal``, the row's place in the input (used only when the
+        batch holds a key twice: the last row wins). ``groups`` maps series to groups (a series
+        not in it is refused); without it the group is the part of the key before the first ".".
+        Any error removes the staging folder and is raised as it came.
+        """
+        folder, lock = self._staging()
+        staged = StagedBatch(self, folder, _lock=lock)
+        written = datetime.now(timezone.utc)
+        batch = folder.name.removeprefix(STAGING_PREFIX)[:12]
+        try:
+            con.execute("SET TimeZone = 'UTC'")
+            con.execute("SET preserve_insertion_order = false")
+            if memory_limit:
+                con.execute(f"SET memory_limit = {_literal(memory_limit)}")
+            con.execute(f"SET temp_directory = {_literal(folder / 'spill')}")
+            if groups is not None:
+                bad = sorted(g for g in set(groups.values()) if not _SAFE.fullmatch(g or ""))
+                if bad:
+                    raise BatchError("series", None, f"group {bad[0]!r} is not a safe folder name")
+                con.execute("CREATE OR REPLACE TEMP TABLE _series_groups (series VARCHAR PRIMARY KEY, \"group\" VARCHAR)")
+                if groups:
+                    con.executemany("INSERT INTO _series_groups VALUES (?, ?)", sorted(groups.items()))
+                group_sql = ("CASE WHEN g.\"group\" IS NULL THEN error('no series ' || s.series || "
+                             "' in this city; add it first (editor, API or city pack)') ELSE g.\"group\" END")
+                join = "LEFT JOIN _series_groups g ON g.series = s.series"
+            else:
+                group_sql = ("CASE WHEN NOT regexp_full_match(split_part(s.series, '.', 1), "
+                             f"{_literal(_SAFE.pattern)}) THEN error('group ' || split_part(s.series, '.', 1) || "
+                             "' is not a safe folder name') ELSE split_part(s.series, '.', 1) END")
+                join = ""
+
+            def copy(query: str) -> int:
+                shutil.rmtree(folder / "files", ignore_errors=True)
+                return con.execute(
+                    f"COPY (SELECT s.series, s.time, s.value, s.quality, s.message_id, "
+                    f"TIMESTAMPTZ {_literal(written.isoformat())} AS written, {group_sql} AS \"group\", "
+                    f"{DAY_SQL.format(t='s.time')} AS day FROM ({query}) s {join}) "
+                    f"TO {_literal(folder / 'files')} (FORMAT parquet, PARTITION_BY (\"group\", day), "
+                    f"FILENAME_PATTERN {_literal(f'part-{written:%Y%m%dT%H%M%S%f}-{batch}_{{i}}')}, "
+                    "COMPRESSION zstd, WRITE_PARTITION_COLUMNS false)").fetchone()[0]
+
+            staged.rows = copy(source(False))
+            pattern = _literal(folder / "files" / "group=*" / "day=*" / "*.parquet")
+            if staged.rows:
+                # Keys twice in the batch? (a hash aggregate over the staged files, bounded by memory_limit)
+                twice = con.execute(f"SELECT count(*) FROM (SELECT series, time FROM read_parquet({pattern}) "
+                                    "GROUP BY series, time HAVING count(*) > 1)").fetchone()[0]
+                if twice:
+                    staged.rows = copy(f"SELECT series, time, value, quality, message_id FROM ({source(True)}) "
+                                       "QUALIFY row_number() OVER (PARTITION BY series, time ORDER BY _ordinal DESC) = 1")
+                staged.first, staged.last, staged.series = con.execute(
+                    f"SELECT min(time), max(time), list(DISTINCT series ORDER BY series) FROM read_parquet({pattern})"
+                ).fetchone()
+            shutil.rmtree(folder / "spill", ignore_errors=True)
+        except BaseException:
+            staged.discard()
+            raise
+        return staged
+
+    def _roll_forward(self, folder: Path) -> None:
+        """Finish a complete staging: move its files into their partitions, remove what it replaces."""
+        manifest = json.loads((folder / COMPLETE).read_text() or "{}")
+        files = folder / "files"
+        for path in sorted(files.glob("group=*/day=*/*.parquet")):
+            target = self.root / path.relative_to(files)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(path, target)
+        for name in manifest.get("remove", []):
+            (self.root / name).unlink(missing_ok=True)
+            try:
+                (self.root / name).parent.rmdir()  # a partition left empty
+            except OSError:
+                pass
+        shutil.rmtree(folder)
+
     # --- reading --------------------------------------------------------------------------------
 
     def files(self) -> list[Path]:
         return sorted(self.root.glob("group=*/day=*/*.parquet"))
 
-    def connect(self) -> duckdb.DuckDBPyConnection:
-        """A DuckDB connection with the view ``observations`` (one row per series and time)."""
+    def partitions(self) -> dict[Path, list[Path]]:
+        """Each partition folder with its parts."""
+        out: dict[Path, list[Path]] = {}
+        for part in self.files():
+            out.setdefault(part.parent, []).append(part)
+        return out
+
+    def relation_sql(self, *, fast: bool = True) -> str | None:
+        """A SELECT of the deduplicated observations (see "Read plan"); None when the store is empty."""
+        files = self.files()
+        if not files:
+            return None
+        options = "hive_partitioning = true, hive_types = {'group': VARCHAR, 'day': DATE}"
+        columns = "series, time, value, quality, message_id, \"group\", day"
+
+        def listing(paths: list[Path]) -> str:
+            return "[" + ", ".join(_literal(p) for p in paths) + "]"
+
+        if fast:
+            clean, mixed = [], []
+            for parts in self.partitions().values():
+                (clean if len({batch_of(p) for p in parts}) == 1 else mixed).extend(parts)
+        else:
+            clean, mixed = [], files
+        selects = []
+        if clean:
+            selects.append(f"SELECT {columns} FROM read_parquet({listing(clean)}, {options})")
+        if mixed:
+            selects.append(
+                f"SELECT {columns} FROM read_parquet({listing(mixed)}, {options}, filename = true) "
+                "QUALIFY row_number() OVER (PARTITION BY series, time ORDER BY written DESC, filename DESC) = 1")
+        return " UNION ALL ".join(selects)
+
+    def connect(self, *, fast: bool = True) -> duckdb.DuckDBPyConnection:
+        """A DuckDB connection with the view ``observations`` (one row per series and time).
+
+        ``fast`` (the default) reads partitions written by one batch without deduplicating them
+        (see "Read plan" in the module docstring); ``fast=False`` deduplicates every partition.
+        """
         con = duckdb.connect()
-        if not self.files():
+        con.execute("SET TimeZone = 'UTC'")
+        relation = self.relation_sql(fast=fast)
+        if relation is None:
             con.execute("CREATE VIEW observations AS SELECT NULL::VARCHAR AS series, NULL::TIMESTAMPTZ AS time, "
                         "NULL::DOUBLE AS value, NULL::VARCHAR AS quality, NULL::VARCHAR AS message_id, "
                         "NULL::VARCHAR AS \"group\", NULL::DATE AS day WHERE false")
             return con
-        con.execute("SET TimeZone = 'UTC'")
-        # A view cannot take a prepared parameter: the glob goes in as a quoted literal. It matches the
-        # visible parts only (temporary files end in ".partial").
-        pattern = str(self.root / "group=*" / "day=*" / "*.parquet").replace("'", "''")
-        con.execute(
-            "CREATE VIEW observations AS SELECT series, time, value, quality, message_id, \"group\", day FROM ("
-            " SELECT *, row_number() OVER (PARTITION BY series, time ORDER BY written DESC, filename DESC) AS rn"
-            f" FROM read_parquet('{pattern}', hive_partitioning = true, filename = true,"
-            "                   hive_types = {'group': VARCHAR, 'day': DATE})"
-            ") WHERE rn = 1")
+        # A view cannot take a prepared parameter: the file names go in as quoted literals.
+        con.execute(f"CREATE VIEW observations AS {relation}")
         return con
 
     def query(self, sql: str, params: list | None = None) -> list[tuple]:
@@ -180,24 +401,53 @@ class ObservationStore:
 
     # --- upkeep ---------------------------------------------------------------------------------
 
-    def compact(self, group: str, day: date) -> int:
-        """Rewrite one partition as a single deduplicated part; returns its row count."""
+    def rewrite_partition(self, group: str, day: date, select: str | None = None, *,
+                          params: list | None = None) -> int:
+        """Replace a partition's parts by one part, crash-safe (a staging with a manifest); returns its rows.
+
+        The new part holds ``select`` over the relation ``partition_rows`` (the partition's rows,
+        one per key, with their ``written``; columns series, time, value, quality, message_id,
+        written), or the rows as they are (compaction). No row left: the partition is removed.
+        """
         folder = self._partition(group, day)
         parts = sorted(folder.glob("*.parquet"))
+        if not parts:
+            return 0
+        staging, lock = self._staging()
+        staged = StagedBatch(self, staging, remove=[p.relative_to(self.root).as_posix() for p in parts], _lock=lock)
+        try:
+            with duckdb.connect() as con:
+                con.execute("SET TimeZone = 'UTC'")
+                con.execute(f"SET temp_directory = {_literal(staging / 'spill')}")
+                con.execute(
+                    "CREATE TEMP VIEW partition_rows AS SELECT series, time, value, quality, message_id, written "
+                    f"FROM read_parquet([{', '.join(_literal(p) for p in parts)}], filename = true) "
+                    "QUALIFY row_number() OVER (PARTITION BY series, time ORDER BY written DESC, filename DESC) = 1")
+                newest = con.execute("SELECT max(written) FROM partition_rows").fetchone()[0]
+                query = select or "SELECT * FROM partition_rows"
+                # Written at the newest ``written`` of the old parts, so a batch stored since still wins.
+                name = f"part-{newest.astimezone(timezone.utc):%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:12]}.parquet"
+                target = staging / "files" / folder.relative_to(self.root) / name
+                target.parent.mkdir(parents=True)
+                con.execute(f"CREATE TEMP TABLE rewritten AS SELECT series, time::TIMESTAMPTZ AS time, "
+                            f"value::DOUBLE AS value, quality::VARCHAR AS quality, message_id::VARCHAR AS message_id, "
+                            f"written::TIMESTAMPTZ AS written FROM ({query}) ORDER BY series, time", params or [])
+                staged.rows = con.execute("SELECT count(*) FROM rewritten").fetchone()[0]
+                if staged.rows:
+                    con.execute(f"COPY rewritten TO {_literal(target)} (FORMAT parquet, COMPRESSION zstd)")
+            shutil.rmtree(staging / "spill", ignore_errors=True)
+        except BaseException:
+            staged.discard()
+            raise
+        staged.commit()
+        return staged.rows
+
+    def compact(self, group: str, day: date) -> int:
+        """Rewrite one partition as a single deduplicated part; returns its row count."""
+        parts = sorted(self._partition(group, day).glob("*.parquet"))
         if len(parts) <= 1:
             return pq.read_metadata(parts[0]).num_rows if parts else 0
-        with duckdb.connect() as con:
-            merged = con.sql(
-                "SELECT series, time, value, quality, message_id, written FROM ("
-                " SELECT *, row_number() OVER (PARTITION BY series, time ORDER BY written DESC, filename DESC) AS rn"
-                " FROM read_parquet(?, filename = true)) WHERE rn = 1 ORDER BY series, time",
-                params=[[str(p) for p in parts]]).to_arrow_table()
-        merged = merged.cast(pa.schema(list(SCHEMA) + [pa.field("written", pa.timestamp("us", tz="UTC"))]))
-        newest = max(merged.column("written").to_pylist())
-        self._write_part(folder, merged, newest)
-        for part in parts:
-            part.unlink()
-        return merged.num_rows
+        return self.rewrite_partition(group, day)
 
     def drop_before(self, group: str, cutoff: date) -> list[date]:
         """Retention: remove the group's day partitions before ``cutoff``; returns the days removed."""
@@ -205,14 +455,23 @@ class ObservationStore:
         for folder in sorted((self.root / f"group={group}").glob("day=*")):
             day = date.fromisoformat(folder.name.removeprefix("day="))
             if day < cutoff:
-                trash = folder.with_name(f".{folder.name}.removing")
-                os.replace(folder, trash)  # gone for readers at once, then deleted
-                shutil.rmtree(trash)
+                self.drop_partition(group, day)
                 removed.append(day)
         return removed
 
+    def drop_partition(self, group: str, day: date) -> None:
+        folder = self._partition(group, day)
+        if folder.exists():
+            trash = folder.with_name(f".{folder.name}.removing")
+            os.replace(folder, trash)  # gone for readers at once, then deleted
+            shutil.rmtree(trash)
+
     def clean_up(self) -> int:
-        """Remove what a crash may leave: temporary part files and half-removed partitions."""
+        """Repair what a crash may leave; returns how many leftovers were handled.
+
+        Temporary part files and half-removed partitions are removed; a staging folder is rolled
+        forward when its marker says it is complete, removed otherwise (unless a live process holds it).
+        """
         count = 0
         for leftover in list(self.root.glob("group=*/day=*/.*.partial")) + list(self.root.glob("group=*/.*.removing")):
             if leftover.is_dir():
@@ -220,4 +479,21 @@ class ObservationStore:
             else:
                 leftover.unlink()
             count += 1
+        for staging in sorted(self.root.glob(f"{STAGING_PREFIX}*")):
+            lock_path = staging / "lock"
+            lock = open(lock_path, "a") if lock_path.exists() else None
+            try:
+                if lock is not None:
+                    try:
+                        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    except BlockingIOError:
+                        continue  # being written right now
+                if (staging / COMPLETE).exists():
+                    self._roll_forward(staging)
+                else:
+                    shutil.rmtree(staging)
+                count += 1
+            finally:
+                if lock is not None:
+                    lock.close()
         return count

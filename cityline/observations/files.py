@@ -1,0 +1,292 @@
+"""Reading observation files: CSV, JSON lines and Parquet, checked row by row, read with DuckDB.
+
+A file holds the columns ``series``, ``time``, ``value`` and optionally ``quality`` and
+``message_id`` (no others). ``time`` is ISO 8601 with a time zone (``2026-11-27T08:00:00Z``,
+``...+01:00``) or a number of seconds since 1970-01-01 UTC (epoch seconds, decimals allowed);
+Parquet may also hold a ``TIMESTAMP WITH TIME ZONE`` column. A time without a zone is refused:
+guessing one would shift every reading. ``value`` is a number or empty (no value); NaN is refused.
+
+A file is one batch, all or nothing: :class:`FileError` names the file, the row (1-based data row;
+for CSV also the line) and the column of the first bad row, and nothing of the file is stored.
+
+DuckDB reads (``read_csv``, ``read_ndjson_objects``, ``read_parquet``): the checks run inside
+the query that converts the rows (DuckDB's ``error()`` stops it at a bad row), so a good file is
+read once. Only when a file is refused is it read again, in order, to find its first bad row
+(:meth:`InputFile.first_error`). :meth:`InputFile.batches` hands the rows over as Arrow tables
+of at most ``chunk_rows`` rows (the normal path, :func:`.ingest.write_observations`);
+:meth:`InputFile.stage` writes them straight to the store's bulk path (big files, never whole
+in memory).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .store import SCHEMA, BatchError, ObservationStore, StagedBatch, normalise
+
+FORMATS = ("csv", "jsonl", "parquet")
+EXTENSIONS = {".csv": "csv", ".txt": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl",
+              ".parquet": "parquet", ".pq": "parquet"}
+COLUMNS = tuple(SCHEMA.names)
+REQUIRED = ("series", "time", "value")
+CHUNK_ROWS = 1_000_000
+
+_EPOCH = r"-?\d+(\.\d+)?"
+_ZONE = r"(Z|z|[+-]\d\d(:?\d\d)?)$"
+
+
+class FileError(BatchError):
+    """A file that cannot be stored: file name, 1-based data row (and CSV line), column, problem."""
+
+    def __init__(self, file: str, column: str | None, row: int | None, problem: str, *, line: int | None = None):
+        self.file, self.line = file, line
+        self.column, self.row, self.problem = column, row, problem
+        ValueError.__init__(self, str(self))
+
+    def __str__(self) -> str:
+        parts = [self.file]
+        if self.row is not None:
+            parts.append(f"row {self.row}" + (f" (line {self.line})" if self.line is not None else ""))
+        if self.column:
+            parts.append(f"column {self.column!r}")
+        return ", ".join(parts) + f": {self.problem}"
+
+
+def format_of(path: str | Path, fmt: str | None = None) -> str:
+    """The format named, or the one the file name's extension says (``ValueError`` when neither)."""
+    if fmt:
+        if fmt not in FORMATS:
+            raise ValueError(f"{Path(path).name}: unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+        return fmt
+    suffix = Path(path).suffix.lower()
+    if suffix not in EXTENSIONS:
+        raise ValueError(f"{Path(path).name}: cannot tell the format from the extension {suffix or '(none)'!r}; "
+                         f"give --format ({', '.join(FORMATS)})")
+    return EXTENSIONS[suffix]
+
+
+def _lit(text) -> str:
+    return "'" + str(text).replace("'", "''") + "'"
+
+
+def _connect() -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    return con
+
+
+class InputFile:
+    """One observation file (see the module docstring). ``name`` is what errors call it (default: file name)."""
+
+    def __init__(self, path: str | Path, fmt: str | None = None, *, name: str | None = None):
+        self.path = Path(path)
+        self.name = name or self.path.name
+        self.fmt = format_of(self.name if fmt is None and name else self.path, fmt)
+        if not self.path.is_file():
+            raise FileError(self.name, None, None, "no such file")
+        self.types = self._columns()
+        for column in REQUIRED:
+            if column not in self.types:
+                raise FileError(self.name, column, None, "missing column")
+        unknown = [c for c in self.types if c not in COLUMNS]
+        if unknown:
+            raise FileError(self.name, unknown[0], None, f"unknown column; the columns are {', '.join(COLUMNS)}")
+
+    # --- what the file holds ------------------------------------------------------------------------
+
+    def _columns(self) -> dict[str, str]:
+        """``{column: DuckDB type}`` as the file declares them (CSV and JSON: text)."""
+        try:
+            with _connect() as con:
+                if self.fmt == "parquet":
+                    rows = con.execute(f"DESCRIBE SELECT * FROM read_parquet({_lit(self.path)})").fetchall()
+                    return {r[0]: r[1] for r in rows}
+                if self.fmt == "csv":
+                    rows = con.execute(f"DESCRIBE SELECT * FROM read_csv({_lit(self.path)}, header = true, "
+                                       "delim = ',', quote = '\"', all_varchar = true)").fetchall()
+                    return {r[0]: "VARCHAR" for r in rows}
+                # JSON lines: an object's keys are checked row by row (a missing one reads as empty,
+                # an unknown one is a row error), so there is no header to read here.
+                return {c: "VARCHAR" for c in COLUMNS}
+        except duckdb.Error as exc:
+            raise self._duckdb_error(exc) from None
+
+    @property
+    def rows_hint(self) -> int | None:
+        """The row count when the file says it without being read (Parquet), else None."""
+        if self.fmt == "parquet":
+            return pq.read_metadata(self.path).num_rows
+        return None
+
+    def _raw(self, *, text: bool, ordinal: bool) -> str:
+        """The file as a DuckDB relation: its columns (text where ``text``) and ``_row`` (1-based) if ``ordinal``."""
+        if self.fmt == "parquet":
+            if ordinal:
+                return f"SELECT *, file_row_number + 1 AS _row FROM read_parquet({_lit(self.path)}, file_row_number = true)"
+            return f"SELECT * FROM read_parquet({_lit(self.path)})"
+        if self.fmt == "csv":
+            types = {c: ("DOUBLE" if c == "value" and not text else "VARCHAR") for c in self.types}
+            columns = "{" + ", ".join(f"{_lit(c)}: {_lit(t)}" for c, t in types.items()) + "}"
+            source = (f"read_csv({_lit(self.path)}, header = true, delim = ',', quote = '\"', columns = {columns}, "
+                      "auto_detect = false)")
+        else:
+            allowed = ", ".join(_lit(c) for c in COLUMNS)
+            fields = ", ".join(f"json ->> {_lit(c)} AS \"{c}\"" for c in self.types)
+            source = (f"(SELECT {fields}, CASE WHEN json_type(json) <> 'OBJECT' THEN 'not a JSON object' "
+                      f"WHEN len(list_filter(json_keys(json), lambda k: k NOT IN ({allowed}))) > 0 "
+                      f"THEN 'unknown key ' || list_filter(json_keys(json), lambda k: k NOT IN ({allowed}))[1] END AS _shape "
+                      f"FROM read_ndjson_objects({_lit(self.path)}))")
+        # Without an ORDER BY, row_number() OVER () numbers rows in the order DuckDB reads them: file order.
+        return f"SELECT *{', row_number() OVER () AS _row' if ordinal else ''} FROM {source}"
+
+    # --- the checked conversion ---------------------------------------------------------------------
+
+    def _time_sql(self, strict: bool) -> tuple[str, str]:
+        """(expression for ``time`` as TIMESTAMPTZ, expression naming its problem or NULL)."""
+        kind = self.types["time"].upper()
+        if kind in ("TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ"):
+            return "\"time\"", "CASE WHEN \"time\" IS NULL THEN 'empty' END"
+        if kind.startswith("TIMESTAMP") or kind == "DATE":
+            raise FileError(self.name, "time", None, f"no time zone (the column is {kind}); store times with "
+                                                     "their zone, e.g. UTC")
+        if kind in ("VARCHAR", "STRING"):
+            t = "\"time\""
+            epoch = f"(NOT contains({t}, ':') AND regexp_full_match({t}, {_lit(_EPOCH)}))"
+            zoned = f"regexp_matches({t}, {_lit(_ZONE)})"
+            if strict:
+                value = (f"CASE WHEN {t} IS NULL THEN error('empty time') WHEN {epoch} THEN "
+                         f"to_timestamp(CAST({t} AS DOUBLE)) WHEN {zoned} THEN CAST({t} AS TIMESTAMPTZ) "
+                         f"ELSE error('no time zone: ' || {t}) END")
+            else:
+                value = (f"CASE WHEN {epoch} THEN to_timestamp(TRY_CAST({t} AS DOUBLE)) "
+                         f"WHEN {zoned} THEN TRY_CAST({t} AS TIMESTAMPTZ) END")
+            problem = (f"CASE WHEN {t} IS NULL THEN 'empty' WHEN {epoch} THEN NULL "
+                       f"WHEN NOT {zoned} THEN 'no time zone (' || {t} || '); write e.g. 2026-11-27T08:00:00Z' "
+                       f"WHEN TRY_CAST({t} AS TIMESTAMPTZ) IS NULL THEN 'not an ISO 8601 time: ' || {t} END")
+            return value, problem
+        if any(word in kind for word in ("INT", "DOUBLE", "FLOAT", "DECIMAL", "REAL")):
+            return "to_timestamp(CAST(\"time\" AS DOUBLE))", "CASE WHEN \"time\" IS NULL THEN 'empty' END"
+        raise FileError(self.name, "time", None, f"cannot read a time from a {kind} column; use ISO 8601 text "
+                                                 "with a time zone, epoch seconds or a timestamp with time zone")
+
+    def select(self, *, strict: bool = True, ordinal: bool = False) -> str:
+        """SELECT series, time, value, quality, message_id (+ ``_ordinal``); ``strict``: raises at a bad row."""
+        time_value, _ = self._time_sql(strict)
+        value_kind = self.types["value"].upper()
+        if value_kind == "BOOLEAN" or value_kind.startswith(("TIMESTAMP", "DATE")):
+            raise FileError(self.name, "value", None, f"cannot read numbers from a {value_kind} column")
+        value = "CAST(\"value\" AS DOUBLE)"
+        if strict:
+            value = f"CASE WHEN isnan({value}) THEN error('value NaN') ELSE {value} END"
+        opt = {c: (f"CAST(\"{c}\" AS VARCHAR)" if c in self.types else "NULL::VARCHAR") for c in ("quality", "message_id")}
+        # The JSON shape check rides on the series column: a column of its own would be pruned unread.
+        shape = "WHEN _shape IS NOT NULL THEN error(_shape) " if self.fmt == "jsonl" else ""
+        series = (f"CASE {shape}WHEN series IS NULL OR series = '' THEN error('empty series') ELSE series END"
+                  if strict else "series")
+        return (f"SELECT CAST({series} AS VARCHAR) AS series, {time_value} AS time, {value} AS value, "
+                f"{opt['quality']} AS quality, {opt['message_id']} AS message_id"
+                f"{', _row AS _ordinal' if ordinal else ''} FROM ({self._raw(text=False, ordinal=ordinal)})")
+
+    # --- finding the first bad row ------------------------------------------------------------------
+
+    def first_error(self, groups: dict[str, str] | None = None) -> FileError | None:
+        """The first bad row in file order (read again, all text), or None when every row is good."""
+        _, time_problem = self._time_sql(strict=False)
+        if self.types["value"].upper() in ("VARCHAR", "STRING"):
+            value_problem = ("CASE WHEN \"value\" IS NOT NULL AND TRIM(\"value\") <> '' AND "
+                             "TRY_CAST(\"value\" AS DOUBLE) IS NULL THEN 'not a number: ' || \"value\" "
+                             "WHEN isnan(TRY_CAST(\"value\" AS DOUBLE)) THEN 'not a number (NaN)' END")
+        else:
+            value_problem = "CASE WHEN isnan(CAST(\"value\" AS DOUBLE)) THEN 'not a number (NaN)' END"
+        series_problem = "CASE WHEN series IS NULL OR series = '' THEN 'empty'"
+        if groups is not None:
+            series_problem += (" WHEN series NOT IN (SELECT series FROM _known) THEN 'no series ' || series || "
+                               "' in this city; add it first (editor, API or city pack)'")
+        series_problem += " END"
+        checks = [("series", series_problem), ("time", time_problem), ("value", value_problem)]
+        if self.fmt == "jsonl":
+            checks.insert(0, ("", "_shape"))
+        problem = "CASE " + " ".join(f"WHEN ({p}) IS NOT NULL THEN [{_lit(c)}, ({p})]" for c, p in checks) + " END"
+        try:
+            with _connect() as con:
+                con.execute("CREATE TEMP TABLE _known (series VARCHAR)")
+                if groups:
+                    con.executemany("INSERT INTO _known VALUES (?)", [(k,) for k in sorted(groups)])
+                found = con.execute(
+                    f"SELECT _row, _problem FROM (SELECT _row, {problem} AS _problem FROM "
+                    f"({self._raw(text=True, ordinal=True)})) WHERE _problem IS NOT NULL ORDER BY _row LIMIT 1"
+                ).fetchone()
+        except duckdb.Error as exc:
+            return self._duckdb_error(exc)
+        if found is None:
+            return None
+        row, (column, text) = int(found[0]), found[1]
+        if text.startswith("unknown key "):
+            column, text = text.removeprefix("unknown key "), f"unknown key; the keys are {', '.join(COLUMNS)}"
+        return FileError(self.name, column or None, row, text, line=row + 1 if self.fmt == "csv" else None)
+
+    def _duckdb_error(self, exc: Exception) -> FileError:
+        """A DuckDB error as a :class:`FileError` (CSV errors carry their line)."""
+        message = str(exc).strip()
+        line = re.search(r"[Ll]ine:? (\d+)", message)
+        column = re.search(r'column "?([A-Za-z_]+)"?', message)
+        first = message.splitlines()[0] if message else type(exc).__name__
+        first = re.sub(r"^[A-Za-z ]*Error: ", "", first)
+        if line and self.fmt == "csv":
+            number = int(line[1])
+            return FileError(self.name, column[1] if column else None, number - 1, first, line=number)
+        return FileError(self.name, column[1] if column else None, None, first)
+
+    def _refused(self, exc: Exception, groups: dict[str, str] | None) -> FileError:
+        return self.first_error(groups) or self._duckdb_error(exc)
+
+    # --- reading ------------------------------------------------------------------------------------
+
+    def batches(self, groups: dict[str, str] | None = None, *, chunk_rows: int = CHUNK_ROWS) -> Iterator[pa.Table]:
+        """The checked rows as Arrow tables in :data:`.store.SCHEMA` (at most ``chunk_rows`` each).
+
+        :class:`FileError` at the first bad row (DuckDB stops the read there; the file is then
+        read again to name the first bad row in file order). With ``groups``, a series not in
+        it is a bad row too. A caller storing all or nothing reads every batch before writing.
+        """
+        from .ingest import check_series
+
+        offset = 0
+        try:
+            with _connect() as con:
+                con.execute("SET preserve_insertion_order = true")
+                reader = con.sql(self.select()).to_arrow_reader(chunk_rows)
+                for batch in reader:
+                    table = normalise(pa.Table.from_batches([batch]))
+                    if groups is not None:
+                        check_series(table, groups, row_offset=offset + 1)
+                    offset += table.num_rows
+                    yield table
+        except FileError:
+            raise
+        except BatchError as exc:
+            if exc.row is not None and exc.column == "series":
+                raise FileError(self.name, exc.column, exc.row, exc.problem,
+                                line=exc.row + 1 if self.fmt == "csv" else None) from None
+            raise self._refused(exc, groups) from None
+        except duckdb.Error as exc:
+            raise self._refused(exc, groups) from None
+
+    def read(self, groups: dict[str, str] | None = None) -> pa.Table:
+        """The whole file as one checked table (for files that fit in memory)."""
+        tables = list(self.batches(groups))
+        return pa.concat_tables(tables) if tables else SCHEMA.empty_table()
+
+    def stage(self, store: ObservationStore, groups: dict[str, str] | None = None) -> StagedBatch:
+        """Write the file to the store's bulk staging (not yet visible; commit or discard the result)."""
+        try:
+            with _connect() as con:
+                return store.stage_bulk(con, lambda ordinal: self.select(ordinal=ordinal), groups=groups)
+        except duckdb.Error as exc:
+            raise self._refused(exc, groups) from None
