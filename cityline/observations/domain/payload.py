@@ -1,0 +1,335 @@
+"""How an MQTT message becomes a reading: topic patterns and payload fields (issue 6, streaming ingestion).
+
+A **mapping** says, for the topics matching its pattern, which series a message is a reading of and
+where its value, time, quality flag and message id are. Plain Python (no Django): the consumer
+(:mod:`cityline.observations.mqtt`), the simulator and tests share it.
+
+Topic patterns use the MQTT wildcards with named levels::
+
+    kestermouth/{group}/{series}/reading     {name}: one level, remembered as ``name``
+    kestermouth/+/{series}/reading           +: one level, not remembered
+    sensors/{station}/#                      #: any number of levels (last level only)
+
+The broker subscription is the pattern with every ``{name}`` turned into ``+``.
+
+A mapping in a configuration file (YAML or JSON; ``cityline ingest mqtt --mapping FILE``)::
+
+    mappings:                                 # tried in order; the first whose topic matches wins
+      - topic: "kestermouth/+/{series}/reading"
+        series: "{series}"                    # template over the named levels (default "{series}")
+        # series_field: sensor                # or: the series key is this JSON field
+        format: json                          # json (default) or number (the payload is just the value)
+        value: value                          # JSON field of the value (default "value"); a.b for nested
+        time: time                            # JSON field of the time (default "time"); null: receive time
+        time_format: auto                     # auto, iso, epoch_s or epoch_ms (default auto)
+        quality: quality                      # optional JSON field of the quality flag (default "quality")
+        message_id: id                        # optional JSON field of the message id (default "id")
+
+With ``time_format: auto`` a string is ISO 8601 and must carry a zone (``Z`` or ``+01:00``); a
+number is epoch seconds, or milliseconds when it is above 10^11 (after 5138 in seconds).
+A ``number`` payload (e.g. ``21.5``) takes the receive time: such readings have no natural key of
+their own, so a redelivery after a crash stores a second reading (see docs/observations.md, "MQTT").
+
+Every problem raises :class:`PayloadError` with a reason meant for the quarantine list
+("payload is not JSON", "field 'value' missing", "time has no zone", ...).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+FORMATS = ("json", "number")
+TIME_FORMATS = ("auto", "iso", "epoch_s", "epoch_ms")
+_NAME = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_SERIES_KEY = re.compile(r"[-a-zA-Z0-9_]+")
+_EPOCH_MS_ABOVE = 1e11
+_KEYS = {"topic", "series", "series_field", "format", "value", "time", "time_format", "quality", "message_id"}
+
+
+class PayloadError(ValueError):
+    """A message that cannot become a reading; ``str()`` is the reason kept with the quarantined message."""
+
+
+class MappingError(ValueError):
+    """A mapping configuration that cannot be used, naming the mapping and the field."""
+
+
+@dataclass(frozen=True)
+class Reading:
+    series: str
+    time: datetime
+    value: float
+    quality: str | None = None
+    message_id: str | None = None
+
+    def as_row(self) -> dict:
+        return {"series": self.series, "time": self.time, "value": self.value,
+                "quality": self.quality, "message_id": self.message_id}
+
+
+@dataclass
+class Mapping:
+    """One topic pattern and where a message on it keeps its reading (see the module docstring)."""
+
+    topic: str
+    series: str = "{series}"
+    series_field: str | None = None
+    format: str = "json"
+    value: str = "value"
+    time: str | None = "time"
+    time_format: str = "auto"
+    quality: str | None = "quality"
+    message_id: str | None = "id"
+    _levels: list = field(init=False, repr=False)
+
+    def __post_init__(self):
+        if not isinstance(self.topic, str) or not self.topic:
+            raise MappingError("'topic' must be a topic pattern, e.g. city/+/{series}/reading")
+        levels = self.topic.split("/")
+        names = []
+        for i, level in enumerate(levels):
+            if level == "#":
+                if i != len(levels) - 1:
+                    raise MappingError(f"topic {self.topic!r}: '#' must be the last level")
+            elif level == "+":
+                pass
+            elif _NAME.fullmatch(level):
+                names.append(level[1:-1])
+            elif "+" in level or "#" in level or "{" in level or "}" in level:
+                raise MappingError(f"topic {self.topic!r}: level {level!r} mixes a wildcard with text "
+                                   "(a level is text, +, # or {name})")
+        if len(set(names)) != len(names):
+            raise MappingError(f"topic {self.topic!r}: a level name is used twice")
+        self._levels = levels
+        if self.format not in FORMATS:
+            raise MappingError(f"format {self.format!r}: one of {', '.join(FORMATS)}")
+        if self.time_format not in TIME_FORMATS:
+            raise MappingError(f"time_format {self.time_format!r}: one of {', '.join(TIME_FORMATS)}")
+        if self.series_field is None:
+            missing = [n for n in _NAME.findall(self.series) if n not in names]
+            if missing:
+                raise MappingError(f"series {self.series!r} names {{{missing[0]}}}, which is not a level of "
+                                   f"topic {self.topic!r}")
+        if self.format == "number" and self.series_field:
+            raise MappingError("format 'number' has no JSON fields: name the series from the topic")
+        if not self.value and self.format == "json":
+            raise MappingError("'value' must name the JSON field of the value")
+
+    @property
+    def subscription(self) -> str:
+        """The topic filter to subscribe to (``{name}`` levels become ``+``)."""
+        return "/".join("+" if _NAME.fullmatch(level) else level for level in self._levels)
+
+    def match(self, topic: str) -> dict[str, str] | None:
+        """The named levels of ``topic`` if it matches the pattern, else None."""
+        parts = topic.split("/")
+        found = {}
+        for i, level in enumerate(self._levels):
+            if level == "#":
+                return found
+            if i >= len(parts):
+                return None
+            if level == "+":
+                continue
+            if _NAME.fullmatch(level):
+                if not parts[i]:
+                    return None
+                found[level[1:-1]] = parts[i]
+            elif level != parts[i]:
+                return None
+        return found if len(parts) == len(self._levels) else None
+
+    # --- reading a message ----------------------------------------------------------------------
+
+    def read(self, topic: str, payload: bytes, received: datetime, levels: dict[str, str] | None = None) -> Reading:
+        """The reading in a message on ``topic`` received at ``received`` (UTC), or :class:`PayloadError`."""
+        levels = self.match(topic) if levels is None else levels
+        if levels is None:
+            raise PayloadError(f"topic {topic!r} does not match {self.topic!r}")
+        try:
+            text = payload.decode("utf-8")
+        except UnicodeDecodeError:
+            raise PayloadError("payload is not UTF-8 text") from None
+        if self.format == "number":
+            return Reading(self._series_from_topic(levels), received, _number(text.strip(), "payload"))
+        try:
+            data = json.loads(text)
+        except ValueError:
+            raise PayloadError("payload is not JSON") from None
+        if not isinstance(data, dict):
+            if isinstance(data, (int, float)) and not isinstance(data, bool) and self.time is None:
+                return Reading(self._series_from_topic(levels), received, _number(data, "payload"))
+            if isinstance(data, (int, float)) and not isinstance(data, bool):
+                raise PayloadError("payload is a plain number; this topic's mapping expects a JSON object "
+                                   "(format: number takes plain numbers)")
+            raise PayloadError("payload is not a JSON object")
+        if self.series_field:
+            series = _field(data, self.series_field)
+            if not isinstance(series, str):
+                raise PayloadError(f"field {self.series_field!r} is not a text series key")
+            series = _check_key(series)
+        else:
+            series = self._series_from_topic(levels)
+        value = _number(_field(data, self.value), f"field {self.value!r}")
+        if self.time is None:
+            when = received
+        else:
+            when = parse_time(_field(data, self.time), self.time_format, self.time)
+        quality = _optional_text(data, self.quality)
+        message_id = _optional_text(data, self.message_id)
+        return Reading(series, when, value, quality, message_id)
+
+    def _series_from_topic(self, levels: dict[str, str]) -> str:
+        return _check_key(_NAME.sub(lambda m: levels[m.group(1)], self.series))
+
+
+def _check_key(series: str) -> str:
+    if not _SERIES_KEY.fullmatch(series):
+        raise PayloadError(f"series {series!r} is not a series key (letters, digits, - and _)")
+    return series
+
+
+def _field(data: dict, path: str) -> Any:
+    node: Any = data
+    for part in path.split("."):
+        if not isinstance(node, dict) or part not in node:
+            raise PayloadError(f"field {path!r} missing")
+        node = node[part]
+    return node
+
+
+def _optional_text(data: dict, path: str | None) -> str | None:
+    if not path:
+        return None
+    try:
+        value = _field(data, path)
+    except PayloadError:
+        return None
+    if value is None:
+        return None
+    if isinstance(value, (dict, list)):
+        raise PayloadError(f"field {path!r} must be text or a number")
+    text = str(value)
+    if len(text) > 200:
+        raise PayloadError(f"field {path!r} is longer than 200 characters")
+    return text
+
+
+def _number(raw: Any, what: str) -> float:
+    if isinstance(raw, bool) or raw is None:
+        raise PayloadError(f"{what} is not a number")
+    if isinstance(raw, str):
+        try:
+            raw = float(raw)
+        except ValueError:
+            raise PayloadError(f"{what} is not a number") from None
+    if not isinstance(raw, (int, float)):
+        raise PayloadError(f"{what} is not a number")
+    value = float(raw)
+    if not math.isfinite(value):
+        raise PayloadError(f"{what} is not a finite number")
+    return value
+
+
+def parse_time(raw: Any, time_format: str = "auto", name: str = "time") -> datetime:
+    """A UTC datetime from ISO 8601 text with a zone, or epoch seconds / milliseconds."""
+    if raw is None:
+        raise PayloadError(f"field {name!r} is empty")
+    if isinstance(raw, bool):
+        raise PayloadError(f"field {name!r} is not a time")
+    if isinstance(raw, str) and time_format in ("auto", "iso"):
+        text = raw.strip()
+        try:
+            when = datetime.fromisoformat(text)
+        except ValueError:
+            raise PayloadError(f"{name} {raw!r} is not an ISO 8601 time") from None
+        if when.tzinfo is None:
+            raise PayloadError(f"{name} has no zone (add Z or an offset such as +01:00)")
+        return when.astimezone(timezone.utc)
+    if isinstance(raw, (int, float)) and time_format in ("auto", "epoch_s", "epoch_ms"):
+        if not math.isfinite(raw):
+            raise PayloadError(f"{name} is not a finite number")
+        seconds = raw / 1000 if time_format == "epoch_ms" or (time_format == "auto" and abs(raw) > _EPOCH_MS_ABOVE) \
+            else raw
+        try:
+            return datetime.fromtimestamp(seconds, timezone.utc)
+        except (OverflowError, OSError, ValueError):
+            raise PayloadError(f"{name} {raw!r} is out of range") from None
+    expected = {"iso": "ISO 8601 text", "epoch_s": "epoch seconds", "epoch_ms": "epoch milliseconds",
+                "auto": "ISO 8601 text or epoch seconds"}[time_format]
+    raise PayloadError(f"field {name!r} is not {expected}")
+
+
+class Mappings:
+    """Several mappings, tried in order; ``read`` finds the first whose pattern matches the topic."""
+
+    def __init__(self, mappings: list[Mapping]):
+        if not mappings:
+            raise MappingError("no mapping: give at least one topic")
+        self.mappings = list(mappings)
+
+    @property
+    def subscriptions(self) -> list[str]:
+        return list(dict.fromkeys(m.subscription for m in self.mappings))
+
+    def read(self, topic: str, payload: bytes, received: datetime) -> Reading:
+        for mapping in self.mappings:
+            levels = mapping.match(topic)
+            if levels is not None:
+                return mapping.read(topic, payload, received, levels)
+        raise PayloadError(f"no mapping for topic {topic!r}")
+
+
+def default_topic(city_key: str) -> str:
+    """The topic layout the simulator publishes and the consumer maps by default: ``<city>/<group>/<series>/reading``."""
+    return f"{city_key}/+/{{series}}/reading"
+
+
+def topic_for(city_key: str, group: str, series: str) -> str:
+    return f"{city_key}/{group}/{series}/reading"
+
+
+def from_config(data: Any, *, where: str = "mapping") -> Mappings:
+    """:class:`Mappings` from parsed YAML/JSON (``{"mappings": [...]}``, a list, or one mapping)."""
+    if isinstance(data, dict) and "mappings" in data:
+        data = data["mappings"]
+    if isinstance(data, dict):
+        data = [data]
+    if not isinstance(data, list) or not data:
+        raise MappingError(f"{where}: expected 'mappings:' with a list of mappings")
+    mappings = []
+    for i, item in enumerate(data):
+        label = f"{where}, mapping {i + 1}"
+        if not isinstance(item, dict):
+            raise MappingError(f"{label}: expected keys such as topic, series, value, time")
+        unknown = sorted(set(item) - _KEYS)
+        if unknown:
+            raise MappingError(f"{label}: unknown key {unknown[0]!r} (keys: {', '.join(sorted(_KEYS))})")
+        if "topic" not in item:
+            raise MappingError(f"{label}: 'topic' is missing")
+        for key, value in item.items():
+            if value is not None and not isinstance(value, str):
+                raise MappingError(f"{label}: {key!r} must be text")
+        if item.get("value", "value") is None or item.get("series", "{series}") is None:
+            raise MappingError(f"{label}: 'value' and 'series' cannot be empty")
+        try:
+            mappings.append(Mapping(**item))
+        except MappingError as exc:
+            raise MappingError(f"{label}: {exc}") from None
+    return Mappings(mappings)
+
+
+def load(text: str, *, where: str = "mapping") -> Mappings:
+    """:class:`Mappings` from the text of a YAML or JSON file (JSON is YAML)."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise MappingError(f"{where}: not YAML or JSON: {exc}") from None
+    return from_config(data, where=where)
