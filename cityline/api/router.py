@@ -23,7 +23,8 @@ AREAS = ["cityline.core.api", "cityline.strategy.api", "cityline.benefits.api", 
          "cityline.delivery.api", "cityline.developments.api", "cityline.architecture.api",
          "cityline.citizen_services.api", "cityline.assessment.api",
          "cityline.benchmarking.api", "cityline.opendata.api", "cityline.participation.api",
-         "cityline.accounts.api"]
+         "cityline.accounts.api",
+         "cityline.observations.api_ingest"]
 
 HISTORY_TAG = "history"
 
