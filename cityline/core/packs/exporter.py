@@ -48,6 +48,8 @@ class _Export:
             return list(value or [])
         if f.kind == "mapping":
             return {k: value[k] for k in sorted(value or {})}
+        if f.kind == "json":
+            return yamlio.canonical(value) if value else None
         return value
 
     def record(self, c: spec.Collection, obj) -> dict[str, Any]:

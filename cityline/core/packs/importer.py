@@ -29,7 +29,7 @@ from django.db import IntegrityError, transaction
 from cityline.core import actions
 from cityline.core.models import City
 
-from . import spec
+from . import spec, yamlio
 from .errors import PackError, Problem
 from .reader import Pack, Record, parse_date, read_pack
 
@@ -154,6 +154,8 @@ def convert(f: spec.Field, raw: Any) -> Any:
         if f.kind == "mapping":
             return {}
         return f.model_field.get_default()
+    if f.kind == "json":
+        return yamlio.to_json(raw)
     if f.kind == "date":
         return parse_date(raw)
     if f.kind == "decimal":

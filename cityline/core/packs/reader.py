@@ -146,6 +146,7 @@ def read_pack(directory: Path | str) -> Pack:
     _collect_records(pack)
     _check_schema(pack)
     _check_dates(pack)
+    _check_values(pack)
     _check_identities(pack)
     _check_references(pack)
     return pack
@@ -293,6 +294,19 @@ def _check_dates(pack: Pack) -> None:
                              f"invalid date {value!r}: {exc}")
                 if record is not None:
                     record.bad = True
+
+
+def _check_values(pack: Pack) -> None:
+    """Each field's own ``check`` (e.g. a KPI spec's rules), reported at the line of the part at fault."""
+    for r in pack.all_records():
+        for f in r.collection.fields:
+            value = r.data.get(f.name)
+            if f.check is None or value is None or (f.kind == "json" and not isinstance(value, dict)):
+                continue  # a value of the wrong type is reported by the schema already
+            for steps, message in f.check(yamlio.to_json(value)):
+                path = [f.name, *steps]
+                pack.problem(r.file, yamlio.line_of(r.data, path), r.where(*path), message)
+                r.bad = True
 
 
 def _identity_text(record: Record, identity: tuple) -> str:

@@ -67,6 +67,8 @@ def field_schema(f: spec.Field) -> dict[str, Any]:
     elif f.kind == "mapping":
         s.update(type="object", additionalProperties={"type": ["number", "string", "boolean"]},
                  propertyNames={"pattern": spec.KEY_PATTERN})
+    elif f.kind == "json":
+        s["type"] = "object"
     elif f.kind == "ref":
         s.update(type="string", pattern=spec.KEY_PATTERN)
     elif f.kind == "refs":

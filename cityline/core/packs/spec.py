@@ -40,9 +40,11 @@ PACK_FILE = "pack.yaml"
 KEY_PATTERN = r"^[-a-zA-Z0-9_]+$"
 
 #: Field kinds. Most are read from the model field; ``enum_list`` (a JSON list of
-#: choices), ``str_list`` (a JSON list of texts, in order) and ``mapping`` (a JSON object of names to
-#: numbers, strings or booleans) must be declared.
-KINDS = ("str", "text", "int", "decimal", "bool", "date", "enum", "enum_list", "str_list", "ref", "refs", "mapping")
+#: choices), ``str_list`` (a JSON list of texts, in order), ``mapping`` (a JSON object of names to
+#: numbers, strings or booleans) and ``json`` (a JSON object nested to any depth, e.g. a KPI
+#: computation spec; its keys are written sorted) must be declared.
+KINDS = ("str", "text", "int", "decimal", "bool", "date", "enum", "enum_list", "str_list", "ref", "refs", "mapping",
+         "json")
 
 
 @dataclass
@@ -57,6 +59,10 @@ class Field:
     required: bool | None = None
     choices: list[tuple[Any, str]] | None = None
     description: str | None = None
+    #: ``check(value) -> [(steps, message), ...]``: what a schema cannot say about the value (read from the
+    #: file, as plain JSON data), e.g. a KPI spec's own rules; ``steps`` locate the problem inside the value
+    #: (``["value", "function"]``) so it is reported at its own line. Runs while reading, before the database.
+    check: Any = None
     # filled in by bind():
     model_field: Any = None
     target: type[models.Model] | None = None  # for ref / refs

@@ -213,6 +213,43 @@ def compact(value: Any) -> Any:
     return value
 
 
+def to_json(value: Any) -> Any:
+    """Data read from a pack file as plain JSON data: mappings and lists unwrapped, fractions as floats.
+
+    The loader reads only fractions (``0.95``, ``1.0``) as :class:`~decimal.Decimal`; whole numbers are
+    ``int`` already. A fraction stays a float so that it is written back as it was read.
+    """
+    if isinstance(value, dict):
+        return {str(k): to_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [to_json(v) for v in value]
+    if isinstance(value, Decimal):
+        return float(value)
+    return value
+
+
+def _json_scalar(v: Any) -> bool:
+    return v is None or isinstance(v, (int, float, Decimal, bool)) or (isinstance(v, str) and "\n" not in v)
+
+
+def canonical(value: Any) -> Any:
+    """JSON data (a ``json`` field) as written in a pack: keys sorted at every level, small parts on one line.
+
+    Sorting keeps the file the same whatever order the database returns (PostgreSQL's ``jsonb`` reorders keys).
+    """
+    if isinstance(value, dict):
+        value = {k: canonical(value[k]) for k in sorted(value)}
+        items, width = list(value.values()), sum(len(str(k)) + len(str(v)) + 4 for k, v in value.items())
+    elif isinstance(value, list):
+        value = [canonical(v) for v in value]
+        items, width = value, sum(len(str(v)) + 2 for v in value)
+    else:
+        return value
+    if items and width <= FLOW_WIDTH and all(_json_scalar(v) for v in items):
+        return FlowDict(value) if isinstance(value, dict) else FlowList(value)
+    return value
+
+
 def _represent_str(dumper: PackDumper, value: str):
     if "\n" in value:
         return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|")

@@ -1,0 +1,121 @@
+"""Writes of the observations records beyond plain actions: every face (editor, API, city pack) goes through these.
+
+Series, KPI computations and alert rules are operating-model records written with
+:mod:`cityline.core.actions`; the rules below run on every such write, whichever face asks:
+
+- **A KPI spec's version** (``KpiComputation.spec_version``) starts at 1 and increases by one
+  each time the spec changes (what a caller sends as ``spec_version`` is ignored); every
+  computation run records the version it used, so a value can be traced to the spec that made it.
+  Specs that differ only in key order or ``1`` vs ``1.0`` are the same spec.
+- **A series' group and key cannot change once it has readings.** Readings are stored under
+  ``group=<group>/day=<day>/`` in Parquet parts shared with the other series of the group, and
+  name their series by key: moving them would mean rewriting every part of the old group, which a
+  request (or a pack import inside a transaction) cannot do atomically with the database. The
+  write is refused with the reason; create a new series instead (and keep the old one for its
+  history), or change the group before the first reading.
+- **A series cannot be deleted while alert rules name it** (take it out of the rules first: a
+  rule left without its series would silently stop watching anything), **nor while it has
+  readings**, unless :func:`delete_series` is asked to ``forget_readings`` (the editor's action
+  "Delete, leaving the readings in the store"). The readings stay in the store either way (the
+  Parquet parts are shared with the group's other series): they are no longer read by anything
+  that goes through the series (API, KPI specs, public pages), the group's retention removes them
+  in time, and a series created again with the same key and group shows them again. Deleting a
+  whole city deletes its series without these checks.
+
+Errors are ``ValidationError`` naming the field (``group``, ``key``) or the record.
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from typing import Any
+
+import duckdb
+from django.core.exceptions import ValidationError
+from django.db.models.signals import pre_delete
+from django.dispatch import receiver
+from django.utils.translation import gettext as _
+
+from cityline.core import actions
+
+from . import registry
+from .models import KpiComputation, Series
+
+_forgetting: ContextVar[bool] = ContextVar("cityline_observations_forget_readings", default=False)
+
+
+# --- readings of one series ----------------------------------------------------------------------
+
+
+def readings_count(series: Series, *, group: str | None = None, key: str | None = None) -> int:
+    """How many rows the store holds for the series (under its stored group and key unless given).
+
+    Reads only the group's Parquet files (their row-group statistics let DuckDB skip most of them);
+    rewritten readings count once per write, which is enough to tell "none" from "some".
+    """
+    group = series.group if group is None else group
+    key = series.key if key is None else key
+    files = sorted(str(p) for p in (registry.store_root(series.city) / f"group={group}").glob("day=*/*.parquet"))
+    if not files:
+        return 0
+    with duckdb.connect() as con:
+        return con.sql("SELECT count(*) FROM read_parquet(?) WHERE series = ?", params=[files, key]).fetchall()[0][0]
+
+
+def has_readings(series: Series, **where: Any) -> bool:
+    return readings_count(series, **where) > 0
+
+
+# --- rules on every write --------------------------------------------------------------------------
+
+
+@actions.register_rule(KpiComputation)
+def _spec_version_rule(instance: KpiComputation, old: dict[str, Any] | None) -> None:
+    if old is None:
+        instance.spec_version = 1
+    elif old["spec"] != instance.spec:
+        instance.spec_version = old["spec_version"] + 1
+    else:
+        instance.spec_version = old["spec_version"]
+
+
+@actions.register_rule(Series)
+def _series_storage_rule(instance: Series, old: dict[str, Any] | None) -> None:
+    if old is None or (old["group"] == instance.group and old["key"] == instance.key):
+        return
+    stored = Series(city=instance.city, key=old["key"], group=old["group"])
+    count = readings_count(stored)
+    if not count:
+        return
+    field = "group" if old["group"] != instance.group else "key"
+    raise ValidationError({field: _(
+        "cannot change once the series has readings: %(count)s readings are stored under group "
+        "%(group)s and key %(key)s. Create a new series instead, or change it before the first reading."
+    ) % {"count": count, "group": old["group"], "key": old["key"]}})
+
+
+@receiver(pre_delete, sender=Series, dispatch_uid="observations_series_delete_rule")
+def _series_delete_rule(sender, instance: Series, origin=None, **kwargs) -> None:
+    if origin is not instance and not (isinstance(origin, Series) and origin.pk == instance.pk):
+        return  # deleted with its city (or in bulk by a process of Cityline's own)
+    rules = sorted(instance.alert_rules.values_list("key", flat=True))
+    if rules:
+        raise ValidationError(_("series %(series)s is watched by the alert rules %(rules)s: take it out of them "
+                                "first") % {"series": instance.key, "rules": ", ".join(rules)})
+    if not _forgetting.get():
+        count = readings_count(instance)
+        if count:
+            raise ValidationError(_(
+                "series %(series)s has %(count)s readings in the store. Its readings would stay there, unread; "
+                "to delete it anyway, use the editor's action \"Delete, leaving the readings in the store\"."
+            ) % {"series": instance.key, "count": count})
+
+
+def delete_series(series: Series, *, user=None, expected_version: int | None = None,
+                  forget_readings: bool = False, reason: str | None = None) -> None:
+    """Delete a series (refused while alert rules name it; with readings only when ``forget_readings``)."""
+    token = _forgetting.set(forget_readings)
+    try:
+        actions.delete(series, user=user, expected_version=expected_version, reason=reason)
+    finally:
+        _forgetting.reset(token)
