@@ -9,6 +9,7 @@ from cityline.api.router import api
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    path("ngsi-ld/v1/", include("cityline.observations.ngsild.urls")),  # before the /<city>/ catalogue routes
     path("", include("cityline.opendata.urls")),
 ]
 urlpatterns += i18n_patterns(

@@ -1,0 +1,391 @@
+"""The context broker subset: NGSI-LD entities onto Cityline's series and observations.
+
+- **Latest state**: each entity's normalized representation in :class:`NgsiEntity` (one row per
+  city and entity id), replaced (upsert, default) or merged (``options=update``, PATCH and
+  POST of attributes).
+- **Readings**: each Property with a number as value and an ``observedAt`` becomes a reading
+  ``(series, observedAt, value)`` of the :class:`Series` whose ``(entity_id, attribute)`` match,
+  written through :func:`cityline.observations.ingest.write_observations` (so alert rules see
+  it). The store keeps one reading per ``(series, time)``: the same upsert twice stores each
+  reading once.
+- **New series**: a reading for an attribute that has no series yet creates one, through
+  :mod:`cityline.core.actions` as the caller (history records who): key from the entity id
+  and attribute, group a slug of the entity type, name "<type> <id> <attribute>", unit from
+  ``unitCode``, district and position from the entity's ``district`` and ``location``
+  (when present). Only a caller who may add series in the city (a programme or platform
+  administrator) creates series; a data steward feeds the series of their organisation.
+- Non-numeric properties, relationships and numbers without ``observedAt`` stay in the
+  entity's body only.
+
+Who may do what (docs/observations.md, "NGSI-LD"): writes need credentials in the
+``Authorization`` header (an API token with the ``write`` scope, or Basic) of a user with a staff
+role in the city, and the right to change each series written to (to add one, for a new
+series). Reads need a caller who reads the city's unpublished records (a staff role; a token
+with ``read``) unless every series of the entity is public: an entity without series, or
+with one unpublished series, is unknown to everyone else (404, so its existence does not leak).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils.text import slugify
+
+from cityline.accounts import authz
+from cityline.core import actions
+
+from .. import ingest
+from ..models import NgsiEntity, Series
+from ..registry import store_for
+from ..store import BatchError
+from . import domain as d
+from .domain import NgsiError
+
+log = logging.getLogger("cityline.observations")
+
+REASON = "NGSI-LD"
+MAX_LIMIT = 1000
+DEFAULT_LIMIT = 20
+#: UN/CEFACT common codes (the ``unitCode`` of Smart Data Models) -> the unit shown on series.
+#: A short table of the codes city sensors use; any other code is kept as given.
+UNITS = {
+    "GQ": "µg/m3", "GP": "mg/m3", "59": "ppm", "61": "ppb", "CEL": "°C", "FAH": "°F", "KEL": "K", "P1": "%",
+    "KMH": "km/h", "MTS": "m/s", "MTR": "m", "MMT": "mm", "CMT": "cm", "MTQ": "m3", "LTR": "l", "KWH": "kWh",
+    "KWT": "kW", "WTT": "W", "A97": "hPa", "PAL": "Pa", "2N": "dB", "LUX": "lx", "E32": "vehicles/h",
+}
+
+
+@dataclass
+class Outcome:
+    """What a write did: entity ids created and updated, per-entity errors, readings written."""
+
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    errors: list[NgsiError] = field(default_factory=list)
+    readings: int = 0
+
+
+# --- who may ----------------------------------------------------------------------------------
+
+
+def require_writer(principal, city) -> None:
+    if not principal.authenticated:
+        raise NgsiError("not-authenticated", "writes need credentials: Authorization: Bearer <API token>")
+    if not principal.has_scope("write"):
+        raise NgsiError("forbidden", "this token has no 'write' scope")
+    if not authz.is_staff_of(principal, city.pk):
+        raise NgsiError("forbidden", f"{principal.label()} has no role in the city {city.key}")
+
+
+def reads_all(principal, city) -> bool:
+    return authz.can_read_unpublished(principal, city.pk)
+
+
+def public_entities(city, ids: set[str] | None = None) -> set[str]:
+    """Entity ids whose series are all public (and that have at least one)."""
+    qs = Series.objects.filter(city=city).exclude(entity_id="")
+    if ids is not None:
+        qs = qs.filter(entity_id__in=ids)
+    state: dict[str, bool] = {}
+    for entity_id, public in qs.values_list("entity_id", "public"):
+        state[entity_id] = state.get(entity_id, True) and public
+    return {k for k, v in state.items() if v}
+
+
+# --- writes ---------------------------------------------------------------------------------
+
+
+def _series_key(city, entity: d.Entity, attribute: str, taken: set[str]) -> str:
+    short = entity.id.removeprefix("urn:ngsi-ld:")
+    base = slugify(f"{short}-{attribute}".replace(":", "-"))[:80].strip("-") or "ngsi-ld"
+    if base not in taken and not Series.objects.filter(city=city, key=base).exists():
+        return base
+    digest = hashlib.sha1(f"{entity.id}\n{attribute}".encode()).hexdigest()[:8]
+    return f"{base[:71].rstrip('-')}-{digest}"
+
+
+def _new_series(city, user, entity: d.Entity, reading: d.Reading, taken: set[str]) -> Series:
+    short = entity.id.removeprefix("urn:ngsi-ld:").removeprefix(f"{entity.type}:")
+    key = _series_key(city, entity, reading.attribute, taken)
+    fields = {
+        "city": city, "key": key, "name": f"{entity.type} {short} {reading.attribute}"[:200],
+        "group": (slugify(entity.type)[:40].strip("-") or "ngsi-ld"), "entity_type": entity.type,
+        "entity_id": entity.id, "attribute": reading.attribute,
+        "unit": UNITS.get(reading.unit_code, reading.unit_code)[:40],
+        "district": d.latest_string(entity.attrs, "district")[:100],
+    }
+    position = d.point(entity.attrs)
+    if position:
+        fields["latitude"], fields["longitude"] = position
+    return actions.create(Series, user=user, reason=f"{REASON}: first reading of {entity.id} {reading.attribute}",
+                          **fields)
+
+
+def _merge(old: dict | None, entity: d.Entity, mode: str) -> dict:
+    if mode == "update" and old is not None:
+        return {**old, "type": entity.type or old.get("type"), **entity.attrs}
+    return entity.body()
+
+
+def write(city, principal, entities: list[d.Entity], *, mode: str) -> Outcome:
+    """Store entities and their readings. ``mode``: create, replace (upsert) or update (merge).
+
+    Per-entity problems (already exists, no right to a series, a series that cannot be made)
+    are reported in :attr:`Outcome.errors`; the other entities are stored. All or nothing per
+    request for what passed those checks: one transaction, one store write.
+    """
+    require_writer(principal, city)
+    user = principal.user
+    outcome = Outcome()
+    ids = {e.id for e in entities}
+    now = datetime.now(timezone.utc)
+    with transaction.atomic():
+        existing = {row.entity_id: row for row in
+                    NgsiEntity.objects.select_for_update().filter(city=city, entity_id__in=ids)}
+        series = {(s.entity_id, s.attribute): s for s in
+                  Series.objects.filter(city=city, entity_id__in=ids).select_related("organisation")}
+        may_add = authz.can(principal, "add", Series(city=city))
+        may_change: dict[int, bool] = {}
+        taken: set[str] = set()
+        rows: list[dict] = []
+        bodies: dict[str, dict] = {}
+        created_ids: list[str] = []
+        failed: set[str] = set()
+        for entity in entities:
+            if entity.id in failed:
+                continue
+            known = entity.id in existing or entity.id in bodies
+            if mode == "create" and known:
+                outcome.errors.append(NgsiError("AlreadyExists", f"entity {entity.id} already exists",
+                                                entity_id=entity.id))
+                failed.add(entity.id)
+                continue
+            if not entity.type:
+                old = bodies.get(entity.id) or (existing[entity.id].body if entity.id in existing else None)
+                if old is None:
+                    outcome.errors.append(d.bad(f"{entity.id}: type: missing", entity_id=entity.id))
+                    continue
+                entity.type = old["type"]
+            try:
+                entity_rows = []
+                for reading in d.readings(entity.attrs):
+                    s = series.get((entity.id, reading.attribute))
+                    if s is None:
+                        if not may_add:
+                            raise NgsiError("forbidden", f"{entity.id}: there is no series for the attribute "
+                                            f"{reading.attribute!r} and {principal.label()} may not add one",
+                                            entity_id=entity.id)
+                        s = _create_series(city, user, entity, reading, taken)
+                        series[(entity.id, reading.attribute)] = s
+                        taken.add(s.key)
+                    if s.pk not in may_change:
+                        may_change[s.pk] = authz.can(principal, "change", s)
+                    if not may_change[s.pk]:
+                        raise NgsiError("forbidden", f"{entity.id}: {principal.label()} may not feed the series "
+                                        f"{s.key}", entity_id=entity.id)
+                    entity_rows.append({"series": s.key, "time": reading.time, "value": reading.value})
+            except NgsiError as exc:
+                exc.entity_id = entity.id
+                outcome.errors.append(exc)
+                failed.add(entity.id)
+                continue
+            rows.extend(entity_rows)
+            old = bodies.get(entity.id) or (existing[entity.id].body if entity.id in existing else None)
+            bodies[entity.id] = _merge(old, entity, "replace" if mode == "create" else mode)
+            if not known:
+                created_ids.append(entity.id)
+        for entity_id in list(bodies):
+            if entity_id in failed:  # a later copy of the entity in the same batch failed
+                del bodies[entity_id]
+        _save_entities(city, bodies, existing, now, create_only=(mode == "create"))
+        if rows:
+            try:
+                report = ingest.write_observations(city, rows)
+            except BatchError as exc:  # every row was checked: a bug, not the caller's data
+                log.exception("NGSI-LD: the store refused a checked batch")
+                raise NgsiError("InternalError", f"the readings could not be stored: {exc}") from exc
+            outcome.readings = report.rows
+    outcome.created = [i for i in created_ids if i in bodies]
+    outcome.updated = [i for i in bodies if i not in set(created_ids)]
+    return outcome
+
+
+def _create_series(city, user, entity: d.Entity, reading: d.Reading, taken: set[str]) -> Series:
+    try:
+        with transaction.atomic():
+            return _new_series(city, user, entity, reading, taken)
+    except IntegrityError:
+        # Another request made the same series meanwhile: use it.
+        found = Series.objects.filter(city=city, entity_id=entity.id, attribute=reading.attribute).first()
+        if found is None:
+            raise NgsiError("BadRequestData", f"{entity.id}: the series for {reading.attribute!r} could not be "
+                            "created (its key is taken)", entity_id=entity.id) from None
+        return found
+    except ValidationError as exc:
+        problems = "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items()) \
+            if hasattr(exc, "message_dict") else " ".join(exc.messages)
+        raise NgsiError("BadRequestData", f"{entity.id}: no series can be made for {reading.attribute!r}: "
+                        f"{problems}", entity_id=entity.id) from None
+
+
+def _save_entities(city, bodies: dict[str, dict], existing: dict[str, NgsiEntity], now, *, create_only: bool) -> None:
+    changed, new = [], []
+    for entity_id, body in bodies.items():
+        row = existing.get(entity_id)
+        if row is None:
+            new.append(NgsiEntity(city=city, entity_id=entity_id, entity_type=body["type"], body=body,
+                                  created_at=now, modified_at=now))
+        else:
+            row.body, row.entity_type, row.modified_at = body, body["type"], now
+            changed.append(row)
+    if changed:
+        NgsiEntity.objects.bulk_update(changed, ["body", "entity_type", "modified_at"])
+    if new:
+        try:
+            with transaction.atomic():
+                if create_only:
+                    NgsiEntity.objects.bulk_create(new)
+                else:  # two upserts of one new entity at once: the later one updates
+                    NgsiEntity.objects.bulk_create(new, update_conflicts=True, unique_fields=["city", "entity_id"],
+                                                   update_fields=["body", "entity_type", "modified_at"])
+        except IntegrityError:
+            raise NgsiError("AlreadyExists", "an entity of this request was created by another request "
+                            "meanwhile") from None
+
+
+def update_attributes(city, principal, entity_id: str, attrs: dict, *, only_existing: bool,
+                      overwrite: bool = True) -> tuple[list[str], list[dict]]:
+    """PATCH (``only_existing``) or POST (append) attributes: (updated names, not updated with reasons)."""
+    require_writer(principal, city)
+    row = NgsiEntity.objects.filter(city=city, entity_id=entity_id).first()
+    if row is None:
+        raise NgsiError("ResourceNotFound", f"no entity {entity_id}")
+    keep, skipped = {}, []
+    for name, value in attrs.items():
+        if only_existing and name not in row.body:
+            skipped.append({"attributeName": name, "reason": "the entity has no such attribute (use POST "
+                                                             "/entities/{id}/attrs to add one)"})
+        elif not overwrite and name in row.body:
+            skipped.append({"attributeName": name, "reason": "the attribute exists (noOverwrite)"})
+        else:
+            keep[name] = value
+    if keep:
+        outcome = write(city, principal, [d.Entity(entity_id, row.entity_type, keep)], mode="update")
+        if outcome.errors:
+            raise outcome.errors[0]
+    return sorted(keep), skipped
+
+
+def delete(city, principal, entity_id: str) -> None:
+    """Forget an entity's latest state; its series and readings stay (they are the city's history)."""
+    require_writer(principal, city)
+    row = NgsiEntity.objects.filter(city=city, entity_id=entity_id).first()
+    if row is None:
+        raise NgsiError("ResourceNotFound", f"no entity {entity_id}")
+    NgsiEntity.objects.filter(pk=row.pk).delete()  # an operational record (no history), like its writes
+
+
+# --- reads ----------------------------------------------------------------------------------
+
+
+def _sys(body: dict, row: dict | NgsiEntity) -> dict:
+    created = row["created_at"] if isinstance(row, dict) else row.created_at
+    modified = row["modified_at"] if isinstance(row, dict) else row.modified_at
+    return {**body, "createdAt": d.format_time(created), "modifiedAt": d.format_time(modified)}
+
+
+def get(city, principal, entity_id: str, *, attrs: list[str] | None = None, sys_attrs: bool = False) -> dict:
+    row = NgsiEntity.objects.filter(city=city, entity_id=entity_id).first()
+    if row is None or not (reads_all(principal, city) or entity_id in public_entities(city, {entity_id})):
+        raise NgsiError("ResourceNotFound", f"no entity {entity_id}")
+    body = d.project(row.body, attrs)
+    return _sys(body, row) if sys_attrs else body
+
+
+def query(city, principal, *, types: list[str] | None, ids: list[str] | None, q=None, attrs: list[str] | None,
+          limit: int = DEFAULT_LIMIT, offset: int = 0, sys_attrs: bool = False) -> tuple[list[dict], int]:
+    """Entities of the types (or ids) matching ``q`` (on their latest values): (page, total count)."""
+    if types is None and ids is None and q is None and attrs is None:
+        raise d.bad("give at least one of type, id, q or attrs")
+    if limit > MAX_LIMIT:
+        raise NgsiError("TooManyResults", f"limit: at most {MAX_LIMIT} entities per page")
+    qs = NgsiEntity.objects.filter(city=city)
+    if types is not None:
+        qs = qs.filter(entity_type__in=types)
+    if ids is not None:
+        qs = qs.filter(entity_id__in=ids)
+    rows = list(qs.order_by("entity_id").values("entity_id", "body", "created_at", "modified_at"))
+    if rows and not reads_all(principal, city):
+        visible = public_entities(city, {r["entity_id"] for r in rows})
+        rows = [r for r in rows if r["entity_id"] in visible]
+    if q is not None:
+        rows = [r for r in rows if d.matches(q, r["body"])]
+    if attrs is not None:
+        wanted = set(attrs)
+        rows = [r for r in rows if wanted & set(r["body"])]
+    page = rows[offset:offset + limit]
+    out = []
+    for r in page:
+        body = d.project(r["body"], attrs)
+        out.append(_sys(body, r) if sys_attrs else body)
+    return out, len(rows)
+
+
+def temporal(city, principal, entity_id: str, *, attrs: list[str] | None, window: d.Window) -> dict:
+    """The temporal representation of an entity's series: each attribute's readings in time order."""
+    row = NgsiEntity.objects.filter(city=city, entity_id=entity_id).first()
+    all_series = list(Series.objects.filter(city=city, entity_id=entity_id).order_by("attribute"))
+    visible = reads_all(principal, city) or (all_series and all(s.public for s in all_series))
+    if (row is None and not all_series) or not visible:
+        raise NgsiError("ResourceNotFound", f"no entity {entity_id}")
+    chosen = [s for s in all_series if attrs is None or s.attribute in attrs]
+    out: dict = {"id": entity_id, "type": row.entity_type if row else all_series[0].entity_type}
+    if not chosen:
+        return out
+    by_key = {s.key: s for s in chosen}
+    where, params = ["series IN (" + ", ".join("?" for _ in by_key) + ")"], list(by_key)
+    if window.start is not None:
+        where.append("time >= ?")
+        params.append(window.start)
+    if window.end is not None:
+        where.append("time < ?")
+        params.append(window.end)
+    sql = f"SELECT series, time, value FROM observations WHERE {' AND '.join(where)}"
+    if window.last_n:
+        sql += " QUALIFY row_number() OVER (PARTITION BY series ORDER BY time DESC) <= ?"
+        params.append(window.last_n)
+    sql += " ORDER BY series, time"
+    con = store_for(city).connect()
+    try:
+        found = con.sql(sql, params=params).fetchall()
+    finally:
+        con.close()
+    units = {}
+    if row is not None:
+        for name in {s.attribute for s in chosen}:
+            for inst in d.instances(row.body.get(name, [])):
+                if isinstance(inst, dict) and inst.get("unitCode"):
+                    units[name] = inst["unitCode"]
+    for key, time, value in found:
+        attribute = by_key[key].attribute
+        instance = {"type": "Property", "value": value, "observedAt": d.format_time(time)}
+        if attribute in units:
+            instance["unitCode"] = units[attribute]
+        out.setdefault(attribute, []).append(instance)
+    return out
+
+
+def simplified_temporal(troe: dict) -> dict:
+    """``options=temporalValues``: each attribute as ``{"type": "Property", "values": [[value, time], ...]}``."""
+    out = {}
+    for name, value in troe.items():
+        if name in ("id", "type"):
+            out[name] = value
+        else:
+            out[name] = {"type": "Property", "values": [[i["value"], i["observedAt"]] for i in value]}
+    return out
