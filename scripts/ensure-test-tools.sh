@@ -23,3 +23,12 @@ if [ ! -f node_modules/axe-core/axe.min.js ] || [ ! -f node_modules/oidc-provide
    || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund --loglevel=error
 fi
+# ngsildclient 0.5.2 (the real NGSI-LD client the NGSI-LD test drives) pins httpx<0.24 and networkx<3, which
+# clash with Cityline's own pins: it gets a virtual environment of its own, .venv-ngsild, with the versions
+# in tests/ngsild-constraints.txt (re-installed when that file changes).
+if [ ! -f .venv-ngsild/.installed ] || [ tests/ngsild-constraints.txt -nt .venv-ngsild/.installed ]; then
+  python3 -m venv .venv-ngsild
+  .venv-ngsild/bin/python -m pip install --quiet --disable-pip-version-check \
+    -c tests/ngsild-constraints.txt ngsildclient==0.5.2
+  touch .venv-ngsild/.installed
+fi
