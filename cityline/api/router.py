@@ -24,7 +24,7 @@ AREAS = ["cityline.core.api", "cityline.strategy.api", "cityline.benefits.api", 
          "cityline.citizen_services.api", "cityline.assessment.api",
          "cityline.benchmarking.api", "cityline.opendata.api", "cityline.participation.api",
          "cityline.accounts.api",
-         "cityline.observations.api_ingest"]
+         "cityline.observations.api_ingest", "cityline.observations.api"]
 
 HISTORY_TAG = "history"
 
