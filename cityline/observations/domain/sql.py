@@ -1,5 +1,8 @@
 """KPI specs compiled to SQL, for DuckDB (one machine) and Spark SQL (a cluster): the same query, two dialects.
 
+(A third dialect, PostgreSQL, serves the benchmark's comparison and any city that keeps readings
+in a PostgreSQL-compatible engine.)
+
 :func:`compile_spec` turns a parsed :class:`~.spec.Spec` and one or more periods ``[start, end)``
 into one query over two relations:
 
@@ -49,7 +52,7 @@ from datetime import datetime, timedelta, timezone
 
 from .spec import Aggregation, Selection, Spec
 
-DIALECTS = ("duckdb", "spark")
+DIALECTS = ("duckdb", "spark", "postgres")
 _COMBINE_SQL = {"mean": "avg", "min": "min", "max": "max", "sum": "sum"}
 
 
@@ -68,7 +71,11 @@ class Dialect:
         value = float(value)
         if not math.isfinite(value):
             raise ValueError(f"a finite number expected, not {value!r}")
-        return f"CAST('{value!r}' AS DOUBLE)"
+        return f"CAST('{value!r}' AS {self.double})"
+
+    @property
+    def double(self) -> str:
+        return "DOUBLE PRECISION" if self.name == "postgres" else "DOUBLE"
 
     def ident(self, name: str) -> str:
         return f"`{name}`" if self.name == "spark" else f'"{name}"'
@@ -79,7 +86,7 @@ class Dialect:
         text = moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
         if self.name == "spark":
             return f"TIMESTAMP '{text}+00:00'"
-        return f"TIMESTAMPTZ '{text}+00'"
+        return f"TIMESTAMPTZ '{text}+00'"  # DuckDB and PostgreSQL
 
     def utc(self, column: str) -> str:
         """The column as a UTC wall-clock time (for hours, weekdays and days)."""
@@ -87,18 +94,26 @@ class Dialect:
         return column if self.name == "spark" else f"({column} AT TIME ZONE 'UTC')"
 
     def hour(self, column: str) -> str:
+        if self.name == "postgres":
+            return f"CAST(extract(hour FROM {self.utc(column)}) AS INTEGER)"
         return f"hour({self.utc(column)})"
 
     def iso_weekday(self, column: str) -> str:
+        if self.name == "postgres":
+            return f"CAST(extract(isodow FROM {self.utc(column)}) AS INTEGER)"
         return f"(weekday({column}) + 1)" if self.name == "spark" else f"isodow({self.utc(column)})"
 
     def day(self, column: str) -> str:
         return f"to_date({column})" if self.name == "spark" else f"CAST({self.utc(column)} AS DATE)"
 
     def epoch_us(self, column: str) -> str:
+        if self.name == "postgres":  # extract(epoch) is an exact numeric with the microseconds
+            return f"CAST(extract(epoch FROM {column}) * 1000000 AS BIGINT)"
         return f"unix_micros({column})" if self.name == "spark" else f"epoch_us({column})"
 
     def percentile(self, column: str, p: float) -> str:
+        if self.name == "postgres":
+            return f"percentile_cont({self.number(p)}) WITHIN GROUP (ORDER BY {column})"
         fn = "percentile" if self.name == "spark" else "quantile_cont"
         return f"{fn}({column}, {self.number(p)})"
 
@@ -204,7 +219,7 @@ def _aggregate(d: Dialect, agg: Aggregation, k: int, cond: str) -> str:
     if fn == "share_above":
         held = f"held_{k}"
         above = f"CASE WHEN value > {d.number(agg.threshold)} THEN {held} ELSE 0 END"
-        return f"CAST(sum({above}){f} AS DOUBLE) / nullif(CAST(sum({held}){f} AS DOUBLE), 0)"
+        return f"CAST(sum({above}){f} AS {d.double}) / nullif(CAST(sum({held}){f} AS {d.double}), 0)"
     raise ValueError(f"unknown function {fn!r}")
 
 
@@ -256,9 +271,9 @@ def _body(spec: Spec, periods: list[Period], d: Dialect) -> str:
         numerator = "v_0"
         if spec.numerator.function in ("count", "distinct_count"):
             numerator = "coalesce(v_0, 0)"
-        value = f"CASE WHEN v_1 <> 0 THEN CAST({numerator} AS DOUBLE) / CAST(v_1 AS DOUBLE) END"
+        value = f"CASE WHEN v_1 <> 0 THEN CAST({numerator} AS {d.double}) / CAST(v_1 AS {d.double}) END"
     else:
-        value = "CAST(v_0 AS DOUBLE)"
+        value = f"CAST(v_0 AS {d.double})"
     ctes.append(f"grouped AS (SELECT period, grp, {value} AS value, n, first_us, last_us FROM agg WHERE n > 0)")
     return "WITH " + ",\n".join(ctes)
 
@@ -279,6 +294,16 @@ def compile_groups(spec: Spec, periods: list[Period], dialect_name: str = "duckd
     return (f"{_body(spec, periods, d)}\n"
             f"SELECT period, grp, value * {d.number(spec.scale)} AS value, n AS row_count FROM grouped "
             f"ORDER BY period, grp")
+
+
+def series_meta_table(rows: list[tuple]):
+    """``series_meta`` rows ``(series, group, entity_type, attribute, district, organisation, weight)`` as an
+    Arrow table, to register in DuckDB."""
+    import pyarrow as pa
+
+    names = ["series", "group", "entity_type", "attribute", "district", "organisation", "weight"]
+    types = [pa.string()] * 6 + [pa.float64()]
+    return pa.table({n: pa.array([r[i] for r in rows], t) for i, (n, t) in enumerate(zip(names, types))})
 
 
 def to_datetime(us: int | None) -> datetime | None:

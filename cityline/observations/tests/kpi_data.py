@@ -21,11 +21,11 @@ QUAY = "St John's \\ quay"  # a quote and a backslash: literals must be escaped 
 
 #: (series, group, entity_type, attribute, district, organisation, weight)
 META = [
-    ("air.a", "air", "AirQualityObserved", "pm25", "north", "org1", 100.0),
-    ("air.b", "air", "AirQualityObserved", "pm25", "south", "org2", 300.0),
-    ("air.c", "air", "AirQualityObserved", "no2", "north", "org1", None),
-    ("air.q", "air", "AirQualityObserved", "o3", QUAY, None, 50.0),
-    ("traffic.t", "traffic", "TrafficFlowObserved", "intensity", "south", None, None),
+    ("air-a", "air", "AirQualityObserved", "pm25", "north", "org1", 100.0),
+    ("air-b", "air", "AirQualityObserved", "pm25", "south", "org2", 300.0),
+    ("air-c", "air", "AirQualityObserved", "no2", "north", "org1", None),
+    ("air-q", "air", "AirQualityObserved", "o3", QUAY, None, 50.0),
+    ("traffic-t", "traffic", "TrafficFlowObserved", "intensity", "south", None, None),
 ]
 
 
@@ -33,27 +33,27 @@ def r(series, when, value, quality=None):
     return {"series": series, "time": when, "value": value, "quality": quality}
 
 
-#: Written in two batches: the first one's air.a 06:00 reading (99) is replaced by the second's (10).
-FIRST_BATCH = [r("air.a", utc(2026, 1, 5, 6), 99.0)]
+#: Written in two batches: the first one's air-a 06:00 reading (99) is replaced by the second's (10).
+FIRST_BATCH = [r("air-a", utc(2026, 1, 5, 6), 99.0)]
 READINGS = [
-    # air.a, Monday 5 January: 10, 30, 20, 50 (flagged bad) and a reading without a value (not used)
-    r("air.a", utc(2026, 1, 5, 6), 10.0, "ok"),
-    r("air.a", utc(2026, 1, 5, 6, 30), 30.0),
-    r("air.a", utc(2026, 1, 5, 9), 20.0, "ok"),
-    r("air.a", utc(2026, 1, 5, 12), 50.0, "bad"),
-    r("air.a", utc(2026, 1, 5, 13), None),
+    # air-a, Monday 5 January: 10, 30, 20, 50 (flagged bad) and a reading without a value (not used)
+    r("air-a", utc(2026, 1, 5, 6), 10.0, "ok"),
+    r("air-a", utc(2026, 1, 5, 6, 30), 30.0),
+    r("air-a", utc(2026, 1, 5, 9), 20.0, "ok"),
+    r("air-a", utc(2026, 1, 5, 12), 50.0, "bad"),
+    r("air-a", utc(2026, 1, 5, 13), None),
     # air.b, Tuesday 6 January: 40, 5
-    r("air.b", utc(2026, 1, 6, 7), 40.0),
-    r("air.b", utc(2026, 1, 6, 7, 10), 5.0),
+    r("air-b", utc(2026, 1, 6, 7), 40.0),
+    r("air-b", utc(2026, 1, 6, 7, 10), 5.0),
     # air.c (no2, no weight), Saturday 10 January; air.q (o3, QUAY), Wednesday 7 January
-    r("air.c", utc(2026, 1, 10, 10), 1.0),
-    r("air.q", utc(2026, 1, 7, 12), 7.0),
+    r("air-c", utc(2026, 1, 10, 10), 1.0),
+    r("air-q", utc(2026, 1, 7, 12), 7.0),
     # traffic.t: Monday 5, Sunday 11, Saturday 31 January 23:30
-    r("traffic.t", utc(2026, 1, 5), 100.0),
-    r("traffic.t", utc(2026, 1, 11), 200.0),
-    r("traffic.t", utc(2026, 1, 31, 23, 30), 300.0),
-    # February: air.a once
-    r("air.a", utc(2026, 2, 2, 10), 8.0),
+    r("traffic-t", utc(2026, 1, 5), 100.0),
+    r("traffic-t", utc(2026, 1, 11), 200.0),
+    r("traffic-t", utc(2026, 1, 31, 23, 30), 300.0),
+    # February: air-a once
+    r("air-a", utc(2026, 2, 2, 10), 8.0),
 ]
 
 PM25 = {"attribute": "pm25"}
@@ -66,7 +66,7 @@ CASES = {
     "mean": ({"value": {"series": PM25, "function": "mean"}}, {0: 155 / 6, 1: 8.0}),
     # quality ok (no flag counts as ok): 10, 30, 20, 40, 5 -> 105 / 5
     "mean_quality": ({"value": {"series": PM25, "function": "mean", "where": {"quality": ["ok"]}}}, {0: 21.0, 1: 8.0}),
-    "sum": ({"value": {"series": {"keys": ["traffic.t"]}, "function": "sum"}}, {0: 600.0}),
+    "sum": ({"value": {"series": {"keys": ["traffic-t"]}, "function": "sum"}}, {0: 600.0}),
     # air group in January: a 4 (the reading without a value is not used), b 2, c 1, q 1
     "count": ({"value": {"series": {"group": "air"}, "function": "count"}}, {0: 8.0, 1: 1.0}),
     "min": ({"value": {"series": PM25, "function": "min"}}, {0: 5.0, 1: 8.0}),
@@ -83,7 +83,7 @@ CASES = {
                                        "where": {"quality": ["ok"]}}}, {0: 4200 / 13200, 1: 0.0}),
     # traffic with a 30-day gap: 5th holds 6 days (518400 s), 11th until 31st 23:30 (20 days 23.5 hours,
     # 1812600 s), 23:30 until the period end (1800 s, not the 30-day gap); above 150: 1812600 + 1800
-    "share_above_period_end": ({"value": {"series": {"keys": ["traffic.t"]}, "function": "share_above",
+    "share_above_period_end": ({"value": {"series": {"keys": ["traffic-t"]}, "function": "share_above",
                                           "threshold": 150, "max_gap_seconds": 30 * 86400}},
                                {0: 1814400 / 2332800}),
     "distinct_series": ({"value": {"series": PM25, "function": "distinct_count"}}, {0: 2.0, 1: 1.0}),
@@ -119,7 +119,7 @@ CASES = {
                                  "denominator": {"series": PM25, "function": "count"}},
                        "group_by": "district", "combine": "min"}, {0: 0.5, 1: 0.0}),
     # traffic sum over weighted pm25 exposure, per district: south 600 / 22.5 (north has no traffic: no value)
-    "ratio_weighted": ({"ratio": {"numerator": {"series": {"keys": ["traffic.t"]}, "function": "sum"},
+    "ratio_weighted": ({"ratio": {"numerator": {"series": {"keys": ["traffic-t"]}, "function": "sum"},
                                   "denominator": {"series": PM25, "function": "mean", "weighted": True}},
                         "group_by": "district", "combine": "sum"}, {0: 600 / 22.5, 1: None}),
 }

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from cityline.observations.compute import series_meta_table
+from cityline.observations.domain.sql import series_meta_table
 from cityline.observations.domain import sql as S
 from cityline.observations.domain.spec import parse
 from cityline.observations.store import ObservationStore
@@ -18,7 +18,7 @@ from .kpi_data import CASES, FIRST_BATCH, META, PERIODS, READINGS, queries, utc
 
 @pytest.fixture(scope="module")
 def con(tmp_path_factory):
-    store = ObservationStore(tmp_path_factory.mktemp("kpi-store"))
+    store = ObservationStore(tmp_path_factory.mktemp("kpi-store"), {m[0]: m[1] for m in META}.get)
     store.write(FIRST_BATCH)
     store.write(READINGS)
     con = store.connect()
