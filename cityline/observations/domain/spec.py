@@ -37,6 +37,7 @@ Plain Python (no Django): :func:`parse` checks a spec and names the field at fau
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -115,6 +116,8 @@ def _strings(value: Any, path: str) -> tuple[str, ...]:
 def _number(value: Any, path: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise SpecError(path, f"a number, not {value!r}")
+    if not math.isfinite(value):  # JSON readers accept Infinity and NaN; SQL cannot compute with them
+        raise SpecError(path, f"a finite number, not {value!r}")
     return float(value)
 
 
