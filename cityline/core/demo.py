@@ -108,6 +108,7 @@ def prepare_demo() -> dict:
     prepare_peer(city)
     account = ensure_editor_account()
     prepare_participation(city)
+    prepare_observations(city)
     return {"city": city, "imported": imported, "account": account, "roles": ensure_role_accounts(city)}
 
 
@@ -116,6 +117,20 @@ def prepare_participation(city: City) -> None:
     from cityline.participation.demo import seed_participation
 
     seed_participation(city, staff=get_user_model().objects.filter(username=DEMO_USERNAME).first())
+
+
+def prepare_observations(city: City) -> dict:
+    """The demo's sensor readings (real NOAA weather, synthetic air, traffic, water, energy; once), then the
+    KPIs computed from them (issue 6)."""
+    from cityline.observations.demo import seed_observations
+
+    report = seed_observations(city)
+    try:
+        from cityline.observations import compute
+    except ImportError:  # the KPI computation part is not there yet
+        return report
+    compute.compute_city(city)
+    return report
 
 
 def peer_pack_dir() -> Path:
