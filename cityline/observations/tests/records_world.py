@@ -12,6 +12,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from decimal import Decimal
 
+import pytest
+
 from cityline.benefits.models import Kpi
 from cityline.core import actions
 from cityline.core.models import City, Organisation
@@ -62,3 +64,9 @@ def write_readings(city, rows: list[tuple[str, datetime, float]]) -> None:
     from cityline.observations.ingest import write_observations
 
     write_observations(city, [{"series": s, "time": t, "value": v} for s, t, v in rows], react=False)
+
+
+@pytest.fixture(autouse=True)
+def own_store(settings, tmp_path):
+    """Each test reads and writes its own observation stores (the city keys repeat from test to test)."""
+    settings.CITYLINE_OBSERVATIONS_DIR = str(tmp_path / "observations")

@@ -14,6 +14,7 @@ from django.test import Client
 from cityline.accounts.testing import grant
 from cityline.observations import models as m
 from cityline.observations.tests.records_world import at, make_observations_city, write_readings
+from cityline.observations.tests.records_world import own_store  # noqa: F401 (a fixture: each test its own store)
 
 pytestmark = pytest.mark.django_db
 

@@ -14,6 +14,7 @@ from cityline.core.packs import PackError, export_pack, import_pack
 from cityline.core.tests.packs_helpers import edit, read_files
 from cityline.observations import models as m
 from cityline.observations.tests.records_world import MEAN_SPEC, at, make_observations_city, write_readings
+from cityline.observations.tests.records_world import own_store  # noqa: F401 (a fixture: each test its own store)
 
 pytestmark = pytest.mark.django_db
 
