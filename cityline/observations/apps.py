@@ -5,3 +5,10 @@ class ObservationsConfig(AppConfig):
     name = "cityline.observations"
     label = "observations"
     verbose_name = "Observations and real-time city management"
+
+    def ready(self) -> None:
+        # Alert rules react to every stored batch, whatever path brought it (cityline.observations.alerts).
+        from . import alerts, ingest
+
+        if alerts.on_write not in ingest.AFTER_WRITE:
+            ingest.AFTER_WRITE.append(alerts.on_write)

@@ -194,3 +194,28 @@ def intervals(events: list[Event]) -> list[Interval]:
             if e.kind == "close":
                 alert.ended_at = e.at
     return list(out.values())
+
+
+@dataclass
+class Change:
+    """What the events of one batch do to one alert (which may have opened in an earlier batch)."""
+
+    started_at: datetime
+    opened: bool
+    trigger_value: float | None
+    peak: float
+    ended_at: datetime | None = None
+
+
+def changes(events: list[Event]) -> list[Change]:
+    """Fold one batch's events per alert: opened here or not, the last peak, the close if any."""
+    out: dict[datetime, Change] = {}
+    for e in events:
+        change = out.get(e.started_at)
+        if change is None:
+            change = out[e.started_at] = Change(e.started_at, e.kind == "open",
+                                                e.value if e.kind == "open" else None, e.peak)
+        change.peak = e.peak
+        if e.kind == "close":
+            change.ended_at = e.at
+    return list(out.values())

@@ -1,0 +1,297 @@
+"""Alerts raised as readings arrive (issue 6, real-time city management).
+
+:func:`on_write` is registered in :data:`cityline.observations.ingest.AFTER_WRITE` (by
+``ObservationsConfig.ready``), so every ingestion path (bulk files, HTTP, MQTT, NGSI-LD, the
+demo) raises alerts the same way, right after the batch is stored. For each batch:
+
+1. the city's active rules by series (cached for :data:`RULES_TTL` seconds, so a consumer
+   taking ten batches a second does not ask the database each time); a batch without a series
+   that has a rule costs one set lookup;
+2. per rule and series, the batch's readings in time order (one per time, the last one in the
+   batch winning, as in the store) are evaluated by :mod:`.domain.rules` against the state the
+   previous batch left in memory (the fast path: no read from the store);
+3. when there is no state yet (a process that just started, a rule that changed) or the batch
+   has a reading at or before the last one evaluated (a late reading, a redelivered batch), the
+   rule is re-evaluated from the stored readings instead: from the earliest affected time (the
+   batch's first reading, or the start of an alert still open or ended after it, whichever is
+   earlier) minus the rule's duration or window. The alerts found are reconciled with those
+   recorded: an alert is known by rule, series and ``started_at`` (or overlaps one already
+   recorded, which is then updated), so redelivering a batch never makes a second alert; a
+   recorded open alert the late readings break is closed at the earliest late reading;
+4. :class:`~.models.Alert` rows are opened, their peak updated and closed in one transaction,
+   and the webhook (:mod:`.webhook`) is sent after it commits, in the background.
+
+The state lives in the process that ingests: feed a series through one process at a time (one
+MQTT consumer, or the HTTP server) or the other process falls back to step 3 when it sees the
+series next. Only the partitions (group and day folders) that hold the needed days are read.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time as clock
+from dataclasses import dataclass
+from datetime import datetime
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .domain import rules as domain
+from .registry import store_root
+
+log = logging.getLogger("cityline.observations")
+
+#: Seconds a city's rules are cached (a changed rule takes effect within this time).
+RULES_TTL = 5.0
+
+
+@dataclass(frozen=True)
+class RuleInfo:
+    id: int
+    key: str
+    name: str
+    rule: domain.Rule
+    signature: tuple  # (version, ...) : a changed rule starts from a fresh state
+
+
+@dataclass(frozen=True)
+class SeriesInfo:
+    id: int
+    key: str
+    group: str
+    name: str
+    unit: str
+
+
+@dataclass
+class CityRules:
+    loaded: float
+    by_series: dict[str, list[RuleInfo]]
+    series: dict[str, SeriesInfo]
+
+
+_rules: dict[int, CityRules] = {}
+_states: dict[tuple, domain.State] = {}
+_lock = threading.RLock()
+
+
+def reset() -> None:
+    """Forget cached rules and evaluation states (tests; a rule changed and must apply at once)."""
+    with _lock:
+        _rules.clear()
+        _states.clear()
+
+
+def rules_for(city) -> CityRules:
+    """The city's active rules by series key (cached for :data:`RULES_TTL` seconds)."""
+    from .models import AlertRule
+
+    now = clock.monotonic()
+    cached = _rules.get(city.pk)
+    if cached is not None and now - cached.loaded < RULES_TTL:
+        return cached
+    by_series: dict[str, list[RuleInfo]] = {}
+    series: dict[str, SeriesInfo] = {}
+    for r in AlertRule.objects.filter(city_id=city.pk, active=True).prefetch_related("series").order_by("pk"):
+        try:
+            rule = domain.Rule(r.kind, r.comparison, float(r.threshold), r.duration_seconds, r.window_seconds)
+        except domain.RuleError as exc:
+            log.warning("alert rule %s of %s cannot be evaluated: %s", r.key, city.key, exc)
+            continue
+        info = RuleInfo(r.pk, r.key, r.name, rule, (r.version, rule))
+        for s in r.series.all():
+            series[s.key] = SeriesInfo(s.pk, s.key, s.group, s.name, s.unit)
+            by_series.setdefault(s.key, []).append(info)
+    loaded = CityRules(now, by_series, series)
+    _rules[city.pk] = loaded
+    return loaded
+
+
+# --- reading the store ------------------------------------------------------------------------------
+
+
+def read_series(city, series: SeriesInfo, since: datetime) -> list[tuple[datetime, float | None]]:
+    """The stored readings of one series from ``since`` on, in time order (one per time, latest write wins).
+
+    Lists only the day partitions of the series' group from ``since``'s day on, instead of the
+    whole store (which :meth:`.store.ObservationStore.connect` globs).
+    """
+    import duckdb
+
+    folder = store_root(city) / f"group={series.group}"
+    first_day = f"day={since.date().isoformat()}"
+    files = [str(f) for day in sorted(folder.glob("day=*")) if day.name >= first_day
+             for f in sorted(day.glob("*.parquet"))]
+    if not files:
+        return []
+    with duckdb.connect() as con:
+        con.execute("SET TimeZone = 'UTC'")
+        return con.sql(
+            "SELECT time, value FROM read_parquet(?, filename = true) WHERE series = ? AND time >= ? "
+            "QUALIFY row_number() OVER (PARTITION BY time ORDER BY written DESC, filename DESC) = 1 ORDER BY time",
+            params=[files, series.key, since]).fetchall()
+
+
+# --- reacting to a batch ----------------------------------------------------------------------------
+
+
+def _batch_readings(table: pa.Table, keys: list[str]) -> dict[str, list[tuple[datetime, float | None]]]:
+    """Readings of the given series in the batch, by series, in time order, one per time (last wins)."""
+    mask = pc.is_in(table.column("series"), value_set=pa.array(keys, pa.string()))
+    part = table.filter(mask).select(["series", "time", "value"])
+    part = part.append_column("row", pa.array(range(part.num_rows), pa.int64()))
+    part = part.sort_by([("series", "ascending"), ("time", "ascending"), ("row", "ascending")])
+    out: dict[str, list] = {}
+    names, times, values = (part.column(c).to_pylist() for c in ("series", "time", "value"))
+    for name, t, v in zip(names, times, values):
+        readings = out.setdefault(name, [])
+        if readings and readings[-1][0] == t:
+            readings[-1] = (t, v)
+        else:
+            readings.append((t, v))
+    return out
+
+
+def on_write(city, table: pa.Table) -> None:
+    """The :data:`.ingest.AFTER_WRITE` hook: evaluate the rules of the batch's series, record alerts."""
+    try:
+        react(city, table)
+    except Exception:  # an alert problem never undoes or blocks a stored batch; it is logged
+        log.exception("alert rules of %s could not be evaluated for a batch of %s rows", city.key, table.num_rows)
+
+
+def react(city, table: pa.Table) -> int:
+    """Evaluate and record; returns the number of alerts opened or closed."""
+    known = rules_for(city)
+    if not known.by_series:
+        return 0
+    present = pc.unique(table.column("series")).to_pylist()
+    keys = [k for k in present if k in known.by_series]
+    if not keys:
+        return 0
+    batch = _batch_readings(table, keys)
+    changed = 0
+    with _lock:
+        for key, readings in batch.items():
+            series = known.series[key]
+            for info in known.by_series[key]:
+                changed += _evaluate(city, info, series, readings)
+    return changed
+
+
+def _evaluate(city, info: RuleInfo, series: SeriesInfo, readings: list) -> int:
+    state_key = (city.pk, info.id, series.key)
+    state = _states.get(state_key)
+    if state is not None and state[0] == info.signature and domain.in_order(state[1], readings[0][0]):
+        events, next_state = domain.evaluate(info.rule, readings, state[1])
+        _states[state_key] = (info.signature, next_state)
+        return _apply(city, info, series, events) if events else 0
+    return _replay(city, info, series, readings[0][0], state_key)
+
+
+def _message(info: RuleInfo, series: SeriesInfo, value: float) -> str:
+    unit = f" {series.unit}" if series.unit else ""
+    return (_("%(rule)s: %(series)s at %(value)s%(unit)s")
+            % {"rule": info.name or info.key, "series": series.name or series.key, "value": f"{value:g}",
+               "unit": unit})[:300]
+
+
+def _open(city, info: RuleInfo, series: SeriesInfo, started_at, raised_value: float, peak: float,
+          ended_at=None) -> tuple[object, bool]:
+    from . import webhook
+    from .choices import WebhookStatus
+    from .models import Alert, AlertRule
+
+    rule = AlertRule.objects.get(pk=info.id)
+    status = WebhookStatus.PENDING if webhook.target(rule) else WebhookStatus.NONE
+    alert, created = Alert.objects.get_or_create(
+        rule_id=info.id, series_id=series.id, started_at=started_at,
+        defaults={"city_id": city.pk, "raised_at": timezone.now(), "trigger_value": raised_value, "peak_value": peak,
+                  "ended_at": ended_at, "message": _message(info, series, raised_value),
+                  "webhook_status": status})
+    if created:
+        webhook.schedule(alert, "opened")
+        if ended_at is not None:
+            webhook.schedule(alert, "closed")
+    return alert, created
+
+
+def _apply(city, info: RuleInfo, series: SeriesInfo, events: list[domain.Event]) -> int:
+    """Record the events of one rule and series (in one transaction; webhooks after commit)."""
+    from . import webhook
+    from .models import Alert
+
+    changed = 0
+    with transaction.atomic():
+        for alert in domain.changes(events):
+            if alert.opened:
+                _, created = _open(city, info, series, alert.started_at, alert.trigger_value, alert.peak,
+                                   alert.ended_at)
+                changed += created
+                if created:
+                    continue
+            rows = Alert.objects.filter(rule_id=info.id, series_id=series.id, started_at=alert.started_at)
+            if alert.ended_at is not None:
+                closing = list(rows.filter(ended_at__isnull=True))
+                rows.filter(ended_at__isnull=True).update(ended_at=alert.ended_at, peak_value=alert.peak)
+                for row in closing:
+                    row.ended_at, row.peak_value = alert.ended_at, alert.peak
+                    webhook.schedule(row, "closed")
+                    changed += 1
+            else:
+                rows.filter(ended_at__isnull=True).update(peak_value=alert.peak)
+    return changed
+
+
+def _overlaps(row, found: domain.Interval) -> bool:
+    return ((found.ended_at is None or row.started_at < found.ended_at)
+            and (row.ended_at is None or row.ended_at > found.started_at))
+
+
+def _replay(city, info: RuleInfo, series: SeriesInfo, first: datetime, state_key: tuple) -> int:
+    """Re-evaluate from the store and reconcile with the recorded alerts (see the module docstring)."""
+    from . import webhook
+    from .models import Alert
+
+    recorded = list(Alert.objects.filter(rule_id=info.id, series_id=series.id)
+                    .filter(Q(ended_at__isnull=True) | Q(ended_at__gte=first)).order_by("started_at"))
+    anchor = min([first] + [a.started_at for a in recorded])
+    readings = read_series(city, series, anchor - domain.lookback(info.rule))
+    events, state = domain.evaluate(info.rule, readings)
+    _states[state_key] = (info.signature, state)
+    found = [f for f in domain.intervals(events) if f.ended_at is None or f.ended_at >= anchor]
+    changed = 0
+    matched: set[int] = set()
+    with transaction.atomic():
+        for f in found:
+            end = f.ended_at
+            row = next((a for a in recorded if a.pk not in matched and a.started_at == f.started_at), None)
+            if row is None:
+                row = next((a for a in recorded if a.pk not in matched and _overlaps(a, f)), None)
+            if row is None:
+                _, created = _open(city, info, series, f.started_at, f.trigger_value, f.peak, end)
+                changed += created
+                continue
+            matched.add(row.pk)
+            closing = row.ended_at is None and end is not None
+            updates = {"peak_value": f.peak, "ended_at": end if row.ended_at is None else row.ended_at}
+            if row.started_at != f.started_at:
+                updates["started_at"] = f.started_at
+            Alert.objects.filter(pk=row.pk).update(**updates)
+            if closing:
+                row.ended_at = end
+                webhook.schedule(row, "closed")
+                changed += 1
+        for row in recorded:
+            if row.pk not in matched and row.ended_at is None:
+                end = max(row.started_at, first)
+                Alert.objects.filter(pk=row.pk).update(ended_at=end)
+                row.ended_at = end
+                webhook.schedule(row, "closed")
+                changed += 1
+    return changed

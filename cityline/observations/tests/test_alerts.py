@@ -1,0 +1,156 @@
+"""Alerts raised as readings are ingested (cityline.observations.alerts) and sent to a webhook (webhook.py).
+
+Real components: the Parquet store under a throwaway folder, the database, a real HTTP server for the
+webhook (one that accepts, one that answers 500, one address nobody listens on).
+"""
+
+import socket
+
+import pytest
+
+from cityline.observations import alerts, webhook
+from cityline.observations.models import Alert
+
+from .alert_world import Receiver, at, make_alert_city, write
+
+
+@pytest.fixture(autouse=True)
+def _fresh_alert_state(settings, tmp_path):
+    settings.CITYLINE_OBSERVATIONS_DIR = tmp_path / "observations"  # each test its own store
+    alerts.reset()
+    yield
+    webhook.drain(timeout=30)
+    alerts.reset()
+
+
+def open_alerts(rule):
+    return list(Alert.objects.filter(rule=rule, ended_at__isnull=True))
+
+
+@pytest.mark.django_db
+def test_ingest_opens_updates_and_closes_an_alert():
+    city, r = make_alert_city()
+    write(city, "air-harbour", [(0, 20), (10, 26), (20, 30), (30, 27), (40, 28)])
+    assert not Alert.objects.exists()  # held 30 minutes only
+    write(city, "air-harbour", [(50, 29), (60, 31), (70, 33)])
+    (alert,) = Alert.objects.filter(rule=r["rule"])
+    assert (alert.series, alert.started_at, alert.raised_at is not None) == (r["harbour"], at(10), True)
+    assert alert.trigger_value == 33.0 and alert.peak_value == 33.0 and alert.ended_at is None
+    assert alert.message == "PM2.5 above 25 for an hour: PM2.5 at the harbour at 33 µg/m3"
+    assert alert.webhook_status == "none"  # no webhook configured
+    write(city, "air-harbour", [(80, 38), (90, 35)])
+    alert.refresh_from_db()
+    assert alert.peak_value == 38.0 and alert.ended_at is None
+    write(city, "air-harbour", [(100, 24)])
+    alert.refresh_from_db()
+    assert alert.ended_at == at(100) and alert.peak_value == 38.0
+    assert Alert.objects.filter(rule=r["rule"]).count() == 1
+    # the other air series shares the rule but had no reading; the water series has no rule at all
+    write(city, "water-level", [(0, 900), (10, 950)])
+    assert Alert.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_rate_of_change_rule_raises_its_own_alert():
+    city, r = make_alert_city()
+    write(city, "air-harbour", [(0, 5), (10, 8), (20, 30), (30, 31), (60, 31)])
+    (alert,) = Alert.objects.filter(rule=r["jump"])
+    assert alert.started_at == at(20) and alert.trigger_value == 30.0
+    assert alert.ended_at == at(60)  # 31 vs the window's lowest (30 at 08:30) is no jump
+    assert not Alert.objects.filter(rule=r["rule"]).exists()
+
+
+@pytest.mark.django_db
+def test_redelivered_batch_makes_no_second_alert_even_after_a_restart():
+    city, r = make_alert_city()
+    batch = [(0, 26), (10, 27), (20, 28), (30, 29), (40, 30), (50, 31), (60, 32)]
+    write(city, "air-station", batch)
+    write(city, "air-station", batch)  # redelivered: every reading at or before the last one seen
+    alerts.reset()  # the consumer restarts: no state in memory
+    write(city, "air-station", batch)
+    write(city, "air-station", [(70, 40)])
+    (alert,) = Alert.objects.filter(rule=r["rule"])
+    assert alert.started_at == at(0) and alert.raised_at and alert.peak_value == 40.0 and alert.ended_at is None
+    alerts.reset()
+    write(city, "air-station", [(80, 10)])  # after a restart the open alert is found and closed
+    alert.refresh_from_db()
+    assert alert.ended_at == at(80) and Alert.objects.filter(rule=r["rule"]).count() == 1
+
+
+@pytest.mark.django_db
+def test_late_reading_breaks_an_open_alert_and_a_new_one_opens_when_held_again():
+    city, r = make_alert_city()
+    write(city, "air-station", [(t, 30) for t in range(0, 70, 10)])
+    (first,) = open_alerts(r["rule"])
+    assert first.started_at == at(0)
+    write(city, "air-station", [(35, 12)])  # a late reading below the threshold, inside the run
+    first.refresh_from_db()
+    assert first.ended_at == at(35)  # closed at the late reading
+    assert open_alerts(r["rule"]) == []  # 08:40..09:00 is only 20 minutes
+    write(city, "air-station", [(t, 30) for t in range(70, 110, 10)])
+    (second,) = open_alerts(r["rule"])
+    assert second.started_at == at(40) and second.raised_at and Alert.objects.filter(rule=r["rule"]).count() == 2
+
+
+@pytest.mark.django_db
+def test_inactive_rule_and_series_without_rule_raise_nothing():
+    from cityline.core import actions
+
+    city, r = make_alert_city()
+    actions.update(r["rule"], active=False)
+    actions.update(r["jump"], active=False)
+    alerts.reset()
+    write(city, "air-harbour", [(t, 90) for t in range(0, 130, 10)])
+    assert not Alert.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_webhook_receives_the_alert_as_json():
+    with Receiver(status=204) as receiver:
+        city, r = make_alert_city(webhook_url=receiver.url)
+        write(city, "air-station", [(t, 30) for t in range(0, 70, 10)] + [(70, 20)])
+        assert webhook.drain(timeout=30)
+    alert = Alert.objects.get(rule=r["rule"])
+    events = [b["json"]["event"] for b in receiver.bodies]
+    assert sorted(events) == ["closed", "opened"]
+    body = next(b for b in receiver.bodies if b["json"]["event"] == "opened")
+    assert body["content_type"] == "application/json"
+    sent = body["json"]
+    assert {k: sent[k] for k in ("city", "rule", "series", "entity_id", "entity_type", "attribute", "severity",
+                                 "value", "unit")} == {
+        "city": "vale", "rule": "pm25-high", "series": "air-station",
+        "entity_id": "urn:ngsi-ld:AirQualityObserved:station", "entity_type": "AirQualityObserved",
+        "attribute": "pm25", "severity": "critical", "value": 30.0, "unit": "µg/m3"}
+    assert sent["started_at"] == at(0).isoformat() and sent["raised_at"]
+    closed = next(b["json"] for b in receiver.bodies if b["json"]["event"] == "closed")
+    assert closed["ended_at"] == at(70).isoformat()
+    assert (alert.webhook_status, alert.webhook_attempts, alert.webhook_error) == ("sent", 2, "")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_failing_webhook_is_retried_then_recorded_as_failed(monkeypatch, settings):
+    monkeypatch.setattr(webhook, "BACKOFF", 0.01)
+    with Receiver(status=500) as receiver:
+        settings.CITYLINE_ALERT_WEBHOOK = receiver.url  # the instance's default receiver (the rule has none)
+        city, r = make_alert_city()
+        write(city, "air-station", [(t, 30) for t in range(0, 70, 10)])
+        assert webhook.drain(timeout=30)
+    alert = Alert.objects.get(rule=r["rule"])
+    assert len(receiver.bodies) == webhook.ATTEMPTS == 3
+    assert (alert.webhook_status, alert.webhook_attempts) == ("failed", 3)
+    assert alert.webhook_error == "HTTP 500 from the receiver"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_unreachable_webhook_is_recorded_and_ingestion_goes_on(monkeypatch):
+    monkeypatch.setattr(webhook, "BACKOFF", 0.01)
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    city, r = make_alert_city(webhook_url=f"http://127.0.0.1:{port}/hook")
+    report = write(city, "air-harbour", [(t, 30) for t in range(0, 70, 10)])
+    assert report.rows == 7  # stored whatever the receiver does
+    assert webhook.drain(timeout=30)
+    alert = Alert.objects.get(rule=r["rule"])
+    assert alert.webhook_status == "failed" and alert.webhook_attempts == 3
+    assert alert.webhook_error.startswith("ConnectError")
