@@ -124,7 +124,10 @@ def cmd_ingest_mqtt(args: argparse.Namespace) -> int:
     print(f"{city.name}: reading {', '.join(mappings.subscriptions)} from {broker.describe()} "
           f"into the observation store (SIGTERM or Ctrl+C stops)", flush=True)
     consumer.start()
-    consumer.run()
+    try:
+        consumer.run()
+    finally:
+        consumer.stop()  # writes and acknowledges what is buffered, then disconnects
     return 0
 
 

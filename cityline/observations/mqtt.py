@@ -238,24 +238,23 @@ class Consumer:
         return self._subscribed.wait(timeout)
 
     def run(self, until=None, timeout: float | None = None) -> None:
-        """Write batches until :meth:`request_stop` (or ``until()`` is true, or ``timeout`` seconds), then stop."""
+        """Write batches until :meth:`request_stop` (or ``until()`` is true, or ``timeout`` seconds have passed).
+
+        The caller then calls :meth:`stop` (the CLI does it in ``finally``)."""
         started = last_stats = time.monotonic()
         last = dict(self.stats.snapshot())
-        try:
-            while not self._stop.is_set():
-                self._wake.wait(self.batch_seconds)
-                self._wake.clear()
-                self.flush()
-                now = time.monotonic()
-                if self.stats_seconds and now - last_stats >= self.stats_seconds:
-                    self.out(self.stats_line(last, now - last_stats))
-                    last, last_stats = self.stats.snapshot(), now
-                if until is not None and until():
-                    break
-                if timeout is not None and now - started > timeout:
-                    break
-        finally:
-            self.stop()
+        while not self._stop.is_set():
+            self._wake.wait(self.batch_seconds)
+            self._wake.clear()
+            self.flush()
+            now = time.monotonic()
+            if self.stats_seconds and now - last_stats >= self.stats_seconds:
+                self.out(self.stats_line(last, now - last_stats))
+                last, last_stats = self.stats.snapshot(), now
+            if until is not None and until():
+                break
+            if timeout is not None and now - started > timeout:
+                break
 
     def request_stop(self, *args) -> None:
         """Ask :meth:`run` to finish (signal handlers call this)."""
