@@ -16,6 +16,7 @@ urlpatterns += i18n_patterns(
     path("account/", include("cityline.accounts.urls")),
     path("account/", include("cityline.privacy.urls")),
     path("", include("cityline.participation.urls")),
+    path("", include("cityline.observations.operations_urls")),
     path("", include("cityline.portal.urls")),
     prefix_default_language=False,
 )
