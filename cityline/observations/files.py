@@ -206,8 +206,8 @@ class InputFile:
             value_problem = "CASE WHEN isnan(CAST(\"value\" AS DOUBLE)) THEN 'not a number (NaN)' END"
         series_problem = "CASE WHEN series IS NULL OR series = '' THEN 'empty'"
         if groups is not None:
-            series_problem += (" WHEN series NOT IN (SELECT series FROM _known) THEN 'no series ' || series || "
-                               "' in this city; add it first (editor, API or city pack)'")
+            series_problem += (" WHEN series NOT IN (SELECT series FROM _known) THEN 'no series ''' || series || "
+                               "''' in this city; add it first (editor, API or city pack)'")
         series_problem += " END"
         checks = [("series", series_problem), ("time", time_problem), ("value", value_problem)]
         if self.fmt == "jsonl":
@@ -275,7 +275,7 @@ class InputFile:
                 raise FileError(self.name, exc.column, exc.row, exc.problem,
                                 line=exc.row + 1 if self.fmt == "csv" else None) from None
             raise self._refused(exc, groups) from None
-        except duckdb.Error as exc:
+        except (duckdb.Error, pa.ArrowException, OSError) as exc:  # DuckDB's error arrives through Arrow's reader
             raise self._refused(exc, groups) from None
 
     def read(self, groups: dict[str, str] | None = None) -> pa.Table:

@@ -138,7 +138,8 @@ def keep_last(table: pa.Table) -> pa.Table:
     last = indexed.group_by(["series", "time"], use_threads=False).aggregate([("_row", "max")])
     if last.num_rows == table.num_rows:
         return table
-    return table.take(pc.sort_indices(last.column("_row_max")))
+    rows = last.column("_row_max")
+    return table.take(pc.take(rows, pc.sort_indices(rows)))
 
 
 #: The day (UTC) of a ``time`` TIMESTAMPTZ, by arithmetic: a cast to DATE goes through ICU, several times slower.
@@ -286,8 +287,8 @@ class ObservationStore:
                 con.execute("CREATE OR REPLACE TEMP TABLE _series_groups (series VARCHAR PRIMARY KEY, \"group\" VARCHAR)")
                 if groups:
                     con.executemany("INSERT INTO _series_groups VALUES (?, ?)", sorted(groups.items()))
-                group_sql = ("CASE WHEN g.\"group\" IS NULL THEN error('no series ' || s.series || "
-                             "' in this city; add it first (editor, API or city pack)') ELSE g.\"group\" END")
+                group_sql = ("CASE WHEN g.\"group\" IS NULL THEN error('no series ''' || s.series || "
+                             "''' in this city; add it first (editor, API or city pack)') ELSE g.\"group\" END")
                 join = "LEFT JOIN _series_groups g ON g.series = s.series"
             else:
                 group_sql = ("CASE WHEN NOT regexp_full_match(split_part(s.series, '.', 1), "
