@@ -1,0 +1,107 @@
+"""``cityline ingest FILE...`` and ``cityline observations ...`` (issue 6): all or nothing, summaries, exit codes."""
+
+from __future__ import annotations
+
+import json
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from cityline import cli
+from cityline.observations import bulk
+from cityline.observations.registry import store_for
+
+from .ingest_world import T0, csv_text, iso, make_city
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def city(settings, tmp_path, monkeypatch):
+    monkeypatch.delenv("CITYLINE_USER", raising=False)
+    settings.CITYLINE_OBSERVATIONS_DIR = tmp_path / "observations"
+    settings.CITYLINE_DEFAULT_CITY = ""
+    return make_city()
+
+
+def run(capsys, *argv):
+    code = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def stored(city) -> list[tuple]:
+    return store_for(city).query("SELECT series, time, value FROM observations ORDER BY series, time")
+
+
+def test_ingest_each_format_prints_a_summary_and_loading_again_changes_nothing(capsys, city, tmp_path):
+    (tmp_path / "a.csv").write_text(csv_text([("air-harbour", iso(15 * i), i) for i in range(8)]))
+    (tmp_path / "b.jsonl").write_text("".join(json.dumps({"series": "water-level", "time": iso(60 * i), "value": 2.5})
+                                              + "\n" for i in range(3)))
+    pq.write_table(pa.table({"series": ["air-station"] * 2, "time": pa.array([T0, T0.replace(hour=9)],
+                                                                             pa.timestamp("us", tz="UTC")),
+                             "value": [1.0, 2.0]}), tmp_path / "c.parquet")
+    files = [str(tmp_path / n) for n in ("a.csv", "b.jsonl", "c.parquet")]
+    code, out, err = run(capsys, "ingest", *files, "--quiet")
+    assert code == 0, err
+    assert out.strip() == ("ingestville: stored 13 readings of 3 series, 2026-11-20T08:00:00+00:00 to "
+                           "2026-11-20T10:00:00+00:00.")
+    first = stored(city)
+    assert len(first) == 13
+    assert run(capsys, "ingest", *files, "--quiet", "--bulk")[0] == 0  # the same files again, by the bulk path
+    assert stored(city) == first
+
+
+def test_a_bad_row_in_the_second_file_stores_nothing_of_either(capsys, city, tmp_path):
+    (tmp_path / "good.csv").write_text(csv_text([("air-harbour", iso(15 * i), i) for i in range(8)]))
+    (tmp_path / "bad.csv").write_text(csv_text([("air-harbour", iso(0), 1), ("air-harbour", "2026-11-20 09:00", 2)]))
+    for extra in ([], ["--bulk"]):
+        code, out, err = run(capsys, "ingest", str(tmp_path / "good.csv"), str(tmp_path / "bad.csv"), "--quiet", *extra)
+        assert code == 1
+        assert err.startswith("error: bad.csv, row 2 (line 3), column 'time': no time zone"), err
+        assert "nothing was stored" in err
+        assert stored(city) == []
+        assert not list(store_for(city).root.glob(".staging-*"))
+
+
+def test_ingest_refusals_exit_2(capsys, city, tmp_path):
+    (tmp_path / "a.xlsx").write_text("x")
+    code, _, err = run(capsys, "ingest", str(tmp_path / "a.xlsx"), "--city", city.key)
+    assert code == 2 and "--format" in err
+    code, _, err = run(capsys, "ingest", str(tmp_path / "a.csv"), "--city", "atlantis")
+    assert code == 2 and "no city with key 'atlantis'" in err
+
+
+def test_big_files_take_the_bulk_path_and_alert_hooks_see_the_tail(capsys, city, tmp_path, monkeypatch):
+    seen = []
+    monkeypatch.setattr(bulk, "BULK_BYTES", 100)
+    monkeypatch.setattr("cityline.observations.ingest.AFTER_WRITE", [lambda c, t: seen.append(t)])
+    rows = [("air-harbour", iso(60 * i), i) for i in range(24 * 3)]  # three days, hourly
+    (tmp_path / "big.csv").write_text(csv_text(rows))
+    code, out, err = run(capsys, "ingest", str(tmp_path / "big.csv"), "--quiet")
+    assert code == 0, err
+    assert len(stored(city)) == 72
+    assert any(".staging" not in str(p) and "_0.parquet" in p.name for p in store_for(city).files())  # bulk parts
+    tail = seen[0].column("time").to_pylist()
+    assert len(seen) == 1 and len(tail) == 25 and tail[-1] == T0.replace(day=23, hour=7)
+
+
+def test_observations_compact_retention_and_quarantine(capsys, city, tmp_path):
+    from django.utils import timezone
+
+    from cityline.observations.models import QuarantinedMessage
+
+    for value in (1, 2):
+        (tmp_path / "a.csv").write_text(csv_text([("air-harbour", iso(15 * i), value) for i in range(8)]))
+        assert run(capsys, "ingest", str(tmp_path / "a.csv"), "--quiet")[0] == 0
+    code, out, _ = run(capsys, "observations", "compact", "--on", "2026-12-01")
+    assert code == 0 and "compacted air 2026-11-20" in out and len(store_for(city).files()) == 1
+    code, out, _ = run(capsys, "observations", "retention", "--on", "2026-12-01")
+    assert code == 0 and "0 series-day(s) downsampled, 0 removed" in out
+    QuarantinedMessage.objects.create(city=city, source="mqtt", origin="city/air/x", payload="{oops",
+                                      reason="not JSON", received_at=timezone.now())
+    code, out, _ = run(capsys, "observations", "quarantine")
+    assert code == 0 and "city/air/x  not JSON" in out and "1 quarantined message(s)." in out
+    code, out, _ = run(capsys, "observations", "quarantine", "--json")
+    assert json.loads(out)[0]["reason"] == "not JSON"
