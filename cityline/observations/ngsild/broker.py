@@ -155,15 +155,11 @@ def write(city, principal, entities: list[d.Entity], *, mode: str) -> Outcome:
         rows: list[dict] = []
         bodies: dict[str, dict] = {}
         created_ids: list[str] = []
-        failed: set[str] = set()
-        for entity in entities:
-            if entity.id in failed:
-                continue
+        for entity in entities:  # in order; a copy of an entity that fails changes nothing, earlier copies stand
             known = entity.id in existing or entity.id in bodies
             if mode == "create" and known:
                 outcome.errors.append(NgsiError("AlreadyExists", f"entity {entity.id} already exists",
                                                 entity_id=entity.id))
-                failed.add(entity.id)
                 continue
             if not entity.type:
                 old = bodies.get(entity.id) or (existing[entity.id].body if entity.id in existing else None)
@@ -192,16 +188,12 @@ def write(city, principal, entities: list[d.Entity], *, mode: str) -> Outcome:
             except NgsiError as exc:
                 exc.entity_id = entity.id
                 outcome.errors.append(exc)
-                failed.add(entity.id)
                 continue
             rows.extend(entity_rows)
             old = bodies.get(entity.id) or (existing[entity.id].body if entity.id in existing else None)
             bodies[entity.id] = _merge(old, entity, "replace" if mode == "create" else mode)
             if not known:
                 created_ids.append(entity.id)
-        for entity_id in list(bodies):
-            if entity_id in failed:  # a later copy of the entity in the same batch failed
-                del bodies[entity_id]
         _save_entities(city, bodies, existing, now, create_only=(mode == "create"))
         if rows:
             try:

@@ -495,13 +495,15 @@ def _value(t: _Tokens) -> Any:
     if not bare:
         raise t.error("expected a value")
     text = bare.group().split("..")[0]
-    t.pos += len(text)
     if text in ("true", "false"):
+        t.pos += len(text)
         return text == "true"
     try:
-        return parse_time(text, "q")
+        value = parse_time(text, "q")
     except NgsiError:
         raise t.error(f"{text!r} is not a value (quote text: \"{text}\")") from None
+    t.pos += len(text)
+    return value
 
 
 def _attr_values(body: dict, term: Term) -> list:

@@ -1,0 +1,451 @@
+"""The NGSI-LD subset (issue 6): every endpoint through Django's test client, its errors, idempotence,
+tenants and who may read and write. The real ngsildclient drives it in test_ngsildclient.py."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import override_settings
+
+from cityline.accounts import tokens
+from cityline.accounts.roles import Role
+from cityline.accounts.testing import grant
+from cityline.core import actions
+from cityline.core.models import City, Organisation
+from cityline.observations import ingest
+from cityline.observations.models import NgsiEntity, Series
+from cityline.observations.ngsild import domain
+from cityline.observations.registry import store_for
+
+BASE = "/ngsi-ld/v1"
+ERR = "https://uri.etsi.org/ngsi-ld/errors/"
+QUAY = "urn:ngsi-ld:AirQualityObserved:quay"
+MILL = "urn:ngsi-ld:AirQualityObserved:mill-lane"
+JSON = "application/json"
+LD = "application/ld+json"
+
+
+def aqo(entity_id=QUAY, pm25=31.5, at="2026-03-01T10:00:00Z", district="harbour", **extra):
+    body = {"id": entity_id, "type": "AirQualityObserved",
+            "pm25": {"type": "Property", "value": pm25, "observedAt": at, "unitCode": "GQ"},
+            "district": {"type": "Property", "value": district}}
+    body.update(extra)
+    return body
+
+
+@pytest.fixture
+def city(db, settings, tmp_path):
+    settings.CITYLINE_OBSERVATIONS_DIR = tmp_path / "observations"  # each test its own store
+    return City.objects.create(key="portbury", name="Portbury")
+
+
+def token_for(user, scopes=("read", "write")) -> dict:
+    _, raw = tokens.issue(user, name="sensors", scopes=list(scopes), trust_level=3)
+    return {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+
+
+@pytest.fixture
+def admin(city):
+    user = get_user_model().objects.create_user("ops", password="a long enough password")
+    grant(user, Role.PROGRAMME_ADMIN, city=city)
+    return user
+
+
+@pytest.fixture
+def auth(admin):
+    return token_for(admin)
+
+
+def post(client, path, data, headers, content_type=JSON, **params):
+    query = ("?" + "&".join(f"{k}={v}" for k, v in params.items())) if params else ""
+    return client.post(BASE + path + query, json.dumps(data), content_type=content_type, **headers)
+
+
+def readings(city, where="true") -> list[tuple]:
+    return store_for(city).query(f"SELECT series, time, value FROM observations WHERE {where} ORDER BY series, time")
+
+
+def problem(response, kind: str, status: int) -> dict:
+    assert response.status_code == status, response.content
+    assert response["Content-Type"] == JSON
+    body = response.json()
+    assert body["type"] == (ERR + kind if not kind.startswith("urn:") else kind), body
+    assert body["status"] == status and body["title"] and body["detail"]
+    return body
+
+
+# --- create, get, the mapping onto series ---------------------------------------------------
+
+
+def test_create_makes_the_series_stores_the_reading_and_keeps_the_entity(client, city, admin, auth):
+    response = post(client, "/entities", aqo(relatedTo={"type": "Relationship", "object": MILL},
+                                             status={"type": "Property", "value": "ok"},
+                                             no2={"type": "Property", "value": 12}), auth)
+    assert response.status_code == 201, response.content
+    assert response["Location"] == f"{BASE}/entities/{QUAY}"
+    series = Series.objects.get(city=city, entity_id=QUAY)  # only pm25: no2 has no observedAt
+    assert (series.key, series.group, series.entity_type, series.attribute, series.unit, series.district) == (
+        "airqualityobserved-quay-pm25", "airqualityobserved", "AirQualityObserved", "pm25", "µg/m3", "harbour")
+    assert not series.public
+    assert series.history.first().history_user == admin  # created through the actions layer, as the caller
+    assert [(s, v) for s, _, v in readings(city)] == [("airqualityobserved-quay-pm25", 31.5)]
+    entity = NgsiEntity.objects.get(city=city, entity_id=QUAY)
+    assert entity.entity_type == "AirQualityObserved"
+    assert entity.body["relatedTo"] == {"type": "Relationship", "object": MILL}
+    assert entity.body["status"]["value"] == "ok" and entity.body["no2"]["value"] == 12
+
+    again = post(client, "/entities", aqo(pm25=40), auth)
+    problem(again, "AlreadyExists", 409)
+    assert len(readings(city)) == 1 and NgsiEntity.objects.get(entity_id=QUAY).body["pm25"]["value"] == 31.5
+
+
+def test_get_entity_normalized_key_values_attrs_and_json_ld(client, city, auth):
+    post(client, "/entities", aqo(), auth)
+    normal = client.get(f"{BASE}/entities/{QUAY}", **auth)
+    assert normal.status_code == 200 and normal["Content-Type"] == JSON
+    assert normal.json()["pm25"] == {"type": "Property", "value": 31.5, "observedAt": "2026-03-01T10:00:00Z",
+                                     "unitCode": "GQ"}
+    assert "jsonldContexts/ngsi-ld-core-context-v1.8.jsonld" in normal["Link"] and "@context" not in normal.json()
+    simple = client.get(f"{BASE}/entities/{QUAY}", {"options": "keyValues", "attrs": "pm25"}, **auth).json()
+    assert simple == {"id": QUAY, "type": "AirQualityObserved", "pm25": 31.5}
+    ld = client.get(f"{BASE}/entities/{QUAY}", {"options": "sysAttrs"}, HTTP_ACCEPT=LD, **auth)
+    assert ld["Content-Type"] == LD
+    assert ld.json()["@context"].endswith("/ngsi-ld/v1/jsonldContexts/ngsi-ld-core-context-v1.8.jsonld")
+    assert ld.json()["createdAt"].endswith("Z")
+    problem(client.get(f"{BASE}/entities/{MILL}", **auth), "ResourceNotFound", 404)
+    problem(client.get(f"{BASE}/entities/not a uri", **auth), "BadRequestData", 400)
+    assert client.get(f"{BASE}/entities/{QUAY}", HTTP_ACCEPT="text/html", **auth).status_code == 406
+
+
+def test_expanded_core_terms_are_compacted_and_the_context_is_served_locally(client, city, auth):
+    expanded = {"id": QUAY, "type": "https://uri.etsi.org/ngsi-ld/default-context/AirQualityObserved",
+                "https://uri.etsi.org/ngsi-ld/default-context/pm25": {
+                    "type": "https://uri.etsi.org/ngsi-ld/Property", "https://uri.etsi.org/ngsi-ld/hasValue": 20,
+                    "https://uri.etsi.org/ngsi-ld/observedAt": "2026-03-01T11:00:00+01:00"},
+                "@context": ["https://smartdatamodels.org/context.jsonld", domain.CORE_CONTEXT_URI]}
+    assert post(client, "/entities", expanded, auth, content_type=LD).status_code == 201
+    body = NgsiEntity.objects.get(entity_id=QUAY).body
+    assert body["type"] == "AirQualityObserved"
+    assert body["pm25"] == {"type": "Property", "value": 20, "observedAt": "2026-03-01T10:00:00Z"}
+    assert "@context" not in body
+    served = client.get(f"{BASE}/jsonldContexts/ngsi-ld-core-context-v1.8.jsonld")
+    assert served.status_code == 200 and served["Content-Type"] == LD
+    context = json.loads(b"".join(served.streaming_content))["@context"]
+    assert context["observedAt"] == {"@id": "ngsi-ld:observedAt", "@type": "DateTime"}
+    assert context["@vocab"] == "https://uri.etsi.org/ngsi-ld/default-context/"
+    problem(client.get(f"{BASE}/jsonldContexts/other.jsonld"), "ResourceNotFound", 404)
+
+
+# --- batch operations and idempotence ---------------------------------------------------------
+
+
+def test_batch_upsert_creates_then_replaces_and_stores_each_reading_once(client, city, auth):
+    batch = [aqo(), aqo(MILL, pm25=12.0, district="mill")]
+    first = post(client, "/entityOperations/upsert", batch, auth)
+    assert first.status_code == 201 and sorted(first.json()) == [MILL, QUAY]
+    again = post(client, "/entityOperations/upsert", batch, auth)
+    assert again.status_code == 204
+    assert len(readings(city)) == 2  # the same upsert twice: each reading once
+    assert Series.objects.filter(city=city).count() == 2 and NgsiEntity.objects.filter(city=city).count() == 2
+
+    later = aqo(pm25=27.0, at="2026-03-01T11:00:00Z")
+    del later["district"]
+    assert post(client, "/entityOperations/upsert", [later], auth).status_code == 204
+    assert "district" not in NgsiEntity.objects.get(entity_id=QUAY).body  # replace (the default)
+    merge = {"id": QUAY, "type": "AirQualityObserved", "district": {"type": "Property", "value": "quay"}}
+    assert post(client, "/entityOperations/upsert", [merge], auth, options="update").status_code == 204
+    body = NgsiEntity.objects.get(entity_id=QUAY).body
+    assert body["district"]["value"] == "quay" and body["pm25"]["value"] == 27.0  # update merges
+    assert [v for _, _, v in readings(city, "series = 'airqualityobserved-quay-pm25'")] == [31.5, 27.0]
+
+
+def test_batch_upsert_reports_each_bad_entity_and_stores_the_others(client, city, auth):
+    bad_time = aqo(MILL, at="yesterday")
+    no_type = {"id": "urn:ngsi-ld:AirQualityObserved:dock"}
+    response = post(client, "/entityOperations/upsert", [aqo(), bad_time, no_type, "nonsense"], auth)
+    assert response.status_code == 207, response.content
+    body = response.json()
+    assert body["success"] == [QUAY]
+    errors = {e["entityId"]: e["error"] for e in body["errors"]}
+    assert set(errors) == {MILL, "urn:ngsi-ld:AirQualityObserved:dock", ""}
+    assert errors[MILL]["type"] == ERR + "BadRequestData" and "pm25.observedAt" in errors[MILL]["detail"]
+    assert "type: missing" in errors["urn:ngsi-ld:AirQualityObserved:dock"]["detail"]
+    assert "[3]" in errors[""]["detail"]
+    assert list(NgsiEntity.objects.values_list("entity_id", flat=True)) == [QUAY]
+    assert len(readings(city)) == 1 and not Series.objects.filter(entity_id=MILL).exists()
+
+
+def test_batch_create_refuses_existing_entities_one_by_one(client, city, auth):
+    assert post(client, "/entityOperations/create", [aqo()], auth).status_code == 201
+    response = post(client, "/entityOperations/create", [aqo(), aqo(MILL)], auth)
+    assert response.status_code == 207
+    assert response.json()["success"] == [MILL]
+    assert [(e["entityId"], e["error"]["type"]) for e in response.json()["errors"]] == [(QUAY, ERR + "AlreadyExists")]
+    problem(post(client, "/entityOperations/upsert", [], auth), "BadRequestData", 400)
+    problem(post(client, "/entityOperations/upsert", aqo(), auth), "BadRequestData", 400)
+
+
+def test_readings_go_through_the_one_write_path(client, city, auth):
+    seen = []
+    ingest.AFTER_WRITE.append(lambda c, table: seen.append((c.key, table.num_rows)))
+    try:
+        post(client, "/entityOperations/upsert", [aqo(), aqo(MILL)], auth)
+    finally:
+        ingest.AFTER_WRITE.pop()
+    assert seen == [("portbury", 2)]  # what the alert rules hook onto
+
+
+# --- PATCH and POST attributes, DELETE -------------------------------------------------------
+
+
+def test_patch_updates_existing_attributes_and_feeds_the_series(client, city, auth):
+    post(client, "/entities", aqo(), auth)
+    patch = {"pm25": {"type": "Property", "value": 44.0, "observedAt": "2026-03-01T10:15:00Z"}}
+    response = client.patch(f"{BASE}/entities/{QUAY}/attrs", json.dumps(patch), content_type=JSON, **auth)
+    assert response.status_code == 204, response.content
+    assert [v for _, _, v in readings(city)] == [31.5, 44.0]
+    assert NgsiEntity.objects.get(entity_id=QUAY).body["district"]["value"] == "harbour"  # kept
+
+    mixed = {"pm25": {"type": "Property", "value": 45.0, "observedAt": "2026-03-01T10:30:00Z"},
+             "no2": {"type": "Property", "value": 9, "observedAt": "2026-03-01T10:30:00Z"}}
+    response = client.patch(f"{BASE}/entities/{QUAY}/attrs", json.dumps(mixed), content_type=JSON, **auth)
+    assert response.status_code == 207
+    assert response.json()["updated"] == ["pm25"]
+    assert response.json()["notUpdated"][0]["attributeName"] == "no2"
+    assert not Series.objects.filter(attribute="no2").exists()
+
+    appended = client.post(f"{BASE}/entities/{QUAY}/attrs", json.dumps(mixed), content_type=JSON, **auth)
+    assert appended.status_code == 204
+    assert Series.objects.get(attribute="no2").key == "airqualityobserved-quay-no2"
+    keep = client.post(f"{BASE}/entities/{QUAY}/attrs?options=noOverwrite",
+                       json.dumps({"pm25": {"type": "Property", "value": 1}}), content_type=JSON, **auth)
+    assert keep.status_code == 207 and NgsiEntity.objects.get(entity_id=QUAY).body["pm25"]["value"] == 45.0
+    missing = client.patch(f"{BASE}/entities/{MILL}/attrs", json.dumps(patch), content_type=JSON, **auth)
+    problem(missing, "ResourceNotFound", 404)
+
+
+def test_delete_forgets_the_entity_but_keeps_its_series_and_readings(client, city, auth):
+    post(client, "/entities", aqo(), auth)
+    assert client.delete(f"{BASE}/entities/{QUAY}", **auth).status_code == 204
+    assert not NgsiEntity.objects.exists()
+    assert Series.objects.filter(entity_id=QUAY).exists() and len(readings(city)) == 1
+    problem(client.delete(f"{BASE}/entities/{QUAY}", **auth), "ResourceNotFound", 404)
+    assert post(client, "/entities", aqo(), auth).status_code == 201  # and it can come back
+
+
+# --- query ----------------------------------------------------------------------------------
+
+
+def test_query_by_type_and_q_on_latest_values(client, city, auth):
+    post(client, "/entityOperations/upsert", [
+        aqo(), aqo(MILL, pm25=12.0, district="mill"),
+        aqo("urn:ngsi-ld:AirQualityObserved:dock", pm25=26.0, district="harbour"),
+        {"id": "urn:ngsi-ld:TrafficFlowObserved:quay-road", "type": "TrafficFlowObserved",
+         "intensity": {"type": "Property", "value": 300, "observedAt": "2026-03-01T10:00:00Z"}},
+    ], auth)
+
+    def ids(**params):
+        response = client.get(f"{BASE}/entities", params, **auth)
+        assert response.status_code == 200, response.content
+        return [e["id"] for e in response.json()]
+
+    assert ids(type="AirQualityObserved", q='pm25>25;district=="harbour"') == [
+        "urn:ngsi-ld:AirQualityObserved:dock", QUAY]
+    assert ids(type="AirQualityObserved", q="pm25<=12|pm25>30") == [MILL, QUAY]
+    assert ids(type="AirQualityObserved", q="pm25==20..30") == ["urn:ngsi-ld:AirQualityObserved:dock"]
+    assert ids(type="AirQualityObserved", q='district=="mill","harbour";(pm25>30|pm25<20)') == [MILL, QUAY]
+    assert ids(type="AirQualityObserved", q="pm25.observedAt>=2026-03-01T10:00:00Z;pm25!=26") == [MILL, QUAY]
+    assert ids(q="intensity") == ["urn:ngsi-ld:TrafficFlowObserved:quay-road"]
+    assert ids(type="AirQualityObserved,TrafficFlowObserved", limit=2, offset=3) == [
+        "urn:ngsi-ld:TrafficFlowObserved:quay-road"]
+    counted = client.get(f"{BASE}/entities", {"type": "AirQualityObserved", "count": "true", "limit": 0}, **auth)
+    assert counted.json() == [] and counted["NGSILD-Results-Count"] == "3"
+    projected = client.get(f"{BASE}/entities", {"type": "AirQualityObserved", "attrs": "district",
+                                               "options": "keyValues", "limit": 1}, **auth).json()
+    assert projected == [{"id": "urn:ngsi-ld:AirQualityObserved:dock", "type": "AirQualityObserved",
+                          "district": "harbour"}]
+    assert ids(type="None") == []  # what ngsildclient asks on connect
+
+    detail = problem(client.get(f"{BASE}/entities", {"type": "AirQualityObserved", "q": "pm25>>3"}, **auth),
+                     "BadRequestData", 400)["detail"]
+    assert "q:" in detail and "character 6" in detail
+    problem(client.get(f"{BASE}/entities", {"q": 'name~="x.*"'}, **auth), "BadRequestData", 400)
+    problem(client.get(f"{BASE}/entities", **auth), "BadRequestData", 400)
+    problem(client.get(f"{BASE}/entities", {"type": "AirQualityObserved", "limit": "many"}, **auth),
+            "BadRequestData", 400)
+    problem(client.get(f"{BASE}/entities", {"type": "AirQualityObserved", "limit": 5000}, **auth),
+            "TooManyResults", 403)
+
+
+# --- temporal -------------------------------------------------------------------------------
+
+
+def test_temporal_retrieval_from_the_observation_store(client, city, auth):
+    post(client, "/entityOperations/upsert",
+         [aqo(pm25=float(10 + h), at=f"2026-03-01T{h:02d}:00:00Z",
+              no2={"type": "Property", "value": 20 + h, "observedAt": f"2026-03-01T{h:02d}:00:00Z"})
+          for h in range(6)], auth)
+    url = f"{BASE}/temporal/entities/{QUAY}"
+
+    def values(**params):
+        response = client.get(url, params, **auth)
+        assert response.status_code == 200, response.content
+        return response.json()
+
+    everything = values()
+    assert [i["value"] for i in everything["pm25"]] == [10, 11, 12, 13, 14, 15]
+    assert everything["pm25"][0] == {"type": "Property", "value": 10.0, "observedAt": "2026-03-01T00:00:00Z",
+                                     "unitCode": "GQ"}
+    assert [i["value"] for i in everything["no2"]] == [20, 21, 22, 23, 24, 25]
+    between = values(attrs="pm25", timerel="between", timeAt="2026-03-01T01:00:00Z",
+                     endTimeAt="2026-03-01T03:00:00Z")
+    assert set(between) == {"id", "type", "pm25"} and [i["value"] for i in between["pm25"]] == [11, 12]
+    assert [i["value"] for i in values(attrs="pm25", timerel="before", timeAt="2026-03-01T02:00:00Z")["pm25"]] == [
+        10, 11]
+    assert [i["value"] for i in values(attrs="pm25", timerel="after", timeAt="2026-03-01T04:00:00Z")["pm25"]] == [
+        14, 15]
+    assert [i["value"] for i in values(attrs="pm25", lastN=2)["pm25"]] == [14, 15]
+    simple = values(attrs="no2", options="temporalValues", lastN=1)
+    assert simple["no2"] == {"type": "Property", "values": [[25.0, "2026-03-01T05:00:00Z"]]}
+
+    problem(client.get(url, {"timerel": "between", "timeAt": "2026-03-01T01:00:00Z"}, **auth), "BadRequestData", 400)
+    problem(client.get(url, {"timerel": "during", "timeAt": "2026-03-01T01:00:00Z"}, **auth), "BadRequestData", 400)
+    problem(client.get(url, {"timerel": "after"}, **auth), "BadRequestData", 400)
+    problem(client.get(url, {"lastN": "0"}, **auth), "BadRequestData", 400)
+    problem(client.get(f"{BASE}/temporal/entities/{MILL}", **auth), "ResourceNotFound", 404)
+
+
+def test_temporal_serves_series_fed_by_other_paths(client, city, admin, auth):
+    """A series with an entity id, fed by MQTT or files, answers the temporal query without an NGSI-LD entity."""
+    actions.create(Series, user=admin, city=city, key="quay-no2", name="Quay NO2", group="air",
+                   entity_type="AirQualityObserved", entity_id=QUAY, attribute="no2")
+    ingest.write_observations(city, [{"series": "quay-no2", "time": domain.parse_time("2026-03-01T10:00:00Z", "t"),
+                                      "value": 17.0}])
+    troe = client.get(f"{BASE}/temporal/entities/{QUAY}", **auth).json()
+    assert troe == {"id": QUAY, "type": "AirQualityObserved",
+                    "no2": [{"type": "Property", "value": 17.0, "observedAt": "2026-03-01T10:00:00Z"}]}
+
+
+# --- request errors -------------------------------------------------------------------------
+
+
+def test_bad_requests_are_problem_details(client, city, auth):
+    response = client.post(f"{BASE}/entities", "id=1", content_type="text/plain", **auth)
+    problem(response, "urn:cityline:problem:unsupported-media-type", 415)
+    problem(client.post(f"{BASE}/entities", "{not json", content_type=JSON, **auth), "InvalidRequest", 400)
+    detail = problem(post(client, "/entities", aqo(), auth, content_type=LD), "BadRequestData", 400)["detail"]
+    assert "@context" in detail
+    with_context = {**aqo(), "@context": domain.CORE_CONTEXT_URI}
+    problem(post(client, "/entities", with_context, auth), "BadRequestData", 400)
+    link = {"HTTP_LINK": f'<{domain.CORE_CONTEXT_URI}>; rel="http://www.w3.org/ns/json-ld#context"'}
+    problem(post(client, "/entities", with_context, {**auth, **link}, content_type=LD), "BadRequestData", 400)
+    assert post(client, "/entities", aqo(), {**auth, **link}).status_code == 201  # JSON + Link: fine
+    detail = problem(post(client, "/entities", {**aqo(MILL), "pm25": {"type": "Quantity", "value": 1}}, auth),
+                     "BadRequestData", 400)["detail"]
+    assert "pm25.type" in detail
+    problem(post(client, "/entities", aqo(MILL, at="2026-03-01T10:00:00"), auth), "BadRequestData", 400)
+    problem(post(client, "/entities", {**aqo(MILL), "id": "mill"}, auth), "BadRequestData", 400)
+    problem(post(client, "/entities", {**aqo(MILL), "bad name": 1}, auth), "BadRequestData", 400)
+    assert client.put(f"{BASE}/entities", **auth).status_code == 405
+    assert not NgsiEntity.objects.filter(entity_id=MILL).exists()
+
+
+# --- tenants --------------------------------------------------------------------------------
+
+
+def test_the_tenant_header_names_the_city(client, city, admin, auth):
+    other = City.objects.create(key="eastwick", name="Eastwick")
+    grant(admin, Role.PROGRAMME_ADMIN, city=other)
+    tenant = {"HTTP_NGSILD_TENANT": "eastwick"}
+    assert post(client, "/entities", aqo(pm25=5.0), {**auth, **tenant}).status_code == 201
+    assert NgsiEntity.objects.get().city == other
+    assert [v for _, _, v in readings(other)] == [5.0] and readings(city) == []
+    # Two cities, no header, no default: the caller must say which
+    problem(client.get(f"{BASE}/entities/{QUAY}", **auth), "NonexistentTenant", 404)
+    with override_settings(CITYLINE_DEFAULT_CITY="eastwick"):
+        assert client.get(f"{BASE}/entities/{QUAY}", **auth).status_code == 200
+    with override_settings(CITYLINE_DEFAULT_CITY="portbury"):
+        problem(client.get(f"{BASE}/entities/{QUAY}", **auth), "ResourceNotFound", 404)
+    problem(client.get(f"{BASE}/entities/{QUAY}", HTTP_NGSILD_TENANT="atlantis", **auth), "NonexistentTenant", 404)
+
+
+# --- who may --------------------------------------------------------------------------------
+
+
+def test_writes_need_a_token_with_write_scope_of_staff(client, city, admin):
+    problem(post(client, "/entities", aqo(), {}), "urn:cityline:problem:not-authenticated", 401)
+    wrong = {"HTTP_AUTHORIZATION": "Bearer cl_not-a-token"}
+    problem(post(client, "/entityOperations/upsert", [aqo()], wrong), "urn:cityline:problem:not-authenticated", 401)
+    problem(client.get(f"{BASE}/entities", {"type": "AirQualityObserved"}, **wrong),
+            "urn:cityline:problem:not-authenticated", 401)
+    problem(post(client, "/entities", aqo(), token_for(admin, ["read"])), "urn:cityline:problem:forbidden", 403)
+    citizen = get_user_model().objects.create_user("resident", password="a long enough password")
+    problem(post(client, "/entities", aqo(), token_for(citizen)), "urn:cityline:problem:forbidden", 403)
+    assert not NgsiEntity.objects.exists() and readings(city) == []
+
+
+def test_a_data_steward_feeds_the_series_of_their_organisation_only(client, city, admin):
+    harbour = Organisation.objects.create(city=city, key="harbour-board", name="Harbour board", sector="public")
+    mill = Organisation.objects.create(city=city, key="mill-trust", name="Mill trust", sector="public")
+    actions.create(Series, user=admin, city=city, key="quay-pm25", name="Quay PM2.5", group="air",
+                   entity_type="AirQualityObserved", entity_id=QUAY, attribute="pm25", organisation=harbour)
+    actions.create(Series, user=admin, city=city, key="mill-pm25", name="Mill PM2.5", group="air",
+                   entity_type="AirQualityObserved", entity_id=MILL, attribute="pm25", organisation=mill)
+    steward = get_user_model().objects.create_user("steward", password="a long enough password")
+    grant(steward, Role.DATA_STEWARD, organisation=harbour)
+    auth = token_for(steward)
+    new_attr = aqo(no2={"type": "Property", "value": 3, "observedAt": "2026-03-01T10:00:00Z"})
+    response = post(client, "/entityOperations/upsert", [aqo(), aqo(MILL), new_attr], auth)
+    assert response.status_code == 207, response.content
+    assert response.json()["success"] == [QUAY]
+    errors = [(e["entityId"], e["error"]["type"]) for e in response.json()["errors"]]
+    assert errors == [(MILL, "urn:cityline:problem:forbidden"), (QUAY, "urn:cityline:problem:forbidden")]
+    assert [s for s, _, _ in readings(city)] == ["quay-pm25"]
+    assert not Series.objects.filter(attribute="no2").exists()
+
+
+def test_reads_need_a_token_unless_every_series_of_the_entity_is_public(client, city, admin, auth):
+    post(client, "/entityOperations/upsert", [aqo(), aqo(MILL)], auth)
+    assert client.get(f"{BASE}/entities/{QUAY}").status_code == 404
+    assert client.get(f"{BASE}/entities", {"type": "AirQualityObserved"}).json() == []
+    assert client.get(f"{BASE}/temporal/entities/{QUAY}").status_code == 404
+    series = Series.objects.get(entity_id=QUAY)
+    actions.update(series, user=admin, public=True)
+    assert client.get(f"{BASE}/entities/{QUAY}").status_code == 200
+    assert [e["id"] for e in client.get(f"{BASE}/entities", {"type": "AirQualityObserved"}).json()] == [QUAY]
+    assert client.get(f"{BASE}/temporal/entities/{QUAY}").json()["pm25"][0]["value"] == 31.5
+    # one unpublished series hides the entity again
+    patch = {"no2": {"type": "Property", "value": 4, "observedAt": "2026-03-01T10:00:00Z"}}
+    client.post(f"{BASE}/entities/{QUAY}/attrs", json.dumps(patch), content_type=JSON, **auth)
+    assert client.get(f"{BASE}/entities/{QUAY}").status_code == 404
+    # a staff token without the read scope reads the public view only
+    assert client.get(f"{BASE}/entities/{MILL}", **token_for(admin, ["write"])).status_code == 404
+    assert client.get(f"{BASE}/entities/{MILL}", **auth).status_code == 200
+
+
+# --- the domain rules (no Django) ------------------------------------------------------------
+
+
+def test_query_language_subset():
+    body = {"id": QUAY, "type": "AirQualityObserved",
+            "pm25": {"type": "Property", "value": 31.5, "observedAt": "2026-03-01T10:00:00Z"},
+            "district": {"type": "Property", "value": "harbour"},
+            "address": {"type": "Property", "value": {"streetAddress": "1 Quay Road"}},
+            "refDevice": {"type": "Relationship", "object": "urn:ngsi-ld:Device:42"},
+            "ok": {"type": "Property", "value": True}}
+
+    def m(q):
+        return domain.matches(domain.parse_query(q), body)
+
+    assert m("pm25>31") and not m("pm25>31.5") and m("pm25>=31.5") and m("pm25!=3")
+    assert m('address[streetAddress]=="1 Quay Road"') and m('refDevice=="urn:ngsi-ld:Device:42"')
+    assert m("ok==true") and not m("ok==false") and not m('pm25=="31.5"')  # types must agree
+    assert m("pm25.observedAt<2026-03-02T00:00:00Z") and not m("pm25.observedAt>2026-03-02T00:00:00Z")
+    assert not m("no2") and not m("no2!=3")  # a missing attribute matches nothing
+    assert m("pm25==30..32") and not m("pm25!=30..32")
+    assert m("(pm25>100|district==\"harbour\");ok==true")
+    for bad_q in ("pm25>", "pm25==1..", "(pm25>1", 'district=="harbour', "pm25>1,2", "pm25==abc"):
+        with pytest.raises(domain.NgsiError):
+            domain.parse_query(bad_q)
