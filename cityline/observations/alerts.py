@@ -66,6 +66,7 @@ class SeriesInfo:
     group: str
     name: str
     unit: str
+    public: bool
 
 
 @dataclass
@@ -105,7 +106,7 @@ def rules_for(city) -> CityRules:
             continue
         info = RuleInfo(r.pk, r.key, r.name, rule, (r.version, rule))
         for s in r.series.all():
-            series[s.key] = SeriesInfo(s.pk, s.key, s.group, s.name, s.unit)
+            series[s.key] = SeriesInfo(s.pk, s.key, s.group, s.name, s.unit, s.public)
             by_series.setdefault(s.key, []).append(info)
     loaded = CityRules(now, by_series, series)
     _rules[city.pk] = loaded
@@ -181,6 +182,10 @@ def react(city, table: pa.Table) -> int:
             series = known.series[key]
             for info in known.by_series[key]:
                 changed += _evaluate(city, info, series, readings)
+    if changed and any(known.series[k].public for k in batch):
+        from . import alertdata
+
+        alertdata.schedule(city)  # the alert history of public series as open data, after commit
     return changed
 
 

@@ -7,19 +7,21 @@ Each command's parser and body live in its own module (thin shells over the doma
 - :mod:`.cli_mqtt`: ``cityline ingest mqtt`` (the streaming consumer; ``ingest-mqtt`` is the same command)
   and ``cityline simulate`` (the demo's MQTT publisher);
 - :mod:`.cli_kpi`: ``cityline kpi compute`` and ``cityline kpi schedule`` (KPI specs on DuckDB or Spark);
-- :mod:`.cli_maintenance`: ``cityline observations ...`` (compaction, retention, downsampling, quarantine).
+- :mod:`.cli_maintenance`: ``cityline observations ...`` (compaction, retention, downsampling, quarantine);
+- :mod:`.cli_alerts`: ``cityline alerts list|publish`` (the alerts raised, their history as open data).
 """
 
 from __future__ import annotations
 
 
 def add_parser(sub) -> None:
-    from . import cli_ingest, cli_kpi, cli_maintenance, cli_mqtt
+    from . import cli_alerts, cli_ingest, cli_kpi, cli_maintenance, cli_mqtt
 
     cli_ingest.add_parser(sub)
     cli_mqtt.add_parser(sub)
     cli_kpi.add_parser(sub)
     cli_maintenance.add_parser(sub)
+    cli_alerts.add_parser(sub)
 
 
 def rewrite_argv(argv: list[str]) -> list[str]:

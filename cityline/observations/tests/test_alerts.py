@@ -8,7 +8,7 @@ import socket
 
 import pytest
 
-from cityline.observations import alerts, webhook
+from cityline.observations import alertdata, alerts, webhook
 from cityline.observations.models import Alert
 
 from .alert_world import Receiver, at, make_alert_city, write
@@ -20,6 +20,7 @@ def _fresh_alert_state(settings, tmp_path):
     alerts.reset()
     yield
     webhook.drain(timeout=30)
+    alertdata.drain()  # the alert history of public series is published in the background too
     alerts.reset()
 
 
