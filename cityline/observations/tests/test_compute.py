@@ -1,0 +1,200 @@
+"""KPI values computed from readings and written to the KPI history with their provenance (issue 6, C2.b)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from cityline import cli
+from cityline.benefits.models import Kpi, Measurement
+from cityline.core import actions
+from cityline.core.testing import make_city, make_organisation
+from cityline.observations import compute
+from cityline.observations.domain import periods as P
+from cityline.observations.ingest import write_observations
+from cityline.observations.models import ComputationRun, KpiComputation, Series
+
+from .kpi_data import CASES, FIRST_BATCH, META, READINGS, utc
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def city():
+    city = make_city("kpiville", "Kpiville")
+    orgs = {key: make_organisation(city, key) for key in ("org1", "org2")}
+    for key, group, etype, attribute, district, org, weight in META:
+        actions.create(Series, city=city, key=key, name=key, group=group, entity_type=etype, attribute=attribute,
+                       district=district, organisation=orgs.get(org),
+                       weight=None if weight is None else Decimal(str(weight)))
+    write_observations(city, FIRST_BATCH, react=False)
+    write_observations(city, READINGS, react=False)
+    return city
+
+
+def computation(city, key="pm25-mean", spec=None, frequency="monthly", **extra):
+    kpi = actions.create(Kpi, city=city, key=key, title=key, kind="outcome", frequency=frequency)
+    return actions.create(KpiComputation, city=city, kpi=kpi, spec=spec or CASES["mean"][0], **extra)
+
+
+def values(kpi_key="pm25-mean"):
+    return {m.period_end: m.value for m in Measurement.objects.filter(kpi__key=kpi_key)}
+
+
+def test_measurements_are_written_per_ended_period_with_their_provenance(city):
+    c = computation(city)
+    result = compute.compute_computation(c, today=date(2026, 3, 15))
+    # January and February have ended on 15 March; March has not
+    assert [(p.period_end, p.status) for p in result.periods] == [(date(2026, 1, 31), "written"),
+                                                                  (date(2026, 2, 28), "written")]
+    assert values() == {date(2026, 1, 31): Decimal("25.833333"), date(2026, 2, 28): Decimal("8.000000")}
+    m = Measurement.objects.get(kpi__key="pm25-mean", period_end=date(2026, 1, 31))
+    assert m.source == "Cityline observations"
+    assert m.note == "Computed from 6 reading(s), 2026-01-05 06:00 to 2026-01-06 07:10 UTC (spec version 1)"
+    run = ComputationRun.objects.get(computation=c, period_end=date(2026, 1, 31))
+    assert (run.period_start, run.status, run.engine, run.spec_version, run.row_count) == (
+        date(2026, 1, 1), "written", "duckdb", 1, 6)
+    assert (run.data_from, run.data_to, run.measurement) == (utc(2026, 1, 5, 6), utc(2026, 1, 6, 7, 10), m)
+    assert run.value == Decimal("25.833333")
+    assert m.history.first().history_change_reason.startswith("computed from observations (spec version 1")
+
+
+def test_a_second_run_changes_nothing_and_a_new_spec_version_updates(city):
+    c = computation(city)
+    compute.compute_computation(c, today=date(2026, 3, 15))
+    versions = {m.period_end: m.version for m in Measurement.objects.all()}
+    again = compute.compute_computation(c, today=date(2026, 3, 15))
+    assert [p.status for p in again.periods] == ["unchanged", "unchanged"]
+    assert {m.period_end: m.version for m in Measurement.objects.all()} == versions
+    assert ComputationRun.objects.filter(computation=c).count() == 4  # every run is recorded
+    actions.update(c, spec=CASES["max"][0], spec_version=2)
+    third = compute.compute_computation(c, today=date(2026, 3, 15))
+    assert [p.status for p in third.periods] == ["written", "written"]
+    assert values() == {date(2026, 1, 31): Decimal("50.000000"), date(2026, 2, 28): Decimal("8.000000")}
+    assert Measurement.objects.count() == 2
+
+
+def test_a_hand_entered_measurement_is_left_alone_and_reported(city):
+    c = computation(city)
+    kpi = c.kpi
+    actions.create(Measurement, city=city, kpi=kpi, period_end=date(2026, 2, 28), value=Decimal("9.5"),
+                   source="air quality report")
+    result = compute.compute_computation(c, today=date(2026, 3, 15))
+    assert [p.status for p in result.periods] == ["written", "refused"]
+    assert result.problems == ["a measurement from 'air quality report' is already recorded for 2026-02-28; "
+                               "left as it is"]
+    hand = Measurement.objects.get(kpi=kpi, period_end=date(2026, 2, 28))
+    assert (hand.value, hand.source, hand.version) == (Decimal("9.5"), "air quality report", 1)
+    run = ComputationRun.objects.get(computation=c, period_end=date(2026, 2, 28))
+    assert (run.status, run.value, run.measurement) == ("refused", Decimal("8.000000"), None)
+
+
+def test_weekly_periods_and_a_period_without_readings(city):
+    c = computation(city, "pm25-weekly", frequency="weekly")
+    result = compute.compute_computation(c, today=date(2026, 1, 20))
+    # ISO weeks from the first reading's (Monday 5 January): 5-11 and 12-18 have ended
+    assert [(p.period_end, p.status) for p in result.periods] == [(date(2026, 1, 11), "written"),
+                                                                  (date(2026, 1, 18), "no_data")]
+    assert values("pm25-weekly") == {date(2026, 1, 11): Decimal("25.833333")}
+    run = ComputationRun.objects.get(computation=c, period_end=date(2026, 1, 18))
+    assert (run.period_start, run.row_count, run.data_from) == (date(2026, 1, 12), 0, None)
+
+
+def test_no_readings_keep_the_measurement_computed_earlier(city):
+    c = computation(city, first_period_end=date(2026, 1, 31))
+    compute.compute_computation(c, today=date(2026, 3, 15))
+    # the readings are gone (e.g. a retention rule), the KPI history keeps its values
+    from cityline.observations.registry import store_for
+
+    store = store_for(city)
+    for group in ("air", "traffic"):
+        store.drop_before(group, date(2026, 12, 31))
+    result = compute.compute_computation(c, today=date(2026, 4, 15))
+    assert [(p.period_end, p.status) for p in result.periods] == [
+        (date(2026, 1, 31), "no_data"), (date(2026, 2, 28), "no_data"), (date(2026, 3, 31), "no_data")]
+    assert "kept" in result.periods[0].detail
+    assert values() == {date(2026, 1, 31): Decimal("25.833333"), date(2026, 2, 28): Decimal("8.000000")}
+
+
+def test_a_value_the_spec_cannot_give_and_an_invalid_spec_are_refused(city):
+    c = computation(city, "exposure", spec=CASES["ratio_weighted"][0])
+    result = compute.compute_computation(c, today=date(2026, 3, 15))
+    assert [p.status for p in result.periods] == ["written", "refused"]
+    assert "no value" in result.periods[1].detail
+    assert values("exposure") == {date(2026, 1, 31): Decimal("26.666667")}
+    detail = json.loads(ComputationRun.objects.get(computation=c, period_end=date(2026, 1, 31)).detail)
+    assert {(g["group"], g["readings"]) for g in detail} == {("north", 4), ("south", 5)}
+    # a spec stored before the rules changed (bypassing validation) is refused with its field named
+    KpiComputation.objects.filter(pk=c.pk).update(spec={"value": {"series": {}, "function": "mean"}})
+    c.refresh_from_db()
+    bad = compute.compute_computation(c, today=date(2026, 3, 15))
+    assert bad.problems and bad.problems[0].startswith("the spec cannot be computed: value.series:")
+    assert [p.status for p in bad.periods] == []  # no series: no first reading, no period
+
+
+def test_quantise_matches_the_benefits_value_field():
+    assert compute.quantise(1 / 3) == Decimal("0.333333")
+    assert compute.quantise(2.5e-7) == Decimal("0.000000")  # half-even
+    assert compute.quantise(-12.3456785) == Decimal("-12.345678")
+    for bad in (float("nan"), float("inf"), 1e15, None):
+        with pytest.raises(ValueError):
+            compute.quantise(bad)
+
+
+@pytest.mark.parametrize("frequency,day,expected", [
+    ("daily", date(2026, 3, 4), (date(2026, 3, 4), date(2026, 3, 4))),
+    ("weekly", date(2026, 3, 4), (date(2026, 3, 2), date(2026, 3, 8))),
+    ("monthly", date(2024, 2, 10), (date(2024, 2, 1), date(2024, 2, 29))),
+    ("quarterly", date(2026, 8, 31), (date(2026, 7, 1), date(2026, 9, 30))),
+    ("annual", date(2026, 8, 31), (date(2026, 1, 1), date(2026, 12, 31))),
+    ("biennial", date(2026, 8, 31), (date(2026, 1, 1), date(2027, 12, 31))),
+    ("biennial", date(2027, 1, 1), (date(2026, 1, 1), date(2027, 12, 31))),
+])
+def test_periods_per_frequency(frequency, day, expected):
+    assert P.period_of(frequency, day) == expected
+    assert P.period_of("biennial", date(2026, 5, 1), odd_end=False) == (date(2025, 1, 1), date(2026, 12, 31))
+
+
+def test_ended_periods_stop_before_today():
+    assert P.ended_periods("quarterly", date(2025, 11, 3), date(2026, 7, 1)) == [
+        (date(2025, 10, 1), date(2025, 12, 31)), (date(2026, 1, 1), date(2026, 3, 31)),
+        (date(2026, 4, 1), date(2026, 6, 30))]
+    assert P.ended_periods("annual", date(2026, 1, 1), date(2026, 12, 31)) == []
+
+
+def test_the_scheduler_computes_what_is_due(city):
+    c = computation(city)
+    meta = compute.series_meta_rows(city)
+    assert compute.due_periods(c, date(2026, 3, 15), meta) == [(date(2026, 1, 1), date(2026, 1, 31)),
+                                                                (date(2026, 2, 1), date(2026, 2, 28))]
+    compute.compute_city(city, today=date(2026, 3, 15), due_only=True)
+    # January's grace (31 days for monthly KPIs) is over on 15 March; February is still within it
+    assert compute.due_periods(c, date(2026, 3, 15), meta) == [(date(2026, 2, 1), date(2026, 2, 28))]
+    assert compute.due_periods(c, date(2026, 4, 1), meta) == [(date(2026, 3, 1), date(2026, 3, 31))]
+
+
+def test_cityline_kpi_compute_prints_what_was_done(city, capsys):
+    computation(city)
+    computation(city, "traffic-share", spec=CASES["share_above_period_end"][0])
+    assert cli.main(["kpi", "compute", "kpiville", "--on", "2026-03-15", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert [(r["kpi"], r["written"], r["no_data"]) for r in out] == [("pm25-mean", 2, 0), ("traffic-share", 1, 1)]
+    assert values("traffic-share") == {date(2026, 1, 31): Decimal("0.777778")}
+    assert cli.main(["kpi", "compute", "kpiville", "--kpi", "pm25-mean", "--on", "2026-03-15"]) == 0
+    assert "pm25-mean (duckdb): 0 written, 2 unchanged" in capsys.readouterr().out
+    assert cli.main(["kpi", "compute", "nowhere"]) == 2
+    assert "no city 'nowhere'" in capsys.readouterr().err
+
+
+def test_a_hand_entered_value_makes_the_command_exit_1(city, capsys):
+    c = computation(city)
+    actions.create(Measurement, city=city, kpi=c.kpi, period_end=date(2026, 1, 31), value=Decimal("1"),
+                   source="")
+    # the scheduler's first pass: every ended period is due, January is refused
+    assert cli.main(["kpi", "schedule", "kpiville", "--once"]) == 1
+    assert "a measurement from 'another source' is already recorded for 2026-01-31" in capsys.readouterr().out
+    assert Measurement.objects.get(kpi=c.kpi, period_end=date(2026, 1, 31)).value == Decimal("1")
+    assert cli.main(["kpi", "compute", "kpiville", "--on", "2026-03-15"]) == 1
