@@ -38,7 +38,8 @@ REQUIRED = ("series", "time", "value")
 CHUNK_ROWS = 1_000_000
 
 _EPOCH = r"-?\d+(\.\d+)?"
-_ZONE = r"(Z|z|[+-]\d\d(:?\d\d)?)$"
+#: A time of day, then a zone (a date alone, "2026-11-20", must not pass for a time at offset -20).
+_ZONE = r"[Tt ]\d\d(:\d\d(:\d\d([.,]\d+)?)?)? ?(Z|z|[+-]\d\d(:?\d\d)?)$"
 
 
 class FileError(BatchError):

@@ -62,6 +62,7 @@ def test_each_format_reads_the_same_readings(tmp_path):
      "readings.csv, row 2 (line 3), column 'series': no series 'air-nowhere' in this city"),
     ("air-harbour,2026-11-27T08:00:00Z,1\n,2026-11-27T08:15:00Z,2\n",
      "readings.csv, row 2 (line 3), column 'series': empty"),
+    ("air-harbour,2026-11-20,1\n", "readings.csv, row 1 (line 2), column 'time': no time zone (2026-11-20)"),
     ("air-harbour,2026-02-30T08:00:00Z,1\n", "readings.csv, row 1 (line 2), column 'time': not an ISO 8601 time"),
 ])
 def test_a_bad_csv_row_is_named_by_file_row_line_and_column(tmp_path, body, message):

@@ -1,0 +1,93 @@
+"""``POST /api/v1/cities/{city}/observations`` (issue 6): formats, all or nothing, problems naming row and column, auth."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from django.contrib.auth import get_user_model
+
+from cityline.accounts import tokens
+from cityline.accounts.testing import grant
+from cityline.observations.registry import store_for
+
+from .ingest_world import T0, csv_text, iso, make_city
+
+pytestmark = pytest.mark.django_db
+URL = "/api/v1/cities/ingestville/observations"
+PASSWORD = "pw-123456-ingest"
+
+
+@pytest.fixture
+def city(settings, tmp_path):
+    settings.CITYLINE_OBSERVATIONS_DIR = tmp_path / "observations"
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    return make_city()
+
+
+@pytest.fixture
+def admin_token(city):
+    user = get_user_model().objects.create_user("admin", "admin@example.org", PASSWORD)
+    grant(user, "programme_admin", city=city)
+    return tokens.issue(user, name="sensors", scopes=["read", "write"], trust_level=3)[1]
+
+
+def post(client, body: bytes | str, content_type: str, token: str | None = None, **headers):
+    if token:
+        headers["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+    return client.post(URL, data=body, content_type=content_type, **headers)
+
+
+def stored(city) -> int:
+    return store_for(city).query("SELECT count(*) FROM observations")[0][0]
+
+
+def test_each_format_is_stored_and_the_report_returned(client, city, admin_token):
+    response = post(client, csv_text([("air-harbour", iso(15 * i), i) for i in range(4)]), "text/csv", admin_token)
+    assert response.status_code == 200, response.content
+    assert response.json() == {"rows": 4, "series": ["air-harbour"], "first": "2026-11-20T08:00:00+00:00",
+                               "last": "2026-11-20T08:45:00+00:00"}
+    lines = "".join(json.dumps({"series": "water-level", "time": iso(60 * i), "value": 1}) + "\n" for i in range(3))
+    assert post(client, lines, "application/x-ndjson", admin_token).json()["rows"] == 3
+    buffer = io.BytesIO()
+    pq.write_table(pa.table({"series": ["air-station"], "time": pa.array([T0], pa.timestamp("us", tz="UTC")),
+                             "value": [4.0]}), buffer)
+    assert post(client, buffer.getvalue(), "application/vnd.apache.parquet", admin_token).json()["rows"] == 1
+    assert stored(city) == 8
+    # the same readings again: stored once
+    post(client, csv_text([("air-harbour", iso(15 * i), i) for i in range(4)]), "text/csv", admin_token)
+    assert stored(city) == 8
+
+
+def test_a_bad_row_is_a_400_naming_row_and_column_and_nothing_is_stored(client, city, admin_token):
+    body = csv_text([("air-harbour", iso(0), 1), ("air-harbour", iso(15), 2), ("air-atlantis", iso(30), 3)])
+    response = post(client, body, "text/csv", admin_token)
+    assert response.status_code == 400 and response["Content-Type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["errors"] == {"series": ["row 3: no series 'air-atlantis' in this city; add it first "
+                                            "(editor, API or city pack)"]}
+    assert problem["detail"].startswith("request body, row 3 (line 4), column 'series'")
+    assert stored(city) == 0
+    response = post(client, "series,time,value\nair-harbour,2026-11-20,1\n", "text/csv", admin_token)
+    assert response.status_code == 400 and "time" in response.json()["errors"]
+    response = post(client, "a,b\n1,2\n", "application/json", admin_token)
+    assert response.status_code == 415
+    assert stored(city) == 0
+
+
+def test_writing_needs_credentials_and_the_right_to_change_series(client, city):
+    body = csv_text([("air-harbour", iso(0), 1)])
+    assert post(client, body, "text/csv").status_code == 401
+    reader = get_user_model().objects.create_user("reader", "reader@example.org", PASSWORD)
+    basic = base64.b64encode(f"reader:{PASSWORD}".encode()).decode()
+    assert post(client, body, "text/csv", HTTP_AUTHORIZATION=f"Basic {basic}").status_code == 403
+    raw = tokens.issue(reader, name="x", scopes=["read", "write"], trust_level=3)[1]
+    assert post(client, body, "text/csv", raw).status_code == 403
+    assert stored(city) == 0
+    grant(reader, "programme_admin", city=city)
+    assert post(client, body, "text/csv", HTTP_AUTHORIZATION=f"Basic {basic}").status_code == 200
+    assert stored(city) == 1
