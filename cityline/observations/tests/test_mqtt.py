@@ -402,7 +402,10 @@ def test_sigkill_mid_stream_loses_no_acknowledged_reading_and_duplicates_none(tm
     env = {**os.environ, "DATABASE_URL": _database_url_for_a_subprocess(tmp_path),
            "CITYLINE_DATA_DIR": str(tmp_path / "data"), "CITYLINE_OBSERVATIONS_DIR": str(tmp_path / "observations"),
            "CITYLINE_MQTT_HOST": host, "CITYLINE_MQTT_PORT": str(port), "PYTHONUNBUFFERED": "1"}
-    args = ["--city", "killtown", "--client-id", "kill-test", "--batch-ms", "100", "--stats-seconds", "2"]
+    # Small batches, so that a restarted consumer drains the broker's backlog over many batches and the
+    # second kill falls in the middle of that too.
+    args = ["--city", "killtown", "--client-id", "kill-test", "--batch-ms", "100", "--batch-size", "250",
+            "--stats-seconds", "2"]
     store = ObservationStore(tmp_path / "observations" / "killtown")
     total = 10_000
 
@@ -423,15 +426,19 @@ def test_sigkill_mid_stream_loses_no_acknowledged_reading_and_duplicates_none(tm
     streamer.start()
     counts_at_kill = []
     try:
-        for threshold in (1_500, 4_500):
+        # Kill once 1,000 readings are stored, then again when the restarted consumer has written 4 batches
+        # (it drains the backlog the broker kept in small batches: counting part files is quick enough to
+        # catch it in the middle).
+        parts = 0
+        for kill in (1, 2):
             deadline = time.monotonic() + DEADLINE
-            while _store_count(store) < threshold:
+            while _store_count(store) < 1_000 if kill == 1 else len(store.files()) < parts + 4:
                 assert time.monotonic() < deadline, "the consumer stopped storing:\n" + "\n".join(consumer.output)
-                time.sleep(0.05)
+                time.sleep(0.01)
             consumer.kill()  # SIGKILL: no flush, no goodbye
             counts_at_kill.append(_store_count(store))
-            consumer = ConsumerProcess(args, env)
-            consumer.wait_for("listening on")
+            parts = len(store.files())
+            consumer = ConsumerProcess(args, env)  # it resumes the session: the broker sends the backlog first
         streamer.join(DEADLINE)
         acknowledged = publisher.acknowledged()
         publisher.close()
