@@ -89,6 +89,15 @@ SPECIAL: dict[str, set[str]] = {
     "consultation_contributions": EVERYONE,
     "consultation_metrics": EVERYONE,
     "participation_metrics": EVERYONE,
+    # observations: readings of a public series, alerts of public series, runs of published KPIs (the test
+    # city's are public; non-public ones answer 404 to all but staff, see cityline/observations/tests/test_api.py)
+    "series_readings": EVERYONE,
+    # uploading readings: who may change the city's series (the stewards of an organisation with series, admins)
+    "observations_ingest": ADMINS | {"steward_a"},
+    "alerts_list": EVERYONE,
+    "alerts_detail": EVERYONE,
+    "computation_runs_list": EVERYONE,
+    "computation_runs_detail": EVERYONE,
 }
 
 GENERIC = re.compile(r"^(?P<prefix>.+)_(?P<op>list|get|create|update|delete|history)$")
@@ -218,7 +227,38 @@ def make_matrix_city():
         actions.create(Distribution, city=city, key=f"{key}-csv", dataset=dataset, title="CSV", format="CSV",
                        media_type="text/csv")
         make_consultation(city, org, key)
+    make_observations(city)
     return city
+
+
+def make_observations(city) -> None:
+    """A public series of each organisation, a KPI computation, an alert rule over both, and one record of each
+    log Cityline writes (alert, computation run, quarantined message, NGSI-LD entity) (issue 6)."""
+    from datetime import date, datetime, timezone
+    from decimal import Decimal
+
+    from cityline.benefits.models import Kpi
+    from cityline.core import actions
+    from cityline.core.models import Organisation
+    from cityline.observations import models as om
+
+    series = [actions.create(om.Series, city=city, key=f"{key}-pm25", name=f"PM2.5 of {key}", group="air",
+                             entity_type="AirQualityObserved", attribute="pm25", public=True,
+                             organisation=Organisation.objects.get(city=city, key=key)) for key in ("org-a", "org-b")]
+    kpi = Kpi.objects.filter(city=city).order_by("-published", "key").first()
+    computation = actions.create(om.KpiComputation, city=city, kpi=kpi,
+                                 spec={"value": {"series": {"group": "air"}, "function": "mean"}})
+    rule = actions.create(om.AlertRule, city=city, key="pm25-high", name="PM2.5 high", threshold=Decimal("25"),
+                          m2m={"series": series})
+    when = datetime(2026, 3, 1, 8, tzinfo=timezone.utc)
+    om.Alert.objects.create(city=city, rule=rule, series=series[0], started_at=when, raised_at=when,
+                            trigger_value=30, peak_value=30, message="PM2.5 high")
+    om.ComputationRun.objects.create(city=city, computation=computation, period_start=date(2026, 3, 1),
+                                     period_end=date(2026, 3, 31), spec_version=1, engine="duckdb", status="no_data")
+    om.QuarantinedMessage.objects.create(city=city, source="mqtt", origin="matrix/air", payload="{", reason="not JSON",
+                                         received_at=when)
+    om.NgsiEntity.objects.create(city=city, entity_id="urn:ngsi-ld:AirQualityObserved:matrix",
+                                 entity_type="AirQualityObserved", body={}, created_at=when, modified_at=when)
 
 
 def make_consultation(city, org, key: str) -> None:
