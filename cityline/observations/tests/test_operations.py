@@ -49,7 +49,7 @@ def test_staff_see_open_alerts_latest_readings_and_history(client, world):
     assert readings["air-harbour"]["value"] == 30.0 and readings["air-harbour"]["time"].startswith("2026-03-02T09:00")
     assert readings["air-station"]["value"] == 10.0
     assert readings["water-level"]["cells"][3] == "no recent reading"
-    assert [row["cells"][5] for row in data["recent"]] == ["open"]
+    assert [row["cells"][5] for row in data["recent"]] == ["still open"]
     # the open alerts table comes before the readings; the script and the refresh link are there
     assert html.index("Open alerts") < html.index("Latest readings") < html.index("Recent alerts")
     assert 'src="/static/observations/operations.js"' in html and 'href="/vale/operations/"' in html
