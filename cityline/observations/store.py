@@ -309,15 +309,15 @@ class ObservationStore:
             staged.rows = copy(source(False))
             pattern = _literal(folder / "files" / "group=*" / "day=*" / "*.parquet")
             if staged.rows:
-                # Keys twice in the batch? (a hash aggregate over the staged files, bounded by memory_limit)
-                twice = con.execute(f"SELECT count(*) FROM (SELECT series, time FROM read_parquet({pattern}) "
-                                    "GROUP BY series, time HAVING count(*) > 1)").fetchone()[0]
+                # One scan of the staged files: keys given twice (a hash aggregate, bounded by memory_limit),
+                # and the batch's series and time range.
+                summary = (f"SELECT count(*) FILTER (WHERE n > 1), min(time), max(time), "
+                           f"list(DISTINCT series ORDER BY series) FROM (SELECT series, time, count(*) AS n "
+                           f"FROM read_parquet({pattern}) GROUP BY series, time)")
+                twice, staged.first, staged.last, staged.series = con.execute(summary).fetchone()
                 if twice:
                     staged.rows = copy(f"SELECT series, time, value, quality, message_id FROM ({source(True)}) "
                                        "QUALIFY row_number() OVER (PARTITION BY series, time ORDER BY _ordinal DESC) = 1")
-                staged.first, staged.last, staged.series = con.execute(
-                    f"SELECT min(time), max(time), list(DISTINCT series ORDER BY series) FROM read_parquet({pattern})"
-                ).fetchone()
             shutil.rmtree(folder / "spill", ignore_errors=True)
         except BaseException:
             staged.discard()
