@@ -53,11 +53,11 @@ def _read(files: list[str], sql: str, params: list) -> list[tuple]:
         return []
     with duckdb.connect() as con:
         con.execute("SET TimeZone = 'UTC'")
-        con.execute(
-            "CREATE TEMP VIEW readings AS SELECT series, time, value FROM ("
-            " SELECT *, row_number() OVER (PARTITION BY series, time ORDER BY written DESC, filename DESC) AS rn"
-            " FROM read_parquet(?, filename = true)) WHERE rn = 1", [files])
-        return con.execute(sql, params).fetchall()
+        # A view cannot take a prepared parameter: the readings are a CTE of each query instead.
+        cte = ("WITH readings AS (SELECT series, time, value FROM ("
+               " SELECT *, row_number() OVER (PARTITION BY series, time ORDER BY written DESC, filename DESC) AS rn"
+               " FROM read_parquet(?, filename = true)) WHERE rn = 1) ")
+        return con.execute(cte + sql, [files, *params]).fetchall()
 
 
 def latest_readings(city, series: list[Series]) -> dict[str, tuple]:
@@ -136,7 +136,10 @@ def sparkline(points: list[tuple[str, float]], width: int = 300, height: int = 6
 
 def sensor(city, key: str) -> dict:
     """One public series: its description, latest reading, hourly and daily means, open alerts."""
-    s = public_series(city).select_related("organisation", "data_asset").get(key=key)  # DoesNotExist is a LookupError
+    # a LookupError answers 404: a series that is not public has no page
+    s = Series.objects.filter(city=city, public=True, key=key).select_related("organisation", "data_asset").first()
+    if s is None:
+        raise LookupError(key)
     latest = latest_readings(city, [s]).get(s.key)
     hourly, daily = [], []
     if latest:

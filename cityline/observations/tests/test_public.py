@@ -35,7 +35,7 @@ def city():
     rows = []
     for h in range(24 * 40):
         t = END - timedelta(hours=h + 1)
-        rows.append({"series": "pm25-harbour", "time": t, "value": 10.0 + (h % 24) / 4})
+        rows.append({"series": "pm25-harbour", "time": t, "value": 10.0 + ((h + 1) % 24) / 4})
         rows.append({"series": "pm25-secret", "time": t, "value": 777.0})
     ingest.write_observations(city, rows, react=False)
     rule = actions.create(m.AlertRule, city=city, key="high", name="PM2.5 above 25", threshold=Decimal("25"),
