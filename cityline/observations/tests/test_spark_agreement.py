@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-pytest.importorskip("pyspark")
-
+# pyspark is a test dependency (pyproject's "test" extra): a missing one fails here, it is never skipped.
+# The module uses no database, so scripts/test.sh runs it in the SQLite pass only.
 from cityline.observations import spark as cityline_spark  # noqa: E402
 from cityline.observations.domain.sql import series_meta_table  # noqa: E402
 from cityline.observations.store import ObservationStore  # noqa: E402
