@@ -299,7 +299,7 @@ def update_attributes(city, principal, entity_id: str, attrs: dict, *, only_exis
     return sorted(keep), skipped
 
 
-def delete(city, principal, entity_id: str) -> None:
+def forget(city, principal, entity_id: str) -> None:
     """Forget an entity's latest state; its series and readings stay (they are the city's history)."""
     require_writer(principal, city)
     row = NgsiEntity.objects.filter(city=city, entity_id=entity_id).first()

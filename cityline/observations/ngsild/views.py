@@ -221,7 +221,7 @@ def entity(request: HttpRequest, entity_id: str) -> HttpResponse:
     entity_id = _entity_id(entity_id)
     city = _city(request)
     if request.method == "DELETE":
-        broker.delete(city, _writer(request), entity_id)
+        broker.forget(city, _writer(request), entity_id)
         return HttpResponse(status=204)
     options = _options(request)
     body = broker.get(city, _reader(request), entity_id, attrs=d.split_list(request.GET.get("attrs")),
