@@ -159,6 +159,10 @@ def _literal(text: str) -> str:
     return "'" + str(text).replace("'", "''") + "'"
 
 
+#: Up to this many staged files are flushed one by one on commit; more take one ``os.sync()``.
+SYNC_EACH_UP_TO = 32
+
+
 def _fsync(path: Path) -> None:
     with open(path, "rb") as fh:
         os.fsync(fh.fileno())
@@ -182,8 +186,15 @@ class StagedBatch:
 
     def commit(self) -> int:
         """Make the batch visible (crash-safe: see the module docstring); returns its row count."""
-        for path in self.files():
-            _fsync(path)
+        files = self.files()
+        if len(files) > SYNC_EACH_UP_TO:
+            # Many files (a back-fill writes one per group and day): one sync of the file systems costs
+            # less than an fsync per file (measured: ~17 s for 4,749 files against well under a second)
+            # and gives the same guarantee, every staged byte on disk before the marker is written.
+            os.sync()
+        else:
+            for path in files:
+                _fsync(path)
         marker = self.folder / COMPLETE
         marker.write_text(json.dumps({"remove": self.remove, "rows": self.rows}))
         _fsync(marker)
