@@ -7,8 +7,9 @@ same path as the command: every row is checked first; a bad row answers 400 with
 document naming the row and column, and nothing is stored. The answer is what was stored
 (rows, series, first and last reading time).
 
-Writing needs the right to change the city's series (staff of the city: a bearer token, HTTP
-Basic or a session with CSRF token); without credentials 401, without the right 403. Sending the
+Writing needs the right to change every series the body names (programme administrators: any
+series of the city; a data steward: their organisation's series; a bearer token, HTTP Basic or a
+session with CSRF token); without credentials 401, without the right 403 and nothing is stored. Sending the
 same readings again stores each reading once (natural key ``(series, time)``).
 """
 
@@ -74,6 +75,13 @@ def add_routes(router: Router) -> None:
 
         city = get_city(city_key)
         require(request, "change", Series, city=city)
+
+        def check_series(keys: set[str]) -> None:
+            # The class-level right above says the caller may feed some series of the city; a data steward
+            # feeds only their organisation's series (object-level rule of the authorisation layer, B10).
+            for series in Series.objects.filter(city=city, key__in=sorted(keys)).select_related("organisation"):
+                require(request, "change", series)
+
         media = (request.content_type or "").split(";")[0].strip().lower()
         fmt = MEDIA_TYPES.get(media)
         if fmt is None:
@@ -89,7 +97,7 @@ def add_routes(router: Router) -> None:
                     out.write(chunk)
             try:
                 source = InputFile(path, fmt, name=_("request body"))
-                report = bulk.load(city, [source])
+                report = bulk.load(city, [source], check_series=check_series)
             except FileError as exc:
                 where = exc.column or "body"
                 row = _("row %(row)s: ") % {"row": exc.row} if exc.row is not None else ""

@@ -30,6 +30,7 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from . import ingest
 from .files import InputFile
@@ -58,11 +59,14 @@ class _Prepared:
 
 
 def load(city, sources: list[InputFile], *, bulk: bool | None = None, react: bool = True,
-         progress=None) -> ingest.WriteReport:
+         progress=None, check_series=None) -> ingest.WriteReport:
     """Store every file or none (see the module docstring); returns what was stored.
 
     ``bulk``: True or False forces the path, None decides per file by size. ``progress(rows)``
     is called as rows are read. Raises :class:`.files.FileError` naming the first bad row.
+    ``check_series(keys)``, when given, sees the set of series keys the files hold once every file
+    is read and before anything is stored; whatever it raises (e.g. ``PermissionDenied`` for a
+    series the caller may not feed) discards everything.
     """
     groups = series_groups(city)
     store = store_for(city, groups)
@@ -80,6 +84,14 @@ def load(city, sources: list[InputFile], *, bulk: bool | None = None, react: boo
                     item.tables.append(table)
                     if progress:
                         progress(table.num_rows)
+        if check_series is not None:
+            keys: set[str] = set()
+            for item in prepared:
+                if item.staged is not None:
+                    keys.update(item.staged.series or [])
+                for table in item.tables:
+                    keys.update(pc.unique(table.column("series")).to_pylist())
+            check_series(keys)
     except BaseException:
         for item in prepared:
             if item.staged is not None:

@@ -91,3 +91,27 @@ def test_writing_needs_credentials_and_the_right_to_change_series(client, city):
     grant(reader, "programme_admin", city=city)
     assert post(client, body, "text/csv", HTTP_AUTHORIZATION=f"Basic {basic}").status_code == 200
     assert stored(city) == 1
+
+
+def test_a_data_steward_feeds_only_their_organisations_series(client, city):
+    """B10: the right to feed a series follows its operating organisation; one foreign series refuses the lot."""
+    from cityline.core.models import Organisation
+    from cityline.core import actions
+    from cityline.observations.models import Series
+
+    ours = actions.create(Organisation, city=city, key="port-authority", name="Port authority", sector="public")
+    theirs = actions.create(Organisation, city=city, key="water-company", name="Water company", sector="private")
+    actions.update(Series.objects.get(city=city, key="air-harbour"), organisation=ours)
+    actions.update(Series.objects.get(city=city, key="water-level"), organisation=theirs)
+    steward = get_user_model().objects.create_user("steward", "steward@example.org", PASSWORD)
+    grant(steward, "data_steward", organisation=ours)
+    raw = tokens.issue(steward, name="port sensors", scopes=["read", "write"], trust_level=3)[1]
+
+    mixed = csv_text([("air-harbour", iso(0), 1), ("water-level", iso(0), 2)])
+    response = post(client, mixed, "text/csv", raw)
+    assert response.status_code == 403, response.content
+    assert stored(city) == 0  # not even the steward's own reading
+
+    response = post(client, csv_text([("air-harbour", iso(0), 1)]), "text/csv", raw)
+    assert response.status_code == 200, response.content
+    assert stored(city) == 1
