@@ -38,7 +38,7 @@ case "$PASS" in
   *) echo "error: CITYLINE_TEST_PASS must be sqlite, postgresql or empty (both), not '$PASS'" >&2; exit 2 ;;
 esac
 if [ "$PASS" != postgresql ]; then
-  CITYLINE_REQUIRE_POSTGRES=0 DATABASE_URL= run_pytest SQLite "$@" || status=1
+  CITYLINE_BROWSER_SUBSET= CITYLINE_REQUIRE_POSTGRES=0 DATABASE_URL= run_pytest SQLite "$@" || status=1
 fi
 [ "$PASS" = sqlite ] && exit $status
 
@@ -91,11 +91,12 @@ PYEOF
 if pg_ready
 then
   clear_stale_test_db || echo "warning: could not clear a stale PostgreSQL test database" >&2
-  # The whole browser suite runs in the SQLite pass; on PostgreSQL only the accessibility audit of the
-  # foundation's public pages (tests/browser/conftest.py), which keeps CI well under 30 minutes. The
-  # other pages are covered on PostgreSQL by the Django test-client page tests.
+  # The browser suite runs in the SQLite pass; on PostgreSQL only the modules that need row-level locking
+  # (tests/browser/conftest.py, POSTGRES_ONLY), which keeps CI under 30 minutes. The pages are covered on
+  # PostgreSQL by the Django test-client page tests; CITYLINE_BROWSER_SUBSET=foundation adds the axe audit
+  # of the foundation's public pages (about 2 minutes more).
   # The Spark agreement test touches no database (one local Spark session, about a minute): SQLite pass only.
-  CITYLINE_BROWSER_SUBSET=foundation DATABASE_URL="$PG_URL" run_pytest PostgreSQL \
+  CITYLINE_BROWSER_SUBSET="${CITYLINE_BROWSER_SUBSET:-postgres}" DATABASE_URL="$PG_URL" run_pytest PostgreSQL \
     --ignore=cityline/observations/tests/test_spark_agreement.py "$@" || status=1
 elif [ "${CITYLINE_REQUIRE_POSTGRES:-0}" = 1 ]; then
   echo "error: PostgreSQL is required (CITYLINE_REQUIRE_POSTGRES=1) but not reachable" >&2
