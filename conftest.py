@@ -69,6 +69,53 @@ def _opendata_files_in_a_throwaway_folder(tmp_path_factory):
     yield
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _fast_password_hasher():
+    """Tests hash passwords with MD5, as Django's own test advice has it: PBKDF2's 1,000,000 rounds are
+    the point in production and cost about 0.3 s per user created or password checked, which a suite
+    that signs in thousands of users spent minutes on. No test here is about the hasher's strength."""
+    from django.conf import settings
+    from django.contrib.auth import hashers
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    hashers.get_hashers.cache_clear()
+    hashers.get_hashers_by_algorithm.cache_clear()
+    yield
+
+
+@pytest.fixture(autouse=True)
+def _observation_store_per_test(request, tmp_path_factory):
+    """Each test gets an empty observation store, as it gets an empty database.
+
+    The store lives in files, which the database's rollback does not reach: without this, the readings
+    one test seeds for the demo city were still there for the next test on that worker (which then
+    found "nothing to seed"). The in-process caches keyed by city id (latest readings, alert rules and
+    states) are forgotten for the same reason. Browser tests keep the session folder: their live site
+    is module-scoped and set up before any function fixture, and cleans its own store up.
+    """
+    if request.node.get_closest_marker("browser"):
+        yield
+        return
+    import shutil
+
+    from django.conf import settings
+
+    from cityline.observations import alerts, live
+
+    before = settings.CITYLINE_OBSERVATIONS_DIR
+    folder = tmp_path_factory.mktemp("observations")
+    settings.CITYLINE_OBSERVATIONS_DIR = folder
+    live.forget()
+    alerts.reset()
+    try:
+        yield
+    finally:
+        settings.CITYLINE_OBSERVATIONS_DIR = before
+        live.forget()
+        alerts.reset()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 @pytest.fixture
 def demo_city(db):
     """The demo city (cityline/demo/city-pack), one per test: imported through the pack importer the first

@@ -101,7 +101,7 @@ def sensors(city) -> dict:
               for a in Alert.objects.filter(city=city, series__public=True, ended_at=None)
               .select_related("series", "rule").order_by("-started_at")]
     times = [r["time"] for g in groups.values() for r in g["series"] if r["time"]]
-    modified = [s.modified for s in series if getattr(s, "modified", None)]
+    modified = [s.updated_at for s in series]
     last = max(times) if times else (max(modified).isoformat() if modified else None)
     return {"city": city.key, "groups": list(groups.values()), "alerts": alerts,
             "latest": {r["key"]: {"value": r["value"], "time": r["time"]} for g in groups.values()
@@ -168,7 +168,7 @@ def sensor(city, key: str) -> dict:
         "hourly": hourly_rows if hourly_series else [], "daily": daily_rows,
         "chart": sparkline([(r["day"], r["mean"]) for r in daily_rows]),
         "alerts": alerts,
-        "provenance": {"last_updated": latest[0].isoformat() if latest else s.modified.isoformat()},
+        "provenance": {"last_updated": latest[0].isoformat() if latest else s.updated_at.isoformat()},
     }
 
 

@@ -113,3 +113,14 @@ def test_pages_join_the_navigation_and_the_static_export(client, city, tmp_path)
 def test_pages_weigh_under_150_kb(client, city):
     for url in ("/lumen/sensors/", "/lumen/sensors/pm25-harbour/", "/lumen/kpi-computations/"):
         assert len(client.get(url).content) < 150 * 1024, url
+
+
+def test_a_series_without_readings_yet_has_its_pages_dated_by_its_last_change(client, city):
+    """A newly registered sensor (no reading stored yet) answers with empty tables, not an error."""
+    fresh = actions.create(m.Series, city=city, key="pm25-new", name="PM2.5 at the new school", group="schools",
+                           entity_type="AirQualityObserved", attribute="pm25", unit="µg/m³", public=True)
+    data = json.loads(client.get("/lumen/sensors/pm25-new.json").content)
+    assert data["latest"] is None and data["hourly"] == [] and data["daily"] == []
+    assert data["provenance"]["last_updated"] == fresh.updated_at.isoformat()
+    assert client.get("/lumen/sensors/pm25-new/").status_code == 200
+    assert client.get("/fr/lumen/sensors/pm25-new/").status_code == 200
