@@ -21,7 +21,7 @@ XDIST=(-n "$WORKERS" --dist load)
 run_pytest() {
   local label=$1; shift
   echo "== test suite on $label =="
-  "$PY" -m pytest -p no:cacheprovider --durations=15 "${XDIST[@]}" "$@"
+  "$PY" -m pytest -p no:cacheprovider --no-migrations --durations=15 "${XDIST[@]}" "$@"
   local rc=$?
   if [ $rc -eq 5 ]; then
     echo "error: pytest collected no tests on $label" >&2

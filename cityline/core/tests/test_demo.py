@@ -16,7 +16,11 @@ def data_dir(tmp_path, settings):
     return tmp_path
 
 
-def test_prepare_demo_loads_city_and_account_once(data_dir):
+def test_prepare_demo_loads_city_and_account_once_and_keeps_edits(data_dir, capsys):
+    """One demo load, then two runs that reuse it (the command, then the function): every check that
+    needs the demo city shares this one load, the costliest set-up of the suite."""
+    from cityline.core import actions
+
     first = demo.prepare_demo()
     city = first["city"]
     assert city.key == demo.demo_city_key()
@@ -27,12 +31,25 @@ def test_prepare_demo_loads_city_and_account_once(data_dir):
     user = get_user_model().objects.get(username=demo.DEMO_USERNAME)
     assert user.is_staff and user.check_password(account["password"])
     assert (data_dir / "demo-credentials.txt").read_text().split() == [demo.DEMO_USERNAME, account["password"]]
+    text = demo.describe(first, host="127.0.0.1", port=8000)
+    assert "http://127.0.0.1:8000/" in text
+    assert "http://127.0.0.1:8000/admin/" in text
+    assert account["password"] in text
+
+    # An edit made in the editor since the demo was loaded survives the next `cityline demo`.
+    org = Organisation.objects.filter(city=city).first()
+    actions.update(org, description="Edited in the editor")
+    assert cli.main(["demo", "--no-serve"]) == 0
+    out = capsys.readouterr().out
+    assert "Sign in to the editor as 'editor'" in out and account["password"] in out
+    assert Organisation.objects.get(pk=org.pk).description == "Edited in the editor"
 
     second = demo.prepare_demo()
     assert second["imported"] is None  # reused, not re-imported
     assert second["account"]["password"] == account["password"]
     assert not second["account"]["new"]
     assert City.objects.count() == 2  # the demo city and its comparison partner (issue 9)
+    assert Organisation.objects.get(pk=org.pk).description == "Edited in the editor"
     assert_role_accounts(first, second)
     # Every field type of every area survives the database round trip with the same digest (audit chain).
     from cityline.core import audit
@@ -59,29 +76,3 @@ def assert_role_accounts(first, second):
     assert again["steward"]["password"] == accounts["steward"]["password"]
     assert User.objects.get(username="steward").role_assignments.count() == 1
     assert "steward" in demo.describe(first, host="127.0.0.1", port=8000)
-
-
-def test_demo_keeps_edits_made_since_it_was_loaded(data_dir):
-    from cityline.core import actions
-
-    city = demo.prepare_demo()["city"]
-    org = Organisation.objects.filter(city=city).first()
-    actions.update(org, description="Edited in the editor")
-    demo.prepare_demo()
-    assert Organisation.objects.get(pk=org.pk).description == "Edited in the editor"
-
-
-def test_describe_prints_address_and_sign_in(data_dir):
-    info = demo.prepare_demo()
-    text = demo.describe(info, host="127.0.0.1", port=8000)
-    assert "http://127.0.0.1:8000/" in text
-    assert "http://127.0.0.1:8000/admin/" in text
-    assert info["account"]["password"] in text
-
-
-def test_cli_demo_without_serving(data_dir, capsys):
-    assert cli.main(["demo", "--no-serve"]) == 0
-    out = capsys.readouterr().out
-    assert "Sign in to the editor as 'editor'" in out
-    assert City.objects.filter(key=demo.demo_city_key()).exists()
-
