@@ -42,6 +42,17 @@ AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa", "
 DESKTOP = {"width": 1280, "height": 900}
 NARROW = {"width": 320, "height": 640}
 
+#: The (language, viewport) pairs each page is audited in: each language and each width once, the
+#: pair likeliest to break among them (French, the longer text, at 320 px). The other two pairs
+#: brought nothing the first two did not find and cost CI minutes; ``CITYLINE_AUDIT_ALL=1`` adds them.
+AUDIT_VIEWS = [("en", DESKTOP), ("fr", NARROW)]
+if os.environ.get("CITYLINE_AUDIT_ALL") == "1":
+    AUDIT_VIEWS += [("fr", DESKTOP), ("en", NARROW)]
+#: ``@audit_views`` parametrizes a test with ``lang`` and ``viewport`` over :data:`AUDIT_VIEWS`.
+audit_views = pytest.mark.parametrize(
+    ("lang", "viewport"), AUDIT_VIEWS,
+    ids=[f"{lang}-{'desktop' if viewport is DESKTOP else '320px'}" for lang, viewport in AUDIT_VIEWS])
+
 
 def require_tools() -> None:
     """Fail (not skip) with instructions when the browser or axe-core is missing."""

@@ -9,11 +9,11 @@ of the pages (an off-track cause, an outcome at risk through it, an unpublished 
 import pytest
 
 from cityline.portal.testing import (
-    DESKTOP,
     NARROW,
     assert_accessible,
     assert_light,
     assert_no_horizontal_scroll,
+    audit_views,
     serve_city,
 )
 
@@ -34,8 +34,7 @@ def benefit_site(django_db_setup, django_db_blocker):
     yield from serve_city(load_benefit_city, "benefits", django_db_blocker)
 
 
-@pytest.mark.parametrize("viewport", [DESKTOP, NARROW], ids=["desktop", "320px"])
-@pytest.mark.parametrize("lang", ["en", "fr"])
+@audit_views
 @pytest.mark.parametrize("path", PAGES)
 def test_benefit_page_is_accessible(benefit_site, open_page, path, lang, viewport):
     prefix = "" if lang == "en" else f"/{lang}"

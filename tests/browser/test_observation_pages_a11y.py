@@ -26,6 +26,7 @@ from cityline.portal.testing import (
     assert_accessible,
     assert_light,
     assert_no_horizontal_scroll,
+    audit_views,
     serve_city,
 )
 
@@ -69,8 +70,7 @@ def url(site, name, lang="en"):
     return site.url + PAGES[name].format(lang="" if lang == "en" else "fr/", city=site.city.key)
 
 
-@pytest.mark.parametrize("viewport", [DESKTOP, NARROW], ids=["desktop", "320px"])
-@pytest.mark.parametrize("lang", ["en", "fr"])
+@audit_views
 @pytest.mark.parametrize("name", list(PAGES))
 def test_observation_page_with_readings_is_accessible(readings_site, open_page, name, lang, viewport):
     assert readings_site.city.seeded["rows"] > 400_000

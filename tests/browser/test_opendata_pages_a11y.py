@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 
 from cityline.portal.testing import (
-    DESKTOP,
     NARROW,
     assert_accessible,
     assert_light,
     assert_no_horizontal_scroll,
+    audit_views,
     serve_city,
 )
 
@@ -51,8 +51,7 @@ def catalogue_site(django_db_setup, django_db_blocker):
     yield from serve_city(load_catalogue, "catalogue", django_db_blocker)
 
 
-@pytest.mark.parametrize("viewport", [DESKTOP, NARROW], ids=["desktop", "320px"])
-@pytest.mark.parametrize("lang", ["en", "fr"])
+@audit_views
 @pytest.mark.parametrize("name", list(PAGES))
 def test_open_data_page_is_accessible(catalogue_site, open_page, name, lang, viewport):
     url = catalogue_site.url + PAGES[name].format(lang="" if lang == "en" else "fr/")

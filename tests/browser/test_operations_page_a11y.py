@@ -16,6 +16,7 @@ from cityline.portal.testing import (
     NARROW,
     assert_accessible,
     assert_no_horizontal_scroll,
+    audit_views,
     serve_city,
     signed_in_cookie,
 )
@@ -49,8 +50,7 @@ def operations_site(django_db_setup, django_db_blocker):
     yield from serve_city(load_operations_city, "operations", django_db_blocker)
 
 
-@pytest.mark.parametrize("viewport", [DESKTOP, NARROW], ids=["desktop", "320px"])
-@pytest.mark.parametrize("lang", ["en", "fr"])
+@audit_views
 def test_operations_page_is_accessible(operations_site, open_page, lang, viewport):
     url = operations_site.url + PAGE.format(lang="" if lang == "en" else "fr/")
     page = open_page(url, viewport, operations_site.city.operator_cookie)

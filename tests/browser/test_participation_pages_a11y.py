@@ -15,11 +15,11 @@ The signed-in person's session is made with ``Client.force_login`` before the se
 import pytest
 
 from cityline.portal.testing import (
-    DESKTOP,
     NARROW,
     assert_accessible,
     assert_light,
     assert_no_horizontal_scroll,
+    audit_views,
     serve_city,
     signed_in_cookie,
 )
@@ -86,8 +86,7 @@ def participation_site(django_db_setup, django_db_blocker):
     yield from serve_city(load_participation_city, "participation", django_db_blocker)
 
 
-@pytest.mark.parametrize("viewport", [DESKTOP, NARROW], ids=["desktop", "320px"])
-@pytest.mark.parametrize("lang", ["en", "fr"])
+@audit_views
 @pytest.mark.parametrize("name", list(PAGES))
 def test_consultation_page_is_accessible(participation_site, open_page, name, lang, viewport):
     path, signed_in = PAGES[name]

@@ -12,11 +12,11 @@ receipts and forms.
 import pytest
 
 from cityline.portal.testing import (
-    DESKTOP,
     NARROW,
     assert_accessible,
     assert_light,
     assert_no_horizontal_scroll,
+    audit_views,
     serve_city,
     signed_in_cookie,
 )
@@ -67,8 +67,7 @@ def load_privacy_city():
 def privacy_site(django_db_setup, django_db_blocker):
     yield from serve_city(load_privacy_city, "privacy", django_db_blocker)
 
-@pytest.mark.parametrize("viewport", [DESKTOP, NARROW], ids=["desktop", "320px"])
-@pytest.mark.parametrize("lang", ["en", "fr"])
+@audit_views
 @pytest.mark.parametrize("name", list(PAGES))
 def test_privacy_page_is_accessible(privacy_site, open_page, name, lang, viewport):
     path, signed_in = PAGES[name]

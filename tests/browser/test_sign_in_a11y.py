@@ -9,6 +9,7 @@ from cityline.portal.testing import (
     NARROW,
     assert_accessible,
     assert_no_horizontal_scroll,
+    audit_views,
     serve_city,
 )
 
@@ -50,8 +51,7 @@ def visit(browser):
         context.close()
 
 
-@pytest.mark.parametrize("viewport", [DESKTOP, NARROW], ids=["desktop", "320px"])
-@pytest.mark.parametrize("lang", ["en", "fr"])
+@audit_views
 def test_sign_in_page_with_a_provider_is_accessible(sign_in_site, visit, lang, viewport):
     prefix = "" if lang == "en" else "/fr"
     page = visit(sign_in_site.url + prefix + "/account/sign-in/?next=/testville/", viewport)

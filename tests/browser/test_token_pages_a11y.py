@@ -11,10 +11,10 @@ from urllib.parse import urlsplit
 import pytest
 
 from cityline.portal.testing import (
-    DESKTOP,
     NARROW,
     assert_accessible,
     assert_no_horizontal_scroll,
+    audit_views,
     serve_city,
     signed_in_cookie,
 )
@@ -47,8 +47,7 @@ def context_for(browser, url, cookie, **options):
     return context
 
 
-@pytest.mark.parametrize("viewport", [DESKTOP, NARROW], ids=["desktop", "320px"])
-@pytest.mark.parametrize("lang", ["en", "fr"])
+@audit_views
 def test_token_page_is_accessible(token_site, browser, lang, viewport):
     url = token_site.url + ("/account/tokens/" if lang == "en" else "/fr/account/tokens/")
     context = context_for(browser, url, token_site.city.a11y_session_cookie, viewport=viewport)

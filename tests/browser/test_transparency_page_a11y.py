@@ -8,11 +8,11 @@ languages, at desktop width and at 320 px without sideways scrolling.
 import pytest
 
 from cityline.portal.testing import (
-    DESKTOP,
     NARROW,
     assert_accessible,
     assert_light,
     assert_no_horizontal_scroll,
+    audit_views,
     serve_city,
 )
 
@@ -41,8 +41,7 @@ def transparency_site(django_db_setup, django_db_blocker):
     yield from serve_city(load_city, "transparency", django_db_blocker)
 
 
-@pytest.mark.parametrize("viewport", [DESKTOP, NARROW], ids=["desktop", "320px"])
-@pytest.mark.parametrize("lang", ["en", "fr"])
+@audit_views
 def test_transparency_page_is_accessible(transparency_site, open_page, lang, viewport):
     prefix = "" if lang == "en" else f"/{lang}"
     page = open_page(f"{transparency_site.url}{prefix}/testville/transparency/", viewport)
