@@ -14,15 +14,14 @@ from cityline.core.tests.packs_helpers import DEMO
 pytestmark = pytest.mark.django_db
 
 
-def test_the_demo_providers_import_and_export_unchanged_without_secrets(tmp_path):
-    report = import_pack(DEMO, progress=False)
-    provider = IdentityProvider.objects.get(city__key=report.city_key, key="kestermouth-id")
+def test_the_demo_providers_import_and_export_unchanged_without_secrets(demo_city, tmp_path):
+    provider = IdentityProvider.objects.get(city=demo_city, key="kestermouth-id")
     assert provider.name == "Kestermouth ID" and not provider.enabled
     assert provider.trust_level == Trust.SUBSTANTIAL and provider.create_accounts
     ProviderSecret.objects.create(provider=provider, client_secret="never-exported")
 
     out = tmp_path / "out"
-    export_pack(report.city_key, out)
+    export_pack(demo_city.key, out)
     exported = (out / "identity.yaml").read_text()
     assert exported == (DEMO / "identity.yaml").read_text()
     assert "never-exported" not in exported and "secret" not in exported

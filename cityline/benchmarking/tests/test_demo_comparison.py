@@ -15,6 +15,9 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def kestermouth(tmp_path, settings):
     settings.DATA_DIR = tmp_path
+    from cityline.core.demo_snapshot import import_demo_pack
+
+    import_demo_pack()  # the demo city from the worker's snapshot; `cityline demo` then adds its partner
     return demo.prepare_demo()["city"]
 
 

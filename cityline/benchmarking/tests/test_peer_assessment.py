@@ -135,6 +135,9 @@ def test_demo_compares_kestermouths_maturity_with_brindlemoors(tmp_path, setting
     from cityline.core import demo
 
     settings.DATA_DIR = tmp_path
+    from cityline.core.demo_snapshot import import_demo_pack
+
+    import_demo_pack()  # the demo city from the worker's snapshot; `cityline demo` then adds its partner
     kestermouth = demo.prepare_demo()["city"]
     demo.prepare_demo()  # idempotent
     (pa,) = PeerAssessment.objects.filter(city=kestermouth)
