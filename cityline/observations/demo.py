@@ -258,14 +258,15 @@ def _store_history(city, table: pa.Table, groups: dict[str, str]) -> int:
 DEMO_TODAY = date(2026, 11, 30)
 
 
-def seed_observations(city, today: date | None = None) -> dict:
-    """Fill the store with the readings of the city's demo series (groups already holding readings are
-    left alone). Returns ``{"rows": n, "series": [...], "skipped_groups": [...]}``."""
+def seed_observations(city, today: date | None = None, *, years: int = YEARS) -> dict:
+    """Fill the store with ``years`` years of readings of the city's demo series, up to the day before
+    ``today`` (groups already holding readings are left alone). Returns ``{"rows": n, "series": [...],
+    "skipped_groups": [...]}``."""
     from .models import Series
 
     today = today or DEMO_TODAY
-    start = today.replace(year=today.year - YEARS) if not (today.month == 2 and today.day == 29) \
-        else date(today.year - YEARS, 2, 28)
+    start = today.replace(year=today.year - years) if not (today.month == 2 and today.day == 29) \
+        else date(today.year - years, 2, 28)
     groups = registry.series_groups(city)
     known = dict(Series.objects.filter(city=city, key__in=list(PROFILES) + list(WEATHER_COLUMNS))
                  .values_list("key", "group"))
