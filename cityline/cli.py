@@ -31,7 +31,18 @@ def _migrate(verbose: bool = False) -> None:
     db = settings.DATABASES["default"]
     if db["ENGINE"].endswith("sqlite3"):
         Path(db["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+    if not verbose and not _unapplied_migrations():
+        return  # the usual case: nothing to do, and `migrate` would still spend seconds rebuilding every model's state
     call_command("migrate", interactive=False, verbosity=1 if verbose else 0)
+
+
+def _unapplied_migrations() -> bool:
+    """Whether the database lacks any migration (what ``migrate --check`` asks, without its full run)."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    return bool(executor.migration_plan(executor.loader.graph.leaf_nodes()))
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:

@@ -2,7 +2,7 @@
 
 The suite's test databases are made from the models (pytest-django's ``--no-migrations``, which
 scripts/test.sh passes): running all migrations cost about a minute for each xdist worker in each
-pass. The migrations stay tested here instead: ``cityline migrate`` (the command a user runs) builds
+pass. The migrations stay tested here instead: the migration every command runs first builds
 a throwaway database of the same engine from nothing, and its tables, columns and constraints must
 be those of the test database. ``test_no_missing_migrations`` (test_architecture.py) checks the
 other direction: no model change without its migration.
@@ -26,7 +26,11 @@ ROOT = Path(__file__).resolve().parents[1]
 MIGRATE_AND_DESCRIBE = """
 import json, sys
 from cityline import cli
-assert cli.main(["migrate"]) == 0
+cli._setup_django()
+assert cli._unapplied_migrations()
+cli._migrate()  # what every command does first: finds the migrations missing, applies them
+assert not cli._unapplied_migrations()
+assert cli.main(["migrate"]) == 0  # `cityline migrate`: nothing left to do
 from django.db import connection
 from cityline.core.testing import schema_of
 sys.stdout.write("SCHEMA " + json.dumps(schema_of(connection)))
