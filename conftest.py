@@ -33,6 +33,48 @@ def pytest_configure(config):
             raise pytest.UsageError(f"PostgreSQL is required but not reachable at {url}: {exc}") from exc
 
 
+#: Fixtures that give a test the database (pytest-django); a test with none of them and no django_db mark
+#: cannot reach any database (pytest-django refuses it).
+DATABASE_FIXTURES = {"db", "transactional_db", "django_db_reset_sequences", "django_db_serialized_rollback",
+                     "live_server", "admin_user", "admin_client", "django_user_model", "django_db_setup"}
+
+
+#: Tests that run on one engine only when scripts/test.sh runs both passes (``CITYLINE_ONE_ENGINE_TESTS=1``),
+#: to keep CI within its time; each costs minutes and tests nothing the other engine would answer differently,
+#: or, for the API fuzzing, finds more on PostgreSQL (stricter about integers, text with NUL and dates).
+#: Node id prefix → engine (Django's ``connection.vendor``). Run alone, every test runs on any engine.
+ONE_ENGINE = {
+    "cityline/api/tests/test_schemathesis.py": "postgresql",
+    "cityline/accounts/tests/test_matrix.py": "sqlite",  # the authorisation matrix: every editor page × principal
+    "cityline/core/tests/test_demo.py": "sqlite",  # `cityline demo` itself (the demo import runs on PostgreSQL
+    # in test_demo_snapshot.py and in the demo fixtures)
+    "cityline/core/tests/test_packs.py::test_round_trip_of_the_demo_pack": "sqlite",  # the small pack's round
+    # trip runs on both
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    """``CITYLINE_DATABASE_TESTS_ONLY=1`` (scripts/test.sh's PostgreSQL pass) keeps the tests that reach the
+    database: the others cannot behave differently on another engine, and already ran in the SQLite pass.
+    ``CITYLINE_ONE_ENGINE_TESTS=1`` runs the tests of :data:`ONE_ENGINE` on their engine only."""
+    database_only = os.environ.get("CITYLINE_DATABASE_TESTS_ONLY") == "1"
+    one_engine = os.environ.get("CITYLINE_ONE_ENGINE_TESTS") == "1"
+    if not (database_only or one_engine):
+        return
+    url = os.environ.get("DATABASE_URL", "")
+    vendor = "postgresql" if url.startswith(("postgres://", "postgresql://")) else "sqlite"
+    keep, drop = [], []
+    for item in items:
+        uses_db = item.get_closest_marker("django_db") is not None or DATABASE_FIXTURES & set(
+            getattr(item, "fixturenames", ()))
+        engine = next((e for prefix, e in ONE_ENGINE.items() if item.nodeid.startswith(prefix)), None)
+        wanted = (uses_db or not database_only) and (not one_engine or engine in (None, vendor))
+        (keep if wanted else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _no_rate_limits_unless_a_test_asks():
     """Rate limits (cityline.core.ratelimits) are off in the test run: every test client shares one

@@ -12,10 +12,11 @@ cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 PG_URL="${CITYLINE_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"
 WORKERS="${CITYLINE_TEST_WORKERS:-$(nproc 2>/dev/null || echo 2)}"
-# --dist load: tests go to whichever worker is free. Module-scoped fixtures (the browser tests' live
-# site, the assessment modules' demo city) are then set up once per worker that runs the module, which
-# is correct (each worker has its own database and live server on a free port), only repeated.
-XDIST=(-n "$WORKERS" --dist load)
+# --dist worksteal: the tests are shared out, and a worker that runs out takes half of another's queue (no
+# worker idles at the end behind a long test). Module-scoped fixtures (the browser tests' live site, the
+# assessment modules' demo city) are then set up once per worker that runs the module, which is correct
+# (each worker has its own database and live server on a free port), only repeated.
+XDIST=(-n "$WORKERS" --dist worksteal)
 [ "$WORKERS" = 0 ] && XDIST=(-n 0)
 
 run_pytest() {
@@ -38,7 +39,9 @@ case "$PASS" in
   *) echo "error: CITYLINE_TEST_PASS must be sqlite, postgresql or empty (both), not '$PASS'" >&2; exit 2 ;;
 esac
 if [ "$PASS" != postgresql ]; then
-  CITYLINE_BROWSER_SUBSET= CITYLINE_REQUIRE_POSTGRES=0 DATABASE_URL= run_pytest SQLite "$@" || status=1
+  # CITYLINE_ONE_ENGINE_TESTS: the few costly tests of conftest.ONE_ENGINE run in one of the two passes.
+  CITYLINE_ONE_ENGINE_TESTS=1 CITYLINE_BROWSER_SUBSET= CITYLINE_REQUIRE_POSTGRES=0 DATABASE_URL= \
+    run_pytest SQLite "$@" || status=1
 fi
 [ "$PASS" = sqlite ] && exit $status
 
@@ -91,12 +94,14 @@ PYEOF
 if pg_ready
 then
   clear_stale_test_db || echo "warning: could not clear a stale PostgreSQL test database" >&2
-  # The browser suite runs in the SQLite pass; on PostgreSQL only the modules that need row-level locking
-  # (tests/browser/conftest.py, POSTGRES_ONLY), which keeps CI under 30 minutes. The pages are covered on
-  # PostgreSQL by the Django test-client page tests; CITYLINE_BROWSER_SUBSET=foundation adds the axe audit
-  # of the foundation's public pages (about 2 minutes more).
-  # The Spark agreement test touches no database (one local Spark session, about a minute): SQLite pass only.
-  CITYLINE_BROWSER_SUBSET="${CITYLINE_BROWSER_SUBSET:-postgres}" DATABASE_URL="$PG_URL" run_pytest PostgreSQL \
+  # The browser suite runs in the SQLite pass; on PostgreSQL the modules that need row-level locking
+  # (tests/browser/conftest.py, POSTGRES_ONLY) and the axe audit of the foundation's public pages
+  # (CITYLINE_BROWSER_SUBSET=foundation; =postgres leaves that audit out), which keeps CI under 30 minutes.
+  # The other pages are covered on PostgreSQL by the Django test-client page tests.
+  # CITYLINE_DATABASE_TESTS_ONLY: tests that cannot reach the database ran in the SQLite pass and are not
+  # repeated (root conftest.py); among them the Spark agreement test (one local Spark session, about a minute).
+  CITYLINE_DATABASE_TESTS_ONLY=1 CITYLINE_ONE_ENGINE_TESTS=1 \
+    CITYLINE_BROWSER_SUBSET="${CITYLINE_BROWSER_SUBSET:-foundation}" DATABASE_URL="$PG_URL" run_pytest PostgreSQL \
     --ignore=cityline/observations/tests/test_spark_agreement.py "$@" || status=1
 elif [ "${CITYLINE_REQUIRE_POSTGRES:-0}" = 1 ]; then
   echo "error: PostgreSQL is required (CITYLINE_REQUIRE_POSTGRES=1) but not reachable" >&2

@@ -1,7 +1,7 @@
 """Fixtures of the browser tests: Debian's chromium, axe-core and a live site (see cityline.portal.testing).
 
-``CITYLINE_BROWSER_SUBSET=postgres`` (set by ``scripts/test.sh`` for its PostgreSQL pass) keeps, of the
-browser tests, only the modules of :data:`POSTGRES_ONLY`; ``CITYLINE_BROWSER_SUBSET=foundation`` keeps those
+``CITYLINE_BROWSER_SUBSET=postgres`` keeps, of the browser tests, only the modules of :data:`POSTGRES_ONLY`;
+``CITYLINE_BROWSER_SUBSET=foundation`` (``scripts/test.sh``'s default for its PostgreSQL pass) keeps those
 and the accessibility audit of the foundation's public pages (issue 2: home, vision and
 principles, governance, roadmap, procurement pipeline, interoperability matrix, glossary), so those pages
 are audited on both databases while the whole browser suite runs once, on SQLite, within CI's time.
