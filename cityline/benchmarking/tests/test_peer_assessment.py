@@ -137,9 +137,9 @@ def test_demo_compares_kestermouths_maturity_with_brindlemoors(tmp_path, setting
     settings.DATA_DIR = tmp_path
     from cityline.core.demo_snapshot import import_demo_pack
 
-    import_demo_pack()  # the demo city from the worker's snapshot; `cityline demo` then adds its partner
-    kestermouth = demo.prepare_demo()["city"]
-    demo.prepare_demo()  # idempotent
+    kestermouth = import_demo_pack()  # the demo city from the worker's snapshot
+    demo.prepare_peer(kestermouth)  # what `cityline demo` adds for the comparison
+    demo.prepare_peer(kestermouth)  # idempotent
     (pa,) = PeerAssessment.objects.filter(city=kestermouth)
     assert (pa.peer.key, pa.source_kind, pa.taken_on) == ("brindlemoor", "instance", date.today())
     brindlemoor = assess(City.objects.get(key="brindlemoor")).maturity
