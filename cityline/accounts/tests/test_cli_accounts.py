@@ -23,9 +23,8 @@ PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture(autouse=True)
-def no_acting_user_from_the_environment(monkeypatch, settings):
+def no_acting_user_from_the_environment(monkeypatch):
     monkeypatch.delenv("CITYLINE_USER", raising=False)
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

@@ -27,11 +27,6 @@ pytestmark = pytest.mark.django_db
 PARAM = re.compile(r"\{(\w+)(?::\w+)?\}")
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def world(db):
     return m.build_world(m.make_matrix_city())

@@ -30,11 +30,6 @@ DETAIL = f"{API}/datasets/noise-draft"  # unpublished: staff of the city only
 CKAN = "/api/3/action/package_list"
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def city(db, settings, tmp_path):
     from cityline.opendata.testing import make_catalogue_city

@@ -18,12 +18,6 @@ from cityline.strategy import models as sm
 PASSWORD = "correct horse battery staple"
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    # HTTP Basic checks the password on every request; the default hasher is slow on purpose.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def city(db):
     """Testville: organisations, people, a vision, a portfolio and a procurement pipeline."""

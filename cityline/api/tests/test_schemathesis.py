@@ -78,8 +78,8 @@ def real_keys(django_db_setup, django_db_blocker):
 
     from django.test import override_settings
 
-    # The package's autouse ``fast_passwords`` fixture (function scope) keeps only the MD5 hasher during
-    # each test: the password must be hashed with it here too, or no test could check it.
+    # The tests hash with MD5 only (root conftest.py, ``_fast_password_hasher``): the password must be
+    # hashed with it here too, or no test could check it.
     with django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=[FAST_HASHER]):
         assert_test_database()
         make_strategy_city(CITY, "Riverford")

@@ -21,11 +21,6 @@ from cityline.observations.tests.records_world import own_store  # noqa: F401 (a
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def world():
     city, r = make_observations_city()

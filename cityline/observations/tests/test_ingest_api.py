@@ -25,7 +25,6 @@ PASSWORD = "pw-123456-ingest"
 @pytest.fixture
 def city(settings, tmp_path):
     settings.CITYLINE_OBSERVATIONS_DIR = tmp_path / "observations"
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     return make_city()
 
 
