@@ -20,6 +20,11 @@ the consumer gets there at once. ``--broker HOST:PORT`` uses another broker.
 
     .venv/bin/python bench/mqtt_ingest.py --messages 20000               # quick
     .venv/bin/python bench/mqtt_ingest.py --messages 200000 --publishers 2
+    .venv/bin/python bench/mqtt_ingest.py --messages 100000 --publishers 2 --rate 5000   # latency at a paced rate
+
+Publishing as fast as they can measures the sustained rate; the latencies then include the publishers'
+own backlog (up to 5,000 readings each waiting for the broker's acknowledgement), so they are measured
+at a paced ``--rate`` below what the machine sustains.
 
 The database (SQLite) and the store live in ``--data-dir`` (default: a new temporary folder; give a
 folder to reuse its migrated database across runs, the store is emptied each run).
@@ -71,8 +76,9 @@ def start_private_broker(folder: Path) -> tuple[subprocess.Popen, int]:
 
 
 def publisher(index: int, count: int, series: list[str], host: str, port: int, alert_series: str | None,
-              alert_every: int, go, results) -> None:
-    """Publish ``count`` readings round-robin over ``series`` (this process's own), as fast as possible."""
+              alert_every: int, go, results, rate: float = 0.0) -> None:
+    """Publish ``count`` readings round-robin over ``series`` (this process's own): as fast as possible, or
+    ``rate`` per second (paced: reading ``i`` is not published before ``i / rate`` seconds after the start)."""
     from paho.mqtt import client as mqtt
 
     acked = 0
@@ -98,6 +104,10 @@ def publisher(index: int, count: int, series: list[str], host: str, port: int, a
     started = time.time()
     for i in range(count):
         k = i % len(series)
+        if rate:
+            ahead = started + i / rate - time.time()
+            if ahead > 0:
+                time.sleep(ahead)
         now = max(time.time(), last + 1e-6)  # strictly increasing: one reading per series and time
         last = now
         value = 20.0 + (i % 17)
@@ -162,6 +172,9 @@ def main() -> int:
     parser.add_argument("--batch-ms", type=int, default=100, help="consumer batch interval (default 100)")
     parser.add_argument("--alert-every", type=int, default=50,
                         help="mark every n-th reading of the alert rule's series (default 50)")
+    parser.add_argument("--rate", type=float, default=0,
+                        help="readings per second, all publishers together (default 0: as fast as they can); "
+                             "latencies mean most at a rate the machine sustains")
     parser.add_argument("--broker", help="HOST:PORT of a broker to use (default: a private mosquitto)")
     parser.add_argument("--data-dir", type=Path, help="folder for the database and the store (default: temporary)")
     args = parser.parse_args()
@@ -199,12 +212,14 @@ def main() -> int:
         for p in range(args.publishers):
             mine = keys[p::args.publishers]
             procs.append(ctx.Process(target=publisher, args=(p, per, mine, host, port, keys[0] if p == 0 else None,
-                                                             args.alert_every, go, results)))
+                                                             args.alert_every, go, results,
+                                                             args.rate / args.publishers)))
         for proc in procs:
             proc.start()
         time.sleep(2)  # publishers connected
         total = per * args.publishers
-        print(f"{args.publishers} publisher(s), {total:,} readings over {len(keys)} series, "
+        pace = f" at {args.rate:,.0f}/s" if args.rate else " as fast as they can"
+        print(f"{args.publishers} publisher(s){pace}, {total:,} readings over {len(keys)} series, "
               f"alert rule on {keys[0]}: every {args.alert_every}th of its readings marked", flush=True)
         go.set()
         reports = []

@@ -248,32 +248,30 @@ def _create_series(city, user, entity: d.Entity, reading: d.Reading, taken: set[
 
 
 def _save_entities(city, bodies: dict[str, dict], existing: dict[str, NgsiEntity], now, *, create_only: bool) -> None:
-    changed, new = [], []
-    for entity_id, body in bodies.items():
-        row = existing.get(entity_id)
-        if row is None:
-            new.append(NgsiEntity(city=city, entity_id=entity_id, entity_type=body["type"], body=body,
-                                  created_at=now, modified_at=now))
-        else:
-            row.body, row.entity_type, row.modified_at = body, body["type"], now
-            changed.append(row)
-    if len(changed) <= 3:  # bulk_update's CASE expression costs more than a few plain updates
-        for row in changed:
-            NgsiEntity.objects.filter(pk=row.pk).update(body=row.body, entity_type=row.entity_type,
-                                                         modified_at=now)
-    else:
-        NgsiEntity.objects.bulk_update(changed, ["body", "entity_type", "modified_at"], batch_size=500)
-    if new:
-        try:
-            with transaction.atomic():
-                if create_only:
-                    NgsiEntity.objects.bulk_create(new)
-                else:  # two upserts of one new entity at once: the later one updates
-                    NgsiEntity.objects.bulk_create(new, update_conflicts=True, unique_fields=["city", "entity_id"],
-                                                   update_fields=["body", "entity_type", "modified_at"])
-        except IntegrityError:
-            raise NgsiError("AlreadyExists", "an entity of this request was created by another request "
-                            "meanwhile") from None
+    """Insert the new entities and update the known ones in one statement per 500.
+
+    One ``INSERT ... ON CONFLICT (city, entity_id) DO UPDATE`` (Django's ``bulk_create`` with
+    ``update_conflicts``) for both: ``bulk_update`` builds a ``CASE`` expression per field and row,
+    which cost about 1 ms an entity to compile (two thirds of a 100-entity batch upsert's time).
+    A known entity keeps its ``created_at``; the rows of this request are locked (``select_for_update``
+    in :func:`write`), and two upserts of one new entity at once leave the later one.
+    """
+    rows = [NgsiEntity(city=city, entity_id=entity_id, entity_type=body["type"], body=body,
+                       created_at=existing[entity_id].created_at if entity_id in existing else now, modified_at=now)
+            for entity_id, body in bodies.items()]
+    if not rows:
+        return
+    try:
+        with transaction.atomic():
+            if create_only:
+                NgsiEntity.objects.bulk_create(rows, batch_size=500)
+            else:
+                NgsiEntity.objects.bulk_create(rows, batch_size=500, update_conflicts=True,
+                                               unique_fields=["city", "entity_id"],
+                                               update_fields=["body", "entity_type", "modified_at"])
+    except IntegrityError:
+        raise NgsiError("AlreadyExists", "an entity of this request was created by another request "
+                        "meanwhile") from None
 
 
 def update_attributes(city, principal, entity_id: str, attrs: dict, *, only_existing: bool,

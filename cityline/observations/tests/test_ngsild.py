@@ -161,6 +161,25 @@ def test_batch_upsert_creates_then_replaces_and_stores_each_reading_once(client,
     assert [v for _, _, v in readings(city, "series = 'airqualityobserved-quay-pm25'")] == [31.5, 27.0]
 
 
+def test_a_batch_upsert_of_known_and_new_entities_keeps_creation_times_and_moves_modification_times(
+        client, city, auth):
+    known = [aqo(f"urn:ngsi-ld:AirQualityObserved:s{i}", pm25=10.0 + i) for i in range(5)]
+    assert post(client, "/entityOperations/upsert", known, auth).status_code == 201
+    before = {e.entity_id: (e.created_at, e.modified_at) for e in NgsiEntity.objects.filter(city=city)}
+    later = [aqo(e["id"], pm25=50.0 + i, at="2026-03-01T11:00:00Z", district="quay") for i, e in enumerate(known)]
+    later.append(aqo(MILL, pm25=7.0))
+    answer = post(client, "/entityOperations/upsert", later, auth)
+    assert answer.status_code == 201 and answer.json() == [MILL]  # 201 lists the entities created
+    after = {e.entity_id: e for e in NgsiEntity.objects.filter(city=city)}
+    assert len(after) == 6
+    for i, entity in enumerate(known):
+        row = after[entity["id"]]
+        assert row.body["pm25"]["value"] == 50.0 + i and row.body["district"]["value"] == "quay"
+        assert row.created_at == before[entity["id"]][0] and row.modified_at > before[entity["id"]][1]
+    assert after[MILL].created_at == after[MILL].modified_at and after[MILL].body["pm25"]["value"] == 7.0
+    assert len(readings(city)) == 11
+
+
 def test_batch_upsert_reports_each_bad_entity_and_stores_the_others(client, city, auth):
     bad_time = aqo(MILL, at="yesterday")
     no_type = {"id": "urn:ngsi-ld:AirQualityObserved:dock"}
