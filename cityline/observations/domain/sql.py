@@ -7,7 +7,9 @@ in a PostgreSQL-compatible engine.)
 into one query over two relations:
 
 - ``observations(series, time, value, quality)``: one row per reading (deduplicated on
-  ``(series, time)``), ``time`` a UTC timestamp;
+  ``(series, time)``), ``time`` a UTC timestamp; for DuckDB also the store's partition columns
+  ``"group"`` and ``day`` (:meth:`~cityline.observations.store.ObservationStore.connect`), which the
+  query filters on so that DuckDB reads only the files it needs (:func:`_partitions`);
 - ``series_meta(series, "group", entity_type, attribute, district, organisation, weight)``: one row
   per series (``organisation`` is the organisation's key; blank district or organisation is NULL).
 
@@ -160,6 +162,27 @@ def _in(d: Dialect, column: str, values: tuple) -> str:
     return f"{column} IN ({', '.join(d.string(v) for v in values)})"
 
 
+def _partitions(d: Dialect, periods: list[Period], aggs: list[Aggregation]) -> str:
+    """DuckDB only: the Hive partitions (``"group"``, ``day``) of the store's files the query needs.
+
+    The store's ``observations`` view carries the partition columns of its files
+    (``group=<g>/day=<d>``), and DuckDB skips the files a filter on them rules out without opening
+    them. Both filters are implied by the others, so they change no result: ``day`` is the UTC day of
+    ``time`` (the periods' range, by whole days), and a series' readings are all stored under its
+    group (a group cannot change once a series has readings). A KPI for last month over years of
+    readings then reads last month's files, and a spec on one group that group's files.
+    """
+    if d.name != "duckdb":
+        return ""
+    first = periods[0][0].astimezone(timezone.utc).date()
+    last = (periods[-1][1] - timedelta(microseconds=1)).astimezone(timezone.utc).date()
+    parts = [f"o.day >= DATE '{first.isoformat()}' AND o.day <= DATE '{last.isoformat()}'"]
+    groups = [a.series.group for a in aggs]
+    if all(groups):
+        parts.append(_in(d, f"o.{d.ident('group')}", tuple(sorted({g for gs in groups for g in gs}))))
+    return " AND " + " AND ".join(parts)
+
+
 def _selection(d: Dialect, sel: Selection) -> str:
     parts = []
     columns = {"keys": "o.series", "group": f"m.{d.ident('group')}", "entity_type": "m.entity_type",
@@ -246,7 +269,7 @@ def _body(spec: Spec, periods: list[Period], d: Dialect) -> str:
            f"m.district AS district, m.organisation AS organisation, m.weight AS weight, "
            f"{period_expr} AS period, {group_expr} AS grp "
            f"FROM observations o JOIN series_meta m ON o.series = m.series "
-           f"WHERE {period_where} AND o.value IS NOT NULL AND ({selected})")
+           f"WHERE {period_where}{_partitions(d, periods, aggs)} AND o.value IS NOT NULL AND ({selected})")
     ctes = [f"obs AS ({obs})"]
     source = "obs"
     if windows:

@@ -84,3 +84,25 @@ def test_bad_periods_are_refused():
         S.compile_spec(spec, [(PERIODS[0][0].replace(tzinfo=None), PERIODS[0][1])])
     with pytest.raises(ValueError, match="unknown SQL dialect"):
         S.compile_spec(spec, PERIODS, "oracle")
+
+
+def test_duckdb_reads_only_the_partitions_of_the_spec_s_groups_and_days(tmp_path):
+    """The DuckDB query filters on the store's Hive partitions: files of other groups, and of days outside
+    the periods, are never opened (here they are not even Parquet), and the values are unchanged."""
+    store = ObservationStore(tmp_path, {m[0]: m[1] for m in META}.get)
+    store.write(FIRST_BATCH)
+    store.write(READINGS)
+    spec = parse(CASES["count"][0])  # the air group
+    with store.connect() as con:
+        con.register("series_meta", series_meta_table(META))
+        expected = con.sql(S.compile_spec(spec, PERIODS)).fetchall()
+    assert [(p, v) for p, v, *_ in expected] == [(0, 8.0), (1, 1.0)]
+    # (not before the first good file: DuckDB takes the view's columns from the first file)
+    for folder in ("group=traffic/day=2026-01-15", "group=air/day=2026-04-01"):
+        (tmp_path / folder).mkdir(parents=True, exist_ok=True)
+        (tmp_path / folder / "part-20260101T000000000000-0badf11e0000.parquet").write_bytes(b"not Parquet")
+    with store.connect() as con:
+        con.register("series_meta", series_meta_table(META))
+        assert con.sql(S.compile_spec(spec, PERIODS)).fetchall() == expected
+        with pytest.raises(Exception, match="(?i)parquet"):  # a spec that needs those files reads them
+            con.sql(S.compile_spec(parse(CASES["sum"][0]), PERIODS)).fetchall()
