@@ -21,7 +21,6 @@ the consumer gets there at once. ``--broker HOST:PORT`` uses another broker.
     .venv/bin/python bench/mqtt_ingest.py --messages 20000               # quick
     .venv/bin/python bench/mqtt_ingest.py --messages 200000 --publishers 2
     .venv/bin/python bench/mqtt_ingest.py --messages 100000 --publishers 2 --rate 5000   # latency at a paced rate
-    .venv/bin/python bench/mqtt_ingest.py --messages 300000 --publishers 1 --publisher mosquitto_pub
 
 Publishing as fast as they can measures the sustained rate; the latencies then include the publishers'
 own backlog (up to 5,000 readings each waiting for the broker's acknowledgement), so they are measured
@@ -77,12 +76,9 @@ def start_private_broker(folder: Path) -> tuple[subprocess.Popen, int]:
 
 
 def publisher(index: int, count: int, series: list[str], host: str, port: int, alert_series: str | None,
-              alert_every: int, go, results, rate: float = 0.0, tool: str = "paho") -> None:
+              alert_every: int, go, results, rate: float = 0.0) -> None:
     """Publish ``count`` readings round-robin over ``series`` (this process's own): as fast as possible, or
     ``rate`` per second (paced: reading ``i`` is not published before ``i / rate`` seconds after the start)."""
-    if tool == "mosquitto_pub":
-        return _publish_with_mosquitto_pub(index, count, series, host, port, alert_series, alert_every, go,
-                                           results, rate)
     from paho.mqtt import client as mqtt
 
     acked = 0
@@ -135,53 +131,6 @@ def publisher(index: int, count: int, series: list[str], host: str, port: int, a
                  "marked": marked})
 
 
-def _publish_with_mosquitto_pub(index: int, count: int, series: list[str], host: str, port: int,
-                                alert_series: str | None, alert_every: int, go, results, rate: float) -> None:
-    """The same readings through Mosquitto's own C client: ``mosquitto_pub -l`` publishes each line it reads
-    on stdin as one QoS 1 message on ``<city>/feed/<index>/lines`` (the series in the payload), so the
-    publishing side costs little CPU and the machine's cores go to the broker and the consumer. Its exit
-    status 0 means every message was published and acknowledged by the broker (it disconnects after the
-    last PUBACK). A reading's time is when its line was handed to mosquitto_pub."""
-    binary = shutil.which("mosquitto_pub") or "/usr/bin/mosquitto_pub"
-    proc = subprocess.Popen([binary, "-h", host, "-p", str(port), "-V", "mqttv5", "-q", "1", "-l",
-                             "-i", f"bench-pub-{index}-{uuid.uuid4().hex[:6]}", "-t", f"{CITY}/feed/{index}/lines"],
-                            stdin=subprocess.PIPE, bufsize=0)
-    go.wait()
-    last = 0.0
-    alert_count = marked = 0
-    started = time.time()
-    chunk: list[str] = []
-    for i in range(count):
-        k = i % len(series)
-        if rate:
-            ahead = started + i / rate - time.time()
-            if ahead > 0:
-                if chunk:
-                    proc.stdin.write("".join(chunk).encode())
-                    chunk.clear()
-                time.sleep(ahead)
-        now = max(time.time(), last + 1e-6)
-        last = now
-        value = 20.0 + (i % 17)
-        if series[k] == alert_series:
-            alert_count += 1
-            if alert_count % alert_every == 0:
-                value = MARK
-                marked += 1
-        when = datetime.fromtimestamp(now, timezone.utc).isoformat()
-        chunk.append(f'{{"series": "{series[k]}", "time": "{when}", "value": {value}}}\n')
-        if len(chunk) >= 64:  # a few lines per write: a write per line would cost more than the line
-            proc.stdin.write("".join(chunk).encode())
-            chunk.clear()
-    if chunk:
-        proc.stdin.write("".join(chunk).encode())
-    finished = time.time()
-    proc.stdin.close()
-    code = proc.wait(timeout=600)
-    results.put({"index": index, "sent": count, "acked": count if code == 0 else 0, "started": started,
-                 "finished": finished, "marked": marked})
-
-
 def setup(args, data_dir: Path):
     os.environ["CITYLINE_DATA_DIR"] = str(data_dir)
     os.environ["DATABASE_URL"] = f"sqlite:///{data_dir / 'bench.sqlite3'}"
@@ -226,8 +175,6 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=0,
                         help="readings per second, all publishers together (default 0: as fast as they can); "
                              "latencies mean most at a rate the machine sustains")
-    parser.add_argument("--publisher", choices=("paho", "mosquitto_pub"), default="paho",
-                        help="publishing client: paho-mqtt in Python (default) or Mosquitto's C mosquitto_pub")
     parser.add_argument("--broker", help="HOST:PORT of a broker to use (default: a private mosquitto)")
     parser.add_argument("--data-dir", type=Path, help="folder for the database and the store (default: temporary)")
     args = parser.parse_args()
@@ -251,9 +198,7 @@ def main() -> int:
         broker_process, port = start_private_broker(data_dir)
         host = "127.0.0.1"
     try:
-        # the paho publishers name the series in the topic (the simulator's layout), mosquitto_pub's lines in the payload
-        mappings = Mappings([Mapping(topic=default_topic(CITY)), Mapping(topic=f"{CITY}/feed/+/lines", series_field="series")])
-        consumer = Consumer(city, mappings,
+        consumer = Consumer(city, Mappings([Mapping(topic=default_topic(CITY))]),
                             Broker(host=host, port=port, client_id=f"bench-{uuid.uuid4().hex[:6]}", session_expiry=300),
                             batch_ms=args.batch_ms, batch_size=20_000, stats_seconds=5,
                             out=lambda line: print("  consumer:", line, flush=True))
@@ -268,13 +213,13 @@ def main() -> int:
             mine = keys[p::args.publishers]
             procs.append(ctx.Process(target=publisher, args=(p, per, mine, host, port, keys[0] if p == 0 else None,
                                                              args.alert_every, go, results,
-                                                             args.rate / args.publishers, args.publisher)))
+                                                             args.rate / args.publishers)))
         for proc in procs:
             proc.start()
         time.sleep(2)  # publishers connected
         total = per * args.publishers
         pace = f" at {args.rate:,.0f}/s" if args.rate else " as fast as they can"
-        print(f"{args.publishers} publisher(s) ({args.publisher}){pace}, {total:,} readings over {len(keys)} series, "
+        print(f"{args.publishers} publisher(s){pace}, {total:,} readings over {len(keys)} series, "
               f"alert rule on {keys[0]}: every {args.alert_every}th of its readings marked", flush=True)
         go.set()
         reports = []
