@@ -4,7 +4,8 @@ widths (English at desktop width, French at 320 px without sideways scrolling: B
 
 Pages come from the registry, so pages registered by later issues are audited too;
 for a detail page (one page per record) the first record's page is audited.
-The pages are audited with the small test city and with the demo city.
+The pages are audited with the demo city (``CITYLINE_AUDIT_ALL=1`` adds the small test city first:
+``cityline.portal.testing.A11Y_DATA_SETS``).
 """
 
 import pytest
