@@ -63,6 +63,18 @@ def test_periods_may_leave_gaps_and_one_period_is_a_query_too(con):
     assert [(p, v) for p, v, *_ in january_and_march] == [(0, 8.0)]
 
 
+def test_hours_and_weekdays_are_utc_whatever_the_session_time_zone(con):
+    """In Auckland (UTC+13 in January) Monday 06:00 UTC is Monday 19:00: the filters must still read UTC."""
+    name = "hours_weekdays"
+    main, _ = queries(name)
+    con.execute("SET TimeZone = 'Pacific/Auckland'")
+    try:
+        got = {row[0]: row[1] for row in con.sql(main).fetchall()}
+    finally:
+        con.execute("SET TimeZone = 'UTC'")
+    assert got == {period: pytest.approx(value) for period, value in CASES[name][1].items()}
+
+
 def test_literals_are_inlined_safely(con):
     spec = parse({"value": {"series": {"district": "x' OR 1=1 --"}, "function": "count"}})
     assert con.sql(S.compile_spec(spec, PERIODS)).fetchall() == []
