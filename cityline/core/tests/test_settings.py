@@ -30,3 +30,16 @@ def test_instance_makes_its_own_secret_key_once_and_keeps_it_private(tmp_path):
 def test_environment_key_wins(tmp_path):
     assert secret_key(tmp_path, CITYLINE_SECRET_KEY="from-the-environment") == "from-the-environment"
     assert not (tmp_path / "secret-key").exists()
+
+
+def test_the_embedded_sqlite_database_uses_the_write_ahead_log(tmp_path):
+    """Readers do not wait for a writer's commit (NGSI-LD and MQTT writes beside page views)."""
+    code = ("import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'cityline.settings'); django.setup()\n"
+            "from django.db import connection\n"
+            "with connection.cursor() as c:\n"
+            "    c.execute('PRAGMA journal_mode'); print(c.fetchone()[0])\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")}
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
+                            env={**env, "CITYLINE_DATA_DIR": str(tmp_path)})
+    assert result.stdout.strip() == "wal"
+    assert (tmp_path / "cityline.sqlite3").exists()
