@@ -180,6 +180,24 @@ def test_a_batch_upsert_of_known_and_new_entities_keeps_creation_times_and_moves
     assert len(readings(city)) == 11
 
 
+@pytest.mark.parametrize("mode", ["replace", "update"])
+def test_a_write_without_a_type_keeps_the_known_entity_s_type(client, city, admin, auth, mode):
+    """The broker takes a known entity's type when a write gives none (the HTTP batch paths require one)."""
+    from cityline.accounts.authz import principal_for_user
+    from cityline.observations.ngsild import broker
+
+    assert post(client, "/entityOperations/upsert", [aqo()], auth).status_code == 201
+    pm25 = {"type": "Property", "value": 9.5, "observedAt": "2026-03-01T12:00:00Z"}
+    outcome = broker.write(city, principal_for_user(admin), [domain.Entity(QUAY, "", {"pm25": pm25})], mode=mode)
+    assert (outcome.updated, outcome.errors, outcome.readings) == ([QUAY], [], 1)
+    row = NgsiEntity.objects.get(entity_id=QUAY)
+    assert row.entity_type == row.body["type"] == "AirQualityObserved"
+    assert ("district" in row.body) == (mode == "update")  # merged into the known body, or replaced
+    assert [v for _, _, v in readings(city, "series = 'airqualityobserved-quay-pm25'")] == [31.5, 9.5]
+    unknown = domain.Entity("urn:ngsi-ld:AirQualityObserved:dock", "", {"pm25": pm25})
+    assert "type: missing" in str(broker.write(city, principal_for_user(admin), [unknown], mode=mode).errors[0])
+
+
 def test_batch_upsert_reports_each_bad_entity_and_stores_the_others(client, city, auth):
     bad_time = aqo(MILL, at="yesterday")
     no_type = {"id": "urn:ngsi-ld:AirQualityObserved:dock"}
