@@ -252,6 +252,42 @@ def _aggregate(d: Dialect, agg: Aggregation, k: int, cond: str) -> str:
     raise ValueError(f"unknown function {fn!r}")
 
 
+#: Functions whose value over a group follows from sums, counts and extremes per series: a weighted mean
+#: with only these is computed in two steps (:func:`_per_series_aggregates`).
+_PER_SERIES = ("mean", "sum", "count", "min", "max")
+
+
+def _per_series_aggregates(d: Dialect, aggs: list[Aggregation], conds: list[str], used: str, source: str) -> list[str]:
+    """The ``agg`` CTE in two steps: per (period, group, series), then per (period, group).
+
+    For a weighted mean (with, on a ratio's other side, only functions of :data:`_PER_SERIES`): each
+    series' sum and count first, then ``sum(w_s * sum_s / n_s) / sum(w_s)`` over the series. Two hash
+    aggregations instead of a window partitioned by series (a sort of every reading): the weighted
+    spec of bench/kpi_compute.py took 1.16 s with the window and 0.66 s this way, at 20 M readings.
+    """
+    inner = ["count(*) FILTER (WHERE {used}) AS n".format(used=used),
+             f"min({d.epoch_us('time')}) FILTER (WHERE {used}) AS first_us",
+             f"max({d.epoch_us('time')}) FILTER (WHERE {used}) AS last_us"]
+    outer = ["sum(n) AS n", "min(first_us) AS first_us", "max(last_us) AS last_us"]
+    for k, (a, cond) in enumerate(zip(aggs, conds)):
+        f = f" FILTER (WHERE {cond})"
+        if a.function in ("min", "max"):
+            inner.append(f"{a.function}(value){f} AS x_{k}")
+            outer.insert(k, f"{a.function}(x_{k}) AS v_{k}")
+            continue
+        inner += [f"sum(value){f} AS s_{k}", f"count(*){f} AS c_{k}"]
+        if a.function == "mean" and a.weighted:
+            held = f" FILTER (WHERE c_{k} > 0 AND weight IS NOT NULL)"
+            value = f"sum(weight * s_{k} / c_{k}){held} / nullif(sum(weight){held}, 0)"
+        else:
+            value = {"mean": f"sum(s_{k}) / nullif(sum(c_{k}), 0)", "sum": f"sum(s_{k})",
+                     "count": f"sum(c_{k})"}[a.function]
+        outer.insert(k, f"{value} AS v_{k}")
+    return [f"per_series AS (SELECT period, grp, series, weight, {', '.join(inner)} FROM {source} "
+            f"GROUP BY period, grp, series, weight)",
+            f"agg AS (SELECT period, grp, {', '.join(outer)} FROM per_series GROUP BY period, grp)"]
+
+
 def _body(spec: Spec, periods: list[Period], d: Dialect) -> str:
     """The CTEs up to ``grouped(period, grp, value, n, first_us, last_us)``."""
     _check_periods(periods)
@@ -267,8 +303,10 @@ def _body(spec: Spec, periods: list[Period], d: Dialect) -> str:
         windows.append(f"lead({d.epoch_us('time')}) OVER (PARTITION BY series, period ORDER BY time) AS next_us")
         windows.append(f"CASE period {ends} END AS end_us")
     conds = [_condition(d, a) for a in aggs]
+    per_series = (any(a.function == "mean" and a.weighted for a in aggs)
+                  and all(a.function in _PER_SERIES for a in aggs))
     for k, (a, cond) in enumerate(zip(aggs, conds)):
-        if a.function == "mean" and a.weighted:
+        if a.function == "mean" and a.weighted and not per_series:
             windows.append(f"sum(CASE WHEN {cond} THEN 1 ELSE 0 END) OVER (PARTITION BY series, period) AS n_{k}")
     obs = (f"SELECT o.series AS series, o.time AS time, o.value AS value, coalesce(o.quality, 'ok') AS quality, "
            f"m.{d.ident('group')} AS grp_group, m.entity_type AS entity_type, m.attribute AS attribute, "
@@ -291,11 +329,14 @@ def _body(spec: Spec, periods: list[Period], d: Dialect) -> str:
             ctes.append(f"held AS (SELECT *, {', '.join(held)} FROM win)")
             source = "held"
     used = conds[0] if len(conds) == 1 else f"({conds[0]}) OR ({conds[1]})"
-    columns = [f"{_aggregate(d, a, k, c)} AS v_{k}" for k, (a, c) in enumerate(zip(aggs, conds))]
-    columns += [f"count(*) FILTER (WHERE {used}) AS n",
-                f"min({d.epoch_us('time')}) FILTER (WHERE {used}) AS first_us",
-                f"max({d.epoch_us('time')}) FILTER (WHERE {used}) AS last_us"]
-    ctes.append(f"agg AS (SELECT period, grp, {', '.join(columns)} FROM {source} GROUP BY period, grp)")
+    if per_series:
+        ctes += _per_series_aggregates(d, aggs, conds, used, source)
+    else:
+        columns = [f"{_aggregate(d, a, k, c)} AS v_{k}" for k, (a, c) in enumerate(zip(aggs, conds))]
+        columns += [f"count(*) FILTER (WHERE {used}) AS n",
+                    f"min({d.epoch_us('time')}) FILTER (WHERE {used}) AS first_us",
+                    f"max({d.epoch_us('time')}) FILTER (WHERE {used}) AS last_us"]
+        ctes.append(f"agg AS (SELECT period, grp, {', '.join(columns)} FROM {source} GROUP BY period, grp)")
     if spec.is_ratio:
         numerator = "v_0"
         if spec.numerator.function in ("count", "distinct_count"):

@@ -122,6 +122,17 @@ CASES = {
     "ratio_weighted": ({"ratio": {"numerator": {"series": {"keys": ["traffic-t"]}, "function": "sum"},
                                   "denominator": {"series": PM25, "function": "mean", "weighted": True}},
                         "group_by": "district", "combine": "sum"}, {0: 600 / 22.5, 1: None}),
+    # the highest pm25 (50; February 8) over the weighted air mean (9850 / 450; February 8): max and mean per
+    # series, then over the series
+    "ratio_max_weighted": ({"ratio": {"numerator": {"series": PM25, "function": "max"},
+                                      "denominator": {"series": {"group": "air"}, "function": "mean",
+                                                      "weighted": True}}}, {0: 50 / (9850 / 450), 1: 1.0}),
+    # a percentile cannot be taken per series first: the weighted mean over the readings (a window) instead;
+    # 90th percentile of pm25 45 (February 8) over the weighted pm25 mean (100 * 27.5 + 300 * 22.5) / 400 = 23.75
+    "ratio_percentile_weighted": ({"ratio": {"numerator": {"series": PM25, "function": "percentile",
+                                                           "percentile": 0.9},
+                                             "denominator": {"series": PM25, "function": "mean", "weighted": True}}},
+                                  {0: 45 / 23.75, 1: 1.0}),
 }
 
 
