@@ -191,11 +191,7 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     # Wait for a concurrent writer instead of failing at once.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
-    # Write-ahead log: readers never wait for a writer's commit (the rollback journal locks them out while
-    # it commits), and a commit syncs one file instead of the journal and the database. The mode is kept
-    # in the database file; setting it on every connection costs nothing once it is set. An in-memory
-    # database (the tests') answers "memory" and carries on.
-    DATABASES["default"]["OPTIONS"].setdefault("init_command", "PRAGMA journal_mode=WAL")
+    # It runs in write-ahead-log mode: cityline/core/apps.py sets it on the first connection of a process.
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -1,5 +1,23 @@
 from django.apps import AppConfig
 
+_WRITE_AHEAD_LOG: set[str] = set()
+
+
+def sqlite_write_ahead_log(sender, connection, **kwargs) -> None:
+    """Put an SQLite database in write-ahead-log mode, on the first connection to it in this process.
+
+    With the write-ahead log, readers never wait for a writer's commit (the rollback journal locks
+    them out while it commits) and a commit syncs one file instead of two. The mode is kept in the
+    database file, so once per process is enough: run on every new connection (Django's
+    ``init_command``, with a connection per request) the pragma cost a quarter of an NGSI-LD upsert's
+    time. An in-memory database (the tests') answers "memory" and carries on.
+    """
+    if connection.vendor != "sqlite" or connection.settings_dict["NAME"] in _WRITE_AHEAD_LOG:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA journal_mode=WAL")
+    _WRITE_AHEAD_LOG.add(connection.settings_dict["NAME"])
+
 
 class CoreConfig(AppConfig):
     name = "cityline.core"
@@ -12,3 +30,6 @@ class CoreConfig(AppConfig):
 
         connect()  # every historical row is sealed in the audit chain (cityline.core.audit)
         from . import checks  # noqa: F401  (registers the deployment checks)
+        from django.db.backends.signals import connection_created
+
+        connection_created.connect(sqlite_write_ahead_log)
