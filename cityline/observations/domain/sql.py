@@ -296,23 +296,30 @@ def _body(spec: Spec, periods: list[Period], d: Dialect) -> str:
     group_expr = {None: "0", "district": "m.district", "organisation": "m.organisation",
                   "series": "o.series"}[spec.group_by]
     selected = " OR ".join(_selection(d, a.series) for a in aggs)
+    conds = [_condition(d, a) for a in aggs]
+    per_series = (any(a.function == "mean" and a.weighted for a in aggs)
+                  and all(a.function in _PER_SERIES for a in aggs))
+    # Windows are keyed by a number given to each series (``sid``): sorting the readings by an integer
+    # rather than by the series' text key made share_above about 15 % faster (bench/kpi_compute.py, 25 M
+    # readings: 5.1 -> 4.4 s). ``lead`` runs over the series' whole range, not per period: a next reading
+    # in a later period is past the period's end, where ``held`` stops anyway.
     windows = []
     if any(a.function == "share_above" for a in aggs):
         ends = " ".join(f"WHEN {i} THEN {d.epoch_us(d.timestamp(e))}" for i, (_, e) in enumerate(periods))
         windows.append(f"{d.epoch_us('time')} AS t_us")
-        windows.append(f"lead({d.epoch_us('time')}) OVER (PARTITION BY series, period ORDER BY time) AS next_us")
+        windows.append(f"lead({d.epoch_us('time')}) OVER (PARTITION BY sid ORDER BY time) AS next_us")
         windows.append(f"CASE period {ends} END AS end_us")
-    conds = [_condition(d, a) for a in aggs]
-    per_series = (any(a.function == "mean" and a.weighted for a in aggs)
-                  and all(a.function in _PER_SERIES for a in aggs))
     for k, (a, cond) in enumerate(zip(aggs, conds)):
         if a.function == "mean" and a.weighted and not per_series:
-            windows.append(f"sum(CASE WHEN {cond} THEN 1 ELSE 0 END) OVER (PARTITION BY series, period) AS n_{k}")
+            windows.append(f"sum(CASE WHEN {cond} THEN 1 ELSE 0 END) OVER (PARTITION BY sid, period) AS n_{k}")
+    meta, sid = "series_meta", ""
+    if windows:
+        meta, sid = "(SELECT *, row_number() OVER (ORDER BY series) AS sid FROM series_meta)", "m.sid AS sid, "
     obs = (f"SELECT o.series AS series, o.time AS time, o.value AS value, coalesce(o.quality, 'ok') AS quality, "
            f"m.{d.ident('group')} AS grp_group, m.entity_type AS entity_type, m.attribute AS attribute, "
-           f"m.district AS district, m.organisation AS organisation, m.weight AS weight, "
+           f"m.district AS district, m.organisation AS organisation, m.weight AS weight, {sid}"
            f"{period_expr} AS period, {group_expr} AS grp "
-           f"FROM observations o JOIN series_meta m ON o.series = m.series "
+           f"FROM observations o JOIN {meta} m ON o.series = m.series "
            f"WHERE {period_where}{_partitions(d, periods, aggs)} AND o.value IS NOT NULL AND ({selected})")
     ctes = [f"obs AS ({obs})"]
     source = "obs"

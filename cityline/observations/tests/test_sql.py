@@ -118,3 +118,19 @@ def test_duckdb_reads_only_the_partitions_of_the_spec_s_groups_and_days(tmp_path
         assert con.sql(S.compile_spec(spec, PERIODS)).fetchall() == expected
         with pytest.raises(Exception, match="(?i)parquet"):  # a spec that needs those files reads them
             con.sql(S.compile_spec(parse(CASES["sum"][0]), PERIODS)).fetchall()
+
+
+def test_share_of_time_stops_at_the_period_end_when_the_next_reading_is_in_the_next_period(tmp_path):
+    store = ObservationStore(tmp_path, {m[0]: m[1] for m in META}.get)
+    # air-a: 31 January 23:00 above the threshold, 1 February 01:00 below; gap up to a day
+    store.write([{"series": "air-a", "time": utc(2026, 1, 31, 23), "value": 40.0},
+                 {"series": "air-a", "time": utc(2026, 2, 1, 1), "value": 10.0},
+                 {"series": "air-a", "time": utc(2026, 1, 31, 22), "value": 10.0}])
+    spec = parse({"value": {"series": {"keys": ["air-a"]}, "function": "share_above", "threshold": 25,
+                            "max_gap_seconds": 86400}})
+    with store.connect() as con:
+        con.register("series_meta", series_meta_table(META))
+        got = {p: v for p, v, *_ in con.sql(S.compile_spec(spec, PERIODS)).fetchall()}
+    # January: 22:00 holds 1 h (below), 23:00 holds until midnight, 1 h (above) -> 0.5, not 2/3;
+    # February: 01:00 holds a day (below) -> 0
+    assert got == {0: pytest.approx(0.5), 1: 0.0}
