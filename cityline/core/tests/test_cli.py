@@ -41,3 +41,23 @@ def test_a_missing_argument_names_it(capsys):
         cli.main(["pack", "import"])
     assert exit_.value.code == 2
     assert "directory" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("environment, kept", [(None, (600, True)), ("0", (0, False))])
+def test_serve_keeps_database_connections_unless_the_environment_says_otherwise(monkeypatch, environment, kept):
+    import argparse
+
+    from django.db import connections
+
+    default = connections.settings["default"]
+    monkeypatch.setitem(default, "CONN_MAX_AGE", 0)
+    monkeypatch.setitem(default, "CONN_HEALTH_CHECKS", False)
+    if environment is None:
+        monkeypatch.delenv("CITYLINE_DB_CONN_MAX_AGE", raising=False)
+    else:
+        monkeypatch.setenv("CITYLINE_DB_CONN_MAX_AGE", environment)
+    served = []
+    monkeypatch.setattr("waitress.serve", lambda app, **options: served.append(
+        (options["threads"], default["CONN_MAX_AGE"], default["CONN_HEALTH_CHECKS"])))
+    assert cli.cmd_serve(argparse.Namespace(host="127.0.0.1", port=0, threads=3)) == 0
+    assert served == [(3, *kept)]
