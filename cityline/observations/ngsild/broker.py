@@ -67,9 +67,8 @@ UNITS = {
 
 @dataclass(frozen=True)
 class _Feed:
-    """What a write needs of a series: its id, key, group and organisation."""
+    """What a write needs of a series: its key, group and organisation."""
 
-    pk: int
     key: str
     group: str
     organisation_id: int | None
@@ -171,9 +170,9 @@ def write(city, principal, entities: list[d.Entity], *, mode: str) -> Outcome:
             existing = {e: (t, body) for e, t, body in locked.values_list("entity_id", "entity_type", "body")}
         else:
             existing = {e: (t, None) for e, t in locked.values_list("entity_id", "entity_type")}
-        series = {(e, a): _Feed(pk, key, group, org) for pk, key, group, e, a, org in
+        series = {(e, a): _Feed(key, group, org) for key, group, e, a, org in
                   Series.objects.filter(city=city, entity_id__in=ids).values_list(
-                      "id", "key", "group", "entity_id", "attribute", "organisation_id")}
+                      "key", "group", "entity_id", "attribute", "organisation_id")}
         may_add = authz.can(principal, "add", Series(city=city))
         may_change: dict[int | None, bool] = {}
         taken: set[str] = set()
@@ -204,8 +203,7 @@ def write(city, principal, entities: list[d.Entity], *, mode: str) -> Outcome:
                                             f"{reading.attribute!r} and {principal.label()} may not add one",
                                             entity_id=entity.id)
                         made = _create_series(city, user, entity, reading, taken)
-                        s = series[(entity.id, reading.attribute)] = _Feed(made.pk, made.key, made.group,
-                                                                           made.organisation_id)
+                        s = series[(entity.id, reading.attribute)] = _Feed(made.key, made.group, made.organisation_id)
                         taken.add(s.key)
                     if s.organisation_id not in may_change:
                         # Who may feed a series depends on its city and organisation only (the Series scope in
