@@ -126,8 +126,8 @@ def run_cityline(root: Path, meta_table, specs: dict, bounds) -> tuple[dict, flo
     return out, time.perf_counter() - t0
 
 
-def per_spec(root: Path, meta_table, specs: dict, bounds, repeat: int = 2) -> None:
-    """Each spec alone, best of ``repeat`` runs on one connection: where the time goes."""
+def per_spec(root: Path, meta_table, specs: dict, bounds, repeat: int = 2) -> float:
+    """Each spec alone, best of ``repeat`` runs on one connection (where the time goes); returns the total."""
     con = ObservationStore(root).connect()
     con.register("series_meta", meta_table)
     total = 0.0
@@ -141,6 +141,7 @@ def per_spec(root: Path, meta_table, specs: dict, bounds, repeat: int = 2) -> No
         print(f"  {name:14} {best:6.3f} s")
     print(f"  {'total':14} {total:6.3f} s (each spec best of {repeat})")
     con.close()
+    return total
 
 
 def run_pandas(root: Path, meta: list[tuple], specs: dict, bounds) -> tuple[dict, float]:

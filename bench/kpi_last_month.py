@@ -7,7 +7,6 @@ with and without the partition filters of ``cityline.observations.domain.sql._pa
 Prints the total of the ten specs of bench/kpi_compute.py, each the best of three runs.
 """
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -22,26 +21,13 @@ if len(sys.argv) != 2:
 root = Path(sys.argv[1]) / "store"
 if not root.is_dir():
     raise SystemExit(f"no store at {root}: make the data first (see --help)")
-store = K.ObservationStore(root)
-con = store.connect()
-con.register("series_meta", S.series_meta_table(K.meta_rows()))
-bounds = [K.P.bounds(p) for p in K.months()]
-
-
-def timed(q):
-    best = 9e9
-    for _ in range(3):
-        t = time.perf_counter()
-        con.sql(q).fetchall()
-        best = min(best, time.perf_counter() - t)
-    return best
-
-
+meta_table = S.series_meta_table(K.meta_rows())
+last_month = [K.P.bounds(K.months()[-1])]
 real = S._partitions
-tot = {"without partition filters": 0.0, "with partition filters": 0.0}
-for mode in tot:
+totals = {}
+for mode in ("without partition filters", "with partition filters"):
+    print(f"{mode}:")
     S._partitions = real if mode.startswith("with ") else (lambda d, p, a: "")
-    for name, spec in K.SPECS.items():
-        tot[mode] += timed(S.compile_spec(K.parse(spec), bounds[-1:], "duckdb"))
-for mode, seconds in tot.items():
+    totals[mode] = K.per_spec(root, meta_table, K.SPECS, last_month, repeat=3)
+for mode, seconds in totals.items():
     print(f"{mode}: {seconds:.2f} s for 10 specs, the last month only")
