@@ -1,10 +1,10 @@
 """The public observation pages (issue 6) in a real browser, with the demo city's readings seeded.
 
 The generic audit (test_public_pages_a11y.py) audits these registered pages with the demo city as its
-snapshot restores it (and the small city with ``CITYLINE_AUDIT_ALL=1``): the demo's series are there, their readings are not
-(the snapshot holds database tables and open data files, not the observation store). Here the demo
-city gets a year of readings (:func:`cityline.observations.demo.seed_observations`) and its
-KPIs computed from them, so:
+snapshot restores it (and the small city with ``CITYLINE_AUDIT_ALL=1``): the demo's series are there,
+their readings are not (the snapshot holds database tables and open data files, not the observation
+store). Here the demo city gets a year of readings (:func:`cityline.observations.demo.seed_observations`)
+and its KPIs computed from them, so:
 
 - axe-core (WCAG 2.2 A/AA + best practice) finds nothing on the sensors list, a sensor's page (with
   its sparkline and tables) and the computed KPIs page, with readings and runs shown, in English and
