@@ -11,7 +11,7 @@ in [0, 100) with one decimal; ISO 8601 UTC times in the CSV (``2026-01-01T00:00:
 
 **Ours**: :meth:`cityline.observations.files.InputFile.stage` (every row checked: series known, time with
 a zone, value not NaN; the batch checked for keys given twice) then ``commit()`` (files fsynced, moved into
-``group=/day=`` partitions) into an empty store: the bulk path ``cityline ingest`` and the HTTP upload take
+``group=/month=`` partitions) into an empty store: the bulk path ``cityline ingest`` and the HTTP upload take
 for big files.
 
 **Baseline** (same run, same file): DuckDB's plain ``COPY (SELECT * FROM <file>) TO 'one.parquet'``, no
@@ -125,7 +125,7 @@ def main() -> int:
             print(f"{name:8} {elapsed:8.2f}s {rows / elapsed:14,.0f} {peak / 2**30:8.2f} GiB {base:13.2f}s "
                   f"{elapsed / base:6.2f}x   (goal {goal / 1e6:.0f}M rows/s: "
                   f"{'met' if rows / elapsed >= goal else 'not met'})")
-        files = sum(1 for _ in (work / "store").glob("group=*/day=*/*.parquet"))
+        files = sum(1 for _ in (work / "store").glob("group=*/month=*/*.parquet"))
         print(f"store: {files:,} part files")
     finally:
         if not args.dir:

@@ -1,7 +1,7 @@
 """Benchmark: ten KPI specs over N observations (issue 6, performance): Cityline on DuckDB vs pandas vs PostgreSQL.
 
 Generates N readings (default 100 million) in the observation store's layout (Parquet,
-``group=<g>/day=<d>/``), 2,000 series in four groups over three years (2023-2025), then computes
+``group=<g>/month=<m>/``), 2,000 series in four groups over three years (2023-2025), then computes
 ten KPI specs of different kinds (mean, sum, count with a quality filter, percentile, share of
 time above a threshold, distinct days, weighted mean, per-district max, a ratio, hour and weekday
 filters) for each of the 36 months:
@@ -104,9 +104,10 @@ def generate(root: Path, rows: int) -> None:
                  NULL::VARCHAR AS message_id,
                  TIMESTAMPTZ '2026-01-01 00:00:00+00' AS written,
                  ([{groups}])[CAST(s // {SERIES_PER_GROUP} AS INTEGER) + 1] AS "group",
-                 CAST(TIMESTAMPTZ '{START.isoformat()} 00:00:00+00' + to_microseconds(CAST(k * {step * 1e6} + (s * 7919) % {int(step * 1e6)} AS BIGINT)) AS DATE) AS day
+                 date_trunc('month', CAST(TIMESTAMPTZ '{START.isoformat()} 00:00:00+00' + to_microseconds(CAST(k * {step * 1e6} + (s * 7919) % {int(step * 1e6)} AS BIGINT)) AS DATE))::DATE AS month
           FROM range({n_series}) a(s), range({per_series}) b(k)
-        ) TO '{root}' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY ("group", day), OVERWRITE_OR_IGNORE)""")
+        ) TO '{root}' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY ("group", month), OVERWRITE_OR_IGNORE,
+                       FILENAME_PATTERN 'part-20260101T000000000000-0000000bec40_{{i}}')""")
     con.close()
 
 
@@ -230,7 +231,7 @@ def run_postgres(dsn: str, root: Path, meta: list[tuple], specs: dict, bounds) -
             reader = duckdb.connect()
             reader.execute("SET TimeZone = 'UTC'")
             batches = reader.sql(f"SELECT series, strftime(time, '%Y-%m-%d %H:%M:%S.%f+00') AS time, value, quality "
-                                 f"FROM read_parquet('{root}/group=*/day=*/*.parquet')").to_arrow_reader(1_000_000)
+                                 f"FROM read_parquet('{root}/group=*/month=*/*.parquet')").to_arrow_reader(1_000_000)
             with con.cursor().copy("COPY observations FROM STDIN (FORMAT csv)") as cp:
                 import pyarrow.csv as pacsv
 
@@ -299,7 +300,7 @@ def main() -> int:
         t0 = time.perf_counter()
         if not root.exists():
             generate(root, args.rows)
-        n = duckdb.sql(f"SELECT count(*) FROM read_parquet('{root}/group=*/day=*/*.parquet')").fetchall()[0][0]
+        n = duckdb.sql(f"SELECT count(*) FROM read_parquet('{root}/group=*/month=*/*.parquet')").fetchall()[0][0]
         print(f"data: {n:,} readings, {len(meta)} series, {len(bounds)} months "
               f"({time.perf_counter() - t0:.1f} s to generate)")
         ours, t_ours = run_cityline(root, meta_table, SPECS, bounds)

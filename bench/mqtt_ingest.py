@@ -239,7 +239,7 @@ def main() -> int:
     started = min(r["started"] for r in reports)
     published = max(r["finished"] for r in reports)
     store = store_for(city)
-    root = str(store.root / "group=*" / "day=*" / "*.parquet").replace("'", "''")
+    root = str(store.root / "group=*" / "month=*" / "*.parquet").replace("'", "''")
     count, distinct = store.query("SELECT count(*), count(DISTINCT (series, time)) FROM observations")[0]
     last_written = store.query(f"SELECT epoch(max(written)) FROM read_parquet('{root}')")[0][0]
     median, p99, worst = store.query(

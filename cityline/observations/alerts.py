@@ -33,6 +33,7 @@ import threading
 import time as clock
 from dataclasses import dataclass
 from datetime import datetime
+from datetime import timezone as dt_timezone
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -42,7 +43,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .domain import rules as domain
-from .registry import store_root
+from .registry import store_to_read
 
 log = logging.getLogger("cityline.observations")
 
@@ -119,15 +120,12 @@ def rules_for(city) -> CityRules:
 def read_series(city, series: SeriesInfo, since: datetime) -> list[tuple[datetime, float | None]]:
     """The stored readings of one series from ``since`` on, in time order (one per time, latest write wins).
 
-    Lists only the day partitions of the series' group from ``since``'s day on, instead of the
+    Lists only the month partitions of the series' group from ``since``'s month on, instead of the
     whole store (which :meth:`.store.ObservationStore.connect` globs).
     """
     import duckdb
 
-    folder = store_root(city) / f"group={series.group}"
-    first_day = f"day={since.date().isoformat()}"
-    files = [str(f) for day in sorted(folder.glob("day=*")) if day.name >= first_day
-             for f in sorted(day.glob("*.parquet"))]
+    files = [str(f) for f in store_to_read(city).group_files(series.group, since.astimezone(dt_timezone.utc).date())]
     if not files:
         return []
     with duckdb.connect() as con:

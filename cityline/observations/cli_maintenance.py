@@ -15,15 +15,16 @@ from datetime import date
 def add_parser(sub) -> None:
     p = sub.add_parser("observations", help="upkeep of the observation store: compaction, retention and "
                                             "downsampling, quarantined messages",
-                       description="Keep a city's observation store tidy: compact complete days, apply each "
+                       description="Keep a city's observation store tidy: compact its partitions, apply each "
                                    "series' downsampling and retention rules, list quarantined messages. See "
                                    "docs/observations.md.")
     osub = p.add_subparsers(dest="observations_command", metavar="ACTION")
     osub.required = True
-    c = osub.add_parser("compact", help="rewrite each complete day written in several parts as one part",
-                        description="Every day before today (UTC) whose partition holds several parts is rewritten "
-                                    "as one deduplicated part (what readers see does not change; reads get faster). "
-                                    "Also finishes or removes what an interrupted load left.")
+    c = osub.add_parser("compact", help="rewrite each month partition written in several parts as one part",
+                        description="Every partition (a series group's month, UTC) that holds several parts is "
+                                    "rewritten as one deduplicated part (what readers see does not change; reads get "
+                                    "faster). Also finishes or removes what an interrupted load left, and moves a "
+                                    "store of the earlier day-partition layout into month partitions.")
     r = osub.add_parser("retention", help="apply each series' downsampling and retention rules",
                         description="Readings older than a series' 'downsample after (days)' are replaced by their "
                                     "hourly or daily means (quality 'downsampled'); readings older than its "
@@ -33,8 +34,7 @@ def add_parser(sub) -> None:
                                     "uploads), newest first.")
     for a in (c, r, q):
         a.add_argument("--city", help="city key (default: CITYLINE_DEFAULT_CITY, or the only city)")
-    for a in (c, r):
-        a.add_argument("--on", type=date.fromisoformat, metavar="YYYY-MM-DD", help="the day to run as (default today)")
+    r.add_argument("--on", type=date.fromisoformat, metavar="YYYY-MM-DD", help="the day to run as (default today)")
     q.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
     q.add_argument("--json", action="store_true", help="print them as JSON")
     p.set_defaults(func=run)
@@ -53,18 +53,18 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if args.observations_command == "compact":
-        done = maintenance.compact(city, today=args.on)
-        for group, day in done.compacted:
-            print(f"compacted {group} {day.isoformat()}")
-        print(f"{city.key}: {len(done.compacted)} day(s) compacted.")
+        done = maintenance.compact(city)
+        for group, month in done.compacted:
+            print(f"compacted {group} {month:%Y-%m}")
+        print(f"{city.key}: {len(done.compacted)} partition(s) compacted.")
         return 0
     if args.observations_command == "retention":
         done = maintenance.apply_rules(city, today=args.on)
-        for group, day, series in done.downsampled:
-            print(f"downsampled {series} on {day.isoformat()}")
-        for group, day, series in done.removed:
-            print(f"removed {series} on {day.isoformat()}")
-        print(f"{city.key}: {len(done.downsampled)} series-day(s) downsampled, {len(done.removed)} removed.")
+        for group, month, series in done.downsampled:
+            print(f"downsampled {series} in {month:%Y-%m}")
+        for group, month, series in done.removed:
+            print(f"removed readings of {series} in {month:%Y-%m}")
+        print(f"{city.key}: {len(done.downsampled)} series-month(s) downsampled, {len(done.removed)} trimmed.")
         return 0
     rows, total = maintenance.quarantined(city, limit=args.limit)
     if args.json:

@@ -40,7 +40,7 @@ from .domain import periods as P
 from .domain import sql as S
 from .domain.spec import Spec, SpecError, parse
 from .models import ComputationRun, KpiComputation, Series
-from .registry import store_for, store_root
+from .registry import store_for, store_root, store_to_read
 
 log = logging.getLogger("cityline.observations")
 
@@ -150,13 +150,9 @@ def _groups_of(spec: Spec, meta_rows: list[tuple]) -> set[str]:
 
 
 def first_day(city, spec: Spec, meta_rows: list[tuple]) -> date | None:
-    """The first day with readings in the groups of the spec's series: the day partitions name it, no scan."""
-    root = store_root(city)
-    days = []
-    for group in _groups_of(spec, meta_rows):
-        for folder in (root / f"group={group}").glob("day=*"):
-            if any(folder.glob("*.parquet")):
-                days.append(date.fromisoformat(folder.name.removeprefix("day=")))
+    """The first day with readings in the groups of the spec's series: the store's statistics name it, no scan."""
+    store = store_to_read(city)
+    days = [day for group in _groups_of(spec, meta_rows) if (day := store.first_day(group)) is not None]
     return min(days) if days else None
 
 

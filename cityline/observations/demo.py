@@ -270,8 +270,8 @@ def seed_observations(city, today: date | None = None, *, years: int = YEARS) ->
     groups = registry.series_groups(city)
     known = dict(Series.objects.filter(city=city, key__in=list(PROFILES) + list(WEATHER_COLUMNS))
                  .values_list("key", "group"))
-    root = registry.store_root(city)
-    filled = {g for g in set(known.values()) if any((root / f"group={g}").glob("day=*/*.parquet"))}
+    store = registry.store_to_read(city)
+    filled = {g for g in set(known.values()) if store.months(g)}
     wanted = [k for k in known if known[k] not in filled]
     tables = [synthetic_table(k, PROFILES[k], start, today) for k in wanted if k in PROFILES]
     weather = [k for k in wanted if k in WEATHER_COLUMNS]

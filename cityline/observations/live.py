@@ -13,16 +13,17 @@ from __future__ import annotations
 import threading
 import time as clock
 from datetime import datetime
+from datetime import timezone as dt_timezone
 
 from django.utils import timezone
 from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 
-from .registry import store_root
+from .registry import store_to_read
 
 #: Seconds the latest readings of a city are cached.
 LATEST_TTL = 2.0
-#: How many day partitions per group are searched for the latest readings.
+#: How many days of each group's newest readings are searched for the latest ones.
 DAYS_SEARCHED = 2
 #: How many past alerts the page lists.
 RECENT = 50
@@ -40,19 +41,19 @@ def latest_readings(city) -> dict[str, tuple[datetime, float | None]]:
         cached = _latest.get(city.pk)
         if cached is not None and now - cached[0] < LATEST_TTL:
             return cached[1]
-    files = []
-    for group in sorted(store_root(city).glob("group=*")):
-        for day in sorted(group.glob("day=*"))[-DAYS_SEARCHED:]:
-            files.extend(str(f) for f in sorted(day.glob("*.parquet")))
+    store = store_to_read(city)
     found: dict = {}
-    if files:
+    for group in store.groups():
+        files, since = store.recent(group, DAYS_SEARCHED)
+        if not files:
+            continue
         with duckdb.connect() as con:
             con.execute("SET TimeZone = 'UTC'")
             rows = con.sql(
-                "SELECT series, time, value FROM read_parquet(?, filename = true) "
+                "SELECT series, time, value FROM read_parquet(?, filename = true) WHERE time >= ? "
                 "QUALIFY row_number() OVER (PARTITION BY series ORDER BY time DESC, written DESC, filename DESC) = 1",
-                params=[files]).fetchall()
-        found = {series: (time, value) for series, time, value in rows}
+                params=[[str(f) for f in files], since or datetime.min.replace(tzinfo=dt_timezone.utc)]).fetchall()
+        found.update({series: (time, value) for series, time, value in rows})
     with _lock:
         _latest[city.pk] = (now, found)
     return found

@@ -1,18 +1,22 @@
 """Upkeep of a city's observation store: compaction, and each series' downsampling and retention rules.
 
-- :func:`compact` rewrites every complete day (before today, UTC) whose partition has more than one
-  part as one deduplicated part, so reads of it need no deduplication (the store's read plan).
+- :func:`compact` rewrites every partition (a group's month) that holds more than one part as one
+  deduplicated part, so reads of it need no deduplication (the store's read plan). The current
+  month is compacted too: live feeds write a small part per batch, and a daily run keeps their
+  month from collecting parts (its cost grows with the month's readings so far).
 - :func:`apply_rules` applies the rules of each :class:`.models.Series`:
 
+  - **retention** (``retention_days``): readings before the day that many days ago (UTC midnight)
+    are removed.
   - **downsampling** (``downsample_after_days`` and ``downsample_interval``): the raw readings
-    of days older than the age are replaced by their mean per hour or per day (UTC), time =
+    before the day that many days ago are replaced by their mean per hour or per day (UTC), time =
     the start of the hour or day, quality ``"downsampled"``, no message id. Readings without
     a value are left out of the mean; an interval with no value at all keeps an empty mean. A
-    day already downsampled is left alone (its rows all have quality ``"downsampled"``); a raw
-    reading that arrives later for such a day is averaged with the stored means on the next run.
-  - **retention** (``retention_days``): readings of days older than that are removed.
+    series with no raw reading left before its cut-off in a month is left alone there (its older
+    rows all have quality ``"downsampled"``); a raw reading that arrives later for a downsampled
+    day is averaged with the stored means on the next run.
 
-  Both work on whole day partitions, through the store's crash-safe rewrite
+  Both rewrite the month partitions holding such readings, through the store's crash-safe rewrite
   (:meth:`.store.ObservationStore.rewrite_partition`): a crash leaves either the old or the new
   partition, never both. Run both daily (``cityline observations compact`` and
   ``cityline observations retention``); both are idempotent.
@@ -21,16 +25,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 
 from .registry import store_for
 
 DOWNSAMPLED = "downsampled"
 _TRUNC = {"hour": "hour", "day": "day"}
+#: Relation ``cut``: each series of ``$keys`` with its cut-off in ``$cutoffs`` (same order).
+_CUT = "WITH cut AS (SELECT unnest($keys) AS k, unnest($cutoffs) AS c) "
+#: The partition's rows except those of a series in ``cut`` before its cut-off.
+_KEPT = "SELECT p.* FROM partition_rows p LEFT JOIN cut ON p.series = cut.k WHERE cut.k IS NULL OR p.time >= cut.c"
 
 
 @dataclass
 class Upkeep:
+    """What a run did: ``(group, month)`` compacted; ``(group, month, series)`` downsampled or trimmed."""
+
     compacted: list[tuple[str, date]] = field(default_factory=list)
     downsampled: list[tuple[str, date, str]] = field(default_factory=list)
     removed: list[tuple[str, date, str]] = field(default_factory=list)
@@ -40,29 +50,25 @@ def _today(today: date | None) -> date:
     return today or datetime.now(timezone.utc).date()
 
 
-def _days(store) -> list[tuple[str, date]]:
-    out = []
-    for folder in store.partitions():
-        out.append((folder.parent.name.removeprefix("group="), date.fromisoformat(folder.name.removeprefix("day="))))
-    return sorted(out)
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=timezone.utc)
 
 
-def compact(city, *, today: date | None = None) -> Upkeep:
-    """Compact every complete day with more than one part (see the module docstring)."""
+def compact(city) -> Upkeep:
+    """Compact every partition with more than one part (see the module docstring)."""
     store = store_for(city)
     store.clean_up()
     done = Upkeep()
-    first_open = _today(today)
-    for folder, parts in sorted(store.partitions().items()):
-        group, day = folder.parent.name.removeprefix("group="), date.fromisoformat(folder.name.removeprefix("day="))
-        if day < first_open and len(parts) > 1:
-            store.compact(group, day)
-            done.compacted.append((group, day))
+    for group in store.groups():
+        for month in store.months(group):
+            if len(store.parts(group, month)) > 1:
+                store.compact(group, month)
+                done.compacted.append((group, month))
     return done
 
 
 def apply_rules(city, *, today: date | None = None) -> Upkeep:
-    """Downsampling, then retention, for every series of the city that has a rule."""
+    """Retention, then downsampling, for every series of the city that has a rule."""
     from .models import Series
 
     store = store_for(city)
@@ -71,52 +77,48 @@ def apply_rules(city, *, today: date | None = None) -> Upkeep:
     done = Upkeep()
     series = list(Series.objects.filter(city=city).values("key", "group", "retention_days",
                                                             "downsample_after_days", "downsample_interval"))
-    for group, day in _days(store):
+    for group in store.groups():
         in_group = [s for s in series if s["group"] == group]
-        drop = [s["key"] for s in in_group if s["retention_days"] and day < today - timedelta(days=s["retention_days"])]
-        reduce = {s["key"]: s["downsample_interval"] for s in in_group
-                  if s["downsample_after_days"] and s["downsample_interval"] in _TRUNC and s["key"] not in drop
-                  and day < today - timedelta(days=s["downsample_after_days"])}
-        if drop:
-            present = _present(store, group, day, drop)
+        drop = {s["key"]: _midnight(today - timedelta(days=s["retention_days"]))
+                for s in in_group if s["retention_days"]}
+        reduce = {s["key"]: (_midnight(today - timedelta(days=s["downsample_after_days"])), s["downsample_interval"])
+                  for s in in_group if s["downsample_after_days"] and s["downsample_interval"] in _TRUNC}
+        for month in store.months(group):
+            present = _before(store, group, month, drop)
             if present:
-                store.rewrite_partition(group, day, "SELECT * FROM partition_rows WHERE NOT list_contains(?, series)",
-                                        params=[present])
-                done.removed += [(group, day, key) for key in present]
-        if reduce:
-            raw = _raw(store, group, day, list(reduce))
-            for interval in sorted({reduce[k] for k in raw}):
-                keys = [k for k in raw if reduce[k] == interval]
-                store.rewrite_partition(group, day, (
-                    "SELECT * FROM partition_rows WHERE NOT list_contains($keys, series) UNION ALL "
-                    f"SELECT series, date_trunc('{_TRUNC[interval]}', time) AS time, avg(value) AS value, "
-                    f"'{DOWNSAMPLED}' AS quality, NULL AS message_id, max(written) AS written "
-                    "FROM partition_rows WHERE list_contains($keys, series) GROUP BY ALL"),
-                    params={"keys": keys})
-                done.downsampled += [(group, day, key) for key in keys]
+                store.rewrite_partition(group, month, _CUT + _KEPT,
+                                        params={"keys": present, "cutoffs": [drop[k] for k in present]})
+                done.removed += [(group, month, key) for key in present]
+            raw = _before(store, group, month, {k: c for k, (c, _) in reduce.items()}, raw_only=True)
+            for interval in sorted({reduce[k][1] for k in raw}):
+                keys = [k for k in raw if reduce[k][1] == interval]
+                store.rewrite_partition(group, month, (
+                    f"{_CUT}{_KEPT} UNION ALL "
+                    f"SELECT p.series, date_trunc('{_TRUNC[interval]}', p.time) AS time, avg(p.value) AS value, "
+                    f"'{DOWNSAMPLED}' AS quality, NULL AS message_id, max(p.written) AS written "
+                    "FROM partition_rows p JOIN cut ON p.series = cut.k WHERE p.time < cut.c GROUP BY ALL"),
+                    params={"keys": keys, "cutoffs": [reduce[k][0] for k in keys]})
+                done.downsampled += [(group, month, key) for key in keys]
     return done
 
 
-def _series_in(store, group: str, day: date, keys: list[str], *, raw_only: bool = False) -> list[str]:
-    """The series among ``keys`` with readings in the partition (``raw_only``: readings not downsampled)."""
+def _before(store, group: str, month: date, cutoffs: dict[str, datetime], *, raw_only: bool = False) -> list[str]:
+    """The series of ``cutoffs`` with readings before their cut-off in the partition (``raw_only``: not downsampled)."""
     import duckdb
 
-    parts = [str(p) for p in sorted(store._partition(group, day).glob("*.parquet"))]
-    if not parts:
+    parts = [str(p) for p in store.parts(group, month)]
+    keys = sorted(k for k, c in cutoffs.items() if c > _midnight(month))
+    if not parts or not keys:
         return []
     with duckdb.connect() as con:
-        rows = con.execute("SELECT DISTINCT series FROM read_parquet(?) WHERE list_contains(?, series)"
-                           + (" AND quality IS DISTINCT FROM ?" if raw_only else "") + " ORDER BY 1",
-                           [parts, keys] + ([DOWNSAMPLED] if raw_only else [])).fetchall()
+        con.execute("SET TimeZone = 'UTC'")
+        rows = con.execute(
+            "SELECT DISTINCT o.series FROM read_parquet($parts) o JOIN (SELECT unnest($keys) AS k, unnest($cutoffs) AS c) "
+            "cut ON o.series = cut.k WHERE o.time < cut.c" + (" AND o.quality IS DISTINCT FROM $downsampled" if raw_only else "")
+            + " ORDER BY 1",
+            {"parts": parts, "keys": keys, "cutoffs": [cutoffs[k] for k in keys],
+             **({"downsampled": DOWNSAMPLED} if raw_only else {})}).fetchall()
     return [r[0] for r in rows]
-
-
-def _present(store, group: str, day: date, keys: list[str]) -> list[str]:
-    return _series_in(store, group, day, keys)
-
-
-def _raw(store, group: str, day: date, keys: list[str]) -> list[str]:
-    return _series_in(store, group, day, keys, raw_only=True)
 
 
 def quarantined(city=None, *, limit: int = 50):

@@ -12,13 +12,15 @@ checks), each as a data page whose one data function feeds the HTML page, the JS
   its latest runs with their provenance (spec version, engine, data range, readings used).
 
 A series that is not public never appears: not in a list, not as a page (404), not in a download.
-Reads go to the day partitions they need only (the store's layout, ``group=<g>/day=<d>/``), so a
-page does not scan years of readings.
+Reads go to the month partitions holding the group's newest days only (the store's layout,
+``group=<g>/month=<m>/``), filtered on time before deduplication, so a page does not scan years of
+readings.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
 
 import duckdb
 from django.urls import reverse
@@ -38,26 +40,25 @@ def public_series(city):
     return Series.objects.filter(city=city, public=True).order_by("group", "entity_type", "key")
 
 
-def _files(city, group: str, days: int | None = None) -> list[str]:
-    """The Parquet parts of a group, the newest ``days`` day partitions only (all when None)."""
-    root = obs_registry.store_root(city) / f"group={group}"
-    folders = sorted(p for p in root.glob("day=*") if p.is_dir())
-    if days is not None:
-        folders = folders[-days:]
-    return [str(f) for folder in folders for f in sorted(folder.glob("*.parquet"))]
+def _recent(city, group: str, days: int) -> tuple[list[str], datetime | None]:
+    """The Parquet parts that can hold a group's newest ``days`` days of readings, and where those start."""
+    files, since = obs_registry.store_to_read(city).recent(group, days)
+    return [str(f) for f in files], since
 
 
-def _read(files: list[str], sql: str, params: list) -> list[tuple]:
-    """``sql`` over the deduplicated readings of ``files`` (relation ``readings``: series, time, value)."""
+def _read(recent: tuple[list[str], datetime | None], sql: str, params: list) -> list[tuple]:
+    """``sql`` over the deduplicated readings of ``_recent``'s files (relation ``readings``: series, time, value)."""
+    files, since = recent
     if not files:
         return []
     with duckdb.connect() as con:
         con.execute("SET TimeZone = 'UTC'")
-        # A view cannot take a prepared parameter: the readings are a CTE of each query instead.
+        # A view cannot take a prepared parameter: the readings are a CTE of each query instead. The time
+        # filter keeps or drops every write of a reading alike, so it goes before the deduplication.
         cte = ("WITH readings AS (SELECT series, time, value FROM ("
                " SELECT *, row_number() OVER (PARTITION BY series, time ORDER BY written DESC, filename DESC) AS rn"
-               " FROM read_parquet(?, filename = true)) WHERE rn = 1) ")
-        return con.execute(cte + sql, [files, *params]).fetchall()
+               " FROM read_parquet(?, filename = true) WHERE time >= ?) WHERE rn = 1) ")
+        return con.execute(cte + sql, [files, since or datetime.min.replace(tzinfo=dt_timezone.utc), *params]).fetchall()
 
 
 def latest_readings(city, series: list[Series]) -> dict[str, tuple]:
@@ -67,7 +68,7 @@ def latest_readings(city, series: list[Series]) -> dict[str, tuple]:
     for s in series:
         by_group.setdefault(s.group, []).append(s.key)
     for group, keys in by_group.items():
-        rows = _read(_files(city, group, days=3),
+        rows = _read(_recent(city, group, days=3),
                      "SELECT series, max(time), arg_max(value, time) FROM readings WHERE series IN "
                      "(SELECT unnest(?)) GROUP BY series", [keys])
         out.update({key: (time, value) for key, time, value in rows})
@@ -144,7 +145,7 @@ def sensor(city, key: str) -> dict:
     hourly, daily = [], []
     if latest:
         end = latest[0]
-        files = _files(city, s.group, days=DAYS + 1)
+        files = _recent(city, s.group, days=DAYS + 1)
         hourly = _read(files, "SELECT date_trunc('hour', time) AS h, avg(value), count(*) FROM readings "
                               "WHERE series = ? AND time > ? GROUP BY h ORDER BY h",
                        [s.key, end - timedelta(hours=HOURS)])

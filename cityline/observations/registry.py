@@ -29,3 +29,8 @@ def store_for(city, groups: dict[str, str] | None = None) -> ObservationStore:
     """The city's observation store; a reading of a series the city does not know is refused on write."""
     groups = series_groups(city) if groups is None else groups
     return ObservationStore(store_root(city), group_of=groups.get)
+
+
+def store_to_read(city) -> ObservationStore:
+    """The city's observation store for reading only (no series list is loaded: a write would refuse every row)."""
+    return ObservationStore(store_root(city), group_of=lambda series: None)

@@ -8,7 +8,7 @@ Series, KPI computations and alert rules are operating-model records written wit
   computation run records the version it used, so a value can be traced to the spec that made it.
   Specs that differ only in key order or ``1`` vs ``1.0`` are the same spec.
 - **A series' group and key cannot change once it has readings.** Readings are stored under
-  ``group=<group>/day=<day>/`` in Parquet parts shared with the other series of the group, and
+  ``group=<group>/month=<month>/`` in Parquet parts shared with the other series of the group, and
   name their series by key: moving them would mean rewriting every part of the old group, which a
   request (or a pack import inside a transaction) cannot do atomically with the database. The
   write is refused with the reason; create a new series instead (and keep the old one for its
@@ -55,7 +55,7 @@ def readings_count(series: Series, *, group: str | None = None, key: str | None 
     """
     group = series.group if group is None else group
     key = series.key if key is None else key
-    files = sorted(str(p) for p in (registry.store_root(series.city) / f"group={group}").glob("day=*/*.parquet"))
+    files = [str(p) for p in registry.store_to_read(series.city).group_files(group)]
     if not files:
         return 0
     with duckdb.connect() as con:

@@ -6,7 +6,7 @@
 providers). The session's time zone is UTC, which the compiled SQL relies on for hours, weekdays
 and days.
 
-:func:`register` reads a city's store folder (``group=<g>/day=<d>/part-*.parquet``, Hive
+:func:`register` reads a city's store folder (``group=<g>/month=<m>/part-*.parquet``, Hive
 partitions with ``basePath``), keeps one row per ``(series, time)`` — the one written last, ties to
 the later file name, the rule of :mod:`.store` — and registers the temporary views
 ``observations`` and ``series_meta`` the compiled SQL reads. On a cluster the store folder must be
@@ -82,7 +82,7 @@ def observations(spark: SparkSession, root: str):
         return spark.createDataFrame([], OBSERVATION_SCHEMA)
     try:
         raw = (spark.read.option("basePath", root).option("recursiveFileLookup", "false")
-               .parquet(f"{root}/group=*/day=*/*.parquet"))
+               .parquet(f"{root}/group=*/month=*/*.parquet"))
     except Exception as exc:  # no part files yet (an empty group folder): nothing to read
         if "PATH_NOT_FOUND" in str(exc) or "Path does not exist" in str(exc) or "UNABLE_TO_INFER" in str(exc):
             return spark.createDataFrame([], OBSERVATION_SCHEMA)

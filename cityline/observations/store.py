@@ -1,4 +1,4 @@
-"""The observation store: time series as Parquet files partitioned by series group and day, read with DuckDB.
+"""The observation store: time series as Parquet files partitioned by series group and month, read with DuckDB.
 
 An observation is ``(series, time, value)`` with an optional ``quality`` flag and ``message_id``
 (issue 6). Its natural key is ``(series, time)``: writing the same reading again (a redelivered
@@ -8,7 +8,14 @@ still holds each reading exactly once.
 
 Layout under ``root``::
 
-    group=<group>/day=<YYYY-MM-DD>/part-<written>-<uuid>.parquet
+    group=<group>/month=<YYYY-MM-01>/part-<written>-<uuid>.parquet
+
+A partition is a group's month (UTC), named by its first day. Months, not days: a city's history
+is read far more often than it is written, and every file costs an open and its metadata; three
+years of one group are 36 files after compaction instead of 1,096 (bench/README.md measures both).
+A store written in the earlier layout, ``day=<YYYY-MM-DD>`` folders, is moved into its months by
+:meth:`ObservationStore.clean_up` (``cityline observations compact`` runs it); until then its
+readings are not seen.
 
 - **Atomic writes.** Each part is written to a hidden temporary file in its partition folder and
   moved into place with ``os.replace``, which is atomic on one file system: a reader lists only
@@ -18,14 +25,15 @@ Layout under ``root``::
   natural key (latest ``written`` wins; ties go to the later file name).
 - **Compaction** rewrites a partition's parts as one deduplicated part (written atomically before
   the old parts are removed; a reader in between sees duplicates, which the read removes).
-- **Retention** drops whole day partitions older than a cut-off for a group;
+- **Retention** (:meth:`ObservationStore.drop_before`) removes a group's readings before a cut-off
+  day: months wholly before it are dropped, the month it falls in is rewritten;
   :meth:`ObservationStore.rewrite_partition` rewrites one partition through a SQL query (the
   per-series retention and downsampling of :mod:`.maintenance` use it).
 - **One key per batch.** A batch with the same ``(series, time)`` twice keeps its last row before
   it is written, so no part holds a key twice and parts of one batch never share a key.
 - **Bulk path** (:meth:`ObservationStore.stage_bulk`, then :meth:`StagedBatch.commit`): a big
   file goes through DuckDB straight to Parquet, never whole in memory. DuckDB's
-  ``COPY ... (FORMAT parquet, PARTITION_BY ("group", day))`` writes the batch into a hidden staging
+  ``COPY ... (FORMAT parquet, PARTITION_BY ("group", month))`` writes the batch into a hidden staging
   folder ``.staging-<batch>/files/`` under ``root`` (the source query raises on the first bad row,
   so a bad file stops there; a batch with duplicate keys is written again keeping each key's last
   row). Committing writes the marker ``COMPLETE`` (after every staged file is flushed to disk) and
@@ -59,7 +67,7 @@ import re
 import shutil
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import duckdb
@@ -142,11 +150,19 @@ def keep_last(table: pa.Table) -> pa.Table:
     return table.take(pc.take(rows, pc.sort_indices(rows)))
 
 
-#: The day (UTC) of a ``time`` TIMESTAMPTZ, by arithmetic: a cast to DATE goes through ICU, several times slower.
-DAY_SQL = "(DATE '1970-01-01' + floor(epoch_us({t}) / 86400000000.0)::INTEGER)"
+#: The month (UTC, its first day) of a ``time`` TIMESTAMPTZ. ``make_timestamp(epoch_us(...))`` is the UTC wall
+#: clock as a plain TIMESTAMP: truncating a TIMESTAMPTZ or casting it to DATE goes through ICU, several times slower.
+MONTH_SQL = "date_trunc('month', make_timestamp(epoch_us({t})))::DATE"
 STAGING_PREFIX = ".staging-"
 COMPLETE = "COMPLETE"
-_PART = re.compile(r"part-(?P<written>\d{8}T\d{12})-(?P<batch>[0-9a-f]+)(?:_\d+)?\.parquet")
+_PART = re.compile(r"part-(?P<written>\d{8}T\d{12})-(?P<batch>[0-9a-f]+)(?:_\d+)*\.parquet")
+#: The partition folders of a group, and of the earlier layout (see :meth:`ObservationStore.clean_up`).
+PARTITIONS, DAY_PARTITIONS = "month=*", "day=*"
+
+
+def month_of(day: date) -> date:
+    """The partition a day belongs to: its month, named by the month's first day."""
+    return day.replace(day=1)
 
 
 def batch_of(part: Path) -> str:
@@ -157,6 +173,24 @@ def batch_of(part: Path) -> str:
 
 def _literal(text: str) -> str:
     return "'" + str(text).replace("'", "''") + "'"
+
+
+def time_bounds(parts: list[Path]) -> tuple[datetime, datetime] | None:
+    """The earliest and latest ``time`` in ``parts``, from their row groups' statistics (no data read).
+
+    None when they hold no row, or a row group has no statistics (every writer here writes them).
+    """
+    first = last = None
+    for part in parts:
+        meta = pq.read_metadata(part)
+        column = meta.schema.to_arrow_schema().get_field_index("time")
+        for i in range(meta.num_row_groups):
+            stats = meta.row_group(i).column(column).statistics
+            if stats is None or not stats.has_min_max:
+                return None
+            first = stats.min if first is None else min(first, stats.min)
+            last = stats.max if last is None else max(last, stats.max)
+    return (first, last) if first is not None else None
 
 
 #: Up to this many staged files are flushed one by one on commit; more take one ``os.sync()``.
@@ -182,7 +216,7 @@ class StagedBatch:
     _lock: object = None
 
     def files(self) -> list[Path]:
-        return sorted((self.folder / "files").glob("group=*/day=*/*.parquet"))
+        return sorted((self.folder / "files").glob(f"group=*/{PARTITIONS}/*.parquet"))
 
     def commit(self) -> int:
         """Make the batch visible (crash-safe: see the module docstring); returns its row count."""
@@ -221,16 +255,17 @@ class ObservationStore:
 
     # --- writing --------------------------------------------------------------------------------
 
-    def _partition(self, group: str, day: date) -> Path:
+    def _partition(self, group: str, month: date) -> Path:
+        """The folder of a group's month (any day of the month names it)."""
         if not _SAFE.fullmatch(group):
             raise BatchError("series", None, f"group {group!r} is not a safe folder name")
-        return self.root / f"group={group}" / f"day={day.isoformat()}"
+        return self.root / f"group={group}" / f"month={month_of(month).isoformat()}"
 
     def write(self, batch: pa.Table | list[dict]) -> int:
         """Store a batch, all or nothing per partition file; returns the number of rows written.
 
         The whole batch is checked before anything is written (:class:`BatchError` names the column
-        and row). Rows for several groups and days become one part per partition.
+        and row). Rows for several groups and months become one part per partition.
         """
         table = normalise(pa.Table.from_pylist(batch) if isinstance(batch, list) else batch)
         if table.num_rows == 0:
@@ -240,14 +275,14 @@ class ObservationStore:
         for row, group in enumerate(groups):
             if not isinstance(group, str) or not _SAFE.fullmatch(group):
                 raise BatchError("series", row, f"group {group!r} is not a safe folder name")
-        days = pc.strftime(table.column("time"), format="%Y-%m-%d").to_pylist()
+        months = pc.strftime(table.column("time"), format="%Y-%m-01").to_pylist()
         written = datetime.now(timezone.utc)
         table = table.append_column("written", pa.array([written] * table.num_rows, pa.timestamp("us", tz="UTC")))
-        keys = pa.array([f"{g}\x00{d}" for g, d in zip(groups, days)])
+        keys = pa.array([f"{g}\x00{m}" for g, m in zip(groups, months)])
         for key in pc.unique(keys).to_pylist():
-            group, day = key.split("\x00")
+            group, month = key.split("\x00")
             part = table.filter(pc.equal(keys, key))
-            self._write_part(self._partition(group, date.fromisoformat(day)), part, written)
+            self._write_part(self._partition(group, date.fromisoformat(month)), part, written)
         return table.num_rows
 
     def _write_part(self, folder: Path, part: pa.Table, written: datetime) -> Path:
@@ -312,13 +347,13 @@ class ObservationStore:
                 return con.execute(
                     f"COPY (SELECT s.series, s.time, s.value, s.quality, s.message_id, "
                     f"TIMESTAMPTZ {_literal(written.isoformat())} AS written, {group_sql} AS \"group\", "
-                    f"{DAY_SQL.format(t='s.time')} AS day FROM ({query}) s {join}) "
-                    f"TO {_literal(folder / 'files')} (FORMAT parquet, PARTITION_BY (\"group\", day), "
+                    f"{MONTH_SQL.format(t='s.time')} AS month FROM ({query}) s {join}) "
+                    f"TO {_literal(folder / 'files')} (FORMAT parquet, PARTITION_BY (\"group\", month), "
                     f"FILENAME_PATTERN {_literal(f'part-{written:%Y%m%dT%H%M%S%f}-{batch}_{{i}}')}, "
                     "COMPRESSION zstd, WRITE_PARTITION_COLUMNS false)").fetchone()[0]
 
             staged.rows = copy(source(False))
-            pattern = _literal(folder / "files" / "group=*" / "day=*" / "*.parquet")
+            pattern = _literal(folder / "files" / "group=*" / PARTITIONS / "*.parquet")
             if staged.rows:
                 # One scan of the staged files: the batch's series and time range, and whether a key may be
                 # given twice: fewer distinct hashes of (series, time) than rows. Equal keys hash alike, so
@@ -343,7 +378,7 @@ class ObservationStore:
         """Finish a complete staging: move its files into their partitions, remove what it replaces."""
         manifest = json.loads((folder / COMPLETE).read_text() or "{}")
         files = folder / "files"
-        for path in sorted(files.glob("group=*/day=*/*.parquet")):
+        for path in sorted(files.glob(f"group=*/{PARTITIONS}/*.parquet")):
             target = self.root / path.relative_to(files)
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(path, target)
@@ -358,7 +393,56 @@ class ObservationStore:
     # --- reading --------------------------------------------------------------------------------
 
     def files(self) -> list[Path]:
-        return sorted(self.root.glob("group=*/day=*/*.parquet"))
+        return sorted(self.root.glob(f"group=*/{PARTITIONS}/*.parquet"))
+
+    def groups(self) -> list[str]:
+        """The groups with a folder in the store."""
+        return sorted(folder.name.removeprefix("group=") for folder in self.root.glob("group=*") if folder.is_dir())
+
+    def group_files(self, group: str, since: date | None = None) -> list[Path]:
+        """A group's part files, of the months from ``since``'s month on (all when None), oldest month first.
+
+        For readers of one group (live readings, a series' page, alerts): the folder names say
+        which files can hold a reading of a day, with no file opened.
+        """
+        folder = self._partition(group, since or date.min).parent
+        first = f"month={month_of(since).isoformat()}" if since else ""
+        return [part for month in sorted(folder.glob(PARTITIONS)) if month.name >= first
+                for part in sorted(month.glob("*.parquet"))]
+
+    def parts(self, group: str, month: date) -> list[Path]:
+        """The part files of one partition (any day of the month names it)."""
+        return sorted(self._partition(group, month).glob("*.parquet"))
+
+    def months(self, group: str) -> list[date]:
+        """The months (first days) a group has parts for, oldest first."""
+        folder = self._partition(group, date.min).parent
+        return [date.fromisoformat(m.name.removeprefix("month=")) for m in sorted(folder.glob(PARTITIONS))
+                if any(m.glob("*.parquet"))]
+
+    def first_day(self, group: str) -> date | None:
+        """The UTC day of a group's first reading (its first month's statistics; no data read); None if none."""
+        months = self.months(group)
+        if not months:
+            return None
+        bounds = time_bounds(self.parts(group, months[0]))
+        return bounds[0].astimezone(timezone.utc).date() if bounds else months[0]
+
+    def recent(self, group: str, days: float) -> tuple[list[Path], datetime | None]:
+        """The part files that can hold the group's readings of its newest ``days`` days, and where those start.
+
+        "Newest" counts back from the group's latest reading (not from today), so a feed that
+        stopped still shows its last readings. Readers filter on ``time >= since``; ``since`` is
+        None (read every file) when the statistics cannot say.
+        """
+        months = self.months(group)
+        if not months:
+            return [], None
+        bounds = time_bounds(self.parts(group, months[-1]))
+        if bounds is None:
+            return self.group_files(group), None
+        since = bounds[1] - timedelta(days=days)
+        return self.group_files(group, since.astimezone(timezone.utc).date()), since
 
     def partitions(self) -> dict[Path, list[Path]]:
         """Each partition folder with its parts."""
@@ -372,8 +456,8 @@ class ObservationStore:
         files = self.files()
         if not files:
             return None
-        options = "hive_partitioning = true, hive_types = {'group': VARCHAR, 'day': DATE}"
-        columns = "series, time, value, quality, message_id, \"group\", day"
+        options = "hive_partitioning = true, hive_types = {'group': VARCHAR, 'month': DATE}"
+        columns = "series, time, value, quality, message_id, \"group\", month"
 
         def listing(paths: list[Path]) -> str:
             return "[" + ", ".join(_literal(p) for p in paths) + "]"
@@ -388,9 +472,12 @@ class ObservationStore:
         if clean:
             selects.append(f"SELECT {columns} FROM read_parquet({listing(clean)}, {options})")
         if mixed:
+            # A key lies in one partition, so partitioning the window by "group" and month as well changes no
+            # row, and lets DuckDB push a filter on them below the window: files of other partitions stay shut.
             selects.append(
                 f"SELECT {columns} FROM read_parquet({listing(mixed)}, {options}, filename = true) "
-                "QUALIFY row_number() OVER (PARTITION BY series, time ORDER BY written DESC, filename DESC) = 1")
+                "QUALIFY row_number() OVER (PARTITION BY \"group\", month, series, time "
+                "ORDER BY written DESC, filename DESC) = 1")
         return " UNION ALL ".join(selects)
 
     def connect(self, *, fast: bool = True) -> duckdb.DuckDBPyConnection:
@@ -405,7 +492,7 @@ class ObservationStore:
         if relation is None:
             con.execute("CREATE VIEW observations AS SELECT NULL::VARCHAR AS series, NULL::TIMESTAMPTZ AS time, "
                         "NULL::DOUBLE AS value, NULL::VARCHAR AS quality, NULL::VARCHAR AS message_id, "
-                        "NULL::VARCHAR AS \"group\", NULL::DATE AS day WHERE false")
+                        "NULL::VARCHAR AS \"group\", NULL::DATE AS month WHERE false")
             return con
         # A view cannot take a prepared parameter: the file names go in as quoted literals.
         con.execute(f"CREATE VIEW observations AS {relation}")
@@ -417,16 +504,16 @@ class ObservationStore:
 
     # --- upkeep ---------------------------------------------------------------------------------
 
-    def rewrite_partition(self, group: str, day: date, select: str | None = None, *,
-                          params: list | None = None) -> int:
+    def rewrite_partition(self, group: str, month: date, select: str | None = None, *,
+                          params: list | dict | None = None) -> int:
         """Replace a partition's parts by one part, crash-safe (a staging with a manifest); returns its rows.
 
-        The new part holds ``select`` over the relation ``partition_rows`` (the partition's rows,
+        ``month`` is any day of the partition's month. The new part holds ``select`` over the relation ``partition_rows`` (the partition's rows,
         one per key, with their ``written``; columns series, time, value, quality, message_id,
         written), or the rows as they are (compaction). No row left: the partition is removed.
         """
-        folder = self._partition(group, day)
-        parts = sorted(folder.glob("*.parquet"))
+        folder = self._partition(group, month)
+        parts = self.parts(group, month)
         if not parts:
             return 0
         staging, lock = self._staging()
@@ -458,43 +545,68 @@ class ObservationStore:
         staged.commit()
         return staged.rows
 
-    def compact(self, group: str, day: date) -> int:
-        """Rewrite one partition as a single deduplicated part; returns its row count."""
-        parts = sorted(self._partition(group, day).glob("*.parquet"))
+    def compact(self, group: str, month: date) -> int:
+        """Rewrite one partition (a group's month) as a single deduplicated part; returns its row count."""
+        parts = self.parts(group, month)
         if len(parts) <= 1:
             return pq.read_metadata(parts[0]).num_rows if parts else 0
-        return self.rewrite_partition(group, day)
+        return self.rewrite_partition(group, month)
 
     def drop_before(self, group: str, cutoff: date) -> list[date]:
-        """Retention: remove the group's day partitions before ``cutoff``; returns the days removed."""
-        removed = []
-        for folder in sorted((self.root / f"group={group}").glob("day=*")):
-            day = date.fromisoformat(folder.name.removeprefix("day="))
-            if day < cutoff:
-                self.drop_partition(group, day)
-                removed.append(day)
-        return removed
+        """Retention: remove the group's readings before the day ``cutoff``; returns the months touched.
 
-    def drop_partition(self, group: str, day: date) -> None:
-        folder = self._partition(group, day)
+        A month wholly before the cut-off is dropped; the month holding it keeps its readings from the
+        cut-off on (a crash-safe rewrite).
+        """
+        touched = []
+        for month in self.months(group):
+            if month < month_of(cutoff):
+                self.drop_partition(group, month)
+            elif month == month_of(cutoff) < cutoff and self._reaches_before(group, month, cutoff):
+                self.rewrite_partition(group, month, "SELECT * FROM partition_rows WHERE time >= ?",
+                                       params=[datetime(cutoff.year, cutoff.month, cutoff.day, tzinfo=timezone.utc)])
+            else:
+                continue
+            touched.append(month)
+        return touched
+
+    def _reaches_before(self, group: str, month: date, cutoff: date) -> bool:
+        bounds = time_bounds(self.parts(group, month))
+        return bounds is None or bounds[0].astimezone(timezone.utc).date() < cutoff  # no statistics: look
+
+    def drop_partition(self, group: str, month: date) -> None:
+        folder = self._partition(group, month)
         if folder.exists():
             trash = folder.with_name(f".{folder.name}.removing")
             os.replace(folder, trash)  # gone for readers at once, then deleted
             shutil.rmtree(trash)
 
     def clean_up(self) -> int:
-        """Repair what a crash may leave; returns how many leftovers were handled.
+        """Repair what a crash may leave, and move a store of the earlier layout; returns how many leftovers were handled.
 
         Temporary part files and half-removed partitions are removed; a staging folder is rolled
         forward when its marker says it is complete, removed otherwise (unless a live process holds it).
+        Day partitions of the earlier layout (``group=<g>/day=<d>/``) are moved into their months
+        (not counted): each part keeps its name with the day added (``..._<YYYYMMDD>.parquet``), so
+        parts of one batch from different days stay apart and keep their batch. Each move is an
+        ``os.replace``; a crash midway leaves some days moved, and the next run moves the rest.
         """
         count = 0
-        for leftover in list(self.root.glob("group=*/day=*/.*.partial")) + list(self.root.glob("group=*/.*.removing")):
+        leftovers = [*self.root.glob(f"group=*/{PARTITIONS}/.*.partial"), *self.root.glob(f"group=*/{DAY_PARTITIONS}/.*.partial"),
+                     *self.root.glob("group=*/.*.removing")]
+        for leftover in leftovers:
             if leftover.is_dir():
                 shutil.rmtree(leftover)
             else:
                 leftover.unlink()
             count += 1
+        for folder in sorted(self.root.glob(f"group=*/{DAY_PARTITIONS}")):
+            day = date.fromisoformat(folder.name.removeprefix("day="))
+            target = self._partition(folder.parent.name.removeprefix("group="), day)
+            target.mkdir(exist_ok=True)
+            for part in sorted(folder.glob("*.parquet")):
+                os.replace(part, target / f"{part.stem}_{day:%Y%m%d}.parquet")
+            folder.rmdir()
         for staging in sorted(self.root.glob(f"{STAGING_PREFIX}*")):
             lock_path = staging / "lock"
             lock = open(lock_path, "a") if lock_path.exists() else None

@@ -8,7 +8,7 @@ into one query over two relations:
 
 - ``observations(series, time, value, quality)``: one row per reading (deduplicated on
   ``(series, time)``), ``time`` a UTC timestamp; for DuckDB also the store's partition columns
-  ``"group"`` and ``day`` (:meth:`~cityline.observations.store.ObservationStore.connect`), which the
+  ``"group"`` and ``month`` (:meth:`~cityline.observations.store.ObservationStore.connect`), which the
   query filters on so that DuckDB reads only the files it needs (:func:`_partitions`);
 - ``series_meta(series, "group", entity_type, attribute, district, organisation, weight)``: one row
   per series (``organisation`` is the organisation's key; blank district or organisation is NULL).
@@ -171,20 +171,21 @@ def _in(d: Dialect, column: str, values: tuple) -> str:
 
 
 def _partitions(d: Dialect, periods: list[Period], aggs: list[Aggregation]) -> str:
-    """DuckDB only: the Hive partitions (``"group"``, ``day``) of the store's files the query needs.
+    """DuckDB only: the Hive partitions (``"group"``, ``month``) of the store's files the query needs.
 
     The store's ``observations`` view carries the partition columns of its files
-    (``group=<g>/day=<d>``), and DuckDB skips the files a filter on them rules out without opening
-    them. Both filters are implied by the others, so they change no result: ``day`` is the UTC day of
-    ``time`` (the periods' range, by whole days), and a series' readings are all stored under its
-    group (a group cannot change once a series has readings). A KPI for last month over years of
-    readings then reads last month's files, and a spec on one group that group's files.
+    (``group=<g>/month=<m>``), and DuckDB skips the files a filter on them rules out without opening
+    them. Both filters are implied by the others, so they change no result: ``month`` is the UTC
+    month of ``time`` (its first day; the periods' range, by whole months), and a series' readings
+    are all stored under its group (a group cannot change once a series has readings). A KPI for
+    last month over years of readings then reads last month's files, and a spec on one group that
+    group's files.
     """
     if d.name != "duckdb":
         return ""
-    first = periods[0][0].astimezone(timezone.utc).date()
-    last = (periods[-1][1] - timedelta(microseconds=1)).astimezone(timezone.utc).date()
-    parts = [f"o.day >= DATE '{first.isoformat()}' AND o.day <= DATE '{last.isoformat()}'"]
+    first = periods[0][0].astimezone(timezone.utc).date().replace(day=1)
+    last = (periods[-1][1] - timedelta(microseconds=1)).astimezone(timezone.utc).date().replace(day=1)
+    parts = [f"o.month >= DATE '{first.isoformat()}' AND o.month <= DATE '{last.isoformat()}'"]
     groups = [a.series.group for a in aggs]
     if all(groups):
         parts.append(_in(d, f"o.{d.ident('group')}", tuple(sorted({g for gs in groups for g in gs}))))

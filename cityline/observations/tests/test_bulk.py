@@ -38,8 +38,7 @@ def test_a_staged_batch_is_invisible_until_committed_then_partitioned(tmp_path):
     staged.commit()
     assert len(everything(store)) == 230
     folders = sorted({p.parent.relative_to(store.root).as_posix() for p in store.files()})
-    assert folders == ["group=air/day=2026-11-20", "group=air/day=2026-11-21", "group=air/day=2026-11-22",
-                       "group=water/day=2026-11-20", "group=water/day=2026-11-21"]
+    assert folders == ["group=air/month=2026-11-01", "group=water/month=2026-11-01"]
     assert not list(store.root.glob(".staging-*"))
 
 
@@ -80,12 +79,13 @@ def test_a_batch_with_a_key_twice_keeps_its_last_row(tmp_path):
 
 def test_the_read_plan_deduplicates_only_partitions_of_several_batches(tmp_path):
     store = ObservationStore(tmp_path / "store")
-    csv_file(tmp_path, "a.csv", [("air-harbour", iso(15 * i), i) for i in range(200)]).stage(store, GROUPS).commit()
+    first = [("air-harbour", iso(15 * i), i) for i in range(200)] + [("water-level", iso(60 * i), 1.5) for i in range(30)]
+    csv_file(tmp_path, "a.csv", first).stage(store, GROUPS).commit()
     csv_file(tmp_path, "b.csv", [("air-harbour", iso(15 * i), -i) for i in range(10)]).stage(store, GROUPS).commit()
     plan = store.relation_sql()
-    assert plan.count("row_number()") == 1 and "day=2026-11-21" in plan.split("UNION ALL")[0]
-    assert "day=2026-11-20" in plan.split("UNION ALL")[1]  # the day both batches wrote
-    assert everything(store) == everything(store, fast=False) and len(everything(store)) == 200
+    assert plan.count("row_number()") == 1 and "group=water/month=2026-11-01" in plan.split("UNION ALL")[0]
+    assert "group=air/month=2026-11-01" in plan.split("UNION ALL")[1]  # the partition both batches wrote
+    assert everything(store) == everything(store, fast=False) and len(everything(store)) == 230
     store.compact("air", date(2026, 11, 20))
     assert "row_number()" not in store.relation_sql()
     assert everything(store) == everything(store, fast=False)
@@ -161,7 +161,7 @@ def test_downsampling_and_retention_follow_each_series_rules(tmp_path, settings)
 
 
 @pytest.mark.django_db
-def test_compaction_of_complete_days_keeps_what_readers_see(tmp_path, settings):
+def test_compaction_keeps_what_readers_see(tmp_path, settings):
     settings.CITYLINE_OBSERVATIONS_DIR = tmp_path / "observations"
     city = make_city()
     from cityline.observations import bulk
@@ -170,7 +170,31 @@ def test_compaction_of_complete_days_keeps_what_readers_see(tmp_path, settings):
         bulk.load(city, [csv_file(tmp_path, f"r{value}.csv", [("air-harbour", iso(15 * i), value) for i in range(200)])])
     store = store_for(city)
     before = everything(store)
-    done = maintenance.compact(city, today=date(2026, 11, 22))
-    assert done.compacted == [("air", date(2026, 11, 20)), ("air", date(2026, 11, 21))]
+    assert "row_number()" in store.relation_sql()
+    done = maintenance.compact(city)
+    assert done.compacted == [("air", date(2026, 11, 1))]
     assert everything(store) == before and {r[2] for r in before} == {2.0}
-    assert "row_number()" in store.relation_sql()  # 2026-11-22 is today: not compacted
+    assert "row_number()" not in store.relation_sql() and len(store.files()) == 1
+    assert maintenance.compact(city).compacted == []  # one part left: nothing to do
+
+
+@pytest.mark.django_db
+def test_cut_offs_inside_a_month_keep_the_rest_of_the_month(tmp_path, settings):
+    settings.CITYLINE_OBSERVATIONS_DIR = tmp_path / "observations"
+    city = make_city()
+    early, late, latest = (datetime(2026, 11, d, tzinfo=timezone.utc) for d in (1, 25, 29))
+    rows = [("water-level", iso(15 * i, start), i) for start in (early, late, latest) for i in range(8)]
+    from cityline.observations import bulk
+
+    bulk.load(city, [csv_file(tmp_path, "r.csv", rows)])
+    store = store_for(city)
+    # water-level on 2026-12-05: kept 30 days (cut-off 2026-11-05), hourly means after 7 days (cut-off 2026-11-28)
+    done = maintenance.apply_rules(city, today=date(2026, 12, 5))
+    assert done.removed == [("water", date(2026, 11, 1), "water-level")]
+    assert done.downsampled == [("water", date(2026, 11, 1), "water-level")]
+    got = store.query("SELECT time, value, quality FROM observations ORDER BY time")
+    assert got[:2] == [(late, 1.5, "downsampled"), (late + timedelta(hours=1), 5.5, "downsampled")]
+    assert got[2:] == [(latest + timedelta(minutes=15 * i), float(i), None) for i in range(8)]
+    again = maintenance.apply_rules(city, today=date(2026, 12, 5))
+    assert again.removed == [] and again.downsampled == []
+    assert store.query("SELECT time, value, quality FROM observations ORDER BY time") == got

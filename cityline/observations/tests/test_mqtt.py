@@ -460,7 +460,7 @@ def test_sigkill_mid_stream_loses_no_acknowledged_reading_and_duplicates_none(tm
                for v, s, t, m in stored)
     # The raw parts may hold a reading twice (stored, then killed before the acknowledgement, then
     # redelivered); the read keeps one.
-    pattern = str(tmp_path / "observations" / "killtown" / "group=*" / "day=*" / "*.parquet")
+    pattern = str(tmp_path / "observations" / "killtown" / "group=*" / "month=*" / "*.parquet")
     raw, distinct = duckdb.sql(f"SELECT count(*), count(DISTINCT (series, time)) FROM read_parquet('{pattern}')"
                                ).fetchall()[0]
     assert raw >= total and distinct == total

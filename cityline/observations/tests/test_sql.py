@@ -6,6 +6,8 @@ Every function kind, filter, grouping and the ratio against values worked out by
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from cityline.observations.domain.sql import series_meta_table
@@ -98,9 +100,11 @@ def test_bad_periods_are_refused():
         S.compile_spec(spec, PERIODS, "oracle")
 
 
-def test_duckdb_reads_only_the_partitions_of_the_spec_s_groups_and_days(tmp_path):
-    """The DuckDB query filters on the store's Hive partitions: files of other groups, and of days outside
-    the periods, are never opened (here they are not even Parquet), and the values are unchanged."""
+def test_duckdb_reads_only_the_partitions_of_the_spec_s_groups_and_months(tmp_path):
+    """The DuckDB query filters on the store's Hive partitions: files of other groups, and of months outside
+    the periods, are never opened (here they are not even Parquet), and the values are unchanged. The
+    traffic partition holds parts of several writes (read through the deduplicating window), the April
+    one a single part (read directly): both are skipped."""
     store = ObservationStore(tmp_path, {m[0]: m[1] for m in META}.get)
     store.write(FIRST_BATCH)
     store.write(READINGS)
@@ -110,7 +114,8 @@ def test_duckdb_reads_only_the_partitions_of_the_spec_s_groups_and_days(tmp_path
         expected = con.sql(S.compile_spec(spec, PERIODS)).fetchall()
     assert [(p, v) for p, v, *_ in expected] == [(0, 8.0), (1, 1.0)]
     # (not before the first good file: DuckDB takes the view's columns from the first file)
-    for folder in ("group=traffic/day=2026-01-15", "group=air/day=2026-04-01"):
+    assert len(store.parts("traffic", date(2026, 1, 1))) == 1  # and the bad part below: two writes
+    for folder in ("group=traffic/month=2026-01-01", "group=air/month=2026-04-01"):
         (tmp_path / folder).mkdir(parents=True, exist_ok=True)
         (tmp_path / folder / "part-20260101T000000000000-0badf11e0000.parquet").write_bytes(b"not Parquet")
     with store.connect() as con:
