@@ -113,9 +113,9 @@ def _before(store, group: str, month: date, cutoffs: dict[str, datetime], *, raw
     with duckdb.connect() as con:
         con.execute("SET TimeZone = 'UTC'")
         rows = con.execute(
-            "SELECT DISTINCT o.series FROM read_parquet($parts) o JOIN (SELECT unnest($keys) AS k, unnest($cutoffs) AS c) "
-            "cut ON o.series = cut.k WHERE o.time < cut.c" + (" AND o.quality IS DISTINCT FROM $downsampled" if raw_only else "")
-            + " ORDER BY 1",
+            "SELECT DISTINCT o.series FROM read_parquet($parts) o "
+            "JOIN (SELECT unnest($keys) AS k, unnest($cutoffs) AS c) cut ON o.series = cut.k WHERE o.time < cut.c"
+            + (" AND o.quality IS DISTINCT FROM $downsampled" if raw_only else "") + " ORDER BY 1",
             {"parts": parts, "keys": keys, "cutoffs": [cutoffs[k] for k in keys],
              **({"downsampled": DOWNSAMPLED} if raw_only else {})}).fetchall()
     return [r[0] for r in rows]

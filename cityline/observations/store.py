@@ -378,7 +378,9 @@ class ObservationStore:
         """Finish a complete staging: move its files into their partitions, remove what it replaces."""
         manifest = json.loads((folder / COMPLETE).read_text() or "{}")
         files = folder / "files"
-        for path in sorted(files.glob(f"group=*/{PARTITIONS}/*.parquet")):
+        # (a staging of the earlier layout, left by a crash before an upgrade, holds day folders: they go to the
+        # store as they are, and clean_up() then moves them into their months)
+        for path in sorted([*files.glob(f"group=*/{PARTITIONS}/*.parquet"), *files.glob(f"group=*/{DAY_PARTITIONS}/*.parquet")]):
             target = self.root / path.relative_to(files)
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(path, target)
@@ -508,9 +510,10 @@ class ObservationStore:
                           params: list | dict | None = None) -> int:
         """Replace a partition's parts by one part, crash-safe (a staging with a manifest); returns its rows.
 
-        ``month`` is any day of the partition's month. The new part holds ``select`` over the relation ``partition_rows`` (the partition's rows,
-        one per key, with their ``written``; columns series, time, value, quality, message_id,
-        written), or the rows as they are (compaction). No row left: the partition is removed.
+        ``month`` is any day of the partition's month. The new part holds ``select`` over the
+        relation ``partition_rows`` (the partition's rows, one per key, with their ``written``;
+        columns series, time, value, quality, message_id, written), or the rows as they are
+        (compaction). No row left: the partition is removed.
         """
         folder = self._partition(group, month)
         parts = self.parts(group, month)
@@ -582,7 +585,7 @@ class ObservationStore:
             shutil.rmtree(trash)
 
     def clean_up(self) -> int:
-        """Repair what a crash may leave, and move a store of the earlier layout; returns how many leftovers were handled.
+        """Repair what a crash may leave and move a store of the earlier layout; returns the leftovers handled.
 
         Temporary part files and half-removed partitions are removed; a staging folder is rolled
         forward when its marker says it is complete, removed otherwise (unless a live process holds it).
@@ -592,21 +595,14 @@ class ObservationStore:
         ``os.replace``; a crash midway leaves some days moved, and the next run moves the rest.
         """
         count = 0
-        leftovers = [*self.root.glob(f"group=*/{PARTITIONS}/.*.partial"), *self.root.glob(f"group=*/{DAY_PARTITIONS}/.*.partial"),
-                     *self.root.glob("group=*/.*.removing")]
+        leftovers = [*self.root.glob(f"group=*/{PARTITIONS}/.*.partial"),
+                     *self.root.glob(f"group=*/{DAY_PARTITIONS}/.*.partial"), *self.root.glob("group=*/.*.removing")]
         for leftover in leftovers:
             if leftover.is_dir():
                 shutil.rmtree(leftover)
             else:
                 leftover.unlink()
             count += 1
-        for folder in sorted(self.root.glob(f"group=*/{DAY_PARTITIONS}")):
-            day = date.fromisoformat(folder.name.removeprefix("day="))
-            target = self._partition(folder.parent.name.removeprefix("group="), day)
-            target.mkdir(exist_ok=True)
-            for part in sorted(folder.glob("*.parquet")):
-                os.replace(part, target / f"{part.stem}_{day:%Y%m%d}.parquet")
-            folder.rmdir()
         for staging in sorted(self.root.glob(f"{STAGING_PREFIX}*")):
             lock_path = staging / "lock"
             lock = open(lock_path, "a") if lock_path.exists() else None
@@ -624,4 +620,11 @@ class ObservationStore:
             finally:
                 if lock is not None:
                     lock.close()
+        for folder in sorted(self.root.glob(f"group=*/{DAY_PARTITIONS}")):
+            day = date.fromisoformat(folder.name.removeprefix("day="))
+            target = self._partition(folder.parent.name.removeprefix("group="), day)
+            target.mkdir(exist_ok=True)
+            for part in sorted(folder.glob("*.parquet")):
+                os.replace(part, target / f"{part.stem}_{day:%Y%m%d}.parquet")
+            folder.rmdir()
         return count

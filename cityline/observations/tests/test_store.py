@@ -136,3 +136,24 @@ def test_clean_up_moves_a_store_of_day_partitions_into_months(tmp_path):
     with store.connect(fast=False) as con:
         assert con.execute("SELECT count(*), sum(value) FROM observations").fetchall() == \
             store.query("SELECT count(*), sum(value) FROM observations")
+
+
+def test_a_complete_staging_of_the_earlier_layout_is_rolled_forward_into_months(tmp_path):
+    """A bulk load that crashed after its marker, before an upgrade: its day folders still reach the store."""
+    import json
+    import shutil
+
+    from cityline.observations.store import COMPLETE
+
+    source = ObservationStore(tmp_path / "source")
+    source.write(readings("air.no2", 3, start=datetime(2026, 11, 26, tzinfo=timezone.utc)))
+    store = ObservationStore(tmp_path / "store")
+    staging = tmp_path / "store" / ".staging-0123456789abcdef"
+    target = staging / "files" / "group=air" / "day=2026-11-26" / "part-20261126T000000000000-0123456789ab_0.parquet"
+    target.parent.mkdir(parents=True)
+    shutil.copy(source.files()[0], target)
+    (staging / COMPLETE).write_text(json.dumps({"remove": [], "rows": 3}))
+    assert store.clean_up() == 1
+    assert [p.relative_to(store.root).as_posix() for p in store.files()] == [
+        "group=air/month=2026-11-01/part-20261126T000000000000-0123456789ab_0_20261126.parquet"]
+    assert count(store) == 3 and not staging.exists()
