@@ -1,7 +1,8 @@
-"""Observations and real-time city management (issue 6; being built).
+"""Observations and real-time city management (issue 6).
 
-So far: :mod:`.store`, the time-series store (Parquet partitioned by series group and day,
-atomic writes, idempotent on the natural key ``(series, time)``, DuckDB reads, compaction and
-retention). Not yet a Django app: series records, ingestion paths (bulk, NGSI-LD, MQTT), KPI
-computation specs and alert rules come next (see the issue).
+:mod:`.store` is the time-series store (Parquet partitioned by series group and month, atomic
+writes, idempotent on the natural key ``(series, time)``, DuckDB reads, compaction and
+retention); around it: series records (:mod:`.models`), ingestion by file, HTTP, NGSI-LD and MQTT,
+KPI computation specs (:mod:`.compute`, on DuckDB or Spark), alert rules, the operations page and
+the public sensor pages. docs/observations.md is the guide.
 """

@@ -23,7 +23,7 @@ demo) raises alerts the same way, right after the batch is stored. For each batc
 
 The state lives in the process that ingests: feed a series through one process at a time (one
 MQTT consumer, or the HTTP server) or the other process falls back to step 3 when it sees the
-series next. Only the partitions (group and day folders) that hold the needed days are read.
+series next. Only the partitions (group and month folders) that hold the needed days are read.
 """
 
 from __future__ import annotations

@@ -32,7 +32,7 @@ class Series(KeyedRecord):
     description = models.TextField(_("description"), blank=True)
     group = models.SlugField(
         _("series group"), max_length=40,
-        help_text=_("Readings are stored by group and day, e.g. air, traffic, water. Short and stable."))
+        help_text=_("Readings are stored by group and month, e.g. air, traffic, water. Short and stable."))
     entity_type = models.CharField(
         _("entity type"), max_length=100,
         help_text=_("NGSI-LD / FIWARE Smart Data Models type, e.g. AirQualityObserved, TrafficFlowObserved, "

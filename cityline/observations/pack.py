@@ -47,7 +47,7 @@ SECTION = register(
                         "interval_seconds", "public", "retention_days", "downsample_after_days",
                         "downsample_interval"],
                 description="Time series of readings from one sensor or system feed, named in the NGSI-LD / FIWARE "
-                            "Smart Data Models vocabulary. Readings are stored by group and day.",
+                            "Smart Data Models vocabulary. Readings are stored by group and month.",
             ),
             Collection(
                 "kpi_computations", models.KpiComputation, identity=["kpi"],

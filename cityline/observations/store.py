@@ -222,7 +222,7 @@ class StagedBatch:
         """Make the batch visible (crash-safe: see the module docstring); returns its row count."""
         files = self.files()
         if len(files) > SYNC_EACH_UP_TO:
-            # Many files (a back-fill writes one per group and day): one sync of the file systems costs
+            # Many files (a back-fill writes one per group and month): one sync of the file systems costs
             # less than an fsync per file (measured: ~17 s for 4,749 files against well under a second)
             # and gives the same guarantee, every staged byte on disk before the marker is written.
             os.sync()
