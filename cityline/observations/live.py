@@ -1,8 +1,8 @@
 """What the operations page shows (issue 6, real-time city management): reads only.
 
 - :func:`latest_readings`: the latest reading of every series of a city, read from each group's
-  newest days of readings only (the month partitions holding them, never the whole store), cached for :data:`LATEST_TTL`
-  seconds so several people watching the page cost one read;
+  newest days of readings only (the month partitions holding them, never the whole store),
+  cached for :data:`LATEST_TTL` seconds so several people watching the page cost one read;
 - :func:`snapshot`: the open alerts (newest first), the recent alert history and the latest
   readings as rows of display text, for the page and its JSON face alike (so the page's small
   script only copies text and needs no translations of its own).
