@@ -1,7 +1,8 @@
 """``cityline observations compact|retention|quarantine``: upkeep of a city's observation store (issue 6).
 
 Thin shells over :mod:`.maintenance`. Schedule ``compact`` and ``retention`` daily; both are
-idempotent. Exit status: 0 done, 2 unknown city.
+idempotent. Exit status: 0 done, 1 a store folder that needs a person (the message says what to do),
+2 unknown city.
 """
 
 from __future__ import annotations
@@ -46,12 +47,21 @@ def run(args: argparse.Namespace) -> int:
     _migrate()
     from . import maintenance
     from .cli_ingest import resolve_city
+    from .store import LayoutError
 
     try:
         city = resolve_city(args.city)
     except LookupError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    try:
+        return _act(args, city, maintenance)
+    except LayoutError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+def _act(args: argparse.Namespace, city, maintenance) -> int:
     if args.observations_command == "compact":
         done = maintenance.compact(city)
         for group, month in done.compacted:

@@ -96,6 +96,10 @@ class BatchError(ValueError):
         super().__init__(f"{where}: {problem}")
 
 
+class LayoutError(RuntimeError):
+    """A store folder that :meth:`ObservationStore.clean_up` cannot tidy without a person's decision."""
+
+
 def _first_null(column: pa.ChunkedArray | pa.Array) -> int | None:
     if column.null_count == 0:
         return None
@@ -255,11 +259,14 @@ class ObservationStore:
 
     # --- writing --------------------------------------------------------------------------------
 
-    def _partition(self, group: str, month: date) -> Path:
-        """The folder of a group's month (any day of the month names it)."""
+    def _group_folder(self, group: str) -> Path:
         if not _SAFE.fullmatch(group):
             raise BatchError("series", None, f"group {group!r} is not a safe folder name")
-        return self.root / f"group={group}" / f"month={month_of(month).isoformat()}"
+        return self.root / f"group={group}"
+
+    def _partition(self, group: str, month: date) -> Path:
+        """The folder of a group's month (any day of the month names it)."""
+        return self._group_folder(group) / f"month={month_of(month).isoformat()}"
 
     def write(self, batch: pa.Table | list[dict]) -> int:
         """Store a batch, all or nothing per partition file; returns the number of rows written.
@@ -407,7 +414,7 @@ class ObservationStore:
         For readers of one group (live readings, a series' page, alerts): the folder names say
         which files can hold a reading of a day, with no file opened.
         """
-        folder = self._partition(group, since or date.min).parent
+        folder = self._group_folder(group)
         first = f"month={month_of(since).isoformat()}" if since else ""
         return [part for month in sorted(folder.glob(PARTITIONS)) if month.name >= first
                 for part in sorted(month.glob("*.parquet"))]
@@ -418,7 +425,7 @@ class ObservationStore:
 
     def months(self, group: str) -> list[date]:
         """The months (first days) a group has parts for, oldest first."""
-        folder = self._partition(group, date.min).parent
+        folder = self._group_folder(group)
         return [date.fromisoformat(m.name.removeprefix("month=")) for m in sorted(folder.glob(PARTITIONS))
                 if any(m.glob("*.parquet"))]
 
@@ -592,7 +599,9 @@ class ObservationStore:
         Day partitions of the earlier layout (``group=<g>/day=<d>/``) are moved into their months
         (not counted): each part keeps its name with the day added (``..._<YYYYMMDD>.parquet``), so
         parts of one batch from different days stay apart and keep their batch. Each move is an
-        ``os.replace``; a crash midway leaves some days moved, and the next run moves the rest.
+        ``os.replace``; a crash midway leaves some days moved, and the next run moves the rest. A day
+        folder that still holds something else once its parts are moved (a file a person put there)
+        raises :class:`LayoutError` naming it; what was moved stays readable, the rest stays in place.
         """
         count = 0
         leftovers = [*self.root.glob(f"group=*/{PARTITIONS}/.*.partial"),
@@ -626,5 +635,10 @@ class ObservationStore:
             target.mkdir(exist_ok=True)
             for part in sorted(folder.glob("*.parquet")):
                 os.replace(part, target / f"{part.stem}_{day:%Y%m%d}.parquet")
+            strays = sorted(entry.name for entry in folder.iterdir())
+            if strays:
+                raise LayoutError(f"{folder} is a day partition of the earlier layout, and once its parts were moved "
+                                  f"into {target.name} it still holds {', '.join(strays)}, which are not parts of "
+                                  "the store: move them elsewhere and run `cityline observations compact` again")
             folder.rmdir()
         return count

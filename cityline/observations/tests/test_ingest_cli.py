@@ -105,3 +105,23 @@ def test_observations_compact_retention_and_quarantine(capsys, city, tmp_path):
     assert code == 0 and "city/air/x  not JSON" in out and "1 quarantined message(s)." in out
     code, out, _ = run(capsys, "observations", "quarantine", "--json")
     assert json.loads(out)[0]["reason"] == "not JSON"
+
+
+def test_compact_stops_at_a_stray_file_in_a_day_folder_of_the_earlier_layout(capsys, city, tmp_path):
+    """Upgrading a store of day partitions: a file that is not a part is never moved or deleted."""
+    (tmp_path / "a.csv").write_text(csv_text([("air-harbour", iso(15 * i), i) for i in range(8)]))
+    assert run(capsys, "ingest", str(tmp_path / "a.csv"), "--quiet")[0] == 0
+    store = store_for(city)
+    [part] = store.files()
+    day = part.parent.parent / "day=2026-11-20"
+    day.mkdir()
+    part.rename(day / part.name)  # as the earlier layout stored it
+    (day / "notes.txt").write_text("kept by a person")
+    code, out, err = run(capsys, "observations", "compact")
+    assert code == 1
+    assert "day=2026-11-20" in err and "notes.txt" in err and "cityline observations compact" in err
+    assert (day / "notes.txt").read_text() == "kept by a person"
+    assert len(stored(city)) == 8  # the moved part is read from its month
+    (day / "notes.txt").unlink()
+    assert run(capsys, "observations", "compact")[0] == 0
+    assert not day.exists() and len(stored(city)) == 8
