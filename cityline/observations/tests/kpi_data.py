@@ -133,6 +133,11 @@ CASES = {
                                                            "percentile": 0.9},
                                              "denominator": {"series": PM25, "function": "mean", "weighted": True}}},
                                   {0: 45 / 23.75, 1: 1.0}),
+    # the same window with a distinct count of series on the other side (the window keeps the series key):
+    # 2 pm25 series over 23.75 in January, 1 over 8 in February
+    "ratio_distinct_weighted": ({"ratio": {"numerator": {"series": PM25, "function": "distinct_count"},
+                                           "denominator": {"series": PM25, "function": "mean", "weighted": True}}},
+                                {0: 2 / 23.75, 1: 1 / 8.0}),
 }
 
 
