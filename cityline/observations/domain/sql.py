@@ -52,7 +52,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 
 from .spec import Aggregation, Selection, Spec
 
@@ -150,6 +150,35 @@ def _check_periods(periods: list[Period]) -> None:
             raise ValueError("periods must be in order and must not overlap")
 
 
+def _month_start(moment: datetime) -> date | None:
+    """The month a bound starts, if it is a UTC month's first instant."""
+    utc = moment.astimezone(timezone.utc)
+    return utc.date() if utc.day == 1 and utc.timetz() == time(0, tzinfo=timezone.utc) else None
+
+
+def _period_of_month(periods: list[Period]) -> str | None:
+    """DuckDB, periods of whole UTC months (months, quarters, years): each reading's period index read
+    from its file's ``month`` partition column, one list lookup; None for other periods.
+
+    The ``CASE`` of :func:`_period_case` compares each reading's time with the bounds in turn (18 tests
+    a reading on average for 36 months); the partition column is the same for a whole file. The simple
+    specs of bench/kpi_compute.py took 20-25 % less time this way (bench/README.md). A month between
+    two periods that do not touch maps to NULL; the WHERE leaves its readings out anyway.
+    """
+    starts = [(_month_start(s), _month_start(e)) for s, e in periods]
+    if any(s is None or e is None for s, e in starts):
+        return None
+    first, last = starts[0][0], starts[-1][1]
+    count = (last.year - first.year) * 12 + last.month - first.month
+    index = [None] * count
+    for i, (s, e) in enumerate(starts):
+        for m in range((s.year - first.year) * 12 + s.month - first.month,
+                       (e.year - first.year) * 12 + e.month - first.month):
+            index[m] = i
+    listed = ", ".join("NULL" if i is None else str(i) for i in index)
+    return f"[{listed}][datediff('month', DATE '{first.isoformat()}', o.month) + 1]"
+
+
 def _period_case(d: Dialect, periods: list[Period]) -> tuple[str, str]:
     """(expression giving each reading its period index, the WHERE bounding the whole range)."""
     contiguous = all(a[1] == b[0] for a, b in zip(periods, periods[1:]))
@@ -161,7 +190,8 @@ def _period_case(d: Dialect, periods: list[Period]) -> tuple[str, str]:
                             for i, (s, e) in enumerate(periods))
         where = " OR ".join(f"(o.time >= {d.timestamp(s)} AND o.time < {d.timestamp(e)})" for s, e in periods)
         where = f"({where})"
-    return f"CASE {branches} END", where
+    by_month = _period_of_month(periods) if d.name == "duckdb" else None
+    return by_month or f"CASE {branches} END", where
 
 
 def _in(d: Dialect, column: str, values: tuple) -> str:

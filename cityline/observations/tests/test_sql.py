@@ -65,6 +65,21 @@ def test_periods_may_leave_gaps_and_one_period_is_a_query_too(con):
     assert [(p, v) for p, v, *_ in january_and_march] == [(0, 8.0)]
 
 
+def test_periods_of_whole_months_and_periods_of_other_lengths_count_alike(con):
+    """Whole UTC months take a reading's period from its file's month; other bounds compare each time."""
+    spec = parse(CASES["count"][0])
+    january_to_february = [(PERIODS[0][0], PERIODS[1][1])]
+    assert S._period_of_month(january_to_february) is not None
+    got = con.sql(S.compile_spec(spec, january_to_february)).fetchall()
+    assert [(p, v) for p, v, *_ in got] == [(0, 9.0)]
+    # air readings: 4 on 5 January, 4 from 6 to 10 January, 1 on 2 February at 10:00
+    days = [(utc(2026, 1, 5), utc(2026, 1, 6)), (utc(2026, 1, 6), utc(2026, 1, 11)),
+            (utc(2026, 2, 2, 10), utc(2026, 3, 1))]
+    assert S._period_of_month(days) is None
+    got = con.sql(S.compile_spec(spec, days)).fetchall()
+    assert [(p, v) for p, v, *_ in got] == [(0, 4.0), (1, 4.0), (2, 1.0)]
+
+
 def test_hours_and_weekdays_are_utc_whatever_the_session_time_zone(con):
     """In Auckland (UTC+13 in January) Monday 06:00 UTC is Monday 19:00: the filters must still read UTC."""
     name = "hours_weekdays"
