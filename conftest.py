@@ -68,6 +68,8 @@ ONE_ENGINE = {
     "cityline/benefits/tests/test_demo_benefits.py": "sqlite",
     "cityline/participation/tests/test_demo.py": "sqlite",
     "cityline/delivery/tests/test_demo_plans.py": "sqlite",
+    "cityline/benchmarking/tests/test_peer_assessment.py::test_demo_compares_kestermouths_maturity_with_brindlemoors":
+        "sqlite",  # imports the peer city's pack (about 28 s on PostgreSQL, 9 s on SQLite)
     # The import's after-commit work replayed after a restore: the replay is engine-neutral.
     "cityline/core/tests/test_demo_snapshot.py::test_the_import_work_left_to_the_commit_runs_after_a_restore": "postgresql",
     # Migrating a database from nothing (about a minute): on PostgreSQL, the production engine, whose schema
