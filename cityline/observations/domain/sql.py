@@ -168,13 +168,14 @@ def _period_of_month(periods: list[Period]) -> str | None:
     starts = [(_month_start(s), _month_start(e)) for s, e in periods]
     if any(s is None or e is None for s, e in starts):
         return None
-    first, last = starts[0][0], starts[-1][1]
-    count = (last.year - first.year) * 12 + last.month - first.month
-    index = [None] * count
+    first = starts[0][0]
+
+    def offset(month: date) -> int:  # months since the first period's start
+        return (month.year - first.year) * 12 + month.month - first.month
+
+    index = [None] * offset(starts[-1][1])
     for i, (s, e) in enumerate(starts):
-        for m in range((s.year - first.year) * 12 + s.month - first.month,
-                       (e.year - first.year) * 12 + e.month - first.month):
-            index[m] = i
+        index[offset(s):offset(e)] = [i] * (offset(e) - offset(s))
     listed = ", ".join("NULL" if i is None else str(i) for i in index)
     return f"[{listed}][datediff('month', DATE '{first.isoformat()}', o.month) + 1]"
 
