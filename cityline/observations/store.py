@@ -387,7 +387,8 @@ class ObservationStore:
         files = folder / "files"
         # (a staging of the earlier layout, left by a crash before an upgrade, holds day folders: they go to the
         # store as they are, and clean_up() then moves them into their months)
-        for path in sorted([*files.glob(f"group=*/{PARTITIONS}/*.parquet"), *files.glob(f"group=*/{DAY_PARTITIONS}/*.parquet")]):
+        for path in sorted(path for layout in (PARTITIONS, DAY_PARTITIONS)
+                           for path in files.glob(f"group=*/{layout}/*.parquet")):
             target = self.root / path.relative_to(files)
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(path, target)
