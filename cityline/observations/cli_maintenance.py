@@ -1,8 +1,8 @@
 """``cityline observations compact|retention|quarantine``: upkeep of a city's observation store (issue 6).
 
-Thin shells over :mod:`.maintenance`. Schedule ``compact`` and ``retention`` daily; both are
-idempotent. Exit status: 0 done, 1 a store folder that needs a person (the message says what to do),
-2 unknown city.
+Thin shells over :mod:`.maintenance`. Schedule ``retention`` daily and ``compact`` every few minutes where
+live feeds write (daily otherwise); both are idempotent. Exit status: 0 done, 1 a store folder that needs a
+person (the message says what to do), 2 unknown city.
 """
 
 from __future__ import annotations
@@ -24,8 +24,11 @@ def add_parser(sub) -> None:
     c = osub.add_parser("compact", help="rewrite each month partition written in several parts as one part",
                         description="Every partition (a series group's month, UTC) that holds several parts is "
                                     "rewritten as one deduplicated part (what readers see does not change; reads get "
-                                    "faster). Also finishes or removes what an interrupted load left, and moves a "
-                                    "store of the earlier day-partition layout into month partitions.")
+                                    "faster). The months still being written to (the current one, and the one before "
+                                    "on a month's first day) are merged by size tiers instead, parts of like size "
+                                    "together, so a run every few minutes stays cheap where live feeds write. Also "
+                                    "finishes or removes what an interrupted load left, and moves a store of the "
+                                    "earlier day-partition layout into month partitions.")
     r = osub.add_parser("retention", help="apply each series' downsampling and retention rules",
                         description="Readings older than a series' 'downsample after (days)' are replaced by their "
                                     "hourly or daily means (quality 'downsampled'); readings older than its "
@@ -35,7 +38,8 @@ def add_parser(sub) -> None:
                                     "uploads), newest first.")
     for a in (c, r, q):
         a.add_argument("--city", help="city key (default: CITYLINE_DEFAULT_CITY, or the only city)")
-    r.add_argument("--on", type=date.fromisoformat, metavar="YYYY-MM-DD", help="the day to run as (default today)")
+    for a in (c, r):
+        a.add_argument("--on", type=date.fromisoformat, metavar="YYYY-MM-DD", help="the day to run as (default today)")
     q.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
     q.add_argument("--json", action="store_true", help="print them as JSON")
     p.set_defaults(func=run)
@@ -63,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _act(args: argparse.Namespace, city, maintenance) -> int:
     if args.observations_command == "compact":
-        done = maintenance.compact(city)
+        done = maintenance.compact(city, today=args.on)
         for group, month in done.compacted:
             print(f"compacted {group} {month:%Y-%m}")
         print(f"{city.key}: {len(done.compacted)} partition(s) compacted.")

@@ -1,9 +1,12 @@
 """Upkeep of a city's observation store: compaction, and each series' downsampling and retention rules.
 
 - :func:`compact` rewrites every partition (a group's month) that holds more than one part as one
-  deduplicated part, so reads of it need no deduplication (the store's read plan). The current
-  month is compacted too: live feeds write a small part per batch, and a daily run keeps their
-  month from collecting parts (its cost grows with the month's readings so far).
+  deduplicated part, so reads of it need no deduplication (the store's read plan). The months still
+  being written to (the current UTC month, and the one before during the first day of a month, for
+  late readings) are compacted by size tiers instead (:meth:`.store.ObservationStore.merge_tiers`):
+  live feeds write a small part per batch, many thousands a day, and merging parts of like size keeps
+  their month to a few parts at a cost that does not grow with the month so far, so a run every few
+  minutes stays cheap. Once its month is over, a partition is rewritten as one part.
 - :func:`apply_rules` applies the rules of each :class:`.models.Series`:
 
   - **retention** (``retention_days``): readings before the day that many days ago (UTC midnight)
@@ -28,6 +31,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
 from .registry import store_for
+from .store import month_of
 
 DOWNSAMPLED = "downsampled"
 _TRUNC = {"hour": "hour", "day": "day"}
@@ -54,14 +58,18 @@ def _midnight(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=timezone.utc)
 
 
-def compact(city) -> Upkeep:
-    """Compact every partition with more than one part (see the module docstring)."""
+def compact(city, *, today: date | None = None) -> Upkeep:
+    """Compact every partition with more than one part (see the module docstring); ``today`` UTC by default."""
     store = store_for(city)
     store.clean_up()
+    open_from = month_of(_today(today) - timedelta(days=1))
     done = Upkeep()
     for group in store.groups():
         for month in store.months(group):
-            if len(store.parts(group, month)) > 1:
+            if month >= open_from:
+                if store.merge_tiers(group, month):
+                    done.compacted.append((group, month))
+            elif len(store.parts(group, month)) > 1:
                 store.compact(group, month)
                 done.compacted.append((group, month))
     return done

@@ -47,9 +47,12 @@ readings are not seen.
   also names the parts to remove), so a crash midway never leaves both the old and the new rows.
 - **Read plan** (:meth:`ObservationStore.relation_sql`, used by :meth:`ObservationStore.connect`):
   a part's batch is in its name (``<written>-<batch>``). A partition whose parts all come from one
-  batch holds each key once, so it is read directly, with no deduplication; only partitions with
-  parts of several batches go through the ``row_number()`` window that keeps the latest write.
-  Compaction makes a partition clean again. ``connect(fast=False)`` deduplicates everything (the
+  batch holds each key once, so it is read directly, with no deduplication. Of a partition with parts
+  of several batches, a part whose time range (from its Parquet statistics) meets no other part's
+  cannot share a key with them and is read directly too (:func:`overlapping`: a live feed's batches,
+  and the merged tiers of its month, follow one another in time); only the parts whose ranges overlap
+  go through the ``row_number()`` window that keeps the latest write. Compaction makes a partition
+  clean again. ``connect(fast=False)`` deduplicates everything (the
   reference the fast plan is tested against). The view lists the files present when the
   connection opens: open a new connection to see later writes.
 
@@ -164,6 +167,21 @@ _PART = re.compile(r"part-(?P<written>\d{8}T\d{12})-(?P<batch>[0-9a-f]+)(?:_\d+)
 PARTITIONS, DAY_PARTITIONS = "month=*", "day=*"
 
 
+#: Size-tiered compaction (:meth:`ObservationStore.merge_tiers`): a tier is merged once it holds this many
+#: parts; tier k holds parts of TIER_ROWS * FAN_IN**(k - 1) to TIER_ROWS * FAN_IN**k rows (tier 0: fewer).
+#: Rows, not bytes: a merged part, sorted, compresses far better than the small parts it came from.
+FAN_IN = 4
+TIER_ROWS = 10_000
+
+
+def size_tier(rows: int) -> int:
+    """The tier of a part of ``rows`` rows: 0 below :data:`TIER_ROWS`, then one more per :data:`FAN_IN` times."""
+    tier, bound = 0, TIER_ROWS
+    while rows >= bound:
+        tier, bound = tier + 1, bound * FAN_IN
+    return tier
+
+
 def month_of(day: date) -> date:
     """The partition a day belongs to: its month, named by the month's first day."""
     return day.replace(day=1)
@@ -195,6 +213,35 @@ def time_bounds(parts: list[Path]) -> tuple[datetime, datetime] | None:
             first = stats.min if first is None else min(first, stats.min)
             last = stats.max if last is None else max(last, stats.max)
     return (first, last) if first is not None else None
+
+
+def overlapping(parts: list[Path]) -> set[Path]:
+    """The parts whose ``time`` range meets another part's (bounds included); all when one cannot say.
+
+    Every part holds each key ``(series, time)`` once (a batch keeps its last row per key; a rewrite
+    deduplicates), so a part outside this set shares no key with any other part of ``parts``.
+    """
+    ranges = []
+    for part in parts:
+        try:
+            bounds = time_bounds([part])
+        except (OSError, pa.ArrowException):  # unreadable (the query that needs it will say so) or just removed
+            bounds = None
+        if bounds is None:  # no statistics: it may share a key with any of them
+            return set(parts)
+        ranges.append((*bounds, part))
+    ranges.sort(key=lambda r: (r[0], r[1]))
+    found, cluster, end = set(), [], None
+    for first, last, part in ranges:  # sweep: a cluster of ranges that meet, in order of their start
+        if cluster and first > end:
+            if len(cluster) > 1:
+                found.update(cluster)
+            cluster, end = [], None
+        cluster.append(part)
+        end = last if end is None else max(end, last)
+    if len(cluster) > 1:
+        found.update(cluster)
+    return found
 
 
 #: Up to this many staged files are flushed one by one on commit; more take one ``os.sync()``.
@@ -475,7 +522,12 @@ class ObservationStore:
         if fast:
             clean, mixed = [], []
             for parts in self.partitions().values():
-                (clean if len({batch_of(p) for p in parts}) == 1 else mixed).extend(parts)
+                if len({batch_of(p) for p in parts}) == 1:
+                    clean.extend(parts)
+                    continue
+                shared = overlapping(parts)
+                for part in parts:
+                    (mixed if part in shared else clean).append(part)
         else:
             clean, mixed = [], files
         selects = []
@@ -515,16 +567,20 @@ class ObservationStore:
     # --- upkeep ---------------------------------------------------------------------------------
 
     def rewrite_partition(self, group: str, month: date, select: str | None = None, *,
-                          params: list | dict | None = None) -> int:
+                          params: list | dict | None = None, parts: list[Path] | None = None) -> int:
         """Replace a partition's parts by one part, crash-safe (a staging with a manifest); returns its rows.
 
         ``month`` is any day of the partition's month. The new part holds ``select`` over the
         relation ``partition_rows`` (the partition's rows, one per key, with their ``written``;
         columns series, time, value, quality, message_id, written), or the rows as they are
-        (compaction). No row left: the partition is removed.
+        (compaction). No row left: the partition is removed. ``parts``: replace only these parts of
+        the partition (a merge of some parts, without ``select``); the others stay as they are.
         """
         folder = self._partition(group, month)
-        parts = self.parts(group, month)
+        if parts is None:
+            parts = self.parts(group, month)
+        elif select is not None:
+            raise ValueError("a select applies to the whole partition, not to some of its parts")
         if not parts:
             return 0
         staging, lock = self._staging()
@@ -562,6 +618,30 @@ class ObservationStore:
         if len(parts) <= 1:
             return pq.read_metadata(parts[0]).num_rows if parts else 0
         return self.rewrite_partition(group, month)
+
+    def merge_tiers(self, group: str, month: date) -> int:
+        """Size-tiered compaction of a partition still being written to; returns the parts merged.
+
+        Live feeds add a small part per batch (MQTT every fraction of a second). Rewriting the whole
+        month at each run would rewrite the month so far again and again, so a month still open is
+        compacted by tiers: parts of like size (:func:`size_tier`) are merged into one part once a tier
+        holds :data:`FAN_IN` of them, and bigger parts are left alone until parts of their size join
+        them. Each reading is rewritten about once per tier (a few times in all, not once per run), and
+        a partition keeps a few parts per tier, whatever the number of batches. Readers see the same
+        rows: the merged part keeps each row's ``written``, and rows of other parts still win or lose
+        against them as before. (A key written by two batches at the same microsecond is the one case
+        that can turn out differently: readers then take the part with the later name.)
+        """
+        merged = 0
+        while True:
+            tiers: dict[int, list[Path]] = {}
+            for part in self.parts(group, month):
+                tiers.setdefault(size_tier(pq.read_metadata(part).num_rows), []).append(part)
+            full = next((parts for _, parts in sorted(tiers.items()) if len(parts) >= FAN_IN), None)
+            if full is None:
+                return merged
+            self.rewrite_partition(group, month, parts=full)
+            merged += len(full)
 
     def drop_before(self, group: str, cutoff: date) -> list[date]:
         """Retention: remove the group's readings before the day ``cutoff``; returns the months touched.

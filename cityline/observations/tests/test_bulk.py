@@ -171,11 +171,38 @@ def test_compaction_keeps_what_readers_see(tmp_path, settings):
     store = store_for(city)
     before = everything(store)
     assert "row_number()" in store.relation_sql()
-    done = maintenance.compact(city)
+    done = maintenance.compact(city, today=date(2026, 12, 5))  # November is over: one part
     assert done.compacted == [("air", date(2026, 11, 1))]
     assert everything(store) == before and {r[2] for r in before} == {2.0}
     assert "row_number()" not in store.relation_sql() and len(store.files()) == 1
-    assert maintenance.compact(city).compacted == []  # one part left: nothing to do
+    assert maintenance.compact(city, today=date(2026, 12, 5)).compacted == []  # one part left: nothing to do
+
+
+@pytest.mark.django_db
+def test_compaction_merges_the_open_month_by_tiers_and_closed_months_whole(tmp_path, settings):
+    settings.CITYLINE_OBSERVATIONS_DIR = tmp_path / "observations"
+    city = make_city()
+    from cityline.observations import ingest
+
+    october, november = date(2026, 10, 1), date(2026, 11, 1)
+    for minutes in (-30 * 24 * 60, -30 * 24 * 60 + 1):  # two batches in October
+        ingest.write_observations(city, [{"series": "air-harbour", "time": iso(minutes), "value": 1.0}])
+    for minutes in range(5):  # five small batches of a live feed in November
+        ingest.write_observations(city, [{"series": "air-harbour", "time": iso(minutes), "value": float(minutes)}])
+    store = store_for(city)
+    before = everything(store)
+
+    def parts() -> tuple[int, int]:
+        return len(store.parts("air", october)), len(store.parts("air", november))
+
+    done = maintenance.compact(city, today=date(2026, 11, 20))
+    assert done.compacted == [("air", october), ("air", november)] and parts() == (1, 1)
+    for minutes in (5, 6):
+        ingest.write_observations(city, [{"series": "air-harbour", "time": iso(minutes), "value": float(minutes)}])
+    assert maintenance.compact(city, today=date(2026, 12, 1)).compacted == []  # November's late readings: open
+    assert parts() == (1, 3)  # three small parts: fewer than a tier's fan-in
+    assert maintenance.compact(city, today=date(2026, 12, 2)).compacted == [("air", november)]
+    assert parts() == (1, 1) and everything(store)[:len(before)] == before and len(everything(store)) == 9
 
 
 @pytest.mark.django_db

@@ -95,7 +95,9 @@ def test_observations_compact_retention_and_quarantine(capsys, city, tmp_path):
     for value in (1, 2):
         (tmp_path / "a.csv").write_text(csv_text([("air-harbour", iso(15 * i), value) for i in range(8)]))
         assert run(capsys, "ingest", str(tmp_path / "a.csv"), "--quiet")[0] == 0
-    code, out, _ = run(capsys, "observations", "compact")
+    code, out, _ = run(capsys, "observations", "compact", "--on", "2026-11-30")  # November still open: by tiers
+    assert code == 0 and "0 partition(s) compacted" in out and len(store_for(city).files()) == 2
+    code, out, _ = run(capsys, "observations", "compact", "--on", "2026-12-02")
     assert code == 0 and "compacted air 2026-11\n" in out and len(store_for(city).files()) == 1
     code, out, _ = run(capsys, "observations", "retention", "--on", "2026-12-01")
     assert code == 0 and "0 series-month(s) downsampled, 0 trimmed" in out

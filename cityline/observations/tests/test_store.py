@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
-from cityline.observations.store import BatchError, ObservationStore, batch_of
+from cityline.observations.store import (FAN_IN, TIER_ROWS, BatchError, ObservationStore, batch_of, overlapping,
+                                         size_tier)
 
 T0 = datetime(2026, 11, 26, 23, 0, tzinfo=timezone.utc)
 
@@ -55,6 +57,108 @@ def test_compaction_keeps_what_a_reader_sees(tmp_path):
     assert len(store.files()) == 1
     assert store.query("SELECT series, time, value FROM observations ORDER BY time") == before
     assert before[0][2] == -1.0
+
+
+def test_parts_of_a_partition_whose_times_meet_no_other_part_are_read_without_deduplication(tmp_path):
+    store = ObservationStore(tmp_path)
+    hour = timedelta(hours=1)
+    start = T0 - timedelta(days=10)
+    for i in range(3):  # a live feed: batches one after the other
+        store.write(readings("air.no2", 4, start=start + i * hour))
+    first, second, third = sorted(store.files())
+    assert overlapping([first, second, third]) == set()
+    assert "row_number()" not in store.relation_sql()
+    store.write([{"series": "air.pm25", "time": start + hour + timedelta(minutes=45), "value": 1.0},  # in the second
+                 {"series": "air.no2", "time": start + hour, "value": -1.0}])  # corrects the second's first reading
+    fourth = next(p for p in store.files() if p not in (first, second, third))
+    assert overlapping(store.files()) == {second, fourth}
+    direct, deduplicated = store.relation_sql().split(" UNION ALL ")
+    assert "row_number()" in deduplicated and all(p.name in direct for p in (first, third))
+    assert all(p.name in deduplicated and p.name not in direct for p in (second, fourth))
+    corrected = store.query("SELECT value FROM observations WHERE series = 'air.no2' AND time = ?", [start + hour])
+    assert corrected == [(-1.0,)]
+    assert count(store) == 13
+    assert store.query("SELECT * FROM observations ORDER BY series, time") == \
+        store.connect(fast=False).execute("SELECT * FROM observations ORDER BY series, time").fetchall()
+
+
+def test_time_ranges_that_touch_or_chain_overlap(tmp_path):
+    store = ObservationStore(tmp_path)
+    day = datetime(2026, 11, 18, tzinfo=timezone.utc)
+    store.write(readings("air.no2", 2, start=day, step=60))  # 0:00 and 1:00
+    store.write(readings("air.no2", 2, start=day + timedelta(hours=1), step=60))  # 1:00 and 2:00: touches
+    store.write(readings("air.no2", 1, start=day + timedelta(hours=4)))  # 4:00
+    store.write(readings("air.pm25", 3, start=day + timedelta(hours=3, minutes=30)))  # 3:30 to 4:00: meets it
+    a, b, c, d = sorted(store.files())  # names begin with the write time
+    assert overlapping([a, b, c, d]) == {a, b, c, d}
+    assert overlapping([a, c]) == set() and overlapping([a, b]) == {a, b} and overlapping([c, d]) == {c, d}
+    store.write(readings("air.pm25", 2, start=day + timedelta(minutes=30), step=60))  # 0:30 and 1:30: meets a and b
+    e = max(store.files())
+    assert overlapping([a, b, e]) == {a, b, e} and overlapping([a, c, e]) == {a, e}
+    bad = a.with_name("part-20261118T000000000000-0badf11e0000.parquet")
+    bad.write_bytes(b"not Parquet")  # no statistics to go by: every part may share a key with it
+    assert overlapping([a, c, bad]) == {a, c, bad}
+
+
+def test_size_tiers_grow_by_the_fan_in():
+    assert [size_tier(n) for n in (0, TIER_ROWS - 1, TIER_ROWS, TIER_ROWS * FAN_IN - 1, TIER_ROWS * FAN_IN)] == \
+        [0, 0, 1, 1, 2]
+
+
+def rows_of(part) -> int:
+    return pq.read_metadata(part).num_rows
+
+
+def test_merging_by_tiers_leaves_the_big_part_and_keeps_what_a_reader_sees(tmp_path):
+    store = ObservationStore(tmp_path)
+    start = datetime(2026, 11, 2, tzinfo=timezone.utc)
+    month = date(2026, 11, 1)
+    store.write([{"series": "air.no2", "time": start + timedelta(minutes=i), "value": (i * 7919 % 1000) / 7}
+                 for i in range(20000)])  # a compacted month so far: one part
+    (big,) = store.files()
+    assert size_tier(rows_of(big)) == 1
+    small = [[{"series": "air.no2", "time": start, "value": -1.0}],  # corrects a reading of the big part
+             [{"series": "air.pm25", "time": start, "value": 1.0}],
+             [{"series": "air.pm25", "time": start, "value": 2.0}]]  # corrects the batch before
+    for batch in small:
+        store.write(batch)
+    assert store.merge_tiers("air", month) == 0  # three small parts: fewer than the fan-in
+    store.write(readings("air.pm25", 3, start=start + timedelta(days=20)))
+    store.write([{"series": "air.pm25", "time": start + timedelta(days=20), "value": 3.0}])
+    before = store.query("SELECT series, time, value FROM observations ORDER BY series, time")
+    assert store.merge_tiers("air", month) == 5
+    assert big in store.files() and len(store.files()) == 2  # the big part untouched, the five small ones merged
+    assert store.query("SELECT series, time, value FROM observations ORDER BY series, time") == before
+    got = dict(((s, t), v) for s, t, v in before)
+    assert got[("air.no2", start)] == -1.0 and got[("air.pm25", start)] == 2.0
+    assert got[("air.pm25", start + timedelta(days=20))] == 3.0 and len(before) == 20000 + 1 + 3
+    assert store.merge_tiers("air", month) == 0  # nothing left of one size
+
+
+def test_merged_parts_merge_again_once_their_own_tier_is_full(tmp_path, monkeypatch):
+    import cityline.observations.store as store_module
+
+    monkeypatch.setattr(store_module, "TIER_ROWS", 4000)  # a batch of 2,000 rows: tier 0; four of them: tier 1
+    store = ObservationStore(tmp_path)
+    month = date(2026, 11, 1)
+
+    def batch(k: int) -> None:
+        store.write([{"series": "air.no2", "time": T0 - timedelta(days=20, seconds=k * 2000 + i),
+                      "value": (i * 7919 % 1000) / 7} for i in range(2000)])
+
+    for k in range(4):
+        batch(k)
+    assert store.merge_tiers("air", month) == 4
+    assert [size_tier(rows_of(p)) for p in store.files()] == [1]
+    for round_ in range(1, 3):
+        for k in range(4):
+            batch(4 * round_ + k)
+        assert store.merge_tiers("air", month) == 4
+    assert [size_tier(rows_of(p)) for p in store.files()] == [1, 1, 1]
+    for k in range(12, 16):
+        batch(k)
+    assert store.merge_tiers("air", month) == 4 + 4  # the fourth part of tier 1 fills it: merged at once
+    assert len(store.files()) == 1 and rows_of(store.files()[0]) == count(store) == 16 * 2000
 
 
 def test_a_bad_batch_names_column_and_row_and_writes_nothing(tmp_path):
