@@ -61,27 +61,32 @@ def _midnight(day: date) -> datetime:
 def compact(city, *, today: date | None = None) -> Upkeep:
     """Compact every partition with more than one part (see the module docstring); ``today`` UTC by default."""
     store = store_for(city)
-    store.clean_up()
-    open_from = month_of(_today(today) - timedelta(days=1))
-    done = Upkeep()
-    for group in store.groups():
-        for month in store.months(group):
-            if month >= open_from:
-                if store.merge_tiers(group, month):
+    with store.upkeep():
+        store.clean_up()
+        open_from = month_of(_today(today) - timedelta(days=1))
+        done = Upkeep()
+        for group in store.groups():
+            for month in store.months(group):
+                if month >= open_from:
+                    if store.merge_tiers(group, month):
+                        done.compacted.append((group, month))
+                elif len(store.parts(group, month)) > 1:
+                    store.compact(group, month)
                     done.compacted.append((group, month))
-            elif len(store.parts(group, month)) > 1:
-                store.compact(group, month)
-                done.compacted.append((group, month))
     return done
 
 
 def apply_rules(city, *, today: date | None = None) -> Upkeep:
     """Retention, then downsampling, for every series of the city that has a rule."""
+    store = store_for(city)
+    with store.upkeep():
+        return _apply_rules(store, city, _today(today))
+
+
+def _apply_rules(store, city, today: date) -> Upkeep:
     from .models import Series
 
-    store = store_for(city)
     store.clean_up()
-    today = _today(today)
     done = Upkeep()
     series = list(Series.objects.filter(city=city).values("key", "group", "retention_days",
                                                             "downsample_after_days", "downsample_interval"))

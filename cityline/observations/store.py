@@ -69,6 +69,8 @@ import os
 import re
 import shutil
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -161,6 +163,7 @@ def keep_last(table: pa.Table) -> pa.Table:
 #: clock as a plain TIMESTAMP: truncating a TIMESTAMPTZ or casting it to DATE goes through ICU, several times slower.
 MONTH_SQL = "date_trunc('month', make_timestamp(epoch_us({t})))::DATE"
 STAGING_PREFIX = ".staging-"
+UPKEEP_LOCK = ".upkeep.lock"
 COMPLETE = "COMPLETE"
 _PART = re.compile(r"part-(?P<written>\d{8}T\d{12})-(?P<batch>[0-9a-f]+)(?:_\d+)*\.parquet")
 #: The partition folders of a group, and of the earlier layout (see :meth:`ObservationStore.clean_up`).
@@ -565,6 +568,22 @@ class ObservationStore:
             return con.execute(sql, params or []).fetchall()
 
     # --- upkeep ---------------------------------------------------------------------------------
+
+    @contextmanager
+    def upkeep(self) -> Iterator[None]:
+        """Hold the store's upkeep lock: one run that rewrites partitions (compaction, retention) at a time.
+
+        A rewrite lists a partition's parts and replaces them. Two runs at once over the same parts could
+        undo each other: a merge that read parts before a retention run removed some of their readings would
+        bring those readings back when it finishes (and raw readings already downsampled would be averaged
+        in again). A second run waits for the first, in this process or another (``flock`` on
+        :data:`UPKEEP_LOCK` in the store's folder). Writers of new parts do not take it: a rewrite replaces
+        only the parts it listed, so a part written meanwhile stays.
+        """
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / UPKEEP_LOCK, "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+            yield
 
     def rewrite_partition(self, group: str, month: date, select: str | None = None, *,
                           params: list | dict | None = None, parts: list[Path] | None = None) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import threading
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -203,6 +204,35 @@ def test_compaction_merges_the_open_month_by_tiers_and_closed_months_whole(tmp_p
     assert parts() == (1, 3)  # three small parts: fewer than a tier's fan-in
     assert maintenance.compact(city, today=date(2026, 12, 2)).compacted == [("air", november)]
     assert parts() == (1, 1) and everything(store)[:len(before)] == before and len(everything(store)) == 9
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("run", ["compact", "apply_rules"])
+def test_an_upkeep_run_waits_for_the_one_before(tmp_path, settings, run):
+    """Compaction and retention rewrite partitions one run at a time (the store's upkeep lock, a flock)."""
+    settings.CITYLINE_OBSERVATIONS_DIR = tmp_path / "observations"
+    city = make_city()
+    from cityline.observations import ingest
+
+    for value in (1.0, 2.0):  # two parts of a closed month; water-level is kept 30 days
+        ingest.write_observations(city, [{"series": "water-level", "time": iso(-31 * 24 * 60), "value": value}])
+    store = store_for(city)
+    held, release = threading.Event(), threading.Event()
+
+    def earlier_run() -> None:  # another run holds the lock (a thread here; a process would do the same)
+        with store.upkeep():
+            held.set()
+            release.wait(30)
+
+    holder = threading.Thread(target=earlier_run)
+    holder.start()
+    assert held.wait(10)
+    threading.Timer(0.3, release.set).start()
+    done = getattr(maintenance, run)(city, today=date(2026, 11, 20))
+    assert release.is_set()  # it could not start before the earlier run let go
+    holder.join(10)
+    assert (done.compacted, done.removed) == (([("water", date(2026, 10, 1))], []) if run == "compact"
+                                              else ([], [("water", date(2026, 10, 1), "water-level")]))
 
 
 @pytest.mark.django_db
