@@ -54,7 +54,7 @@ import math
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
-from .spec import Aggregation, Selection, Spec
+from .spec import Aggregation, Filters, Selection, Spec
 
 DIALECTS = ("duckdb", "spark", "postgres")
 _COMBINE_SQL = {"mean": "avg", "min": "min", "max": "max", "sum": "sum"}
@@ -259,14 +259,20 @@ def _condition(d: Dialect, agg: Aggregation) -> str:
     return " AND ".join(parts)
 
 
-def _aggregate(d: Dialect, agg: Aggregation, k: int, cond: str) -> str:
-    """The aggregate expression of one side over the readings of a (period, group)."""
-    f = f" FILTER (WHERE {cond})"
+def _filter(*conds: str | None) -> str:
+    """``FILTER (WHERE ...)`` for the conditions that are not None (see :func:`_unfiltered`); "" for none."""
+    kept = [c for c in conds if c is not None]
+    return f" FILTER (WHERE {' AND '.join(kept)})" if kept else ""
+
+
+def _aggregate(d: Dialect, agg: Aggregation, k: int, cond: str | None) -> str:
+    """The aggregate expression of one side over the readings of a (period, group) (``cond`` None: all of them)."""
+    f = _filter(cond)
     fn = agg.function
     if fn == "mean" and agg.weighted:
         # sum over series of w_s * mean_s / sum of w_s, in one pass: each of a series' n_s readings
         # carries w_s / n_s (n_s counted per period by a window in ``obs``).
-        c = f" FILTER (WHERE {cond} AND weight IS NOT NULL)"
+        c = _filter(cond, "weight IS NOT NULL")
         return f"sum(value * weight / nullif(n_{k}, 0)){c} / nullif(sum(weight / nullif(n_{k}, 0)){c}, 0)"
     if fn == "mean":
         return f"avg(value){f}"
@@ -286,11 +292,25 @@ def _aggregate(d: Dialect, agg: Aggregation, k: int, cond: str) -> str:
     raise ValueError(f"unknown function {fn!r}")
 
 
-def _provenance(d: Dialect, used: str) -> list[str]:
+def _provenance(d: Dialect, used: str | None) -> list[str]:
     """The readings used (``n``) and the first and last of them, for a run's provenance."""
-    return [f"count(*) FILTER (WHERE {used}) AS n",
-            f"min({d.epoch_us('time')}) FILTER (WHERE {used}) AS first_us",
-            f"max({d.epoch_us('time')}) FILTER (WHERE {used}) AS last_us"]
+    f = _filter(used)
+    return [f"count(*){f} AS n", f"min({d.epoch_us('time')}){f} AS first_us", f"max({d.epoch_us('time')}){f} AS last_us"]
+
+
+def _unfiltered(aggs: list[Aggregation], conds: list[str]) -> tuple[list[str | None], str | None]:
+    """Each side's condition, None where the rows it aggregates need no ``FILTER``; and a ``WHERE`` for them.
+
+    A ``FILTER`` clause per aggregate costs a condition per reading and aggregate even when every reading
+    meets it (a mean over 25 M readings: 0.36 s with its ``FILTER`` clauses, 0.22 s without, bench/README.md).
+    One side: its condition becomes the rows' ``WHERE``. Several sides over the same series: a side with no
+    filter of its own takes every row the series selection let through. (Not with windows: ``share_above``
+    holds each reading until the next one whatever the filters, so the rows cannot be narrowed first.)
+    """
+    if len(aggs) == 1:
+        return [None], conds[0]
+    same_series = all(a.series == aggs[0].series for a in aggs)
+    return [None if same_series and a.where == Filters() else c for a, c in zip(aggs, conds)], None
 
 
 #: Functions whose value over a group follows from sums, counts and extremes per series: a weighted mean
@@ -298,7 +318,8 @@ def _provenance(d: Dialect, used: str) -> list[str]:
 _PER_SERIES = ("mean", "sum", "count", "min", "max")
 
 
-def _per_series_aggregates(d: Dialect, aggs: list[Aggregation], conds: list[str], used: str, source: str) -> list[str]:
+def _per_series_aggregates(d: Dialect, aggs: list[Aggregation], conds: list[str | None], used: str | None,
+                           source: str) -> list[str]:
     """The ``agg`` CTE in two steps: per (period, group, series), then per (period, group).
 
     For a weighted mean (with, on a ratio's other side, only functions of :data:`_PER_SERIES`): each
@@ -309,7 +330,7 @@ def _per_series_aggregates(d: Dialect, aggs: list[Aggregation], conds: list[str]
     inner = _provenance(d, used)
     outer = ["CAST(sum(n) AS BIGINT) AS n", "min(first_us) AS first_us", "max(last_us) AS last_us"]
     for k, (a, cond) in enumerate(zip(aggs, conds)):
-        f = f" FILTER (WHERE {cond})"
+        f = _filter(cond)
         if a.function in ("min", "max"):
             inner.append(f"{a.function}(value){f} AS x_{k}")
             outer.insert(k, f"{a.function}(x_{k}) AS v_{k}")
@@ -381,7 +402,15 @@ def _body(spec: Spec, periods: list[Period], d: Dialect) -> str:
         if held:
             ctes.append(f"held AS (SELECT *, {', '.join(held)} FROM win)")
             source = "held"
-    used = conds[0] if len(conds) == 1 else f"({conds[0]}) OR ({conds[1]})"
+    else:
+        conds, where = _unfiltered(aggs, conds)
+        if where is not None:
+            ctes.append(f"kept AS (SELECT * FROM obs WHERE {where})")
+            source = "kept"
+    if None in conds:
+        used = None  # a side takes every row of the source
+    else:
+        used = conds[0] if len(conds) == 1 else f"({conds[0]}) OR ({conds[1]})"
     if per_series:
         ctes += _per_series_aggregates(d, aggs, conds, used, source)
     else:

@@ -80,6 +80,22 @@ def test_periods_of_whole_months_and_periods_of_other_lengths_count_alike(con):
     assert [(p, v) for p, v, *_ in got] == [(0, 4.0), (1, 4.0), (2, 1.0)]
 
 
+def test_aggregates_filter_only_the_rows_they_must():
+    """A FILTER clause per aggregate costs a condition per reading and aggregate: one side filters its rows
+    once (a WHERE), a ratio's side with no filter of its own over the other side's series takes every row,
+    and with a window (share_above) the filters stay on the aggregates (the window must see every reading)."""
+    for name in ("min_max_value", "hours_weekdays", "mean_quality", "percentile"):
+        query = S.compile_spec(parse(CASES[name][0]), PERIODS)
+        assert "FILTER" not in query and "kept AS (SELECT * FROM obs WHERE " in query, name
+    weighted = S.compile_spec(parse(CASES["weighted"][0]), PERIODS)  # per series first: a reading's sums
+    assert "kept AS" in weighted and "FILTER" not in weighted[weighted.index("per_series AS"):weighted.index("agg AS")]
+    ratio = S.compile_spec(parse(CASES["ratio"][0]), PERIODS)
+    assert ratio.count("FILTER") == 1 and "count(*) FILTER (WHERE " in ratio  # the numerator's own filter
+    other_series = S.compile_spec(parse(CASES["ratio_weighted"][0]), PERIODS)
+    assert other_series.count("FILTER") > 2 and "kept AS" not in other_series
+    assert "kept AS" not in S.compile_spec(parse(CASES["share_above_quality"][0]), PERIODS)
+
+
 def test_hours_and_weekdays_are_utc_whatever_the_session_time_zone(con):
     """In Auckland (UTC+13 in January) Monday 06:00 UTC is Monday 19:00: the filters must still read UTC."""
     name = "hours_weekdays"
