@@ -43,7 +43,8 @@ class CountingStore(ObservationStore):
 def feed(args, minute: int) -> list[dict]:
     """One batch: a reading of each of ``--rows`` sensors at this minute."""
     at = START + timedelta(minutes=minute)
-    return [{"series": f"air.s{i:05d}", "time": at, "value": float((i * 31 + minute * 7) % 97)} for i in range(args.rows)]
+    return [{"series": f"air.s{i:05d}", "time": at, "value": float((i * 31 + minute * 7) % 97)}
+            for i in range(args.rows)]
 
 
 def replay(args, root: Path, tiers: bool) -> dict:

@@ -51,10 +51,10 @@ readings are not seen.
   of several batches, a part whose time range (from its Parquet statistics) meets no other part's
   cannot share a key with them and is read directly too (:func:`overlapping`: a live feed's batches,
   and the merged tiers of its month, follow one another in time); only the parts whose ranges overlap
-  go through the ``row_number()`` window that keeps the latest write. Compaction makes a partition
-  clean again. ``connect(fast=False)`` deduplicates everything (the
-  reference the fast plan is tested against). The view lists the files present when the
-  connection opens: open a new connection to see later writes.
+  go through the ``row_number()`` window that keeps the latest write (all of a partition's parts when
+  it holds more than :data:`FOOTERS_AT_MOST`). Compaction makes a partition clean again.
+  ``connect(fast=False)`` deduplicates everything (the reference the fast plan is tested against). The
+  view lists the files present when the connection opens: open a new connection to see later writes.
 
 Plain Python (pyarrow, DuckDB): no Django, so the same module serves the CLI, a consumer process
 and tests. Where pyarrow's own ``write_to_dataset`` would do the partitioning, it writes in place
@@ -247,6 +247,9 @@ def overlapping(parts: list[Path]) -> set[Path]:
     return found
 
 
+#: The read plan looks at the time ranges of a partition's parts (one footer each) up to this many parts; a
+#: partition of more is deduplicated whole, as every connection would read all those footers (compaction is due).
+FOOTERS_AT_MOST = 256
 #: Up to this many staged files are flushed one by one on commit; more take one ``os.sync()``.
 SYNC_EACH_UP_TO = 32
 
@@ -528,7 +531,7 @@ class ObservationStore:
                 if len({batch_of(p) for p in parts}) == 1:
                     clean.extend(parts)
                     continue
-                shared = overlapping(parts)
+                shared = overlapping(parts) if len(parts) <= FOOTERS_AT_MOST else parts
                 for part in parts:
                     (mixed if part in shared else clean).append(part)
         else:

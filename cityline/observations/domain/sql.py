@@ -294,8 +294,8 @@ def _aggregate(d: Dialect, agg: Aggregation, k: int, cond: str | None) -> str:
 
 def _provenance(d: Dialect, used: str | None) -> list[str]:
     """The readings used (``n``) and the first and last of them, for a run's provenance."""
-    f = _filter(used)
-    return [f"count(*){f} AS n", f"min({d.epoch_us('time')}){f} AS first_us", f"max({d.epoch_us('time')}){f} AS last_us"]
+    f, t = _filter(used), d.epoch_us("time")
+    return [f"count(*){f} AS n", f"min({t}){f} AS first_us", f"max({t}){f} AS last_us"]
 
 
 def _unfiltered(aggs: list[Aggregation], conds: list[str]) -> tuple[list[str | None], str | None]:

@@ -59,7 +59,9 @@ def test_compaction_keeps_what_a_reader_sees(tmp_path):
     assert before[0][2] == -1.0
 
 
-def test_parts_of_a_partition_whose_times_meet_no_other_part_are_read_without_deduplication(tmp_path):
+def test_parts_of_a_partition_whose_times_meet_no_other_part_are_read_without_deduplication(tmp_path, monkeypatch):
+    import cityline.observations.store as store_module
+
     store = ObservationStore(tmp_path)
     hour = timedelta(hours=1)
     start = T0 - timedelta(days=10)
@@ -80,6 +82,9 @@ def test_parts_of_a_partition_whose_times_meet_no_other_part_are_read_without_de
     assert count(store) == 13
     assert store.query("SELECT * FROM observations ORDER BY series, time") == \
         store.connect(fast=False).execute("SELECT * FROM observations ORDER BY series, time").fetchall()
+    monkeypatch.setattr(store_module, "FOOTERS_AT_MOST", 3)  # four parts: more footers than the plan reads
+    plan = store.relation_sql()
+    assert " UNION ALL " not in plan and "row_number()" in plan and all(p.name in plan for p in store.files())
 
 
 def test_time_ranges_that_touch_or_chain_overlap(tmp_path):
