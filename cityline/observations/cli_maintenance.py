@@ -1,4 +1,4 @@
-"""``cityline observations compact|retention|quarantine``: upkeep of a city's observation store (issue 6).
+"""``cityline observations compact|retention|status|quarantine``: upkeep of a city's observation store (issue 6).
 
 Thin shells over :mod:`.maintenance`. Schedule ``retention`` daily and ``compact`` every few minutes where
 live feeds write (daily otherwise); both are idempotent. Exit status: 0 done, 1 a store folder that needs a
@@ -15,10 +15,10 @@ from datetime import date
 
 def add_parser(sub) -> None:
     p = sub.add_parser("observations", help="upkeep of the observation store: compaction, retention and "
-                                            "downsampling, quarantined messages",
+                                            "downsampling, its state, quarantined messages",
                        description="Keep a city's observation store tidy: compact its partitions, apply each "
-                                   "series' downsampling and retention rules, list quarantined messages. See "
-                                   "docs/observations.md.")
+                                   "series' downsampling and retention rules, see what it holds, list quarantined "
+                                   "messages. See docs/observations.md.")
     osub = p.add_subparsers(dest="observations_command", metavar="ACTION")
     osub.required = True
     c = osub.add_parser("compact", help="rewrite each month partition written in several parts as one part",
@@ -33,11 +33,17 @@ def add_parser(sub) -> None:
                         description="Readings older than a series' 'downsample after (days)' are replaced by their "
                                     "hourly or daily means (quality 'downsampled'); readings older than its "
                                     "'retention (days)' are removed.")
+    st = osub.add_parser("status", help="what the store holds per series group, and whether compaction is due",
+                         description="Per series group: months, part files, rows, size on disk, first and last "
+                                     "reading (from the files' statistics, no data read), and the months holding "
+                                     "so many parts that every read deduplicates them whole: run compact (more "
+                                     "often) then.")
     q = osub.add_parser("quarantine", help="list the messages that could not become readings, with the reason",
                         description="The latest quarantined messages (malformed payloads from MQTT, NGSI-LD or "
                                     "uploads), newest first.")
-    for a in (c, r, q):
+    for a in (c, r, st, q):
         a.add_argument("--city", help="city key (default: CITYLINE_DEFAULT_CITY, or the only city)")
+    st.add_argument("--json", action="store_true", help="print it as JSON")
     for a in (c, r):
         a.add_argument("--on", type=date.fromisoformat, metavar="YYYY-MM-DD", help="the day to run as (default today)")
     q.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
@@ -80,6 +86,8 @@ def _act(args: argparse.Namespace, city, maintenance) -> int:
             print(f"removed readings of {series} in {month:%Y-%m}")
         print(f"{city.key}: {len(done.downsampled)} series-month(s) downsampled, {len(done.removed)} trimmed.")
         return 0
+    if args.observations_command == "status":
+        return _status(city, maintenance.status(city), as_json=args.json)
     rows, total = maintenance.quarantined(city, limit=args.limit)
     if args.json:
         print(json.dumps([{"source": m.source, "origin": m.origin, "reason": m.reason, "payload": m.payload,
@@ -92,4 +100,24 @@ def _act(args: argparse.Namespace, city, maintenance) -> int:
         payload = m.payload if len(m.payload) <= 80 else m.payload[:77] + "..."
         print(f"{m.received_at:%Y-%m-%d %H:%M:%S}  {m.source:8}  {m.origin}  {m.reason}\n    {payload}")
     print(f"{city.key}: {total} quarantined message(s)" + (f", latest {len(rows)} shown." if total > len(rows) else "."))
+    return 0
+
+
+def _status(city, states, *, as_json: bool) -> int:
+    if as_json:
+        print(json.dumps({"city": city.key, "groups": [g.as_dict() for g in states]}, indent=1))
+        return 0
+    if not states:
+        print(f"{city.key}: the observation store is empty.")
+        return 0
+    print(f"{'group':20} {'months':>6} {'parts':>7} {'rows':>14} {'MB':>9}  first reading          last reading")
+    for g in states:
+        first = f"{g.first:%Y-%m-%d %H:%M} UTC" if g.first else "?"
+        last = f"{g.last:%Y-%m-%d %H:%M} UTC" if g.last else "?"
+        print(f"{g.group:20} {g.months:>6} {g.parts:>7} {g.rows:>14,} {g.bytes / 1e6:>9.1f}  {first:22} {last}")
+    for g in states:
+        if g.crowded:
+            months = ", ".join(f"{m:%Y-%m}" for m in g.crowded)
+            print(f"compaction is due: {g.group} {months} (up to {g.most_parts} parts a month); run "
+                  "`cityline observations compact`, every few minutes where live feeds write")
     return 0

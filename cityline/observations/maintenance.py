@@ -21,8 +21,10 @@
 
   Both rewrite the month partitions holding such readings, through the store's crash-safe rewrite
   (:meth:`.store.ObservationStore.rewrite_partition`): a crash leaves either the old or the new
-  partition, never both. Run both daily (``cityline observations compact`` and
-  ``cityline observations retention``); both are idempotent.
+  partition, never both. Run ``cityline observations retention`` daily and ``cityline observations
+  compact`` daily, or every few minutes where live feeds write; both are idempotent, and both take the
+  store's upkeep lock (:meth:`.store.ObservationStore.upkeep`), one run at a time.
+- :func:`status` tells what the store holds per group, and which months wait for compaction.
 """
 
 from __future__ import annotations
@@ -132,6 +134,53 @@ def _before(store, group: str, month: date, cutoffs: dict[str, datetime], *, raw
             {"parts": parts, "keys": keys, "cutoffs": [cutoffs[k] for k in keys],
              **({"downsampled": DOWNSAMPLED} if raw_only else {})}).fetchall()
     return [r[0] for r in rows]
+
+
+@dataclass
+class GroupState:
+    """What the store holds of one series group (:func:`status`), from file names and Parquet footers only."""
+
+    group: str
+    months: int
+    parts: int
+    rows: int  # rows in the parts: a reading stored twice counts twice until compaction
+    bytes: int
+    first: datetime | None
+    last: datetime | None
+    most_parts: int  # of its partitions (months), the most parts one holds
+    crowded: list[date] = field(default_factory=list)  # months of more parts than the read plan looks at
+
+    def as_dict(self) -> dict:
+        return {"group": self.group, "months": self.months, "parts": self.parts, "rows": self.rows,
+                "bytes": self.bytes, "first": self.first.isoformat() if self.first else None,
+                "last": self.last.isoformat() if self.last else None, "most_parts": self.most_parts,
+                "crowded": [m.isoformat() for m in self.crowded]}
+
+
+def status(city) -> list[GroupState]:
+    """Each group's months, parts, rows, bytes and time range; the months whose compaction is due.
+
+    A month of more than :data:`.store.FOOTERS_AT_MOST` parts is "crowded": every read deduplicates all of
+    it and opens every part, so ``cityline observations compact`` should run (more often).
+    """
+    import pyarrow.parquet as pq
+
+    from .store import FOOTERS_AT_MOST, time_bounds
+
+    store = store_for(city)
+    states = []
+    for group in store.groups():
+        months = store.months(group)
+        parts = {month: store.parts(group, month) for month in months}
+        every = [p for ps in parts.values() for p in ps]
+        first = time_bounds(parts[months[0]]) if months else None
+        last = time_bounds(parts[months[-1]]) if months else None
+        states.append(GroupState(
+            group=group, months=len(months), parts=len(every), rows=sum(pq.read_metadata(p).num_rows for p in every),
+            bytes=sum(p.stat().st_size for p in every), first=first[0] if first else None,
+            last=last[1] if last else None, most_parts=max((len(ps) for ps in parts.values()), default=0),
+            crowded=[m for m, ps in parts.items() if len(ps) > FOOTERS_AT_MOST]))
+    return states
 
 
 def quarantined(city=None, *, limit: int = 50):

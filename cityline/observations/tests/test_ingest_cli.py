@@ -109,6 +109,29 @@ def test_observations_compact_retention_and_quarantine(capsys, city, tmp_path):
     assert json.loads(out)[0]["reason"] == "not JSON"
 
 
+def test_observations_status_shows_what_the_store_holds_and_when_compaction_is_due(capsys, city, tmp_path,
+                                                                                   monkeypatch):
+    import cityline.observations.store as store_module
+
+    assert run(capsys, "observations", "status")[1] == f"{city.key}: the observation store is empty.\n"
+    for value in (1, 2):  # the same eight readings twice: two parts, sixteen rows until compaction
+        (tmp_path / "a.csv").write_text(csv_text([("air-harbour", iso(15 * i), value) for i in range(8)]))
+        assert run(capsys, "ingest", str(tmp_path / "a.csv"), "--quiet")[0] == 0
+    code, out, _ = run(capsys, "observations", "status", "--json")
+    (air,) = json.loads(out)["groups"]
+    assert code == 0 and {k: air[k] for k in ("group", "months", "parts", "rows", "most_parts", "crowded")} == {
+        "group": "air", "months": 1, "parts": 2, "rows": 16, "most_parts": 2, "crowded": []}
+    assert air["first"] == "2026-11-20T08:00:00+00:00" and air["last"] == "2026-11-20T09:45:00+00:00"
+    assert air["bytes"] == sum(p.stat().st_size for p in store_for(city).files())
+    monkeypatch.setattr(store_module, "FOOTERS_AT_MOST", 1)
+    code, out, _ = run(capsys, "observations", "status")
+    assert code == 0 and "air" in out.splitlines()[1] and "2026-11-20 08:00 UTC" in out
+    assert "compaction is due: air 2026-11 (up to 2 parts a month)" in out
+    run(capsys, "observations", "compact", "--on", "2026-12-02")
+    code, out, _ = run(capsys, "observations", "status")
+    assert code == 0 and "compaction is due" not in out
+
+
 def test_compact_stops_at_a_stray_file_in_a_day_folder_of_the_earlier_layout(capsys, city, tmp_path):
     """Upgrading a store of day partitions: a file that is not a part is never moved or deleted."""
     (tmp_path / "a.csv").write_text(csv_text([("air-harbour", iso(15 * i), i) for i in range(8)]))
