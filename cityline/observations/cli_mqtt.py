@@ -43,6 +43,9 @@ def add_parser(sub) -> None:
     p.add_argument("--session-expiry", type=int, default=7 * 24 * 3600,
                    help="seconds the broker keeps the session while the consumer is away (default one week)")
     p.add_argument("--stats-seconds", type=float, default=10.0, help="print a stats line this often (0: never)")
+    p.add_argument("--compact-every", type=float, default=10.0, metavar="MINUTES",
+                   help="compact the city's store in the background this often (default 10; 0: never, e.g. when "
+                        "'cityline observations compact' runs from cron)")
     p.add_argument("--quiet", action="store_true", help="no stats lines")
     p.set_defaults(func=cmd_ingest_mqtt)
 
@@ -118,7 +121,8 @@ def cmd_ingest_mqtt(args: argparse.Namespace) -> int:
         print(line, flush=True)
 
     consumer = Consumer(city, mappings, broker, batch_ms=args.batch_ms, batch_size=args.batch_size,
-                        stats_seconds=0 if args.quiet else args.stats_seconds, out=out)
+                        stats_seconds=0 if args.quiet else args.stats_seconds, compact_every=args.compact_every,
+                        out=out)
     signal.signal(signal.SIGTERM, consumer.request_stop)
     signal.signal(signal.SIGINT, consumer.request_stop)
     print(f"{city.name}: reading {', '.join(mappings.subscriptions)} from {broker.describe()} "

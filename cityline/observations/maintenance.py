@@ -32,7 +32,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
-from .registry import store_for
+from .registry import store_for, store_to_read
 from .store import month_of
 
 DOWNSAMPLED = "downsampled"
@@ -62,7 +62,7 @@ def _midnight(day: date) -> datetime:
 
 def compact(city, *, today: date | None = None) -> Upkeep:
     """Compact every partition with more than one part (see the module docstring); ``today`` UTC by default."""
-    store = store_for(city)
+    store = store_to_read(city)  # a rewrite reads and writes files only: no series list, no database
     with store.upkeep():
         store.clean_up()
         open_from = month_of(_today(today) - timedelta(days=1))

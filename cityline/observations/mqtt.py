@@ -25,6 +25,11 @@ How it keeps that promise:
   so the broker sends them again and the store keeps one copy.
 - **Stop**: :meth:`Consumer.stop` (SIGTERM, SIGINT) writes and acknowledges what is buffered, then
   disconnects.
+- **Compaction in the background**: every ``compact_every`` minutes (default 10; 0: never) a thread
+  runs :func:`.maintenance.compact` on the city's store (the month being written is merged by size tiers),
+  so the small part each batch writes does not pile up. It never holds up a batch: it replaces only
+  the parts it listed, takes the store's upkeep lock (a cron'd ``cityline observations compact`` waits
+  for it, and it for that), reads no database, and a failure is logged and tried again next time.
 
 The broker must be allowed to queue enough for a consumer that is down or behind: Mosquitto keeps
 at most ``max_queued_messages`` (default 1000) per client beyond those in flight and drops the rest
@@ -146,7 +151,7 @@ class Consumer:
     """
 
     def __init__(self, city, mappings: Mappings, broker: Broker, *, batch_ms: int = 150, batch_size: int = 5000,
-                 stats_seconds: float = 10.0, out=None):
+                 stats_seconds: float = 10.0, compact_every: float = 10.0, out=None):
         self.city = city
         self.mappings = mappings
         self.broker = broker
@@ -155,6 +160,9 @@ class Consumer:
         self.batch_seconds = max(batch_ms, 1) / 1000
         self.batch_size = batch_size
         self.stats_seconds = stats_seconds
+        self.compact_every = compact_every
+        self._next_compaction = time.monotonic() + compact_every * 60
+        self._compactor: threading.Thread | None = None
         self.out = out or (lambda line: logger.info("%s", line))
         self.stats = Stats()
         self._buffer: list[_Message] = []
@@ -248,6 +256,7 @@ class Consumer:
             self._wake.clear()
             self.flush()
             now = time.monotonic()
+            self._maybe_compact(now)
             if self.stats_seconds and now - last_stats >= self.stats_seconds:
                 self.out(self.stats_line(last, now - last_stats))
                 last, last_stats = self.stats.snapshot(), now
@@ -255,6 +264,27 @@ class Consumer:
                 break
             if timeout is not None and now - started > timeout:
                 break
+
+    def _maybe_compact(self, now: float) -> None:
+        """Start a background compaction when one is due and none is running."""
+        if self.compact_every <= 0 or now < self._next_compaction:
+            return
+        if self._compactor is not None and self._compactor.is_alive():
+            return
+        self._next_compaction = now + self.compact_every * 60
+        self._compactor = threading.Thread(target=self._compact, name="cityline-compaction", daemon=True)
+        self._compactor.start()
+
+    def _compact(self) -> None:
+        from . import maintenance
+
+        try:
+            done = maintenance.compact(self.city)
+        except Exception:  # upkeep must not stop ingestion: the next run tries again
+            logger.exception("compaction of the observation store of %s failed; ingestion goes on", self.city.key)
+            return
+        if done.compacted:
+            self.out("compacted " + ", ".join(f"{group} {month:%Y-%m}" for group, month in done.compacted))
 
     def request_stop(self, *args) -> None:
         """Ask :meth:`run` to finish (signal handlers call this)."""
@@ -270,6 +300,8 @@ class Consumer:
         self.client.disconnect()
         self.client.loop_stop()
         self.client = None
+        if self._compactor is not None:  # let a compaction finish (one cut short is rolled back or forward later)
+            self._compactor.join(timeout=30)
         self.out(self.stats_line(None, None))
 
     def stats_line(self, last: dict | None, seconds: float | None) -> str:

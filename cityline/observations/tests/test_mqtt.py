@@ -209,6 +209,34 @@ def test_a_reading_delivered_twice_is_stored_once(city, machine_broker):
     assert consumer.stats.duplicates == 1 and consumer.stats.stored == 2
 
 
+def test_the_consumer_compacts_its_store_in_the_background(city, machine_broker):
+    """Each batch writes a part; a consumer compacts the store every few minutes (``compact_every``) in a thread."""
+    from datetime import date
+
+    from cityline.observations.registry import store_to_read
+
+    store, january = store_to_read(city), date(2025, 1, 1)  # a month that is over: compacted into one part
+    topic = topic_for(city.key, "air", "pm25-harbour")
+    lines: list[str] = []
+    consumer = consumer_for(city, *machine_broker, compact_every=0, out=lines.append)  # 0: never
+    publisher = Publisher(*machine_broker)
+    for i in range(4):  # four batches, four parts
+        publisher.publish(topic, reading(datetime(2025, 1, 10, tzinfo=timezone.utc) + timedelta(hours=i), 10.0 + i))
+        run_until_received(consumer, i + 1, stop=False)
+    consumer.run(timeout=0.5)
+    consumer.stop()
+    assert len(store.parts("air", january)) == 4 and not any(line.startswith("compacted") for line in lines)
+
+    consumer = consumer_for(city, *machine_broker, compact_every=0.005, out=lines.append)  # every 0.3 s
+    publisher.publish(topic, reading(datetime(2025, 1, 10, 4, tzinfo=timezone.utc), 14.0))
+    consumer.run(until=lambda: consumer.stats.received == 1 and len(store.parts("air", january)) == 1,
+                 timeout=DEADLINE)
+    consumer.stop()
+    publisher.close()
+    assert len(store.parts("air", january)) == 1 and "compacted air 2025-01" in lines
+    assert rows(city, "SELECT value FROM observations ORDER BY time") == [(10.0,), (11.0,), (12.0,), (13.0,), (14.0,)]
+
+
 def test_readings_arriving_out_of_order_are_all_stored_and_read_in_time_order(city, machine_broker):
     consumer = consumer_for(city, *machine_broker)
     publisher = Publisher(*machine_broker)
