@@ -116,6 +116,8 @@ def _status(city, states, *, as_json: bool) -> int:
         last = f"{g.last:%Y-%m-%d %H:%M} UTC" if g.last else "?"
         print(f"{g.group:20} {g.months:>6} {g.parts:>7} {g.rows:>14,} {g.bytes / 1e6:>9.1f}  {first:22} {last}")
     for g in states:
+        for problem in g.unreadable:
+            print(f"unreadable part in {g.group}: {problem}")
         if g.crowded:
             months = ", ".join(f"{m:%Y-%m}" for m in g.crowded)
             print(f"compaction is due: {g.group} {months} (up to {g.most_parts} parts a month); run "

@@ -149,12 +149,13 @@ class GroupState:
     last: datetime | None
     most_parts: int  # of its partitions (months), the most parts one holds
     crowded: list[date] = field(default_factory=list)  # months of more parts than the read plan looks at
+    unreadable: list[str] = field(default_factory=list)  # "<part>: <why>" of parts whose footer cannot be read
 
     def as_dict(self) -> dict:
         return {"group": self.group, "months": self.months, "parts": self.parts, "rows": self.rows,
                 "bytes": self.bytes, "first": self.first.isoformat() if self.first else None,
                 "last": self.last.isoformat() if self.last else None, "most_parts": self.most_parts,
-                "crowded": [m.isoformat() for m in self.crowded]}
+                "crowded": [m.isoformat() for m in self.crowded], "unreadable": self.unreadable}
 
 
 def status(city) -> list[GroupState]:
@@ -163,23 +164,30 @@ def status(city) -> list[GroupState]:
     A month of more than :data:`.store.FOOTERS_AT_MOST` parts is "crowded": every read deduplicates all of
     it and opens every part, so ``cityline observations compact`` should run (more often).
     """
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     from .store import FOOTERS_AT_MOST, time_bounds
 
-    store = store_for(city)
+    store = store_to_read(city)
     states = []
     for group in store.groups():
         months = store.months(group)
         parts = {month: store.parts(group, month) for month in months}
-        every = [p for ps in parts.values() for p in ps]
-        first = time_bounds(parts[months[0]]) if months else None
-        last = time_bounds(parts[months[-1]]) if months else None
+        rows, unreadable, readable = 0, [], set()
+        for part in (p for ps in parts.values() for p in ps):
+            try:
+                rows += pq.read_metadata(part).num_rows
+                readable.add(part)
+            except (OSError, pa.ArrowException) as exc:  # named, not a traceback: the rest is still reported
+                unreadable.append(f"{part.relative_to(store.root)}: {exc}")
+        first = time_bounds([p for p in parts[months[0]] if p in readable]) if months else None
+        last = time_bounds([p for p in parts[months[-1]] if p in readable]) if months else None
         states.append(GroupState(
-            group=group, months=len(months), parts=len(every), rows=sum(pq.read_metadata(p).num_rows for p in every),
-            bytes=sum(p.stat().st_size for p in every), first=first[0] if first else None,
+            group=group, months=len(months), parts=sum(len(ps) for ps in parts.values()), rows=rows,
+            bytes=sum(p.stat().st_size for p in readable), first=first[0] if first else None,
             last=last[1] if last else None, most_parts=max((len(ps) for ps in parts.values()), default=0),
-            crowded=[m for m, ps in parts.items() if len(ps) > FOOTERS_AT_MOST]))
+            crowded=[m for m, ps in parts.items() if len(ps) > FOOTERS_AT_MOST], unreadable=unreadable))
     return states
 
 

@@ -130,6 +130,13 @@ def test_observations_status_shows_what_the_store_holds_and_when_compaction_is_d
     run(capsys, "observations", "compact", "--on", "2026-12-02")
     code, out, _ = run(capsys, "observations", "status")
     assert code == 0 and "compaction is due" not in out
+    (part,) = store_for(city).files()
+    bad = part.with_name("part-20261120T000000000000-0badf11e0000.parquet")
+    bad.write_bytes(b"not Parquet")  # a damaged file is named, and the rest still reported
+    code, out, _ = run(capsys, "observations", "status")
+    assert code == 0 and f"unreadable part in air: group=air/month=2026-11-01/{bad.name}: " in out
+    (air,) = json.loads(run(capsys, "observations", "status", "--json")[1])["groups"]
+    assert (air["parts"], air["rows"], air["bytes"], len(air["unreadable"])) == (2, 8, part.stat().st_size, 1)
 
 
 def test_compact_stops_at_a_stray_file_in_a_day_folder_of_the_earlier_layout(capsys, city, tmp_path):
