@@ -176,6 +176,8 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=0,
                         help="readings per second, all publishers together (default 0: as fast as they can); "
                              "latencies mean most at a rate the machine sustains")
+    parser.add_argument("--compact-every", type=float, default=1.0, metavar="MINUTES",
+                        help="the consumer's background compaction (default 1, as `cityline ingest mqtt`; 0: never)")
     parser.add_argument("--broker", help="HOST:PORT of a broker to use (default: a private mosquitto)")
     parser.add_argument("--data-dir", type=Path, help="folder for the database and the store (default: temporary)")
     args = parser.parse_args()
@@ -202,6 +204,7 @@ def main() -> int:
         consumer = Consumer(city, Mappings([Mapping(topic=default_topic(CITY))]),
                             Broker(host=host, port=port, client_id=f"bench-{uuid.uuid4().hex[:6]}", session_expiry=300),
                             batch_ms=args.batch_ms, batch_size=20_000, stats_seconds=5,
+                            compact_every=args.compact_every,
                             out=lambda line: print("  consumer:", line, flush=True))
         consumer.start()
         if not consumer.wait_subscribed(60):

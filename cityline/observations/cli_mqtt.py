@@ -43,8 +43,8 @@ def add_parser(sub) -> None:
     p.add_argument("--session-expiry", type=int, default=7 * 24 * 3600,
                    help="seconds the broker keeps the session while the consumer is away (default one week)")
     p.add_argument("--stats-seconds", type=float, default=10.0, help="print a stats line this often (0: never)")
-    p.add_argument("--compact-every", type=float, default=10.0, metavar="MINUTES",
-                   help="compact the city's store in the background this often (default 10; 0: never, e.g. when "
+    p.add_argument("--compact-every", type=float, default=1.0, metavar="MINUTES",
+                   help="compact the city's store in the background this often (default 1; 0: never, e.g. when "
                         "'cityline observations compact' runs from cron)")
     p.add_argument("--quiet", action="store_true", help="no stats lines")
     p.set_defaults(func=cmd_ingest_mqtt)

@@ -25,7 +25,7 @@ How it keeps that promise:
   so the broker sends them again and the store keeps one copy.
 - **Stop**: :meth:`Consumer.stop` (SIGTERM, SIGINT) writes and acknowledges what is buffered, then
   disconnects.
-- **Compaction in the background**: every ``compact_every`` minutes (default 10; 0: never) a thread
+- **Compaction in the background**: every ``compact_every`` minutes (default 1; 0: never) a thread
   runs :func:`.maintenance.compact` on the city's store (the month being written is merged by size tiers),
   so the small part each batch writes does not pile up. It never holds up a batch: it replaces only
   the parts it listed, takes the store's upkeep lock (a cron'd ``cityline observations compact`` waits
@@ -151,7 +151,7 @@ class Consumer:
     """
 
     def __init__(self, city, mappings: Mappings, broker: Broker, *, batch_ms: int = 150, batch_size: int = 5000,
-                 stats_seconds: float = 10.0, compact_every: float = 10.0, out=None):
+                 stats_seconds: float = 10.0, compact_every: float = 1.0, out=None):
         self.city = city
         self.mappings = mappings
         self.broker = broker
@@ -278,6 +278,10 @@ class Consumer:
     def _compact(self) -> None:
         from . import maintenance
 
+        try:  # the lowest CPU priority for this thread and the DuckDB threads it starts: batches come first
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+        except (AttributeError, OSError):  # not Linux: at the same priority
+            pass
         try:
             done = maintenance.compact(self.city)
         except Exception:  # upkeep must not stop ingestion: the next run tries again
