@@ -164,10 +164,7 @@ def status(city) -> list[GroupState]:
     A month of more than :data:`.store.FOOTERS_AT_MOST` parts is "crowded": every read deduplicates all of
     it and opens every part, so ``cityline observations compact`` should run (more often).
     """
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    from .store import FOOTERS_AT_MOST, time_bounds
+    from .store import FOOTERS_AT_MOST, UnreadablePart, part_footer, time_bounds
 
     store = store_to_read(city)
     states = []
@@ -177,10 +174,10 @@ def status(city) -> list[GroupState]:
         rows, unreadable, readable = 0, [], set()
         for part in (p for ps in parts.values() for p in ps):
             try:
-                rows += pq.read_metadata(part).num_rows
+                rows += part_footer(part)[0]
                 readable.add(part)
-            except (OSError, pa.ArrowException) as exc:  # named, not a traceback: the rest is still reported
-                unreadable.append(f"{part.relative_to(store.root)}: {exc}")
+            except UnreadablePart as exc:  # named, not a traceback: the rest is still reported
+                unreadable.append(f"{part.relative_to(store.root)}: {exc.__cause__}")
         first = time_bounds([p for p in parts[months[0]] if p in readable]) if months else None
         last = time_bounds([p for p in parts[months[-1]] if p in readable]) if months else None
         states.append(GroupState(

@@ -64,6 +64,7 @@ and tests. Where pyarrow's own ``write_to_dataset`` would do the partitioning, i
 from __future__ import annotations
 
 import fcntl
+import functools
 import json
 import os
 import re
@@ -200,6 +201,40 @@ def _literal(text: str) -> str:
     return "'" + str(text).replace("'", "''") + "'"
 
 
+class UnreadablePart(LayoutError):
+    """A part file whose Parquet footer cannot be read (damaged, truncated, not Parquet)."""
+
+    def __init__(self, part: Path, problem: Exception):
+        super().__init__(f"{part}: not a readable Parquet part ({problem}). Nothing was changed; move the file out "
+                         "of the store (or restore it from a backup) and run `cityline observations compact` again.")
+        self.part = part
+
+
+# (rows, (first, last) time or None) of a part file, by path, size and modification time: a part never changes
+# once it is in place (written aside, then renamed), so a footer is read once however often it is asked for.
+@functools.lru_cache(maxsize=100_000)
+def _footer(path: str, size: int, mtime_ns: int) -> tuple[int, tuple[datetime, datetime] | None]:
+    meta = pq.read_metadata(path)
+    column = meta.schema.to_arrow_schema().get_field_index("time")
+    first = last = None
+    for i in range(meta.num_row_groups):
+        stats = meta.row_group(i).column(column).statistics
+        if stats is None or not stats.has_min_max:
+            return meta.num_rows, None
+        first = stats.min if first is None else min(first, stats.min)
+        last = stats.max if last is None else max(last, stats.max)
+    return meta.num_rows, (first, last) if first is not None else None
+
+
+def part_footer(part: Path) -> tuple[int, tuple[datetime, datetime] | None]:
+    """A part's row count and time range from its footer (None: no statistics); :class:`UnreadablePart` if none."""
+    try:
+        status = part.stat()
+        return _footer(str(part), status.st_size, status.st_mtime_ns)
+    except (OSError, pa.ArrowException) as exc:
+        raise UnreadablePart(part, exc) from exc
+
+
 def time_bounds(parts: list[Path]) -> tuple[datetime, datetime] | None:
     """The earliest and latest ``time`` in ``parts``, from their row groups' statistics (no data read).
 
@@ -207,14 +242,12 @@ def time_bounds(parts: list[Path]) -> tuple[datetime, datetime] | None:
     """
     first = last = None
     for part in parts:
-        meta = pq.read_metadata(part)
-        column = meta.schema.to_arrow_schema().get_field_index("time")
-        for i in range(meta.num_row_groups):
-            stats = meta.row_group(i).column(column).statistics
-            if stats is None or not stats.has_min_max:
-                return None
-            first = stats.min if first is None else min(first, stats.min)
-            last = stats.max if last is None else max(last, stats.max)
+        rows, bounds = part_footer(part)
+        if rows and bounds is None:
+            return None
+        if bounds:
+            first = bounds[0] if first is None else min(first, bounds[0])
+            last = bounds[1] if last is None else max(last, bounds[1])
     return (first, last) if first is not None else None
 
 
@@ -228,7 +261,7 @@ def overlapping(parts: list[Path]) -> set[Path]:
     for part in parts:
         try:
             bounds = time_bounds([part])
-        except (OSError, pa.ArrowException):  # unreadable (the query that needs it will say so) or just removed
+        except UnreadablePart:  # the query that needs it will say so
             bounds = None
         if bounds is None:  # no statistics: it may share a key with any of them
             return set(parts)
@@ -606,6 +639,8 @@ class ObservationStore:
             raise ValueError("a select applies to the whole partition, not to some of its parts")
         if not parts:
             return 0
+        for part in parts:  # a damaged part stops the rewrite before anything is staged, named (UnreadablePart)
+            part_footer(part)
         staging, lock = self._staging()
         staged = StagedBatch(self, staging, remove=[p.relative_to(self.root).as_posix() for p in parts], _lock=lock)
         try:
@@ -659,7 +694,7 @@ class ObservationStore:
         while True:
             tiers: dict[int, list[Path]] = {}
             for part in self.parts(group, month):
-                tiers.setdefault(size_tier(pq.read_metadata(part).num_rows), []).append(part)
+                tiers.setdefault(size_tier(part_footer(part)[0]), []).append(part)
             full = next((parts for _, parts in sorted(tiers.items()) if len(parts) >= FAN_IN), None)
             if full is None:
                 return merged

@@ -87,6 +87,20 @@ def test_parts_of_a_partition_whose_times_meet_no_other_part_are_read_without_de
     assert " UNION ALL " not in plan and "row_number()" in plan and all(p.name in plan for p in store.files())
 
 
+def test_a_part_s_footer_is_read_once_however_often_it_is_asked_for(tmp_path, monkeypatch):
+    """Parts never change once in place: the read plan, tiers and time ranges read each footer once."""
+    read = []
+    original = pq.read_metadata
+    monkeypatch.setattr(pq, "read_metadata", lambda path, *a, **k: read.append(path) or original(path, *a, **k))
+    store = ObservationStore(tmp_path)
+    for i in range(3):
+        store.write(readings("air.no2", 2, start=T0 - timedelta(days=10, hours=-i)))
+    for _ in range(2):
+        assert "row_number()" not in store.relation_sql()
+        assert store.merge_tiers("air", T0.date()) == 0 and store.first_day("air") == date(2026, 11, 16)
+    assert sorted(read) == sorted(str(p) for p in store.files())
+
+
 def test_time_ranges_that_touch_or_chain_overlap(tmp_path):
     store = ObservationStore(tmp_path)
     day = datetime(2026, 11, 18, tzinfo=timezone.utc)
