@@ -121,10 +121,15 @@ def _before(store, group: str, month: date, cutoffs: dict[str, datetime], *, raw
     """The series of ``cutoffs`` with readings before their cut-off in the partition (``raw_only``: not downsampled)."""
     import duckdb
 
-    parts = [str(p) for p in store.parts(group, month)]
+    from .store import part_footer
+
+    found = store.parts(group, month)
     keys = sorted(k for k, c in cutoffs.items() if c > _midnight(month))
-    if not parts or not keys:
+    if not found or not keys:
         return []
+    for part in found:  # a damaged part: UnreadablePart, naming it, before DuckDB reads anything
+        part_footer(part)
+    parts = [str(p) for p in found]
     with duckdb.connect() as con:
         con.execute("SET TimeZone = 'UTC'")
         rows = con.execute(

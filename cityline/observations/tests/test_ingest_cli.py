@@ -139,21 +139,24 @@ def test_observations_status_shows_what_the_store_holds_and_when_compaction_is_d
     assert (air["parts"], air["rows"], air["bytes"], len(air["unreadable"])) == (2, 8, part.stat().st_size, 1)
 
 
-@pytest.mark.parametrize("on", ["2026-11-30", "2026-12-02"])  # November open (by tiers), then over (whole)
-def test_compact_names_a_damaged_part_and_changes_nothing(capsys, city, tmp_path, on):
+@pytest.mark.parametrize("action, on", [("compact", "2026-11-30"),  # November open: merged by tiers
+                                        ("compact", "2026-12-02"),  # November over: rewritten whole
+                                        ("retention", "2027-01-15")])  # water-level is kept 30 days
+def test_upkeep_names_a_damaged_part_and_changes_nothing(capsys, city, tmp_path, action, on):
     for value in range(4):  # four parts: a full tier, and a month of several parts
-        (tmp_path / "a.csv").write_text(csv_text([("air-harbour", iso(15 * i), value) for i in range(8)]))
+        (tmp_path / "a.csv").write_text(csv_text([("water-level", iso(15 * i), value) for i in range(8)]))
         assert run(capsys, "ingest", str(tmp_path / "a.csv"), "--quiet")[0] == 0
     store = store_for(city)
     before = sorted(store.files())
     bad = before[0].with_name("part-20261120T000000000000-0badf11e0000.parquet")
     bad.write_bytes(b"not Parquet")
-    code, out, err = run(capsys, "observations", "compact", "--on", on)
+    code, out, err = run(capsys, "observations", action, "--on", on)
     assert code == 1 and f"error: {bad}: not a readable Parquet part" in err and "cityline observations compact" in err
     assert sorted(store.files()) == sorted([*before, bad]) and not list(store.root.glob(".staging-*"))
     bad.unlink()
-    assert run(capsys, "observations", "compact", "--on", on)[0] == 0 and len(store.files()) == 1
-    assert {v for _, _, v in stored(city)} == {3.0}
+    assert len(stored(city)) == 8
+    assert run(capsys, "observations", action, "--on", on)[0] == 0
+    assert len(stored(city)) == (0 if action == "retention" else 8) and len(store.files()) <= 1
 
 
 def test_compact_stops_at_a_stray_file_in_a_day_folder_of_the_earlier_layout(capsys, city, tmp_path):
