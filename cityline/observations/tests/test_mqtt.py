@@ -237,6 +237,17 @@ def test_the_consumer_compacts_its_store_in_the_background(city, machine_broker)
     assert rows(city, "SELECT value FROM observations ORDER BY time") == [(10.0,), (11.0,), (12.0,), (13.0,), (14.0,)]
 
 
+@pytest.mark.parametrize("given, problem", [("-1", "give 0 (never) or more minutes"),
+                                             ("soon", "is not a number of minutes"), ("nan", "give 0")])
+def test_a_bad_compaction_interval_is_refused_naming_the_option(capsys, given, problem):
+    from cityline import cli
+
+    with pytest.raises(SystemExit) as stopped:
+        cli.main(["ingest", "mqtt", "--compact-every", given])
+    err = capsys.readouterr().err
+    assert stopped.value.code == 2 and "argument --compact-every" in err and problem in err
+
+
 def test_readings_arriving_out_of_order_are_all_stored_and_read_in_time_order(city, machine_broker):
     consumer = consumer_for(city, *machine_broker)
     publisher = Publisher(*machine_broker)
