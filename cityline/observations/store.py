@@ -176,6 +176,10 @@ PARTITIONS, DAY_PARTITIONS = "month=*", "day=*"
 #: Rows, not bytes: a merged part, sorted, compresses far better than the small parts it came from.
 FAN_IN = 4
 TIER_ROWS = 10_000
+#: A rewrite reads at most this many parts in one statement: DuckDB's memory grows with the files a statement
+#: lists (about 1.3 GB for 100,000 small parts), so a month of more parts (a store whose compaction never ran)
+#: is merged in rounds of this many first (:meth:`ObservationStore.rewrite_partition`).
+MERGE_AT_MOST = 1024
 
 
 def size_tier(rows: int) -> int:
@@ -630,11 +634,18 @@ class ObservationStore:
         relation ``partition_rows`` (the partition's rows, one per key, with their ``written``;
         columns series, time, value, quality, message_id, written), or the rows as they are
         (compaction). No row left: the partition is removed. ``parts``: replace only these parts of
-        the partition (a merge of some parts, without ``select``); the others stay as they are.
+        the partition (a merge of some parts, without ``select``); the others stay as they are. Without
+        ``parts``, a partition of more than :data:`MERGE_AT_MOST` parts is first merged in rounds of that
+        many (rows keep their ``written``), so no statement lists more files than that.
         """
         folder = self._partition(group, month)
         if parts is None:
             parts = self.parts(group, month)
+            while len(parts) > MERGE_AT_MOST:  # in rounds, oldest parts first, each round crash-safe on its own
+                for i in range(0, len(parts), MERGE_AT_MOST):
+                    if len(parts[i:i + MERGE_AT_MOST]) > 1:
+                        self.rewrite_partition(group, month, parts=parts[i:i + MERGE_AT_MOST])
+                parts = self.parts(group, month)
         elif select is not None:
             raise ValueError("a select applies to the whole partition, not to some of its parts")
         if not parts:
@@ -698,6 +709,7 @@ class ObservationStore:
             full = next((parts for _, parts in sorted(tiers.items()) if len(parts) >= FAN_IN), None)
             if full is None:
                 return merged
+            full = full[:MERGE_AT_MOST]  # the oldest; the rest of the tier in the next rounds
             self.rewrite_partition(group, month, parts=full)
             merged += len(full)
 

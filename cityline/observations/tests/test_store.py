@@ -180,6 +180,41 @@ def test_merged_parts_merge_again_once_their_own_tier_is_full(tmp_path, monkeypa
     assert len(store.files()) == 1 and rows_of(store.files()[0]) == count(store) == 16 * 2000
 
 
+@pytest.mark.parametrize("operation", ["compact", "merge_tiers", "retention"])
+def test_a_month_of_many_parts_is_rewritten_in_rounds_that_each_read_a_bounded_number(tmp_path, monkeypatch,
+                                                                                        operation):
+    import cityline.observations.store as store_module
+
+    monkeypatch.setattr(store_module, "MERGE_AT_MOST", 3)
+    read_together = []
+
+    class Recorded(store_module.StagedBatch):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            read_together.append(len(self.remove))  # the parts one rewrite statement read
+
+    monkeypatch.setattr(store_module, "StagedBatch", Recorded)
+    store = ObservationStore(tmp_path)
+    start = datetime(2026, 10, 1, tzinfo=timezone.utc)
+    for k in range(10):  # ten batches; each corrects the reading the batch before wrote last
+        store.write([{"series": "air.no2", "time": start + timedelta(days=k + i), "value": 10.0 * k + i}
+                     for i in range(2)])
+    before = store.query("SELECT series, time, value FROM observations ORDER BY time")
+    assert len(before) == 11 and before[1][2] == 10.0  # 2 October: the second batch's first reading won
+    if operation == "compact":
+        assert store.compact("air", start.date()) == 11
+        assert len(store.files()) == 1
+    elif operation == "merge_tiers":
+        assert store.merge_tiers("air", start.date()) == 3 + 3 + 3 + 3  # 10 parts, 8, 6, 4: then 2 (< FAN_IN)
+        assert len(store.files()) == 2
+    else:
+        assert store.drop_before("air", date(2026, 10, 6)) == [date(2026, 10, 1)]
+        before = [row for row in before if row[1] >= datetime(2026, 10, 6, tzinfo=timezone.utc)]
+        assert len(before) == 6 and len(store.files()) == 1
+    assert read_together and max(read_together) <= 3, read_together
+    assert store.query("SELECT series, time, value FROM observations ORDER BY time") == before
+
+
 def test_a_bad_batch_names_column_and_row_and_writes_nothing(tmp_path):
     store = ObservationStore(tmp_path)
     store.write(readings("air.no2", 2))
