@@ -66,15 +66,36 @@ def _keep_connections() -> None:
         connections.settings[alias].update(CONN_MAX_AGE=SERVE_CONN_MAX_AGE, CONN_HEALTH_CHECKS=True)
 
 
+def _background_compaction(minutes: float):
+    """Compact the observation store of every city that has one, every ``minutes`` (a thread; 0: never).
+
+    NGSI-LD and HTTP ingestion write a part per request; without this (or a cron'd ``cityline
+    observations compact``) the parts of a busy feed pile up and slow every read of their month.
+    """
+    from cityline.core.models import City
+    from cityline.observations.maintenance import Compactor
+    from cityline.observations.registry import store_root
+
+    def cities() -> list:
+        return [city for city in City.objects.order_by("key") if store_root(city).is_dir()]
+
+    compactor = Compactor(cities, minutes, out=lambda line: print(line, flush=True))
+    compactor.start()
+    return compactor
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from waitress import serve
 
     from cityline.wsgi import application
 
     _keep_connections()
-
+    compactor = _background_compaction(args.compact_every)
     print(f"Cityline is serving at http://{args.host}:{args.port}/  (Ctrl+C stops it)", flush=True)
-    serve(application, host=args.host, port=args.port, threads=args.threads, ident="cityline")
+    try:
+        serve(application, host=args.host, port=args.port, threads=args.threads, ident="cityline")
+    finally:
+        compactor.stop()
     return 0
 
 
@@ -186,6 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
         "then decide. See docs/.",
     )
     from cityline.accounts.cli import add_user_option
+    from cityline.observations.cli_maintenance import minutes as compaction_minutes
 
     add_user_option(parser)  # also accepted after the command, on the commands that write
     parser.set_defaults(accepts_user=False)
@@ -196,6 +218,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--host", default=DEFAULT_HOST, help=f"address to listen on (default {DEFAULT_HOST})")
         p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
         p.add_argument("--threads", type=int, default=8, help="worker threads (default 8)")
+        p.add_argument("--compact-every", type=compaction_minutes, default=1.0, metavar="MINUTES",
+                       help="compact the cities' observation stores in the background this often (default 1; 0: "
+                            "never, e.g. when 'cityline observations compact' runs from cron)")
 
     p = sub.add_parser("demo", help="set up the demo city (once) and serve it",
                        description="Migrate the database, load the demo city pack if the demo city is not there yet, "

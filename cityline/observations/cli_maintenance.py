@@ -13,6 +13,17 @@ import sys
 from datetime import date
 
 
+def minutes(text: str) -> float:
+    """An interval of background compaction, in minutes, 0 (never) or more (argparse names the option when not)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of minutes") from None
+    if not value >= 0:  # also NaN
+        raise argparse.ArgumentTypeError(f"{text!r}: give 0 (never) or more minutes")
+    return value
+
+
 def add_parser(sub) -> None:
     p = sub.add_parser("observations", help="upkeep of the observation store: compaction, retention and "
                                             "downsampling, its state, quarantined messages",

@@ -8,6 +8,8 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
+from .cli_maintenance import minutes
+
 
 def _broker_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("broker (defaults from CITYLINE_MQTT_HOST, _PORT, _USERNAME, _PASSWORD, _TLS, _CA_FILE)")
@@ -43,7 +45,7 @@ def add_parser(sub) -> None:
     p.add_argument("--session-expiry", type=int, default=7 * 24 * 3600,
                    help="seconds the broker keeps the session while the consumer is away (default one week)")
     p.add_argument("--stats-seconds", type=float, default=10.0, help="print a stats line this often (0: never)")
-    p.add_argument("--compact-every", type=_minutes, default=1.0, metavar="MINUTES",
+    p.add_argument("--compact-every", type=minutes, default=1.0, metavar="MINUTES",
                    help="compact the city's store in the background this often (default 1; 0: never, e.g. when "
                         "'cityline observations compact' runs from cron)")
     p.add_argument("--quiet", action="store_true", help="no stats lines")
@@ -101,17 +103,6 @@ def _mappings(args, city):
         return payload.load(text, where=str(args.mapping))
     topics = args.topic or [payload.default_topic(city.key)]
     return payload.Mappings([payload.Mapping(topic=t) for t in topics])
-
-
-def _minutes(text: str) -> float:
-    """A number of minutes, 0 or more (argparse names the option when it is not)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of minutes") from None
-    if not value >= 0:  # also NaN
-        raise argparse.ArgumentTypeError(f"{text!r}: give 0 (never) or more minutes")
-    return value
 
 
 def cmd_ingest_mqtt(args: argparse.Namespace) -> int:

@@ -25,15 +25,25 @@
   compact`` daily, or every few minutes where live feeds write; both are idempotent, and both take the
   store's upkeep lock (:meth:`.store.ObservationStore.upkeep`), one run at a time.
 - :func:`status` tells what the store holds per group, and which months wait for compaction.
+- :class:`Compactor` runs :func:`compact` in the background every few minutes, in a thread at the lowest
+  CPU priority: the MQTT consumer compacts its city's store, ``cityline serve`` every city's (the small
+  parts NGSI-LD and HTTP writes add), so a live feed's parts do not pile up without a cron job.
 """
 
 from __future__ import annotations
 
+import logging
+import os
+import threading
+import time as clock
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
 from .registry import store_for, store_to_read
 from .store import month_of
+
+logger = logging.getLogger("cityline.observations")
 
 DOWNSAMPLED = "downsampled"
 _TRUNC = {"hour": "hour", "day": "day"}
@@ -201,3 +211,80 @@ def quarantined(city=None, *, limit: int = 50):
     if city is not None:
         rows = rows.filter(city=city)
     return list(rows.order_by("-received_at", "-id")[:limit]), rows.count()
+
+
+class Compactor:
+    """:func:`compact` of the cities ``cities()`` returns, every ``minutes`` minutes, in a background thread.
+
+    The thread (and the DuckDB threads it starts) runs at the lowest CPU priority, so requests and
+    batches come first; a run takes each store's upkeep lock, so a cron'd ``cityline observations
+    compact`` waits for it and it for that. A city whose run fails is logged and tried again next
+    time; the others go on. ``minutes`` 0: never. Drive it with :meth:`poke` from a loop that runs
+    anyway (the MQTT consumer's), or let :meth:`start` run its own timer thread (``cityline serve``).
+    """
+
+    def __init__(self, cities: Callable[[], Iterable], minutes: float, *, out: Callable[[str], None] | None = None):
+        self.cities, self.minutes = cities, minutes
+        self.out = out or (lambda line: logger.info("%s", line))
+        self._due = clock.monotonic() + minutes * 60
+        self._thread: threading.Thread | None = None
+        self._stopped = threading.Event()
+
+    def poke(self, now: float | None = None) -> None:
+        """Start a run in a thread when one is due and none is running."""
+        now = clock.monotonic() if now is None else now
+        if self.minutes <= 0 or now < self._due or (self._thread is not None and self._thread.is_alive()):
+            return
+        self._due = now + self.minutes * 60
+        self._thread = threading.Thread(target=self._run, name="cityline-compaction", daemon=True)
+        self._thread.start()
+
+    def start(self) -> None:
+        """Run every ``minutes`` minutes in a timer thread of its own until :meth:`stop`."""
+        if self.minutes <= 0:
+            return
+
+        def timer() -> None:
+            while not self._stopped.wait(self.minutes * 60):
+                self._run()
+
+        self._thread = threading.Thread(target=timer, name="cityline-compaction", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 30) -> None:
+        """No further runs; let one under way finish (a rewrite cut short is rolled back or forward later)."""
+        self._stopped.set()
+        if self._thread is not None:
+            self._thread.join(timeout=timeout)
+
+    def _run(self) -> None:
+        try:  # the lowest CPU priority for this thread and the DuckDB threads it starts
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+        except (AttributeError, OSError):  # not Linux: at the same priority
+            pass
+        try:
+            cities = list(self.cities())
+        except Exception:  # the list of cities comes from the database: down for now, tried again next time
+            logger.exception("compaction: the cities could not be listed; tried again in %s minutes", self.minutes)
+            return
+        finally:
+            _close_connection()
+        for city in cities:
+            if self._stopped.is_set():
+                return
+            try:
+                done = compact(city)
+            except Exception:  # upkeep must not stop the server or the ingestion: the next run tries again
+                logger.exception("compaction of the observation store of %s failed; tried again next time", city.key)
+                continue
+            if done.compacted:
+                self.out(f"compacted {city.key}: " + ", ".join(f"{group} {month:%Y-%m}"
+                                                               for group, month in done.compacted))
+
+
+def _close_connection() -> None:
+    """Close this thread's database connection, if it opened one (a thread's own, never reused)."""
+    from django.db import connection
+
+    connection.close()
+

@@ -26,7 +26,7 @@ How it keeps that promise:
 - **Stop**: :meth:`Consumer.stop` (SIGTERM, SIGINT) writes and acknowledges what is buffered, then
   disconnects.
 - **Compaction in the background**: every ``compact_every`` minutes (default 1; 0: never) a thread
-  runs :func:`.maintenance.compact` on the city's store (the month being written is merged by size tiers),
+  (:class:`.maintenance.Compactor`) runs :func:`.maintenance.compact` on the city's store (the month being written is merged by size tiers),
   so the small part each batch writes does not pile up. No batch waits for it (it replaces only the
   parts it listed) and it runs at the lowest CPU priority, though near saturation it still takes CPU
   from the batches (bench/README.md, "MQTT streaming ingestion"). It takes the store's upkeep lock (a
@@ -52,6 +52,7 @@ from datetime import datetime, timezone
 
 import pyarrow as pa
 
+from . import maintenance
 from .domain.payload import Mappings, PayloadError, Reading
 
 logger = logging.getLogger("cityline.observations")
@@ -162,10 +163,8 @@ class Consumer:
         self.batch_seconds = max(batch_ms, 1) / 1000
         self.batch_size = batch_size
         self.stats_seconds = stats_seconds
-        self.compact_every = compact_every
-        self._next_compaction = time.monotonic() + compact_every * 60
-        self._compactor: threading.Thread | None = None
         self.out = out or (lambda line: logger.info("%s", line))
+        self._compactor = maintenance.Compactor(lambda: [city], compact_every, out=self.out)
         self.stats = Stats()
         self._buffer: list[_Message] = []
         self._lock = threading.Lock()
@@ -258,7 +257,7 @@ class Consumer:
             self._wake.clear()
             self.flush()
             now = time.monotonic()
-            self._maybe_compact(now)
+            self._compactor.poke(now)
             if self.stats_seconds and now - last_stats >= self.stats_seconds:
                 self.out(self.stats_line(last, now - last_stats))
                 last, last_stats = self.stats.snapshot(), now
@@ -266,31 +265,6 @@ class Consumer:
                 break
             if timeout is not None and now - started > timeout:
                 break
-
-    def _maybe_compact(self, now: float) -> None:
-        """Start a background compaction when one is due and none is running."""
-        if self.compact_every <= 0 or now < self._next_compaction:
-            return
-        if self._compactor is not None and self._compactor.is_alive():
-            return
-        self._next_compaction = now + self.compact_every * 60
-        self._compactor = threading.Thread(target=self._compact, name="cityline-compaction", daemon=True)
-        self._compactor.start()
-
-    def _compact(self) -> None:
-        from . import maintenance
-
-        try:  # the lowest CPU priority for this thread and the DuckDB threads it starts: batches come first
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
-        except (AttributeError, OSError):  # not Linux: at the same priority
-            pass
-        try:
-            done = maintenance.compact(self.city)
-        except Exception:  # upkeep must not stop ingestion: the next run tries again
-            logger.exception("compaction of the observation store of %s failed; ingestion goes on", self.city.key)
-            return
-        if done.compacted:
-            self.out("compacted " + ", ".join(f"{group} {month:%Y-%m}" for group, month in done.compacted))
 
     def request_stop(self, *args) -> None:
         """Ask :meth:`run` to finish (signal handlers call this)."""
@@ -306,8 +280,7 @@ class Consumer:
         self.client.disconnect()
         self.client.loop_stop()
         self.client = None
-        if self._compactor is not None:  # let a compaction finish (one cut short is rolled back or forward later)
-            self._compactor.join(timeout=30)
+        self._compactor.stop()
         self.out(self.stats_line(None, None))
 
     def stats_line(self, last: dict | None, seconds: float | None) -> str:

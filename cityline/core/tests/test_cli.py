@@ -59,5 +59,5 @@ def test_serve_keeps_database_connections_unless_the_environment_says_otherwise(
     served = []
     monkeypatch.setattr("waitress.serve", lambda app, **options: served.append(
         (options["threads"], default["CONN_MAX_AGE"], default["CONN_HEALTH_CHECKS"])))
-    assert cli.cmd_serve(argparse.Namespace(host="127.0.0.1", port=0, threads=3)) == 0
+    assert cli.cmd_serve(argparse.Namespace(host="127.0.0.1", port=0, threads=3, compact_every=0)) == 0
     assert served == [(3, *kept)]

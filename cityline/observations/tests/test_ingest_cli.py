@@ -109,6 +109,73 @@ def test_observations_compact_retention_and_quarantine(capsys, city, tmp_path):
     assert json.loads(out)[0]["reason"] == "not JSON"
 
 
+@pytest.mark.django_db(transaction=True)  # the compaction thread lists the cities on its own connection
+def test_serve_compacts_the_stores_of_the_cities_in_the_background(capsys, city, monkeypatch):
+    import argparse
+    import time
+    from datetime import date, datetime, timezone
+
+    from cityline.observations.registry import store_root
+
+    quiet = make_city("quietville")  # no reading yet: no store folder, and compaction makes none
+    store, january = store_for(city), date(2025, 1, 1)
+    for hour in range(4):  # four requests' readings (NGSI-LD, HTTP): four parts of a month that is over
+        store.write([{"series": "air-harbour", "time": datetime(2025, 1, 10, hour, tzinfo=timezone.utc),
+                      "value": 10.0 + hour}])
+    before = stored(city)
+    assert len(store.parts("air", january)) == 4
+    parts_while_serving = []
+
+    def serving(app, **options):  # stands in for waitress: the server runs while the compaction thread works
+        deadline = time.monotonic() + 30
+        while len(store.parts("air", january)) > 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        parts_while_serving.append(len(store.parts("air", january)))
+
+    monkeypatch.setattr("waitress.serve", serving)
+    assert cli.cmd_serve(argparse.Namespace(host="127.0.0.1", port=0, threads=2, compact_every=0.005)) == 0
+    assert parts_while_serving == [1] and stored(city) == before
+    assert f"compacted {city.key}: air 2025-01" in capsys.readouterr().out
+    assert not store_root(quiet).exists()
+
+    for hour in range(4, 6):
+        store.write([{"series": "air-harbour", "time": datetime(2025, 1, 10, hour, tzinfo=timezone.utc),
+                      "value": 1.0}])
+    monkeypatch.setattr("waitress.serve", lambda app, **options: time.sleep(0.6))
+    assert cli.cmd_serve(argparse.Namespace(host="127.0.0.1", port=0, threads=2, compact_every=0)) == 0  # never
+    assert len(store.parts("air", january)) == 3 and "compacted" not in capsys.readouterr().out
+
+
+def test_a_background_compaction_that_fails_for_one_city_goes_on_with_the_others(settings, tmp_path, caplog):
+    from datetime import date, datetime, timezone
+    from types import SimpleNamespace
+
+    from cityline.observations.maintenance import Compactor
+    from cityline.observations.registry import store_to_read
+    from cityline.observations.store import ObservationStore
+
+    settings.CITYLINE_OBSERVATIONS_DIR = tmp_path
+    broken, fine = SimpleNamespace(key="broken"), SimpleNamespace(key="fine")  # all compaction asks of a city
+    for city in (broken, fine):
+        store = ObservationStore(tmp_path / city.key)
+        for hour in range(2):
+            store.write([{"series": "air.no2", "time": datetime(2025, 1, 10, hour, tzinfo=timezone.utc),
+                          "value": 1.0}])
+    bad = store_to_read(broken).parts("air", date(2025, 1, 1))[0].with_name(
+        "part-20250111T000000000000-0badf11e0000.parquet")
+    bad.write_bytes(b"not Parquet")
+    lines = []
+    compactor = Compactor(lambda: [broken, fine], 0.001, out=lines.append)
+    compactor.poke(now=0)  # not due yet
+    assert compactor._thread is None
+    compactor.poke(now=10 ** 9)
+    compactor._thread.join(timeout=30)  # the run (stop() would skip the cities not reached yet)
+    compactor.stop()
+    assert lines == ["compacted fine: air 2025-01"] and len(store_to_read(fine).files()) == 1
+    assert len(store_to_read(broken).files()) == 3 and "compaction of the observation store of broken failed" in \
+        caplog.text and str(bad) in caplog.text
+
+
 def test_observations_status_shows_what_the_store_holds_and_when_compaction_is_due(capsys, city, tmp_path,
                                                                                    monkeypatch):
     import cityline.observations.store as store_module

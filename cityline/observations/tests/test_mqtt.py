@@ -233,7 +233,7 @@ def test_the_consumer_compacts_its_store_in_the_background(city, machine_broker)
                  timeout=DEADLINE)
     consumer.stop()
     publisher.close()
-    assert len(store.parts("air", january)) == 1 and "compacted air 2025-01" in lines
+    assert len(store.parts("air", january)) == 1 and f"compacted {city.key}: air 2025-01" in lines
     assert rows(city, "SELECT value FROM observations ORDER BY time") == [(10.0,), (11.0,), (12.0,), (13.0,), (14.0,)]
 
 
