@@ -69,6 +69,7 @@ import json
 import os
 import re
 import shutil
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -216,6 +217,13 @@ class UnreadablePart(LayoutError):
 
 # (rows, (first, last) time or None) of a part file, by path, size and modification time: a part never changes
 # once it is in place (written aside, then renamed), so a footer is read once however often it is asked for.
+def _modified_before(path: Path, moment: float) -> bool:
+    try:
+        return path.stat().st_mtime < moment
+    except FileNotFoundError:  # its write finished meanwhile: it is a part now
+        return False
+
+
 @functools.lru_cache(maxsize=100_000)
 def _footer(path: str, size: int, mtime_ns: int) -> tuple[int, tuple[datetime, datetime] | None]:
     meta = pq.read_metadata(path)
@@ -288,6 +296,9 @@ def overlapping(parts: list[Path]) -> set[Path]:
 #: partition of more is deduplicated whole, as every connection would read all those footers (compaction is due).
 #: (1,000 footers of small parts take about 0.05 s.)
 FOOTERS_AT_MOST = 1024
+#: A temporary part file (``.<name>.partial``) is a crash's leftover once untouched this long; younger, it may be
+#: a part being written right now (writers take no lock), which :meth:`ObservationStore.clean_up` leaves alone.
+PARTIAL_GRACE_SECONDS = 600
 #: Up to this many staged files are flushed one by one on commit; more take one ``os.sync()``.
 SYNC_EACH_UP_TO = 32
 
@@ -745,7 +756,9 @@ class ObservationStore:
     def clean_up(self) -> int:
         """Repair what a crash may leave and move a store of the earlier layout; returns the leftovers handled.
 
-        Temporary part files and half-removed partitions are removed; a staging folder is rolled
+        Temporary part files (once untouched for :data:`PARTIAL_GRACE_SECONDS`: a younger one may be a
+        write under way in another thread or process, which takes no lock) and half-removed partitions
+        are removed; a staging folder is rolled
         forward when its marker says it is complete, removed otherwise (unless a live process holds it).
         Day partitions of the earlier layout (``group=<g>/day=<d>/``) are moved into their months
         (not counted): each part keeps its name with the day added (``..._<YYYYMMDD>.parquet``), so
@@ -755,13 +768,14 @@ class ObservationStore:
         raises :class:`LayoutError` naming it; what was moved stays readable, the rest stays in place.
         """
         count = 0
-        leftovers = [*self.root.glob(f"group=*/{PARTITIONS}/.*.partial"),
+        stale = time.time() - PARTIAL_GRACE_SECONDS
+        leftovers = [*(p for p in self.root.glob(f"group=*/{PARTITIONS}/.*.partial") if _modified_before(p, stale)),
                      *self.root.glob(f"group=*/{DAY_PARTITIONS}/.*.partial"), *self.root.glob("group=*/.*.removing")]
         for leftover in leftovers:
             if leftover.is_dir():
                 shutil.rmtree(leftover)
             else:
-                leftover.unlink()
+                leftover.unlink(missing_ok=True)
             count += 1
         for staging in sorted(self.root.glob(f"{STAGING_PREFIX}*")):
             lock_path = staging / "lock"

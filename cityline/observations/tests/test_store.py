@@ -238,12 +238,46 @@ def test_a_bad_batch_names_column_and_row_and_writes_nothing(tmp_path):
 
 
 def test_a_reader_never_sees_a_half_written_part(tmp_path):
+    import os
+    import time
+
+    from cityline.observations.store import PARTIAL_GRACE_SECONDS
+
     store = ObservationStore(tmp_path)
     store.write(readings("air.no2", 2))
     folder = store.files()[0].parent
-    (folder / ".part-crashed.parquet.partial").write_bytes(b"PAR1 half a file")  # what a crash leaves
+    crashed, writing = folder / ".part-crashed.parquet.partial", folder / ".part-writing.parquet.partial"
+    crashed.write_bytes(b"PAR1 half a file")  # what a crash leaves
+    writing.write_bytes(b"PAR1 half")  # what a write under way in another process looks like
+    old = time.time() - PARTIAL_GRACE_SECONDS - 1
+    os.utime(crashed, (old, old))
     assert count(store) == 2
-    assert store.clean_up() == 1 and not list(folder.glob(".*"))
+    assert store.clean_up() == 1 and [p.name for p in folder.glob(".*")] == [writing.name]
+
+
+def test_clean_up_leaves_the_parts_being_written_meanwhile_alone(tmp_path):
+    """A compaction (which cleans up first) runs beside live ingestion: no write may lose its temporary file."""
+    import threading
+
+    store = ObservationStore(tmp_path)
+    store.write(readings("air.no2", 1))
+    errors, done = [], threading.Event()
+
+    def ingest() -> None:
+        try:
+            for i in range(150):
+                store.write(readings(f"air.s{i}", 20, start=T0 - timedelta(days=10)))  # one part each
+        except Exception as exc:  # a temporary file removed under the writer: FileNotFoundError
+            errors.append(exc)
+        finally:
+            done.set()
+
+    writer = threading.Thread(target=ingest)
+    writer.start()
+    while not done.is_set():
+        store.clean_up()
+    writer.join()
+    assert errors == [] and len(store.files()) == 151 and count(store) == 1 + 150 * 20
 
 
 def test_retention_drops_whole_months_and_trims_the_month_of_the_cut_off(tmp_path):
