@@ -7,7 +7,8 @@ providers). The session's time zone is UTC, which the compiled SQL relies on for
 and days.
 
 :func:`register` reads a city's store folder (``group=<g>/month=<m>/part-*.parquet``, Hive
-partitions with ``basePath``), keeps one row per ``(series, time)`` — the one written last, ties to
+partitions with ``basePath``; the parts the store lists, so not those a rewrite replaced: a remote
+root, which Spark lists itself, also shows those until the store deletes them), keeps one row per ``(series, time)`` — the one written last, ties to
 the later file name, the rule of :mod:`.store` — and registers the temporary views
 ``observations`` and ``series_meta`` the compiled SQL reads. On a cluster the store folder must be
 on storage every executor reads (HDFS, S3 through ``s3a://``, a shared file system).
@@ -22,6 +23,8 @@ import os
 from pyspark.sql import SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
+
+from .store import ObservationStore
 
 DEFAULT_MASTER = "local[2]"
 
@@ -78,11 +81,13 @@ def observations(spark: SparkSession, root: str):
     """The store under ``root`` as a DataFrame, one row per (series, time): the latest written wins."""
     root = str(root).rstrip("/")
     local = "://" not in root
-    if local and not any(os.scandir(root) if os.path.isdir(root) else []):
+    # A local store is listed by the store itself, which leaves out the parts a rewrite replaced (kept a while
+    # for readers that listed them before); Spark's own listing, for a remote root, would read those too.
+    paths = [str(part) for part in ObservationStore(root).files()] if local else [f"{root}/group=*/month=*/*.parquet"]
+    if not paths:
         return spark.createDataFrame([], OBSERVATION_SCHEMA)
     try:
-        raw = (spark.read.option("basePath", root).option("recursiveFileLookup", "false")
-               .parquet(f"{root}/group=*/month=*/*.parquet"))
+        raw = spark.read.option("basePath", root).option("recursiveFileLookup", "false").parquet(*paths)
     except Exception as exc:  # no part files yet (an empty group folder): nothing to read
         if "PATH_NOT_FOUND" in str(exc) or "Path does not exist" in str(exc) or "UNABLE_TO_INFER" in str(exc):
             return spark.createDataFrame([], OBSERVATION_SCHEMA)

@@ -24,7 +24,11 @@ readings are not seen.
 - **Reads** go through DuckDB's ``read_parquet`` with Hive partitioning, deduplicating on the
   natural key (latest ``written`` wins; ties go to the later file name).
 - **Compaction** rewrites a partition's parts as one deduplicated part (written atomically before
-  the old parts are removed; a reader in between sees duplicates, which the read removes).
+  the old parts are removed; a reader in between sees duplicates, which the read removes). Replaced
+  parts are not deleted at once: they are named in the partition's ``.replaced`` file, which every
+  listing leaves out, and deleted by a later :meth:`ObservationStore.clean_up` once named there for
+  :data:`REPLACED_KEPT_SECONDS`, so a reader that listed them before (a connection's view, a page,
+  a KPI run) can still open them (:meth:`ObservationStore.retire`).
 - **Retention** (:meth:`ObservationStore.drop_before`) removes a group's readings before a cut-off
   day: months wholly before it are dropped, the month it falls in is rewritten;
   :meth:`ObservationStore.rewrite_partition` rewrites one partition through a SQL query (the
@@ -217,6 +221,40 @@ class UnreadablePart(LayoutError):
 
 # (rows, (first, last) time or None) of a part file, by path, size and modification time: a part never changes
 # once it is in place (written aside, then renamed), so a footer is read once however often it is asked for.
+def _replaced(folder: Path) -> dict[str, float]:
+    """The parts of a partition replaced by a rewrite: ``{name: when (Unix time)}`` (see :data:`REPLACED`)."""
+    try:
+        text = (folder / REPLACED).read_text()
+    except FileNotFoundError:
+        return {}
+    found = {}
+    for line in text.splitlines():
+        when, _, name = line.partition(" ")
+        try:
+            found.setdefault(name, float(when))
+        except ValueError:  # not one of ours: the file is written whole (os.replace), so never half a line
+            raise LayoutError(f"{folder / REPLACED}: line {line!r} is not '<time> <part name>'; "
+                              "restore the file or remove the line") from None
+    return found
+
+
+def _live_parts(folder: Path) -> list[Path]:
+    """A partition's parts for readers and rewrites: its ``*.parquet`` files but those a rewrite replaced."""
+    parts = sorted(folder.glob("*.parquet"))
+    gone = _replaced(folder) if parts else {}
+    return [part for part in parts if part.name not in gone] if gone else parts
+
+
+def _write_replaced(folder: Path, replaced: dict[str, float]) -> None:
+    if not replaced:
+        (folder / REPLACED).unlink(missing_ok=True)
+        return
+    temporary = folder / f"{REPLACED}.partial"
+    temporary.write_text("".join(f"{when:.6f} {name}\n" for name, when in sorted(replaced.items())))
+    _fsync(temporary)
+    os.replace(temporary, folder / REPLACED)
+
+
 def _modified_before(path: Path, moment: float) -> bool:
     try:
         return path.stat().st_mtime < moment
@@ -299,6 +337,10 @@ FOOTERS_AT_MOST = 1024
 #: A temporary part file (``.<name>.partial``) is a crash's leftover once untouched this long; younger, it may be
 #: a part being written right now (writers take no lock), which :meth:`ObservationStore.clean_up` leaves alone.
 PARTIAL_GRACE_SECONDS = 600
+#: Parts a rewrite replaced are named in their partition's :data:`REPLACED` file (no reader lists them from then
+#: on) and deleted by :meth:`ObservationStore.clean_up` once named there this long: a reader that listed them
+#: before (a connection's view, a KPI run, a page) can still open them meanwhile.
+REPLACED, REPLACED_KEPT_SECONDS = ".replaced", 600
 #: Up to this many staged files are flushed one by one on commit; more take one ``os.sync()``.
 SYNC_EACH_UP_TO = 32
 
@@ -494,18 +536,17 @@ class ObservationStore:
             target = self.root / path.relative_to(files)
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(path, target)
+        removed: dict[Path, list[str]] = {}
         for name in manifest.get("remove", []):
-            (self.root / name).unlink(missing_ok=True)
-            try:
-                (self.root / name).parent.rmdir()  # a partition left empty
-            except OSError:
-                pass
+            removed.setdefault((self.root / name).parent, []).append(Path(name).name)
+        for partition, names in removed.items():
+            self.retire(partition, names)
         shutil.rmtree(folder)
 
     # --- reading --------------------------------------------------------------------------------
 
     def files(self) -> list[Path]:
-        return sorted(self.root.glob(f"group=*/{PARTITIONS}/*.parquet"))
+        return [part for folder in sorted(self.root.glob(f"group=*/{PARTITIONS}")) for part in _live_parts(folder)]
 
     def groups(self) -> list[str]:
         """The groups with a folder in the store."""
@@ -520,17 +561,17 @@ class ObservationStore:
         folder = self._group_folder(group)
         first = f"month={month_of(since).isoformat()}" if since else ""
         return [part for month in sorted(folder.glob(PARTITIONS)) if month.name >= first
-                for part in sorted(month.glob("*.parquet"))]
+                for part in _live_parts(month)]
 
     def parts(self, group: str, month: date) -> list[Path]:
         """The part files of one partition (any day of the month names it)."""
-        return sorted(self._partition(group, month).glob("*.parquet"))
+        return _live_parts(self._partition(group, month))
 
     def months(self, group: str) -> list[date]:
         """The months (first days) a group has parts for, oldest first."""
         folder = self._group_folder(group)
         return [date.fromisoformat(m.name.removeprefix("month=")) for m in sorted(folder.glob(PARTITIONS))
-                if any(m.glob("*.parquet"))]
+                if _live_parts(m)]
 
     def first_day(self, group: str) -> date | None:
         """The UTC day of a group's first reading (its first month's statistics; no data read); None if none."""
@@ -747,18 +788,51 @@ class ObservationStore:
         return bounds is None or bounds[0].astimezone(timezone.utc).date() < cutoff  # no statistics: look
 
     def drop_partition(self, group: str, month: date) -> None:
+        """Remove a partition: its parts are gone for readers at once, deleted by a later :meth:`clean_up`."""
         folder = self._partition(group, month)
         if folder.exists():
-            trash = folder.with_name(f".{folder.name}.removing")
-            os.replace(folder, trash)  # gone for readers at once, then deleted
-            shutil.rmtree(trash)
+            self.retire(folder, [part.name for part in _live_parts(folder)])
+
+    def retire(self, folder: Path, names: list[str]) -> None:
+        """Take parts of a partition folder away from readers; :meth:`clean_up` deletes them later.
+
+        A reader lists a partition's parts, then opens them (a DuckDB view lists them when the connection
+        opens); deleting a part in between would fail its query. So a replaced part is first only named in
+        the partition's :data:`REPLACED` file, which every listing leaves out, and deleted once it has been
+        named there for :data:`REPLACED_KEPT_SECONDS`. Rewrites run under the upkeep lock: one writer of
+        the file at a time.
+        """
+        replaced, now = _replaced(folder), time.time()
+        fresh = {name: now for name in names if name not in replaced and (folder / name).exists()}
+        if fresh:
+            _write_replaced(folder, {**replaced, **fresh})
+
+    def _purge_replaced(self) -> int:
+        """Delete the replaced parts named for :data:`REPLACED_KEPT_SECONDS` or more; returns how many."""
+        purged, due = 0, time.time() - REPLACED_KEPT_SECONDS
+        for folder in sorted(self.root.glob(f"group=*/{PARTITIONS}")):
+            replaced = _replaced(folder)
+            old = [name for name, when in replaced.items() if when <= due]
+            if not old:
+                continue
+            for name in old:
+                (folder / name).unlink(missing_ok=True)
+                del replaced[name]
+            _write_replaced(folder, replaced)
+            purged += len(old)
+            try:
+                folder.rmdir()  # a partition left empty
+            except OSError:
+                pass
+        return purged
 
     def clean_up(self) -> int:
         """Repair what a crash may leave and move a store of the earlier layout; returns the leftovers handled.
 
         Temporary part files (once untouched for :data:`PARTIAL_GRACE_SECONDS`: a younger one may be a
-        write under way in another thread or process, which takes no lock) and half-removed partitions
-        are removed; a staging folder is rolled
+        write under way in another thread or process, which takes no lock), half-removed partitions of
+        earlier versions and the parts rewrites replaced (once kept :data:`REPLACED_KEPT_SECONDS` for the
+        readers that listed them; not counted) are removed; a staging folder is rolled
         forward when its marker says it is complete, removed otherwise (unless a live process holds it).
         Day partitions of the earlier layout (``group=<g>/day=<d>/``) are moved into their months
         (not counted): each part keeps its name with the day added (``..._<YYYYMMDD>.parquet``), so
@@ -777,6 +851,7 @@ class ObservationStore:
             else:
                 leftover.unlink(missing_ok=True)
             count += 1
+        self._purge_replaced()
         for staging in sorted(self.root.glob(f"{STAGING_PREFIX}*")):
             lock_path = staging / "lock"
             lock = open(lock_path, "a") if lock_path.exists() else None

@@ -295,6 +295,40 @@ def test_retention_drops_whole_months_and_trims_the_month_of_the_cut_off(tmp_pat
     assert store.drop_before("traffic", date(2026, 10, 1)) == [] and count(store, "\"group\" = 'traffic'") == 10
 
 
+def test_a_reader_that_listed_parts_before_a_rewrite_still_reads_them_until_clean_up_deletes_them(tmp_path,
+                                                                                                     monkeypatch):
+    import cityline.observations.store as store_module
+
+    store = ObservationStore(tmp_path)
+    september, october = datetime(2026, 9, 10, tzinfo=timezone.utc), datetime(2026, 10, 10, tzinfo=timezone.utc)
+    for start in (september, october, october + timedelta(hours=1)):
+        store.write(readings("air.no2", 4, start=start))
+    listed = store.files()
+    with store.connect() as con:  # its view lists the three parts now, and opens them when queried
+        assert store.compact("air", october.date()) == 8
+        assert store.drop_before("air", date(2026, 10, 1)) == [date(2026, 9, 1)]
+        assert con.execute("SELECT count(*) FROM observations").fetchall() == [(12,)]  # what it listed, whole
+    (merged,) = store.files()  # new readers see what the rewrites left
+    assert merged not in listed and count(store) == 8 and store.months("air") == [date(2026, 10, 1)]
+    assert all(part.exists() for part in listed)
+    assert store.clean_up() == 0 and all(part.exists() for part in listed)  # kept for readers a while
+    monkeypatch.setattr(store_module, "REPLACED_KEPT_SECONDS", 0)
+    store.clean_up()
+    assert not any(part.exists() for part in listed) and store.files() == [merged] and count(store) == 8
+    assert not (tmp_path / "group=air" / "month=2026-09-01").exists()  # the dropped month's folder: gone
+    assert not list(merged.parent.glob(".*"))  # nothing left to delete: no list of replaced parts
+
+
+def test_a_damaged_list_of_replaced_parts_is_named(tmp_path):
+    from cityline.observations.store import LayoutError
+
+    store = ObservationStore(tmp_path)
+    store.write(readings("air.no2", 2))
+    (store.files()[0].parent / ".replaced").write_text("yesterday part-x.parquet\n")
+    with pytest.raises(LayoutError, match=r"\.replaced: line 'yesterday part-x.parquet' is not"):
+        store.files()
+
+
 def test_an_empty_store_reads_as_empty(tmp_path):
     assert count(ObservationStore(tmp_path)) == 0
 
