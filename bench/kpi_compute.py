@@ -310,8 +310,9 @@ def main() -> int:
         t0 = time.perf_counter()
         if not root.exists():
             generate(root, args.rows)
-        per_group = dict(duckdb.sql(f"SELECT \"group\", count(*) FROM read_parquet("
-                                    f"'{root}/group=*/month=*/*.parquet', hive_partitioning = true) GROUP BY 1").fetchall())
+        files = f"'{root}/group=*/month=*/*.parquet'"
+        per_group = dict(duckdb.sql(f"SELECT \"group\", count(*) FROM read_parquet({files}, hive_partitioning = true) "
+                                    "GROUP BY 1").fetchall())
         n = sum(per_group.values())
         print(f"data: {n:,} readings, {len(meta)} series, {len(bounds)} months "
               f"({time.perf_counter() - t0:.1f} s to generate)")

@@ -26,12 +26,12 @@ How it keeps that promise:
 - **Stop**: :meth:`Consumer.stop` (SIGTERM, SIGINT) writes and acknowledges what is buffered, then
   disconnects.
 - **Compaction in the background**: every ``compact_every`` minutes (default 1; 0: never) a thread
-  (:class:`.maintenance.Compactor`) runs :func:`.maintenance.compact` on the city's store (the month being written is merged by size tiers),
-  so the small part each batch writes does not pile up. No batch waits for it (it replaces only the
-  parts it listed) and it runs at the lowest CPU priority, though near saturation it still takes CPU
-  from the batches (bench/README.md, "MQTT streaming ingestion"). It takes the store's upkeep lock (a
-  cron'd ``cityline observations compact`` waits for it, and it for that), reads no database, and a
-  failure is logged and tried again next time.
+  (:class:`.maintenance.Compactor`) runs :func:`.maintenance.compact` on the city's store (the month
+  being written is merged by size tiers), so the small part each batch writes does not pile up. No
+  batch waits for it (it replaces only the parts it listed) and it runs at the lowest CPU priority,
+  though near saturation it still takes CPU from the batches (bench/README.md, "MQTT streaming
+  ingestion"). It takes the store's upkeep lock (a cron'd ``cityline observations compact`` waits
+  for it, and it for that), reads no database, and a failure is logged and tried again next time.
 
 The broker must be allowed to queue enough for a consumer that is down or behind: Mosquitto keeps
 at most ``max_queued_messages`` (default 1000) per client beyond those in flight and drops the rest

@@ -8,10 +8,11 @@ and days.
 
 :func:`register` reads a city's store folder (``group=<g>/month=<m>/part-*.parquet``, Hive
 partitions with ``basePath``; the parts the store lists, so not those a rewrite replaced: a remote
-root, which Spark lists itself, also shows those until the store deletes them), keeps one row per ``(series, time)`` — the one written last, ties to
-the later file name, the rule of :mod:`.store` — and registers the temporary views
-``observations`` and ``series_meta`` the compiled SQL reads. On a cluster the store folder must be
-on storage every executor reads (HDFS, S3 through ``s3a://``, a shared file system).
+root, which Spark lists itself, also shows those until the store deletes them), keeps one row per
+``(series, time)`` — the one written last, ties to the later file name, the rule of :mod:`.store` —
+and registers the temporary views ``observations`` and ``series_meta`` the compiled SQL reads. On a
+cluster the store folder must be on storage every executor reads (HDFS, S3 through ``s3a://``, a
+shared file system).
 
 Plain Python (no Django): :mod:`.compute` passes the store path and the series rows.
 """

@@ -219,8 +219,6 @@ class UnreadablePart(LayoutError):
         self.part = part
 
 
-# (rows, (first, last) time or None) of a part file, by path, size and modification time: a part never changes
-# once it is in place (written aside, then renamed), so a footer is read once however often it is asked for.
 def _replaced(folder: Path) -> dict[str, float]:
     """The parts of a partition replaced by a rewrite: ``{name: when (Unix time)}`` (see :data:`REPLACED`)."""
     try:
@@ -262,6 +260,8 @@ def _modified_before(path: Path, moment: float) -> bool:
         return False
 
 
+# (rows, (first, last) time or None) of a part file, by path, size and modification time: a part never changes
+# once it is in place (written aside, then renamed), so a footer is read once however often it is asked for.
 @functools.lru_cache(maxsize=100_000)
 def _footer(path: str, size: int, mtime_ns: int) -> tuple[int, tuple[datetime, datetime] | None]:
     meta = pq.read_metadata(path)
@@ -807,9 +807,9 @@ class ObservationStore:
         if fresh:
             _write_replaced(folder, {**replaced, **fresh})
 
-    def _purge_replaced(self) -> int:
-        """Delete the replaced parts named for :data:`REPLACED_KEPT_SECONDS` or more; returns how many."""
-        purged, due = 0, time.time() - REPLACED_KEPT_SECONDS
+    def _purge_replaced(self) -> None:
+        """Delete the replaced parts named for :data:`REPLACED_KEPT_SECONDS` or more."""
+        due = time.time() - REPLACED_KEPT_SECONDS
         for folder in sorted(self.root.glob(f"group=*/{PARTITIONS}")):
             replaced = _replaced(folder)
             old = [name for name, when in replaced.items() if when <= due]
@@ -819,12 +819,10 @@ class ObservationStore:
                 (folder / name).unlink(missing_ok=True)
                 del replaced[name]
             _write_replaced(folder, replaced)
-            purged += len(old)
             try:
                 folder.rmdir()  # a partition left empty
             except OSError:
                 pass
-        return purged
 
     def clean_up(self) -> int:
         """Repair what a crash may leave and move a store of the earlier layout; returns the leftovers handled.
