@@ -129,6 +129,9 @@ def _status(city, states, *, as_json: bool) -> int:
     for g in states:
         for problem in g.unreadable:
             print(f"unreadable part in {g.group}: {problem}")
+        if g.replaced:
+            print(f"replaced, awaiting deletion: {g.group} {g.replaced} part(s), {g.replaced_bytes / 1e6:.1f} MB "
+                  "(kept for readers that listed them; a compact or retention run deletes them 10 minutes after)")
         if g.crowded:
             months = ", ".join(f"{m:%Y-%m}" for m in g.crowded)
             print(f"compaction is due: {g.group} {months} (up to {g.most_parts} parts a month); run "

@@ -165,19 +165,23 @@ class GroupState:
     most_parts: int  # of its partitions (months), the most parts one holds
     crowded: list[date] = field(default_factory=list)  # months of more parts than the read plan looks at
     unreadable: list[str] = field(default_factory=list)  # "<part>: <why>" of parts whose footer cannot be read
+    replaced: int = 0  # parts rewrites replaced, kept a while for readers that listed them (not in parts, rows)
+    replaced_bytes: int = 0
 
     def as_dict(self) -> dict:
         return {"group": self.group, "months": self.months, "parts": self.parts, "rows": self.rows,
                 "bytes": self.bytes, "first": self.first.isoformat() if self.first else None,
                 "last": self.last.isoformat() if self.last else None, "most_parts": self.most_parts,
-                "crowded": [m.isoformat() for m in self.crowded], "unreadable": self.unreadable}
+                "crowded": [m.isoformat() for m in self.crowded], "unreadable": self.unreadable,
+                "replaced": self.replaced, "replaced_bytes": self.replaced_bytes}
 
 
 def status(city) -> list[GroupState]:
     """Each group's months, parts, rows, bytes and time range; the months whose compaction is due.
 
     A month of more than :data:`.store.FOOTERS_AT_MOST` parts is "crowded": every read deduplicates all of
-    it and opens every part, so ``cityline observations compact`` should run (more often).
+    it and opens every part, so ``cityline observations compact`` should run (more often). Parts that
+    rewrites replaced and that wait for deletion (:meth:`.store.ObservationStore.retire`) are counted apart.
     """
     from .store import FOOTERS_AT_MOST, UnreadablePart, part_footer, time_bounds
 
@@ -193,13 +197,15 @@ def status(city) -> list[GroupState]:
                 readable.add(part)
             except UnreadablePart as exc:  # named, not a traceback: the rest is still reported
                 unreadable.append(f"{part.relative_to(store.root)}: {exc.__cause__}")
+        replaced = store.replaced_parts(group)
         first = time_bounds([p for p in parts[months[0]] if p in readable]) if months else None
         last = time_bounds([p for p in parts[months[-1]] if p in readable]) if months else None
         states.append(GroupState(
             group=group, months=len(months), parts=sum(len(ps) for ps in parts.values()), rows=rows,
             bytes=sum(p.stat().st_size for p in readable), first=first[0] if first else None,
             last=last[1] if last else None, most_parts=max((len(ps) for ps in parts.values()), default=0),
-            crowded=[m for m, ps in parts.items() if len(ps) > FOOTERS_AT_MOST], unreadable=unreadable))
+            crowded=[m for m, ps in parts.items() if len(ps) > FOOTERS_AT_MOST], unreadable=unreadable,
+            replaced=len(replaced), replaced_bytes=sum(p.stat().st_size for p in replaced)))
     return states
 
 

@@ -567,6 +567,11 @@ class ObservationStore:
         """The part files of one partition (any day of the month names it)."""
         return _live_parts(self._partition(group, month))
 
+    def replaced_parts(self, group: str) -> list[Path]:
+        """A group's parts that rewrites replaced and :meth:`clean_up` has not deleted yet (see :meth:`retire`)."""
+        return [folder / name for folder in sorted(self._group_folder(group).glob(PARTITIONS))
+                for name in sorted(_replaced(folder)) if (folder / name).exists()]
+
     def months(self, group: str) -> list[date]:
         """The months (first days) a group has parts for, oldest first."""
         folder = self._group_folder(group)

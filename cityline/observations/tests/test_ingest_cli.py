@@ -194,9 +194,17 @@ def test_observations_status_shows_what_the_store_holds_and_when_compaction_is_d
     code, out, _ = run(capsys, "observations", "status")
     assert code == 0 and "air" in out.splitlines()[1] and "2026-11-20 08:00 UTC" in out
     assert "compaction is due: air 2026-11 (up to 2 parts a month)" in out
+    replaced = store_for(city).files()
     run(capsys, "observations", "compact", "--on", "2026-12-02")
     code, out, _ = run(capsys, "observations", "status")
     assert code == 0 and "compaction is due" not in out
+    megabytes = sum(p.stat().st_size for p in replaced) / 1e6
+    assert f"replaced, awaiting deletion: air 2 part(s), {megabytes:.1f} MB" in out
+    (air,) = json.loads(run(capsys, "observations", "status", "--json")[1])["groups"]
+    assert (air["parts"], air["replaced"]) == (1, 2)
+    monkeypatch.setattr(store_module, "REPLACED_KEPT_SECONDS", 0)
+    run(capsys, "observations", "compact", "--on", "2026-12-02")  # its clean-up deletes them
+    assert "awaiting deletion" not in run(capsys, "observations", "status")[1]
     (part,) = store_for(city).files()
     bad = part.with_name("part-20261120T000000000000-0badf11e0000.parquet")
     bad.write_bytes(b"not Parquet")  # a damaged file is named, and the rest still reported
