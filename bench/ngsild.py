@@ -125,6 +125,9 @@ def main() -> None:
     parser.add_argument("--server-threads", type=int, default=8, help="waitress threads (default 8)")
     parser.add_argument("--warm-up", type=int, default=200, help="requests before timing (default 200)")
     parser.add_argument("--database-url", default="", help="PostgreSQL URL (default: a fresh SQLite file)")
+    parser.add_argument("--compact-every", default="1", metavar="MINUTES",
+                        help="the server's background compaction (cityline serve --compact-every; default 1, its own "
+                             "default; 0: never)")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="bench-ngsild-") as tmp:
@@ -139,7 +142,8 @@ def main() -> None:
         port = free_port()
         log = open(Path(tmp) / "server.log", "w")
         server = subprocess.Popen([sys.executable, "-m", "cityline.cli", "serve", "--port", str(port),
-                                   "--threads", str(args.server_threads)], env=env, stdout=log, stderr=log)
+                                   "--threads", str(args.server_threads), "--compact-every", args.compact_every],
+                                  env=env, stdout=log, stderr=log)
         url = f"http://127.0.0.1:{port}"
         try:
             for _ in range(300):
