@@ -237,13 +237,14 @@ def test_the_consumer_compacts_its_store_in_the_background(city, machine_broker)
     assert rows(city, "SELECT value FROM observations ORDER BY time") == [(10.0,), (11.0,), (12.0,), (13.0,), (14.0,)]
 
 
+@pytest.mark.parametrize("command", [["ingest", "mqtt"], ["serve"], ["demo"]])  # each compacts in the background
 @pytest.mark.parametrize("given, problem", [("-1", "give 0 (never) or more minutes"),
                                              ("soon", "is not a number of minutes"), ("nan", "give 0")])
-def test_a_bad_compaction_interval_is_refused_naming_the_option(capsys, given, problem):
+def test_a_bad_compaction_interval_is_refused_naming_the_option(capsys, command, given, problem):
     from cityline import cli
 
     with pytest.raises(SystemExit) as stopped:
-        cli.main(["ingest", "mqtt", "--compact-every", given])
+        cli.main([*command, "--compact-every", given])
     err = capsys.readouterr().err
     assert stopped.value.code == 2 and "argument --compact-every" in err and problem in err
 
