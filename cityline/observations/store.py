@@ -237,10 +237,18 @@ def _replaced(folder: Path) -> dict[str, float]:
 
 
 def _live_parts(folder: Path) -> list[Path]:
-    """A partition's parts for readers and rewrites: its ``*.parquet`` files but those a rewrite replaced."""
-    parts = sorted(folder.glob("*.parquet"))
-    gone = _replaced(folder) if parts else {}
-    return [part for part in parts if part.name not in gone] if gone else parts
+    """A partition's parts for readers and rewrites: its ``*.parquet`` files but those a rewrite replaced.
+
+    One directory scan gives both the parts and whether a :data:`REPLACED` file is there (every connection
+    lists every partition: no extra system call per partition for the usual case of none).
+    """
+    try:
+        with os.scandir(folder) as entries:
+            names = [entry.name for entry in entries]
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    gone = _replaced(folder) if REPLACED in names else {}
+    return [folder / name for name in sorted(names) if name.endswith(".parquet") and name not in gone]
 
 
 def _write_replaced(folder: Path, replaced: dict[str, float]) -> None:
