@@ -261,6 +261,23 @@ def _write_replaced(folder: Path, replaced: dict[str, float]) -> None:
     os.replace(temporary, folder / REPLACED)
 
 
+def _into_folder(folder: Path, put) -> None:
+    """Make ``folder`` and call ``put()``, which creates a file in it; once more if the folder vanished meanwhile.
+
+    A clean-up in another thread or process removes a partition folder that a purge of replaced parts left
+    empty (a month retention dropped, then a late reading for it): between the ``mkdir`` and the file's
+    creation the folder may be gone. Once the file is in it, the folder is not empty and stays.
+    """
+    for attempt in (1, 2):
+        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            put()
+            return
+        except FileNotFoundError:
+            if attempt == 2 or folder.exists():
+                raise
+
+
 def _modified_before(path: Path, moment: float) -> bool:
     try:
         return path.stat().st_mtime < moment
@@ -445,10 +462,9 @@ class ObservationStore:
         return table.num_rows
 
     def _write_part(self, folder: Path, part: pa.Table, written: datetime) -> Path:
-        folder.mkdir(parents=True, exist_ok=True)
         name = f"part-{written:%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:12]}.parquet"
         temporary = folder / f".{name}.partial"
-        pq.write_table(part, temporary, compression="zstd")
+        _into_folder(folder, lambda: pq.write_table(part, temporary, compression="zstd"))
         with open(temporary, "rb") as fh:  # on disk before it becomes visible
             os.fsync(fh.fileno())
         os.replace(temporary, folder / name)
@@ -542,8 +558,7 @@ class ObservationStore:
         for path in sorted(path for layout in (PARTITIONS, DAY_PARTITIONS)
                            for path in files.glob(f"group=*/{layout}/*.parquet")):
             target = self.root / path.relative_to(files)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(path, target)
+            _into_folder(target.parent, lambda: os.replace(path, target))
         removed: dict[Path, list[str]] = {}
         for name in manifest.get("remove", []):
             removed.setdefault((self.root / name).parent, []).append(Path(name).name)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -383,3 +384,51 @@ def test_a_complete_staging_of_the_earlier_layout_is_rolled_forward_into_months(
     assert [p.relative_to(store.root).as_posix() for p in store.files()] == [
         "group=air/month=2026-11-01/part-20261126T000000000000-0123456789ab_0_20261126.parquet"]
     assert count(store) == 3 and not staging.exists()
+
+
+def test_a_write_goes_on_when_a_clean_up_removes_its_emptied_month_folder_meanwhile(tmp_path, monkeypatch):
+    """Retention dropped a month; a late reading for it arrives while a clean-up purges the month's folder."""
+    import cityline.observations.store as store_module
+
+    store = ObservationStore(tmp_path)
+    store.write(readings("air.no2", 4, start=datetime(2026, 9, 10, tzinfo=timezone.utc)))
+    store.drop_partition("air", date(2026, 9, 1))
+    monkeypatch.setattr(store_module, "REPLACED_KEPT_SECONDS", 0)
+    real_write, cleaned = store_module.pq.write_table, []
+
+    def write_table(table, where, **kwargs):
+        if not cleaned:  # the writer made sure of the folder; now the clean-up runs, then the writer opens
+            cleaned.append(store.clean_up())
+            assert not Path(where).parent.exists()
+        return real_write(table, where, **kwargs)
+
+    monkeypatch.setattr(store_module.pq, "write_table", write_table)
+    assert store.write(readings("air.no2", 2, start=datetime(2026, 9, 20, tzinfo=timezone.utc))) == 2
+    assert cleaned and count(store) == 2 and store.months("air") == [date(2026, 9, 1)]
+
+
+def test_a_bulk_commit_goes_on_when_a_clean_up_removes_its_emptied_month_folder_meanwhile(tmp_path, monkeypatch):
+    import duckdb
+
+    import cityline.observations.store as store_module
+
+    store = ObservationStore(tmp_path)
+    store.write(readings("air.no2", 4, start=datetime(2026, 9, 10, tzinfo=timezone.utc)))
+    store.drop_partition("air", date(2026, 9, 1))
+    monkeypatch.setattr(store_module, "REPLACED_KEPT_SECONDS", 0)
+    late = pa.Table.from_pylist(readings("air.no2", 3, start=datetime(2026, 9, 20, tzinfo=timezone.utc)))
+    with duckdb.connect() as con:
+        con.register("late", late)
+        staged = store.stage_bulk(con, lambda ordinal: "SELECT series, time, value, NULL::VARCHAR AS quality, "
+                                  "NULL::VARCHAR AS message_id" + (", 1 AS _ordinal" if ordinal else "") + " FROM late")
+    real_replace, cleaned = store_module.os.replace, []
+
+    def replace(src, dst):
+        if not cleaned and Path(dst).suffix == ".parquet":  # the month folder was made; a clean-up runs first
+            cleaned.append(store.clean_up())
+            assert not Path(dst).parent.exists()
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(store_module.os, "replace", replace)
+    assert staged.commit() == 3
+    assert cleaned and count(store) == 3 and not list(tmp_path.glob(".staging*"))
