@@ -14,7 +14,11 @@ of them in one query, and for each period:
   and an invalid spec;
 - records ``no_data`` when no reading falls in the period. A measurement computed earlier is then
   **kept**: readings are removed by retention rules long after their KPI value was recorded, and
-  the KPI history must not lose it. (Delete it by hand if it was wrong.)
+  the KPI history must not lose it. (Delete it by hand if it was wrong.) When it was computed under
+  an earlier spec version, the run says so and reports it as a problem: the KPI history would
+  otherwise mix two definitions without anyone noticing;
+- a count, distinct count or sum whose filters no reading of the period passes is 0 (the series
+  reported, nothing met the filters), noted as such; only a period without readings has no value.
 
 Every period computed gets a :class:`.models.ComputationRun` (the provenance: spec version,
 engine, value, readings used, first and last reading, and the value per group as detail).
@@ -182,9 +186,19 @@ def _record(computation, engine: str, period, status: str, *, value=None, row_co
         row_count=row_count, data_from=data_from, data_to=data_to, status=status, detail=detail[:4000])
 
 
-def _note(computation, row_count: int, first: datetime, last: datetime) -> str:
+def _note(computation, row_count: int, first: datetime | None, last: datetime | None) -> str:
+    if not row_count:
+        return (f"Computed from the period's readings, none of which passed the spec's filters "
+                f"(spec version {computation.spec_version})")
     return (f"Computed from {row_count} reading(s), {first:%Y-%m-%d %H:%M} to {last:%Y-%m-%d %H:%M} UTC "
             f"(spec version {computation.spec_version})")
+
+
+def _written_under(computation, period_end: date, measurement) -> int | None:
+    """The spec version of the last run that wrote (or confirmed) ``measurement``; None if no run did."""
+    return (computation.runs.filter(period_end=period_end, measurement=measurement,
+                                    status__in=("written", "unchanged"))
+            .order_by("-pk").values_list("spec_version", flat=True).first())
 
 
 def compute_computation(computation: KpiComputation, *, engine: str = "duckdb", today: date | None = None,
@@ -233,14 +247,21 @@ def compute_computation(computation: KpiComputation, *, engine: str = "duckdb", 
             current = existing.get(end)
             row = rows.get(index)
             if row is None:
+                kept = current if current is not None and current.source == SOURCE else None
                 detail = "no readings in the period"
-                if current is not None and current.source == SOURCE:
-                    detail += "; the measurement computed earlier is kept"
-                _record(computation, engine, period, "no_data", detail=detail, measurement=current
-                        if current is not None and current.source == SOURCE else None)
+                if kept is not None:
+                    version = _written_under(computation, end, kept)
+                    if version in (None, computation.spec_version):
+                        detail += "; the measurement computed earlier is kept"
+                    else:
+                        detail += (f"; the measurement computed earlier under spec version {version} ({kept.value}) "
+                                   f"is kept, but it does not follow version {computation.spec_version}: delete it "
+                                   "from the KPI history if it no longer holds")
+                        result.problems.append(f"{end.isoformat()}: {detail}")
+                _record(computation, engine, period, "no_data", detail=detail, measurement=kept)
                 result.periods.append(PeriodResult(end, "no_data", detail=detail))
                 continue
-            _, raw, row_count, first_us, last_us = row
+            _, raw, row_count, first_us, last_us = row  # no reading used (0): none passed the filters
             first, last = S.to_datetime(first_us), S.to_datetime(last_us)
             provenance = {"row_count": int(row_count), "data_from": first, "data_to": last}
             detail = json.dumps(groups[index], default=str) if index in groups else ""

@@ -35,7 +35,10 @@ How each function is computed (the documented rules, see docs/observations.md "K
 - ``group_by``: the aggregation per group, then ``combine`` over the groups (series without a
   district or organisation make one group of their own); a ratio is taken per group, then combined;
 - a ratio's numerator of ``count`` or ``distinct_count`` with no readings is 0; a zero or missing
-  denominator gives no value.
+  denominator gives no value;
+- a ``count``, ``distinct_count`` or ``sum`` with filters (``where``) is 0 for a period (or group) whose
+  selected series have readings none of which passes the filters ("days with PM2.5 of 25 or more" in a
+  clean month); a period without readings of those series has no value.
 
 All sides of a ratio are aggregated in one pass (``FILTER (WHERE ...)`` per side), and the window
 functions that ``share_above`` (``lead``) and a weighted mean (readings per series) need run once. A
@@ -313,6 +316,9 @@ def _unfiltered(aggs: list[Aggregation], conds: list[str]) -> tuple[list[str | N
     return [None if same_series and a.where == Filters() else c for a, c in zip(aggs, conds)], None
 
 
+#: Functions whose value is 0 for a period whose readings all fail the filters (see ``zero`` in :func:`_body`).
+_ZERO_WHEN_NONE_PASS = ("count", "distinct_count", "sum")
+
 #: Functions whose value over a group follows from sums, counts and extremes per series: a weighted mean
 #: with only these is computed in two steps (:func:`_per_series_aggregates`).
 _PER_SERIES = ("mean", "sum", "count", "min", "max")
@@ -359,6 +365,9 @@ def _body(spec: Spec, periods: list[Period], d: Dialect) -> str:
     conds = [_condition(d, a) for a in aggs]
     per_series = (any(a.function == "mean" and a.weighted for a in aggs)
                   and all(a.function in _PER_SERIES for a in aggs))
+    # A count, distinct count or sum whose filters no reading of the period passes is 0, not "no readings",
+    # when the selected series did report: ``seen`` counts their readings before the filters.
+    zero = not spec.is_ratio and aggs[0].function in _ZERO_WHEN_NONE_PASS and aggs[0].where != Filters()
     # Windows are keyed by a number given to each series (``sid``): sorting the readings by an integer
     # rather than by the series' text key made share_above about 15 % faster (bench/kpi_compute.py, 25 M
     # readings: 5.1 -> 4.4 s). ``lead`` runs over the series' whole range, not per period: a next reading
@@ -402,7 +411,7 @@ def _body(spec: Spec, periods: list[Period], d: Dialect) -> str:
         if held:
             ctes.append(f"held AS (SELECT *, {', '.join(held)} FROM win)")
             source = "held"
-    else:
+    elif not zero:  # (with ``zero`` the rows stay whole: the aggregate filters, ``seen`` counts them all)
         conds, where = _unfiltered(aggs, conds)
         if where is not None:
             ctes.append(f"kept AS (SELECT * FROM obs WHERE {where})")
@@ -415,7 +424,7 @@ def _body(spec: Spec, periods: list[Period], d: Dialect) -> str:
         ctes += _per_series_aggregates(d, aggs, conds, used, source)
     else:
         columns = [f"{_aggregate(d, a, k, c)} AS v_{k}" for k, (a, c) in enumerate(zip(aggs, conds))]
-        columns += _provenance(d, used)
+        columns += _provenance(d, used) + (["count(*) AS seen"] if zero else [])
         ctes.append(f"agg AS (SELECT period, grp, {', '.join(columns)} FROM {source} GROUP BY period, grp)")
     if spec.is_ratio:
         numerator = "v_0"
@@ -423,8 +432,9 @@ def _body(spec: Spec, periods: list[Period], d: Dialect) -> str:
             numerator = "coalesce(v_0, 0)"
         value = f"CASE WHEN v_1 <> 0 THEN CAST({numerator} AS {d.double}) / CAST(v_1 AS {d.double}) END"
     else:
-        value = f"CAST(v_0 AS {d.double})"
-    ctes.append(f"grouped AS (SELECT period, grp, {value} AS value, n, first_us, last_us FROM agg WHERE n > 0)")
+        value = f"CAST({'coalesce(v_0, 0)' if zero else 'v_0'} AS {d.double})"
+    kept = "n > 0 OR seen > 0" if zero else "n > 0"
+    ctes.append(f"grouped AS (SELECT period, grp, {value} AS value, n, first_us, last_us FROM agg WHERE {kept})")
     return "WITH " + ",\n".join(ctes)
 
 

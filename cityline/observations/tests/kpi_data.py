@@ -86,6 +86,17 @@ CASES = {
     "share_above_period_end": ({"value": {"series": {"keys": ["traffic-t"]}, "function": "share_above",
                                           "threshold": 150, "max_gap_seconds": 30 * 86400}},
                                {0: 1814400 / 2332800}),
+    # filters no February reading passes (air-a 8): 0, not "no readings" (March has none: no value);
+    # pm25 of 25 or more in January: 30, 50 (a, north), 40 (b, south)
+    "count_none_pass": ({"value": {"series": PM25, "function": "count", "where": {"min_value": 25}}},
+                        {0: 3.0, 1: 0.0}),
+    "sum_none_pass": ({"value": {"series": PM25, "function": "sum", "where": {"min_value": 25}}}, {0: 120.0, 1: 0.0}),
+    # days with such a reading: the 5th and the 6th
+    "distinct_days_none_pass": ({"value": {"series": PM25, "function": "distinct_count", "of": "day",
+                                           "where": {"min_value": 25}}}, {0: 2.0, 1: 0.0}),
+    # per district: north 2, south 1 -> mean 1.5; February: north 0 (south has no reading: no group)
+    "count_none_pass_grouped": ({"value": {"series": PM25, "function": "count", "where": {"min_value": 25}},
+                                 "group_by": "district"}, {0: 1.5, 1: 0.0}),
     "distinct_series": ({"value": {"series": PM25, "function": "distinct_count"}}, {0: 2.0, 1: 1.0}),
     # air readings on the 5th, 6th, 7th and 10th
     "distinct_days": ({"value": {"series": {"group": "air"}, "function": "distinct_count", "of": "day"}},

@@ -119,6 +119,42 @@ def test_no_readings_keep_the_measurement_computed_earlier(city):
     assert values() == {date(2026, 1, 31): Decimal("25.833333"), date(2026, 2, 28): Decimal("8.000000")}
 
 
+def test_a_count_with_filters_no_reading_passes_is_0_and_a_correction_brings_it_down(city):
+    """Days with PM2.5 of 25 or more: February's one reading (8) passes nothing; March has no readings."""
+    c = computation(city, "pm25-days", spec=CASES["distinct_days_none_pass"][0])
+    result = compute.compute_computation(c, today=date(2026, 4, 15))
+    assert [(p.period_end, p.status, p.value) for p in result.periods] == [
+        (date(2026, 1, 31), "written", Decimal("2.000000")), (date(2026, 2, 28), "written", Decimal("0.000000")),
+        (date(2026, 3, 31), "no_data", None)]
+    february = Measurement.objects.get(kpi__key="pm25-days", period_end=date(2026, 2, 28))
+    assert february.note == "Computed from the period's readings, none of which passed the spec's filters (spec version 1)"
+    run = ComputationRun.objects.get(computation=c, period_end=date(2026, 2, 28))
+    assert (run.row_count, run.data_from, run.data_to) == (0, None, None)
+    # the January readings of 25 or more were a sensor's fault: corrected, January has no such day left
+    write_observations(city, [{"series": s, "time": t, "value": 11.0} for s, t in (
+        ("air-a", utc(2026, 1, 5, 6, 30)), ("air-a", utc(2026, 1, 5, 12)), ("air-b", utc(2026, 1, 6, 7)))],
+        react=False)
+    compute.compute_computation(c, today=date(2026, 4, 15))
+    assert values("pm25-days") == {date(2026, 1, 31): Decimal("0.000000"), date(2026, 2, 28): Decimal("0.000000")}
+
+
+def test_a_measurement_kept_from_an_earlier_spec_version_is_reported(city):
+    """The spec now reads series with no readings in January: January's value follows the old definition."""
+    c = computation(city, first_period_end=date(2026, 1, 31))
+    compute.compute_computation(c, today=date(2026, 3, 15))
+    actions.update(c, spec={"value": {"series": {"keys": ["air-a"]}, "function": "mean",
+                                      "where": {"hours": [10, 11]}}}, spec_version=2)
+    result = compute.compute_computation(c, today=date(2026, 3, 15))
+    assert [(p.period_end, p.status) for p in result.periods] == [(date(2026, 1, 31), "no_data"),
+                                                                  (date(2026, 2, 28), "written")]
+    assert result.problems == [
+        "2026-01-31: no readings in the period; the measurement computed earlier under spec version 1 (25.833333) is "
+        "kept, but it does not follow version 2: delete it from the KPI history if it no longer holds"]
+    assert values() == {date(2026, 1, 31): Decimal("25.833333"), date(2026, 2, 28): Decimal("8.000000")}
+    again = compute.compute_computation(c, today=date(2026, 3, 15))  # still reported on the next run
+    assert len(again.problems) == 1
+
+
 def test_a_value_the_spec_cannot_give_and_an_invalid_spec_are_refused(city):
     c = computation(city, "exposure", spec=CASES["ratio_weighted"][0])
     result = compute.compute_computation(c, today=date(2026, 3, 15))
