@@ -306,11 +306,14 @@ def _unfiltered(aggs: list[Aggregation], conds: list[str]) -> tuple[list[str | N
 
     A ``FILTER`` clause per aggregate costs a condition per reading and aggregate even when every reading
     meets it (a mean over 25 M readings: 0.36 s with its ``FILTER`` clauses, 0.22 s without, bench/README.md).
-    One side: its condition becomes the rows' ``WHERE``. Several sides over the same series: a side with no
+    One side: its condition becomes the rows' ``WHERE`` (a weighted mean's also leaves out the series without a
+    weight, which add nothing to its value and are not among the readings it used). Several sides over the same series: a side with no
     filter of its own takes every row the series selection let through. (Not with windows: ``share_above``
     holds each reading until the next one whatever the filters, so the rows cannot be narrowed first.)
     """
     if len(aggs) == 1:
+        if aggs[0].function == "mean" and aggs[0].weighted:  # series without a weight take no part
+            return [None], f"({conds[0]}) AND weight IS NOT NULL"
         return [None], conds[0]
     same_series = all(a.series == aggs[0].series for a in aggs)
     return [None if same_series and a.where == Filters() else c for a, c in zip(aggs, conds)], None
@@ -416,10 +419,14 @@ def _body(spec: Spec, periods: list[Period], d: Dialect) -> str:
         if where is not None:
             ctes.append(f"kept AS (SELECT * FROM obs WHERE {where})")
             source = "kept"
-    if None in conds:
+    # The readings used (provenance): a weighted mean's side leaves out the series without a weight (one side
+    # alone has no such rows left: see :func:`_unfiltered`).
+    sides = [f"({c}) AND weight IS NOT NULL" if c is not None and a.function == "mean" and a.weighted else c
+             for a, c in zip(aggs, conds)]
+    if None in sides:
         used = None  # a side takes every row of the source
     else:
-        used = conds[0] if len(conds) == 1 else f"({conds[0]}) OR ({conds[1]})"
+        used = sides[0] if len(sides) == 1 else f"({sides[0]}) OR ({sides[1]})"
     if per_series:
         ctes += _per_series_aggregates(d, aggs, conds, used, source)
     else:

@@ -48,6 +48,10 @@ def test_the_query_gives_the_readings_used_and_their_range_per_period(con):
     # a ratio counts each reading once, whichever side uses it
     ratio, _ = queries("ratio")
     assert [row[2] for row in con.sql(ratio).fetchall()] == [6, 1]
+    # a weighted mean does not use the readings of series without a weight (air-c): 7 of January's 8
+    for name in ("weighted", "ratio_percentile_weighted"):
+        main, _ = queries(name)
+        assert [row[2] for row in con.sql(main).fetchall()] == ([7, 1] if name == "weighted" else [6, 1]), name
 
 
 def test_the_value_per_group_is_available_for_the_run_detail(con):
