@@ -30,6 +30,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -141,8 +142,11 @@ def _new_series(city, user, entity: d.Entity, reading: d.Reading, taken: set[str
 
 
 def _merge(old: dict | None, entity: d.Entity, mode: str) -> dict:
+    """The entity's new body: replaced, or (``update``) each attribute's instances merged by datasetId."""
     if mode == "update" and old is not None:
-        return {**old, "type": entity.type or old.get("type"), **entity.attrs}
+        attrs = {name: d.merge_attribute(old[name], value) if name in old else value
+                 for name, value in entity.attrs.items()}
+        return {**old, "type": entity.type or old.get("type"), **attrs}
     return entity.body()
 
 
@@ -351,15 +355,18 @@ def get(city, principal, entity_id: str, *, attrs: list[str] | None = None, sys_
     row = NgsiEntity.objects.filter(city=city, entity_id=entity_id).first()
     if row is None or not (reads_all(principal, city) or entity_id in public_entities(city, {entity_id})):
         raise NgsiError("ResourceNotFound", f"no entity {entity_id}")
+    if attrs is not None and not set(attrs) & set(row.body):
+        raise NgsiError("ResourceNotFound", f"attrs: entity {entity_id} has none of the attributes {', '.join(attrs)}")
     body = d.project(row.body, attrs)
     return _sys(body, row) if sys_attrs else body
 
 
 def query(city, principal, *, types: list[str] | None, ids: list[str] | None, q=None, attrs: list[str] | None,
-          limit: int = DEFAULT_LIMIT, offset: int = 0, sys_attrs: bool = False) -> tuple[list[dict], int]:
-    """Entities of the types (or ids) matching ``q`` (on their latest values): (page, total count)."""
-    if types is None and ids is None and q is None and attrs is None:
-        raise d.bad("give at least one of type, id, q or attrs")
+          limit: int = DEFAULT_LIMIT, offset: int = 0, sys_attrs: bool = False,
+          id_pattern: Callable[[str], bool] | None = None) -> tuple[list[dict], int]:
+    """Entities of the types (ids, ids matching ``id_pattern``) matching ``q`` on their latest values: (page, total)."""
+    if types is None and ids is None and q is None and attrs is None and id_pattern is None:
+        raise d.bad("give at least one of type, id, idPattern, q or attrs")
     if limit > MAX_LIMIT:
         raise NgsiError("TooManyResults", f"limit: at most {MAX_LIMIT} entities per page")
     qs = NgsiEntity.objects.filter(city=city)
@@ -371,6 +378,8 @@ def query(city, principal, *, types: list[str] | None, ids: list[str] | None, q=
     if rows and not reads_all(principal, city):
         visible = public_entities(city, {r["entity_id"] for r in rows})
         rows = [r for r in rows if r["entity_id"] in visible]
+    if id_pattern is not None:
+        rows = [r for r in rows if id_pattern(r["entity_id"])]
     if q is not None:
         rows = [r for r in rows if d.matches(q, r["body"])]
     if attrs is not None:
@@ -392,6 +401,8 @@ def temporal(city, principal, entity_id: str, *, attrs: list[str] | None, window
     if (row is None and not all_series) or not visible:
         raise NgsiError("ResourceNotFound", f"no entity {entity_id}")
     chosen = [s for s in all_series if attrs is None or s.attribute in attrs]
+    if attrs is not None and not chosen:
+        raise NgsiError("ResourceNotFound", f"attrs: entity {entity_id} has no readings of {', '.join(attrs)}")
     out: dict = {"id": entity_id, "type": row.entity_type if row else all_series[0].entity_type}
     if not chosen:
         return out

@@ -9,6 +9,8 @@ No Django here: :mod:`.broker` stores what this module checks and shapes, :mod:`
   and an ``observedAt`` (booleans are not numbers). Everything else stays in the entity only.
 - :func:`parse_query` / :func:`matches`: the ``q`` query language subset (see its docstring).
 - :func:`temporal_window`: the ``timerel`` / ``timeAt`` / ``endTimeAt`` / ``lastN`` parameters.
+- :func:`check_parameters`: refuses the NGSI-LD query parameters this subset does not implement.
+- :func:`wants_ld`: the ``Accept`` header (q-values) as JSON or JSON-LD, else ``406``.
 - :class:`NgsiError`: a ProblemDetails (RFC 7807) answer with an NGSI-LD error type.
 
 Hand-written because no maintained Python library implements the broker side of NGSI-LD
@@ -21,11 +23,16 @@ from __future__ import annotations
 import json
 import math
 import re
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+
+import regex
 
 CORE_CONTEXT_NAME = "ngsi-ld-core-context-v1.8.jsonld"
 CORE_CONTEXT_FILE = Path(__file__).parent / "context" / CORE_CONTEXT_NAME
@@ -209,6 +216,9 @@ def parse_entity(data: Any, *, where: str = "", require_type: bool = True, conte
     if "id" not in data:
         raise bad(f"{where}id: missing")
     entity_id = check_id(data["id"], f"{where}id")
+    if entity_id.endswith("/"):
+        raise bad(f"{where}id: an entity id may not end with '/' (its address would lose it): {entity_id}",
+                  entity_id=entity_id)
     where = where or ""
     if "type" not in data:
         if require_type:
@@ -233,6 +243,10 @@ def parse_attributes(data: Any, *, where: str = "", entity_id: str | None = None
         check_name(name, f"{where}attribute")
         if isinstance(value, list) and value and all(isinstance(v, dict) and "type" in v for v in value):
             out[name] = [_attribute(v, f"{where}{name}[{i}]", entity_id) for i, v in enumerate(value)]
+            keys = [inst.get("datasetId") for inst in out[name]]
+            if len(set(keys)) != len(keys):
+                raise bad(f"{where}{name}: each instance of an attribute needs its own datasetId (at most one "
+                          "without: the default instance)", entity_id=entity_id)
         else:
             out[name] = _attribute(value, f"{where}{name}", entity_id)
     return out
@@ -316,8 +330,19 @@ def latest_string(attrs: dict[str, Any], name: str) -> str:
     return ""
 
 
-def point(attrs: dict[str, Any]) -> tuple[float, float] | None:
-    """(latitude, longitude) of a ``location`` GeoProperty that is a GeoJSON Point."""
+_MICRODEGREE = Decimal("0.000001")
+
+
+def _degrees(value: float) -> Decimal:
+    return Decimal(str(round(float(value), 6))).quantize(_MICRODEGREE)
+
+
+def point(attrs: dict[str, Any]) -> tuple[Decimal, Decimal] | None:
+    """(latitude, longitude) of a ``location`` GeoProperty that is a GeoJSON Point, to 6 decimal places.
+
+    Decimals, not floats: a series' coordinates are ``DecimalField(max_digits=9, decimal_places=6)``, which
+    reads the float 48.1 as 48.1000000 (7 places) and refuses it.
+    """
     for inst in instances(attrs.get("location", [])):
         geo = inst.get("value") if isinstance(inst, dict) else None
         if isinstance(geo, dict) and geo.get("type") == "Point":
@@ -325,7 +350,7 @@ def point(attrs: dict[str, Any]) -> tuple[float, float] | None:
             if isinstance(coords, list) and len(coords) >= 2 and all(is_number(c) for c in coords[:2]):
                 lon, lat = coords[0], coords[1]
                 if -90 <= lat <= 90 and -180 <= lon <= 180:
-                    return round(float(lat), 6), round(float(lon), 6)
+                    return _degrees(lat), _degrees(lon)
     return None
 
 
@@ -524,9 +549,17 @@ def _attr_values(body: dict, term: Term) -> list:
             node = _simple(node)
         for key in term.keys:
             node = node.get(key) if isinstance(node, dict) else None
+        node = _unwrap(node)
         if node is not None:
             out.append(node)
     return out
+
+
+def _unwrap(node: Any) -> Any:
+    """A typed JSON-LD value (``{"@type": "DateTime", "@value": "2026-…"}``, as IoT Agents send) as its value."""
+    if isinstance(node, dict) and "@value" in node:
+        return node["@value"]
+    return node
 
 
 def _compare(have: Any, op: str, want: Any) -> bool:
@@ -624,7 +657,180 @@ def temporal_window(params: dict[str, str]) -> Window:
 
 
 def split_list(value: str | None) -> list[str] | None:
-    """A comma-separated parameter (type, attrs, id) as a list of compacted names, None when absent."""
+    """A comma-separated parameter (attrs, id) as a list of compacted names, None when absent."""
     if value is None or value == "":
         return None
     return [compact(v.strip()) for v in value.split(",") if v.strip()]
+
+
+def split_types(value: str | None) -> list[str] | None:
+    """The ``type`` parameter: types separated by ``,`` or ``|`` (both OR, GS CIM 009 4.17), None when absent.
+
+    AND (``;``) and parentheses are refused: entities here have one type, and a wrong answer is worse than none.
+    """
+    if value is None or value == "":
+        return None
+    if any(c in value for c in ";()"):
+        raise bad(f"type: only a list of types joined by ',' or '|' (OR) is supported; ';' (AND) and parentheses "
+                  f"are not: {value!r}")
+    return [compact(v.strip()) for v in re.split(r"[,|]", value) if v.strip()]
+
+
+#: Seconds a request's ``idPattern`` may spend matching entity ids in all (anyone may send a pattern).
+ID_PATTERN_SECONDS = 1.0
+
+
+def id_pattern(value: str | None) -> Callable[[str], bool] | None:
+    """The ``idPattern`` parameter: a test of whether an entity id contains a match of the regular expression.
+
+    Matched with the ``regex`` package, not ``re``: a pattern like ``(.*a)*b`` makes ``re`` backtrack for
+    minutes on a long id, and any reader, anonymous ones too, may send one. ``regex`` takes a timeout: all the
+    matches of one request share :data:`ID_PATTERN_SECONDS`, after which the query is refused.
+    """
+    if value is None or value == "":
+        return None
+    if len(value) > 250:
+        raise bad("idPattern: at most 250 characters")
+    try:
+        pattern = regex.compile(value)
+    except regex.error as exc:
+        raise bad(f"idPattern: {value!r} is not a regular expression ({exc})") from None
+    deadline: list[float] = []  # set by the first match
+
+    def test(entity_id: str) -> bool:
+        if not deadline:
+            deadline.append(time.monotonic() + ID_PATTERN_SECONDS)
+        try:
+            return pattern.search(entity_id, timeout=max(deadline[0] - time.monotonic(), 0.001)) is not None
+        except TimeoutError:
+            raise bad(f"idPattern: {value!r} takes too long to match; simplify it") from None
+
+    return test
+
+
+# --- parameters this subset does not implement ------------------------------------------------
+
+#: NGSI-LD parameters (GS CIM 009, 6.3 and 6.4) whose answer this subset cannot give: refused rather than
+#: ignored, since ignoring them answers unfiltered (or unshaped) data as if it were what was asked.
+_UNSUPPORTED_COMMON = {
+    "pick": "projection by pick/omit is not supported; use attrs",
+    "omit": "projection by pick/omit is not supported; use attrs",
+    "lang": "LanguageProperty selection by language is not supported",
+    "datasetId": "selecting attribute instances by datasetId is not supported",
+    "join": "linked entity retrieval (join) is not supported",
+    "joinLevel": "linked entity retrieval (join) is not supported",
+    "containedBy": "linked entity retrieval (join) is not supported",
+    "entityMap": "entity maps are not supported",
+}
+_UNSUPPORTED_QUERY = {
+    "georel": "geo-queries are not supported",
+    "geometry": "geo-queries are not supported",
+    "coordinates": "geo-queries are not supported",
+    "geoproperty": "geo-queries are not supported",
+    "geoQ": "geo-queries are not supported",
+    "csf": "context source filters (csf) are not supported (this server has no registrations)",
+    "scopeQ": "scope queries (scopeQ) are not supported",
+}
+_UNSUPPORTED_TEMPORAL = {
+    "aggrMethods": "aggregated temporal queries are not supported",
+    "aggrPeriodDuration": "aggregated temporal queries are not supported",
+}
+_UNSUPPORTED_OPTIONS = {
+    "aggregatedValues": "aggregated temporal queries are not supported",
+}
+
+
+def check_parameters(params: Any, operation: str) -> None:
+    """Refuse (422 OperationNotSupported) the NGSI-LD parameters of ``operation`` that this subset does not implement.
+
+    ``operation``: ``query`` (GET /entities), ``entity`` (GET /entities/{id}) or ``temporal``. ``params``: the
+    query string (a mapping; empty values count as absent). Other unknown parameters are ignored.
+    """
+    refused = dict(_UNSUPPORTED_COMMON)
+    if operation == "query":
+        refused.update(_UNSUPPORTED_QUERY)
+    elif operation == "temporal":
+        refused.update(_UNSUPPORTED_TEMPORAL)
+    for name, why in refused.items():
+        if params.get(name):
+            raise NgsiError("OperationNotSupported", f"{name}: {why} by this server")
+    for name in ("options", "format"):
+        for option in (params.get(name) or "").split(","):
+            if option.strip() in _UNSUPPORTED_OPTIONS:
+                raise NgsiError("OperationNotSupported",
+                                f"{name}: {option.strip()}: {_UNSUPPORTED_OPTIONS[option.strip()]} by this server")
+
+
+# --- content negotiation ---------------------------------------------------------------------
+
+JSON = "application/json"
+JSON_LD = "application/ld+json"
+GEO_JSON = "application/geo+json"
+
+
+def _accepted(accept: str) -> list[tuple[str, float]]:
+    """The media ranges of an ``Accept`` header with their q-values, in the header's order."""
+    out = []
+    for part in accept.split(","):
+        media, *params = [p.strip() for p in part.split(";")]
+        if not media:
+            continue
+        q = 1.0
+        for param in params:
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    q = min(max(float(value), 0.0), 1.0)
+                except ValueError:
+                    q = 1.0
+        out.append((media.lower(), q))
+    return out
+
+
+def wants_ld(accept: str) -> bool:
+    """Whether to answer ``application/ld+json`` (else ``application/json``) to this ``Accept`` header.
+
+    Each of the two is given the q-value of the most specific range that covers it (``*/*`` and ``application/*``
+    too); q=0 means not acceptable. The higher q wins; on a tie the one named first, and JSON when neither is
+    named. Neither acceptable: 406 (GeoJSON, ``application/geo+json``, is not an output of this server).
+    """
+    ranges = _accepted(accept or "*/*")
+
+    def quality(media: str) -> tuple[float, int]:
+        """(q, -position): the range naming the type, else application/*, else */*; a wildcard ranks last."""
+        for position, (rng, q) in enumerate(ranges):
+            if rng == media:
+                return q, -position
+        for wildcard in ("application/*", "*/*"):
+            for rng, q in ranges:
+                if rng == wildcard:
+                    return q, -len(ranges)
+        return 0.0, -len(ranges)
+
+    json_q, ld_q = quality(JSON), quality(JSON_LD)
+    if json_q[0] == 0 and ld_q[0] == 0:
+        if any(rng == GEO_JSON and q > 0 for rng, q in ranges):
+            raise NgsiError("not-acceptable", f"GeoJSON ({GEO_JSON}) output is not supported by this server; "
+                                              f"accept {JSON} or {JSON_LD}")
+        raise NgsiError("not-acceptable", f"this server answers {JSON} or {JSON_LD}")
+    return ld_q > json_q
+
+
+# --- merging attribute instances --------------------------------------------------------------
+
+
+def merge_attribute(old: Any, new: Any) -> Any:
+    """The instances of an attribute after an update (GS CIM 009, 5.6.2 / 5.6.3): keyed by ``datasetId``.
+
+    Each new instance replaces the old one with its ``datasetId`` (none: the default instance) or is added;
+    the old instances of other datasetIds stay. One instance is returned as an object, several as an array.
+    """
+    merged = [i for i in instances(old) if isinstance(i, dict)]
+    for inst in instances(new):
+        key = inst.get("datasetId") if isinstance(inst, dict) else None
+        at = next((n for n, o in enumerate(merged) if o.get("datasetId") == key), None)
+        if at is None:
+            merged.append(inst)
+        else:
+            merged[at] = inst
+    return merged[0] if len(merged) == 1 else merged

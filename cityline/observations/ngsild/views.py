@@ -12,7 +12,9 @@ exempt from CSRF checks without being open to cross-site requests.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
+from urllib.parse import quote
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import FileResponse, HttpRequest, HttpResponse
@@ -42,7 +44,13 @@ def _problem(exc: NgsiError) -> HttpResponse:
 
 
 def endpoint(methods: tuple[str, ...]) -> Callable:
-    """A view that answers NgsiError with ProblemDetails and other methods with 405."""
+    """A view that answers NgsiError with ProblemDetails and other methods with 405.
+
+    HEAD is answered wherever GET is, as GET (the views take any method they do not name for GET); the server
+    sends the headers only.
+    """
+    if "GET" in methods and "HEAD" not in methods:
+        methods = (*methods, "HEAD")
 
     def wrap(view: Callable) -> Callable:
         @csrf_exempt
@@ -125,14 +133,7 @@ def _body(request: HttpRequest) -> tuple[object, bool]:
 
 
 def _wants_ld(request: HttpRequest) -> bool:
-    accept = request.headers.get("Accept", "") or "*/*"
-    types = [a.split(";")[0].strip() for a in accept.split(",")]
-    for media in types:
-        if media == JSON_LD:
-            return True
-        if media in (JSON, "*/*", "application/*", "application/geo+json"):
-            return False
-    raise NgsiError("not-acceptable", f"this server answers {JSON} or {JSON_LD}")
+    return d.wants_ld(request.headers.get("Accept", ""))
 
 
 def _context_url(request: HttpRequest) -> str:
@@ -188,7 +189,7 @@ def _entity_id(entity_id: str) -> str:
 
 @endpoint(("GET", "POST"))
 def entities(request: HttpRequest) -> HttpResponse:
-    """GET: query entities (type, id, q, attrs, limit, offset, count, options). POST: create one."""
+    """GET: query entities (type, id, idPattern, q, attrs, limit, offset, count, options). POST: create one."""
     city = _city(request)
     if request.method == "POST":
         principal = _writer(request)
@@ -198,8 +199,9 @@ def entities(request: HttpRequest) -> HttpResponse:
         if outcome.errors:
             raise outcome.errors[0]
         response = HttpResponse(status=201)
-        response["Location"] = f"/ngsi-ld/v1/entities/{entity.id}"
+        response["Location"] = f"/ngsi-ld/v1/entities/{quote(entity.id, safe=':')}"
         return response
+    d.check_parameters(request.GET, "query")
     principal = _reader(request)
     q = request.GET.get("q")
     limit = _int(request, "limit", broker.DEFAULT_LIMIT)
@@ -208,9 +210,10 @@ def entities(request: HttpRequest) -> HttpResponse:
         raise d.bad("limit: 0 only together with count=true")
     options = _options(request)
     found, total = broker.query(
-        city, principal, types=d.split_list(request.GET.get("type")), ids=d.split_list(request.GET.get("id")),
-        q=d.parse_query(q) if q else None, attrs=d.split_list(request.GET.get("attrs")), limit=limit,
-        offset=_int(request, "offset", 0), sys_attrs="sysAttrs" in options)
+        city, principal, types=d.split_types(request.GET.get("type")), ids=d.split_list(request.GET.get("id")),
+        id_pattern=d.id_pattern(request.GET.get("idPattern")), q=d.parse_query(q) if q else None,
+        attrs=d.split_list(request.GET.get("attrs")), limit=limit, offset=_int(request, "offset", 0),
+        sys_attrs="sysAttrs" in options)
     headers = {"NGSILD-Results-Count": str(total)} if count else {}
     return _answer(request, [_represent(b, options) for b in found], headers=headers)
 
@@ -223,6 +226,7 @@ def entity(request: HttpRequest, entity_id: str) -> HttpResponse:
     if request.method == "DELETE":
         broker.forget(city, _writer(request), entity_id)
         return HttpResponse(status=204)
+    d.check_parameters(request.GET, "entity")
     options = _options(request)
     body = broker.get(city, _reader(request), entity_id, attrs=d.split_list(request.GET.get("attrs")),
                       sys_attrs="sysAttrs" in options)
@@ -252,6 +256,32 @@ def entity_attrs(request: HttpRequest, entity_id: str) -> HttpResponse:
         return HttpResponse(json.dumps({"updated": updated, "notUpdated": not_updated}, ensure_ascii=False),
                             status=207, content_type=JSON)
     return HttpResponse(status=204)
+
+
+def _not_supported(what: str, hint: str = "") -> NgsiError:
+    return NgsiError("OperationNotSupported", f"{what} is not supported by this server (Cityline's NGSI-LD "
+                                              f"subset, docs/observations.md){hint}")
+
+
+@endpoint(("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"))
+def entity_attr(request: HttpRequest, entity_id: str, attr: str) -> HttpResponse:
+    """``/entities/{id}/attrs/{attr}``: one attribute's operations are not in the subset (422)."""
+    raise _not_supported(f"{request.method} /entities/{{entityId}}/attrs/{{attrId}} (attribute {attr!r})",
+                         "; update attributes with PATCH or POST /entities/{entityId}/attrs")
+
+
+#: The resources of the NGSI-LD API (GS CIM 009, clause 6) that this subset leaves out.
+_NGSI_LD_RESOURCES = re.compile(
+    r"^(types|attributes|subscriptions|csourceRegistrations|csourceSubscriptions|entityOperations|temporal|"
+    r"jsonldContexts|info|snapshots|entityMaps|csourceRegistrationSubscriptions)(/|$)")
+
+
+@endpoint(("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"))
+def unsupported(request: HttpRequest, path: str) -> HttpResponse:
+    """Any other address under ``/ngsi-ld/v1/``: a ProblemDetails error, not the site's HTML 404."""
+    if _NGSI_LD_RESOURCES.match(path):
+        raise _not_supported(f"{request.method} /ngsi-ld/v1/{path}")
+    raise NgsiError("ResourceNotFound", f"/ngsi-ld/v1/{path} is not an address of this server's NGSI-LD API")
 
 
 # --- batch operations -----------------------------------------------------------------------
@@ -306,6 +336,7 @@ def batch_create(request: HttpRequest) -> HttpResponse:
 def temporal_entity(request: HttpRequest, entity_id: str) -> HttpResponse:
     """The temporal representation of an entity's numeric attributes (timerel, timeAt, endTimeAt, lastN)."""
     entity_id = _entity_id(entity_id)
+    d.check_parameters(request.GET, "temporal")
     city = _city(request)
     window = d.temporal_window(request.GET)
     troe = broker.temporal(city, _reader(request), entity_id, attrs=d.split_list(request.GET.get("attrs")),

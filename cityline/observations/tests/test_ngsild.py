@@ -4,6 +4,7 @@ tenants and who may read and write. The real ngsildclient drives it in test_ngsi
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -365,6 +366,214 @@ def test_temporal_serves_series_fed_by_other_paths(client, city, admin, auth):
                     "no2": [{"type": "Property", "value": 17.0, "observedAt": "2026-03-01T10:00:00Z"}]}
 
 
+# --- positions, ids and addresses -------------------------------------------------------------
+
+
+def test_a_location_point_with_decimal_coordinates_positions_the_new_series(client, city, auth):
+    """Floats like 48.1 used to reach the DecimalField as 48.1000000 (7 places) and no series could be made."""
+    def located(entity_id, lon, lat):
+        return aqo(entity_id, location={"type": "GeoProperty", "value": {"type": "Point", "coordinates": [lon, lat]}})
+
+    assert post(client, "/entities", located(QUAY, 2.1, 48.1), auth).status_code == 201
+    batch = [located(MILL, -3.70379, 40.41678), located("urn:ngsi-ld:AirQualityObserved:dock", 4.3520014, 50.846557)]
+    response = post(client, "/entityOperations/upsert", batch, auth)
+    assert response.status_code == 201, response.content
+    positions = {s.entity_id: (s.latitude, s.longitude) for s in Series.objects.filter(city=city)}
+    assert positions == {QUAY: (Decimal("48.1"), Decimal("2.1")), MILL: (Decimal("40.41678"), Decimal("-3.70379")),
+                         "urn:ngsi-ld:AirQualityObserved:dock": (Decimal("50.846557"), Decimal("4.352001"))}
+    assert len(readings(city)) == 3
+
+
+def test_the_location_header_is_percent_encoded_and_ids_ending_in_a_slash_are_refused(client, city, auth):
+    for entity_id in ("https://example.org/ns#sensor2", "urn:ngsi-ld:Thing:a?b=1", "urn:ngsi-ld:Thing:50%"):
+        response = post(client, "/entities", {"id": entity_id, "type": "Thing", "status": "ok"}, auth)
+        assert response.status_code == 201, response.content
+        location = response["Location"]
+        assert "#" not in location and "?" not in location and "//" not in location.removeprefix(BASE)
+        found = client.get(location, **auth)
+        assert found.status_code == 200, (location, found.content)
+        assert found.json()["id"] == entity_id
+    assert post(client, "/entities", aqo(), auth)["Location"] == f"{BASE}/entities/{QUAY}"  # colons stay
+    detail = problem(post(client, "/entities", {"id": "https://example.org/things/", "type": "Thing"}, auth),
+                     "BadRequestData", 400)["detail"]
+    assert "id:" in detail and "'/'" in detail
+    response = post(client, "/entityOperations/upsert", [{"id": "urn:ngsi-ld:Thing:b/", "type": "Thing"}], auth)
+    assert response.status_code == 207 and response.json()["errors"][0]["entityId"] == "urn:ngsi-ld:Thing:b/"
+    assert not NgsiEntity.objects.filter(entity_id__endswith="/").exists()
+
+
+# --- query parameters --------------------------------------------------------------------------
+
+
+def test_type_takes_or_lists_with_a_bar_or_a_comma_and_refuses_and_and_parentheses(client, city, auth):
+    post(client, "/entityOperations/upsert", [aqo(), {"id": "urn:ngsi-ld:Building:town-hall", "type": "Building",
+                                                     "name": "Town hall"}], auth)
+
+    def ids(types):
+        response = client.get(f"{BASE}/entities", {"type": types}, **auth)
+        assert response.status_code == 200, response.content
+        return [e["id"] for e in response.json()]
+
+    both = [QUAY, "urn:ngsi-ld:Building:town-hall"]
+    assert ids("Building|AirQualityObserved") == both and ids("Building,AirQualityObserved") == both
+    assert ids("Building|Other") == ["urn:ngsi-ld:Building:town-hall"]
+    for refused in ("Building;AirQualityObserved", "(Building|AirQualityObserved)"):
+        detail = problem(client.get(f"{BASE}/entities", {"type": refused}, **auth), "BadRequestData", 400)["detail"]
+        assert detail.startswith("type:")
+
+
+def test_id_pattern_filters_entity_ids(client, city, auth):
+    post(client, "/entityOperations/upsert", [aqo(), aqo(MILL), aqo("urn:ngsi-ld:AirQualityObserved:dock")], auth)
+
+    def ids(**params):
+        response = client.get(f"{BASE}/entities", params, **auth)
+        assert response.status_code == 200, response.content
+        return [e["id"] for e in response.json()]
+
+    assert ids(idPattern="quay|dock$") == ["urn:ngsi-ld:AirQualityObserved:dock", QUAY]
+    assert ids(type="AirQualityObserved", idPattern="^urn:ngsi-ld:AirQualityObserved:m") == [MILL]
+    assert ids(idPattern="^urn:ngsi-ld:Building:") == []
+    detail = problem(client.get(f"{BASE}/entities", {"idPattern": "quay(("}, **auth), "BadRequestData", 400)["detail"]
+    assert detail.startswith("idPattern:")
+    assert ids(type="AirQualityObserved", unrelated="x") == ["urn:ngsi-ld:AirQualityObserved:dock", MILL, QUAY]
+
+
+def test_an_id_pattern_that_would_backtrack_for_ever_is_refused_in_time(client, city, auth, monkeypatch):
+    """Anyone may send a pattern: one that takes exponential time on an id must not hold a server thread."""
+    import time
+
+    monkeypatch.setattr(domain, "ID_PATTERN_SECONDS", 0.3)
+    post(client, "/entityOperations/upsert", [aqo("urn:ngsi-ld:AirQualityObserved:" + "a" * 60)], auth)
+    started = time.monotonic()
+    response = client.get(f"{BASE}/entities", {"idPattern": "(a|aa)+$X"}, **auth)
+    assert time.monotonic() - started < 5  # with re: minutes
+    assert problem(response, "BadRequestData", 400)["detail"] == "idPattern: '(a|aa)+$X' takes too long to match; " \
+                                                                 "simplify it"
+
+
+@pytest.mark.parametrize(("path", "params"), [
+    ("/entities", {"georel": "near;maxDistance==2000", "geometry": "Point", "coordinates": "[2.1,48.1]"}),
+    ("/entities", {"geometry": "Point", "coordinates": "[2.1,48.1]"}),
+    ("/entities", {"geoproperty": "location"}),
+    ("/entities", {"geoQ": "{}"}),
+    ("/entities", {"csf": "endpoint==x"}),
+    ("/entities", {"scopeQ": "/Madrid"}),
+    ("/entities", {"pick": "id,pm25"}),
+    ("/entities", {"omit": "district"}),
+    ("/entities", {"lang": "fr"}),
+    (f"/entities/{QUAY}", {"pick": "pm25"}),
+    (f"/entities/{QUAY}", {"lang": "fr"}),
+    (f"/temporal/entities/{QUAY}", {"aggrMethods": "avg", "aggrPeriodDuration": "PT1H"}),
+    (f"/temporal/entities/{QUAY}", {"aggrPeriodDuration": "PT1H"}),
+    (f"/temporal/entities/{QUAY}", {"options": "aggregatedValues"}),
+    (f"/temporal/entities/{QUAY}", {"format": "aggregatedValues"}),
+])
+def test_ngsi_ld_parameters_outside_the_subset_are_refused_not_ignored(client, city, auth, path, params):
+    post(client, "/entities", aqo(), auth)
+    params = {"type": "AirQualityObserved", **params} if path == "/entities" else params
+    body = problem(client.get(BASE + path, params, **auth), "OperationNotSupported", 422)
+    named = [n for n in ("georel", "geometry", "geoproperty", "geoQ", "csf", "scopeQ", "pick", "omit", "lang",
+                         "aggrMethods", "aggrPeriodDuration", "options", "format") if n in params]
+    assert body["detail"].startswith(f"{named[0]}:"), body
+    assert "not supported" in body["detail"]
+
+
+def test_attrs_that_the_entity_does_not_have_answer_404(client, city, auth):
+    post(client, "/entities", aqo(), auth)
+    problem(client.get(f"{BASE}/entities/{QUAY}", {"attrs": "nothingHere"}, **auth), "ResourceNotFound", 404)
+    problem(client.get(f"{BASE}/temporal/entities/{QUAY}", {"attrs": "nothingHere"}, **auth), "ResourceNotFound", 404)
+    assert client.get(f"{BASE}/entities/{QUAY}", {"attrs": "nothingHere,district"}, **auth).json() == {
+        "id": QUAY, "type": "AirQualityObserved", "district": {"type": "Property", "value": "harbour"}}
+    assert set(client.get(f"{BASE}/temporal/entities/{QUAY}", {"attrs": "nothingHere,pm25"}, **auth).json()) == {
+        "id", "type", "pm25"}
+
+
+# --- HTTP: Accept, HEAD, addresses outside the subset ------------------------------------------
+
+
+def test_accept_q_values_choose_the_representation_and_geojson_is_not_acceptable(client, city, auth):
+    post(client, "/entities", aqo(), auth)
+    url = f"{BASE}/entities/{QUAY}"
+
+    def media(accept):
+        return client.get(url, HTTP_ACCEPT=accept, **auth)["Content-Type"]
+
+    assert media(f"{LD};q=0.1, {JSON};q=0.9") == JSON
+    assert media(f"{JSON};q=0.5, {LD}") == LD
+    assert media(f"{LD}, {JSON}") == LD and media(f"{JSON}, {LD}") == JSON
+    assert media(f"{JSON};q=0, */*") == LD
+    assert media("application/geo+json, application/json;q=0.5") == JSON
+    assert media("application/geo+json, */*;q=0.1") == JSON
+    detail = problem(client.get(url, HTTP_ACCEPT="application/geo+json", **auth),
+                     "urn:cityline:problem:not-acceptable", 406)["detail"]
+    assert "GeoJSON" in detail and "not supported" in detail
+    problem(client.get(url, HTTP_ACCEPT=f"{LD};q=0", **auth), "urn:cityline:problem:not-acceptable", 406)
+
+
+def test_head_is_answered_like_get(client, city, auth):
+    post(client, "/entities", aqo(), auth)
+    for path in (f"/entities/{QUAY}", f"/temporal/entities/{QUAY}", "/jsonldContexts/ngsi-ld-core-context-v1.8.jsonld"):
+        response = client.head(BASE + path, **auth)
+        assert response.status_code == 200, (path, response.content)
+    head = client.head(f"{BASE}/entities", {"type": "AirQualityObserved", "count": "true"}, **auth)
+    assert head.status_code == 200 and head["NGSILD-Results-Count"] == "1" and head["Content-Type"] == JSON
+    assert client.head(f"{BASE}/entities/{MILL}", **auth).status_code == 404  # (the test client drops HEAD bodies)
+    refused = client.put(f"{BASE}/entities/{QUAY}", **auth)
+    assert refused.status_code == 405 and refused["Allow"] == "GET, DELETE, HEAD"
+    assert client.head(f"{BASE}/entityOperations/upsert", **auth).status_code == 405  # POST only: no HEAD
+
+
+def test_addresses_outside_the_subset_answer_problem_details(client, city, auth):
+    post(client, "/entities", aqo(), auth)
+    for method, path in (("get", "/types"), ("get", "/temporal/entities?type=AirQualityObserved"),
+                         ("get", "/temporal/entities/"), ("post", "/subscriptions"), ("get", "/jsonldContexts"),
+                         ("post", "/entityOperations/delete"),
+                         ("patch", f"/entities/{QUAY}/attrs/district"), ("delete", f"/entities/{QUAY}/attrs/district")):
+        response = getattr(client, method)(BASE + path, **auth)
+        detail = problem(response, "OperationNotSupported", 422)["detail"]
+        assert "not supported by this server" in detail, (path, detail)
+        assert "no entity" not in detail
+    detail = problem(client.patch(f"{BASE}/entities/{QUAY}/attrs/district", "{}", content_type=JSON, **auth),
+                     "OperationNotSupported", 422)["detail"]
+    assert "'district'" in detail and "/entities/{entityId}/attrs" in detail
+    detail = problem(client.get(f"{BASE}/nonsense/here", **auth), "ResourceNotFound", 404)["detail"]
+    assert "/ngsi-ld/v1/nonsense/here" in detail
+    assert NgsiEntity.objects.get(entity_id=QUAY).body["district"]["value"] == "harbour"
+
+
+# --- datasetId -------------------------------------------------------------------------------
+
+
+def test_updates_keep_the_attribute_instances_of_other_dataset_ids(client, city, auth):
+    sensor_b = "urn:ngsi-ld:Dataset:sensorB"
+
+    def temperature(value, at, dataset=None):
+        inst = {"type": "Property", "value": value, "observedAt": at, "unitCode": "CEL"}
+        return {**inst, "datasetId": dataset} if dataset else inst
+
+    def stored():
+        return {i.get("datasetId"): i["value"] for i in NgsiEntity.objects.get(entity_id=QUAY).body["temperature"]}
+
+    entity = {"id": QUAY, "type": "WeatherObserved", "temperature": [
+        temperature(10.5, "2026-03-01T10:00:00Z"), temperature(11.5, "2026-03-01T10:00:00Z", sensor_b)]}
+    assert post(client, "/entities", entity, auth).status_code == 201
+    appended = {"temperature": temperature(12.0, "2026-03-01T10:10:00Z", sensor_b)}
+    response = client.post(f"{BASE}/entities/{QUAY}/attrs", json.dumps(appended), content_type=JSON, **auth)
+    assert response.status_code == 204, response.content
+    assert stored() == {None: 10.5, sensor_b: 12.0}
+    patched = {"temperature": temperature(9.0, "2026-03-01T10:20:00Z")}
+    assert client.patch(f"{BASE}/entities/{QUAY}/attrs", json.dumps(patched), content_type=JSON,
+                        **auth).status_code == 204
+    assert stored() == {None: 9.0, sensor_b: 12.0}
+    upsert = {"id": QUAY, "type": "WeatherObserved",
+              "temperature": temperature(13.0, "2026-03-01T10:30:00Z", "urn:ngsi-ld:Dataset:sensorC")}
+    assert post(client, "/entityOperations/upsert", [upsert], auth, options="update").status_code == 204
+    assert stored() == {None: 9.0, sensor_b: 12.0, "urn:ngsi-ld:Dataset:sensorC": 13.0}
+    twice = {"id": MILL, "type": "WeatherObserved", "temperature": [{"type": "Property", "value": 1},
+                                                                    {"type": "Property", "value": 2}]}
+    assert "datasetId" in problem(post(client, "/entities", twice, auth), "BadRequestData", 400)["detail"]
+
+
 # --- request errors -------------------------------------------------------------------------
 
 
@@ -486,3 +695,18 @@ def test_query_language_subset():
     for bad_q in ("pm25>", "pm25==1..", "(pm25>1", 'district=="harbour', "pm25>1,2", "pm25==abc"):
         with pytest.raises(domain.NgsiError):
             domain.parse_query(bad_q)
+
+
+def test_query_language_compares_typed_date_time_values():
+    """FIWARE IoT Agents send TimeInstant as {"@type": "DateTime", "@value": "…"}: q compares its @value."""
+    body = {"id": QUAY, "type": "AirQualityObserved",
+            "TimeInstant": {"type": "Property", "value": {"@type": "DateTime", "@value": "2026-03-02T10:00:00Z"}},
+            "pm25": {"type": "Property", "value": 31.5,
+                     "seen": {"type": "Property", "value": {"@type": "DateTime", "@value": "2026-03-02T10:00:00Z"}}}}
+
+    def m(q):
+        return domain.matches(domain.parse_query(q), body)
+
+    assert m("TimeInstant>2026-03-01T00:00:00Z") and not m("TimeInstant<2026-03-01T00:00:00Z")
+    assert m("TimeInstant==2026-03-01T00:00:00Z..2026-03-03T00:00:00Z")
+    assert m("pm25.seen>=2026-03-02T10:00:00Z") and not m("pm25.seen>2026-03-02T10:00:00Z")
