@@ -14,12 +14,17 @@ demo) raises alerts the same way, right after the batch is stored. For each batc
    has a reading at or before the last one evaluated (a late reading, a redelivered batch), the
    rule is re-evaluated from the stored readings instead: from the earliest affected time (the
    batch's first reading, or the start of an alert still open or ended after it, whichever is
-   earlier) minus the rule's duration or window. The alerts found are reconciled with those
-   recorded: an alert is known by rule, series and ``started_at`` (or overlaps one already
-   recorded, which is then updated), so redelivering a batch never makes a second alert; a
-   recorded open alert the late readings break is closed at the earliest late reading;
+   earlier) minus the rule's duration or window. The alerts found are paired with those recorded
+   (:func:`.domain.rules.pair`: by rule, series and ``started_at``, or started within the alert
+   found), so redelivering a batch never makes a second alert; an alert found still open keeps the
+   recorded open one (or reopens a closed one, sent as "opened" again); a recorded open alert the
+   late readings break is closed at the first reading, from the earliest late one on, that no
+   longer meets the rule;
 4. :class:`~.models.Alert` rows are opened, their peak updated and closed in one transaction,
    and the webhook (:mod:`.webhook`) is sent after it commits, in the background.
+
+Readings flagged ``bad`` or stamped in the future are left out (:func:`.domain.rules.evaluable`).
+:func:`close_open` closes the open alerts of a rule deactivated or of a series taken out of it.
 
 The state lives in the process that ingests: feed a series through one process at a time (one
 MQTT consumer, or the HTTP server) or the other process falls back to step 3 when it sees the
@@ -117,8 +122,8 @@ def rules_for(city) -> CityRules:
 # --- reading the store ------------------------------------------------------------------------------
 
 
-def read_series(city, series: SeriesInfo, since: datetime) -> list[tuple[datetime, float | None]]:
-    """The stored readings of one series from ``since`` on, in time order (one per time, latest write wins).
+def read_series(city, series: SeriesInfo, since: datetime) -> list[tuple[datetime, float | None, str | None]]:
+    """The stored ``(time, value, quality)`` of one series from ``since`` on, in time order (latest write wins).
 
     Lists only the month partitions of the series' group from ``since``'s month on, instead of the
     whole store (which :meth:`.store.ObservationStore.connect` globs).
@@ -131,7 +136,7 @@ def read_series(city, series: SeriesInfo, since: datetime) -> list[tuple[datetim
     with duckdb.connect() as con:
         con.execute("SET TimeZone = 'UTC'")
         return con.sql(
-            "SELECT time, value FROM read_parquet(?, filename = true) WHERE series = ? AND time >= ? "
+            "SELECT time, value, quality FROM read_parquet(?, filename = true) WHERE series = ? AND time >= ? "
             "QUALIFY row_number() OVER (PARTITION BY time ORDER BY written DESC, filename DESC) = 1 ORDER BY time",
             params=[files, series.key, since]).fetchall()
 
@@ -139,20 +144,20 @@ def read_series(city, series: SeriesInfo, since: datetime) -> list[tuple[datetim
 # --- reacting to a batch ----------------------------------------------------------------------------
 
 
-def _batch_readings(table: pa.Table, keys: list[str]) -> dict[str, list[tuple[datetime, float | None]]]:
-    """Readings of the given series in the batch, by series, in time order, one per time (last wins)."""
+def _batch_readings(table: pa.Table, keys: list[str]) -> dict[str, list[tuple[datetime, float | None, str | None]]]:
+    """``(time, value, quality)`` of the given series in the batch, by series, in time order, one per time."""
     mask = pc.is_in(table.column("series"), value_set=pa.array(keys, pa.string()))
-    part = table.filter(mask).select(["series", "time", "value"])
+    part = table.filter(mask).select(["series", "time", "value", "quality"])
     part = part.append_column("row", pa.array(range(part.num_rows), pa.int64()))
     part = part.sort_by([("series", "ascending"), ("time", "ascending"), ("row", "ascending")])
     out: dict[str, list] = {}
-    names, times, values = (part.column(c).to_pylist() for c in ("series", "time", "value"))
-    for name, t, v in zip(names, times, values):
+    names, times, values, qualities = (part.column(c).to_pylist() for c in ("series", "time", "value", "quality"))
+    for name, t, v, q in zip(names, times, values, qualities):
         readings = out.setdefault(name, [])
         if readings and readings[-1][0] == t:
-            readings[-1] = (t, v)
+            readings[-1] = (t, v, q)
         else:
-            readings.append((t, v))
+            readings.append((t, v, q))
     return out
 
 
@@ -175,11 +180,12 @@ def react(city, table: pa.Table) -> int:
         return 0
     batch = _batch_readings(table, keys)
     changed = 0
+    now = timezone.now()
     with _lock:
         for key, readings in batch.items():
             series = known.series[key]
             for info in known.by_series[key]:
-                changed += _evaluate(city, info, series, readings)
+                changed += _evaluate(city, info, series, readings, now)
     if changed and any(known.series[k].public for k in batch):
         from . import alertdata
 
@@ -187,14 +193,24 @@ def react(city, table: pa.Table) -> int:
     return changed
 
 
-def _evaluate(city, info: RuleInfo, series: SeriesInfo, readings: list) -> int:
+def _evaluate(city, info: RuleInfo, series: SeriesInfo, readings: list, now: datetime) -> int:
+    """One rule over one series' batch (``(time, value, quality)`` in time order): in memory, else a replay."""
     state_key = (city.pk, info.id, series.key)
     state = _states.get(state_key)
     if state is not None and state[0] == info.signature and domain.in_order(state[1], readings[0][0]):
-        events, next_state = domain.evaluate(info.rule, readings, state[1])
+        usable = domain.evaluable(readings, now)  # bad-quality and future-stamped readings left out
+        if not usable:
+            return 0
+        events, next_state = domain.evaluate(info.rule, usable, state[1])
         _states[state_key] = (info.signature, next_state)
         return _apply(city, info, series, events) if events else 0
-    return _replay(city, info, series, readings[0][0], state_key)
+    # A reading rewritten at or before the last one evaluated changes the evaluation even when it is now
+    # flagged bad (it hides the earlier one), so the replay starts at the batch's first reading that is not
+    # stamped in the future; a batch of future-stamped readings only changes nothing.
+    present = [t for t, _v, _q in readings if not domain.in_future(t, now)]
+    if not present:
+        return 0
+    return _replay(city, info, series, present[0], state_key, now)
 
 
 def _message(info: RuleInfo, series: SeriesInfo, value: float) -> str:
@@ -251,50 +267,87 @@ def _apply(city, info: RuleInfo, series: SeriesInfo, events: list[domain.Event])
     return changed
 
 
-def _overlaps(row, found: domain.Interval) -> bool:
-    return ((found.ended_at is None or row.started_at < found.ended_at)
-            and (row.ended_at is None or row.ended_at > found.started_at))
-
-
-def _replay(city, info: RuleInfo, series: SeriesInfo, first: datetime, state_key: tuple) -> int:
+def _replay(city, info: RuleInfo, series: SeriesInfo, first: datetime, state_key: tuple, now: datetime) -> int:
     """Re-evaluate from the store and reconcile with the recorded alerts (see the module docstring)."""
     from . import webhook
+    from .choices import WebhookStatus
     from .models import Alert
 
     recorded = list(Alert.objects.filter(rule_id=info.id, series_id=series.id)
-                    .filter(Q(ended_at__isnull=True) | Q(ended_at__gte=first)).order_by("started_at"))
+                    .filter(Q(ended_at__isnull=True) | Q(ended_at__gte=first)).order_by("started_at", "pk"))
     anchor = min([first] + [a.started_at for a in recorded])
-    readings = read_series(city, series, anchor - domain.lookback(info.rule))
+    readings = domain.evaluable(read_series(city, series, anchor - domain.lookback(info.rule)), now)
     events, state = domain.evaluate(info.rule, readings)
     _states[state_key] = (info.signature, state)
     found = [f for f in domain.intervals(events) if f.ended_at is None or f.ended_at >= anchor]
     changed = 0
     matched: set[int] = set()
     with transaction.atomic():
-        for f in found:
-            end = f.ended_at
-            row = next((a for a in recorded if a.pk not in matched and a.started_at == f.started_at), None)
+        for f, row in domain.pair(found, recorded):
             if row is None:
-                row = next((a for a in recorded if a.pk not in matched and _overlaps(a, f)), None)
-            if row is None:
-                _, created = _open(city, info, series, f.started_at, f.trigger_value, f.peak, end)
+                _, created = _open(city, info, series, f.started_at, f.trigger_value, f.peak, f.ended_at)
                 changed += created
                 continue
             matched.add(row.pk)
-            closing = row.ended_at is None and end is not None
-            updates = {"peak_value": f.peak, "ended_at": end if row.ended_at is None else row.ended_at}
+            updates: dict = {"peak_value": f.peak}
             if row.started_at != f.started_at:
                 updates["started_at"] = f.started_at
+            event = None
+            if row.ended_at is None and f.ended_at is not None:
+                updates["ended_at"], event = f.ended_at, "closed"
+            elif row.ended_at is not None and f.ended_at is None:
+                # a correction shows the condition never ended: the alert is open again, sent as "opened"
+                updates.update(ended_at=None, end_note="")
+                event = "opened"
+                if webhook.target(row.rule):
+                    updates["webhook_status"] = WebhookStatus.PENDING
             Alert.objects.filter(pk=row.pk).update(**updates)
-            if closing:
-                row.ended_at = end
-                webhook.schedule(row, "closed")
+            if event:
+                for name, value in updates.items():
+                    setattr(row, name, value)
+                webhook.schedule(row, event)
                 changed += 1
         for row in recorded:
             if row.pk not in matched and row.ended_at is None:
-                end = max(row.started_at, first)
+                # no longer an alert by the replay: closed at the first reading, from the earliest affected
+                # one on, that does not meet the rule (the readings before it were already evaluated)
+                since = max(row.started_at, first)
+                end = domain.first_unmet(info.rule, readings, since) or since
                 Alert.objects.filter(pk=row.pk).update(ended_at=end)
                 row.ended_at = end
                 webhook.schedule(row, "closed")
                 changed += 1
     return changed
+
+
+def close_open(rule, series_ids=None, *, note: str) -> int:
+    """Close the open alerts of ``rule`` (of ``series_ids`` only, when given) now, saying why in ``note``.
+
+    For a rule deactivated or a series taken out of it (:mod:`.services` calls this on every such write,
+    whichever face made it): nothing would ever close them otherwise. The webhook is sent "closed" and the
+    rule's state forgotten once the transaction commits.
+    """
+    from . import alertdata, webhook
+    from .models import Alert
+
+    rows = Alert.objects.filter(rule_id=rule.pk, ended_at__isnull=True).select_related("rule", "series")
+    if series_ids is not None:
+        rows = rows.filter(series_id__in=list(series_ids))
+    closing = list(rows)
+    if not closing:
+        return 0
+    now = timezone.now()
+    Alert.objects.filter(pk__in=[a.pk for a in closing]).update(ended_at=now, end_note=note[:200])
+    for alert in closing:
+        alert.ended_at, alert.end_note = now, note[:200]
+        webhook.schedule(alert, "closed")
+    transaction.on_commit(lambda: _forget_city(rule.city_id))
+    if any(a.series.public for a in closing):
+        alertdata.schedule(rule.city)
+    return len(closing)
+
+
+def _forget_city(city_id: int) -> None:
+    """Drop a city's cached rules so a change applies at once in this process."""
+    with _lock:
+        _rules.pop(city_id, None)

@@ -83,7 +83,10 @@ def _alert_row(a, *, recent: bool) -> dict:
     cells = [a.rule.name or a.rule.key, a.series.name or a.series.key, a.rule.get_severity_display(),
              _when(a.started_at), _when(a.raised_at)]
     if recent:
-        cells += [_when(a.ended_at) if a.ended_at else _("still open"), _number(a.peak_value, unit),
+        ended = _when(a.ended_at) if a.ended_at else _("still open")
+        if a.ended_at and a.end_note:
+            ended = f"{ended} ({a.end_note})"
+        cells += [ended, _number(a.peak_value, unit),
                   a.get_webhook_status_display()]
     else:
         cells += [_number(a.trigger_value, unit), _number(a.peak_value, unit)]

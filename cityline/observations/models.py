@@ -202,6 +202,9 @@ class Alert(models.Model):
     raised_at = models.DateTimeField(_("raised at"), help_text=_("When Cityline recorded the alert."))
     ended_at = models.DateTimeField(_("ended at"), null=True, blank=True,
                                     help_text=_("Time of the first reading that no longer met it."))
+    end_note = models.CharField(_("why it was closed"), max_length=200, blank=True,
+                                help_text=_("Empty when the condition stopped holding; else why Cityline closed the "
+                                            "alert (its rule was deactivated or no longer watches the series)."))
     trigger_value = models.FloatField(_("value"))
     peak_value = models.FloatField(_("peak value"))
     message = models.CharField(_("message"), max_length=300)

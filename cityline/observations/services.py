@@ -21,6 +21,9 @@ Series, KPI computations and alert rules are operating-model records written wit
   that goes through the series (API, KPI specs, public pages), the group's retention removes them
   in time, and a series created again with the same key and group shows them again. Deleting a
   whole city deletes its series without these checks.
+- **An alert rule deactivated, or a series taken out of a rule, closes its open alerts** at the time
+  of the change, with a note saying why and the webhook's "closed" event (nothing would close them
+  otherwise); a ``post_save`` and ``m2m_changed`` receiver, so every face that saves rules does it.
 
 Errors are ``ValidationError`` naming the field (``group``, ``key``) or the record.
 """
@@ -32,14 +35,14 @@ from typing import Any
 
 import duckdb
 from django.core.exceptions import ValidationError
-from django.db.models.signals import pre_delete
+from django.db.models.signals import m2m_changed, post_save, pre_delete
 from django.dispatch import receiver
 from django.utils.translation import gettext as _
 
 from cityline.core import actions
 
 from . import registry
-from .models import KpiComputation, Series
+from .models import AlertRule, KpiComputation, Series
 
 _forgetting: ContextVar[bool] = ContextVar("cityline_observations_forget_readings", default=False)
 
@@ -109,6 +112,32 @@ def _series_delete_rule(sender, instance: Series, origin=None, **kwargs) -> None
                 "series %(series)s has %(count)s readings in the store. Its readings would stay there, unread; "
                 "to delete it anyway, use the editor's action \"Delete, leaving the readings in the store\"."
             ) % {"series": instance.key, "count": count})
+
+
+@receiver(post_save, sender=AlertRule, dispatch_uid="observations_inactive_rule_closes_alerts")
+def _inactive_rule_closes_alerts(sender, instance: AlertRule, raw: bool = False, **kwargs) -> None:
+    if raw or instance.active:
+        return
+    from . import alerts
+
+    alerts.close_open(instance, note=_("closed because the rule was deactivated"))
+
+
+@receiver(m2m_changed, sender=AlertRule.series.through, dispatch_uid="observations_removed_series_closes_alerts")
+def _removed_series_closes_alerts(sender, instance, action: str, reverse: bool, pk_set=None, **kwargs) -> None:
+    """Close the alerts of series taken out of a rule (from either side of the relation)."""
+    if action not in ("post_remove", "pre_clear"):
+        return
+    from . import alerts
+
+    note = _("closed because the series was taken out of the rule")
+    if not reverse:  # instance: the rule; pk_set: the series taken out (all of them on clear)
+        alerts.close_open(instance, None if action == "pre_clear" else pk_set, note=note)
+        return
+    where = {"series": instance} if action == "pre_clear" else {"pk__in": pk_set}
+    rules = AlertRule.objects.filter(**where)
+    for rule in rules:
+        alerts.close_open(rule, [instance.pk], note=note)
 
 
 def delete_series(series: Series, *, user=None, expected_version: int | None = None,

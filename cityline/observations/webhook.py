@@ -7,16 +7,23 @@ Ingestion never waits for a receiver: :func:`schedule` hands the delivery to a s
 background threads once the transaction that recorded the alert has committed. Each delivery
 tries up to :data:`ATTEMPTS` times with a timeout per attempt and a growing pause between them
 (:data:`BACKOFF` seconds, doubled each time), retrying when the receiver cannot be reached, times
-out or answers 5xx, 408 or 429; another 4xx answer is final. The outcome is recorded on the alert:
-``webhook_status`` (sent or failed), ``webhook_attempts`` (all attempts so far, opening and
-closing together) and ``webhook_error`` (the last problem, empty once sent).
+out or answers 5xx, 408 or 429; another 4xx answer is final. The events of one alert are delivered
+one after the other, in the order they happened (a "closed" never overtakes an "opened" still being
+retried); different alerts are delivered side by side. The outcome is recorded on the alert:
+``webhook_status`` (sent, or failed once any of its events could not be delivered: a later success
+does not hide it), ``webhook_attempts`` (all attempts so far, opening and closing together) and
+``webhook_error`` (the event and problem of the last failure, empty while none failed).
 
 The body (``Content-Type: application/json``)::
 
     {"event": "opened" | "closed", "city": "...", "rule": "...", "rule_name": "...", "severity": "...",
      "kind": "...", "comparison": "...", "threshold": 25.0, "series": "...", "series_name": "...",
      "entity_id": "...", "entity_type": "...", "attribute": "...", "unit": "...", "value": 31.0,
-     "peak_value": 35.0, "started_at": "...", "raised_at": "...", "ended_at": null, "message": "..."}
+     "peak_value": 35.0, "started_at": "...", "raised_at": "...", "ended_at": null, "message": "...",
+     "end_note": ""}
+
+``end_note`` says why Cityline closed an alert whose condition still held (its rule was deactivated
+or no longer watches the series); it is empty otherwise.
 
 httpx does the HTTP; the pause-and-retry loop is a few lines here rather than a transport's
 ``retries`` option, which only retries failed connections, not timeouts or 5xx answers.
@@ -27,6 +34,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 
 import httpx
@@ -45,6 +53,8 @@ USER_AGENT = "Cityline alerts"
 
 _executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="cityline-webhook")
 _pending: set[Future] = set()
+#: Events waiting for delivery by alert id, in order; an alert is in it while one of its deliveries runs.
+_queues: dict[int, deque[str]] = {}
 _lock = threading.Lock()
 
 
@@ -66,7 +76,7 @@ def payload(alert, event: str) -> dict:
         "entity_id": series.entity_id, "entity_type": series.entity_type, "attribute": series.attribute,
         "unit": series.unit, "value": alert.trigger_value, "peak_value": alert.peak_value,
         "started_at": _iso(alert.started_at), "raised_at": _iso(alert.raised_at), "ended_at": _iso(alert.ended_at),
-        "message": alert.message,
+        "message": alert.message, "end_note": alert.end_note,
     }
 
 
@@ -108,22 +118,46 @@ def deliver(alert_id: int, event: str, *, attempts: int | None = None, backoff: 
             return WebhookStatus.NONE
         ok, made, error = post(url, payload(alert, event), attempts=attempts or ATTEMPTS,
                                backoff=BACKOFF if backoff is None else backoff)
-        status = WebhookStatus.SENT if ok else WebhookStatus.FAILED
-        Alert.objects.filter(pk=alert_id).update(webhook_status=status, webhook_attempts=F("webhook_attempts") + made,
-                                                 webhook_error=error)
-        if not ok:
-            log.warning("alert %s: webhook %s failed after %s attempt(s): %s", alert_id, url, made, error)
-        return status
+        rows = Alert.objects.filter(pk=alert_id)
+        if ok:  # an earlier event's failure stays visible
+            rows.exclude(webhook_status=WebhookStatus.FAILED).update(webhook_status=WebhookStatus.SENT)
+            rows.update(webhook_attempts=F("webhook_attempts") + made)
+            return WebhookStatus.SENT
+        rows.update(webhook_status=WebhookStatus.FAILED, webhook_attempts=F("webhook_attempts") + made,
+                    webhook_error=f"{event}: {error}"[:300])
+        log.warning("alert %s: webhook %s (%s) failed after %s attempt(s): %s", alert_id, url, event, made, error)
+        return WebhookStatus.FAILED
     finally:
         if threading.current_thread() is not threading.main_thread():
             connections.close_all()  # a pool thread's connections are its own: never leave them open
 
 
 def _submit(alert_id: int, event: str) -> None:
-    future = _executor.submit(deliver, alert_id, event)
+    """Queue the event after the alert's earlier ones; start a delivery run unless one is under way."""
     with _lock:
+        queue = _queues.get(alert_id)
+        if queue is not None:
+            queue.append(event)
+            return
+        _queues[alert_id] = deque([event])
+        future = _executor.submit(_deliver_in_order, alert_id)
         _pending.add(future)
     future.add_done_callback(_done)
+
+
+def _deliver_in_order(alert_id: int) -> None:
+    """Deliver the alert's queued events one by one until none is left (each whatever the previous did)."""
+    while True:
+        with _lock:
+            queue = _queues[alert_id]
+            if not queue:
+                del _queues[alert_id]
+                return
+            event = queue.popleft()
+        try:
+            deliver(alert_id, event)
+        except Exception:  # one event's crash must not strand the alert's later events
+            log.exception("alert %s: webhook delivery of %s crashed", alert_id, event)
 
 
 def _done(future: Future) -> None:

@@ -29,6 +29,11 @@ alert still open or ended after it, whichever is earlier) minus :func:`lookback`
 duration or window), and reconciles the alerts it finds with those already recorded (an alert is
 known by rule, series and ``started_at``, so re-finding one changes nothing). The store keeps one
 reading per (series, time), latest write winning, so a replay sees exactly what is stored.
+
+**Readings left out** (:func:`evaluable`): a reading flagged with quality :data:`BAD_QUALITY` and
+a reading stamped more than :data:`FUTURE_TOLERANCE` after the time of evaluation (a sensor's clock
+fault) are left out of the evaluation, as if absent: they neither open nor close an alert. They
+stay stored; a future-stamped reading counts in a later re-evaluation once its time has come.
 """
 
 from __future__ import annotations
@@ -41,6 +46,11 @@ THRESHOLD = "threshold"
 RATE_OF_CHANGE = "rate_of_change"
 ABOVE = "above"
 BELOW = "below"
+
+#: Readings flagged with this quality are left out of the evaluation (as if absent).
+BAD_QUALITY = "bad"
+#: Readings stamped more than this after the time of evaluation are left out of it (a clock fault).
+FUTURE_TOLERANCE = timedelta(minutes=5)
 
 
 class RuleError(ValueError):
@@ -105,6 +115,20 @@ def in_order(state: State, first_time: datetime) -> bool:
     return state.last_time is None or first_time > state.last_time
 
 
+def in_future(time: datetime, now: datetime) -> bool:
+    """Whether a reading at ``time`` is too far ahead of ``now`` to be evaluated (:data:`FUTURE_TOLERANCE`)."""
+    return time > now + FUTURE_TOLERANCE
+
+
+def evaluable(readings, now: datetime) -> list[tuple[datetime, float | None]]:
+    """The ``(time, value)`` pairs of ``(time, value, quality)`` readings that the rules evaluate.
+
+    Leaves out readings flagged :data:`BAD_QUALITY` and those stamped more than :data:`FUTURE_TOLERANCE`
+    after ``now``; the order is kept.
+    """
+    return [(t, v) for t, v, quality in readings if quality != BAD_QUALITY and not in_future(t, now)]
+
+
 def _further(rule: Rule, value: float, than: float) -> bool:
     return value > than if rule.comparison == ABOVE else value < than
 
@@ -133,6 +157,12 @@ def _meets_rate(rule: Rule, state: State, time: datetime, value: float) -> bool:
     return met
 
 
+def _meets(rule: Rule, state: State, time: datetime, value: float) -> bool:
+    if rule.kind == THRESHOLD:
+        return _meets_threshold(rule, value)
+    return _meets_rate(rule, state, time, value)
+
+
 def evaluate(rule: Rule, readings, state: State | None = None) -> tuple[list[Event], State]:
     """Events of ``readings`` (``(time, value)`` pairs in time order, after ``state.last_time``).
 
@@ -150,11 +180,7 @@ def evaluate(rule: Rule, readings, state: State | None = None) -> tuple[list[Eve
         if value is None:
             continue
         value = float(value)
-        if rule.kind == THRESHOLD:
-            met = _meets_threshold(rule, value)
-        else:
-            met = _meets_rate(rule, state, time, value)
-        if not met:
+        if not _meets(rule, state, time, value):
             if state.open:
                 events.append(Event("close", state.since, time, value, state.peak))
             state.since, state.open, state.peak = None, False, None
@@ -169,6 +195,21 @@ def evaluate(rule: Rule, readings, state: State | None = None) -> tuple[list[Eve
             state.open = True
             events.append(Event("open", state.since, time, value, state.peak))
     return events, state
+
+
+def first_unmet(rule: Rule, readings, since: datetime) -> datetime | None:
+    """Time of the first reading at or after ``since`` that does not meet the rule (``None``: none).
+
+    ``readings`` are evaluated from a fresh state, so they should start :func:`lookback` before
+    ``since`` (a rate-of-change rule needs its window). A reading without a value is skipped.
+    """
+    state = State()
+    for time, value in readings:
+        if value is None:
+            continue
+        if not _meets(rule, state, time, float(value)) and time >= since:
+            return time
+    return None
 
 
 @dataclass
@@ -194,6 +235,28 @@ def intervals(events: list[Event]) -> list[Interval]:
             if e.kind == "close":
                 alert.ended_at = e.at
     return list(out.values())
+
+
+def pair(found: list[Interval], recorded: list) -> list[tuple[Interval, object | None]]:
+    """Pair each interval a replay found with the recorded alert it is (``None``: a new alert).
+
+    ``recorded`` are the rule and series' alerts (objects with ``started_at`` and ``ended_at``). An
+    alert is an interval's when it started at the interval's start or within it (a late reading can
+    move the start of a run earlier, never later: a run starting after a recorded alert's start means
+    the condition broke in between). An alert still open is preferred (the live alert goes on), then
+    one with the same start, then the same end; each alert is paired at most once.
+    """
+    taken: set[int] = set()
+    out: list[tuple[Interval, object | None]] = []
+    for f in found:
+        candidates = [(i, row) for i, row in enumerate(recorded) if i not in taken and f.started_at <= row.started_at
+                      and (f.ended_at is None or row.started_at < f.ended_at)]
+        best = min(candidates, default=None, key=lambda c: (c[1].ended_at is not None, c[1].started_at != f.started_at,
+                                                             c[1].ended_at != f.ended_at, c[0]))
+        if best is not None:
+            taken.add(best[0])
+        out.append((f, None if best is None else best[1]))
+    return out
 
 
 @dataclass

@@ -4,6 +4,7 @@ Real components: the Parquet store under a throwaway folder, the database, a rea
 webhook (one that accepts, one that answers 500, one address nobody listens on).
 """
 
+import json
 import socket
 
 import pytest
@@ -139,7 +140,7 @@ def test_failing_webhook_is_retried_then_recorded_as_failed(monkeypatch, setting
     alert = Alert.objects.get(rule=r["rule"])
     assert len(receiver.bodies) == webhook.ATTEMPTS == 3
     assert (alert.webhook_status, alert.webhook_attempts) == ("failed", 3)
-    assert alert.webhook_error == "HTTP 500 from the receiver"
+    assert alert.webhook_error == "opened: HTTP 500 from the receiver"
 
 
 @pytest.mark.django_db(transaction=True)
@@ -154,4 +155,151 @@ def test_unreachable_webhook_is_recorded_and_ingestion_goes_on(monkeypatch):
     assert webhook.drain(timeout=30)
     alert = Alert.objects.get(rule=r["rule"])
     assert alert.webhook_status == "failed" and alert.webhook_attempts == 3
-    assert alert.webhook_error.startswith("ConnectError")
+    assert alert.webhook_error.startswith("opened: ConnectError")
+
+
+def spans(rule, series=None):
+    """``(started_at, ended_at)`` of the rule's alerts (of one series when given), oldest first."""
+    rows = Alert.objects.filter(rule=rule, **({"series": series} if series else {})).order_by("started_at", "pk")
+    return [(a.started_at, a.ended_at) for a in rows]
+
+
+@pytest.mark.django_db
+def test_a_corrected_reading_that_no_longer_breaks_the_run_leaves_one_alert_open():
+    city, r = make_alert_city()
+    write(city, "air-station", [(t, 30) for t in range(0, 70, 10)] + [(70, 20)] + [(t, 30) for t in range(80, 150, 10)])
+    assert spans(r["rule"]) == [(at(0), at(70)), (at(80), None)]
+    write(city, "air-station", [(70, 30)])  # the 09:10 reading corrected: above 25 since 08:00
+    (still,) = open_alerts(r["rule"])
+    assert still.started_at == at(0) and still.end_note == ""  # the open alert goes on, from the run's start
+    assert Alert.objects.get(rule=r["rule"], ended_at=at(70)).started_at == at(0)  # history kept
+    write(city, "air-station", [(150, 40), (160, 45)])
+    still.refresh_from_db()
+    assert still.ended_at is None and still.peak_value == 45.0 and len(open_alerts(r["rule"])) == 1
+
+
+@pytest.mark.django_db
+def test_a_correction_reopens_a_closed_alert_when_none_is_open():
+    city, r = make_alert_city()
+    write(city, "air-station", [(t, 30) for t in range(0, 70, 10)] + [(70, 20), (80, 30)])
+    assert spans(r["rule"]) == [(at(0), at(70))]
+    write(city, "air-station", [(70, 30)])
+    assert spans(r["rule"]) == [(at(0), None)]
+
+
+@pytest.mark.django_db
+def test_a_late_batch_closes_an_open_alert_at_the_first_reading_that_no_longer_meets_the_rule():
+    city, r = make_alert_city()
+    write(city, "air-station", [(t, 30) for t in range(0, 80, 10)])
+    write(city, "air-station", [(35, 30), (45, 12)])  # late: 08:35 still above, 08:45 below
+    assert spans(r["rule"]) == [(at(0), at(45))]
+
+
+@pytest.mark.django_db
+def test_readings_flagged_bad_are_left_out_of_the_rules():
+    from cityline.observations.ingest import write_observations
+
+    city, r = make_alert_city()
+
+    def flagged(series, rows):
+        write_observations(city, [{"series": series, "time": at(t), "value": v, "quality": q} for t, v, q in rows])
+
+    flagged("air-harbour", [(0, 5, "ok"), (10, 250, "bad"), (20, 6, None)])  # a glitch the sensor flags bad
+    assert not Alert.objects.filter(rule=r["jump"]).exists()
+    rows = [(t, 30, "ok") for t in range(0, 130, 10)]
+    rows[6] = (60, 0, "bad")  # one bad zero inside two hours above 25
+    flagged("air-station", rows)
+    assert spans(r["rule"], r["station"]) == [(at(0), None)]
+    # a late reading flagged bad is left out of the replay too (the store's latest write wins)
+    flagged("air-station", [(30, 0, "bad"), (40, 0, "ok")])  # 08:40 breaks the run, 08:30 does not
+    assert spans(r["rule"], r["station"]) == [(at(0), at(40)), (at(50), None)]
+    alerts.reset()  # after a restart the replay reads the flags from the store
+    flagged("air-station", [(40, 30, "ok")])  # corrected: the run since 08:00 holds (bad 08:30 and 09:00 left out)
+    assert spans(r["rule"], r["station"]) == [(at(0), at(40)), (at(0), None)]
+
+
+@pytest.mark.django_db
+def test_a_reading_stamped_in_the_future_is_left_out_of_the_rules():
+    city, r = make_alert_city()
+    year = 365 * 24 * 60
+    write(city, "air-station", [(-10, 10)])
+    write(city, "air-station", [(year, 5)])  # a clock fault: a year ahead, below the threshold
+    write(city, "air-station", [(t, 30) for t in range(0, 70, 10)])
+    assert spans(r["rule"], r["station"]) == [(at(0), None)]
+    alerts.reset()  # the replay leaves it out as well
+    write(city, "air-station", [(t, 40) for t in range(70, 130, 10)])
+    write(city, "air-station", [(year, 50)])
+    (alert,) = Alert.objects.filter(rule=r["rule"])
+    assert alert.ended_at is None and alert.peak_value == 40.0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_deactivating_a_rule_or_taking_a_series_out_closes_its_open_alerts(monkeypatch):
+    from django.utils import timezone
+
+    from cityline.core import actions
+
+    with Receiver(status=204) as receiver:
+        city, r = make_alert_city(webhook_url=receiver.url)
+        write(city, "air-station", [(t, 30) for t in range(0, 70, 10)])
+        write(city, "air-harbour", [(t, 30) for t in range(0, 70, 10)])
+        assert len(open_alerts(r["rule"])) == 2
+        before = timezone.now()
+        actions.update(r["rule"], m2m={"series": [r["harbour"]]})  # the station is no longer watched
+        station = Alert.objects.get(rule=r["rule"], series=r["station"])
+        assert station.ended_at >= before and station.end_note == "closed because the series was taken out of the rule"
+        assert [a.series for a in open_alerts(r["rule"])] == [r["harbour"]]
+        actions.update(r["rule"], active=False)
+        harbour = Alert.objects.get(rule=r["rule"], series=r["harbour"])
+        assert harbour.ended_at >= before and harbour.end_note == "closed because the rule was deactivated"
+        write(city, "air-harbour", [(t, 5) for t in range(70, 200, 10)])  # nothing reopens it
+        assert open_alerts(r["rule"]) == [] and Alert.objects.filter(rule=r["rule"]).count() == 2
+        assert webhook.drain(timeout=30)
+    closed = [b["json"] for b in receiver.bodies if b["json"]["event"] == "closed"]
+    assert sorted(b["end_note"] for b in closed) == ["closed because the rule was deactivated",
+                                                     "closed because the series was taken out of the rule"]
+
+
+class Flaky(Receiver):
+    """Answers 503 to the first ``failures`` POSTs of an "opened" event, 204 otherwise; records the order."""
+
+    def __init__(self, failures: int):
+        super().__init__(status=204)
+        self.failures = failures
+        handler = self.server.RequestHandlerClass
+        receiver = self
+
+        class Handler(handler):
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+                status = 204
+                if body["event"] == "opened" and receiver.failures > 0:
+                    receiver.failures -= 1
+                    status = 503
+                receiver.bodies.append({"json": body, "status": status})
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+        self.server.RequestHandlerClass = Handler
+
+
+@pytest.mark.django_db(transaction=True)
+def test_webhook_events_of_an_alert_arrive_in_order_and_a_failure_stays_visible(monkeypatch):
+    monkeypatch.setattr(webhook, "BACKOFF", 0.2)
+    with Flaky(failures=1) as receiver:
+        city, r = make_alert_city(webhook_url=receiver.url)
+        write(city, "air-station", [(t, 30) for t in range(0, 70, 10)])  # opened: refused once, then sent
+        write(city, "air-station", [(70, 10)])  # closed while "opened" is still being retried
+        assert webhook.drain(timeout=30)
+        assert [(b["json"]["event"], b["status"]) for b in receiver.bodies] == [
+            ("opened", 503), ("opened", 204), ("closed", 204)]
+        receiver.failures, receiver.bodies = 3, []
+        write(city, "air-station", [(t, 30) for t in range(80, 150, 10)])  # opened: never delivered
+        assert webhook.drain(timeout=30)
+        write(city, "air-station", [(150, 10)])  # closed: delivered
+        assert webhook.drain(timeout=30)
+    second = Alert.objects.get(rule=r["rule"], started_at=at(80))
+    assert [b["json"]["event"] for b in receiver.bodies] == ["opened"] * 3 + ["closed"]
+    assert (second.webhook_status, second.webhook_attempts) == ("failed", 4)
+    assert second.webhook_error == "opened: HTTP 503 from the receiver"

@@ -122,3 +122,31 @@ def test_readings_without_value_are_skipped_and_bad_rules_name_the_field():
 def test_lookback_covers_duration_and_window():
     assert rules.lookback(PM25) == timedelta(hours=1)
     assert rules.lookback(Rule("rate_of_change", "above", 1.0, window_seconds=600)) == timedelta(minutes=10)
+
+
+def test_bad_and_future_readings_are_left_out_of_the_evaluation():
+    now = at(60)
+    readings = [(at(0), 30.0, "ok"), (at(10), 0.0, "bad"), (at(20), 31.0, None), (at(64), 5.0, "ok"),
+                (at(70), 1.0, "ok")]
+    assert rules.evaluable(readings, now) == [(at(0), 30.0), (at(20), 31.0), (at(64), 5.0)]
+    assert rules.FUTURE_TOLERANCE == timedelta(minutes=5) and rules.in_future(at(66), now)
+
+
+def test_first_unmet_is_the_first_reading_from_a_time_on_that_breaks_the_rule():
+    readings = series(30, 30, 30, 30, 12, 30, 10)
+    assert rules.first_unmet(PM25, readings, at(20)) == at(40)
+    assert rules.first_unmet(PM25, readings, at(50)) == at(60)
+    assert rules.first_unmet(PM25, series(30, 30), at(0)) is None
+
+
+def test_pair_prefers_the_open_alert_and_never_pairs_an_alert_started_before_the_run():
+    class Row:
+        def __init__(self, started, ended=None):
+            self.started_at, self.ended_at = started, ended
+
+    closed, still = Row(at(0), at(70)), Row(at(80))
+    run = rules.Interval(at(0), at(60), 30.0, 30.0)  # open since 08:00
+    assert rules.pair([run], [closed, still]) == [(run, still)]
+    assert rules.pair([run], [closed]) == [(run, closed)]  # reopened
+    later = rules.Interval(at(50), at(110), 30.0, 30.0)
+    assert rules.pair([later], [Row(at(0))]) == [(later, None)]  # the condition broke in between
