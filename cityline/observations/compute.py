@@ -45,6 +45,7 @@ from .domain import sql as S
 from .domain.spec import Spec, SpecError, parse
 from .models import ComputationRun, KpiComputation, Series
 from .registry import store_for, store_root, store_to_read
+from .store import written_of
 
 log = logging.getLogger("cityline.observations")
 
@@ -298,8 +299,9 @@ def compute_computation(computation: KpiComputation, *, engine: str = "duckdb", 
 
 
 def due_periods(computation: KpiComputation, today: date, meta_rows: list[tuple]) -> list[tuple[date, date]]:
-    """What the scheduler computes: ended periods without a run at the current spec version, and the
-    periods still inside the KPI's reporting grace (late readings may still arrive for them)."""
+    """What the scheduler computes: ended periods without a run at the current spec version, the periods
+    still inside the KPI's reporting grace (late readings may still arrive for them), and the periods whose
+    months got readings written after their last run (a gateway's back-fill, a correction, after the grace)."""
     from cityline.benefits.domain.kpi import FREQUENCIES
 
     try:
@@ -307,12 +309,37 @@ def due_periods(computation: KpiComputation, today: date, meta_rows: list[tuple]
     except SpecError:
         spec = None
     all_periods = periods_for(computation, spec, today, meta_rows)
-    done = set(computation.runs.filter(spec_version=computation.spec_version)
-               .values_list("period_end", flat=True))
+    last_run: dict[date, datetime] = {}
+    for end, at in computation.runs.filter(spec_version=computation.spec_version).values_list("period_end",
+                                                                                            "computed_at"):
+        last_run[end] = max(at, last_run.get(end, at))
     grace = computation.kpi.grace_days
     if grace is None:
         grace = FREQUENCIES[computation.kpi.frequency].grace_days
-    return [p for p in all_periods if p[1] not in done or (today - p[1]) <= timedelta(days=grace)]
+    newest = _newest_written(computation.city, spec, meta_rows) if spec is not None and last_run else {}
+
+    def written_since_run(period: tuple[date, date]) -> bool:
+        month, last = period[0].replace(day=1), period[1].replace(day=1)
+        while month <= last:
+            if month in newest and newest[month] > last_run[period[1]]:
+                return True
+            month = (month + timedelta(days=32)).replace(day=1)
+        return False
+
+    return [p for p in all_periods if p[1] not in last_run or (today - p[1]) <= timedelta(days=grace)
+            or written_since_run(p)]
+
+
+def _newest_written(city, spec: Spec, meta_rows: list[tuple]) -> dict[date, datetime]:
+    """For each month (first day) of the spec's groups, when its newest reading was written (part file names)."""
+    store = store_to_read(city)
+    newest: dict[date, datetime] = {}
+    for group in _groups_of(spec, meta_rows):
+        for month in store.months(group):
+            stamps = [w for part in store.parts(group, month) if (w := written_of(part)) is not None]
+            if stamps:
+                newest[month] = max(max(stamps), newest.get(month, stamps[0]))
+    return newest
 
 
 def computations_of(city, kpi: str | None = None):

@@ -206,6 +206,14 @@ def batch_of(part: Path) -> str:
     return f"{found['written']}-{found['batch']}" if found else part.name
 
 
+def written_of(part: Path) -> datetime | None:
+    """When the newest reading of a part was written, from its name (a rewrite names its part so); None if unknown."""
+    found = _PART.fullmatch(part.name)
+    if found is None:
+        return None
+    return datetime.strptime(found["written"], "%Y%m%dT%H%M%S%f").replace(tzinfo=timezone.utc)
+
+
 def _literal(text: str) -> str:
     return "'" + str(text).replace("'", "''") + "'"
 

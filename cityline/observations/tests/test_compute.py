@@ -212,6 +212,27 @@ def test_the_scheduler_computes_what_is_due(city):
     assert compute.due_periods(c, date(2026, 4, 1), meta) == [(date(2026, 3, 1), date(2026, 3, 31))]
 
 
+def test_the_scheduler_computes_again_a_period_whose_readings_arrive_after_its_grace(city):
+    """A gateway offline on 6-8 January uploads its buffer on the 12th: daily values past a 2-day grace."""
+    c = computation(city, "daily-count", spec=CASES["count"][0], frequency="daily")
+    actions.update(c.kpi, grace_days=2)
+    for day in range(6, 13):  # the scheduler runs every day
+        compute.compute_city(city, today=date(2026, 1, day), due_only=True)
+    meta = compute.series_meta_rows(city)
+    assert compute.due_periods(c, date(2026, 1, 13), meta) == [(date(2026, 1, d), date(2026, 1, d)) for d in (11, 12)]
+    write_observations(city, [{"series": "air-c", "time": utc(2026, 1, d, 8), "value": 1.0} for d in (7, 8)],
+                       react=False)
+    due = compute.due_periods(c, date(2026, 1, 13), meta)
+    assert (date(2026, 1, 7), date(2026, 1, 7)) in due and (date(2026, 1, 8), date(2026, 1, 8)) in due
+    assert all(p[0].month == 1 for p in due)  # only the month written to
+    compute.compute_city(city, today=date(2026, 1, 13), due_only=True)
+    # 7 January: air-q's 12:00 reading and the late one; 8 January: the late one only
+    assert {d: values("daily-count")[date(2026, 1, d)] for d in (7, 8)} == {7: Decimal("2.000000"),
+                                                                            8: Decimal("1.000000")}
+    assert compute.due_periods(c, date(2026, 1, 13), meta) == [(date(2026, 1, 11), date(2026, 1, 11)),
+                                                                (date(2026, 1, 12), date(2026, 1, 12))]
+
+
 def test_cityline_kpi_compute_prints_what_was_done(city, capsys):
     computation(city)
     computation(city, "traffic-share", spec=CASES["share_above_period_end"][0])
