@@ -17,6 +17,10 @@ of them in one query, and for each period:
   the KPI history must not lose it. (Delete it by hand if it was wrong.) When it was computed under
   an earlier spec version, the run says so and reports it as a problem: the KPI history would
   otherwise mix two definitions without anyone noticing;
+- keeps a measurement computed at the current spec version whose period's readings were
+  **downsampled** since (a retention rule replaced them by hourly or daily means): its value came
+  from the raw readings, which a count, sum or percentile of the means would not give again; the run
+  records the value the downsampled readings give, as ``unchanged``;
 - a count, distinct count or sum whose filters no reading of the period passes is 0 (the series
   reported, nothing met the filters), noted as such; only a period without readings has no value.
 
@@ -140,9 +144,9 @@ class Engine:
             self.spark.catalog.dropTempView("observations")  # and its cached readings with it
 
 
-def _groups_of(spec: Spec, meta_rows: list[tuple]) -> set[str]:
-    """The store groups holding the spec's series (to find the first reading from the folder names)."""
-    out = set()
+def _series_of(spec: Spec, meta_rows: list[tuple]) -> dict[str, str]:
+    """``{series key: group}`` of the series the spec selects (on either side)."""
+    out = {}
     for row in meta_rows:
         key, group, etype, attr, district, org, _ = row
         values = {"keys": key, "group": group, "entity_type": etype, "attribute": attr, "district": district,
@@ -150,8 +154,13 @@ def _groups_of(spec: Spec, meta_rows: list[tuple]) -> set[str]:
         for agg in spec.aggregations():
             sel = agg.series
             if all(not getattr(sel, n) or values[n] in getattr(sel, n) for n in values):
-                out.add(group)
+                out[key] = group
     return out
+
+
+def _groups_of(spec: Spec, meta_rows: list[tuple]) -> set[str]:
+    """The store groups holding the spec's series (to find the first reading from the folder names)."""
+    return set(_series_of(spec, meta_rows).values())
 
 
 def first_day(city, spec: Spec, meta_rows: list[tuple]) -> date | None:
@@ -232,16 +241,17 @@ def compute_computation(computation: KpiComputation, *, engine: str = "duckdb", 
     bounds = [P.bounds(p) for p in periods]
     dialect = "spark" if engine == "spark" else "duckdb"
     conn = connection or Engine(computation.city, engine, meta_rows=meta_rows)
+    existing = {m.period_end: m for m in Measurement.objects.filter(kpi=kpi)}
     try:
         rows = {r[0]: r for r in conn.run(S.compile_spec(spec, bounds, dialect))}
         groups: dict[int, list] = {}
         if spec.group_by:
             for period, grp, value, n in conn.run(S.compile_groups(spec, bounds, dialect)):
                 groups.setdefault(period, []).append({"group": grp, "value": value, "readings": n})
+        downsampled = _downsampled_since(computation, conn, spec, meta_rows, periods, bounds, rows, existing)
     finally:
         if own:
             conn.close()
-    existing = {m.period_end: m for m in Measurement.objects.filter(kpi=kpi)}
     with transaction.atomic():
         for index, period in enumerate(periods):
             end = period[1]
@@ -281,6 +291,13 @@ def compute_computation(computation: KpiComputation, *, engine: str = "duckdb", 
                 _record(computation, engine, period, "refused", value=value, detail=why, **provenance)
                 result.periods.append(PeriodResult(end, "refused", value, int(row_count), why))
                 continue
+            if index in downsampled:
+                why = (f"kept: the period's readings were downsampled since the measurement was computed from them "
+                       f"at this spec version (from the downsampled readings: {value})")
+                _record(computation, engine, period, "unchanged", value=current.value, detail=why,
+                        measurement=current, **provenance)
+                result.periods.append(PeriodResult(end, "unchanged", current.value, int(row_count), why))
+                continue
             note = _note(computation, int(row_count), first, last)
             reason = f"computed from observations (spec version {computation.spec_version}, {engine})"
             if current is None:
@@ -296,6 +313,31 @@ def compute_computation(computation: KpiComputation, *, engine: str = "duckdb", 
                     **provenance)
             result.periods.append(PeriodResult(end, status, value, int(row_count), detail))
     return result
+
+
+def _downsampled_since(computation, conn, spec: Spec, meta_rows, periods, bounds, rows, existing) -> set[int]:
+    """The periods whose value would change only because their readings were downsampled since it was computed.
+
+    Downsampling replaces a series' old raw readings by their hourly or daily means: a count, a sum or a
+    percentile of those is not what the raw readings gave. A measurement computed from observations at the
+    current spec version is kept for a period that now holds downsampled readings of the spec's series.
+    """
+    series = sorted(_series_of(spec, meta_rows))
+    out = set()
+    for index, period in enumerate(periods):
+        current, row = existing.get(period[1]), rows.get(index)
+        if current is None or current.source != SOURCE or row is None:
+            continue
+        try:
+            if quantise(row[1]) == current.value:
+                continue
+        except ValueError:
+            pass
+        if _written_under(computation, period[1], current) != computation.spec_version:
+            continue
+        if conn.run(S.compile_downsampled(series, bounds[index], conn.name))[0][0]:
+            out.add(index)
+    return out
 
 
 def due_periods(computation: KpiComputation, today: date, meta_rows: list[tuple]) -> list[tuple[date, date]]:

@@ -463,6 +463,15 @@ def compile_groups(spec: Spec, periods: list[Period], dialect_name: str = "duckd
             f"ORDER BY period, grp")
 
 
+def compile_downsampled(series: list[str], period: Period, dialect_name: str = "duckdb") -> str:
+    """How many readings of ``series`` in ``period`` are downsampled ones (quality ``downsampled``): one count."""
+    d = dialect(dialect_name)
+    start, end = period
+    listed = _in(d, "series", tuple(series)) if series else "false"
+    return (f"SELECT count(*) FROM observations WHERE quality = 'downsampled' AND {listed} "
+            f"AND time >= {d.timestamp(start)} AND time < {d.timestamp(end)}")
+
+
 def series_meta_table(rows: list[tuple]):
     """``series_meta`` rows ``(series, group, entity_type, attribute, district, organisation, weight)`` as an
     Arrow table, to register in DuckDB."""

@@ -233,6 +233,28 @@ def test_the_scheduler_computes_again_a_period_whose_readings_arrive_after_its_g
                                                                 (date(2026, 1, 12), date(2026, 1, 12))]
 
 
+def test_a_value_computed_from_raw_readings_is_kept_once_they_are_downsampled(city):
+    """Vehicles per 10 minutes (6 x 60 on 5 January): a daily sum of 360; hourly means would give 60."""
+    from cityline.observations import maintenance
+
+    actions.create(Series, city=city, key="cars", name="cars", group="traffic", entity_type="TrafficFlowObserved",
+                   attribute="intensity", downsample_after_days=30, downsample_interval="hour")
+    write_observations(city, [{"series": "cars", "time": utc(2026, 1, 5, 8, m), "value": 60.0}
+                              for m in range(0, 60, 10)], react=False)
+    c = computation(city, "cars", spec={"value": {"series": {"keys": ["cars"]}, "function": "sum"}})
+    compute.compute_computation(c, today=date(2026, 2, 2))
+    assert values("cars") == {date(2026, 1, 31): Decimal("360.000000")}
+    assert maintenance.apply_rules(city, today=date(2026, 3, 15)).downsampled  # one reading of 60 at 08:00 now
+    result = compute.compute_computation(c, today=date(2026, 3, 15))
+    january = result.periods[0]
+    assert (january.status, january.value) == ("unchanged", Decimal("360.000000"))
+    assert january.detail.startswith("kept: the period's readings were downsampled") and "60.000000" in january.detail
+    assert values("cars")[date(2026, 1, 31)] == Decimal("360.000000")
+    actions.update(c, spec={"value": {"series": {"keys": ["cars"]}, "function": "max"}}, spec_version=2)
+    compute.compute_computation(c, today=date(2026, 3, 15))  # a new definition: from what there is now
+    assert values("cars")[date(2026, 1, 31)] == Decimal("60.000000")
+
+
 def test_cityline_kpi_compute_prints_what_was_done(city, capsys):
     computation(city)
     computation(city, "traffic-share", spec=CASES["share_above_period_end"][0])
