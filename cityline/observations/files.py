@@ -28,6 +28,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from .domain.payload import EPOCH_BEFORE, EPOCH_EARLIEST, EPOCH_MS_ABOVE, EPOCH_RULE
 from .store import SCHEMA, BatchError, ObservationStore, StagedBatch, normalise
 
 FORMATS = ("csv", "jsonl", "parquet")
@@ -74,6 +75,18 @@ def format_of(path: str | Path, fmt: str | None = None) -> str:
 
 def _lit(text) -> str:
     return "'" + str(text).replace("'", "''") + "'"
+
+
+def _epoch_sql(number: str) -> tuple[str, str]:
+    """(seconds since 1970, whether plausible) of an epoch number: :data:`.domain.payload.EPOCH_RULE`, as on MQTT."""
+    seconds = f"CASE WHEN {number} > {EPOCH_MS_ABOVE!r} THEN {number} / 1000 ELSE {number} END"
+    plausible = (f"({number} >= {EPOCH_EARLIEST!r} AND {number} < {EPOCH_BEFORE!r} OR "
+                 f"{number} > {EPOCH_MS_ABOVE!r} AND {number} < {EPOCH_BEFORE * 1000!r})")
+    return seconds, plausible
+
+
+def _out_of_range(text: str) -> str:
+    return f"'epoch time ' || {text} || ' is out of range: ' || {_lit(EPOCH_RULE)}"
 
 
 def _connect() -> duckdb.DuckDBPyConnection:
@@ -153,6 +166,9 @@ class InputFile:
         kind = self.types["time"].upper()
         if kind in ("TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ"):
             return "\"time\"", "CASE WHEN \"time\" IS NULL THEN 'empty' END"
+        if kind.startswith("TIMESTAMPTZ_") or (kind.startswith("TIMESTAMP") and kind.endswith("WITH TIME ZONE")):
+            # TIMESTAMPTZ_NS (pandas' default, timestamp[ns, tz=UTC]), _MS, _S: zoned, only finer or coarser
+            return "CAST(\"time\" AS TIMESTAMPTZ)", "CASE WHEN \"time\" IS NULL THEN 'empty' END"
         if kind.startswith("TIMESTAMP") or kind == "DATE":
             raise FileError(self.name, "time", None, f"no time zone (the column is {kind}); store times with "
                                                      "their zone, e.g. UTC")
@@ -160,19 +176,29 @@ class InputFile:
             t = "\"time\""
             epoch = f"(NOT contains({t}, ':') AND regexp_full_match({t}, {_lit(_EPOCH)}))"
             zoned = f"regexp_matches({t}, {_lit(_ZONE)})"
+            number = f"{'CAST' if strict else 'TRY_CAST'}({t} AS DOUBLE)"
+            seconds, plausible = _epoch_sql(number)
             if strict:
                 value = (f"CASE WHEN {t} IS NULL THEN error('empty time') WHEN {epoch} THEN "
-                         f"to_timestamp(CAST({t} AS DOUBLE)) WHEN {zoned} THEN CAST({t} AS TIMESTAMPTZ) "
+                         f"CASE WHEN {plausible} THEN to_timestamp({seconds}) "
+                         f"ELSE error('epoch time out of range: ' || {t}) END "
+                         f"WHEN {zoned} THEN CAST({t} AS TIMESTAMPTZ) "
                          f"ELSE error('no time zone: ' || {t}) END")
             else:
-                value = (f"CASE WHEN {epoch} THEN to_timestamp(TRY_CAST({t} AS DOUBLE)) "
+                value = (f"CASE WHEN {epoch} AND {plausible} THEN to_timestamp({seconds}) "
                          f"WHEN {zoned} THEN TRY_CAST({t} AS TIMESTAMPTZ) END")
-            problem = (f"CASE WHEN {t} IS NULL THEN 'empty' WHEN {epoch} THEN NULL "
+            problem = (f"CASE WHEN {t} IS NULL THEN 'empty' WHEN {epoch} AND {plausible} THEN NULL "
+                       f"WHEN {epoch} THEN {_out_of_range(t)} "
                        f"WHEN NOT {zoned} THEN 'no time zone (' || {t} || '); write e.g. 2026-11-27T08:00:00Z' "
                        f"WHEN TRY_CAST({t} AS TIMESTAMPTZ) IS NULL THEN 'not an ISO 8601 time: ' || {t} END")
             return value, problem
         if any(word in kind for word in ("INT", "DOUBLE", "FLOAT", "DECIMAL", "REAL")):
-            return "to_timestamp(CAST(\"time\" AS DOUBLE))", "CASE WHEN \"time\" IS NULL THEN 'empty' END"
+            seconds, plausible = _epoch_sql("CAST(\"time\" AS DOUBLE)")
+            value = f"to_timestamp({seconds})"
+            if strict:
+                value = f"CASE WHEN {plausible} THEN {value} ELSE error('epoch time out of range') END"
+            text = _out_of_range("CAST(\"time\" AS VARCHAR)")
+            return value, f"CASE WHEN \"time\" IS NULL THEN 'empty' WHEN NOT {plausible} THEN {text} END"
         raise FileError(self.name, "time", None, f"cannot read a time from a {kind} column; use ISO 8601 text "
                                                  "with a time zone, epoch seconds or a timestamp with time zone")
 
@@ -184,7 +210,7 @@ class InputFile:
             raise FileError(self.name, "value", None, f"cannot read numbers from a {value_kind} column")
         value = "CAST(\"value\" AS DOUBLE)"
         if strict:
-            value = f"CASE WHEN isnan({value}) THEN error('value NaN') ELSE {value} END"
+            value = f"CASE WHEN NOT isfinite({value}) THEN error('value NaN or infinite') ELSE {value} END"
         opt = {c: (f"CAST(\"{c}\" AS VARCHAR)" if c in self.types else "NULL::VARCHAR") for c in ("quality", "message_id")}
         # The JSON shape check rides on the series column: a column of its own would be pruned unread.
         shape = "WHEN _shape IS NOT NULL THEN error(_shape) " if self.fmt == "jsonl" else ""
@@ -202,9 +228,11 @@ class InputFile:
         if self.types["value"].upper() in ("VARCHAR", "STRING"):
             value_problem = ("CASE WHEN \"value\" IS NOT NULL AND TRIM(\"value\") <> '' AND "
                              "TRY_CAST(\"value\" AS DOUBLE) IS NULL THEN 'not a number: ' || \"value\" "
-                             "WHEN isnan(TRY_CAST(\"value\" AS DOUBLE)) THEN 'not a number (NaN)' END")
+                             "WHEN isnan(TRY_CAST(\"value\" AS DOUBLE)) THEN 'not a number (NaN)' "
+                             "WHEN isinf(TRY_CAST(\"value\" AS DOUBLE)) THEN 'not a finite number: ' || \"value\" END")
         else:
-            value_problem = "CASE WHEN isnan(CAST(\"value\" AS DOUBLE)) THEN 'not a number (NaN)' END"
+            value_problem = ("CASE WHEN isnan(CAST(\"value\" AS DOUBLE)) THEN 'not a number (NaN)' "
+                             "WHEN isinf(CAST(\"value\" AS DOUBLE)) THEN 'not a finite number (infinity)' END")
         series_problem = "CASE WHEN series IS NULL OR series = '' THEN 'empty'"
         if groups is not None:
             series_problem += (" WHEN series NOT IN (SELECT series FROM _known) THEN 'no series ''' || series || "

@@ -46,16 +46,20 @@ def check_series(table: pa.Table, groups: dict[str, str], *, row_offset: int = 0
 
 
 def write_observations(city, batch: pa.Table | list[dict], *, groups: dict[str, str] | None = None,
-                       react: bool = True) -> WriteReport:
-    """Store one batch for ``city`` (all or nothing); :class:`BatchError` names column and row."""
+                       react: bool = True, written=None) -> WriteReport:
+    """Store one batch for ``city`` (all or nothing); :class:`BatchError` names column and row.
+
+    The report counts the readings stored: a key given twice in the batch is one reading (the last row).
+    ``written``: the write time (see :meth:`.store.ObservationStore.write`; default now).
+    """
     table = normalise(pa.Table.from_pylist(batch) if isinstance(batch, list) else batch)
     groups = series_groups(city) if groups is None else groups
     check_series(table, groups)
     if table.num_rows == 0:
         return WriteReport()
-    store_for(city, groups).write(table)
+    rows = store_for(city, groups).write(table, written=written)
     times = table.column("time")
-    report = WriteReport(rows=table.num_rows, series=sorted(pc.unique(table.column("series")).to_pylist()),
+    report = WriteReport(rows=rows, series=sorted(pc.unique(table.column("series")).to_pylist()),
                          first=pc.min(times).as_py(), last=pc.max(times).as_py())
     if react:
         for hook in AFTER_WRITE:

@@ -19,7 +19,9 @@ How it keeps that promise:
   messages in flight, which bounds the buffer.
 - **Bad messages** (malformed payload, unknown series) are counted, logged with the reason on the
   ``cityline.observations`` logger, kept as :class:`.models.QuarantinedMessage`, then acknowledged:
-  never dropped silently, never a crash.
+  never dropped silently, never a crash. Whatever reading one message raises (not only
+  :class:`.domain.payload.PayloadError`) quarantines that message with the error as its reason; only a
+  failure to store or quarantine holds the batch back for another try.
 - **Broker loss**: paho reconnects (1 s to 30 s back-off); messages received on a connection that
   has since dropped are stored but not acknowledged (their packet ids belonged to that connection),
   so the broker sends them again and the store keeps one copy.
@@ -347,6 +349,10 @@ class Consumer:
             except PayloadError as exc:
                 rejected.append((item, str(exc)))
                 continue
+            except Exception as exc:  # a mapping bug must not hold up the batch: this one message is quarantined
+                logger.exception("could not read an MQTT message on %s", item.topic)
+                rejected.append((item, f"payload cannot be read ({type(exc).__name__}: {exc})"))
+                continue
             if not self._known(reading.series):
                 rejected.append((item, f"no series {reading.series!r} in {self.city.key}; add it first "
                                        "(editor, API or city pack)"))
@@ -388,9 +394,10 @@ class Consumer:
         }))
         try:
             ingest.write_observations(self.city, table, groups=self._groups, react=False)
-        except BatchError as exc:
+        except (BatchError, ValueError, ArithmeticError) as exc:
             # Should not happen (every reading was checked), but one bad row must not hold up the rest:
-            # write them one by one and quarantine the ones the store refuses.
+            # write them one by one and quarantine the ones the store refuses (an OSError, a full disk or
+            # a lost database, is not the readings' fault: the batch is tried again).
             logger.warning("a batch of MQTT readings was refused (%s); writing them one by one", exc)
             return self._store_one_by_one(rows, table)
         self._react(table)
@@ -405,7 +412,7 @@ class Consumer:
             one = table.slice(i, 1)
             try:
                 ingest.write_observations(self.city, one, groups=self._groups, react=False)
-            except BatchError as exc:
+            except (BatchError, ValueError, ArithmeticError) as exc:
                 payload = repr(reading.as_row()).encode()
                 rejected.append((_Message(0, 0, 0, reading.series, payload, time.time(), False), str(exc)))
                 continue

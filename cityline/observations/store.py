@@ -70,6 +70,7 @@ from __future__ import annotations
 import fcntl
 import functools
 import json
+import math
 import os
 import re
 import shutil
@@ -146,9 +147,11 @@ def normalise(batch: pa.Table) -> pa.Table:
             if row is not None:
                 raise BatchError(field.name, row, "empty")
         if field.name == "value" and pa.types.is_floating(column.type):
-            nan = pc.is_nan(column.fill_null(0.0))
-            if pc.any(nan).as_py():
-                raise BatchError("value", int(pc.index(nan, True).as_py()), "not a number (NaN)")
+            bad = pc.invert(pc.is_finite(column.fill_null(0.0)))
+            if pc.any(bad).as_py():
+                row = int(pc.index(bad, True).as_py())
+                nan = math.isnan(column[row].as_py())
+                raise BatchError("value", row, "not a number (NaN)" if nan else "not a finite number (infinity)")
         columns.append(column)
     return pa.Table.from_arrays(columns, schema=SCHEMA)
 
@@ -445,11 +448,13 @@ class ObservationStore:
         """The folder of a group's month (any day of the month names it)."""
         return self._group_folder(group) / f"month={month_of(month).isoformat()}"
 
-    def write(self, batch: pa.Table | list[dict]) -> int:
-        """Store a batch, all or nothing per partition file; returns the number of rows written.
+    def write(self, batch: pa.Table | list[dict], *, written: datetime | None = None) -> int:
+        """Store a batch, all or nothing per partition file; returns the number of rows written (one per key).
 
-        The whole batch is checked before anything is written (:class:`BatchError` names the column
-        and row). Rows for several groups and months become one part per partition.
+        The whole batch is checked, and every partition it goes to named, before anything is written
+        (:class:`BatchError` names the column and row). Rows for several groups and months become one
+        part per partition. ``written`` (default: now) is the write time that decides which of two
+        readings of one key a reader sees (the later); a caller storing several batches in order gives it.
         """
         table = normalise(pa.Table.from_pylist(batch) if isinstance(batch, list) else batch)
         if table.num_rows == 0:
@@ -460,13 +465,20 @@ class ObservationStore:
             if not isinstance(group, str) or not _SAFE.fullmatch(group):
                 raise BatchError("series", row, f"group {group!r} is not a safe folder name")
         months = pc.strftime(table.column("time"), format="%Y-%m-01").to_pylist()
-        written = datetime.now(timezone.utc)
+        written = written or datetime.now(timezone.utc)
         table = table.append_column("written", pa.array([written] * table.num_rows, pa.timestamp("us", tz="UTC")))
         keys = pa.array([f"{g}\x00{m}" for g, m in zip(groups, months)])
+        # Every partition is named (a month that is not a date is refused) before any part is written.
+        plan = []
         for key in pc.unique(keys).to_pylist():
             group, month = key.split("\x00")
-            part = table.filter(pc.equal(keys, key))
-            self._write_part(self._partition(group, date.fromisoformat(month)), part, written)
+            try:
+                first_day = date.fromisoformat(month)
+            except ValueError:
+                raise BatchError("time", int(pc.index(keys, key).as_py()), "out of range (year 1 to 9999)") from None
+            plan.append((self._partition(group, first_day), key))
+        for folder, key in plan:
+            self._write_part(folder, table.filter(pc.equal(keys, key)), written)
         return table.num_rows
 
     def _write_part(self, folder: Path, part: pa.Table, written: datetime) -> Path:

@@ -26,7 +26,9 @@ A mapping in a configuration file (YAML or JSON; ``cityline ingest mqtt --mappin
         message_id: id                        # optional JSON field of the message id (default "id")
 
 With ``time_format: auto`` a string is ISO 8601 and must carry a zone (``Z`` or ``+01:00``); a
-number is epoch seconds, or milliseconds when it is above 10^11 (after 5138 in seconds).
+number is epoch seconds, or milliseconds when it is above 10^11 (after 5138 in seconds). An epoch
+time must fall from 10^8 seconds (1973-03-03) to the end of 2200 (:data:`EPOCH_RULE`; files are held
+to the same rule): anything else is a unit or format mistake (e.g. 20261120 for a date), refused.
 A ``number`` payload (e.g. ``21.5``) takes the receive time: such readings have no natural key of
 their own, so a redelivery after a crash stores a second reading (see docs/observations.md, "MQTT").
 
@@ -47,7 +49,12 @@ FORMATS = ("json", "number")
 TIME_FORMATS = ("auto", "iso", "epoch_s", "epoch_ms")
 _NAME = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _SERIES_KEY = re.compile(r"[-a-zA-Z0-9_]+")
-_EPOCH_MS_ABOVE = 1e11
+#: An epoch number above this is milliseconds (as seconds it would be after the year 5138).
+EPOCH_MS_ABOVE = 1e11
+#: The epoch times accepted, in seconds (files and MQTT alike): from 10^8 (1973-03-03T09:46:40Z) to before 2201.
+EPOCH_EARLIEST = 1e8
+EPOCH_BEFORE = 7_289_654_400  # 2201-01-01T00:00:00Z
+EPOCH_RULE = "give epoch seconds from 10^8 (1973-03-03) to the end of 2200, or milliseconds over 10^11"
 _KEYS = {"topic", "series", "series_field", "format", "value", "time", "time_format", "quality", "message_id"}
 
 
@@ -147,7 +154,19 @@ class Mapping:
     # --- reading a message ----------------------------------------------------------------------
 
     def read(self, topic: str, payload: bytes, received: datetime, levels: dict[str, str] | None = None) -> Reading:
-        """The reading in a message on ``topic`` received at ``received`` (UTC), or :class:`PayloadError`."""
+        """The reading in a message on ``topic`` received at ``received`` (UTC), or :class:`PayloadError`.
+
+        Whatever else goes wrong reading one message (a number or time out of range, JSON nested too
+        deeply) is a :class:`PayloadError` too: a message never raises anything else.
+        """
+        try:
+            return self._read(topic, payload, received, levels)
+        except PayloadError:
+            raise
+        except (ArithmeticError, RecursionError, ValueError, TypeError) as exc:
+            raise PayloadError(_clip(f"payload cannot be read ({type(exc).__name__}: {exc})")) from None
+
+    def _read(self, topic: str, payload: bytes, received: datetime, levels: dict[str, str] | None) -> Reading:
         levels = self.match(topic) if levels is None else levels
         if levels is None:
             raise PayloadError(f"topic {topic!r} does not match {self.topic!r}")
@@ -159,6 +178,8 @@ class Mapping:
             return Reading(self._series_from_topic(levels), received, _number(text.strip(), "payload"))
         try:
             data = json.loads(text)
+        except RecursionError:
+            raise PayloadError("payload is JSON nested too deeply") from None
         except ValueError:
             raise PayloadError("payload is not JSON") from None
         if not isinstance(data, dict):
@@ -192,6 +213,10 @@ def _check_key(series: str) -> str:
     if not _SERIES_KEY.fullmatch(series):
         raise PayloadError(f"series {series!r} is not a series key (letters, digits, - and _)")
     return series
+
+
+def _clip(text: str, most: int = 200) -> str:
+    return text if len(text) <= most else text[:most - 3] + "..."
 
 
 def _field(data: dict, path: str) -> Any:
@@ -230,7 +255,10 @@ def _number(raw: Any, what: str) -> float:
             raise PayloadError(f"{what} is not a number") from None
     if not isinstance(raw, (int, float)):
         raise PayloadError(f"{what} is not a number")
-    value = float(raw)
+    try:
+        value = float(raw)
+    except OverflowError:
+        raise PayloadError(f"{what} is not a finite number (too large)") from None
     if not math.isfinite(value):
         raise PayloadError(f"{what} is not a finite number")
     return value
@@ -247,22 +275,33 @@ def parse_time(raw: Any, time_format: str = "auto", name: str = "time") -> datet
         try:
             when = datetime.fromisoformat(text)
         except ValueError:
-            raise PayloadError(f"{name} {raw!r} is not an ISO 8601 time") from None
+            raise PayloadError(f"{name} {_clip(repr(raw), 60)} is not an ISO 8601 time") from None
         if when.tzinfo is None:
             raise PayloadError(f"{name} has no zone (add Z or an offset such as +01:00)")
-        return when.astimezone(timezone.utc)
-    if isinstance(raw, (int, float)) and time_format in ("auto", "epoch_s", "epoch_ms"):
-        if not math.isfinite(raw):
-            raise PayloadError(f"{name} is not a finite number")
-        seconds = raw / 1000 if time_format == "epoch_ms" or (time_format == "auto" and abs(raw) > _EPOCH_MS_ABOVE) \
-            else raw
         try:
-            return datetime.fromtimestamp(seconds, timezone.utc)
-        except (OverflowError, OSError, ValueError):
-            raise PayloadError(f"{name} {raw!r} is out of range") from None
+            return when.astimezone(timezone.utc)
+        except (OverflowError, ValueError):  # 0001-01-01T00:30+01:00 is before year 1 in UTC
+            raise PayloadError(f"{name} {_clip(repr(raw), 60)} is out of range") from None
+    if isinstance(raw, (int, float)) and time_format in ("auto", "epoch_s", "epoch_ms"):
+        return datetime.fromtimestamp(epoch_seconds(raw, time_format, name), timezone.utc)
     expected = {"iso": "ISO 8601 text", "epoch_s": "epoch seconds", "epoch_ms": "epoch milliseconds",
                 "auto": "ISO 8601 text or epoch seconds"}[time_format]
     raise PayloadError(f"field {name!r} is not {expected}")
+
+
+def epoch_seconds(raw: int | float, time_format: str = "auto", name: str = "time") -> float:
+    """Seconds since 1970 of an epoch number (milliseconds above 10^11 with ``auto``), held to :data:`EPOCH_RULE`."""
+    try:
+        number = float(raw)
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):
+        raise PayloadError(f"{name} {_clip(repr(raw), 40)} is out of range: {EPOCH_RULE}")
+    seconds = number / 1000 if time_format == "epoch_ms" or (time_format == "auto" and number > EPOCH_MS_ABOVE) \
+        else number
+    if not EPOCH_EARLIEST <= seconds < EPOCH_BEFORE:
+        raise PayloadError(f"{name} {_clip(repr(raw), 40)} is out of range: {EPOCH_RULE}")
+    return seconds
 
 
 class Mappings:

@@ -105,3 +105,56 @@ def test_format_from_extension_or_named():
     assert format_of("a.CSV") == "csv" and format_of("a.ndjson") == "jsonl" and format_of("x.bin", "parquet") == "parquet"
     with pytest.raises(ValueError, match="--format"):
         format_of("readings.xlsx")
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "parquet"])
+def test_epoch_milliseconds_are_read_and_epoch_times_outside_1973_to_2200_refused_as_on_mqtt(tmp_path, fmt):
+    """The MQTT rule (domain.payload.EPOCH_RULE): seconds from 10^8 to the end of 2200, milliseconds over 10^11."""
+    def make(name, times):
+        rows = [{"series": "air-harbour", "time": t, "value": float(i)} for i, t in enumerate(times)]
+        path = tmp_path / f"{name}.{fmt}"
+        if fmt == "csv":
+            path.write_text("series,time,value\n" + "".join(f"{r['series']},{r['time']},{r['value']}\n" for r in rows))
+        elif fmt == "jsonl":
+            path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+        else:
+            pq.write_table(pa.table({"series": [r["series"] for r in rows], "time": pa.array(times, pa.int64()),
+                                     "value": [r["value"] for r in rows]}), path)
+        return path
+
+    table = InputFile(make("ok", [1764230400, 1764230400123])).read(GROUPS)
+    assert table.column("time").to_pylist() == [datetime(2025, 11, 27, 8, tzinfo=timezone.utc),
+                                                datetime(2025, 11, 27, 8, 0, 0, 123000, tzinfo=timezone.utc)]
+    for bad in (20261120, 17642304001230, -5, 9_000_000_000):
+        error = refused(make("bad", [1764230400, 1764230460, bad]))
+        assert (error.row, error.column) == (3, "time"), str(error)
+        assert f"epoch time {bad} is out of range: give epoch seconds from 10^8" in str(error)
+
+
+@pytest.mark.parametrize("text", ["inf", "Infinity", "-inf", "1e400"])
+def test_an_infinite_value_is_refused_naming_row_and_column(tmp_path, text):
+    body = f"series,time,value\nair-harbour,1764230400,1\nair-harbour,1764230460,{text}\n"
+    error = refused(write(tmp_path, "r.csv", body))
+    assert str(error) == f"r.csv, row 2 (line 3), column 'value': not a finite number: {text}"
+    error = refused(write(tmp_path, "r.jsonl", '{"series": "air-harbour", "time": 1764230400, "value": 1}\n'
+                                               f'{{"series": "air-harbour", "time": 1764230460, "value": "{text}"}}\n'))
+    assert str(error) == f"r.jsonl, row 2, column 'value': not a finite number: {text}"
+    error = refused(write(tmp_path, "n.jsonl", '{"series": "air-harbour", "time": 1764230400, "value": 1e400}\n'))
+    assert str(error) == "n.jsonl, row 1, column 'value': not a finite number: 1e400"
+    path = tmp_path / "r.parquet"
+    pq.write_table(pa.table({"series": ["air-harbour"] * 2, "time": pa.array([T, T], pa.timestamp("us", tz="UTC")),
+                             "value": [1.0, float(text)]}), path)
+    assert str(refused(path)) == "r.parquet, row 2, column 'value': not a finite number (infinity)"
+
+
+@pytest.mark.parametrize("unit", ["s", "ms", "us", "ns"])
+def test_a_parquet_time_with_a_zone_is_read_whatever_its_unit(tmp_path, unit):
+    """pandas writes timestamp[ns, tz=UTC] (DuckDB: TIMESTAMPTZ_NS) by default."""
+    path = tmp_path / "zoned.parquet"
+    pq.write_table(pa.table({"series": ["air-harbour"], "time": pa.array([T], pa.timestamp(unit, tz="UTC")),
+                             "value": [1.0]}), path)
+    assert InputFile(path).read(GROUPS).column("time").to_pylist() == [T]
+    naive = tmp_path / "naive.parquet"
+    pq.write_table(pa.table({"series": ["air-harbour"], "time": pa.array([T.replace(tzinfo=None)], pa.timestamp(unit)),
+                             "value": [1.0]}), naive)
+    assert "column 'time': no time zone" in str(refused(naive))

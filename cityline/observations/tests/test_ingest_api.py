@@ -114,3 +114,23 @@ def test_a_data_steward_feeds_only_their_organisations_series(client, city):
     response = post(client, csv_text([("air-harbour", iso(0), 1)]), "text/csv", raw)
     assert response.status_code == 200, response.content
     assert stored(city) == 1
+
+
+def test_an_epoch_time_out_of_range_or_an_infinite_value_is_a_400_and_nothing_is_stored(client, city, admin_token):
+    for bad, column, problem in [("17642304001230", "time", "row 3: epoch time 17642304001230 is out of range"),
+                                 ("20261120", "time", "row 3: epoch time 20261120 is out of range")]:
+        body = csv_text([("air-harbour", iso(0), 1), ("air-harbour", iso(60), 2), ("air-harbour", bad, 3)])
+        response = post(client, body, "text/csv", admin_token)
+        assert response.status_code == 400, response.content
+        assert response.json()["errors"][column][0].startswith(problem)
+    body = csv_text([("air-harbour", iso(0), 1), ("air-harbour", iso(60), "inf")])
+    response = post(client, body, "text/csv", admin_token)
+    assert response.status_code == 400 and response.json()["errors"] == {"value": ["row 2: not a finite number: inf"]}
+    assert stored(city) == 0
+
+
+def test_the_report_counts_a_key_given_twice_once(client, city, admin_token):
+    body = csv_text([("air-harbour", iso(0), 1), ("air-harbour", iso(0), 2), ("air-harbour", iso(15), 3)])
+    response = post(client, body, "text/csv", admin_token)
+    assert response.status_code == 200 and response.json()["rows"] == 2
+    assert stored(city) == 2

@@ -252,3 +252,78 @@ def test_compact_stops_at_a_stray_file_in_a_day_folder_of_the_earlier_layout(cap
     (day / "notes.txt").unlink()
     assert run(capsys, "observations", "compact")[0] == 0
     assert not day.exists() and len(stored(city)) == 8
+
+
+@pytest.mark.parametrize("extra", [[], ["--bulk"]])
+def test_an_epoch_time_out_of_range_after_good_rows_stores_nothing_and_names_row_and_column(capsys, city, tmp_path,
+                                                                                            extra):
+    (tmp_path / "good.csv").write_text(csv_text([("water-level", iso(0), 1)]))
+    (tmp_path / "ms.csv").write_text(csv_text([("air-harbour", iso(0), 1), ("air-harbour", iso(60), 2),
+                                               ("air-harbour", "17642304001230", 3)]))
+    code, out, err = run(capsys, "ingest", str(tmp_path / "good.csv"), str(tmp_path / "ms.csv"), "--quiet", *extra)
+    assert code == 1 and "Traceback" not in err, err
+    assert err.startswith("error: ms.csv, row 3 (line 4), column 'time': epoch time 17642304001230 is out of range")
+    assert stored(city) == [] and not list((tmp_path / "observations").rglob(".staging-*"))
+    # epoch milliseconds are read as on MQTT (over 10^11)
+    (tmp_path / "ms.csv").write_text(csv_text([("air-harbour", "1764230400123", 3)]))
+    assert run(capsys, "ingest", str(tmp_path / "ms.csv"), "--quiet", *extra)[0] == 0
+    assert [r[1].isoformat() for r in stored(city)] == ["2025-11-27T08:00:00.123000+00:00"]
+
+
+def test_whatever_fails_after_the_files_are_read_stores_nothing_and_leaves_no_staging(city, tmp_path, monkeypatch):
+    """The bulk path's tail for the alert hooks is read before anything is committed; any failure discards all."""
+    (tmp_path / "small.csv").write_text(csv_text([("air-harbour", iso(0), 1)]))
+    (tmp_path / "big.csv").write_text(csv_text([("air-station", iso(15 * i), i) for i in range(50)]))
+    monkeypatch.setattr(bulk, "BULK_BYTES", 100)
+    monkeypatch.setattr("cityline.observations.ingest.AFTER_WRITE", [lambda c, t: None])
+
+    def broken(staged):
+        raise TypeError("unsupported operand")
+
+    monkeypatch.setattr(bulk, "_tail", broken)
+    with pytest.raises(TypeError):
+        bulk.load(city, bulk.open_files([tmp_path / "small.csv", tmp_path / "big.csv"]))
+    assert stored(city) == [] and not list((tmp_path / "observations").rglob(".staging-*"))
+
+
+@pytest.mark.parametrize("big", ["first", "second"])
+def test_a_later_file_wins_over_an_earlier_one_whichever_path_each_takes(capsys, city, tmp_path, monkeypatch, big):
+    rows = [("air-harbour", iso(15 * i), 100 + i) for i in range(50)]
+    (tmp_path / "big.csv").write_text(csv_text(rows))
+    (tmp_path / "small.csv").write_text(csv_text([("air-harbour", iso(0), 1), ("air-station", iso(0), 2)]))
+    monkeypatch.setattr(bulk, "BULK_BYTES", 200)
+    files = ["big.csv", "small.csv"] if big == "first" else ["small.csv", "big.csv"]
+    code, out, err = run(capsys, "ingest", *(str(tmp_path / f) for f in files), "--quiet")
+    assert code == 0, err
+    assert out.startswith("ingestville: stored 51 readings of 2 series")  # air-harbour at iso(0) once
+    harbour_first = [r for r in stored(city) if r[0] == "air-harbour"][0]
+    assert harbour_first[2] == (1.0 if big == "first" else 100.0)
+    assert len(stored(city)) == 51
+
+
+@pytest.mark.parametrize("extra", [[], ["--bulk"]])
+def test_the_summary_counts_a_key_given_twice_once(capsys, city, tmp_path, extra):
+    (tmp_path / "dup.csv").write_text("series,time,value\nair-harbour,2026-11-20T08:00:00Z,1\n"
+                                      "air-harbour,2026-11-20T08:00:00Z,2\nair-harbour,2026-11-20T09:00:00+01:00,3\n")
+    code, out, err = run(capsys, "ingest", str(tmp_path / "dup.csv"), "--quiet", *extra)
+    assert code == 0, err
+    assert out.startswith("ingestville: stored 1 readings of 1 series")
+    assert [r[2] for r in stored(city)] == [3.0]
+
+
+@pytest.mark.parametrize("extra", [[], ["--bulk"]])
+def test_a_pandas_parquet_file_with_nanosecond_utc_times_is_stored(capsys, city, tmp_path, extra):
+    pq.write_table(pa.table({"series": ["air-harbour"] * 2, "time": pa.array([T0, T0.replace(hour=9)],
+                                                                             pa.timestamp("ns", tz="UTC")),
+                             "value": [1.0, 2.0]}), tmp_path / "pandas.parquet")
+    code, out, err = run(capsys, "ingest", str(tmp_path / "pandas.parquet"), "--quiet", *extra)
+    assert code == 0, err
+    assert [(r[1], r[2]) for r in stored(city)] == [(T0, 1.0), (T0.replace(hour=9), 2.0)]
+
+
+@pytest.mark.parametrize("extra", [[], ["--bulk"]])
+def test_an_infinite_value_is_refused(capsys, city, tmp_path, extra):
+    (tmp_path / "inf.csv").write_text(csv_text([("air-harbour", iso(0), 1), ("air-harbour", iso(15), "Infinity")]))
+    code, out, err = run(capsys, "ingest", str(tmp_path / "inf.csv"), "--quiet", *extra)
+    assert code == 1 and err.startswith("error: inf.csv, row 2 (line 3), column 'value': not a finite number")
+    assert stored(city) == []

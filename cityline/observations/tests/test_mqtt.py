@@ -294,6 +294,59 @@ def test_malformed_payloads_are_counted_logged_and_quarantined_and_later_reading
         assert any(reason in line and topic in line for line in logged), reason
 
 
+def test_a_payload_out_of_range_is_quarantined_and_never_stalls_the_consumer(city, machine_broker):
+    """Overflowing numbers and times, and JSON nested too deeply, are reasons like any other (not a write failure)."""
+    consumer = consumer_for(city, *machine_broker)
+    publisher = Publisher(*machine_broker)
+    topic = topic_for(city.key, "air", "pm25-harbour")
+    bad = [
+        (b'{"time": "2026-11-27T06:05:00Z", "value": 1' + b"0" * 400 + b"}", "field 'value' is not a finite number"),
+        (b'{"time": "0001-01-01T00:30:00+01:00", "value": 1}', "time '0001-01-01T00:30:00+01:00' is out of range"),
+        (b'{"time": "9999-12-31T23:30:00-01:00", "value": 1}', "time '9999-12-31T23:30:00-01:00' is out of range"),
+        (b'{"time": 1' + b"0" * 400 + b', "value": 1}', "time 1000000000"),
+        (b'{"time": 20261127, "value": 1}', "time 20261127 is out of range"),
+        (b'{"time": "2026-11-27T06:05:00Z", "value": 1, "x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+         "payload is JSON nested too deeply"),
+    ]
+    publisher.publish(topic, reading(T0, 1.0))
+    for payload, _reason in bad:
+        publisher.publish(topic, payload)
+    publisher.publish(topic, reading(T0 + timedelta(hours=1), 2.0))
+    assert len(publisher.acknowledged()) == len(bad) + 2
+    publisher.close()
+    run_until_received(consumer, len(bad) + 2)
+    assert rows(city, "SELECT value FROM observations ORDER BY time") == [(1.0,), (2.0,)]
+    assert consumer.stats.quarantined == len(bad) and consumer.stats.write_errors == 0
+    reasons = sorted(q.reason for q in QuarantinedMessage.objects.filter(city=city))
+    for _payload, reason in bad:
+        assert any(r.startswith(reason) for r in reasons), (reason, reasons)
+
+
+def test_whatever_reading_one_message_raises_quarantines_that_message_only(city, machine_broker, monkeypatch):
+    """A bug in the mapping is not a storage failure: the batch is stored, the one message quarantined."""
+    original = Mappings.read
+
+    def flaky(self, topic, payload, received):
+        if b"boom" in payload:
+            raise RuntimeError("mapping bug")
+        return original(self, topic, payload, received)
+
+    monkeypatch.setattr(Mappings, "read", flaky)
+    consumer = consumer_for(city, *machine_broker)
+    publisher = Publisher(*machine_broker)
+    topic = topic_for(city.key, "air", "pm25-harbour")
+    publisher.publish(topic, reading(T0, 1.0))
+    publisher.publish(topic, reading(T0 + timedelta(minutes=5), 9.0, id="boom"))
+    publisher.publish(topic, reading(T0 + timedelta(minutes=10), 2.0))
+    assert len(publisher.acknowledged()) == 3
+    publisher.close()
+    run_until_received(consumer, 3)
+    assert rows(city, "SELECT value FROM observations ORDER BY time") == [(1.0,), (2.0,)]
+    assert consumer.stats.write_errors == 0
+    assert [q.reason for q in QuarantinedMessage.objects.filter(city=city)] == [
+        "payload cannot be read (RuntimeError: mapping bug)"]
+
+
 def test_a_reading_of_an_unknown_series_is_quarantined_and_a_series_added_later_is_picked_up(city, machine_broker):
     consumer = consumer_for(city, *machine_broker)
     publisher = Publisher(*machine_broker)

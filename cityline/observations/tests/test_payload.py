@@ -51,7 +51,8 @@ def test_times_are_iso_8601_with_a_zone_or_epoch_seconds_or_milliseconds(raw, ex
 
 def test_a_declared_time_format_is_held_to():
     assert parse_time(1795767300250, "epoch_ms") == datetime(2026, 11, 27, 8, 15, 0, 250000, tzinfo=timezone.utc)
-    assert parse_time(1000, "epoch_ms") == datetime(1970, 1, 1, 0, 0, 1, tzinfo=timezone.utc)
+    with pytest.raises(PayloadError, match="out of range"):  # 1 s after 1970: not a plausible reading time
+        parse_time(1000, "epoch_ms")
     with pytest.raises(PayloadError, match="not ISO 8601 text"):
         parse_time(1795767300, "iso")
     with pytest.raises(PayloadError, match="not epoch seconds"):
@@ -123,7 +124,7 @@ def test_topics_match_level_by_level_and_the_first_matching_mapping_wins():
     both = Mappings([numbers, everything])
     assert both.subscriptions == ["city/legacy/+", "city/+/+"]
     assert both.read("city/legacy/s1", b"5", RECEIVED).value == 5.0
-    assert both.read("city/air/s1", b'{"time": 0, "value": 6}', RECEIVED).value == 6.0
+    assert both.read("city/air/s1", b'{"time": 1795767300, "value": 6}', RECEIVED).value == 6.0
     for topic in ("city/air", "city/air/s1/extra", "town/air/s1", "city/air/"):
         with pytest.raises(PayloadError, match="no mapping for topic"):
             both.read(topic, b"1", RECEIVED)
@@ -167,3 +168,48 @@ mappings:
         load("mappings: [", where="mqtt.yaml")
     with pytest.raises(MappingError, match="expected 'mappings:'"):
         load("just text", where="mqtt.yaml")
+
+
+@pytest.mark.parametrize("raw, expected", [
+    (100_000_000, datetime(1973, 3, 3, 9, 46, 40, tzinfo=timezone.utc)),
+    (7_289_654_399, datetime(2200, 12, 31, 23, 59, 59, tzinfo=timezone.utc)),
+    (100_000_000_001, datetime(1973, 3, 3, 9, 46, 40, 1000, tzinfo=timezone.utc)),
+])
+def test_epoch_times_from_1973_to_2200_are_read(raw, expected):
+    assert parse_time(raw) == expected
+
+
+@pytest.mark.parametrize("raw", [20261120, -1, 0, 99_999_999, 7_289_654_400, 99_999_999_999, 7_289_654_400_000,
+                                 10 ** 400, -(10 ** 400)])
+def test_an_epoch_time_outside_1973_to_2200_is_refused_as_files_are(raw):
+    with pytest.raises(PayloadError, match=r"out of range: give epoch seconds from 10\^8"):
+        parse_time(raw)
+
+
+@pytest.mark.parametrize("payload, reason", [
+    (b'{"time": "2026-11-27T08:15:00Z", "value": 1' + b"0" * 400 + b"}", "field 'value' is not a finite number"),
+    (b'{"time": "2026-11-27T08:15:00Z", "value": -1' + b"0" * 400 + b"}", "field 'value' is not a finite number"),
+    (b'{"time": "2026-11-27T08:15:00Z", "value": 1e400}', "field 'value' is not a finite number"),
+    (b'{"time": 1' + b"0" * 400 + b', "value": 1}', "time " + "1" + "0" * 36 + "... is out of range"),
+    (b'{"time": 1764230400123456, "value": 1}', "time 1764230400123456 is out of range"),
+    (b'{"time": "0001-01-01T00:30:00+01:00", "value": 1}', "time '0001-01-01T00:30:00+01:00' is out of range"),
+    (b'{"time": "9999-12-31T23:30:00-01:00", "value": 1}', "time '9999-12-31T23:30:00-01:00' is out of range"),
+    (b'{"time": "2026-11-27T08:15:00Z", "value": 1, "x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+     "payload is JSON nested too deeply"),
+])
+def test_numbers_and_times_out_of_range_and_deep_json_are_payload_errors(payload, reason):
+    """Overflow, recursion and out-of-range errors are reasons to quarantine, like any other bad payload."""
+    with pytest.raises(PayloadError) as caught:
+        read(Mapping(topic="city/+/{series}/reading"), "city/air/pm25/reading", payload)
+    assert str(caught.value).startswith(reason), str(caught.value)
+
+
+def test_anything_else_raised_reading_a_message_is_a_payload_error(monkeypatch):
+    from cityline.observations.domain import payload as module
+
+    def broken(*args):
+        raise OverflowError("date value out of range")
+
+    monkeypatch.setattr(module, "parse_time", broken)
+    with pytest.raises(PayloadError, match=r"payload cannot be read \(OverflowError: date value out of range\)"):
+        read(Mapping(topic="c/{series}"), "c/s1", b'{"time": "2026-11-27T08:15:00Z", "value": 1}')

@@ -432,3 +432,23 @@ def test_a_bulk_commit_goes_on_when_a_clean_up_removes_its_emptied_month_folder_
     monkeypatch.setattr(store_module.os, "replace", replace)
     assert staged.commit() == 3
     assert cleaned and count(store) == 3 and not list(tmp_path.glob(".staging*"))
+
+
+def test_an_infinite_value_is_refused_like_nan(tmp_path):
+    store = ObservationStore(tmp_path)
+    batch = readings("air.no2", 2) + [{"series": "air.no2", "time": T0, "value": float("-inf")}]
+    with pytest.raises(BatchError, match="column 'value', row 2: not a finite number"):
+        store.write(batch)
+    assert store.files() == []
+
+
+def test_a_batch_whose_later_partition_cannot_be_named_writes_no_part(tmp_path):
+    """Every partition is checked before the first part is written: no half-written batch."""
+    store = ObservationStore(tmp_path)
+    good = int(T0.timestamp() * 1_000_000)
+    batch = pa.table({"series": ["air.no2", "water.level"],
+                      "time": pa.array([good, -300_000_000_000_000_000], pa.timestamp("us", tz="UTC")),
+                      "value": [1.0, 2.0]})
+    with pytest.raises(BatchError, match="column 'time', row 1: out of range"):
+        store.write(batch)
+    assert store.files() == []
