@@ -307,8 +307,8 @@ def _unfiltered(aggs: list[Aggregation], conds: list[str]) -> tuple[list[str | N
     A ``FILTER`` clause per aggregate costs a condition per reading and aggregate even when every reading
     meets it (a mean over 25 M readings: 0.36 s with its ``FILTER`` clauses, 0.22 s without, bench/README.md).
     One side: its condition becomes the rows' ``WHERE`` (a weighted mean's also leaves out the series without a
-    weight, which add nothing to its value and are not among the readings it used). Several sides over the same series: a side with no
-    filter of its own takes every row the series selection let through. (Not with windows: ``share_above``
+    weight, which add nothing to its value and are not among the readings it used). Several sides over the same
+    series: a side with no filter of its own takes every row the series selection let through. (Not with windows: ``share_above``
     holds each reading until the next one whatever the filters, so the rows cannot be narrowed first.)
     """
     if len(aggs) == 1:

@@ -127,7 +127,8 @@ def test_a_count_with_filters_no_reading_passes_is_0_and_a_correction_brings_it_
         (date(2026, 1, 31), "written", Decimal("2.000000")), (date(2026, 2, 28), "written", Decimal("0.000000")),
         (date(2026, 3, 31), "no_data", None)]
     february = Measurement.objects.get(kpi__key="pm25-days", period_end=date(2026, 2, 28))
-    assert february.note == "Computed from the period's readings, none of which passed the spec's filters (spec version 1)"
+    assert february.note == ("Computed from the period's readings, none of which passed the spec's filters "
+                             "(spec version 1)")
     run = ComputationRun.objects.get(computation=c, period_end=date(2026, 2, 28))
     assert (run.row_count, run.data_from, run.data_to) == (0, None, None)
     # the January readings of 25 or more were a sensor's fault: corrected, January has no such day left
