@@ -182,6 +182,7 @@ def run_pandas(root: Path, meta: list[tuple], specs: dict, bounds) -> tuple[dict
         else:
             a = s.value
             sub = df[df["group"] == a.series.group[0]]
+            seen = sub["period"].unique()  # a count, distinct count or sum is 0 where none passes the filters
             if a.where.quality:
                 sub = sub[sub["quality"].isin(a.where.quality)]
             if a.where.min_value is not None:
@@ -217,6 +218,8 @@ def run_pandas(root: Path, meta: list[tuple], specs: dict, bounds) -> tuple[dict
                 held = held - sub["t_us"]
                 above = held.where(sub["value"] > a.threshold, 0)
                 res = above.groupby(sub["period"]).sum() / held.groupby(sub["period"]).sum()
+        if not s.is_ratio and s.value.function in ("count", "distinct_count", "sum"):
+            res = res.reindex(seen, fill_value=0.0)
         out[name] = {int(k): float(v) for k, v in res.items()}
     return out, time.perf_counter() - t0
 
