@@ -24,7 +24,8 @@ def add_parser(sub) -> None:
                     "command, naming the file, row and column, and nothing is stored. Loading a file again stores "
                     "each reading once. `cityline ingest mqtt` is the streaming consumer.")
     p.add_argument("files", nargs="+", metavar="FILE", help="CSV (.csv), JSON lines (.jsonl, .ndjson) or Parquet "
-                                                            "(.parquet) file")
+                                                            "(.parquet) file; .csv.gz, .jsonl.gz: "
+                                                            "compressed")
     p.add_argument("--city", help="city key (default: CITYLINE_DEFAULT_CITY, or the only city)")
     p.add_argument("--format", choices=FORMATS, help="the files' format (default: from each file's extension)")
     path = p.add_mutually_exclusive_group()

@@ -20,6 +20,8 @@ in memory).
 
 from __future__ import annotations
 
+import csv
+import gzip
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,6 +36,8 @@ from .store import SCHEMA, BatchError, ObservationStore, StagedBatch, normalise
 FORMATS = ("csv", "jsonl", "parquet")
 EXTENSIONS = {".csv": "csv", ".txt": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl",
               ".parquet": "parquet", ".pq": "parquet"}
+#: Compressed files DuckDB reads (it tells the compression from the extension), e.g. readings.csv.gz.
+COMPRESSED = (".gz",)
 COLUMNS = tuple(SCHEMA.names)
 REQUIRED = ("series", "time", "value")
 CHUNK_ROWS = 1_000_000
@@ -55,6 +59,8 @@ class FileError(BatchError):
         parts = [self.file]
         if self.row is not None:
             parts.append(f"row {self.row}" + (f" (line {self.line})" if self.line is not None else ""))
+        elif self.line is not None:
+            parts.append(f"line {self.line}")
         if self.column:
             parts.append(f"column {self.column!r}")
         return ", ".join(parts) + f": {self.problem}"
@@ -66,15 +72,24 @@ def format_of(path: str | Path, fmt: str | None = None) -> str:
         if fmt not in FORMATS:
             raise ValueError(f"{Path(path).name}: unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
         return fmt
-    suffix = Path(path).suffix.lower()
+    suffixes = [s.lower() for s in Path(path).suffixes]
+    suffix = suffixes[-1] if suffixes else ""
+    if suffix in COMPRESSED and len(suffixes) > 1 and EXTENSIONS.get(suffixes[-2]) in ("csv", "jsonl"):
+        return EXTENSIONS[suffixes[-2]]  # readings.csv.gz, readings.jsonl.gz: DuckDB reads them compressed
     if suffix not in EXTENSIONS:
-        raise ValueError(f"{Path(path).name}: cannot tell the format from the extension {suffix or '(none)'!r}; "
+        also = " (compressed: .csv.gz, .jsonl.gz)" if suffix in COMPRESSED else ""
+        raise ValueError(f"{Path(path).name}: cannot tell the format from the extension {suffix or '(none)'!r}{also}; "
                          f"give --format ({', '.join(FORMATS)})")
     return EXTENSIONS[suffix]
 
 
 def _lit(text) -> str:
     return "'" + str(text).replace("'", "''") + "'"
+
+
+def _no_glob(path: Path) -> str:
+    """``path`` for DuckDB's readers, which take ``*``, ``?`` and ``[`` as a pattern: each one as a class of itself."""
+    return re.sub(r"([*?\[])", r"[\1]", str(path.absolute()))
 
 
 def _epoch_sql(number: str) -> tuple[str, str]:
@@ -102,12 +117,22 @@ class InputFile:
         self.path = Path(path)
         self.name = name or self.path.name
         self.fmt = format_of(self.name if fmt is None and name else self.path, fmt)
+        if self.path.is_dir():
+            raise FileError(self.name, None, None, "is a directory, not a file")
         if not self.path.is_file():
             raise FileError(self.name, None, None, "no such file")
+        if self.fmt != "jsonl" and self.path.stat().st_size == 0:
+            raise FileError(self.name, None, None, "empty file")
+        #: CSV: blank lines before the header (DuckDB is told to skip them).
+        self.skip = 0
         self.types = self._columns()
         for column in REQUIRED:
             if column not in self.types:
-                raise FileError(self.name, column, None, "missing column")
+                found = ", ".join(repr(c) for c in self.types) or "none"
+                hint = ""
+                if self.fmt == "csv" and len(self.types) == 1 and re.search(r"[;\t|]", next(iter(self.types))):
+                    hint = "; separate the columns with commas"
+                raise FileError(self.name, column, None, f"missing column (the columns found: {found}){hint}")
         unknown = [c for c in self.types if c not in COLUMNS]
         if unknown:
             raise FileError(self.name, unknown[0], None, f"unknown column; the columns are {', '.join(COLUMNS)}")
@@ -119,17 +144,55 @@ class InputFile:
         try:
             with _connect() as con:
                 if self.fmt == "parquet":
-                    rows = con.execute(f"DESCRIBE SELECT * FROM read_parquet({_lit(self.path)})").fetchall()
+                    rows = con.execute(f"DESCRIBE SELECT * FROM read_parquet({_lit(self.source)})").fetchall()
                     return {r[0]: r[1] for r in rows}
                 if self.fmt == "csv":
-                    rows = con.execute(f"DESCRIBE SELECT * FROM read_csv({_lit(self.path)}, header = true, "
-                                       "delim = ',', quote = '\"', all_varchar = true)").fetchall()
-                    return {r[0]: "VARCHAR" for r in rows}
+                    return {c: "VARCHAR" for c in self._header()}
                 # JSON lines: an object's keys are checked row by row (a missing one reads as empty,
                 # an unknown one is a row error), so there is no header to read here.
                 return {c: "VARCHAR" for c in COLUMNS}
         except duckdb.Error as exc:
             raise self._duckdb_error(exc) from None
+
+    @property
+    def source(self) -> str:
+        """The path as DuckDB's readers take it (absolute, no pattern)."""
+        return _no_glob(self.path)
+
+    def _open(self):
+        """The file's bytes (uncompressed), as DuckDB reads them."""
+        return gzip.open(self.path, "rb") if self.path.suffix.lower() in COMPRESSED else open(self.path, "rb")
+
+    def _header(self) -> list[str]:
+        """The CSV header's column names, read here rather than sniffed by DuckDB (which can take a data row
+        for the header or a wrong delimiter): comma, double quote, a header row; a BOM, blank lines before
+        it and spaces around the names are passed over."""
+        def lines(f) -> Iterator[str]:
+            for number, raw in enumerate(f, 1):
+                try:
+                    text = raw.decode("utf-8")
+                except UnicodeDecodeError:
+                    raise FileError(self.name, None, None, "not utf-8 encoded; save the file as UTF-8",
+                                    line=number) from None
+                yield text.removeprefix("\ufeff") if number == 1 else text
+
+        try:
+            with self._open() as f:
+                for names in csv.reader(lines(f)):
+                    if names:
+                        break
+                    self.skip += 1
+                else:
+                    raise FileError(self.name, None, None, "empty file")
+        except csv.Error as exc:
+            raise FileError(self.name, None, None, f"header: {exc}", line=self.skip + 1) from None
+        except (OSError, EOFError) as exc:  # e.g. a .gz file that is not gzip
+            raise FileError(self.name, None, None, f"cannot read the file: {exc}") from None
+        names = [n.strip() for n in names]
+        for i, n in enumerate(names):
+            if n in names[:i]:
+                raise FileError(self.name, n, None, "the header names this column twice", line=self.skip + 1)
+        return names
 
     @property
     def rows_hint(self) -> int | None:
@@ -142,20 +205,22 @@ class InputFile:
         """The file as a DuckDB relation: its columns (text where ``text``) and ``_row`` (1-based) if ``ordinal``."""
         if self.fmt == "parquet":
             if ordinal:
-                return f"SELECT *, file_row_number + 1 AS _row FROM read_parquet({_lit(self.path)}, file_row_number = true)"
-            return f"SELECT * FROM read_parquet({_lit(self.path)})"
+                return (f"SELECT *, file_row_number + 1 AS _row FROM read_parquet({_lit(self.source)}, "
+                        "file_row_number = true)")
+            return f"SELECT * FROM read_parquet({_lit(self.source)})"
         if self.fmt == "csv":
             types = {c: ("DOUBLE" if c == "value" and not text else "VARCHAR") for c in self.types}
             columns = "{" + ", ".join(f"{_lit(c)}: {_lit(t)}" for c, t in types.items()) + "}"
-            source = (f"read_csv({_lit(self.path)}, header = true, delim = ',', quote = '\"', columns = {columns}, "
-                      "auto_detect = false)")
+            skip = f"skip = {self.skip}, " if self.skip else ""
+            source = (f"read_csv({_lit(self.source)}, header = true, delim = ',', quote = '\"', escape = '\"', "
+                      f"{skip}columns = {columns}, auto_detect = false)")
         else:
             allowed = ", ".join(_lit(c) for c in COLUMNS)
             fields = ", ".join(f"json ->> {_lit(c)} AS \"{c}\"" for c in self.types)
             source = (f"(SELECT {fields}, CASE WHEN json_type(json) <> 'OBJECT' THEN 'not a JSON object' "
                       f"WHEN len(list_filter(json_keys(json), lambda k: k NOT IN ({allowed}))) > 0 "
                       f"THEN 'unknown key ' || list_filter(json_keys(json), lambda k: k NOT IN ({allowed}))[1] END AS _shape "
-                      f"FROM read_ndjson_objects({_lit(self.path)}))")
+                      f"FROM read_ndjson_objects({_lit(self.source)}))")
         # Without an ORDER BY, row_number() OVER () numbers rows in the order DuckDB reads them: file order.
         return f"SELECT *{', row_number() OVER () AS _row' if ordinal else ''} FROM {source}"
 
@@ -258,19 +323,88 @@ class InputFile:
         row, (column, text) = int(found[0]), found[1]
         if text.startswith("unknown key "):
             column, text = text.removeprefix("unknown key "), f"unknown key; the keys are {', '.join(COLUMNS)}"
-        return FileError(self.name, column or None, row, text, line=row + 1 if self.fmt == "csv" else None)
+        return FileError(self.name, column or None, row, text, line=self._csv_line(row))
+
+    # --- where a row is (error path only: the file is read again, line by line) ---------------------
+
+    def _csv_units(self) -> Iterator[tuple[int, bool]]:
+        """(physical line it starts on, whether a record) of each "line" DuckDB counts in a CSV file: a
+        record (a quoted field may span lines) or a blank line (DuckDB skips it, but counts it)."""
+        quoted, start = False, 0
+        with self._open() as f:
+            for number, raw in enumerate(f, 1):
+                if not quoted:
+                    start = number
+                    if not raw.rstrip(b"\r\n"):
+                        yield number, False
+                        continue
+                if raw.count(b'"') % 2:  # a doubled quote ("") inside a quoted field does not change this
+                    quoted = not quoted
+                if not quoted:
+                    yield start, True
+        if quoted:
+            yield start, True
+
+    def _csv_line(self, row: int | None) -> int | None:
+        """The physical line of CSV data row ``row`` (1-based, after the header); None for other formats."""
+        if self.fmt != "csv" or row is None:
+            return None
+        records = 0
+        for line, record in self._csv_units():
+            records += record
+            if record and records == row + 1:
+                return line
+        return None
+
+    def _csv_where(self, unit: int) -> tuple[int | None, int | None]:
+        """(data row, physical line) of the ``unit``-th line DuckDB counts (its "CSV Error on Line")."""
+        records = 0
+        for i, (line, record) in enumerate(self._csv_units(), 1):
+            records += record
+            if i == unit:
+                return (records - 1 if record and records > 1 else None), line
+        return None, None
+
+    def _json_line(self, row: int) -> int | None:
+        """The physical line of JSON lines object ``row`` (blank lines are skipped)."""
+        objects = 0
+        with self._open() as f:
+            for number, raw in enumerate(f, 1):
+                if raw.strip():
+                    objects += 1
+                    if objects == row:
+                        return number
+        return None
 
     def _duckdb_error(self, exc: Exception) -> FileError:
-        """A DuckDB error as a :class:`FileError` (CSV errors carry their line)."""
-        message = str(exc).strip()
-        line = re.search(r"[Ll]ine:? (\d+)", message)
+        """A DuckDB error as a :class:`FileError`: DuckDB's reason, the row and line it names, no path."""
+        message = str(exc).strip() or type(exc).__name__
+        for path in {self.source, str(self.path.absolute()), str(self.path)}:
+            message = re.sub(r"(?i)\s*(in )?(file )?([\"']){0}\3,?".format(re.escape(path)), "", message)
+            message = message.replace(path, self.name)
+        message = re.sub(r"^[A-Za-z ]*Error: ", "", message)
+        lines = message.splitlines()
+        csv_line = re.match(r"CSV Error on Line: (\d+)", lines[0])
+        if csv_line and self.fmt == "csv":
+            # What follows the "Original Line: ..." (one or more lines) up to a blank line or the advice.
+            reason = []
+            for text in lines[1:]:
+                if text.startswith(("Possible", "  file = ")):
+                    break
+                if text.strip() and not text.startswith("Original Line:"):
+                    reason.append(text.strip())
+            # The reason is the last of those lines (the record itself may span lines).
+            problem = reason[-1] if reason else "cannot read this line"
+            row, line = self._csv_where(int(csv_line[1]))
+            return FileError(self.name, None, row, problem.rstrip("."), line=line)
+        malformed = re.match(r"Malformed JSON(?: in file \".*?\")?,? at byte \d+ in line (\d+): (.*?)\.?"
+                             r"( Try auto-detecting.*)?$", lines[0])
+        if malformed and self.fmt == "jsonl":
+            # DuckDB counts the objects (not blank lines) and names the one after the bad one.
+            row = max(int(malformed[1]) - 1, 1)
+            return FileError(self.name, None, row, f"not valid JSON: {malformed[2]}", line=self._json_line(row))
         column = re.search(r'column "?([A-Za-z_]+)"?', message)
-        first = message.splitlines()[0] if message else type(exc).__name__
-        first = re.sub(r"^[A-Za-z ]*Error: ", "", first)
-        if line and self.fmt == "csv":
-            number = int(line[1])
-            return FileError(self.name, column[1] if column else None, number - 1, first, line=number)
-        return FileError(self.name, column[1] if column else None, None, first)
+        return FileError(self.name, column[1] if column else None, None, lines[0])
 
     def _refused(self, exc: Exception, groups: dict[str, str] | None) -> FileError:
         return self.first_error(groups) or self._duckdb_error(exc)
@@ -301,8 +435,7 @@ class InputFile:
             raise
         except BatchError as exc:
             if exc.row is not None and exc.column == "series":
-                raise FileError(self.name, exc.column, exc.row, exc.problem,
-                                line=exc.row + 1 if self.fmt == "csv" else None) from None
+                raise FileError(self.name, exc.column, exc.row, exc.problem, line=self._csv_line(exc.row)) from None
             raise self._refused(exc, groups) from None
         except (duckdb.Error, pa.ArrowException, OSError) as exc:  # DuckDB's error arrives through Arrow's reader
             raise self._refused(exc, groups) from None

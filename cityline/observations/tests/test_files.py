@@ -87,7 +87,7 @@ def test_bad_json_lines_and_columns(tmp_path):
     error = refused(write(tmp_path, "c.csv", "series,time,value,colour\nair-harbour,1764230400,1,red\n"))
     assert str(error) == "c.csv, column 'colour': unknown column; the columns are series, time, value, quality, message_id"
     error = refused(write(tmp_path, "d.csv", "series,value\nair-harbour,1\n"))
-    assert str(error) == "d.csv, column 'time': missing column"
+    assert str(error) == "d.csv, column 'time': missing column (the columns found: 'series', 'value')"
 
 
 def test_a_parquet_time_without_zone_is_refused(tmp_path):
@@ -158,3 +158,117 @@ def test_a_parquet_time_with_a_zone_is_read_whatever_its_unit(tmp_path, unit):
     pq.write_table(pa.table({"series": ["air-harbour"], "time": pa.array([T.replace(tzinfo=None)], pa.timestamp(unit)),
                              "value": [1.0]}), naive)
     assert "column 'time': no time zone" in str(refused(naive))
+
+
+def _rows(n: int, bad: int, line: str) -> str:
+    rows = [f"air-harbour,{1764230400 + 60 * i},{i}" for i in range(1, n + 1)]
+    rows[bad - 1] = line
+    return "series,time,value\n" + "\n".join(rows) + "\n"
+
+
+@pytest.mark.parametrize("body, message", [
+    # a decimal comma: one field too many, on the last row (DuckDB's sniffer took that row for the header) ...
+    (_rows(1000, 1000, "air-harbour,1764300000,1,5"),
+     "r.csv, row 1000 (line 1001): Expected Number of Columns: 3 Found: 4"),
+    # ... and in the middle (the sniffer gave up: "Error when sniffing file")
+    (_rows(100, 50, "air-harbour,1764300000,1,5"), "r.csv, row 50 (line 51): Expected Number of Columns: 3 Found: 4"),
+    (_rows(10, 4, "air-harbour,1764300000"), "r.csv, row 4 (line 5): Expected Number of Columns: 3 Found: 2"),
+    (_rows(10, 4, 'air-harbour,"1764300000,1'), "r.csv, row 4 (line 5): Value with unterminated quote found"),
+    ("series;time;value\nair-harbour;1764230400;1,5\n",
+     "r.csv, column 'series': missing column (the columns found: 'series;time;value'); "
+     "separate the columns with commas"),
+    ("", "r.csv: empty file"),
+    ("\n\n", "r.csv: empty file"),
+    ("series,time,value,value\nair-harbour,1764230400,1,2\n",
+     "r.csv, line 1, column 'value': the header names this column twice"),
+])
+def test_a_csv_layout_problem_is_named_by_row_line_and_duckdbs_reason(tmp_path, body, message):
+    error = refused(write(tmp_path, "r.csv", body))
+    assert str(error) == message
+    assert "Possible" not in str(error) and "sniffing" not in str(error)
+
+
+def test_a_csv_that_is_not_utf8_or_has_an_overlong_line_says_so(tmp_path):
+    path = tmp_path / "r.csv"
+    path.write_bytes("series,time,value,quality\nair-harbour,1764230400,1,\u00e9t\u00e9\n".encode("latin-1"))
+    error = refused(path)
+    assert (error.row, error.line) == (1, 2) and "not utf-8 encoded" in str(error), str(error)
+    path.write_bytes(b"s\xe9ries,time,value\n")
+    assert str(refused(path)) == "r.csv, line 1: not utf-8 encoded; save the file as UTF-8"
+    path.write_text("series,time,value,quality\n" + "".join(f"air-harbour,{1764230400 + i},{i},ok\n" for i in range(5))
+                    + "air-harbour,1764240000,1," + "x" * 3_000_000 + "\n")
+    error = refused(path)
+    assert (error.row, error.line) == (6, 7) and "Maximum line size" in error.problem, str(error)
+
+
+@pytest.mark.parametrize("text", [
+    "\ufeffseries,time,value\nair-harbour,2026-11-27T08:00:00Z,1.5\n",               # a byte order mark
+    "series,time,value\r\nair-harbour,2026-11-27T08:00:00Z,1.5\r\n",                 # CRLF
+    'series,time,value,quality\n"air-harbour","2026-11-27T08:00:00Z","1.5","a, ""b"""\n',  # quoted fields
+    "series,time,value\nair-harbour,2026-11-27T08:00:00Z,1.5\n\n\n",                 # blank lines at the end
+    "series, time, value\nair-harbour, 2026-11-27T08:00:00Z, 1.5\n",                # spaces after the commas
+    "\nseries,time,value\nair-harbour,2026-11-27T08:00:00Z,1.5\n",                   # a blank line before the header
+    "series,time,value\nair-harbour,2026-11-27T08:00:00Z,1.5",                       # no newline at the end
+])
+def test_accepted_csv_layouts(tmp_path, text):
+    table = InputFile(write(tmp_path, "r.csv", text)).read(GROUPS)
+    assert [(r["series"], r["time"], r["value"]) for r in table.to_pylist()] == [("air-harbour", T, 1.5)]
+
+
+@pytest.mark.parametrize("body, message", [
+    ("series,time,value\nair-harbour,1764230400,1\n\nair-harbour,1764230460,2\nair-harbour,2026-11-20T10:00:00,3\n",
+     "r.csv, row 3 (line 5), column 'time': no time zone"),
+    ('series,time,value,quality\nair-harbour,1764230400,1,"checked\nby hand"\nair-harbour,1764230460,2,ok\n'
+     "air-harbour,2026-11-20T10:00:00,3,ok\n", "r.csv, row 3 (line 5), column 'time': no time zone"),
+    ('series,time,value,quality\nair-harbour,1764230400,1,"a\n\nb"\n\nair-harbour,1764230460,2\n',
+     "r.csv, row 2 (line 6): Expected Number of Columns: 4 Found: 3"),
+    ("series,time,value\nair-harbour,1764230400,1\n\nair-nowhere,1764230460,2\n",
+     "r.csv, row 2 (line 4), column 'series': no series 'air-nowhere' in this city"),
+])
+def test_the_csv_line_is_the_physical_line_after_blank_lines_and_quoted_line_breaks(tmp_path, body, message):
+    assert str(refused(write(tmp_path, "r.csv", body))).startswith(message)
+
+
+def test_a_json_syntax_error_names_its_row_and_line_without_duckdbs_advice(tmp_path):
+    good = '{"series": "air-harbour", "time": 1764230400, "value": 1}'
+    error = refused(write(tmp_path, "r.jsonl", f"{good},\n{good}\n{good}\n"))
+    assert str(error) == "r.jsonl, row 1 (line 1): not valid JSON: unexpected content after document"
+    error = refused(write(tmp_path, "r.jsonl", f"{good}\n\n{good[:-1]}\n{good}\n"))
+    assert (error.row, error.line) == (2, 3) and "not valid JSON" in str(error), str(error)
+    assert "Try auto-detecting" not in str(error) and str(tmp_path) not in str(error)
+
+
+def test_a_directory_compressed_files_and_names_with_pattern_characters(tmp_path):
+    (tmp_path / "d.csv").mkdir()
+    with pytest.raises(FileError, match="d.csv: is a directory"):
+        InputFile(tmp_path / "d.csv")
+    with pytest.raises(FileError, match="nope.csv: no such file"):
+        InputFile(tmp_path / "nope.csv")
+    import gzip
+    with gzip.open(tmp_path / "r.csv.gz", "wt") as f:
+        f.write("series,time,value\nair-harbour,2026-11-27T08:00:00Z,1.5\n")
+    with gzip.open(tmp_path / "r.jsonl.gz", "wt") as f:
+        f.write('{"series": "air-harbour", "time": "2026-11-27T08:00:00Z", "value": 1.5}\n')
+    for name in ("r.csv.gz", "r.jsonl.gz"):
+        assert InputFile(tmp_path / name).read(GROUPS).column("value").to_pylist() == [1.5], name
+    assert format_of("x.ndjson.gz") == "jsonl"
+    with pytest.raises(ValueError, match="--format"):
+        format_of("x.parquet.gz")
+    # DuckDB takes * ? [ as a pattern: "a?.csv" must not read "ab.csv" too
+    write(tmp_path, "a?.csv", "series,time,value\nair-harbour,2026-11-27T08:00:00Z,1.5\n")
+    write(tmp_path, "ab.csv", "series,time,value\nair-station,2026-11-27T08:00:00Z,7\n")
+    assert InputFile(tmp_path / "a?.csv").read(GROUPS).column("series").to_pylist() == ["air-harbour"]
+    path = tmp_path / "[b]*.parquet"
+    pq.write_table(pa.table({"series": ["air-station"], "time": pa.array([T], pa.timestamp("us", tz="UTC")),
+                             "value": [2.0]}), path)
+    pq.write_table(pa.table({"series": ["air-harbour"], "time": pa.array([T], pa.timestamp("us", tz="UTC")),
+                             "value": [3.0]}), tmp_path / "b1.parquet")
+    assert InputFile(path).read(GROUPS).column("value").to_pylist() == [2.0]
+
+
+def test_errors_name_the_file_by_its_display_name_not_its_path(tmp_path):
+    path = tmp_path / "upload.parquet"
+    path.write_bytes(b"this is not a parquet file at all")
+    with pytest.raises(FileError) as err:
+        InputFile(path, "parquet", name="request body")
+    assert str(err.value).startswith("request body: ") and str(tmp_path) not in str(err.value), str(err.value)

@@ -78,6 +78,22 @@ def test_a_bad_row_is_a_400_naming_row_and_column_and_nothing_is_stored(client, 
     assert stored(city) == 0
 
 
+def test_a_body_that_cannot_be_read_is_a_400_naming_the_request_body_not_a_server_path(client, city, admin_token):
+    response = post(client, b"PAR1 this is not a parquet file PAR0", "application/vnd.apache.parquet", admin_token)
+    assert response.status_code == 400, response.content
+    detail = response.json()["detail"]
+    assert detail.startswith("request body: ") and "/tmp" not in detail and "upload" not in detail, detail
+    assert "cityline-observations" not in response.content.decode()
+    response = post(client, "series,time,value\nair-harbour,2026-11-20T08:00:00Z,1,5\n", "text/csv", admin_token)
+    assert response.status_code == 400, response.content
+    assert response.json()["errors"] == {"body": ["row 1: Expected Number of Columns: 3 Found: 4"]}
+    response = post(client, '{"series": "air-harbour", "time": "2026-11-20T08:00:00Z", "value": 1},\n',
+                    "application/x-ndjson", admin_token)
+    assert response.status_code == 400, response.content
+    assert response.json()["detail"].startswith("request body, row 1 (line 1): not valid JSON")
+    assert stored(city) == 0
+
+
 def test_writing_needs_credentials_and_the_right_to_change_series(client, city):
     body = csv_text([("air-harbour", iso(0), 1)])
     assert post(client, body, "text/csv").status_code == 401

@@ -65,6 +65,38 @@ def test_a_bad_row_in_the_second_file_stores_nothing_of_either(capsys, city, tmp
         assert not list(store_for(city).root.glob(".staging-*"))
 
 
+@pytest.mark.parametrize("text, message", [
+    # one field too many (a decimal comma), after a blank line: the same row and line on either path
+    ("series,time,value\nair-harbour,2026-11-20T08:00:00Z,1\n\nair-harbour,2026-11-20T09:00:00Z,1,5\n",
+     "error: r.csv, row 2 (line 4): Expected Number of Columns: 3 Found: 4; nothing was stored"),
+    ('series,time,value,quality\nair-harbour,2026-11-20T08:00:00Z,1,"checked\nby hand"\n'
+     "air-harbour,2026-11-20T10:00:00,3,ok\n", "error: r.csv, row 2 (line 4), column 'time': no time zone"),
+    ("series,time,value\nair-harbour,2026-11-20T08:00:00Z,1\n\nair-atlantis,2026-11-20T09:00:00Z,1\n",
+     "error: r.csv, row 2 (line 4), column 'series': no series 'air-atlantis'"),
+])
+def test_a_csv_error_names_the_same_row_and_line_on_the_normal_and_the_bulk_path(capsys, city, tmp_path, text, message):
+    (tmp_path / "r.csv").write_text(text)
+    for extra in (["--no-bulk"], ["--bulk"]):
+        code, _, err = run(capsys, "ingest", str(tmp_path / "r.csv"), "--quiet", *extra)
+        assert code == 1 and err.startswith(message), (extra, err)
+        assert stored(city) == []
+
+
+def test_ingest_names_a_directory_reads_gzip_and_takes_a_file_name_literally(capsys, city, tmp_path):
+    import gzip
+
+    (tmp_path / "d.csv").mkdir()
+    code, _, err = run(capsys, "ingest", str(tmp_path / "d.csv"), "--quiet")
+    assert code == 1 and "d.csv: is a directory, not a file" in err
+    with gzip.open(tmp_path / "r.csv.gz", "wt") as f:
+        f.write(csv_text([("air-harbour", iso(0), 1)]))
+    (tmp_path / "a?.csv").write_text(csv_text([("air-station", iso(0), 2)]))
+    (tmp_path / "ab.csv").write_text(csv_text([("water-level", iso(0), 3)]))  # would match the pattern "a?.csv"
+    code, out, err = run(capsys, "ingest", str(tmp_path / "r.csv.gz"), str(tmp_path / "a?.csv"), "--quiet")
+    assert code == 0, err
+    assert [row[0] for row in stored(city)] == ["air-harbour", "air-station"]
+
+
 def test_ingest_refusals_exit_2(capsys, city, tmp_path):
     (tmp_path / "a.xlsx").write_text("x")
     code, _, err = run(capsys, "ingest", str(tmp_path / "a.xlsx"), "--city", city.key)
