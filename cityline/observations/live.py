@@ -1,8 +1,8 @@
 """What the operations page shows (issue 6, real-time city management): reads only.
 
 - :func:`latest_readings`: the latest reading of every series of a city, read from each group's
-  newest days of readings only (the month partitions holding them, never the whole store),
-  cached for :data:`LATEST_TTL` seconds so several people watching the page cost one read;
+  newest days of readings (the month partitions holding them; a series silent for longer is looked
+  for further back, alone: :meth:`.store.ObservationStore.latest`), cached for :data:`LATEST_TTL` seconds so several people watching the page cost one read;
 - :func:`snapshot`: the open alerts (newest first), the recent alert history and the latest
   readings as rows of display text, for the page and its JSON face alike (so the page's small
   script only copies text and needs no translations of its own).
@@ -13,7 +13,6 @@ from __future__ import annotations
 import threading
 import time as clock
 from datetime import datetime
-from datetime import timezone as dt_timezone
 
 from django.utils import timezone
 from django.utils.timesince import timesince
@@ -34,26 +33,20 @@ _lock = threading.Lock()
 
 def latest_readings(city) -> dict[str, tuple[datetime, float | None]]:
     """``{series key: (time, value)}`` of the latest stored reading of each series (latest write wins)."""
-    import duckdb
-
     now = clock.monotonic()
     with _lock:
         cached = _latest.get(city.pk)
         if cached is not None and now - cached[0] < LATEST_TTL:
             return cached[1]
+    from .models import Series
+
     store = store_to_read(city)
+    by_group: dict[str, list[str]] = {}
+    for key, group in Series.objects.filter(city=city).values_list("key", "group"):
+        by_group.setdefault(group, []).append(key)
     found: dict = {}
     for group in store.groups():
-        files, since = store.recent(group, DAYS_SEARCHED)
-        if not files:
-            continue
-        with duckdb.connect() as con:
-            con.execute("SET TimeZone = 'UTC'")
-            rows = con.sql(
-                "SELECT series, time, value FROM read_parquet(?, filename = true) WHERE time >= ? "
-                "QUALIFY row_number() OVER (PARTITION BY series ORDER BY time DESC, written DESC, filename DESC) = 1",
-                params=[[str(f) for f in files], since or datetime.min.replace(tzinfo=dt_timezone.utc)]).fetchall()
-        found.update({series: (time, value) for series, time, value in rows})
+        found.update(store.latest(group, by_group.get(group, []), DAYS_SEARCHED))
     with _lock:
         _latest[city.pk] = (now, found)
     return found

@@ -62,16 +62,14 @@ def _read(recent: tuple[list[str], datetime | None], sql: str, params: list) -> 
 
 
 def latest_readings(city, series: list[Series]) -> dict[str, tuple]:
-    """``{key: (time, value)}``: the latest reading of each series (looked for in the newest days of its group)."""
+    """``{key: (time, value)}``: the latest reading of each series (in the newest days of its group first)."""
+    store = obs_registry.store_to_read(city)
     out: dict[str, tuple] = {}
     by_group: dict[str, list[str]] = {}
     for s in series:
         by_group.setdefault(s.group, []).append(s.key)
     for group, keys in by_group.items():
-        rows = _read(_recent(city, group, days=3),
-                     "SELECT series, max(time), arg_max(value, time) FROM readings WHERE series IN "
-                     "(SELECT unnest(?)) GROUP BY series", [keys])
-        out.update({key: (time, value) for key, time, value in rows})
+        out.update(store.latest(group, keys, days=3))
     return out
 
 

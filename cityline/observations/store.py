@@ -87,6 +87,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from .domain.rules import FUTURE_TOLERANCE
+
 #: The columns of a batch, their Arrow types, and whether they are required.
 SCHEMA = pa.schema([
     pa.field("series", pa.string(), nullable=False),
@@ -175,6 +177,9 @@ STAGING_PREFIX = ".staging-"
 UPKEEP_LOCK = ".upkeep.lock"
 COMPLETE = "COMPLETE"
 _PART = re.compile(r"part-(?P<written>\d{8}T\d{12})-(?P<batch>[0-9a-f]+)(?:_\d+)*\.parquet")
+#: How far ahead of now a reading's time may be before :meth:`ObservationStore.recent` stops counting back from it:
+#: the tolerance after which the alert rules leave a reading out as a clock fault.
+CLOCK_SKEW = FUTURE_TOLERANCE
 #: The partition folders of a group, and of the earlier layout (see :meth:`ObservationStore.clean_up`).
 PARTITIONS, DAY_PARTITIONS = "month=*", "day=*"
 
@@ -215,6 +220,20 @@ def written_of(part: Path) -> datetime | None:
     if found is None:
         return None
     return datetime.strptime(found["written"], "%Y%m%dT%H%M%S%f").replace(tzinfo=timezone.utc)
+
+
+def _latest_of(files: list[Path], series: list[str], where: str, moment: datetime) -> dict[str, tuple]:
+    """The latest reading ``(time, value)`` of each of ``series`` in ``files`` whose time meets ``where``."""
+    if not files:
+        return {}
+    with duckdb.connect() as con:
+        con.execute("SET TimeZone = 'UTC'")
+        rows = con.execute(
+            "SELECT series, time, value FROM read_parquet(?, filename = true) "
+            f"WHERE series IN (SELECT unnest(?)) AND {where} "
+            "QUALIFY row_number() OVER (PARTITION BY series ORDER BY time DESC, written DESC, filename DESC) = 1",
+            [[str(f) for f in files], list(series), moment]).fetchall()
+    return {key: (time, value) for key, time, value in rows}
 
 
 def _literal(text: str) -> str:
@@ -629,12 +648,14 @@ class ObservationStore:
         bounds = time_bounds(self.parts(group, months[0]))
         return bounds[0].astimezone(timezone.utc).date() if bounds else months[0]
 
-    def recent(self, group: str, days: float) -> tuple[list[Path], datetime | None]:
+    def recent(self, group: str, days: float, *, now: datetime | None = None) -> tuple[list[Path], datetime | None]:
         """The part files that can hold the group's readings of its newest ``days`` days, and where those start.
 
         "Newest" counts back from the group's latest reading (not from today), so a feed that
-        stopped still shows its last readings. Readers filter on ``time >= since``; ``since`` is
-        None (read every file) when the statistics cannot say.
+        stopped still shows its last readings; but never from further ahead than now (and
+        :data:`CLOCK_SKEW`): one reading stamped days ahead by a sensor's faulty clock would move the
+        window past every other series of the group (``now``: the present, for tests). Readers filter on
+        ``time >= since``; ``since`` is None (read every file) when the statistics cannot say.
         """
         months = self.months(group)
         if not months:
@@ -642,8 +663,24 @@ class ObservationStore:
         bounds = time_bounds(self.parts(group, months[-1]))
         if bounds is None:
             return self.group_files(group), None
-        since = bounds[1] - timedelta(days=days)
+        since = min(bounds[1], (now or datetime.now(timezone.utc)) + CLOCK_SKEW) - timedelta(days=days)
         return self.group_files(group, since.astimezone(timezone.utc).date()), since
+
+    def latest(self, group: str, series: list[str], days: float) -> dict[str, tuple[datetime, float | None]]:
+        """``{series: (time, value)}``: the latest reading of each of ``series`` (of ``group``), latest write winning.
+
+        Looked for in the group's newest ``days`` days (:meth:`recent`: a few files, whatever the size of
+        the store). A series with no reading there (a sensor silent for longer than the others) is then
+        looked for in the older readings, only it, so a page shows when it last reported instead of nothing.
+        """
+        if not series:
+            return {}
+        files, since = self.recent(group, days)
+        found = _latest_of(files, series, "time >= ?", since or datetime.min.replace(tzinfo=timezone.utc))
+        missing = [key for key in series if key not in found]
+        if missing and since is not None:
+            found.update(_latest_of(self.group_files(group), missing, "time < ?", since))
+        return found
 
     def partitions(self) -> dict[Path, list[Path]]:
         """Each partition folder with its parts."""

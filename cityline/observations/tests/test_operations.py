@@ -56,6 +56,16 @@ def test_staff_see_open_alerts_latest_readings_and_history(client, world):
     assert "<script>" not in html  # no inline script (CSP)
 
 
+def test_a_sensor_silent_for_days_shows_when_it_last_reported(client):
+    city, r = make_alert_city()
+    write(city, "air-station", [(-5 * 24 * 60, 17)])  # five days before the harbour's readings, then nothing
+    write(city, "air-harbour", [(t, 12) for t in range(0, 70, 10)])
+    readings = {row["id"]: row for row in live.snapshot(city)["readings"]}
+    assert readings["air-station"]["value"] == 17.0 and readings["air-station"]["time"].startswith("2026-02-25T08:00")
+    assert readings["air-harbour"]["time"].startswith("2026-03-02T09:00")
+    assert readings["water-level"]["cells"][3] == "no recent reading"  # never reported
+
+
 def test_json_face_follows_new_readings(client, world):
     city, r = world
     client.force_login(r["staff"])

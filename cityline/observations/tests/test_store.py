@@ -35,7 +35,7 @@ def test_rows_are_partitioned_by_group_and_month_and_read_back(tmp_path):
     assert store.months("air") == [date(2026, 11, 1), date(2026, 12, 1)] and store.groups() == ["air", "traffic"]
     assert store.first_day("air") == date(2026, 11, 30) and store.first_day("water") is None
     assert [p.parent.name for p in store.group_files("air", since=date(2026, 12, 15))] == ["month=2026-12-01"]
-    files, since = store.recent("air", days=1)  # the newest day counts back from the latest reading
+    files, since = store.recent("air", days=1, now=evening + timedelta(days=1))  # back from the latest reading
     assert since == evening + timedelta(minutes=15 * 7) - timedelta(days=1) and len(files) == 2
 
 
@@ -452,3 +452,22 @@ def test_a_batch_whose_later_partition_cannot_be_named_writes_no_part(tmp_path):
     with pytest.raises(BatchError, match="column 'time', row 1: out of range"):
         store.write(batch)
     assert store.files() == []
+
+
+def test_the_latest_reading_of_a_silent_series_is_found_and_a_clock_fault_hides_no_other(tmp_path):
+    """The newest days of a group hold the latest readings of the series that report; one that stopped a week
+    ago is looked for further back, and one reading stamped a year ahead does not move the window."""
+    store = ObservationStore(tmp_path)
+    now = datetime(2026, 3, 20, 12, 0, tzinfo=timezone.utc)
+    store.write(readings("air.live", 4, start=now - timedelta(hours=1)))
+    store.write(readings("air.silent", 3, start=now - timedelta(days=40)))  # last reported in February
+    store.write(readings("air.silent", 1, start=now - timedelta(days=40), value=99.0))  # rewritten: the later write
+    assert store.latest("air", ["air.live", "air.silent", "air.never"], days=2) == {
+        "air.live": (now - timedelta(hours=1) + timedelta(minutes=45), 13.0),
+        "air.silent": (now - timedelta(days=40) + timedelta(minutes=30), 12.0)}
+    files, since = store.recent("air", days=2, now=now)
+    assert since == now - timedelta(hours=1) + timedelta(minutes=45) - timedelta(days=2)
+    store.write([{"series": "air.faulty", "time": now + timedelta(days=365), "value": 1.0}])  # a clock fault
+    files, since = store.recent("air", days=2, now=now)
+    assert since == now + timedelta(minutes=5) - timedelta(days=2)
+    assert [f.parent.name for f in files] == ["month=2026-03-01", "month=2027-03-01"]  # not February
