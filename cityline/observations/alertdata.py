@@ -33,7 +33,7 @@ ALERT_HISTORY = Generated(
       "raised and when it ended, the value that raised it and the peak. Series that are not public are left out."),
     ["rule", "rule_name", "severity", "kind", "comparison", "threshold", "duration_seconds", "window_seconds",
      "series", "series_name", "entity_id", "entity_type", "attribute", "unit", "started_at", "raised_at",
-     "ended_at", "trigger_value", "peak_value"],
+     "ended_at", "trigger_value", "peak_value", "end_note"],
     "rule, series, started_at", keywords="alerts, sensors, real-time, observations",
     distribution_title=_("Alert history"), reason="alert history as open data (issue 6)")
 
@@ -51,7 +51,8 @@ def rows(city) -> list[dict]:
                     "duration_seconds": r.duration_seconds, "window_seconds": r.window_seconds, "series": s.key,
                     "series_name": s.name, "entity_id": s.entity_id, "entity_type": s.entity_type,
                     "attribute": s.attribute, "unit": s.unit, "started_at": a.started_at, "raised_at": a.raised_at,
-                    "ended_at": a.ended_at, "trigger_value": a.trigger_value, "peak_value": a.peak_value})
+                    "ended_at": a.ended_at, "trigger_value": a.trigger_value, "peak_value": a.peak_value,
+                    "end_note": a.end_note})
     return out
 
 

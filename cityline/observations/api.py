@@ -21,7 +21,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 from django.utils.translation import gettext as _
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 
 from cityline.api import query
 from cityline.api.auth import viewer_is_staff
@@ -68,6 +68,8 @@ class AlertOut(Schema):
     started_at: datetime
     raised_at: datetime
     ended_at: datetime | None = None
+    end_note: str = Field("", description="Why Cityline closed the alert while its condition still held (its rule "
+                                          "was deactivated, or no longer watches the series); empty otherwise.")
     open: bool
     trigger_value: float
     peak_value: float
@@ -222,7 +224,8 @@ RUN_FILTERS = [("kpi", "A KPI's key."), ("status", "written, unchanged, no_data 
 
 def alert_out(a: m.Alert, *, staff: bool) -> dict:
     out = {"id": a.pk, "rule": a.rule.key, "series": a.series.key, "severity": a.rule.severity,
-           "started_at": a.started_at, "raised_at": a.raised_at, "ended_at": a.ended_at, "open": a.open,
+           "started_at": a.started_at, "raised_at": a.raised_at, "ended_at": a.ended_at, "end_note": a.end_note,
+           "open": a.open,
            "trigger_value": a.trigger_value, "peak_value": a.peak_value, "message": a.message}
     if staff:  # where the webhook posts and why it failed is the city's business
         out.update(webhook_status=a.webhook_status, webhook_attempts=a.webhook_attempts, webhook_error=a.webhook_error)

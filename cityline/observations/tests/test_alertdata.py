@@ -47,6 +47,7 @@ def test_alert_history_of_public_series_only():
     assert (row["started_at"], row["ended_at"], row["peak_value"], row["threshold"]) == (
         at(0).isoformat(), at(70).isoformat(), "30.0", "25")
     assert row["entity_id"] == "urn:ngsi-ld:AirQualityObserved:harbour" and row["severity"] == "critical"
+    assert row["end_note"] == ""  # ended because the condition stopped holding
     assert "webhook_status" not in row
     dataset = Dataset.objects.get(city=city, key="alert-history")
     assert dataset.published and dataset.publisher == r["council"]
@@ -55,6 +56,15 @@ def test_alert_history_of_public_series_only():
     write(city, "air-harbour", [(t, 50) for t in range(80, 150, 10)])  # an hour above, after a jump of 30
     assert alertdata.publish(city)["version"] == 2
     assert [x["rule"] for x in published_rows(city)] == ["pm25-high", "pm25-high", "pm25-jump"]
+
+
+def test_an_alert_closed_by_deactivating_its_rule_says_so_in_the_history():
+    city, r = make_alert_city()
+    write(city, "air-harbour", [(t, 30) for t in range(0, 70, 10)])  # open
+    actions.update(r["rule"], active=False)
+    alertdata.publish(city)
+    (row,) = published_rows(city)
+    assert row["ended_at"] and row["end_note"] == "closed because the rule was deactivated"
 
 
 def test_no_dataset_while_no_public_series_has_an_alert():

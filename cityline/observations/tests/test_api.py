@@ -158,7 +158,8 @@ def test_alerts_and_runs_are_read_only_and_follow_their_series_and_kpi(world):
                                     webhook_status="failed", webhook_error="connection refused")
     hidden = m.Alert.objects.create(city=city, rule=world["rule"], series=world["station"], started_at=at(1, 8),
                                     raised_at=at(1, 9), ended_at=at(1, 12), trigger_value=31, peak_value=40,
-                                    message="PM2.5 high at the station")
+                                    message="PM2.5 high at the station",
+                                    end_note="closed because the rule was deactivated")
     run = m.ComputationRun.objects.create(city=city, computation=world["computation"], period_start=date(2026, 3, 1),
                                           period_end=date(2026, 3, 31), spec_version=1, engine="duckdb", value=12.5,
                                           row_count=4, status="written")
@@ -170,7 +171,9 @@ def test_alerts_and_runs_are_read_only_and_follow_their_series_and_kpi(world):
     assert [(a["id"], a["open"], a["webhook_status"]) for a in rows] == [(public.pk, True, None)]
     assert anonymous.get(f"{base}/alerts/{hidden.pk}").status_code == 404
     staff_rows = admin.get(f"{base}/alerts", {"open": "false"}).json()["results"]
-    assert [(a["id"], a["series"]) for a in staff_rows] == [(hidden.pk, "air-station")]
+    assert [(a["id"], a["series"], a["end_note"]) for a in staff_rows] == [
+        (hidden.pk, "air-station", "closed because the rule was deactivated")]
+    assert rows[0]["end_note"] == ""  # open, or ended because the condition stopped holding
     assert admin.get(f"{base}/alerts/{public.pk}").json()["webhook_error"] == "connection refused"
     assert admin.get(f"{base}/alerts", {"severity": "critical"}).json()["count"] == 2
     assert admin.get(f"{base}/alerts", {"open": "maybe"}).status_code == 400
