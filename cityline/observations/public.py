@@ -40,14 +40,14 @@ def public_series(city):
     return Series.objects.filter(city=city, public=True).order_by("group", "entity_type", "key")
 
 
-def _recent(city, group: str, days: int) -> tuple[list[str], datetime | None]:
-    """The Parquet parts that can hold a group's newest ``days`` days of readings, and where those start."""
-    files, since = obs_registry.store_to_read(city).recent(group, days)
+def _since(city, group: str, since: datetime) -> tuple[list[str], datetime]:
+    """The Parquet parts that can hold a group's readings from ``since`` on, and ``since``."""
+    files = obs_registry.store_to_read(city).group_files(group, since.astimezone(dt_timezone.utc).date())
     return [str(f) for f in files], since
 
 
 def _read(recent: tuple[list[str], datetime | None], sql: str, params: list) -> list[tuple]:
-    """``sql`` over the deduplicated readings of ``_recent``'s files (relation ``readings``: series, time, value)."""
+    """``sql`` over the deduplicated readings of ``_since``'s files (relation ``readings``: series, time, value)."""
     files, since = recent
     if not files:
         return []
@@ -142,8 +142,8 @@ def sensor(city, key: str) -> dict:
     latest = latest_readings(city, [s]).get(s.key)
     hourly, daily = [], []
     if latest:
-        end = latest[0]
-        files = _recent(city, s.group, days=DAYS + 1)
+        end = latest[0]  # the series' own latest reading: a sensor silent for days still shows its last month
+        files = _since(city, s.group, end - timedelta(days=DAYS + 1))
         hourly = _read(files, "SELECT date_trunc('hour', time) AS h, avg(value), count(*) FROM readings "
                               "WHERE series = ? AND time > ? GROUP BY h ORDER BY h",
                        [s.key, end - timedelta(hours=HOURS)])

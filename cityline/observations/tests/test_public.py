@@ -88,6 +88,20 @@ def test_series_page_has_accessible_tables_chart_and_downloads(client, city):
     assert csv_text.splitlines()[0] == "day,mean,min,max,readings" and len(csv_text.splitlines()) == 31
 
 
+def test_a_series_silent_for_days_shows_its_last_readings_and_means(client, city):
+    """Another public series of the group goes on reporting for a week; the harbour's page still has its means."""
+    later = actions.create(m.Series, city=city, key="pm25-quay", name="PM2.5 on the quay", group="air",
+                           entity_type="AirQualityObserved", attribute="pm25", public=True, interval_seconds=3600)
+    ingest.write_observations(city, [{"series": later.key, "time": END + timedelta(hours=h), "value": 9.0}
+                                     for h in range(24 * 7)], react=False)
+    data = json.loads(client.get("/lumen/sensors/pm25-harbour.json").content)
+    assert data["latest"]["time"] == (END - timedelta(hours=1)).isoformat()
+    assert len(data["hourly"]) == 48 and len(data["daily"]) == 30 and data["daily"][-1]["day"] == "2026-03-09"
+    listed = {row["key"]: row for g in json.loads(client.get("/lumen/sensors.json").content)["groups"]
+              for row in g["series"]}
+    assert listed["pm25-harbour"]["value"] is not None and listed["pm25-quay"]["value"] == 9.0
+
+
 def test_computations_page_describes_the_spec_and_the_runs_provenance(client, city):
     html = client.get("/lumen/kpi-computations/").content.decode()
     assert "between 7:00 and 19:00 UTC" in html and "per district, then the max of those" in html
