@@ -377,10 +377,11 @@ def _newest_written(city, spec: Spec, meta_rows: list[tuple]) -> dict[date, date
     store = store_to_read(city)
     newest: dict[date, datetime] = {}
     for group in _groups_of(spec, meta_rows):
-        for month in store.months(group):
-            stamps = [w for part in store.parts(group, month) if (w := written_of(part)) is not None]
-            if stamps:
-                newest[month] = max(max(stamps), newest.get(month, stamps[0]))
+        for part in store.group_files(group):  # one listing of each month folder
+            written = written_of(part)
+            if written is not None:
+                month = date.fromisoformat(part.parent.name.removeprefix("month="))
+                newest[month] = max(written, newest.get(month, written))
     return newest
 
 
