@@ -46,9 +46,9 @@ def _since(city, group: str, since: datetime) -> tuple[list[str], datetime]:
     return [str(f) for f in files], since
 
 
-def _read(recent: tuple[list[str], datetime | None], sql: str, params: list) -> list[tuple]:
+def _read(window: tuple[list[str], datetime], sql: str, params: list) -> list[tuple]:
     """``sql`` over the deduplicated readings of ``_since``'s files (relation ``readings``: series, time, value)."""
-    files, since = recent
+    files, since = window
     if not files:
         return []
     with duckdb.connect() as con:
@@ -58,7 +58,7 @@ def _read(recent: tuple[list[str], datetime | None], sql: str, params: list) -> 
         cte = ("WITH readings AS (SELECT series, time, value FROM ("
                " SELECT *, row_number() OVER (PARTITION BY series, time ORDER BY written DESC, filename DESC) AS rn"
                " FROM read_parquet(?, filename = true) WHERE time >= ?) WHERE rn = 1) ")
-        return con.execute(cte + sql, [files, since or datetime.min.replace(tzinfo=dt_timezone.utc), *params]).fetchall()
+        return con.execute(cte + sql, [files, since, *params]).fetchall()
 
 
 def latest_readings(city, series: list[Series]) -> dict[str, tuple]:
