@@ -166,9 +166,10 @@ class OpenFilter(admin.SimpleListFilter):
 
 @admin.register(Alert)
 class AlertAdmin(_LogAdmin):
-    list_display = ["raised_at", "rule", "series", "trigger_value", "peak_value", "ended_at", "webhook_status"]
+    list_display = ["raised_at", "rule", "series", "trigger_value", "peak_value", "ended_at", "end_note",
+                    "webhook_status"]
     list_filter = [OpenFilter, "rule__severity", "rule", "webhook_status"]
-    search_fields = ["message", "rule__key", "series__key"]
+    search_fields = ["message", "end_note", "rule__key", "series__key"]
     date_hierarchy = "raised_at"
 
 

@@ -220,6 +220,26 @@ def _message(info: RuleInfo, series: SeriesInfo, value: float) -> str:
                "unit": unit})[:300]
 
 
+def _still_watching(city, info: RuleInfo, series: SeriesInfo) -> bool:
+    """Whether the rule is still active and watching the series, asked inside the transaction that records.
+
+    The rules come from a cache (:data:`RULES_TTL`); another process may have deactivated the rule or taken
+    the series out of it meanwhile and closed its open alerts (:func:`close_open`): an alert opened or
+    reopened from the stale cache would then stay open for ever. The rule's row is locked (PostgreSQL) to
+    the end of the transaction, so such a change, whose save updates that row first, either waits for this
+    one to commit and then closes what it recorded, or commits first and is seen here. When it is no longer
+    watching, the city's cached rules are dropped so the next batch reloads them.
+    """
+    from .models import AlertRule
+
+    watching = AlertRule.objects.select_for_update(of=("self",)).filter(
+        pk=info.id, active=True, series__pk=series.id).values_list("pk", flat=True)[:1]
+    if list(watching):
+        return True
+    _forget_city(city.pk)
+    return False
+
+
 def _open(city, info: RuleInfo, series: SeriesInfo, started_at, raised_value: float, peak: float,
           ended_at=None) -> tuple[object, bool]:
     from . import webhook
@@ -247,6 +267,8 @@ def _apply(city, info: RuleInfo, series: SeriesInfo, events: list[domain.Event])
 
     changed = 0
     with transaction.atomic():
+        if not _still_watching(city, info, series):
+            return 0
         for alert in domain.changes(events):
             if alert.opened:
                 _, created = _open(city, info, series, alert.started_at, alert.trigger_value, alert.peak,
@@ -269,6 +291,14 @@ def _apply(city, info: RuleInfo, series: SeriesInfo, events: list[domain.Event])
 
 def _replay(city, info: RuleInfo, series: SeriesInfo, first: datetime, state_key: tuple, now: datetime) -> int:
     """Re-evaluate from the store and reconcile with the recorded alerts (see the module docstring)."""
+    with transaction.atomic():
+        if not _still_watching(city, info, series):
+            return 0
+        return _reconcile(city, info, series, first, state_key, now)
+
+
+def _reconcile(city, info: RuleInfo, series: SeriesInfo, first: datetime, state_key: tuple, now: datetime) -> int:
+    """:func:`_replay`'s work, inside its transaction."""
     from . import webhook
     from .choices import WebhookStatus
     from .models import Alert
@@ -282,41 +312,40 @@ def _replay(city, info: RuleInfo, series: SeriesInfo, first: datetime, state_key
     found = [f for f in domain.intervals(events) if f.ended_at is None or f.ended_at >= anchor]
     changed = 0
     matched: set[int] = set()
-    with transaction.atomic():
-        for f, row in domain.pair(found, recorded):
-            if row is None:
-                _, created = _open(city, info, series, f.started_at, f.trigger_value, f.peak, f.ended_at)
-                changed += created
-                continue
-            matched.add(row.pk)
-            updates: dict = {"peak_value": f.peak}
-            if row.started_at != f.started_at:
-                updates["started_at"] = f.started_at
-            event = None
-            if row.ended_at is None and f.ended_at is not None:
-                updates["ended_at"], event = f.ended_at, "closed"
-            elif row.ended_at is not None and f.ended_at is None:
-                # a correction shows the condition never ended: the alert is open again, sent as "opened"
-                updates.update(ended_at=None, end_note="")
-                event = "opened"
-                if webhook.target(row.rule):
-                    updates["webhook_status"] = WebhookStatus.PENDING
-            Alert.objects.filter(pk=row.pk).update(**updates)
-            if event:
-                for name, value in updates.items():
-                    setattr(row, name, value)
-                webhook.schedule(row, event)
-                changed += 1
-        for row in recorded:
-            if row.pk not in matched and row.ended_at is None:
-                # no longer an alert by the replay: closed at the first reading, from the earliest affected
-                # one on, that does not meet the rule (the readings before it were already evaluated)
-                since = max(row.started_at, first)
-                end = domain.first_unmet(info.rule, readings, since) or since
-                Alert.objects.filter(pk=row.pk).update(ended_at=end)
-                row.ended_at = end
-                webhook.schedule(row, "closed")
-                changed += 1
+    for f, row in domain.pair(found, recorded):
+        if row is None:
+            _, created = _open(city, info, series, f.started_at, f.trigger_value, f.peak, f.ended_at)
+            changed += created
+            continue
+        matched.add(row.pk)
+        updates: dict = {"peak_value": f.peak}
+        if row.started_at != f.started_at:
+            updates["started_at"] = f.started_at
+        event = None
+        if row.ended_at is None and f.ended_at is not None:
+            updates["ended_at"], event = f.ended_at, "closed"
+        elif row.ended_at is not None and f.ended_at is None:
+            # a correction shows the condition never ended: the alert is open again, sent as "opened"
+            updates.update(ended_at=None, end_note="")
+            event = "opened"
+            if webhook.target(row.rule):
+                updates["webhook_status"] = WebhookStatus.PENDING
+        Alert.objects.filter(pk=row.pk).update(**updates)
+        if event:
+            for name, value in updates.items():
+                setattr(row, name, value)
+            webhook.schedule(row, event)
+            changed += 1
+    for row in recorded:
+        if row.pk not in matched and row.ended_at is None:
+            # no longer an alert by the replay: closed at the first reading, from the earliest affected
+            # one on, that does not meet the rule (the readings before it were already evaluated)
+            since = max(row.started_at, first)
+            end = domain.first_unmet(info.rule, readings, since) or since
+            Alert.objects.filter(pk=row.pk).update(ended_at=end)
+            row.ended_at = end
+            webhook.schedule(row, "closed")
+            changed += 1
     return changed
 
 

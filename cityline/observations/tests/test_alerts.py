@@ -303,3 +303,44 @@ def test_webhook_events_of_an_alert_arrive_in_order_and_a_failure_stays_visible(
     assert [b["json"]["event"] for b in receiver.bodies] == ["opened"] * 3 + ["closed"]
     assert (second.webhook_status, second.webhook_attempts) == ("failed", 4)
     assert second.webhook_error == "opened: HTTP 503 from the receiver"
+
+
+@pytest.mark.django_db
+def test_a_process_with_the_rules_cached_opens_no_alert_on_a_rule_deactivated_or_series_taken_out_meanwhile():
+    """Another process (an MQTT consumer) keeps the rules it loaded for RULES_TTL seconds: what it evaluates from
+    that cache after the rule changed must not open or reopen an alert nobody would ever close."""
+    from cityline.core import actions
+
+    city, r = make_alert_city()
+    write(city, "air-station", [(t, 30) for t in range(0, 70, 10)])
+    write(city, "air-harbour", [(0, 5)])
+    assert [a.series for a in open_alerts(r["rule"])] == [r["station"]]
+    stale = alerts.rules_for(city)  # what the other process holds
+    actions.update(r["rule"], m2m={"series": [r["station"]]})  # the harbour is no longer watched
+    alerts._rules[city.pk] = stale
+    write(city, "air-harbour", [(t, 30) for t in range(10, 80, 10)])  # evaluated from the stale cache
+    assert [a.series for a in open_alerts(r["rule"])] == [r["station"]]
+    assert not Alert.objects.filter(rule=r["rule"], series=r["harbour"]).exists()
+    assert alerts._rules.get(city.pk) is not stale  # dropped: the next batch reloads the rules
+
+    stale = alerts.rules_for(city)
+    actions.update(r["rule"], active=False)  # closes the station's alert
+    alerts._rules[city.pk] = stale
+    write(city, "air-station", [(t, 40) for t in range(70, 150, 10)])  # the fast path, from the kept state
+    write(city, "air-station", [(t, 45) for t in range(0, 70, 10)])  # a late batch: the replay
+    assert open_alerts(r["rule"]) == []
+    station = Alert.objects.get(rule=r["rule"], series=r["station"])
+    assert station.end_note == "closed because the rule was deactivated"
+
+
+@pytest.mark.django_db
+def test_the_editor_lists_why_an_alert_was_closed(admin_client):
+    from cityline.core import actions
+
+    city, r = make_alert_city()
+    write(city, "air-station", [(t, 30) for t in range(0, 70, 10)])
+    actions.update(r["rule"], active=False)
+    page = admin_client.get("/admin/observations/alert/").content.decode()
+    assert "closed because the rule was deactivated" in page
+    found = admin_client.get("/admin/observations/alert/", {"q": "deactivated"}).content.decode()
+    assert "PM2.5 at the station" in found
