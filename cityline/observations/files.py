@@ -2,12 +2,15 @@
 
 A file holds the columns ``series``, ``time``, ``value`` and optionally ``quality`` and
 ``message_id`` (no others). ``time`` is ISO 8601 with a time zone (``2026-11-27T08:00:00Z``,
-``...+01:00``) or a number of seconds since 1970-01-01 UTC (epoch seconds, decimals allowed);
-Parquet may also hold a ``TIMESTAMP WITH TIME ZONE`` column. A time without a zone is refused:
+``...+01:00``) or a number of seconds since 1970-01-01 UTC (epoch seconds, decimals allowed;
+milliseconds above 10^11), from 1980 to the end of 2200 (:data:`.domain.payload.EPOCH_RULE`, as on
+MQTT); Parquet may also hold a ``TIMESTAMP WITH TIME ZONE`` column. A time without a zone is refused:
 guessing one would shift every reading. ``value`` is a number or empty (no value); NaN is refused.
+A file with no row at all (0 bytes, or only blank lines) is refused as ``empty file``.
 
 A file is one batch, all or nothing: :class:`FileError` names the file, the row (1-based data row;
-for CSV also the line) and the column of the first bad row, and nothing of the file is stored.
+for CSV and JSON lines also the line) and the column of the first bad row, and nothing of the file
+is stored.
 
 DuckDB reads (``read_csv``, ``read_ndjson_objects``, ``read_parquet``): the checks run inside
 the query that converts the rows (DuckDB's ``error()`` stops it at a bad row), so a good file is
@@ -30,7 +33,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .domain.payload import EPOCH_BEFORE, EPOCH_EARLIEST, EPOCH_MS_ABOVE, EPOCH_RULE
+from .domain.payload import EPOCH_BEFORE, EPOCH_EARLIEST, EPOCH_MS_ABOVE, EPOCH_RULE, compact_time_hint
 from .store import SCHEMA, BatchError, ObservationStore, StagedBatch, normalise
 
 FORMATS = ("csv", "jsonl", "parquet")
@@ -48,7 +51,7 @@ _ZONE = r"[Tt ]\d\d(:\d\d(:\d\d([.,]\d+)?)?)? ?(Z|z|[+-]\d\d(:?\d\d)?)$"
 
 
 class FileError(BatchError):
-    """A file that cannot be stored: file name, 1-based data row (and CSV line), column, problem."""
+    """A file that cannot be stored: file name, 1-based data row (and line: CSV, JSON lines), column, problem."""
 
     def __init__(self, file: str, column: str | None, row: int | None, problem: str, *, line: int | None = None):
         self.file, self.line = file, line
@@ -93,10 +96,14 @@ def _no_glob(path: Path) -> str:
 
 
 def _epoch_sql(number: str) -> tuple[str, str]:
-    """(seconds since 1970, whether plausible) of an epoch number: :data:`.domain.payload.EPOCH_RULE`, as on MQTT."""
+    """(seconds since 1970, whether plausible) of an epoch number: :data:`.domain.payload.EPOCH_RULE`, as on MQTT.
+
+    Seconds up to 10^11, milliseconds above, either way from 1980 to the end of 2200: the seconds' window ends
+    below 10^11 and the milliseconds' one starts above it, so each number meets the window of its own unit.
+    """
     seconds = f"CASE WHEN {number} > {EPOCH_MS_ABOVE!r} THEN {number} / 1000 ELSE {number} END"
     plausible = (f"({number} >= {EPOCH_EARLIEST!r} AND {number} < {EPOCH_BEFORE!r} OR "
-                 f"{number} > {EPOCH_MS_ABOVE!r} AND {number} < {EPOCH_BEFORE * 1000!r})")
+                 f"{number} >= {EPOCH_EARLIEST * 1000!r} AND {number} < {EPOCH_BEFORE * 1000!r})")
     return seconds, plausible
 
 
@@ -121,7 +128,7 @@ class InputFile:
             raise FileError(self.name, None, None, "is a directory, not a file")
         if not self.path.is_file():
             raise FileError(self.name, None, None, "no such file")
-        if self.fmt != "jsonl" and self.path.stat().st_size == 0:
+        if self.path.stat().st_size == 0 or self.fmt == "jsonl" and self._blank():
             raise FileError(self.name, None, None, "empty file")
         #: CSV: blank lines before the header (DuckDB is told to skip them).
         self.skip = 0
@@ -153,6 +160,17 @@ class InputFile:
                 return {c: "VARCHAR" for c in COLUMNS}
         except duckdb.Error as exc:
             raise self._duckdb_error(exc) from None
+
+    def _blank(self) -> bool:
+        """Whether the file (uncompressed) holds nothing but white space: JSON lines with no object at all."""
+        try:
+            with self._open() as f:
+                while chunk := f.read(1 << 16):
+                    if chunk.strip():
+                        return False
+        except (OSError, EOFError) as exc:  # e.g. a .gz file that is not gzip
+            raise FileError(self.name, None, None, f"cannot read the file: {exc}") from None
+        return True
 
     @property
     def source(self) -> str:
@@ -323,7 +341,10 @@ class InputFile:
         row, (column, text) = int(found[0]), found[1]
         if text.startswith("unknown key "):
             column, text = text.removeprefix("unknown key "), f"unknown key; the keys are {', '.join(COLUMNS)}"
-        return FileError(self.name, column or None, row, text, line=self._csv_line(row))
+        if column == "time" and (epoch := re.match(r"epoch time (\S+) is out of range", text)):
+            hint = compact_time_hint(epoch[1])
+            text += f"; {hint}" if hint else ""
+        return FileError(self.name, column or None, row, text, line=self._line(row))
 
     # --- where a row is (error path only: the file is read again, line by line) ---------------------
 
@@ -344,6 +365,12 @@ class InputFile:
                     yield start, True
         if quoted:
             yield start, True
+
+    def _line(self, row: int | None) -> int | None:
+        """The physical line of data row ``row`` (1-based) of a CSV or JSON lines file; None for Parquet."""
+        if row is None:
+            return None
+        return self._csv_line(row) if self.fmt == "csv" else self._json_line(row) if self.fmt == "jsonl" else None
 
     def _csv_line(self, row: int | None) -> int | None:
         """The physical line of CSV data row ``row`` (1-based, after the header); None for other formats."""
@@ -435,7 +462,7 @@ class InputFile:
             raise
         except BatchError as exc:
             if exc.row is not None and exc.column == "series":
-                raise FileError(self.name, exc.column, exc.row, exc.problem, line=self._csv_line(exc.row)) from None
+                raise FileError(self.name, exc.column, exc.row, exc.problem, line=self._line(exc.row)) from None
             raise self._refused(exc, groups) from None
         except (duckdb.Error, pa.ArrowException, OSError) as exc:  # DuckDB's error arrives through Arrow's reader
             raise self._refused(exc, groups) from None

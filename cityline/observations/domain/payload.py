@@ -27,8 +27,10 @@ A mapping in a configuration file (YAML or JSON; ``cityline ingest mqtt --mappin
 
 With ``time_format: auto`` a string is ISO 8601 and must carry a zone (``Z`` or ``+01:00``); a
 number is epoch seconds, or milliseconds when it is above 10^11 (after 5138 in seconds). An epoch
-time must fall from 10^8 seconds (1973-03-03) to the end of 2200 (:data:`EPOCH_RULE`; files are held
-to the same rule): anything else is a unit or format mistake (e.g. 20261120 for a date), refused.
+time must fall from 1980-01-01 to the end of 2200, in seconds or milliseconds (:data:`EPOCH_RULE`;
+files are held to the same rule): anything else is a unit or format mistake, refused: 20261120 for
+a date, or a compact date-time such as 202611200800 (2026-11-20 08:00), which as milliseconds is
+1976-06-03 (the reason then says what the number looks like, :func:`compact_time_hint`).
 A ``number`` payload (e.g. ``21.5``) takes the receive time: such readings have no natural key of
 their own, so a redelivery after a crash stores a second reading (see docs/observations.md, "MQTT").
 
@@ -51,10 +53,12 @@ _NAME = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _SERIES_KEY = re.compile(r"[-a-zA-Z0-9_]+")
 #: An epoch number above this is milliseconds (as seconds it would be after the year 5138).
 EPOCH_MS_ABOVE = 1e11
-#: The epoch times accepted, in seconds (files and MQTT alike): from 10^8 (1973-03-03T09:46:40Z) to before 2201.
-EPOCH_EARLIEST = 1e8
+#: The epoch times accepted, in seconds (files and MQTT alike, seconds and milliseconds): from 1980 to before 2201.
+#: From 1980, so that a compact date-time (202611200800: 2026-11-20 08:00), as milliseconds 1976 or 1977, is refused.
+EPOCH_EARLIEST = 315_532_800  # 1980-01-01T00:00:00Z
 EPOCH_BEFORE = 7_289_654_400  # 2201-01-01T00:00:00Z
-EPOCH_RULE = "give epoch seconds from 10^8 (1973-03-03) to the end of 2200, or milliseconds over 10^11"
+EPOCH_RULE = "give epoch seconds, or milliseconds (numbers over 10^11), from 1980-01-01 to the end of 2200"
+_COMPACT = re.compile(r"(\d{12}|\d{14})(\.0*)?")
 _KEYS = {"topic", "series", "series_field", "format", "value", "time", "time_format", "quality", "message_id"}
 
 
@@ -275,7 +279,9 @@ def parse_time(raw: Any, time_format: str = "auto", name: str = "time") -> datet
         try:
             when = datetime.fromisoformat(text)
         except ValueError:
-            raise PayloadError(f"{name} {_clip(repr(raw), 60)} is not an ISO 8601 time") from None
+            hint = compact_time_hint(text)
+            raise PayloadError(f"{name} {_clip(repr(raw), 60)} is not an ISO 8601 time"
+                               + (f"; {hint}" if hint else "")) from None
         if when.tzinfo is None:
             raise PayloadError(f"{name} has no zone (add Z or an offset such as +01:00)")
         try:
@@ -300,8 +306,38 @@ def epoch_seconds(raw: int | float, time_format: str = "auto", name: str = "time
     seconds = number / 1000 if time_format == "epoch_ms" or (time_format == "auto" and number > EPOCH_MS_ABOVE) \
         else number
     if not EPOCH_EARLIEST <= seconds < EPOCH_BEFORE:
-        raise PayloadError(f"{name} {_clip(repr(raw), 40)} is out of range: {EPOCH_RULE}")
+        hint = compact_time_hint(raw)
+        raise PayloadError(f"{name} {_clip(repr(raw), 40)} is out of range: {EPOCH_RULE}"
+                           + (f"; {hint}" if hint else ""))
     return seconds
+
+
+def compact_time_hint(raw: Any) -> str | None:
+    """What a refused time looks like when it is a compact date-time, 12 or 14 digits YYYYMMDDhhmm[ss] (a number,
+    or its text), e.g. "202611200800 looks like a compact date-time (2026-11-20T08:00); ..."; else None."""
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, float):
+        if not raw.is_integer() or abs(raw) >= 1e15:
+            return None
+        text = str(int(raw))
+    elif isinstance(raw, int):
+        text = str(raw) if 0 < raw < 10 ** 15 else ""
+    elif isinstance(raw, str):
+        text = raw.strip()
+    else:
+        return None
+    found = _COMPACT.fullmatch(text)
+    if not found:
+        return None
+    digits = found[1]
+    try:
+        when = datetime(int(digits[:4]), int(digits[4:6]), int(digits[6:8]), int(digits[8:10]), int(digits[10:12]),
+                        int(digits[12:] or 0))
+    except ValueError:  # not a date and time of day, e.g. month 13 or minute 75
+        return None
+    shown = when.isoformat(timespec="seconds" if len(digits) == 14 else "minutes")
+    return f"{text} looks like a compact date-time ({shown}); write times as ISO 8601 with a zone"
 
 
 class Mappings:

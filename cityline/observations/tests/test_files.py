@@ -81,9 +81,9 @@ def test_the_first_bad_row_of_a_big_file_is_found_in_file_order(tmp_path):
 def test_bad_json_lines_and_columns(tmp_path):
     error = refused(write(tmp_path, "r.jsonl", '{"series": "air-harbour", "time": "2026-11-27T08:00:00Z", "value": 1}\n'
                                                '{"series": "air-harbour", "time": 1764230400, "value": 1, "colour": "red"}\n'))
-    assert str(error).startswith("r.jsonl, row 2, column 'colour': unknown key")
+    assert str(error).startswith("r.jsonl, row 2 (line 2), column 'colour': unknown key")
     error = refused(write(tmp_path, "s.jsonl", '{"series": "air-harbour", "time": "2026-11-27T08:00:00Z", "value": "x"}\n'))
-    assert str(error) == "s.jsonl, row 1, column 'value': not a number: x"
+    assert str(error) == "s.jsonl, row 1 (line 1), column 'value': not a number: x"
     error = refused(write(tmp_path, "c.csv", "series,time,value,colour\nair-harbour,1764230400,1,red\n"))
     assert str(error) == "c.csv, column 'colour': unknown column; the columns are series, time, value, quality, message_id"
     error = refused(write(tmp_path, "d.csv", "series,value\nair-harbour,1\n"))
@@ -107,28 +107,59 @@ def test_format_from_extension_or_named():
         format_of("readings.xlsx")
 
 
-@pytest.mark.parametrize("fmt", ["csv", "jsonl", "parquet"])
-def test_epoch_milliseconds_are_read_and_epoch_times_outside_1973_to_2200_refused_as_on_mqtt(tmp_path, fmt):
-    """The MQTT rule (domain.payload.EPOCH_RULE): seconds from 10^8 to the end of 2200, milliseconds over 10^11."""
-    def make(name, times):
-        rows = [{"series": "air-harbour", "time": t, "value": float(i)} for i, t in enumerate(times)]
-        path = tmp_path / f"{name}.{fmt}"
-        if fmt == "csv":
-            path.write_text("series,time,value\n" + "".join(f"{r['series']},{r['time']},{r['value']}\n" for r in rows))
-        elif fmt == "jsonl":
-            path.write_text("".join(json.dumps(r) + "\n" for r in rows))
-        else:
-            pq.write_table(pa.table({"series": [r["series"] for r in rows], "time": pa.array(times, pa.int64()),
-                                     "value": [r["value"] for r in rows]}), path)
+def _epoch_file(tmp_path, fmt: str, name: str, times: list, *, blank_line_after: int | None = None):
+    """A file of air-harbour readings at ``times`` (epoch numbers; Parquet: an int64 column), a blank line after
+    row ``blank_line_after`` (CSV, JSON lines)."""
+    rows = [{"series": "air-harbour", "time": t, "value": float(i)} for i, t in enumerate(times)]
+    path = tmp_path / f"{name}.{fmt}"
+    if fmt == "parquet":
+        pq.write_table(pa.table({"series": [r["series"] for r in rows], "time": pa.array(times, pa.int64()),
+                                 "value": [r["value"] for r in rows]}), path)
         return path
+    lines = ([f"{r['series']},{r['time']},{r['value']}\n" for r in rows] if fmt == "csv"
+             else [json.dumps(r) + "\n" for r in rows])
+    if blank_line_after is not None:
+        lines.insert(blank_line_after, "\n")
+    path.write_text(("series,time,value\n" if fmt == "csv" else "") + "".join(lines))
+    return path
 
-    table = InputFile(make("ok", [1764230400, 1764230400123])).read(GROUPS)
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "parquet"])
+def test_epoch_milliseconds_are_read_and_epoch_times_outside_1980_to_2200_refused_as_on_mqtt(tmp_path, fmt):
+    """The MQTT rule (domain.payload.EPOCH_RULE): seconds or milliseconds (over 10^11), 1980 to the end of 2200."""
+    table = InputFile(_epoch_file(tmp_path, fmt, "ok", [1764230400, 1764230400123, 315532800, 315532800000])
+                      ).read(GROUPS)
     assert table.column("time").to_pylist() == [datetime(2025, 11, 27, 8, tzinfo=timezone.utc),
-                                                datetime(2025, 11, 27, 8, 0, 0, 123000, tzinfo=timezone.utc)]
-    for bad in (20261120, 17642304001230, -5, 9_000_000_000):
-        error = refused(make("bad", [1764230400, 1764230460, bad]))
+                                                datetime(2025, 11, 27, 8, 0, 0, 123000, tzinfo=timezone.utc),
+                                                datetime(1980, 1, 1, tzinfo=timezone.utc),
+                                                datetime(1980, 1, 1, tzinfo=timezone.utc)]
+    for bad in (20261120, 17642304001230, -5, 9_000_000_000, 100_000_000, 315532799, 100_000_000_001, 315532799999,
+                202611200800):
+        error = refused(_epoch_file(tmp_path, fmt, "bad", [1764230400, 1764230460, bad]))
         assert (error.row, error.column) == (3, "time"), str(error)
-        assert f"epoch time {bad} is out of range: give epoch seconds from 10^8" in str(error)
+        assert f"epoch time {bad} is out of range: give epoch seconds, or milliseconds (numbers over 10^11), " \
+               "from 1980-01-01 to the end of 2200" in str(error)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "parquet"])
+@pytest.mark.parametrize("bad, looks_like", [(202611200800, "2026-11-20T08:00"), (190001010000, "1900-01-01T00:00"),
+                                             (219912312359, "2199-12-31T23:59"),
+                                             (20261120080005, "2026-11-20T08:00:05")])
+def test_a_compact_date_time_is_refused_not_read_as_milliseconds_and_the_error_says_what_it_looks_like(
+        tmp_path, fmt, bad, looks_like):
+    """202611200800 (2026-11-20 08:00) as epoch milliseconds is 1976-06-03: refused, with a hint."""
+    error = refused(_epoch_file(tmp_path, fmt, "r", [1764230400, 1764230460, bad], blank_line_after=1))
+    where = f"r.{fmt}, row 3" + {"csv": " (line 5)", "jsonl": " (line 4)", "parquet": ""}[fmt]
+    assert str(error) == (f"{where}, column 'time': epoch time {bad} is out of range: give epoch seconds, or "
+                          "milliseconds (numbers over 10^11), from 1980-01-01 to the end of 2200; "
+                          f"{bad} looks like a compact date-time ({looks_like}); write times as ISO 8601 with a zone")
+
+
+@pytest.mark.parametrize("bad", [199913011200, 202611200875, 100_000_000_000, 20261120])
+def test_a_refused_epoch_number_that_is_no_date_time_gets_no_compact_date_time_hint(tmp_path, bad):
+    error = refused(_epoch_file(tmp_path, "csv", "r", [1764230400, bad]))
+    assert (error.row, error.line, error.column) == (2, 3, "time") and "out of range" in str(error), str(error)
+    assert "looks like" not in str(error)
 
 
 @pytest.mark.parametrize("text", ["inf", "Infinity", "-inf", "1e400"])
@@ -138,9 +169,9 @@ def test_an_infinite_value_is_refused_naming_row_and_column(tmp_path, text):
     assert str(error) == f"r.csv, row 2 (line 3), column 'value': not a finite number: {text}"
     error = refused(write(tmp_path, "r.jsonl", '{"series": "air-harbour", "time": 1764230400, "value": 1}\n'
                                                f'{{"series": "air-harbour", "time": 1764230460, "value": "{text}"}}\n'))
-    assert str(error) == f"r.jsonl, row 2, column 'value': not a finite number: {text}"
+    assert str(error) == f"r.jsonl, row 2 (line 2), column 'value': not a finite number: {text}"
     error = refused(write(tmp_path, "n.jsonl", '{"series": "air-harbour", "time": 1764230400, "value": 1e400}\n'))
-    assert str(error) == "n.jsonl, row 1, column 'value': not a finite number: 1e400"
+    assert str(error) == "n.jsonl, row 1 (line 1), column 'value': not a finite number: 1e400"
     path = tmp_path / "r.parquet"
     pq.write_table(pa.table({"series": ["air-harbour"] * 2, "time": pa.array([T, T], pa.timestamp("us", tz="UTC")),
                              "value": [1.0, float(text)]}), path)
@@ -236,6 +267,46 @@ def test_a_json_syntax_error_names_its_row_and_line_without_duckdbs_advice(tmp_p
     error = refused(write(tmp_path, "r.jsonl", f"{good}\n\n{good[:-1]}\n{good}\n"))
     assert (error.row, error.line) == (2, 3) and "not valid JSON" in str(error), str(error)
     assert "Try auto-detecting" not in str(error) and str(tmp_path) not in str(error)
+
+
+@pytest.mark.parametrize("body, message", [
+    ('{"series": "air-harbour", "time": 1764230400, "value": 1}\n\n\n'
+     '{"series": "air-harbour", "time": 1764230460, "value": "abc"}\n',
+     "r.jsonl, row 2 (line 4), column 'value': not a number: abc"),
+    ('\n{"series": "air-harbour", "time": 1764230400, "value": 1}\n  \n'
+     '{"series": "air-harbour", "time": 202611200800, "value": 2}\n',
+     "r.jsonl, row 2 (line 4), column 'time': epoch time 202611200800 is out of range"),
+    ('{"series": "air-harbour", "time": 1764230400, "value": 1}\n\r\n'
+     '{"series": "air-harbour", "time": "2026-11-27T08:15:00", "value": 2}\r\n',
+     "r.jsonl, row 2 (line 3), column 'time': no time zone"),
+    ('\n\n{"series": "air-nowhere", "time": 1764230400, "value": 1}\n',
+     "r.jsonl, row 1 (line 3), column 'series': no series 'air-nowhere' in this city"),
+    ('{"series": "air-harbour", "time": 1764230400, "value": 1}\n\n[1, 2]\n',
+     "r.jsonl, row 2 (line 3): not a JSON object"),
+])
+def test_a_bad_json_lines_row_names_its_line_too_after_blank_lines(tmp_path, body, message):
+    error = refused(write(tmp_path, "r.jsonl", body))
+    assert str(error).startswith(message), str(error)
+
+
+@pytest.mark.parametrize("body", ["", "\n\n"])
+def test_an_empty_json_lines_file_is_refused_as_an_empty_csv_is(tmp_path, body):
+    assert str(refused(write(tmp_path, "r.csv", body))) == "r.csv: empty file"
+    assert str(refused(write(tmp_path, "r.jsonl", body))) == "r.jsonl: empty file"
+    assert str(refused(write(tmp_path, "r.ndjson", body + "  \n\t\r\n"))) == "r.ndjson: empty file"  # blank lines
+
+
+def test_an_empty_compressed_file_is_refused(tmp_path):
+    import gzip
+
+    for name in ("r.jsonl.gz", "r.csv.gz"):
+        with gzip.open(tmp_path / name, "wt") as f:
+            f.write("\n\n")
+        assert str(refused(tmp_path / name)) == f"{name}: empty file"
+    (tmp_path / "z.jsonl.gz").write_bytes(b"")
+    assert str(refused(tmp_path / "z.jsonl.gz")) == "z.jsonl.gz: empty file"
+    (tmp_path / "x.jsonl.gz").write_bytes(b"not gzip at all")
+    assert str(refused(tmp_path / "x.jsonl.gz")).startswith("x.jsonl.gz: cannot read the file")
 
 
 def test_a_directory_compressed_files_and_names_with_pattern_characters(tmp_path):

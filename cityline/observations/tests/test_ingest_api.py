@@ -145,6 +145,40 @@ def test_an_epoch_time_out_of_range_or_an_infinite_value_is_a_400_and_nothing_is
     assert stored(city) == 0
 
 
+def test_a_compact_date_time_is_a_400_saying_what_it_looks_like_and_nothing_is_stored(client, city, admin_token):
+    body = csv_text([("air-harbour", iso(0), 1), ("air-harbour", "202611200800", 2)])
+    response = post(client, body, "text/csv", admin_token)
+    assert response.status_code == 400, response.content
+    assert response.json()["errors"]["time"] == [
+        "row 2: epoch time 202611200800 is out of range: give epoch seconds, or milliseconds (numbers over 10^11), "
+        "from 1980-01-01 to the end of 2200; 202611200800 looks like a compact date-time (2026-11-20T08:00); "
+        "write times as ISO 8601 with a zone"]
+    assert response.json()["detail"].startswith("request body, row 2 (line 3), column 'time': ")
+    assert stored(city) == 0
+
+
+@pytest.mark.parametrize("body", ["", "\n\n"])
+def test_an_empty_json_lines_body_is_a_400_as_an_empty_csv_body_is(client, city, admin_token, body):
+    for content_type in ("text/csv", "application/x-ndjson"):
+        # Django's test client sends no Content-Type with an empty body unless told
+        response = post(client, body, content_type, admin_token, CONTENT_TYPE=content_type)
+        assert response.status_code == 400, (content_type, response.content)
+        problem = response.json()
+        assert problem["detail"] == "request body: empty file; nothing was stored", content_type
+        assert problem["errors"] == {"body": ["empty file"]}, content_type
+
+
+def test_a_bad_json_lines_row_is_a_400_naming_its_line(client, city, admin_token):
+    body = ('{"series": "air-harbour", "time": "2026-11-20T08:00:00Z", "value": 1}\n\n'
+            '{"series": "air-harbour", "time": "2026-11-20T09:00:00Z", "value": "abc"}\n')
+    response = post(client, body, "application/x-ndjson", admin_token)
+    assert response.status_code == 400, response.content
+    assert response.json()["detail"] == ("request body, row 2 (line 3), column 'value': not a number: abc; "
+                                         "nothing was stored")
+    assert response.json()["errors"] == {"value": ["row 2: not a number: abc"]}
+    assert stored(city) == 0
+
+
 def test_the_report_counts_a_key_given_twice_once(client, city, admin_token):
     body = csv_text([("air-harbour", iso(0), 1), ("air-harbour", iso(0), 2), ("air-harbour", iso(15), 3)])
     response = post(client, body, "text/csv", admin_token)

@@ -359,3 +359,28 @@ def test_an_infinite_value_is_refused(capsys, city, tmp_path, extra):
     code, out, err = run(capsys, "ingest", str(tmp_path / "inf.csv"), "--quiet", *extra)
     assert code == 1 and err.startswith("error: inf.csv, row 2 (line 3), column 'value': not a finite number")
     assert stored(city) == []
+
+
+@pytest.mark.parametrize("extra", [["--no-bulk"], ["--bulk"]])
+@pytest.mark.parametrize("empty", ["", "\n\n"])
+def test_an_empty_json_lines_file_is_refused_and_nothing_of_the_command_is_stored(capsys, city, tmp_path, extra,
+                                                                                empty):
+    (tmp_path / "good.jsonl").write_text(json.dumps({"series": "air-harbour", "time": iso(0), "value": 1}) + "\n")
+    (tmp_path / "empty.jsonl").write_text(empty)
+    code, out, err = run(capsys, "ingest", str(tmp_path / "good.jsonl"), str(tmp_path / "empty.jsonl"), "--quiet",
+                         *extra)
+    assert (code, out, err) == (1, "", "error: empty.jsonl: empty file; nothing was stored\n")
+    assert stored(city) == [] and not list((tmp_path / "observations").rglob(".staging-*"))
+
+
+@pytest.mark.parametrize("extra", [["--no-bulk"], ["--bulk"]])
+def test_a_compact_date_time_is_refused_naming_file_row_line_and_column_and_nothing_is_stored(capsys, city, tmp_path,
+                                                                                             extra):
+    (tmp_path / "good.csv").write_text(csv_text([("water-level", iso(0), 1)]))
+    (tmp_path / "r.jsonl").write_text(json.dumps({"series": "air-harbour", "time": iso(0), "value": 1}) + "\n\n"
+                                      + json.dumps({"series": "air-harbour", "time": 202611200815, "value": 2}) + "\n")
+    code, out, err = run(capsys, "ingest", str(tmp_path / "good.csv"), str(tmp_path / "r.jsonl"), "--quiet", *extra)
+    assert code == 1 and err.startswith("error: r.jsonl, row 2 (line 3), column 'time': epoch time 202611200815 is "
+                                        "out of range"), err
+    assert "202611200815 looks like a compact date-time (2026-11-20T08:15)" in err
+    assert stored(city) == [] and not list((tmp_path / "observations").rglob(".staging-*"))

@@ -305,6 +305,10 @@ def test_a_payload_out_of_range_is_quarantined_and_never_stalls_the_consumer(cit
         (b'{"time": "9999-12-31T23:30:00-01:00", "value": 1}', "time '9999-12-31T23:30:00-01:00' is out of range"),
         (b'{"time": 1' + b"0" * 400 + b', "value": 1}', "time 1000000000"),
         (b'{"time": 20261127, "value": 1}', "time 20261127 is out of range"),
+        # a compact date-time, 1976 as epoch milliseconds: never stored, the reason says what it looks like
+        (b'{"time": 202611270605, "value": 1}', "time 202611270605 is out of range: give epoch seconds, or "
+         "milliseconds (numbers over 10^11), from 1980-01-01 to the end of 2200; 202611270605 looks like a compact "
+         "date-time (2026-11-27T06:05); write times as ISO 8601 with a zone"),
         (b'{"time": "2026-11-27T06:05:00Z", "value": 1, "x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
          "payload is JSON nested too deeply"),
     ]

@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 import pytest
 
 from cityline.observations.domain.payload import (
+    EPOCH_RULE,
     Mapping,
     MappingError,
     Mappings,
@@ -171,19 +172,57 @@ mappings:
 
 
 @pytest.mark.parametrize("raw, expected", [
-    (100_000_000, datetime(1973, 3, 3, 9, 46, 40, tzinfo=timezone.utc)),
+    (315_532_800, datetime(1980, 1, 1, tzinfo=timezone.utc)),
     (7_289_654_399, datetime(2200, 12, 31, 23, 59, 59, tzinfo=timezone.utc)),
-    (100_000_000_001, datetime(1973, 3, 3, 9, 46, 40, 1000, tzinfo=timezone.utc)),
+    (315_532_800_000, datetime(1980, 1, 1, tzinfo=timezone.utc)),
+    (315_532_800_001, datetime(1980, 1, 1, 0, 0, 0, 1000, tzinfo=timezone.utc)),
+    (7_289_654_399_999, datetime(2200, 12, 31, 23, 59, 59, 999000, tzinfo=timezone.utc)),
 ])
-def test_epoch_times_from_1973_to_2200_are_read(raw, expected):
+def test_epoch_times_from_1980_to_2200_are_read(raw, expected):
     assert parse_time(raw) == expected
 
 
-@pytest.mark.parametrize("raw", [20261120, -1, 0, 99_999_999, 7_289_654_400, 99_999_999_999, 7_289_654_400_000,
-                                 10 ** 400, -(10 ** 400)])
-def test_an_epoch_time_outside_1973_to_2200_is_refused_as_files_are(raw):
-    with pytest.raises(PayloadError, match=r"out of range: give epoch seconds from 10\^8"):
+@pytest.mark.parametrize("raw", [20261120, -1, 0, 99_999_999, 100_000_000, 315_532_799, 7_289_654_400, 99_999_999_999,
+                                 100_000_000_001, 315_532_799_999, 7_289_654_400_000, 10 ** 400, -(10 ** 400)])
+def test_an_epoch_time_outside_1980_to_2200_is_refused_as_files_are(raw):
+    with pytest.raises(PayloadError) as caught:
         parse_time(raw)
+    assert str(caught.value).endswith(" is out of range: give epoch seconds, or milliseconds (numbers over 10^11), "
+                                      "from 1980-01-01 to the end of 2200"), str(caught.value)
+
+
+@pytest.mark.parametrize("raw, looks_like", [
+    (202611200800, "2026-11-20T08:00"), (190001010000, "1900-01-01T00:00"), (219912312359, "2199-12-31T23:59"),
+    (20261120080005, "2026-11-20T08:00:05"),
+])
+def test_a_compact_date_time_is_refused_not_read_as_milliseconds_and_the_reason_says_what_it_looks_like(
+        raw, looks_like):
+    """202611200800 (2026-11-20 08:00) as epoch milliseconds is 1976-06-03: refused, with a hint, in any time format."""
+    hint = f"{raw} looks like a compact date-time ({looks_like}); write times as ISO 8601 with a zone"
+    for time_format in ("auto", "epoch_ms", "epoch_s"):
+        with pytest.raises(PayloadError) as caught:
+            parse_time(raw, time_format)
+        assert str(caught.value) == f"time {raw} is out of range: {EPOCH_RULE}; {hint}", time_format
+    with pytest.raises(PayloadError) as caught:
+        parse_time(float(raw))
+    assert str(caught.value).endswith(f"; {hint}")
+    with pytest.raises(PayloadError) as caught:  # as text: not ISO 8601, and the same hint
+        parse_time(str(raw))
+    assert str(caught.value) == f"time '{raw}' is not an ISO 8601 time; {hint}"
+
+
+@pytest.mark.parametrize("raw", [199913011200, 202611200875, 100_000_000_000, 20261120, 202611200800.5])
+def test_a_refused_epoch_number_that_is_no_date_time_has_no_hint(raw):
+    with pytest.raises(PayloadError) as caught:
+        parse_time(raw)
+    assert str(caught.value).endswith(f"out of range: {EPOCH_RULE}"), str(caught.value)
+
+
+def test_a_message_with_a_compact_date_time_is_a_payload_error_with_the_reason_to_quarantine():
+    with pytest.raises(PayloadError) as caught:
+        read(Mapping(topic="city/+/{series}/reading"), "city/air/pm25/reading", b'{"time": 202611200800, "value": 1}')
+    assert str(caught.value) == (f"time 202611200800 is out of range: {EPOCH_RULE}; 202611200800 looks like a compact "
+                                 "date-time (2026-11-20T08:00); write times as ISO 8601 with a zone")
 
 
 @pytest.mark.parametrize("payload, reason", [
