@@ -2,7 +2,8 @@
 
 - **Latest state**: each entity's normalized representation in :class:`NgsiEntity` (one row per
   city and entity id), replaced (upsert, default) or merged (``options=update``, PATCH and
-  POST of attributes).
+  POST of attributes, PATCH of one attribute); DELETE of an entity or of one attribute forgets
+  it there only.
 - **Readings**: each Property with a number as value and an ``observedAt`` becomes a reading
   ``(series, observedAt, value)`` of the :class:`Series` whose ``(entity_id, attribute)`` match,
   written through :func:`cityline.observations.ingest.write_observations` (so alert rules see
@@ -31,7 +32,7 @@ import hashlib
 import logging
 import threading
 from collections.abc import Callable
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -162,10 +163,7 @@ def write(city, principal, entities: list[d.Entity], *, mode: str) -> Outcome:
     outcome = Outcome()
     ids = {e.id for e in entities}
     now = datetime.now(timezone.utc)
-    sqlite = connection.vendor == "sqlite"
-    with (_SQLITE_WRITES if sqlite else nullcontext()), transaction.atomic():
-        if sqlite:
-            _take_sqlite_write_lock()
+    with _writing():
         # Plain values, not model instances: of the known entities their type (and their body to merge
         # into, for an update), of the series what the rows and the right to feed them need. Building
         # the model instances (JSON bodies, 20 fields a series) was a third of a 100-entity batch upsert.
@@ -240,6 +238,16 @@ def write(city, principal, entities: list[d.Entity], *, mode: str) -> Outcome:
     outcome.created = [i for i in created_ids if i in bodies]
     outcome.updated = [i for i in bodies if i not in set(created_ids)]
     return outcome
+
+
+@contextmanager
+def _writing():
+    """The transaction of one NGSI-LD write; on SQLite, under this process's write lock and SQLite's from the start."""
+    sqlite = connection.vendor == "sqlite"
+    with (_SQLITE_WRITES if sqlite else nullcontext()), transaction.atomic():
+        if sqlite:
+            _take_sqlite_write_lock()
+        yield
 
 
 def _take_sqlite_write_lock() -> None:
@@ -331,6 +339,33 @@ def update_attributes(city, principal, entity_id: str, attrs: dict, *, only_exis
         if outcome.errors:
             raise outcome.errors[0]
     return sorted(keep), skipped
+
+
+def update_attribute(city, principal, entity_id: str, name: str, fragment: dict) -> None:
+    """Partial Attribute Update (PATCH /entities/{id}/attrs/{attr}): the instance the fragment names, its members
+    replaced (:func:`.domain.partial_update`), then written by :func:`update_attributes` as PATCH
+    /entities/{id}/attrs writes it (the same readings, series and rights)."""
+    require_writer(principal, city)
+    body = NgsiEntity.objects.filter(city=city, entity_id=entity_id).values_list("body", flat=True).first()
+    if body is None:
+        raise NgsiError("ResourceNotFound", f"no entity {entity_id}")
+    instance = d.partial_update(body, name, fragment, entity_id=entity_id)
+    _, skipped = update_attributes(city, principal, entity_id, {name: instance}, only_existing=True)
+    if skipped:  # deleted by another request meanwhile
+        raise NgsiError("ResourceNotFound", f"{entity_id}: the entity has no attribute {name!r}")
+
+
+def forget_attribute(city, principal, entity_id: str, name: str, *, dataset_id: str | None = None,
+                     delete_all: bool = False) -> None:
+    """Delete an attribute's instance (``delete_all``: all of them) from an entity's latest state, as :func:`forget`
+    does the entity's: the attribute's series and readings stay (:func:`.domain.without_attribute`)."""
+    require_writer(principal, city)
+    with _writing():
+        row = NgsiEntity.objects.select_for_update().filter(city=city, entity_id=entity_id).first()
+        if row is None:
+            raise NgsiError("ResourceNotFound", f"no entity {entity_id}")
+        body = d.without_attribute(row.body, name, entity_id=entity_id, dataset_id=dataset_id, delete_all=delete_all)
+        NgsiEntity.objects.filter(pk=row.pk).update(body=body, modified_at=datetime.now(timezone.utc))
 
 
 def forget(city, principal, entity_id: str) -> None:

@@ -5,8 +5,11 @@ No Django here: :mod:`.broker` stores what this module checks and shapes, :mod:`
 - :func:`parse_entity` checks one entity (normalized or concise representation), compacts the
   expanded URIs of the core @context (``https://uri.etsi.org/ngsi-ld/observedAt`` → ``observedAt``)
   and returns it in the normalized representation, every ``observedAt`` in UTC.
+- :func:`check_geometry`: a GeoProperty's value is a GeoJSON geometry (RFC 7946), checked by hand.
 - :func:`readings` picks the readings out of an entity: each Property with a number as value
   and an ``observedAt`` (booleans are not numbers). Everything else stays in the entity only.
+- :func:`partial_update` / :func:`without_attribute`: one attribute's PATCH and DELETE on an entity's latest state.
+- :func:`representation` / :func:`represent`: normalized, concise (:func:`concise`) or simplified answers.
 - :func:`parse_query` / :func:`matches`: the ``q`` query language subset (see its docstring).
 - :func:`temporal_window`: the ``timerel`` / ``timeAt`` / ``endTimeAt`` / ``lastN`` parameters.
 - :func:`check_parameters`: refuses the NGSI-LD query parameters this subset does not implement.
@@ -65,6 +68,10 @@ LOCAL_ERRORS: dict[str, tuple[int, str]] = {
 
 ATTRIBUTE_TYPES = {"Property", "Relationship", "GeoProperty", "LanguageProperty", "JsonProperty",
                    "ListProperty", "ListRelationship", "VocabProperty"}
+#: The member holding each attribute type's value (GS CIM 009, 4.5).
+VALUE_MEMBERS = {"Property": "value", "GeoProperty": "value", "Relationship": "object",
+                 "ListRelationship": "objectList", "LanguageProperty": "languageMap", "JsonProperty": "json",
+                 "ListProperty": "valueList", "VocabProperty": "vocab"}
 #: Members of an entity that are not attributes.
 ENTITY_MEMBERS = {"id", "type", "@context", "scope", "createdAt", "modifiedAt", "deletedAt"}
 _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"]+$")
@@ -241,7 +248,7 @@ def parse_attributes(data: Any, *, where: str = "", entity_id: str | None = None
         if name in ENTITY_MEMBERS:
             continue
         check_name(name, f"{where}attribute")
-        if isinstance(value, list) and value and all(isinstance(v, dict) and "type" in v for v in value):
+        if _instance_list(value):
             out[name] = [_attribute(v, f"{where}{name}[{i}]", entity_id) for i, v in enumerate(value)]
             keys = [inst.get("datasetId") for inst in out[name]]
             if len(set(keys)) != len(keys):
@@ -252,31 +259,59 @@ def parse_attributes(data: Any, *, where: str = "", entity_id: str | None = None
     return out
 
 
+def _instance_list(value: Any) -> bool:
+    """Whether an attribute's array is its instances: each with a ``type`` or, concise, with a value member
+    (``value``, ``object`` ...) and, all but one at most, a ``datasetId``. Any other array is a Property's value."""
+    if not isinstance(value, list) or not value or not all(isinstance(v, dict) for v in value):
+        return False
+    if all("type" in v for v in value):
+        return True
+    keys = [{compact(k) for k in v} for v in value]
+    return all("type" in k or k & _CONCISE_KINDS.keys() for k in keys) and sum("datasetId" not in k for k in keys) <= 1
+
+
+#: Members of an attribute instance that hold data, never a property of the attribute.
+_DATA_MEMBERS = {"type", "value", "object", "observedAt", "unitCode", "datasetId", "languageMap", "json", "valueList",
+                 "objectList", "vocab", "objectType", "lang", "instanceId"}
+
+
+#: Concise representation: an attribute without ``type`` is of the type its value member says (in this order).
+_CONCISE_KINDS = {"object": "Relationship", "value": "Property", "objectList": "ListRelationship",
+                  "languageMap": "LanguageProperty", "json": "JsonProperty", "valueList": "ListProperty",
+                  "vocab": "VocabProperty"}
+
+
+def _is_geometry(value: Any) -> bool:
+    return isinstance(value, dict) and value.get("type") in (*GEOMETRY_DEPTHS, "GeometryCollection")
+
+
 def _attribute(value: Any, where: str, entity_id: str | None) -> dict:
     """One attribute instance, normalized; concise input (a bare value, or no ``type``) is accepted."""
     if not isinstance(value, dict):
         return {"type": "Property", "value": value}  # concise representation: a bare value is a Property
+    if _is_geometry(value) and "value" not in value:
+        value = {"type": "GeoProperty", "value": value}  # concise: a GeoProperty as its geometry alone
     value = {compact(k): v for k, v in value.items()}
     kind = value.get("type")
     if kind is None:
-        if "object" in value:
-            kind = "Relationship"
-        elif "value" in value:
-            kind = "Property"
-        else:
+        kind = next((k for member, k in _CONCISE_KINDS.items() if member in value), None)
+        if kind is None:
             return {"type": "Property", "value": value}  # concise: a JSON object as the value
+        if kind == "Property" and _is_geometry(value["value"]):
+            kind = "GeoProperty"  # concise: a GeoJSON geometry as the value
         value = {"type": kind, **value}
     kind = compact(kind) if isinstance(kind, str) else kind
     if kind not in ATTRIBUTE_TYPES:
         raise bad(f"{where}.type: {json.dumps(kind)} is not an attribute type "
                   f"({', '.join(sorted(ATTRIBUTE_TYPES))})", entity_id=entity_id)
     value["type"] = kind
-    required = {"Relationship": "object", "ListRelationship": "objectList", "LanguageProperty": "languageMap",
-                "JsonProperty": "json", "ListProperty": "valueList", "VocabProperty": "vocab"}.get(kind, "value")
+    required = VALUE_MEMBERS[kind]
     if required not in value:
         raise bad(f"{where}: a {kind} needs a '{required}'", entity_id=entity_id)
     if kind == "Property" and value["value"] is None:
         raise bad(f"{where}.value: null is not a value", entity_id=entity_id)
+    if kind == "GeoProperty":
+        check_geometry(value["value"], f"{where}.value", entity_id)
     if kind == "Relationship":
         check_id(value["object"], f"{where}.object")
     if isinstance(value.get("value"), float) and not math.isfinite(value["value"]):
@@ -288,15 +323,124 @@ def _attribute(value: Any, where: str, entity_id: str | None) -> dict:
     for key in ("createdAt", "modifiedAt"):
         value.pop(key, None)
     for key, sub in list(value.items()):
-        if key not in {"type", "value", "object", "observedAt", "unitCode", "datasetId", "languageMap", "json",
-                       "valueList", "objectList", "vocab", "objectType", "lang", "instanceId"} \
-                and isinstance(sub, dict):
+        if key not in _DATA_MEMBERS and isinstance(sub, dict):
             value[key] = _attribute(sub, f"{where}.{key}", entity_id)  # a property of a property
     return value
 
 
 def is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+# --- GeoJSON geometries (the values of GeoProperties) -------------------------------------------
+#
+# Checked here by hand: no GeoJSON library is installed (shapely, geojson, pydantic-geojson), and jsonschema, which
+# is, would need the GeoJSON schemas (geojson.org) vendored, which check the shapes only: not the longitude and
+# latitude ranges, not that a linear ring is closed, not at most three numbers a position. What RFC 7946 asks of
+# the geometry objects (clause 3.1) is short enough to write down.
+
+#: GeoJSON geometry types (RFC 7946, 3.1.2-3.1.7) -> how deeply their ``coordinates`` nest positions.
+GEOMETRY_DEPTHS = {"Point": 0, "MultiPoint": 1, "LineString": 1, "MultiLineString": 2, "Polygon": 2,
+                   "MultiPolygon": 3}
+
+
+def _coordinate(value: Any) -> bool:
+    """A finite number (not a boolean). Decimal too: domain callers may pass what a DecimalField holds."""
+    if isinstance(value, Decimal):
+        return value.is_finite()
+    return is_number(value) and math.isfinite(value)
+
+
+def _position(value: Any, where: str, entity_id: str | None) -> None:
+    """RFC 7946, 3.1.1: [longitude, latitude] or [longitude, latitude, altitude], WGS 84 degrees (4)."""
+    if not isinstance(value, list) or not 2 <= len(value) <= 3 or not all(_coordinate(c) for c in value):
+        raise bad(f"{where}: a position is [longitude, latitude] or [longitude, latitude, altitude], 2 or 3 numbers "
+                  f"(got {json.dumps(value, default=str)[:100]})", entity_id=entity_id)
+    if not -180 <= value[0] <= 180:
+        raise bad(f"{where}: longitude {value[0]} is outside -180..180 (a position is [longitude, latitude])",
+                  entity_id=entity_id)
+    if not -90 <= value[1] <= 90:
+        raise bad(f"{where}: latitude {value[1]} is outside -90..90 (a position is [longitude, latitude])",
+                  entity_id=entity_id)
+
+
+def _positions(value: Any, depth: int, where: str, entity_id: str | None) -> None:
+    """``depth`` levels of non-empty arrays around positions."""
+    if depth == 0:
+        _position(value, where, entity_id)
+        return
+    if not isinstance(value, list) or not value:
+        # RFC 7946 (3.1) lets a reader take empty coordinates as a null geometry; a location that locates nothing
+        # is better left out, so it is refused rather than kept as a riddle.
+        raise bad(f"{where}: expected a non-empty array of {'positions' if depth == 1 else 'arrays'}",
+                  entity_id=entity_id)
+    for i, item in enumerate(value):
+        _positions(item, depth - 1, f"{where}[{i}]", entity_id)
+
+
+def _line(positions: list, where: str, entity_id: str | None) -> None:
+    if len(positions) < 2:
+        raise bad(f"{where}: a LineString needs at least 2 positions (RFC 7946, 3.1.4)", entity_id=entity_id)
+
+
+def _polygon(rings: list, where: str, entity_id: str | None) -> None:
+    # The right-hand rule (exterior rings counterclockwise) is not checked: RFC 7946, 3.1.6, asks parsers not to
+    # reject polygons that do not follow it.
+    for i, ring in enumerate(rings):
+        if len(ring) < 4 or ring[0] != ring[-1]:
+            raise bad(f"{where}[{i}]: a linear ring needs at least 4 positions, the last the same as the first "
+                      "(RFC 7946, 3.1.6)", entity_id=entity_id)
+
+
+def check_geometry(geo: Any, where: str, entity_id: str | None = None, *, in_collection: bool = False) -> None:
+    """A GeoProperty's value: a GeoJSON geometry object (RFC 7946, 3.1), else BadRequestData naming ``where``.
+
+    Point, MultiPoint, LineString, MultiLineString, Polygon, MultiPolygon with ``coordinates`` nested to the
+    type's depth; positions of 2 or 3 numbers, longitude within -180..180 and latitude within -90..90; line
+    strings of 2 positions or more, closed linear rings of 4 or more. A GeometryCollection holds such geometries
+    in ``geometries`` (one level: nested collections, which RFC 7946 3.1.8 says to avoid, are refused). A
+    ``bbox`` (5) is 4 or 6 numbers. Other members (foreign members, 6.1) are kept as given.
+    """
+    if not isinstance(geo, dict):
+        raise bad(f"{where}: a GeoProperty's value is a GeoJSON geometry object, e.g. "
+                  '{"type": "Point", "coordinates": [2.35, 48.85]} (RFC 7946)', entity_id=entity_id)
+    kind = geo.get("type")
+    kinds = [*GEOMETRY_DEPTHS, "GeometryCollection"]
+    if kind in ("Feature", "FeatureCollection"):
+        raise bad(f"{where}.type: a {kind} is not a geometry; give its geometry object", entity_id=entity_id)
+    if kind not in kinds or (in_collection and kind == "GeometryCollection"):
+        allowed = ", ".join(kinds[:-1] if in_collection else kinds)
+        here = " inside a GeometryCollection" if in_collection else ""
+        raise bad(f"{where}.type: {json.dumps(kind)[:60]} is not a GeoJSON geometry type{here} ({allowed})",
+                  entity_id=entity_id)
+    if "bbox" in geo:
+        box = geo["bbox"]
+        if not isinstance(box, list) or len(box) not in (4, 6) or not all(_coordinate(c) for c in box):
+            raise bad(f"{where}.bbox: 4 or 6 numbers (RFC 7946, 5)", entity_id=entity_id)
+    if kind == "GeometryCollection":
+        parts = geo.get("geometries")
+        if "coordinates" in geo or not isinstance(parts, list) or not parts:
+            raise bad(f"{where}: a GeometryCollection has a non-empty array 'geometries' of geometry objects and no "
+                      "'coordinates' (RFC 7946, 3.1.8)", entity_id=entity_id)
+        for i, part in enumerate(parts):
+            check_geometry(part, f"{where}.geometries[{i}]", entity_id, in_collection=True)
+        return
+    if "coordinates" not in geo:
+        raise bad(f"{where}: a {kind} needs 'coordinates' (RFC 7946, 3.1)", entity_id=entity_id)
+    if "geometries" in geo:
+        raise bad(f"{where}: only a GeometryCollection has 'geometries'", entity_id=entity_id)
+    coords, at = geo["coordinates"], f"{where}.coordinates"
+    _positions(coords, GEOMETRY_DEPTHS[kind], at, entity_id)
+    if kind == "LineString":
+        _line(coords, at, entity_id)
+    elif kind == "MultiLineString":
+        for i, line in enumerate(coords):
+            _line(line, f"{at}[{i}]", entity_id)
+    elif kind == "Polygon":
+        _polygon(coords, at, entity_id)
+    elif kind == "MultiPolygon":
+        for i, polygon in enumerate(coords):
+            _polygon(polygon, f"{at}[{i}]", entity_id)
 
 
 @dataclass(frozen=True)
@@ -373,6 +517,65 @@ def key_values(body: dict) -> dict:
             continue
         simple = [_simple(inst) for inst in instances(value)]
         out[name] = simple[0] if not isinstance(value, list) else simple
+    return out
+
+
+#: ``options`` / ``format`` values naming a representation -> the representation.
+_REPRESENTATIONS = {"normalized": "normalized", "concise": "concise", "keyValues": "simplified",
+                    "simplified": "simplified"}
+
+
+def representation(options: set[str]) -> str:
+    """The representation ``options`` (and ``format``) ask for: normalized (the default), concise or simplified
+    (``keyValues``); two different ones at once are refused (400)."""
+    named = sorted(o for o in options if o in _REPRESENTATIONS)
+    if len({_REPRESENTATIONS[o] for o in named}) > 1:
+        raise bad(f"options: one representation at a time, not {' and '.join(named)}")
+    return _REPRESENTATIONS[named[0]] if named else "normalized"
+
+
+def represent(body: dict, form: str) -> dict:
+    """An entity (normalized, as stored) in the :func:`representation` ``form``."""
+    if form == "simplified":
+        return key_values(body)
+    if form == "concise":
+        return concise(body)
+    return body
+
+
+def concise(body: dict) -> dict:
+    """The concise representation (``options=concise``): each attribute without its ``type``, which its value
+    member says again when the body is read back (:func:`parse_entity` takes it). A Property with nothing but a
+    text, number or boolean value is that value alone, else ``{"value": ..., "observedAt": ...}``; a GeoProperty
+    with nothing but its value is the GeoJSON geometry alone, else ``{"value": <geometry>, ...}``; a Relationship
+    ``{"object": ...}``; the other types their value member (``languageMap``, ``json``, ``valueList``,
+    ``objectList``, ``vocab``). Properties of attributes, and the instances of an attribute with several, are
+    always objects (a bare value there would not read back as a Property)."""
+    out = {}
+    for name, value in body.items():
+        if name in ENTITY_MEMBERS or not isinstance(value, (dict, list)):
+            out[name] = value
+        elif isinstance(value, list):
+            out[name] = [_concise(inst, bare=False) for inst in value]  # several instances: objects, never bare
+        else:
+            out[name] = _concise(value, bare=True)
+    return out
+
+
+def _concise(inst: Any, *, bare: bool) -> Any:
+    if not isinstance(inst, dict) or inst.get("type") not in ATTRIBUTE_TYPES:
+        return inst
+    out = {}
+    for key, sub in inst.items():
+        if key == "type":
+            continue
+        # a property of the attribute as an object: read back, a bare value there is not taken as a Property
+        out[key] = sub if key in _DATA_MEMBERS else _concise(sub, bare=False)
+    if bare and list(out) == ["value"]:
+        if inst["type"] == "Property" and not isinstance(out["value"], (dict, list)):
+            return out["value"]
+        if inst["type"] == "GeoProperty" and _is_geometry(out["value"]):
+            return out["value"]
     return out
 
 
@@ -834,3 +1037,96 @@ def merge_attribute(old: Any, new: Any) -> Any:
         else:
             merged[at] = inst
     return merged[0] if len(merged) == 1 else merged
+
+
+# --- one attribute's operations (/entities/{entityId}/attrs/{attrId}) ------------------------------
+
+
+def attribute_name(name: str, what: str = "attribute name in the address") -> str:
+    """An attribute name from an address, compacted; ``id``, ``type`` and the like are not attributes (400)."""
+    name = compact(name)
+    if name in ENTITY_MEMBERS:
+        raise bad(f"{what}: {name!r} is a member of the entity, not an attribute")
+    return check_name(name, what)
+
+
+def _instance_of(body: dict, name: str, dataset_id: Any, entity_id: str) -> dict:
+    """The instance of the attribute ``name`` with ``dataset_id`` (None: the default instance), else 404."""
+    if name not in body:
+        raise NgsiError("ResourceNotFound", f"{entity_id}: the entity has no attribute {name!r}",
+                        entity_id=entity_id)
+    found = next((i for i in instances(body[name]) if isinstance(i, dict) and i.get("datasetId") == dataset_id), None)
+    if found is None:
+        which = f"with datasetId {dataset_id}" if dataset_id is not None else "without datasetId (the default one)"
+        raise NgsiError("ResourceNotFound", f"{entity_id}: the attribute {name!r} has no instance {which}",
+                        entity_id=entity_id)
+    return found
+
+
+def partial_update(body: dict, name: str, fragment: Any, *, entity_id: str) -> dict:
+    """Partial Attribute Update (GS CIM 009, 5.6.4): one attribute instance with the members of ``fragment``.
+
+    ``body``: the entity's latest state. The instance updated is the one with the fragment's ``datasetId`` (none:
+    the default instance); 404 ResourceNotFound if the entity has no such attribute or instance. The fragment's
+    members replace the instance's and the others stay; its ``type``, if given, must be the instance's, and it may
+    not hold another type's value member (``object`` on a Property), both 400. A new value of an instance that has
+    an ``observedAt`` needs one too (400): kept, the old time would put the new value in place of the reading
+    stored at that time, rewriting history unasked. Returns the updated instance, checked like any attribute.
+    """
+    where = f"{entity_id}: {name}"
+    if not isinstance(fragment, dict) or not fragment:
+        raise bad(f"{where}: expected an attribute fragment, a JSON object with at least one member "
+                  '(e.g. {"value": 12, "observedAt": "2026-03-01T10:00:00Z"})', entity_id=entity_id)
+    if _is_geometry(fragment) and "value" not in fragment:
+        fragment = {"value": fragment}  # concise: a GeoProperty's new geometry alone
+    fragment = {compact(k): v for k, v in fragment.items()}
+    current = _instance_of(body, name, fragment.get("datasetId"), entity_id)
+    kind = current.get("type")
+    given = fragment.get("type")
+    given = compact(given) if isinstance(given, str) else given
+    if given is not None and given != kind:
+        raise bad(f"{where}.type: the attribute is a {kind}, not a {json.dumps(given)[:60]} (an attribute's type "
+                  "does not change by a partial update; replace the attribute with PATCH /entities/{entityId}/attrs)",
+                  entity_id=entity_id)
+    stray = sorted(m for m in set(VALUE_MEMBERS.values()) - {VALUE_MEMBERS.get(kind)} if m in fragment)
+    if stray:
+        raise bad(f"{where}: '{stray[0]}' is not a member of a {kind} (its value is '{VALUE_MEMBERS.get(kind)}')",
+                  entity_id=entity_id)
+    member = VALUE_MEMBERS.get(kind)
+    if member in fragment and "observedAt" in current and "observedAt" not in fragment:
+        raise bad(f"{where}: a new {member} needs its observedAt (the instance's, {current['observedAt']}, would make "
+                  "it replace the reading stored at that time; give that time to correct that reading)",
+                  entity_id=entity_id)
+    return _attribute({**current, **fragment, "type": kind}, where, entity_id)
+
+
+def delete_parameters(params: Any) -> tuple[str | None, bool]:
+    """``datasetId`` and ``deleteAll`` of Delete Entity Attribute (GS CIM 009, 5.6.5): (dataset id, delete all)."""
+    raw = params.get("deleteAll") or "false"
+    if raw not in ("true", "false"):
+        raise bad(f"deleteAll: true or false, not {raw!r}")
+    dataset_id = params.get("datasetId") or None
+    if raw == "true" and dataset_id is not None:
+        raise bad("datasetId: deleteAll=true deletes every instance; give datasetId or deleteAll=true, not both")
+    return dataset_id, raw == "true"
+
+
+def without_attribute(body: dict, name: str, *, entity_id: str, dataset_id: str | None = None,
+                      delete_all: bool = False) -> dict:
+    """Delete Entity Attribute (GS CIM 009, 5.6.5): the entity's latest state without the attribute's instance.
+
+    The instance with ``dataset_id`` (None: the default instance), or with ``delete_all`` every instance; 404
+    ResourceNotFound if there is no such attribute or instance. An attribute left without instances is removed;
+    one instance left is an object, several an array (as :func:`merge_attribute` keeps them).
+    """
+    if delete_all and name not in body:
+        raise NgsiError("ResourceNotFound", f"{entity_id}: the entity has no attribute {name!r}", entity_id=entity_id)
+    gone = None if delete_all else _instance_of(body, name, dataset_id, entity_id)
+    kept = [] if delete_all else [i for i in instances(body[name]) if i is not gone]
+    out = {}
+    for key, value in body.items():  # in order: the attribute keeps its place
+        if key != name:
+            out[key] = value
+        elif kept:
+            out[key] = kept[0] if len(kept) == 1 else kept
+    return out

@@ -163,10 +163,6 @@ def _options(request: HttpRequest) -> set[str]:
     return values
 
 
-def _represent(body: dict, options: set[str]) -> dict:
-    return d.key_values(body) if options & {"keyValues", "simplified"} else body
-
-
 def _int(request: HttpRequest, name: str, default: int) -> int:
     raw = request.GET.get(name)
     if raw in (None, ""):
@@ -209,18 +205,19 @@ def entities(request: HttpRequest) -> HttpResponse:
     if limit == 0 and not count:
         raise d.bad("limit: 0 only together with count=true")
     options = _options(request)
+    form = d.representation(options)
     found, total = broker.query(
         city, principal, types=d.split_types(request.GET.get("type")), ids=d.split_list(request.GET.get("id")),
         id_pattern=d.id_pattern(request.GET.get("idPattern")), q=d.parse_query(q) if q else None,
         attrs=d.split_list(request.GET.get("attrs")), limit=limit, offset=_int(request, "offset", 0),
         sys_attrs="sysAttrs" in options)
     headers = {"NGSILD-Results-Count": str(total)} if count else {}
-    return _answer(request, [_represent(b, options) for b in found], headers=headers)
+    return _answer(request, [d.represent(b, form) for b in found], headers=headers)
 
 
 @endpoint(("GET", "DELETE"))
 def entity(request: HttpRequest, entity_id: str) -> HttpResponse:
-    """GET: one entity (attrs, options=keyValues|sysAttrs). DELETE: forget its latest state."""
+    """GET: one entity (attrs, options=keyValues|concise|sysAttrs). DELETE: forget its latest state."""
     entity_id = _entity_id(entity_id)
     city = _city(request)
     if request.method == "DELETE":
@@ -228,9 +225,10 @@ def entity(request: HttpRequest, entity_id: str) -> HttpResponse:
         return HttpResponse(status=204)
     d.check_parameters(request.GET, "entity")
     options = _options(request)
+    form = d.representation(options)
     body = broker.get(city, _reader(request), entity_id, attrs=d.split_list(request.GET.get("attrs")),
                       sys_attrs="sysAttrs" in options)
-    return _answer(request, _represent(body, options))
+    return _answer(request, d.represent(body, form))
 
 
 @endpoint(("PATCH", "POST"))
@@ -239,14 +237,8 @@ def entity_attrs(request: HttpRequest, entity_id: str) -> HttpResponse:
     entity_id = _entity_id(entity_id)
     city = _city(request)
     principal = _writer(request)
-    data, is_ld = _body(request)
-    if not isinstance(data, dict):
-        raise d.bad("expected attributes (a JSON object)")
-    if is_ld and "@context" not in data:
-        raise d.bad("@context: with Content-Type application/ld+json the @context must be in the body")
-    if not is_ld and "@context" in data:
-        raise d.bad("@context: with Content-Type application/json the @context goes in a Link header")
-    attrs = d.parse_attributes(data, entity_id=entity_id)
+    where = f"{entity_id}: "
+    attrs = d.parse_attributes(_attributes_body(request, "attributes", where), where=where, entity_id=entity_id)
     if not attrs:
         raise d.bad("no attributes to update")
     updated, not_updated = broker.update_attributes(
@@ -258,6 +250,19 @@ def entity_attrs(request: HttpRequest, entity_id: str) -> HttpResponse:
     return HttpResponse(status=204)
 
 
+def _attributes_body(request: HttpRequest, what: str, where: str) -> dict:
+    """A JSON object of attributes (or one attribute's fragment) without its @context, which must be where the
+    Content-Type says: in the body for application/ld+json, else not."""
+    data, is_ld = _body(request)
+    if not isinstance(data, dict):
+        raise d.bad(f"{where}expected {what} (a JSON object)")
+    if is_ld and "@context" not in data:
+        raise d.bad("@context: with Content-Type application/ld+json the @context must be in the body")
+    if not is_ld and "@context" in data:
+        raise d.bad("@context: with Content-Type application/json the @context goes in a Link header")
+    return {k: v for k, v in data.items() if k != "@context"}
+
+
 def _not_supported(what: str, hint: str = "") -> NgsiError:
     return NgsiError("OperationNotSupported", f"{what} is not supported by this server (Cityline's NGSI-LD "
                                               f"subset, docs/observations.md){hint}")
@@ -265,9 +270,26 @@ def _not_supported(what: str, hint: str = "") -> NgsiError:
 
 @endpoint(("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"))
 def entity_attr(request: HttpRequest, entity_id: str, attr: str) -> HttpResponse:
-    """``/entities/{id}/attrs/{attr}``: one attribute's operations are not in the subset (422)."""
-    raise _not_supported(f"{request.method} /entities/{{entityId}}/attrs/{{attrId}} (attribute {attr!r})",
-                         "; update attributes with PATCH or POST /entities/{entityId}/attrs")
+    """``/entities/{id}/attrs/{attr}``. PATCH: partial attribute update (the body one attribute's fragment; the
+    instance is named by its datasetId). DELETE: delete the attribute (datasetId, deleteAll) from the entity's
+    latest state. Other methods are not in the subset (422)."""
+    if request.method not in ("PATCH", "DELETE"):
+        raise _not_supported(f"{request.method} /entities/{{entityId}}/attrs/{{attrId}} (attribute {attr!r})",
+                             "; read attributes with GET /entities/{entityId}?attrs=…, change one with PATCH")
+    entity_id = _entity_id(entity_id)
+    name = d.attribute_name(attr)
+    city = _city(request)
+    principal = _writer(request)
+    if request.method == "DELETE":
+        dataset_id, delete_all = d.delete_parameters(request.GET)
+        broker.forget_attribute(city, principal, entity_id, name, dataset_id=dataset_id, delete_all=delete_all)
+        return HttpResponse(status=204)
+    if request.GET.get("datasetId"):
+        raise d.bad("datasetId: a partial attribute update names its instance by the fragment's datasetId, not by "
+                    "a parameter")
+    fragment = _attributes_body(request, "an attribute fragment", f"{entity_id}: {name}: ")
+    broker.update_attribute(city, principal, entity_id, name, fragment)
+    return HttpResponse(status=204)
 
 
 #: The resources of the NGSI-LD API (GS CIM 009, clause 6) that this subset leaves out.
@@ -339,9 +361,13 @@ def temporal_entity(request: HttpRequest, entity_id: str) -> HttpResponse:
     d.check_parameters(request.GET, "temporal")
     city = _city(request)
     window = d.temporal_window(request.GET)
+    options = _options(request)
+    if options & {"concise", "keyValues", "simplified"} or request.GET.get("format") in ("concise", "simplified"):
+        raise _not_supported("the concise and simplified temporal representations",
+                             "; use options=temporalValues for the values alone")
     troe = broker.temporal(city, _reader(request), entity_id, attrs=d.split_list(request.GET.get("attrs")),
                            window=window)
-    if "temporalValues" in _options(request) or request.GET.get("format") == "temporalValues":
+    if "temporalValues" in options or request.GET.get("format") == "temporalValues":
         troe = broker.simplified_temporal(troe)
     return _answer(request, troe)
 

@@ -4,6 +4,7 @@ tenants and who may read and write. The real ngsildclient drives it in test_ngsi
 from __future__ import annotations
 
 import json
+import math
 from decimal import Decimal
 
 import pytest
@@ -273,6 +274,181 @@ def test_delete_forgets_the_entity_but_keeps_its_series_and_readings(client, cit
     assert post(client, "/entities", aqo(), auth).status_code == 201  # and it can come back
 
 
+# --- one attribute: PATCH and DELETE /entities/{id}/attrs/{attr} ---------------------------------
+
+
+def patch_attr(client, entity_id, name, fragment, headers, content_type=JSON, **params):
+    query = ("?" + "&".join(f"{k}={v}" for k, v in params.items())) if params else ""
+    return client.patch(f"{BASE}/entities/{entity_id}/attrs/{name}{query}", json.dumps(fragment),
+                        content_type=content_type, **headers)
+
+
+def test_patch_one_attribute_merges_the_fragment_and_records_the_reading(client, city, auth):
+    post(client, "/entities", aqo(no2={"type": "Property", "value": 3, "unitCode": "GQ"}), auth)
+    response = patch_attr(client, QUAY, "pm25", {"value": 44.0, "observedAt": "2026-03-01T11:15:00+01:00"}, auth)
+    assert response.status_code == 204 and response.content == b""
+    body = NgsiEntity.objects.get(entity_id=QUAY).body
+    # the fragment's members replace the instance's; its other members (unitCode) and attributes stay
+    assert body["pm25"] == {"type": "Property", "value": 44.0, "observedAt": "2026-03-01T10:15:00Z", "unitCode": "GQ"}
+    assert body["district"] == {"type": "Property", "value": "harbour"}
+    assert [(s, v) for s, _, v in readings(city)] == [("airqualityobserved-quay-pm25", 31.5),
+                                                      ("airqualityobserved-quay-pm25", 44.0)]
+    # a new value without observedAt would keep the instance's: refused, it would rewrite the reading at that time
+    problem(patch_attr(client, QUAY, "pm25", {"value": 45.0}, auth), "BadRequestData", 400)
+    assert NgsiEntity.objects.get(entity_id=QUAY).body["pm25"]["value"] == 44.0
+    # a correction names the time of the reading it corrects
+    assert patch_attr(client, QUAY, "pm25", {"value": 45.0, "observedAt": "2026-03-01T10:15:00Z"},
+                      auth).status_code == 204
+    assert [v for _, _, v in readings(city)] == [31.5, 45.0]
+    # an attribute that becomes a reading (a number with observedAt) gets its series, as PATCH .../attrs makes it
+    assert not Series.objects.filter(attribute="no2").exists()
+    ld = {"type": "Property", "observedAt": "2026-03-01T10:00:00Z", "@context": domain.CORE_CONTEXT_URI}
+    assert patch_attr(client, QUAY, "no2", ld, auth, content_type=LD).status_code == 204
+    assert Series.objects.get(attribute="no2").unit == "µg/m3"
+    assert [v for s, _, v in readings(city) if s.endswith("no2")] == [3.0]
+    assert "@context" not in NgsiEntity.objects.get(entity_id=QUAY).body["no2"]
+    # a Relationship's object
+    post(client, "/entities", {"id": MILL, "type": "Thing", "near": {"type": "Relationship", "object": QUAY}}, auth)
+    dock = "urn:ngsi-ld:AirQualityObserved:dock"
+    assert patch_attr(client, MILL, "near", {"type": "Relationship", "object": dock}, auth).status_code == 204
+    assert NgsiEntity.objects.get(entity_id=MILL).body["near"] == {"type": "Relationship", "object": dock}
+    # a GeoProperty's new geometry, normalized or concise (the geometry alone)
+    located = {"type": "GeoProperty", "value": {"type": "Point", "coordinates": [2.1, 48.1]}}
+    assert client.post(f"{BASE}/entities/{MILL}/attrs", json.dumps({"location": located}), content_type=JSON,
+                       **auth).status_code == 204
+    moved = {"type": "Point", "coordinates": [2.2, 48.2]}
+    assert patch_attr(client, MILL, "location", moved, auth).status_code == 204
+    assert NgsiEntity.objects.get(entity_id=MILL).body["location"] == {**located, "value": moved}
+    off_the_map = {"value": {**moved, "coordinates": [2.2, 98.2]}}
+    problem(patch_attr(client, MILL, "location", off_the_map, auth), "BadRequestData", 400)
+
+
+def test_patch_one_attribute_updates_the_instance_its_dataset_id_names(client, city, auth):
+    sensor_b = "urn:ngsi-ld:Dataset:sensorB"
+    entity = {"id": QUAY, "type": "WeatherObserved", "temperature": [
+        {"type": "Property", "value": 10.5, "observedAt": "2026-03-01T10:00:00Z"},
+        {"type": "Property", "value": 11.5, "observedAt": "2026-03-01T10:00:00Z", "datasetId": sensor_b}]}
+    assert post(client, "/entities", entity, auth).status_code == 201
+    assert patch_attr(client, QUAY, "temperature", {"value": 12.5, "datasetId": sensor_b,
+                                                    "observedAt": "2026-03-01T10:00:00Z"}, auth).status_code == 204
+    stored = NgsiEntity.objects.get(entity_id=QUAY).body["temperature"]
+    assert [(i.get("datasetId"), i["value"]) for i in stored] == [(None, 10.5), (sensor_b, 12.5)]
+    unknown = patch_attr(client, QUAY, "temperature", {"value": 1, "datasetId": "urn:ngsi-ld:Dataset:other"}, auth)
+    assert "urn:ngsi-ld:Dataset:other" in problem(unknown, "ResourceNotFound", 404)["detail"]
+    detail = problem(patch_attr(client, QUAY, "temperature", {"value": 1}, auth, datasetId=sensor_b),
+                     "BadRequestData", 400)["detail"]
+    assert detail.startswith("datasetId:")
+    only_b = {"id": MILL, "type": "WeatherObserved",
+              "temperature": {"type": "Property", "value": 9, "datasetId": sensor_b}}
+    assert post(client, "/entities", only_b, auth).status_code == 201
+    no_default = patch_attr(client, MILL, "temperature", {"value": 8}, auth)
+    assert "default" in problem(no_default, "ResourceNotFound", 404)["detail"]
+    assert NgsiEntity.objects.get(entity_id=MILL).body["temperature"]["value"] == 9
+
+
+def test_patch_one_attribute_answers_404_or_400_and_changes_nothing(client, city, auth):
+    post(client, "/entities", aqo(location={"type": "GeoProperty",
+                                            "value": {"type": "Point", "coordinates": [2.1, 48.1]}}), auth)
+    before = NgsiEntity.objects.get(entity_id=QUAY).body
+    detail = problem(patch_attr(client, MILL, "pm25", {"value": 1}, auth), "ResourceNotFound", 404)["detail"]
+    assert MILL in detail
+    detail = problem(patch_attr(client, QUAY, "no2", {"value": 1}, auth), "ResourceNotFound", 404)["detail"]
+    assert QUAY in detail and "'no2'" in detail
+    for fragment, named in (({}, "pm25"), ([{"type": "Property", "value": 1}], "pm25"), (7, "pm25"),
+                            ({"type": "Relationship", "object": MILL}, "pm25.type"),
+                            ({"object": MILL}, "'object'"),
+                            ({"value": None, "observedAt": "2026-03-01T10:00:00Z"}, "pm25.value"),
+                            ({"value": 1}, "a new value needs its observedAt"),
+                            ({"observedAt": "yesterday"}, "pm25.observedAt")):
+        detail = problem(patch_attr(client, QUAY, "pm25", fragment, auth), "BadRequestData", 400)["detail"]
+        assert QUAY in detail and named in detail, (fragment, detail)
+    detail = problem(patch_attr(client, QUAY, "location", {"value": {"type": "Point", "coordinates": [48.1, 200]}},
+                                auth), "BadRequestData", 400)["detail"]
+    assert detail.startswith(f"{QUAY}: location.value.coordinates: latitude 200")
+    for name in ("type", "id", "bad name"):
+        detail = problem(patch_attr(client, QUAY, name, {"value": 1}, auth), "BadRequestData", 400)["detail"]
+        assert detail.startswith("attribute name in the address"), detail
+    with_context = {"value": 1, "@context": domain.CORE_CONTEXT_URI}
+    problem(patch_attr(client, QUAY, "pm25", with_context, auth), "BadRequestData", 400)
+    problem(patch_attr(client, QUAY, "pm25", {"value": 1}, auth, content_type=LD), "BadRequestData", 400)
+    assert NgsiEntity.objects.get(entity_id=QUAY).body == before and len(readings(city)) == 1
+
+
+def test_delete_one_attribute_forgets_it_but_keeps_its_series_and_readings(client, city, auth):
+    post(client, "/entities", aqo(), auth)
+    modified = NgsiEntity.objects.get(entity_id=QUAY).modified_at
+    response = client.delete(f"{BASE}/entities/{QUAY}/attrs/pm25", **auth)
+    assert response.status_code == 204 and response.content == b""
+    row = NgsiEntity.objects.get(entity_id=QUAY)
+    assert row.body == {"id": QUAY, "type": "AirQualityObserved", "district": {"type": "Property", "value": "harbour"}}
+    assert row.modified_at > modified
+    assert Series.objects.filter(entity_id=QUAY, attribute="pm25").exists() and len(readings(city)) == 1
+    assert client.get(f"{BASE}/temporal/entities/{QUAY}", **auth).json()["pm25"][0]["value"] == 31.5
+    detail = problem(client.delete(f"{BASE}/entities/{QUAY}/attrs/pm25", **auth), "ResourceNotFound", 404)["detail"]
+    assert QUAY in detail and "'pm25'" in detail
+    problem(client.delete(f"{BASE}/entities/{MILL}/attrs/pm25", **auth), "ResourceNotFound", 404)
+    problem(client.delete(f"{BASE}/entities/{QUAY}/attrs/type", **auth), "BadRequestData", 400)
+    # and it can come back, its readings to the same series
+    assert patch_attr(client, QUAY, "pm25", {"value": 1}, auth).status_code == 404  # (a partial update needs it)
+    again = {"pm25": {"type": "Property", "value": 33.0, "observedAt": "2026-03-01T11:00:00Z"}}
+    assert client.post(f"{BASE}/entities/{QUAY}/attrs", json.dumps(again), content_type=JSON, **auth).status_code == 204
+    assert [v for _, _, v in readings(city)] == [31.5, 33.0] and Series.objects.filter(entity_id=QUAY).count() == 1
+
+
+def test_delete_one_attribute_by_dataset_id_or_all_of_its_instances(client, city, auth):
+    sensor_b, sensor_c = "urn:ngsi-ld:Dataset:sensorB", "urn:ngsi-ld:Dataset:sensorC"
+
+    def temperature(*datasets):
+        return [{"type": "Property", "value": 10 + i, **({"datasetId": ds} if ds else {})}
+                for i, ds in enumerate(datasets)]
+
+    def stored():
+        value = NgsiEntity.objects.get(entity_id=QUAY).body.get("temperature")
+        return value if value is None or isinstance(value, dict) else [i.get("datasetId") for i in value]
+
+    def delete(**params):  # (the test client's delete sends data as the body: the parameters go in the address)
+        query = "&".join(f"{k}={v}" for k, v in params.items())
+        return client.delete(f"{BASE}/entities/{QUAY}/attrs/temperature?{query}", **auth)
+
+    entity = {"id": QUAY, "type": "WeatherObserved", "temperature": temperature(None, sensor_b, sensor_c)}
+    assert post(client, "/entities", entity, auth).status_code == 201
+    assert delete(datasetId=sensor_b).status_code == 204 and stored() == [None, sensor_c]
+    assert sensor_b in problem(delete(datasetId=sensor_b), "ResourceNotFound", 404)["detail"]
+    assert delete().status_code == 204  # the default instance
+    assert stored() == {"type": "Property", "value": 12, "datasetId": sensor_c}  # one instance left: an object
+    assert "default" in problem(delete(), "ResourceNotFound", 404)["detail"]
+    assert problem(delete(deleteAll="yes"), "BadRequestData", 400)["detail"].startswith("deleteAll:")
+    assert problem(delete(deleteAll="true", datasetId=sensor_c), "BadRequestData", 400)["detail"].startswith(
+        "datasetId:")
+    assert stored() == {"type": "Property", "value": 12, "datasetId": sensor_c}
+    NgsiEntity.objects.filter(entity_id=QUAY).update(body={**entity, "temperature": temperature(None, sensor_b)})
+    assert delete(deleteAll="true").status_code == 204 and stored() is None
+    problem(delete(deleteAll="true"), "ResourceNotFound", 404)
+
+
+def test_one_attribute_operations_need_a_writer_as_every_write(client, city, admin, auth):
+    post(client, "/entities", aqo(), auth)
+    before = NgsiEntity.objects.get(entity_id=QUAY).body
+    fragment = {"value": 50.0, "observedAt": "2026-03-01T12:00:00Z"}
+    read_only = token_for(admin, ["read"])
+    for headers, kind, status in (({}, "not-authenticated", 401), (read_only, "forbidden", 403),
+                                  ({"HTTP_AUTHORIZATION": "Bearer cl_not-a-token"}, "not-authenticated", 401)):
+        problem(patch_attr(client, QUAY, "pm25", fragment, headers), f"urn:cityline:problem:{kind}", status)
+        problem(client.delete(f"{BASE}/entities/{QUAY}/attrs/pm25", **headers), f"urn:cityline:problem:{kind}", status)
+    client.force_login(admin)  # a session is no credential for writes
+    problem(patch_attr(client, QUAY, "pm25", fragment, {}), "urn:cityline:problem:not-authenticated", 401)
+    problem(client.delete(f"{BASE}/entities/{QUAY}/attrs/pm25"), "urn:cityline:problem:not-authenticated", 401)
+    client.logout()
+    # the right to feed the series: a data steward of another organisation may not
+    mill = Organisation.objects.create(city=city, key="mill-trust", name="Mill trust", sector="public")
+    steward = get_user_model().objects.create_user("steward", password="a long enough password")
+    grant(steward, Role.DATA_STEWARD, organisation=mill)
+    detail = problem(patch_attr(client, QUAY, "pm25", fragment, token_for(steward)),
+                     "urn:cityline:problem:forbidden", 403)["detail"]
+    assert "airqualityobserved-quay-pm25" in detail
+    assert NgsiEntity.objects.get(entity_id=QUAY).body == before and len(readings(city)) == 1
+
+
 # --- query ----------------------------------------------------------------------------------
 
 
@@ -353,6 +529,9 @@ def test_temporal_retrieval_from_the_observation_store(client, city, auth):
     problem(client.get(url, {"timerel": "after"}, **auth), "BadRequestData", 400)
     problem(client.get(url, {"lastN": "0"}, **auth), "BadRequestData", 400)
     problem(client.get(f"{BASE}/temporal/entities/{MILL}", **auth), "ResourceNotFound", 404)
+    # representations the subset does not give are refused, never answered in another one
+    for params in ({"options": "concise"}, {"format": "concise"}, {"options": "keyValues"}):
+        problem(client.get(url, params, **auth), "OperationNotSupported", 422)
 
 
 def test_temporal_serves_series_fed_by_other_paths(client, city, admin, auth):
@@ -382,6 +561,94 @@ def test_a_location_point_with_decimal_coordinates_positions_the_new_series(clie
     assert positions == {QUAY: (Decimal("48.1"), Decimal("2.1")), MILL: (Decimal("40.41678"), Decimal("-3.70379")),
                          "urn:ngsi-ld:AirQualityObserved:dock": (Decimal("50.846557"), Decimal("4.352001"))}
     assert len(readings(city)) == 3
+
+
+def located(entity_id, geometry, **extra):
+    return aqo(entity_id, location={"type": "GeoProperty", "value": geometry}, **extra)
+
+
+SQUARE = [[2.0, 48.0], [2.1, 48.0], [2.1, 48.1], [2.0, 48.1], [2.0, 48.0]]
+
+
+@pytest.mark.parametrize("geometry", [
+    {"type": "Point", "coordinates": [-180, 90]},
+    {"type": "Point", "coordinates": [2.1, 48.1, 35.5], "bbox": [2.1, 48.1, 2.1, 48.1]},
+    {"type": "MultiPoint", "coordinates": [[2.1, 48.1], [2.2, 48.2]]},
+    {"type": "LineString", "coordinates": [[2.1, 48.1], [2.2, 48.2]]},
+    {"type": "MultiLineString", "coordinates": [[[2.1, 48.1], [2.2, 48.2]], [[0, 0], [1, 1], [2, 2]]]},
+    {"type": "Polygon", "coordinates": [SQUARE]},
+    {"type": "Polygon", "coordinates": [SQUARE[::-1]]},  # the right-hand rule is not enforced (RFC 7946, 3.1.6)
+    {"type": "MultiPolygon", "coordinates": [[SQUARE], [SQUARE]]},
+    {"type": "GeometryCollection", "geometries": [{"type": "Point", "coordinates": [2.1, 48.1]},
+                                                  {"type": "Polygon", "coordinates": [SQUARE]}]},
+])
+def test_a_geo_property_takes_each_geojson_geometry_type(client, city, auth, geometry):
+    assert post(client, "/entities", located(QUAY, geometry), auth).status_code == 201
+    assert NgsiEntity.objects.get(entity_id=QUAY).body["location"] == {"type": "GeoProperty", "value": geometry}
+
+
+@pytest.mark.parametrize(("value", "said"), [
+    ("POINT(2.1 48.1)", "location.value: a GeoProperty's value is a GeoJSON geometry object"),
+    (None, "location.value: a GeoProperty's value is a GeoJSON geometry object"),
+    ({"type": "point", "coordinates": [2.1, 48.1]}, 'location.value.type: "point" is not a GeoJSON geometry type'),
+    ({"type": "Feature", "geometry": {"type": "Point", "coordinates": [2.1, 48.1]}}, "a Feature is not a geometry"),
+    ({"type": "Point"}, "location.value: a Point needs 'coordinates'"),
+    ({"type": "Point", "coordinates": [48.1, 200.0]}, "location.value.coordinates: latitude 200.0 is outside -90..90"),
+    ({"type": "Point", "coordinates": [-180.5, 48.1]}, "longitude -180.5 is outside -180..180"),
+    ({"type": "Point", "coordinates": [2.1]}, "location.value.coordinates: a position is"),
+    ({"type": "Point", "coordinates": [2.1, 48.1, 3, 4]}, "2 or 3 numbers"),
+    ({"type": "Point", "coordinates": [True, 48.1]}, "2 or 3 numbers (got [true, 48.1])"),
+    ({"type": "Point", "coordinates": ["2.1", "48.1"]}, "2 or 3 numbers"),
+    ({"type": "Point", "coordinates": [[2.1, 48.1]]}, "2 or 3 numbers"),
+    ({"type": "MultiPoint", "coordinates": [2.1, 48.1]}, "location.value.coordinates[0]: a position is"),
+    ({"type": "MultiPoint", "coordinates": []}, "location.value.coordinates: expected a non-empty array"),
+    ({"type": "LineString", "coordinates": [[2.1, 48.1]]}, "a LineString needs at least 2 positions"),
+    ({"type": "MultiLineString", "coordinates": [[[2.1, 48.1], [2.2, 48.2]], [[2.1, 48.1]]]},
+     "location.value.coordinates[1]: a LineString needs at least 2 positions"),
+    ({"type": "Polygon", "coordinates": [SQUARE[:-1]]}, "location.value.coordinates[0]: a linear ring needs"),
+    ({"type": "Polygon", "coordinates": [SQUARE[:2] + SQUARE[:1]]}, "at least 4 positions"),
+    ({"type": "Polygon", "coordinates": SQUARE}, "location.value.coordinates[0][0]: a position is"),
+    ({"type": "MultiPolygon", "coordinates": [[SQUARE], [SQUARE[:-1]]]}, "coordinates[1][0]: a linear ring"),
+    ({"type": "Point", "coordinates": [2.1, 48.1], "bbox": [2.1, 48.1]}, "location.value.bbox: 4 or 6 numbers"),
+    ({"type": "GeometryCollection", "geometries": []}, "a GeometryCollection has a non-empty array 'geometries'"),
+    ({"type": "GeometryCollection", "geometries": [{"type": "GeometryCollection", "geometries": [
+        {"type": "Point", "coordinates": [2.1, 48.1]}]}]}, "inside a GeometryCollection"),
+    ({"type": "GeometryCollection", "geometries": [{"type": "Point", "coordinates": [2.1, 91]}]},
+     "location.value.geometries[0].coordinates: latitude 91 is outside -90..90"),
+])
+def test_a_geo_property_that_is_not_a_geojson_geometry_is_refused(client, city, auth, value, said):
+    detail = problem(post(client, "/entities", located(QUAY, value), auth), "BadRequestData", 400)["detail"]
+    assert detail.startswith(f"{QUAY}: location.value") and said in detail, detail
+    assert not NgsiEntity.objects.exists() and not Series.objects.exists() and readings(city) == []
+
+
+def test_a_bad_geo_property_in_a_batch_fails_its_entity_only_and_stores_nothing_of_it(client, city, auth):
+    point = {"type": "Point", "coordinates": [2.1, 48.1]}
+    swapped = {"type": "Point", "coordinates": [48.1, 182.1]}  # latitude first: a common slip
+    observed = {"type": "GeoProperty", "value": point, "observedAt": "2026-03-01T10:00:00Z",
+                "observationSpace": {"type": "GeoProperty", "value": {"type": "Polygon", "coordinates": [[[0, 0]]]}}}
+    dock = aqo("urn:ngsi-ld:AirQualityObserved:dock", location=observed)
+    batch = [located(QUAY, point), located(MILL, swapped), dock]
+    response = post(client, "/entityOperations/upsert", batch, auth)
+    assert response.status_code == 207, response.content
+    assert response.json()["success"] == [QUAY]
+    errors = {e["entityId"]: e["error"] for e in response.json()["errors"]}
+    assert set(errors) == {MILL, "urn:ngsi-ld:AirQualityObserved:dock"}
+    assert errors[MILL]["type"] == ERR + "BadRequestData"
+    assert errors[MILL]["detail"] == f"[1] {MILL}: location.value.coordinates: latitude 182.1 is outside -90..90 " \
+                                     "(a position is [longitude, latitude])"
+    assert "location.observationSpace.value.coordinates[0]: a linear ring" in errors[
+        "urn:ngsi-ld:AirQualityObserved:dock"]["detail"]
+    assert list(NgsiEntity.objects.values_list("entity_id", flat=True)) == [QUAY]
+    assert list(Series.objects.values_list("entity_id", flat=True)) == [QUAY]
+    assert [s for s, _, _ in readings(city)] == ["airqualityobserved-quay-pm25"]
+    # PATCH and POST of attributes check it too, naming the entity
+    bad = {"location": {"type": "GeoProperty", "value": swapped}}
+    for method in (client.patch, client.post):
+        detail = problem(method(f"{BASE}/entities/{QUAY}/attrs", json.dumps(bad), content_type=JSON, **auth),
+                         "BadRequestData", 400)["detail"]
+        assert detail.startswith(f"{QUAY}: location.value.coordinates: latitude 182.1"), detail
+    assert NgsiEntity.objects.get(entity_id=QUAY).body["location"]["value"] == point
 
 
 def test_the_location_header_is_percent_encoded_and_ids_ending_in_a_slash_are_refused(client, city, auth):
@@ -510,6 +777,52 @@ def test_accept_q_values_choose_the_representation_and_geojson_is_not_acceptable
     problem(client.get(url, HTTP_ACCEPT=f"{LD};q=0", **auth), "urn:cityline:problem:not-acceptable", 406)
 
 
+def test_concise_representation_drops_the_types_and_reads_back_the_same(client, city, auth):
+    point = {"type": "Point", "coordinates": [2.1, 48.1]}
+    sensor_b = "urn:ngsi-ld:Dataset:sensorB"
+    normalized = aqo(
+        relatedTo={"type": "Relationship", "object": MILL},
+        location={"type": "GeoProperty", "value": point},
+        observedFrom={"type": "GeoProperty", "value": point, "observedAt": "2026-03-01T10:00:00Z"},
+        address={"type": "Property", "value": {"streetAddress": "1 Quay Road"}},
+        tags={"type": "Property", "value": ["a", "b"]},
+        name={"type": "LanguageProperty", "languageMap": {"en": "Quay", "fr": "Quai"}},
+        temperature=[{"type": "Property", "value": 10.5},
+                     {"type": "Property", "value": 11.5, "datasetId": sensor_b}])
+    normalized["pm25"]["accuracy"] = {"type": "Property", "value": 0.9}  # a property of a property
+    assert post(client, "/entities", normalized, auth).status_code == 201
+    expected = {
+        "id": QUAY, "type": "AirQualityObserved",
+        "pm25": {"value": 31.5, "observedAt": "2026-03-01T10:00:00Z", "unitCode": "GQ", "accuracy": {"value": 0.9}},
+        "district": "harbour",
+        "relatedTo": {"object": MILL},
+        "location": point,
+        "observedFrom": {"value": point, "observedAt": "2026-03-01T10:00:00Z"},
+        "address": {"value": {"streetAddress": "1 Quay Road"}},
+        "tags": {"value": ["a", "b"]},
+        "name": {"languageMap": {"en": "Quay", "fr": "Quai"}},
+        "temperature": [{"value": 10.5}, {"value": 11.5, "datasetId": sensor_b}],
+    }
+    got = client.get(f"{BASE}/entities/{QUAY}", {"options": "concise"}, **auth)
+    assert got.status_code == 200 and got.json() == expected
+    assert client.get(f"{BASE}/entities/{QUAY}", {"format": "concise"}, **auth).json() == expected
+    with_sys = client.get(f"{BASE}/entities/{QUAY}", {"options": "concise,sysAttrs", "attrs": "district"}, **auth)
+    assert set(with_sys.json()) == {"id", "type", "district", "createdAt", "modifiedAt"}
+    listed = client.get(f"{BASE}/entities", {"type": "AirQualityObserved", "options": "concise"}, **auth).json()
+    assert listed == [expected]
+    # lossless: the concise body, sent back, is stored as the normalized one was
+    assert post(client, "/entities", {**expected, "id": MILL}, auth).status_code == 201
+    stored = {k: v for k, v in NgsiEntity.objects.get(entity_id=MILL).body.items() if k != "id"}
+    assert stored == {k: v for k, v in NgsiEntity.objects.get(entity_id=QUAY).body.items() if k != "id"}
+    for both in ("concise,keyValues", "normalized,concise", "normalized,simplified"):
+        detail = problem(client.get(f"{BASE}/entities/{QUAY}", {"options": both}, **auth), "BadRequestData",
+                         400)["detail"]
+        assert detail.startswith("options: one representation at a time"), detail
+    # refused before the query runs, so an empty answer does not hide it
+    problem(client.get(f"{BASE}/entities", {"type": "Nothing", "options": "concise,keyValues"}, **auth),
+            "BadRequestData", 400)
+
+
 def test_head_is_answered_like_get(client, city, auth):
     post(client, "/entities", aqo(), auth)
     for path in (f"/entities/{QUAY}", f"/temporal/entities/{QUAY}", "/jsonldContexts/ngsi-ld-core-context-v1.8.jsonld"):
@@ -528,14 +841,16 @@ def test_addresses_outside_the_subset_answer_problem_details(client, city, auth)
     for method, path in (("get", "/types"), ("get", "/temporal/entities?type=AirQualityObserved"),
                          ("get", "/temporal/entities/"), ("post", "/subscriptions"), ("get", "/jsonldContexts"),
                          ("post", "/entityOperations/delete"),
-                         ("patch", f"/entities/{QUAY}/attrs/district"), ("delete", f"/entities/{QUAY}/attrs/district")):
+                         ("get", f"/entities/{QUAY}/attrs/district"), ("post", f"/entities/{QUAY}/attrs/district"),
+                         ("put", f"/entities/{QUAY}/attrs/district"), ("options", f"/entities/{QUAY}/attrs/district"),
+                         ("get", "/entities/urn:ngsi-ld:Thing:unknown/attrs/district")):
         response = getattr(client, method)(BASE + path, **auth)
         detail = problem(response, "OperationNotSupported", 422)["detail"]
         assert "not supported by this server" in detail, (path, detail)
         assert "no entity" not in detail
-    detail = problem(client.patch(f"{BASE}/entities/{QUAY}/attrs/district", "{}", content_type=JSON, **auth),
+    detail = problem(client.put(f"{BASE}/entities/{QUAY}/attrs/district", "{}", content_type=JSON, **auth),
                      "OperationNotSupported", 422)["detail"]
-    assert "'district'" in detail and "/entities/{entityId}/attrs" in detail
+    assert "PUT" in detail and "'district'" in detail and "PATCH" in detail
     detail = problem(client.get(f"{BASE}/nonsense/here", **auth), "ResourceNotFound", 404)["detail"]
     assert "/ngsi-ld/v1/nonsense/here" in detail
     assert NgsiEntity.objects.get(entity_id=QUAY).body["district"]["value"] == "harbour"
@@ -710,3 +1025,52 @@ def test_query_language_compares_typed_date_time_values():
     assert m("TimeInstant>2026-03-01T00:00:00Z") and not m("TimeInstant<2026-03-01T00:00:00Z")
     assert m("TimeInstant==2026-03-01T00:00:00Z..2026-03-03T00:00:00Z")
     assert m("pm25.seen>=2026-03-02T10:00:00Z") and not m("pm25.seen>2026-03-02T10:00:00Z")
+
+
+def test_geometry_coordinates_are_finite_numbers_floats_ints_or_decimals():
+    def check(*position):
+        domain.check_geometry({"type": "Point", "coordinates": list(position)}, "location.value", QUAY)
+
+    check(Decimal("2.1"), Decimal("48.1"))  # what a series' DecimalField holds
+    check(2, 48)
+    check(2.1, 48.1, Decimal("-12.5"))
+    for bad in ((math.nan, 48.1), (2.1, math.inf), (Decimal("NaN"), 48.1), (Decimal("sNaN"), 48.1),
+                (2.1, Decimal("Infinity")), (False, 48.1), (2.1, None), (Decimal("180.000001"), 0)):
+        with pytest.raises(domain.NgsiError) as refused:
+            check(*bad)
+        assert refused.value.kind == "BadRequestData" and refused.value.entity_id == QUAY
+        assert refused.value.detail.startswith("location.value.coordinates: ")
+
+
+def test_deleting_an_attribute_instance_keeps_the_attribute_s_place_and_the_others():
+    body = {"id": QUAY, "type": "T", "a": {"type": "Property", "value": 1},
+            "b": [{"type": "Property", "value": 2}, {"type": "Property", "value": 3, "datasetId": "urn:x:1"}],
+            "c": {"type": "Property", "value": 4}}
+    out = domain.without_attribute(body, "b", entity_id=QUAY)
+    assert list(out) == ["id", "type", "a", "b", "c"]
+    assert out["b"] == {"type": "Property", "value": 3, "datasetId": "urn:x:1"}
+    assert list(domain.without_attribute(out, "b", entity_id=QUAY, dataset_id="urn:x:1")) == ["id", "type", "a", "c"]
+    assert list(domain.without_attribute(body, "b", entity_id=QUAY, delete_all=True)) == ["id", "type", "a", "c"]
+    assert body["b"][0]["value"] == 2  # the body given is not changed
+
+
+def test_concise_input_takes_each_attribute_type_from_its_value_member():
+    entity = domain.parse_entity({
+        "id": QUAY, "type": "T", "location": {"type": "Point", "coordinates": [2.1, 48.1]},
+        "area": {"value": {"type": "Polygon", "coordinates": [SQUARE]}, "observedAt": "2026-03-01T10:00:00Z"},
+        "near": {"object": MILL}, "name": {"languageMap": {"en": "Quay"}}, "raw": {"json": {"a": 1}},
+        "sizes": {"valueList": [1, 2]}, "route": {"objectList": [{"object": MILL}]}, "kind": {"vocab": "sensor"},
+        "plain": {"a": 1}, "speed": [{"value": 5}, {"value": 6, "datasetId": "urn:x:b"}],
+        "readings": [{"value": 5}, {"value": 6}]})
+    kinds = {name: [i["type"] for i in domain.instances(value)] for name, value in entity.attrs.items()}
+    assert kinds == {"location": ["GeoProperty"], "area": ["GeoProperty"], "near": ["Relationship"],
+                     "name": ["LanguageProperty"], "raw": ["JsonProperty"], "sizes": ["ListProperty"],
+                     "route": ["ListRelationship"], "kind": ["VocabProperty"], "plain": ["Property"],
+                     "speed": ["Property", "Property"], "readings": ["Property"]}
+    assert entity.attrs["location"] == {"type": "GeoProperty", "value": {"type": "Point", "coordinates": [2.1, 48.1]}}
+    assert entity.attrs["plain"] == {"type": "Property", "value": {"a": 1}}
+    # two instances without datasetId are not instances: an array value
+    assert entity.attrs["readings"] == {"type": "Property", "value": [{"value": 5}, {"value": 6}]}
+    with pytest.raises(domain.NgsiError) as refused:
+        domain.parse_entity({"id": QUAY, "type": "T", "location": {"type": "Point", "coordinates": [2.1, 91]}})
+    assert refused.value.detail.startswith(f"{QUAY}: location.value.coordinates: latitude 91")
