@@ -206,7 +206,8 @@ def _entity_type(value: Any, where: str) -> str:
     return check_name(compact(value), f"{where}type")
 
 
-def parse_entity(data: Any, *, where: str = "", require_type: bool = True, context_in_body: bool | None = None) -> Entity:
+def parse_entity(data: Any, *, where: str = "", require_type: bool = True,
+                 context_in_body: bool | None = None) -> Entity:
     """One entity from a request body, checked; :class:`NgsiError` names the member at fault.
 
     ``context_in_body``: True (application/ld+json: the @context must be in the body), False
