@@ -4,7 +4,7 @@ The editor, the API, the CLI and the city-pack importer all call these functions
 views never call ``save()``. Each write
 
 1. validates the record (``full_clean``: field types, choices, model rules, plus any
-   rule registered with :func:`register_rule`),
+   rule registered with :func:`register_rule` or :func:`register_m2m_rule`),
 2. runs in a transaction,
 3. checks the version the caller last saw (optimistic locking: a concurrent edit
    raises :class:`ConflictError` instead of silently overwriting),
@@ -29,6 +29,8 @@ record_changed = Signal()
 
 Rule = Callable[[models.Model, dict[str, Any] | None], None]
 _rules: dict[type[models.Model], list[Rule]] = defaultdict(list)
+M2mRule = Callable[[models.Model, dict[str, list]], None]
+_m2m_rules: dict[type[models.Model], list[M2mRule]] = defaultdict(list)
 
 
 class ConflictError(Exception):
@@ -60,6 +62,27 @@ def register_rule(model: type[models.Model]) -> Callable[[Rule], Rule]:
     return decorator
 
 
+def register_m2m_rule(model: type[models.Model]) -> Callable[[M2mRule], M2mRule]:
+    """Register a validation rule ``rule(instance, sets)`` over the many-to-many sets a write gives.
+
+    ``sets`` maps each many-to-many field the write sets to its new related objects; a field left
+    out keeps its stored set (none on create: ``instance._state.adding`` is still true). Runs after
+    the rules of :func:`register_rule`; raise ``ValidationError`` to refuse the write.
+    """
+
+    def decorator(rule: M2mRule) -> M2mRule:
+        _m2m_rules[model].append(rule)
+        return rule
+
+    return decorator
+
+
+def _check_m2m(instance: models.Model, resolved: dict[str, list]) -> None:
+    """Run the rules of :func:`register_m2m_rule` on the new many-to-many sets."""
+    for rule in _m2m_rules.get(type(instance), ()):
+        rule(instance, resolved)
+
+
 def _stored_values(instance: models.Model) -> dict[str, Any] | None:
     if instance.pk is None:
         return None
@@ -79,6 +102,39 @@ def _m2m_diff(instance: models.Model, m2m: dict[str, Iterable[models.Model]]) ->
         if old != new:
             notes.append(f"{name}: [{', '.join(sorted(old))}] → [{', '.join(sorted(new))}]")
     return resolved, notes
+
+
+def _check_m2m_cities(instance: models.Model, resolved: dict[str, list]) -> None:
+    """Many-to-many targets stay inside the record's city, like its foreign keys (``CityRecord.clean``).
+
+    Every face sets many-to-many links through :func:`save`, so the editor, the API and the pack
+    importer all refuse a link to another city's record; the error names the field and the target.
+    A target given as a loaded object is judged by its city as loaded (no query, as for foreign keys);
+    one given as a primary key is looked up. A related model without a city is not checked.
+    """
+    from django.utils.translation import gettext as _
+
+    city_id = getattr(instance, "city_id", None)
+    if city_id is None:
+        return
+    errors: dict[str, list[str]] = {}
+    for name, targets in resolved.items():
+        related = instance._meta.get_field(name).related_model
+        if not targets or "city_id" not in {f.attname for f in related._meta.concrete_fields}:
+            continue
+        loaded = [t for t in targets if isinstance(t, models.Model) and "city_id" in t.__dict__]
+        foreign = [t for t in loaded if t.city_id is not None and t.city_id != city_id]
+        seen = {id(t) for t in loaded}
+        others = [t.pk if isinstance(t, models.Model) else t for t in targets if id(t) not in seen]
+        if others:
+            foreign += related._base_manager.filter(pk__in=others, city_id__isnull=False).exclude(city_id=city_id)
+        for target in foreign:
+            errors.setdefault(name, []).append(
+                _("“%(target)s” belongs to another city (%(other)s): link records of the same city only")
+                % {"target": target, "other": target.city}
+            )
+    if errors:
+        raise ValidationError(errors)
 
 
 def save(
@@ -102,6 +158,8 @@ def save(
         for rule in _rules.get(model, ()):
             rule(instance, old)
         resolved, notes = _m2m_diff(instance, m2m or {})
+        _check_m2m_cities(instance, resolved)
+        _check_m2m(instance, resolved)
         if old is not None and not _changed(instance, old) and not notes:
             return instance  # a no-op write leaves no trace
         if not creating and hasattr(instance, "version"):

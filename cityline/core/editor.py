@@ -18,7 +18,12 @@ configuration (list columns, filters, fieldsets, inlines) and the rules live her
   draft", cross-city references, constraints) is shown on the form; the whole
   submission (record, inline rows, admin log) is rolled back.
 - **City scoping.** One instance hosts several cities: every list can be filtered by
-  city, and foreign-key choices are limited to records of the city being edited.
+  city, and foreign-key and many-to-many choices are limited to records of the city being
+  edited (before a city is chosen: of the cities the user may edit; the only one is chosen
+  for them). Filters of related records in the lists name records of the viewer's cities only.
+- **Admin actions check each selected record.** ``@admin.action(permissions=[...])`` only asks
+  about the model; an action calls :meth:`CitylineAdmin.refuse_unpermitted` first, so a role
+  limited to some organisations cannot act on another's records by ticking them.
 - **History.** Built on django-simple-history's ``SimpleHistoryAdmin``: each record's
   history page lists who, when, and each changed field with its value before and after.
 """
@@ -29,9 +34,11 @@ from urllib.parse import parse_qsl
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import NotRelationField, get_fields_from_path
 from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
 from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
 from django.db import models, transaction
+from django.db.models import Q
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -46,6 +53,10 @@ VERSION_FIELD = "opened_version"
 
 #: Bookkeeping fields left out of history diffs (they change at every write).
 HISTORY_HIDDEN_FIELDS = ["version", "updated_at"]
+
+#: Verbs of the permissions an admin action may need, for messages.
+_ACTION_VERBS = {"view": gettext_lazy("view"), "add": gettext_lazy("add"), "change": gettext_lazy("change"),
+                 "delete": gettext_lazy("delete")}
 
 # Request attributes used to pass state between admin hooks of one request.
 _CITY_ATTR = "_cityline_city_id"
@@ -160,8 +171,9 @@ def m2m_from_form(form: forms.ModelForm) -> dict[str, list]:
     return out
 
 
-def city_from_request(request) -> int | None:
-    """The city an add form is for: ``?city=<id>``, the changelist's city filter, or the only city."""
+def city_from_request(request, model: type[models.Model] | None = None) -> int | None:
+    """The city an add form is for: ``?city=<id>``, the changelist's city filter, the only city, or
+    the only city where the user may write ``model``."""
     candidates = [request.GET.get("city")]
     preserved = request.GET.get("_changelist_filters")
     if preserved:
@@ -171,7 +183,31 @@ def city_from_request(request) -> int | None:
         if raw and str(raw).isdigit():
             return int(raw)
     ids = list(City.objects.values_list("pk", flat=True)[:2])
-    return ids[0] if len(ids) == 1 else None
+    if len(ids) == 1:
+        return ids[0]
+    cities = editable_cities(request, model)
+    return next(iter(cities)) if cities is not None and len(cities) == 1 else None
+
+
+def viewer_cities(request) -> set[int] | None:
+    """The cities where the signed-in user holds a role (``None``: every city, for platform administrators)."""
+    from cityline.accounts.principals import principal_for
+
+    principal = principal_for(request)
+    return None if principal.platform_admin else principal.cities()
+
+
+def editable_cities(request, model: type[models.Model] | None = None) -> set[int] | None:
+    """The cities where the signed-in user may add or change records of ``model`` (``None``: every city)."""
+    from cityline.accounts import authz
+    from cityline.accounts.principals import principal_for
+
+    cities = viewer_cities(request)
+    if cities is None or model is None:
+        return cities
+    principal = principal_for(request)
+    return {c for c in cities
+            if authz.can(principal, "add", model, city_id=c) or authz.can(principal, "change", model, city_id=c)}
 
 
 def city_of(obj: models.Model | None) -> int | None:
@@ -283,27 +319,38 @@ class _CityScopedFields:
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def _scope_queryset(self, db_field, request, kwargs, city_id):
+        """Offer records of the city being edited, and only of cities where the user may write this model."""
         related = db_field.remote_field.model
-        if not city_id or not has_city(related):
+        if related is not City and not has_city(related):
+            return
+        cities = editable_cities(request, self.model)
+        if related is City:
+            if cities is None:
+                return
+            lookup = {"pk__in": cities}
+        elif city_id:
+            lookup = {"city_id": city_id} if cities is None else {"city_id": city_id, "city_id__in": cities}
+        elif cities is not None:
+            lookup = {"city_id__in": cities}
+        else:
             return
         queryset = kwargs.get("queryset")
         if queryset is None:
             queryset = self.get_field_queryset(kwargs.get("using"), db_field, request)
         if queryset is None:
             queryset = related._default_manager.using(kwargs.get("using"))
-        kwargs["queryset"] = queryset.filter(city_id=city_id)
+        kwargs["queryset"] = queryset.filter(**lookup)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         city_id = getattr(request, _CITY_ATTR, None)
+        self._scope_queryset(db_field, request, kwargs, city_id)
         if db_field.name == "city" and db_field.related_model is City:
             if city_id and "initial" not in kwargs:
                 kwargs["initial"] = city_id
-        else:
-            self._scope_queryset(db_field, request, kwargs, city_id)
-            if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
-                kwargs["widget"] = CityAutocompleteSelect(
-                    db_field, self.admin_site, using=kwargs.get("using"), city_id=city_id
-                )
+        elif "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = CityAutocompleteSelect(
+                db_field, self.admin_site, using=kwargs.get("using"), city_id=city_id
+            )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
@@ -334,6 +381,54 @@ def _with_version_field(fieldsets) -> list:
     else:
         out = [(None, {"fields": [VERSION_FIELD]})]
     return out
+
+
+# --- list filters ----------------------------------------------------------------------------
+
+
+class CityScopedRelatedFieldListFilter(admin.RelatedFieldListFilter):
+    """A list filter on a related record that names only records of the viewer's cities.
+
+    Django's filter lists every record of the related model, so a list of one city's alerts
+    would name the alert rules of every city. With the list's city filter set, only that
+    city's records are named (the city filter itself keeps the viewer's cities).
+    """
+
+    def field_choices(self, field, request, model_admin):
+        related = field.related_model
+        cities = viewer_cities(request)
+        chosen = request.GET.get("city__id__exact", "")
+        if related is City:
+            limit = None if cities is None else Q(pk__in=cities)
+        elif has_city(related):
+            limit = None if cities is None else Q(city_id__in=cities)
+            if chosen.isdigit():
+                limit = Q(city_id=int(chosen)) if limit is None else limit & Q(city_id=int(chosen))
+        else:
+            limit = None
+        if limit is None:
+            return super().field_choices(field, request, model_admin)
+        own = field.get_limit_choices_to() if hasattr(field, "get_limit_choices_to") else field.limit_choices_to
+        if own:
+            limit &= own if isinstance(own, Q) else Q(**own)
+        ordering = self.field_admin_ordering(field, request, model_admin)
+        return field.get_choices(include_blank=False, ordering=ordering, limit_choices_to=limit)
+
+
+def _city_scoped_filter(model: type[models.Model], item):
+    """A ``list_filter`` item; one on a city's records (or on the city) made city-scoped."""
+    if not isinstance(item, str):
+        return item  # a filter class, or (field, filter class): chosen by the admin class
+    try:
+        field = get_fields_from_path(model, item)[-1]
+    except (FieldDoesNotExist, NotRelationField):
+        return item
+    related = getattr(field, "related_model", None)
+    if getattr(field, "remote_field", None) is None or related is None:
+        return item
+    if related is City or has_city(related):
+        return (item, CityScopedRelatedFieldListFilter)
+    return item
 
 
 # --- the editor base class -------------------------------------------------------------------
@@ -376,6 +471,23 @@ class CitylineAdmin(_CityScopedFields, SimpleHistoryAdmin):
     def has_module_permission(self, request):
         return self.has_view_permission(request)
 
+    def refuse_unpermitted(self, request, queryset, permission: str) -> bool:
+        """Whether an admin action must do nothing: the user may not ``permission`` some selected records.
+
+        ``@admin.action(permissions=[...])`` only asks about the model; a role limited to some
+        organisations or outcomes would act on the others' records it can see in the list. Every
+        admin action calls this first; when it answers True, a message names the records refused.
+        """
+        check = getattr(self, f"has_{permission}_permission")
+        refused = [obj for obj in queryset if not check(request, obj)]
+        if not refused:
+            return False
+        names = ", ".join(f"“{obj}”" for obj in refused[:10]) + (" …" if len(refused) > 10 else "")
+        self.message_user(request, _("Nothing was done: no role of yours lets you %(action)s %(records)s "
+                                     "(check their organisation or outcome).")
+                          % {"action": _ACTION_VERBS.get(permission, permission), "records": names}, messages.ERROR)
+        return True
+
     def get_queryset(self, request):
         """Only the cities where the viewer holds a role (every city for platform administrators)."""
         from cityline.accounts.principals import principal_for
@@ -396,7 +508,7 @@ class CitylineAdmin(_CityScopedFields, SimpleHistoryAdmin):
         filters = list(super().get_list_filter(request))
         if has_city(self.model) and "city" not in filters:
             filters.insert(0, "city")
-        return filters
+        return [_city_scoped_filter(self.model, item) for item in filters]
 
     def get_list_display(self, request):
         columns = list(super().get_list_display(request))
@@ -455,7 +567,7 @@ class CitylineAdmin(_CityScopedFields, SimpleHistoryAdmin):
         return any(f.name == name for f in self.model._meta.fields)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
-        setattr(request, _CITY_ATTR, city_of(obj) if obj is not None else city_from_request(request))
+        setattr(request, _CITY_ATTR, city_of(obj) if obj is not None else city_from_request(request, self.model))
         setattr(request, _PARENT_ATTR, obj)
         form = super().get_form(request, obj, change, **kwargs)
         errors = getattr(request, _ERRORS_ATTR, None)
@@ -465,7 +577,8 @@ class CitylineAdmin(_CityScopedFields, SimpleHistoryAdmin):
 
     def get_formsets_with_inlines(self, request, obj=None):
         if not hasattr(request, _CITY_ATTR):
-            setattr(request, _CITY_ATTR, city_of(obj) if obj is not None else city_from_request(request))
+            city_id = city_of(obj) if obj is not None else city_from_request(request, self.model)
+            setattr(request, _CITY_ATTR, city_id)
         setattr(request, _PARENT_ATTR, obj)
         yield from super().get_formsets_with_inlines(request, obj)
 
@@ -616,7 +729,8 @@ class _CityInlineMixin(_CityScopedFields):
 
     def get_formset(self, request, obj=None, **kwargs):
         if not hasattr(request, _CITY_ATTR) or getattr(request, _CITY_ATTR) is None:
-            setattr(request, _CITY_ATTR, city_of(obj) if obj is not None else city_from_request(request))
+            city_id = city_of(obj) if obj is not None else city_from_request(request, self.parent_model)
+            setattr(request, _CITY_ATTR, city_id)
         return super().get_formset(request, obj, **kwargs)
 
 

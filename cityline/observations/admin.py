@@ -46,6 +46,8 @@ class SeriesAdmin(CitylineAdmin):
 
     @admin.action(description=_("Delete, leaving the readings in the store"), permissions=["delete"])
     def delete_leaving_readings(self, request, queryset):
+        if self.refuse_unpermitted(request, queryset, "delete"):
+            return
         deleted = 0
         for series in queryset.order_by("key"):
             try:

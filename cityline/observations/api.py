@@ -10,18 +10,24 @@ delete and history; writes go through :mod:`cityline.core.actions` and the rules
 - ``alerts`` and ``computation-runs``: read-only lists and details (Cityline writes them as readings
   arrive and KPIs are computed; they are logs, not versioned records, so they are served here rather
   than by the generic machinery); an alert is public when its series is, a run when its KPI is
-  published. An alert's webhook delivery is for staff.
+  published. An alert's webhook delivery is for staff. A run's values per group (its ``detail``) are
+  for staff when they could show a series that is not public (:func:`public_detail`).
 
 ``GET /cities/{city}/series/{key}/readings`` reads the readings of one series from the city's
-observation store with DuckDB: raw, or hourly/daily means.
+observation store with DuckDB (the files of the series' group only): raw, or hourly/daily means. Reading
+times keep their microseconds (:data:`ExactTime`).
 """
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, timedelta
+from typing import Annotated
 
+from django.db.models import Q
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
+from pydantic import PlainSerializer, WithJsonSchema
 
 from cityline.api import query
 from cityline.api.auth import viewer_is_staff
@@ -30,6 +36,8 @@ from cityline.api.generic import ERRORS_READ, Resource, get_city
 
 from . import models as m
 from . import services  # noqa: F401  (the write rules every API write goes through)
+from .domain.spec import Spec, SpecError, parse
+from .store import month_of
 
 OBSERVATIONS = "observations: series, KPI computations, alerts"
 
@@ -58,6 +66,24 @@ MAX_READINGS = 10_000
 DEFAULT_READINGS = 1_000
 INTERVALS = {"hour": timedelta(hours=1), "day": timedelta(days=1)}
 PARAMS = ("from", "to", "limit", "interval")
+#: What a viewer who is not staff of the city reads in a run's ``detail`` instead of values per group it may not see.
+WITHHELD = "values per group shown to staff of the city only: they may include series that are not public"
+
+
+def utc_time(value: datetime) -> str:
+    """ISO 8601 as the rest of the API writes times (``Z`` for UTC, milliseconds when there are some), but with
+    the microseconds of a time that has them: Django's JSON encoder would cut ``08:00:00.0001`` to ``08:00:00.000``."""
+    if value.microsecond % 1000:
+        text = value.isoformat()
+    else:
+        text = value.isoformat(timespec="milliseconds" if value.microsecond else "seconds")
+    return text.removesuffix("+00:00") + "Z" if text.endswith("+00:00") else text
+
+
+#: A time that can be a reading's (or one given with ``from``/``to``), with its microseconds; still ``date-time``
+#: in the OpenAPI document.
+ExactTime = Annotated[datetime, PlainSerializer(utc_time, return_type=str),
+                      WithJsonSchema({"type": "string", "format": "date-time"}, mode="serialization")]
 
 
 class AlertOut(Schema):
@@ -65,9 +91,9 @@ class AlertOut(Schema):
     rule: str
     series: str
     severity: str
-    started_at: datetime
+    started_at: ExactTime
     raised_at: datetime
-    ended_at: datetime | None = None
+    ended_at: ExactTime | None = None
     end_note: str = Field("", description="Why Cityline closed the alert while its condition still held (its rule "
                                           "was deactivated, or no longer watches the series); empty otherwise.")
     open: bool
@@ -99,8 +125,8 @@ class RunOut(Schema):
     engine: str
     value: str | None = None
     row_count: int
-    data_from: datetime | None = None
-    data_to: datetime | None = None
+    data_from: ExactTime | None = None
+    data_to: ExactTime | None = None
     status: str
     detail: str
     computed_at: datetime
@@ -116,7 +142,7 @@ class RunPage(Schema):
 
 
 class ReadingOut(Schema):
-    time: datetime
+    time: ExactTime
     value: float | None = None
     quality: str | None = None
     count: int | None = None
@@ -128,8 +154,8 @@ class ReadingsOut(Schema):
     series: str
     unit: str
     interval: str
-    start: datetime | None = None
-    end: datetime | None = None
+    start: ExactTime | None = None
+    end: ExactTime | None = None
     count: int
     next: str | None = None
     results: list[ReadingOut]
@@ -178,28 +204,41 @@ def read_readings(city, series: m.Series, *, start: datetime | None, end: dateti
                   interval: str | None) -> list[dict]:
     """Up to ``limit + 1`` readings (or means per ``interval``) of the series from ``start`` to before ``end``.
 
-    One row per (series, time) as the store's view gives it; times are UTC. Means are DuckDB's ``avg``
+    Read from the part files of the series' group only, of the months from ``start`` to ``end``: readings
+    left in the store by a deleted series of the same key in another group are not this series'. One row
+    per time, the latest write winning (as the store's view); times are UTC. Means are DuckDB's ``avg``
     over the readings with a value, per hour or day starting at that hour or day (UTC).
     """
-    from .registry import store_for
+    import duckdb
 
-    where, params = ["series = ?"], [series.key]
+    from .registry import store_to_read
+
+    files = store_to_read(city).group_files(series.group, start.astimezone(UTC).date() if start else None)
+    if end is not None:  # the month of `end` too (it may start the month): the time filter leaves its readings out
+        last = f"month={month_of(end.astimezone(UTC).date()).isoformat()}"
+        files = [f for f in files if f.parent.name <= last]
+    if not files:
+        return []
+    where, params = ["series = ?"], [[str(f) for f in files], series.key]
     if start is not None:
         where.append("time >= ?")
         params.append(start)
     if end is not None:
         where.append("time < ?")
         params.append(end)
-    condition = " AND ".join(where)
-    # Times leave DuckDB as UTC wall-clock timestamps (no zone), whatever the session's time zone.
+    # The filters are on the key (series, time): they keep or drop every write of a reading alike, so they go
+    # before the deduplication. Times leave DuckDB as UTC wall-clock timestamps (no zone).
+    readings = (f"SELECT time, value, quality FROM read_parquet(?, filename = true) WHERE {' AND '.join(where)} "
+                "QUALIFY row_number() OVER (PARTITION BY time ORDER BY written DESC, filename DESC) = 1")
     if interval is None:
-        sql = (f"SELECT time AT TIME ZONE 'UTC' AS t, value, quality FROM observations WHERE {condition} "
+        sql = (f"SELECT time AT TIME ZONE 'UTC' AS t, value, quality FROM ({readings}) "
                f"ORDER BY time LIMIT {limit + 1}")
     else:
         sql = (f"SELECT date_trunc('{interval}', time AT TIME ZONE 'UTC') AS t, avg(value), count(value), "
-               f"min(value), max(value) FROM observations WHERE {condition} GROUP BY t ORDER BY t LIMIT {limit + 1}")
-    with store_for(city).connect() as con:
-        rows = con.sql(sql, params=params).fetchall()
+               f"min(value), max(value) FROM ({readings}) GROUP BY t ORDER BY t LIMIT {limit + 1}")
+    with duckdb.connect() as con:
+        con.execute("SET TimeZone = 'UTC'")
+        rows = con.execute(sql, params).fetchall()
     if interval is None:
         return [{"time": t.replace(tzinfo=UTC), "value": v, "quality": q} for t, v, q in rows]
     return [{"time": t.replace(tzinfo=UTC), "value": v, "count": n, "min": lo, "max": hi} for t, v, n, lo, hi in rows]
@@ -232,12 +271,87 @@ def alert_out(a: m.Alert, *, staff: bool) -> dict:
     return out
 
 
-def run_out(r: m.ComputationRun) -> dict:
+def run_out(r: m.ComputationRun, *, detail: str | None = None) -> dict:
     return {"id": r.pk, "kpi": r.computation.kpi.key, "computation": r.computation_id,
             "measurement": r.measurement_id, "period_start": r.period_start, "period_end": r.period_end,
             "spec_version": r.spec_version, "engine": r.engine, "value": None if r.value is None else str(r.value),
             "row_count": r.row_count, "data_from": r.data_from, "data_to": r.data_to, "status": r.status,
-            "detail": r.detail, "computed_at": r.computed_at}
+            "detail": r.detail if detail is None else detail, "computed_at": r.computed_at}
+
+
+def _per_group(detail: str) -> list | None:
+    """A run's values per group (the JSON list :mod:`.compute` writes as its detail); None for a text detail."""
+    if not detail.startswith("["):
+        return None
+    try:
+        groups = json.loads(detail)
+    except ValueError:
+        return None
+    return groups if isinstance(groups, list) else None
+
+
+#: A spec's series selectors and the Series fields they match (:mod:`.domain.spec`).
+_SELECTORS = {"keys": "key", "group": "group", "entity_type": "entity_type", "attribute": "attribute",
+              "district": "district", "organisation": "organisation__key"}
+
+
+def selects_private(city, spec: Spec) -> bool:
+    """Whether the spec selects a series of the city that is not public (all of a selection's selectors must
+    match, a list meaning any of; a series selected by either side of a ratio counts)."""
+    selected = Q()
+    for agg in spec.aggregations():
+        selected |= Q(**{f"{field}__in": getattr(agg.series, name) for name, field in _SELECTORS.items()
+                         if getattr(agg.series, name)})
+    return m.Series.objects.filter(city=city, public=False).filter(selected).exists()
+
+
+def public_groups(computation: m.KpiComputation) -> str | None:
+    """Which values per group of a run at the computation's current spec version anyone may read.
+
+    ``"series"`` (grouped by series): those of the public series, each computed from that series' readings
+    alone. ``"all"`` (grouped by district or organisation): every group's, when every series the spec selects
+    is public; a group's value may otherwise be that of one series that is not public. None: none of them.
+    """
+    try:
+        spec = parse(computation.spec)
+    except SpecError:
+        return None
+    if spec.group_by == "series":
+        return "series"
+    if spec.group_by and not selects_private(computation.city_id, spec):
+        return "all"
+    return None
+
+
+def public_detail(run: m.ComputationRun, rule: str | None, public_series: set[str]) -> str:
+    """A run's detail as a viewer who is not staff of the city reads it (docs/observations.md, "API").
+
+    A text detail (no data, refused, kept) as it is. Values per group as ``rule`` (:func:`public_groups` of the
+    run's computation) allows, ``public_series`` being the keys of the city's public series; none at all for a
+    run of an earlier spec version, which may have selected or grouped other series than the current spec.
+    """
+    groups = _per_group(run.detail)
+    if groups is None:
+        return run.detail
+    if rule is None or run.spec_version != run.computation.spec_version:
+        return WITHHELD
+    if rule == "all":
+        return run.detail
+    return json.dumps([g for g in groups if isinstance(g, dict) and g.get("group") in public_series], default=str)
+
+
+def runs_out(city, runs, *, staff: bool) -> list[dict]:
+    """:func:`run_out` of each run, with the detail a viewer who is not staff of the city reads."""
+    if staff:
+        return [run_out(r) for r in runs]
+    public_series = set(m.Series.objects.filter(city=city, public=True).values_list("key", flat=True))
+    rules: dict[int, str | None] = {}
+    out = []
+    for r in runs:
+        if r.computation_id not in rules:
+            rules[r.computation_id] = public_groups(r.computation)
+        out.append(run_out(r, detail=public_detail(r, rules[r.computation_id], public_series)))
+    return out
 
 
 def _alerts(request, city):
@@ -321,7 +435,8 @@ def add_routes(router: Router) -> None:
             if value:
                 qs = qs.filter(**{name: value})
         limit, offset = query.page_bounds(params)
-        rows = [run_out(r) for r in qs.order_by("-computed_at", "-pk")[offset:offset + limit]]
+        rows = runs_out(city, qs.order_by("-computed_at", "-pk")[offset:offset + limit],
+                        staff=viewer_is_staff(request, city))
         return query.page(request, qs.count(), limit, offset, rows)
 
     @router.get("/cities/{city_key}/computation-runs/{id}", response={200: RunOut, **ERRORS_READ},
@@ -332,7 +447,7 @@ def add_routes(router: Router) -> None:
         run = _runs(request, city).filter(pk=id).first()
         if run is None:
             raise ApiProblem("not-found", f"no computation run {id} in {city.key}")
-        return run_out(run)
+        return runs_out(city, [run], staff=viewer_is_staff(request, city))[0]
 
     @router.get("/cities/{city_key}/series/{key}/readings", response={200: ReadingsOut, **ERRORS_READ},
                 tags=[OBSERVATIONS], summary="Readings of one series, raw or as hourly or daily means",

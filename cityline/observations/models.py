@@ -25,13 +25,24 @@ from cityline.core.models import City, CityRecord, KeyedRecord, Organisation
 from . import choices
 
 
+def validate_group(value: str) -> None:
+    """A series group names the store's folder ``group=<group>``: the store's own rule (:data:`.store._SAFE`)."""
+    from .store import _SAFE
+
+    if not _SAFE.fullmatch(value or ""):
+        raise ValidationError(
+            _("%(value)s is not a safe folder name for the store, which keeps readings under group=<group>: "
+              "start with a letter or a digit, then letters, digits, '-' or '_'"),
+            code="invalid", params={"value": repr(value)})
+
+
 class Series(KeyedRecord):
     """A time series of readings from one sensor or system feed (issue 6; B13 asset where present)."""
 
     name = models.CharField(_("name"), max_length=200)
     description = models.TextField(_("description"), blank=True)
     group = models.SlugField(
-        _("series group"), max_length=40,
+        _("series group"), max_length=40, validators=[validate_group],
         help_text=_("Readings are stored by group and month, e.g. air, traffic, water. Short and stable."))
     entity_type = models.CharField(
         _("entity type"), max_length=100,
@@ -86,13 +97,32 @@ class Series(KeyedRecord):
 
     def clean(self) -> None:
         super().clean()
+        errors: dict[str, str] = {}
         if bool(self.downsample_after_days) != bool(self.downsample_interval):
-            raise ValidationError({"downsample_interval": _("give both the age after which readings are "
-                                                            "downsampled and what they are reduced to")})
-        if self.retention_days and self.downsample_after_days and self.downsample_after_days >= self.retention_days:
-            raise ValidationError({"downsample_after_days": _("downsampling must start before readings are removed "
-                                                              "(retention %(days)s days)")
-                                   % {"days": self.retention_days}})
+            errors["downsample_interval"] = _("give both the age after which readings are downsampled and what "
+                                              "they are reduced to")
+        elif (self.retention_days and self.downsample_after_days
+              and self.downsample_after_days >= self.retention_days):
+            errors["downsample_after_days"] = (_("downsampling must start before readings are removed (retention "
+                                                 "%(days)s days)") % {"days": self.retention_days})
+        clash = self._same_entity_attribute()
+        if clash is not None:
+            errors["entity_id"] = _(
+                "series %(other)s already has the entity id %(entity)s and the attribute %(attribute)s: a series "
+                "is one attribute of an entity. Give another entity id or attribute, or change that series."
+            ) % {"other": clash, "entity": self.entity_id, "attribute": self.attribute}
+        if errors:
+            raise ValidationError(errors)
+
+    def _same_entity_attribute(self) -> str | None:
+        """The key of another series of the city with this entity id and attribute (the constraint's rule)."""
+        if not self.entity_id or not self.attribute or self.city_id is None:
+            return None
+        others = Series._default_manager.filter(city_id=self.city_id, entity_id=self.entity_id,
+                                                attribute=self.attribute)
+        if self.pk is not None:
+            others = others.exclude(pk=self.pk)
+        return others.values_list("key", flat=True).first()
 
 
 class KpiComputation(CityRecord):
@@ -190,6 +220,24 @@ class AlertRule(KeyedRecord):
 
     def __str__(self) -> str:
         return self.name or self.key
+
+    def clean(self) -> None:
+        """The evaluator's own rule (:class:`.domain.rules.Rule`): a rule it could not evaluate is refused here."""
+        super().clean()
+        from .domain import rules
+
+        try:
+            values = (float(self.threshold), int(self.duration_seconds), int(self.window_seconds))
+        except (TypeError, ValueError):
+            return  # the field's own check says what is wrong
+        if min(values[1:]) < 0:
+            return  # likewise (a positive integer field)
+        try:
+            rules.Rule(self.kind, self.comparison, *values)
+        except rules.RuleError as exc:
+            if exc.field in ("kind", "comparison"):
+                return  # not one of the field's choices: its own check says so
+            raise ValidationError({exc.field: exc.problem}) from None
 
 
 class Alert(models.Model):

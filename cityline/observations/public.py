@@ -9,7 +9,8 @@ checks), each as a data page whose one data function feeds the HTML page, the JS
 - ``/<city>/sensors/<key>/`` (``<key>.json``, ``<key>.csv`` hourly means of the last 48 hours,
   ``<key>.daily.csv`` daily means of the last 30 days): one public series, with a sparkline.
 - ``/<city>/kpi-computations/``: each published KPI computed from readings, its spec in words and
-  its latest runs with their provenance (spec version, engine, data range, readings used).
+  the latest run of each of its latest periods with its provenance (spec version, engine, data range,
+  readings used); never a run's values per group (they may be a series' that is not public).
 
 A series that is not public never appears: not in a list, not as a page (404), not in a download.
 Reads go to the month partitions holding the group's newest days only (the store's layout,
@@ -23,6 +24,7 @@ from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
 
 import duckdb
+from django.db.models import Max
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -34,6 +36,8 @@ from .models import Alert, ComputationRun, KpiComputation, Series
 
 #: Recent readings of a series page: hourly means over this many hours, daily means over this many days.
 HOURS, DAYS = 48, 30
+#: The computed KPIs page: the latest run of each of a KPI's latest periods, this many periods.
+PERIODS = 6
 
 
 def public_series(city):
@@ -235,14 +239,23 @@ def describe_spec(spec: dict, frequency_label: str) -> str:
     return _("For each period (%(f)s): %(b)s.") % {"f": frequency_label, "b": body}
 
 
+def latest_runs(computation, periods: int = PERIODS) -> list[ComputationRun]:
+    """The latest run (the last recorded) of each of the computation's ``periods`` latest periods, newest first.
+
+    The scheduler computes a period again while it is within its KPI's grace, so a period has many runs; the
+    last of each is the one with the highest id (one grouped query), and the page shows one row per period.
+    """
+    last = (ComputationRun.objects.filter(computation=computation).values("period_end").annotate(last=Max("pk"))
+            .order_by("-period_end").values_list("last", flat=True)[:periods])
+    return list(ComputationRun.objects.filter(pk__in=list(last)).order_by("-period_end"))
+
+
 def computations(city) -> dict:
     items = []
-    runs_total = 0
     latest = None
     for c in (KpiComputation.objects.filter(city=city, active=True, kpi__published=True)
               .select_related("kpi").order_by("kpi__key")):
-        runs = list(ComputationRun.objects.filter(computation=c).order_by("-period_end", "-computed_at")[:6])
-        runs_total += len(runs)
+        runs = latest_runs(c)
         for r in runs:
             latest = max(latest, r.computed_at) if latest else r.computed_at
         items.append({

@@ -21,11 +21,22 @@ Series, KPI computations and alert rules are operating-model records written wit
   that goes through the series (API, KPI specs, public pages), the group's retention removes them
   in time, and a series created again with the same key and group shows them again. Deleting a
   whole city deletes its series without these checks.
+- **A KPI computation keeps its KPI once it has runs.** Its runs (and the measurements they wrote)
+  belong to that KPI, and what is due is worked out from them: moved, the old KPI's runs would be
+  served as the new KPI's and the new KPI's history never filled. Create a new computation for the
+  other KPI instead (and deactivate this one).
+- **An alert rule watches at least one series** (a rule without any would silently watch nothing),
+  and is one the evaluator can run (:class:`.domain.rules.Rule`, checked in ``AlertRule.clean``: e.g.
+  a rate-of-change rule needs a window of at least one second).
+- **An alert rule with alerts in its history is not deleted**: its alerts are the public alert
+  history (open data), and an open one would vanish without the webhook's "closed" event.
+  Deactivate it instead: that closes its open alerts and keeps the history. A rule that never raised
+  an alert can be deleted; deleting a whole city deletes its rules and alerts without this check.
 - **An alert rule deactivated, or a series taken out of a rule, closes its open alerts** at the time
   of the change, with a note saying why and the webhook's "closed" event (nothing would close them
   otherwise); a ``post_save`` and ``m2m_changed`` receiver, so every face that saves rules does it.
 
-Errors are ``ValidationError`` naming the field (``group``, ``key``) or the record.
+Errors are ``ValidationError`` naming the field (``group``, ``key``, ``kpi``, ``series``) or the record.
 """
 
 from __future__ import annotations
@@ -42,7 +53,7 @@ from django.utils.translation import gettext as _
 from cityline.core import actions
 
 from . import registry
-from .models import AlertRule, KpiComputation, Series
+from .models import AlertRule, ComputationRun, KpiComputation, Series
 
 _forgetting: ContextVar[bool] = ContextVar("cityline_observations_forget_readings", default=False)
 
@@ -82,6 +93,22 @@ def _spec_version_rule(instance: KpiComputation, old: dict[str, Any] | None) -> 
         instance.spec_version = old["spec_version"]
 
 
+@actions.register_rule(KpiComputation)
+def _computation_kpi_rule(instance: KpiComputation, old: dict[str, Any] | None) -> None:
+    if old is None or old["kpi_id"] == instance.kpi_id:
+        return
+    count = ComputationRun.objects.filter(computation_id=instance.pk).count()
+    if not count:
+        return
+    from cityline.benefits.models import Kpi
+
+    kpi = Kpi.objects.filter(pk=old["kpi_id"]).values_list("key", flat=True).first()
+    raise ValidationError({"kpi": _(
+        "cannot change once the computation has runs: %(count)s runs computed the KPI %(kpi)s, and its history "
+        "is worked out from them. Create a new computation for that KPI instead (and deactivate this one)."
+    ) % {"count": count, "kpi": kpi}})
+
+
 @actions.register_rule(Series)
 def _series_storage_rule(instance: Series, old: dict[str, Any] | None) -> None:
     if old is None or (old["group"] == instance.group and old["key"] == instance.key):
@@ -112,6 +139,28 @@ def _series_delete_rule(sender, instance: Series, origin=None, **kwargs) -> None
                 "series %(series)s has %(count)s readings in the store. Its readings would stay there, unread; "
                 "to delete it anyway, use the editor's action \"Delete, leaving the readings in the store\"."
             ) % {"series": instance.key, "count": count})
+
+
+@actions.register_m2m_rule(AlertRule)
+def _rule_watches_series(instance: AlertRule, sets: dict[str, list]) -> None:
+    if "series" not in sets and not instance._state.adding:
+        return  # the write leaves the rule's series as they are
+    if not sets.get("series"):
+        raise ValidationError({"series": _("choose at least one series for the rule to watch: a rule without "
+                                           "series would silently watch nothing")})
+
+
+@receiver(pre_delete, sender=AlertRule, dispatch_uid="observations_rule_delete_rule")
+def _rule_delete_rule(sender, instance: AlertRule, origin=None, **kwargs) -> None:
+    if origin is not instance and not (isinstance(origin, AlertRule) and origin.pk == instance.pk):
+        return  # deleted with its city (or in bulk by a process of Cityline's own)
+    count = instance.alerts.count()
+    if count:
+        still_open = instance.alerts.filter(ended_at__isnull=True).count()
+        raise ValidationError(_(
+            "alert rule %(rule)s has %(count)s alerts in its history (%(open)s open), which deleting it would "
+            "delete too: deactivate the rule instead, which closes its open alerts and keeps the history."
+        ) % {"rule": instance.key, "count": count, "open": still_open})
 
 
 @receiver(post_save, sender=AlertRule, dispatch_uid="observations_inactive_rule_closes_alerts")

@@ -36,7 +36,29 @@ def test_reference_across_cities_is_refused():
     assert "organisation" in err.value.message_dict
 
 
-def test_concurrent_edit_raises_conflict_and_keeps_first_write():
+def test_many_to_many_link_across_cities_is_refused_naming_the_field_and_the_target():
+    """Every face sets many-to-many links through actions.save: a link to another city's record is refused."""
+    import datetime
+
+    from cityline.strategy.models import GovernanceBody, Meeting
+
+    a, b = make_city("a", "A"), make_city("b", "B")
+    paper_a = actions.create(Document, city=a, key="minutes", title="Minutes of A", doc_type="plan")
+    paper_b = actions.create(Document, city=b, key="secret", title="Secret paper of B", doc_type="plan")
+    board = actions.create(GovernanceBody, city=a, key="board", name="Board", level="strategic", remit="Steers.")
+    fields = dict(city=a, key="m1", body=board, date=datetime.date(2026, 3, 1), title="March")
+    with pytest.raises(ValidationError) as err:
+        actions.create(Meeting, m2m={"papers": [paper_a, paper_b]}, **fields)
+    assert list(err.value.message_dict) == ["papers"]
+    assert "Secret paper of B" in err.value.message_dict["papers"][0] and "(B)" in err.value.message_dict["papers"][0]
+    assert not Meeting.objects.filter(key="m1").exists()
+    meeting = actions.create(Meeting, m2m={"papers": [paper_a]}, **fields)
+    # given by primary key (as a caller holding only ids would): looked up, refused the same way
+    with pytest.raises(ValidationError) as err:
+        actions.update(meeting, m2m={"papers": [paper_a.pk, paper_b.pk]})
+    assert "Secret paper of B" in err.value.message_dict["papers"][0]
+    meeting.refresh_from_db()
+    assert [p.key for p in meeting.papers.all()] == ["minutes"] and meeting.version == 1
     city = make_city()
     org = make_organisation(city, "council", name="City Council")
     first = Organisation.objects.get(pk=org.pk)

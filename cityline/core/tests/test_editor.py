@@ -361,6 +361,101 @@ def test_foreign_key_choices_are_limited_to_the_city(client):
     assert str(add.context["adminform"].form["city"].value()) == str(b.pk)
 
 
+def _two_city_world():
+    """Cities A, B and C, each with an organisation, a document and a governance body."""
+    from cityline.strategy.models import GovernanceBody
+
+    out = {}
+    for key in ("a", "b", "c"):
+        city = make_city(key, key.upper())
+        out[key] = {"city": city, "org": make_organisation(city, f"council-{key}"),
+                    "doc": actions.create(Document, city=city, key="plan", title=f"Plan of {key.upper()}",
+                                          doc_type="plan"),
+                    "body": actions.create(GovernanceBody, city=city, key="board", name=f"Board of {key.upper()}",
+                                           level="strategic", remit="Steers.")}
+    return out
+
+
+def _role_holder(username: str, role: str, *cities):
+    from cityline.accounts.testing import grant
+
+    user = get_user_model().objects.create_user(username, password="x")
+    for city in cities:
+        grant(user, role, city=city)
+    return user
+
+
+def test_choices_before_a_city_is_chosen_are_of_the_cities_the_user_may_edit(client):
+    from cityline.strategy.models import Meeting
+
+    w = _two_city_world()
+    a, b, c = (w[k]["city"] for k in "abc")
+    # a programme administrator of A alone: the add form is for A, and offers A's records only
+    c_a = client_for(type(client), _role_holder("padmin-a", "programme_admin", a))
+    add = c_a.get(add_url(Person))
+    form = add.context["adminform"].form
+    assert str(form["city"].value()) == str(a.pk)
+    assert list(form.fields["city"].queryset) == [a]
+    assert list(form.fields["organisation"].queryset) == [w["a"]["org"]]
+    assert f"?city={a.pk}" in add.content.decode()
+    meeting = c_a.get(add_url(Meeting)).context["adminform"].form
+    assert list(meeting.fields["papers"].queryset) == [w["a"]["doc"]]
+    assert list(meeting.fields["body"].queryset) == [w["a"]["body"]]
+    # asking for another city's form offers nothing of it
+    other = c_a.get(add_url(Person), {"city": b.pk}).context["adminform"].form
+    assert list(other.fields["organisation"].queryset) == []
+    # a programme administrator of A and B: no city chosen for them, the records of A and B offered, not C's
+    c_ab = client_for(type(client), _role_holder("padmin-ab", "programme_admin", a, b))
+    form = c_ab.get(add_url(Meeting)).context["adminform"].form
+    assert form["city"].value() is None
+    assert set(form.fields["city"].queryset) == {a, b}
+    assert set(form.fields["papers"].queryset) == {w["a"]["doc"], w["b"]["doc"]}
+    # a platform administrator is offered every city's records
+    form = client_for(type(client), staff()).get(add_url(Meeting)).context["adminform"].form
+    assert set(form.fields["papers"].queryset) == {w[k]["doc"] for k in "abc"}
+
+
+def test_many_to_many_link_to_another_city_is_a_form_error(client):
+    from cityline.strategy.models import Meeting
+
+    w = _two_city_world()
+    c = client_for(type(client), staff())
+    data = form_data(c.get(add_url(Meeting)))
+    data.update(city=w["a"]["city"].pk, body=w["a"]["body"].pk, key="march", date="2026-03-01", title="March",
+                papers=[str(w["a"]["doc"].pk), str(w["b"]["doc"].pk)])
+    refused = c.post(add_url(Meeting), data)
+    assert "“Plan of B” belongs to another city (B)" in errors_of(refused)
+    assert "Plan of B" in str(refused.context["adminform"].form.errors.get("papers"))
+    assert not Meeting.objects.filter(key="march").exists()
+
+
+def test_related_list_filters_name_only_records_of_the_viewers_cities(client):
+    from cityline.strategy.models import Meeting
+
+    from cityline.strategy.models import GovernanceBody
+
+    w = _two_city_world()
+    a = w["a"]["city"]
+    for k in "abc":
+        actions.create(GovernanceBody, city=w[k]["city"], key="audit", name=f"Audit of {k.upper()}",
+                       level="strategic", remit="Checks.")
+
+    def named(c, params=None) -> dict[str, list[str]]:
+        """The filters shown (a filter with a single choice is left out) and the records they name."""
+        specs = c.get(reverse("admin:strategy_meeting_changelist"), params or {}).context["cl"].filter_specs
+        return {spec.field_path: sorted(label for _pk, label in spec.lookup_choices) for spec in specs}
+
+    padmin = client_for(type(client), _role_holder("padmin-a", "programme_admin", a))
+    assert named(padmin) == {"body": ["Audit of A", "Board of A"]}  # a single city: no city filter either
+    admin_c = client_for(type(client), staff())
+    assert named(admin_c) == {"city": ["A", "B", "C"], "body": sorted(f"{n} of {k}" for n in ("Audit", "Board")
+                                                                   for k in "ABC")}
+    # with the list's city filter set, the other filters name that city's records
+    assert named(admin_c, {"city__id__exact": w["b"]["city"].pk}) == {"city": ["A", "B", "C"],
+                                                                       "body": ["Audit of B", "Board of B"]}
+    assert Meeting.objects.count() == 0
+
+
 def test_city_of_an_existing_record_is_read_only(client):
     c = client_for(type(client), staff())
     a, b = make_city("a", "A"), make_city("b", "B")

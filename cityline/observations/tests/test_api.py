@@ -5,15 +5,19 @@ public series for everyone and the others for staff only; a bad query parameter 
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
 from cityline.accounts.testing import grant
+from cityline.core import actions
 from cityline.observations import models as m
-from cityline.observations.tests.records_world import at, make_observations_city, write_readings
+from cityline.observations import services
+from cityline.observations.api import WITHHELD
+from cityline.observations.compute import compute_computation
+from cityline.observations.tests.records_world import MEAN_SPEC, at, make_observations_city, write_readings
 from cityline.observations.tests.records_world import own_store  # noqa: F401 (a fixture: each test its own store)
 
 pytestmark = pytest.mark.django_db
@@ -183,3 +187,120 @@ def test_alerts_and_runs_are_read_only_and_follow_their_series_and_kpi(world):
     detail = admin.get(f"{base}/computation-runs/{run.pk}").json()
     assert detail["kpi"] == "pm25-mean" and detail["value"] == "12.500000" and detail["row_count"] == 4
     assert admin.get(f"{base}/computation-runs", {"engine": "spark"}).json()["results"][0]["id"] == run2.pk
+
+
+def test_a_runs_values_per_group_show_no_series_that_is_not_public(world):
+    """Grouped by series, anyone reads the values of the public series only; grouped by district, the values
+    only when every series the spec selects is public (a district's value may be one hidden series' own).
+    Staff read them all; a run of an earlier spec version shows anyone none."""
+    base, city, admin, anonymous = world["base"], world["city"], world["admin"], Client()
+    write_readings(city, [("air-harbour", at(2, 8), 10.0), ("air-station", at(2, 8), 77.25)])
+
+    def compute(spec):
+        computation = m.KpiComputation.objects.get(pk=world["computation"].pk)
+        actions.update(computation, spec=spec)
+        compute_computation(m.KpiComputation.objects.get(pk=computation.pk), today=date(2026, 4, 2))
+        return m.ComputationRun.objects.filter(computation=computation).latest("pk").pk
+
+    def groups(client, pk) -> dict:
+        listed = {r["id"]: r["detail"] for r in client.get(f"{base}/computation-runs").json()["results"]}
+        assert client.get(f"{base}/computation-runs/{pk}").json()["detail"] == listed[pk]
+        return listed[pk] if listed[pk] == WITHHELD else {g["group"]: g["value"] for g in json.loads(listed[pk])}
+
+    per_series = compute({**MEAN_SPEC, "group_by": "series", "combine": "mean"})
+    assert groups(anonymous, per_series) == {"air-harbour": 10.0}
+    assert groups(admin, per_series) == {"air-harbour": 10.0, "air-station": 77.25}
+    per_district = compute(MEAN_SPEC)  # the station is alone in its district, Centre
+    assert groups(anonymous, per_district) == WITHHELD
+    assert groups(admin, per_district) == {"Harbour": 10.0, "Centre": 77.25}
+    assert groups(anonymous, per_series) == WITHHELD  # the spec has changed since
+    actions.update(m.Series.objects.get(pk=world["station"].pk), public=True)
+    assert groups(anonymous, per_district) == {"Harbour": 10.0, "Centre": 77.25}
+    assert "77.25" in Client().get(f"{base}/computation-runs/{per_district}").json()["detail"]
+    actions.update(m.Series.objects.get(pk=world["station"].pk), public=False)
+    assert all("77.25" not in r["detail"] for r in anonymous.get(f"{base}/computation-runs").json()["results"])
+
+
+def test_readings_left_by_a_deleted_series_are_not_those_of_its_key_in_another_group(world):
+    """The key of a deleted series (its readings left in the store) taken by a public series of another group."""
+    base, city = world["base"], world["city"]
+    write_readings(city, [("air-station", at(1, 8), 99.0)])
+    actions.update(world["rule"], m2m={"series": [world["harbour"]]})
+    services.delete_series(m.Series.objects.get(city=city, key="air-station"), forget_readings=True)
+    actions.create(m.Series, city=city, key="air-station", name="Noise at the station", group="noise",
+                   entity_type="NoiseLevelObserved", attribute="LAeq", unit="dB", public=True)
+    for params in ({}, {"interval": "hour"}, {"from": "2026-03-01T00:00:00Z", "to": "2026-03-02T00:00:00Z"}):
+        response = Client().get(f"{base}/series/air-station/readings", params)
+        assert response.status_code == 200 and response.json()["results"] == [], params
+    write_readings(city, [("air-station", at(1, 9), 55.0)])
+    assert [r["value"] for r in Client().get(f"{base}/series/air-station/readings").json()["results"]] == [55.0]
+
+
+def test_reading_times_keep_their_microseconds(world):
+    """Django's JSON encoder cuts times to milliseconds: two readings 0.8 ms apart would show the same time."""
+    base, client, t = world["base"], Client(), at(1, 8)
+    write_readings(world["city"], [
+        ("air-harbour", t, 1.0), ("air-harbour", t + timedelta(microseconds=100), 2.0),
+        ("air-harbour", t + timedelta(microseconds=900), 3.0), ("air-harbour", t + timedelta(milliseconds=5), 4.0),
+        ("air-harbour", datetime(2026, 4, 1, tzinfo=timezone.utc), 5.0)])
+    body = client.get(f"{base}/series/air-harbour/readings", {"to": "2026-04-01T00:00:00Z"}).json()
+    assert [r["time"] for r in body["results"]] == [
+        "2026-03-01T08:00:00Z", "2026-03-01T08:00:00.000100Z", "2026-03-01T08:00:00.000900Z",
+        "2026-03-01T08:00:00.005Z"]
+    assert body["end"] == "2026-04-01T00:00:00Z"
+    page = client.get(f"{base}/series/air-harbour/readings", {"from": "2026-03-01T08:00:00.0001Z", "limit": "1"})
+    assert page.json()["start"] == "2026-03-01T08:00:00.000100Z"
+    assert [r["value"] for r in page.json()["results"]] == [2.0]
+    following = client.get(page.json()["next"].replace("http://testserver", "")).json()
+    assert [r["time"] for r in following["results"]] == ["2026-03-01T08:00:00.000900Z"]
+    late = {"from": "2026-03-31T00:00:00Z", "to": "2026-04-01T00:00:00.000001Z"}  # the next month's files too
+    assert [r["value"] for r in client.get(f"{base}/series/air-harbour/readings", late).json()["results"]] == [5.0]
+    assert client.get(f"{base}/series/air-harbour/readings", {"to": "0001-01-01T00:00:00Z"}).json()["results"] == []
+    hourly = client.get(f"{base}/series/air-harbour/readings", {"interval": "hour"}).json()["results"]
+    assert [(r["time"], r["count"]) for r in hourly] == [("2026-03-01T08:00:00Z", 4), ("2026-04-01T00:00:00Z", 1)]
+
+
+def test_the_write_rules_answer_with_the_field_or_the_record_in_use(world):
+    """Rules of services.py and the models through the API: 422 naming the field, 409 for a rule with alerts."""
+    base, admin, city = world["base"], world["admin"], world["city"]
+
+    def refused(response, field):
+        assert response.status_code == 422, response.content
+        return " ".join(response.json()["errors"][field])
+
+    jump = {"key": "jump", "name": "Jump", "series": ["air-harbour"], "kind": "rate_of_change", "threshold": "5",
+            "window_seconds": 0}
+    assert "a window of at least one second" in refused(
+        admin.post(f"{base}/alert-rules", json.dumps(jump), content_type=JSON), "window_seconds")
+    for series in ([], None):
+        body = {**jump, "window_seconds": 600, "series": series}
+        if series is None:
+            del body["series"]
+        assert "choose at least one series" in refused(
+            admin.post(f"{base}/alert-rules", json.dumps(body), content_type=JSON), "series")
+    assert "choose at least one series" in refused(admin.patch(
+        f"{base}/alert-rules/pm25-high", json.dumps({"series": []}), content_type=JSON, HTTP_IF_MATCH='"1"'), "series")
+    assert not m.AlertRule.objects.filter(key="jump").exists()
+    series = {"key": "odd", "name": "Odd", "group": "-air", "entity_type": "AirQualityObserved", "attribute": "pm25"}
+    assert "not a safe folder name for the store" in refused(
+        admin.post(f"{base}/series", json.dumps(series), content_type=JSON), "group")
+    series.update(group="air", entity_id="urn:ngsi-ld:AirQualityObserved:harbour")
+    assert "series air-harbour already has the entity id" in refused(
+        admin.post(f"{base}/series", json.dumps(series), content_type=JSON), "entity_id")
+    # a computation with runs keeps its KPI
+    from cityline.benefits.models import Kpi
+    from cityline.core import actions
+
+    actions.create(Kpi, city=city, key="pm25-new", title="New PM2.5", kind="outcome", published=True)
+    m.ComputationRun.objects.create(city=city, computation=world["computation"], period_start=date(2026, 3, 1),
+                                    period_end=date(2026, 3, 31), spec_version=1, engine="duckdb", status="no_data")
+    assert "Create a new computation for that KPI instead" in refused(admin.patch(
+        f"{base}/kpi-computations/{world['computation'].pk}", json.dumps({"kpi": "pm25-new"}), content_type=JSON,
+        HTTP_IF_MATCH='"1"'), "kpi")
+    # a rule with alerts is deactivated, not deleted
+    m.Alert.objects.create(city=city, rule=world["rule"], series=world["harbour"], started_at=at(2, 8),
+                           raised_at=at(2, 9), trigger_value=31.0, peak_value=44.0, message="PM2.5 above 25")
+    response = admin.delete(f"{base}/alert-rules/pm25-high", HTTP_IF_MATCH='"1"')
+    assert response.status_code == 409, response.content
+    assert "pm25-high has 1 alerts in its history (1 open)" in response.json()["detail"]
+    assert m.Alert.objects.filter(rule__key="pm25-high").count() == 1

@@ -144,3 +144,107 @@ def test_the_logs_are_read_only_and_quarantine_is_for_platform_administrators(wo
     assert c.get(changelist(m.QuarantinedMessage)).status_code == 403
     assert client(r["platform"]).get(change_url(q)).status_code == 200
     assert m.Alert.objects.get(pk=alert.pk).message == "PM2.5 high"
+
+
+def test_a_steward_deletes_with_the_action_only_the_series_of_their_organisation(world):
+    """The action asks each ticked series, as the delete page does: one not the steward's and nothing is deleted."""
+    from cityline.core import actions
+    from cityline.core.models import Organisation
+
+    city, r = world
+    buses = actions.create(Organisation, city=city, key="buses", name="Buses", sector="private")
+    other = actions.create(Organisation, city=city, key="other", name="Other", sector="private")
+    common = dict(city=city, group="misc", entity_type="X", attribute="y")
+    own = actions.create(m.Series, key="bus-feed", name="Bus feed", organisation=buses, **common)
+    theirs = actions.create(m.Series, key="other-feed", name="Other's feed", organisation=other, **common)
+    steward = get_user_model().objects.create_user("steward", password="x")
+    grant(steward, "data_steward", organisation=buses, city=city)
+    c = client(steward)
+    assert c.get(reverse("admin:observations_series_delete", args=[theirs.pk])).status_code == 403
+    page = c.post(changelist(m.Series), {"action": "delete_leaving_readings",
+                                         ACTION_CHECKBOX_NAME: [str(own.pk), str(theirs.pk)]}, follow=True)
+    text = " ".join(str(x) for x in page.context["messages"])
+    assert "Nothing was done" in text and "Other's feed" in text and "Bus feed" not in text
+    assert m.Series.objects.filter(pk__in=[own.pk, theirs.pk]).count() == 2
+    page = c.post(changelist(m.Series), {"action": "delete_leaving_readings",
+                                         ACTION_CHECKBOX_NAME: [str(own.pk)]}, follow=True)
+    assert "1 series deleted" in " ".join(str(x) for x in page.context["messages"])
+    assert not m.Series.objects.filter(pk=own.pk).exists() and m.Series.objects.filter(pk=theirs.pk).exists()
+
+
+def test_the_alert_rule_form_offers_and_links_only_series_of_the_rules_city(world):
+    city, r = world
+    other, r2 = make_observations_city("umbra")
+    c = client(r["padmin"])
+    page = c.get(add_url(m.AlertRule))  # two cities, no city chosen: the programme administrator's city
+    offered = page.context["adminform"].form.fields["series"].queryset
+    assert {s.city_id for s in offered} == {city.pk} and offered.count() == 4
+    data = form_data(page)
+    data.update(city=str(city.pk), key="cross", name="Cross-city", series=[str(r2["harbour"].pk)], kind="threshold",
+                comparison="above", threshold="10", duration_seconds="0", window_seconds="3600", severity="warning",
+                active="on")
+    refused = c.post(add_url(m.AlertRule), data)
+    assert "series" in refused.context["adminform"].form.errors
+    # a platform administrator is offered every city's series: the write itself refuses the other city's
+    refused = client(r["platform"]).post(add_url(m.AlertRule), data)
+    assert "“PM2.5 at the harbour” belongs to another city (Umbra)" in errors_of(refused)
+    assert not m.AlertRule.objects.filter(key="cross").exists()
+
+
+def test_the_alert_and_run_list_filters_name_only_rules_and_computations_of_the_viewers_cities(world):
+    from decimal import Decimal
+
+    from cityline.core import actions
+
+    city, r = world
+    other, r2 = make_observations_city("umbra")
+    actions.update(r2["rule"], name="Umbra's rule")
+    actions.create(m.AlertRule, city=city, key="station-high", name="Station high", threshold=Decimal("50"),
+                   m2m={"series": [r["station"]]})
+    c = client(r["padmin"])
+
+    def named(model, path) -> set[int]:
+        specs = c.get(changelist(model)).context["cl"].filter_specs
+        return {pk for spec in specs if getattr(spec, "field_path", None) == path for pk, _label in spec.lookup_choices}
+
+    lumen_rules = set(m.AlertRule.objects.filter(city=city).values_list("pk", flat=True))
+    assert named(m.Alert, "rule") == lumen_rules and len(lumen_rules) == 2
+    assert "Umbra&#x27;s rule" not in c.get(changelist(m.Alert)).content.decode()
+    assert named(m.ComputationRun, "computation") == {r["computation"].pk, r["computation2"].pk}
+
+
+def _field_errors(response, name: str) -> str:
+    assert response.status_code == 200, f"expected the form again, got {response.status_code}"
+    return " ".join(response.context["adminform"].form.errors.get(name, []))
+
+
+def test_the_write_rules_are_shown_on_their_fields(world):
+    """A group the store refuses, an entity attribute another series has, a rule the evaluator cannot run, a
+    computation moved to another KPI once it has runs: refused next to the field, naming what clashes."""
+    from cityline.core import actions
+
+    city, r = world
+    c = client(r["padmin"])
+    data = form_data(c.get(add_url(m.Series)))
+    data.update(city=str(city.pk), key="odd", name="Odd group", group="_air", entity_type="X", attribute="y")
+    assert "'_air' is not a safe folder name for the store" in _field_errors(c.post(add_url(m.Series), data), "group")
+    data = form_data(c.get(change_url(r["station"])))
+    data["entity_id"] = "urn:ngsi-ld:AirQualityObserved:harbour"
+    refused = c.post(change_url(r["station"]), data)
+    assert "series air-harbour already has the entity id urn:ngsi-ld:AirQualityObserved:harbour and the attribute " \
+           "pm25" in _field_errors(refused, "entity_id")
+    assert "Constraint" not in errors_of(refused)
+    data = form_data(c.get(change_url(r["rule"])))
+    data.update(kind="rate_of_change", window_seconds="0")
+    refused = c.post(change_url(r["rule"]), data)
+    assert "a window of at least one second" in _field_errors(refused, "window_seconds")
+    m.ComputationRun.objects.create(city=city, computation=r["computation"], period_start=date(2026, 3, 1),
+                                    period_end=date(2026, 3, 31), spec_version=1, engine="duckdb", status="no_data")
+    other = actions.create(type(r["kpi"]), city=city, key="pm25-new", title="New PM2.5", kind="outcome")
+    data = form_data(c.get(change_url(r["computation"])))
+    data["kpi"] = str(other.pk)
+    refused = c.post(change_url(r["computation"]), data)
+    assert "1 runs computed the KPI pm25-mean" in _field_errors(refused, "kpi")
+    assert m.KpiComputation.objects.get(pk=r["computation"].pk).kpi_id == r["kpi"].pk
+    assert not m.Series.objects.filter(key="odd").exists()
+    assert m.AlertRule.objects.get(pk=r["rule"].pk).kind == "threshold"

@@ -115,6 +115,18 @@ BAD = [
      "downsampling must start before readings are removed", "    downsample_after_days: 365"),
     ("  - key: air-station\n", "  - key: air-harbour\n", "series[1].key", "duplicate key 'air-harbour'"),
     ("    latitude: 51.5\n", "    latitude: 151.5\n", "series[0].latitude", "the maximum is 90"),
+    ("  - key: trips-all\n    name: All trips\n    group: mobility\n",
+     "  - key: trips-all\n    name: All trips\n    group: _mobility\n", "series[2].group",
+     "'_mobility' is not a safe folder name for the store"),
+    ("    district: Centre\n", "    district: Centre\n    entity_id: urn:ngsi-ld:AirQualityObserved:harbour\n",
+     "series[1].entity_id", "series air-harbour already has the entity id urn:ngsi-ld:AirQualityObserved:harbour "
+                            "and the attribute pm25"),
+    ("    series: [air-harbour, air-station]\n", "    series: []\n", "alert_rules[0].series",
+     "choose at least one series"),
+    ("    kind: threshold\n    comparison: above\n    threshold: 25\n    duration_seconds: 3600\n"
+     "    window_seconds: 3600\n",
+     "    kind: rate_of_change\n    comparison: above\n    threshold: 25\n    duration_seconds: 3600\n"
+     "    window_seconds: 0\n", "alert_rules[0].window_seconds", "a window of at least one second"),
 ]
 
 
@@ -185,3 +197,28 @@ def test_a_series_with_readings_the_pack_no_longer_lists_is_not_deleted(tmp_path
         import_pack(pack, progress=False)
     assert "trips-bus has 1 readings in the store" in str(caught.value)
     assert m.Series.objects.filter(key="trips-bus").exists()
+
+
+def test_a_rule_with_alerts_the_pack_no_longer_lists_is_not_deleted(tmp_path):
+    city, r = make_observations_city()
+    pack = tmp_path / "pack"
+    export_pack(city.key, pack)
+    m.Alert.objects.create(city=city, rule=r["rule"], series=r["harbour"], started_at=at(2, 8), raised_at=at(2, 9),
+                           trigger_value=31.0, peak_value=44.0, message="PM2.5 above 25")
+    text = (pack / FILE).read_text()
+    text = text[:text.index("alert_rules:")].replace("    name: Bus trips\n", "    name: Trips by bus\n")
+    (pack / FILE).write_text(text)
+    with pytest.raises(PackError) as caught:
+        import_pack(pack, progress=False)
+    [problem] = caught.value.problems
+    assert problem.file == FILE and problem.path == "alert_rules"
+    assert "alert rule pm25-high has 1 alerts in its history (1 open)" in problem.message
+    assert "deactivate the rule instead" in problem.message
+    # nothing stored: the rule, its alert and the other changes of the pack are as they were
+    assert m.AlertRule.objects.filter(key="pm25-high").exists() and m.Alert.objects.filter(city=city).count() == 1
+    assert m.Series.objects.get(key="trips-bus").name == "Bus trips"
+    # deactivated in the pack instead, the rule stays with its history and its open alert is closed
+    export_pack(city.key, pack)
+    edit(pack, FILE, "    severity: critical\n    active: true\n", "    severity: critical\n    active: false\n")
+    assert import_pack(pack, progress=False).count("alert_rules").updated == 1
+    assert m.Alert.objects.get(city=city).end_note == "closed because the rule was deactivated"

@@ -138,3 +138,29 @@ def test_a_series_without_readings_yet_has_its_pages_dated_by_its_last_change(cl
     assert data["provenance"]["last_updated"] == fresh.updated_at.isoformat()
     assert client.get("/lumen/sensors/pm25-new/").status_code == 200
     assert client.get("/fr/lumen/sensors/pm25-new/").status_code == 200
+
+
+def test_computed_kpis_show_the_latest_run_of_each_of_the_latest_periods(client, city):
+    """The scheduler computes a period again while it is within grace: each period shows once, its last run."""
+    computation = m.KpiComputation.objects.get(city=city, kpi__key="pm25")
+
+    def run(end: date, value: str, detail: str = ""):
+        m.ComputationRun.objects.create(city=city, computation=computation, period_start=end.replace(day=1),
+                                        period_end=end, spec_version=1, engine="duckdb", value=Decimal(value),
+                                        row_count=10, status="written", detail=detail)
+
+    for month in range(8, 13):
+        run(date(2025, month, 28), "1")
+    for value in ("20.5", "21.5", "22.5"):  # recomputed while within grace: the last one counts
+        run(date(2026, 3, 31), value, detail='[{"group": "Depot", "value": 777.0, "readings": 3}]')
+    data = json.loads(client.get("/lumen/kpi-computations.json").content)
+    runs = data["computations"][0]["runs"]
+    assert [r["period_end"] for r in runs] == ["2026-03-31", "2026-02-28", "2025-12-28", "2025-11-28", "2025-10-28",
+                                               "2025-09-28"]
+    assert [r["value"] for r in runs[:2]] == [22.5, 12.25]
+    table = client.get("/lumen/kpi-computations.csv").content.decode()
+    assert table.count("2026-03-31") == 1 and "22.5" in table and "20.5" not in table
+    html = client.get("/lumen/kpi-computations/").content.decode()
+    assert html.count('datetime="2026-03-31"') == 1 and 'datetime="2025-08-28"' not in html
+    for body in (json.dumps(data), table, html):  # a run's values per group never: a group may be a hidden series
+        assert "777" not in body and "Depot" not in body
