@@ -235,7 +235,7 @@ def run_postgres(dsn: str, root: Path, meta: list[tuple], specs: dict, bounds) -
         with psycopg.connect(f"{base}/{name}", autocommit=True) as con:
             t_load = time.perf_counter()
             con.execute("CREATE TABLE observations (series text, time timestamptz, value double precision, "
-                        'quality text, "group" text)')
+                        "quality text)")
             con.execute('CREATE TABLE series_meta (series text PRIMARY KEY, "group" text, entity_type text, '
                         "attribute text, district text, organisation text, weight double precision)")
             with con.cursor().copy("COPY series_meta FROM STDIN") as cp:
@@ -243,9 +243,8 @@ def run_postgres(dsn: str, root: Path, meta: list[tuple], specs: dict, bounds) -
                     cp.write_row(row)
             reader = duckdb.connect()
             reader.execute("SET TimeZone = 'UTC'")
-            batches = reader.sql(f"SELECT series, strftime(time, '%Y-%m-%d %H:%M:%S.%f+00') AS time, value, quality, "
-                                 f"\"group\" FROM read_parquet('{root}/group=*/month=*/*.parquet', "
-                                 "hive_partitioning = true)").to_arrow_reader(1_000_000)
+            batches = reader.sql(f"SELECT series, strftime(time, '%Y-%m-%d %H:%M:%S.%f+00') AS time, value, quality "
+                                 f"FROM read_parquet('{root}/group=*/month=*/*.parquet')").to_arrow_reader(1_000_000)
             with con.cursor().copy("COPY observations FROM STDIN (FORMAT csv)") as cp:
                 import pyarrow.csv as pacsv
 

@@ -7,6 +7,8 @@ Series, KPI computations and alert rules are operating-model records written wit
   each time the spec changes (what a caller sends as ``spec_version`` is ignored); every
   computation run records the version it used, so a value can be traced to the spec that made it.
   Specs that differ only in key order or ``1`` vs ``1.0`` are the same spec.
+- **A series' key cannot be one whose readings a deleted series left under another group** (they would be read
+  as the new series' own: readers take a series' readings by key); under the same group it brings them back.
 - **A series' group and key cannot change once it has readings.** Readings are stored under
   ``group=<group>/month=<month>/`` in Parquet parts shared with the other series of the group, and
   name their series by key: moving them would mean rewriting every part of the old group, which a
@@ -111,6 +113,9 @@ def _computation_kpi_rule(instance: KpiComputation, old: dict[str, Any] | None) 
 
 @actions.register_rule(Series)
 def _series_storage_rule(instance: Series, old: dict[str, Any] | None) -> None:
+    if old is None or old["group"] != instance.group or old["key"] != instance.key:
+        # the series' own readings (under its stored key and group) are the rule below's
+        _key_free_in_other_groups(instance, own=old["group"] if old and old["key"] == instance.key else None)
     if old is None or (old["group"] == instance.group and old["key"] == instance.key):
         return
     stored = Series(city=instance.city, key=old["key"], group=old["group"])
@@ -122,6 +127,29 @@ def _series_storage_rule(instance: Series, old: dict[str, Any] | None) -> None:
         "cannot change once the series has readings: %(count)s readings are stored under group "
         "%(group)s and key %(key)s. Create a new series instead, or change it before the first reading."
     ) % {"count": count, "group": old["group"], "key": old["key"]}})
+
+
+def _key_free_in_other_groups(instance: Series, own: str | None = None) -> None:
+    """A key with readings in another group (left by a deleted series) is not taken by a series of this group.
+
+    Every reader takes a series' readings by key (the store's files hold no series id); readings a deleted series
+    left under its key and group would be read as the new series' own. Under the same group that is the
+    documented way back to them; under another group it would mix two series' readings, so it is refused
+    (another key, or the old group; the group's retention removes the readings in time).
+    """
+    if instance.city_id is None:
+        return
+    store = registry.store_to_read(instance.city)
+    for group in store.groups():
+        if group in (instance.group, own):
+            continue
+        count = readings_count(instance, group=group)
+        if count:
+            raise ValidationError({"key": _(
+                "%(count)s readings of an earlier series with the key %(key)s are stored under group %(group)s: "
+                "a series of group %(new)s with this key would read them as its own. Choose another key, or the "
+                "group %(group)s."
+            ) % {"count": count, "key": instance.key, "group": group, "new": instance.group}})
 
 
 @receiver(pre_delete, sender=Series, dispatch_uid="observations_series_delete_rule")

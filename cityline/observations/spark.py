@@ -43,7 +43,6 @@ OBSERVATION_SCHEMA = T.StructType([
     T.StructField("time", T.TimestampType(), False),
     T.StructField("value", T.DoubleType(), True),
     T.StructField("quality", T.StringType(), True),
-    T.StructField("group", T.StringType(), False),
 ])
 
 
@@ -80,11 +79,7 @@ def session(master: str | None = None, *, shuffle_partitions: int = 4) -> SparkS
 
 
 def observations(spark: SparkSession, root: str):
-    """The store under ``root`` as a DataFrame, one row per (group, series, time): the latest written wins.
-
-    ``group`` is the partition column of the files (``group=<g>/``): a series is its key in its group (readings a
-    deleted series of the same key left in another group are not its).
-    """
+    """The store under ``root`` as a DataFrame, one row per (series, time): the latest written wins."""
     root = str(root).rstrip("/")
     local = "://" not in root
     # A local store is listed by the store itself, which leaves out the parts a rewrite replaced (kept a while
@@ -98,11 +93,11 @@ def observations(spark: SparkSession, root: str):
         if "PATH_NOT_FOUND" in str(exc) or "Path does not exist" in str(exc) or "UNABLE_TO_INFER" in str(exc):
             return spark.createDataFrame([], OBSERVATION_SCHEMA)
         raise
-    latest = Window.partitionBy("group", "series", "time").orderBy(F.col("written").desc(), F.col("_file").desc())
+    latest = Window.partitionBy("series", "time").orderBy(F.col("written").desc(), F.col("_file").desc())
     return (raw.withColumn("_file", F.col("_metadata.file_name"))
             .withColumn("_rn", F.row_number().over(latest))
             .where(F.col("_rn") == 1)
-            .select("series", "time", "value", "quality", F.col("group").cast("string").alias("group")))
+            .select("series", "time", "value", "quality"))
 
 
 def register(spark: SparkSession, root: str, meta_rows: list[tuple], *, cache: bool = False) -> None:

@@ -6,12 +6,10 @@ in a PostgreSQL-compatible engine.)
 :func:`compile_spec` turns a parsed :class:`~.spec.Spec` and one or more periods ``[start, end)``
 into one query over two relations:
 
-- ``observations(series, time, value, quality, "group")``: one row per reading (deduplicated on
-  ``(group, series, time)``), ``time`` a UTC timestamp, ``"group"`` the series group it is stored under
-  (a reading is its series' when key and group match: readings a deleted series left under the same key
-  in another group are not read); for DuckDB also the store's partition column ``month``
-  (:meth:`~cityline.observations.store.ObservationStore.connect`), which the query filters on, with
-  ``"group"``, so that DuckDB reads only the files it needs (:func:`_partitions`);
+- ``observations(series, time, value, quality)``: one row per reading (deduplicated on
+  ``(series, time)``), ``time`` a UTC timestamp; for DuckDB also the store's partition columns
+  ``"group"`` and ``month`` (:meth:`~cityline.observations.store.ObservationStore.connect`), which the
+  query filters on so that DuckDB reads only the files it needs (:func:`_partitions`);
 - ``series_meta(series, "group", entity_type, attribute, district, organisation, weight)``: one row
   per series (``organisation`` is the organisation's key; blank district or organisation is NULL).
 
@@ -389,12 +387,11 @@ def _body(spec: Spec, periods: list[Period], d: Dialect) -> str:
     meta, sid = "series_meta", ""
     if windows:
         meta, sid = "(SELECT *, row_number() OVER (ORDER BY series) AS sid FROM series_meta)", "m.sid AS sid, "
-    g = d.ident("group")
     obs = (f"SELECT o.series AS series, o.time AS time, o.value AS value, coalesce(o.quality, 'ok') AS quality, "
-           f"m.{g} AS grp_group, m.entity_type AS entity_type, m.attribute AS attribute, "
+           f"m.{d.ident('group')} AS grp_group, m.entity_type AS entity_type, m.attribute AS attribute, "
            f"m.district AS district, m.organisation AS organisation, m.weight AS weight, {sid}"
            f"{period_expr} AS period, {group_expr} AS grp "
-           f"FROM observations o JOIN {meta} m ON o.series = m.series AND o.{g} = m.{g} "
+           f"FROM observations o JOIN {meta} m ON o.series = m.series "
            f"WHERE {period_where}{_partitions(d, periods, aggs)} AND o.value IS NOT NULL AND ({selected})")
     ctes = [f"obs AS ({obs})"]
     source = "obs"
@@ -467,16 +464,12 @@ def compile_groups(spec: Spec, periods: list[Period], dialect_name: str = "duckd
 
 
 def compile_downsampled(series: list[str], period: Period, dialect_name: str = "duckdb") -> str:
-    """How many readings of ``series`` in ``period`` are downsampled ones (quality ``downsampled``): one count.
-
-    A reading is a series' when its key and group are those of ``series_meta`` (as in :func:`compile_spec`)."""
+    """How many readings of ``series`` in ``period`` are downsampled ones (quality ``downsampled``): one count."""
     d = dialect(dialect_name)
     start, end = period
-    g = d.ident("group")
-    listed = _in(d, "o.series", tuple(series)) if series else "false"
-    return (f"SELECT count(*) FROM observations o JOIN series_meta m ON o.series = m.series AND o.{g} = m.{g} "
-            f"WHERE o.quality = 'downsampled' AND {listed} "
-            f"AND o.time >= {d.timestamp(start)} AND o.time < {d.timestamp(end)}")
+    listed = _in(d, "series", tuple(series)) if series else "false"
+    return (f"SELECT count(*) FROM observations WHERE quality = 'downsampled' AND {listed} "
+            f"AND time >= {d.timestamp(start)} AND time < {d.timestamp(end)}")
 
 
 def series_meta_table(rows: list[tuple]):

@@ -35,10 +35,6 @@ def r(series, when, value, quality=None):
 
 #: Written in two batches: the first one's air-a 06:00 reading (99) is replaced by the second's (10).
 FIRST_BATCH = [r("air-a", utc(2026, 1, 5, 6), 99.0)]
-#: Readings a deleted series of the same key left under another group ("Delete, leaving the readings in the
-#: store"): not air-a's (a series is its key in its group), so no spec may read them. Written under LEFTOVER_GROUP.
-LEFTOVER_GROUP = "noise"
-LEFTOVER = [r("air-a", utc(2026, 1, 5, 7), 1000.0, "ok"), r("air-a", utc(2026, 2, 2, 7), 1000.0, "ok")]
 READINGS = [
     # air-a, Monday 5 January: 10, 30, 20, 50 (flagged bad) and a reading without a value (not used)
     r("air-a", utc(2026, 1, 5, 6), 10.0, "ok"),

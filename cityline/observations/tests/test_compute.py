@@ -16,10 +16,8 @@ from cityline.observations import compute
 from cityline.observations.domain import periods as P
 from cityline.observations.ingest import write_observations
 from cityline.observations.models import ComputationRun, KpiComputation, Series
-from cityline.observations.registry import store_for
-from cityline.observations.store import ObservationStore
 
-from .kpi_data import CASES, FIRST_BATCH, LEFTOVER, LEFTOVER_GROUP, META, READINGS, utc
+from .kpi_data import CASES, FIRST_BATCH, META, READINGS, utc
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +30,6 @@ def city():
         actions.create(Series, city=city, key=key, name=key, group=group, entity_type=etype, attribute=attribute,
                        district=district, organisation=orgs.get(org),
                        weight=None if weight is None else Decimal(str(weight)))
-    ObservationStore(store_for(city).root, lambda _series: LEFTOVER_GROUP).write(LEFTOVER)
     write_observations(city, FIRST_BATCH, react=False)
     write_observations(city, READINGS, react=False)
     return city

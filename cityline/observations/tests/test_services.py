@@ -78,6 +78,29 @@ def test_a_series_is_not_deleted_while_rules_watch_it_or_it_has_readings():
     actions.delete(r["trips-bus"])
 
 
+def test_a_key_whose_readings_a_deleted_series_left_in_another_group_is_not_taken_there():
+    """Every reader takes a series' readings by key: under another group they would be read as the new series'."""
+    city, r = make_observations_city()
+    actions.update(r["rule"], m2m={"series": [r["harbour"]]})
+    write_readings(city, [("air-station", at(1, 8), 99.0)])
+    services.delete_series(m.Series.objects.get(pk=r["station"].pk), forget_readings=True)
+    fields = dict(city=city, name="Noise at the station", entity_type="NoiseLevelObserved", attribute="LAeq")
+    with pytest.raises(ValidationError) as caught:
+        actions.create(m.Series, key="air-station", group="noise", **fields)
+    assert caught.value.message_dict["key"] == [
+        "1 readings of an earlier series with the key air-station are stored under group air: a series of group "
+        "noise with this key would read them as its own. Choose another key, or the group air."]
+    assert not m.Series.objects.filter(key="air-station").exists()
+    # nor by renaming a series of another group, or moving one to another group
+    noise = actions.create(m.Series, key="noise-station", group="noise", **fields)
+    with pytest.raises(ValidationError, match="stored under group air"):
+        actions.update(noise, key="air-station")
+    # another key is free; the same key in the old group brings the readings back
+    assert m.Series.objects.get(pk=noise.pk).key == "noise-station"
+    again = actions.create(m.Series, key="air-station", group="air", **{**fields, "attribute": "pm25"})
+    assert services.readings_count(again) == 1
+
+
 def test_a_city_goes_with_its_series_rules_and_readings_descriptions():
     city, r = make_observations_city()
     write_readings(city, [("air-station", at(1, 8), 12.0)])

@@ -16,14 +16,13 @@ from cityline.observations import spark as cityline_spark  # noqa: E402
 from cityline.observations.domain.sql import series_meta_table  # noqa: E402
 from cityline.observations.store import ObservationStore  # noqa: E402
 
-from .kpi_data import CASES, FIRST_BATCH, LEFTOVER, LEFTOVER_GROUP, META, READINGS, queries  # noqa: E402
+from .kpi_data import CASES, FIRST_BATCH, META, READINGS, queries  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def engines(tmp_path_factory):
     root = tmp_path_factory.mktemp("kpi-spark-store")
     store = ObservationStore(root, {m[0]: m[1] for m in META}.get)
-    ObservationStore(root, lambda _series: LEFTOVER_GROUP).write(LEFTOVER)
     store.write(FIRST_BATCH)
     store.write(READINGS)
     con = store.connect()
@@ -43,12 +42,11 @@ def _same(a, b):
 
 def test_spark_reads_the_store_deduplicated_like_duckdb(engines):
     con, spark = engines
-    duck = con.sql('SELECT "group", series, epoch_us(time), value FROM observations ORDER BY 1, 2, 3').fetchall()
-    sp = [tuple(r) for r in spark.sql("SELECT `group`, series, unix_micros(time), value FROM observations "
-                                      "ORDER BY 1, 2, 3").collect()]
+    duck = con.sql("SELECT series, epoch_us(time), value FROM observations ORDER BY 1, 2").fetchall()
+    sp = [tuple(r) for r in spark.sql("SELECT series, unix_micros(time), value FROM observations "
+                                      "ORDER BY 1, 2").collect()]
     assert sp == duck
-    # the replaced first reading is not read twice; the leftovers of another group are rows of their own
-    assert len(duck) == len(READINGS) + len(LEFTOVER)
+    assert len(duck) == len(READINGS)  # the replaced first reading is not read twice
 
 
 def test_every_kind_of_spec_gives_the_same_numbers_on_both_engines(engines):

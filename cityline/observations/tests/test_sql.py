@@ -15,13 +15,12 @@ from cityline.observations.domain import sql as S
 from cityline.observations.domain.spec import parse
 from cityline.observations.store import ObservationStore
 
-from .kpi_data import CASES, FIRST_BATCH, LEFTOVER, LEFTOVER_GROUP, META, PERIODS, READINGS, queries, utc
+from .kpi_data import CASES, FIRST_BATCH, META, PERIODS, READINGS, queries, utc
 
 
 @pytest.fixture(scope="module")
 def con(tmp_path_factory):
     store = ObservationStore(tmp_path_factory.mktemp("kpi-store"), {m[0]: m[1] for m in META}.get)
-    ObservationStore(store.root, lambda _series: LEFTOVER_GROUP).write(LEFTOVER)
     store.write(FIRST_BATCH)
     store.write(READINGS)
     con = store.connect()
