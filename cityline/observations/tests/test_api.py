@@ -14,7 +14,6 @@ from django.test import Client
 from cityline.accounts.testing import grant
 from cityline.core import actions
 from cityline.observations import models as m
-from cityline.observations import services
 from cityline.observations.api import WITHHELD
 from cityline.observations.compute import compute_computation
 from cityline.observations.tests.records_world import MEAN_SPEC, at, make_observations_city, write_readings
@@ -222,18 +221,21 @@ def test_a_runs_values_per_group_show_no_series_that_is_not_public(world):
 
 
 def test_readings_left_by_a_deleted_series_are_not_those_of_its_key_in_another_group(world):
-    """The key of a deleted series (its readings left in the store) taken by a public series of another group."""
+    """Readings of a key under another group than its series' (a deleted series' left there: services.py refuses
+    such a key now, but a store may hold them from before) are not the series' own."""
+    from cityline.observations.registry import store_for
+    from cityline.observations.store import ObservationStore
+
     base, city = world["base"], world["city"]
-    write_readings(city, [("air-station", at(1, 8), 99.0)])
-    actions.update(world["rule"], m2m={"series": [world["harbour"]]})
-    services.delete_series(m.Series.objects.get(city=city, key="air-station"), forget_readings=True)
-    actions.create(m.Series, city=city, key="air-station", name="Noise at the station", group="noise",
+    actions.create(m.Series, city=city, key="noise-station", name="Noise at the station", group="noise",
                    entity_type="NoiseLevelObserved", attribute="LAeq", unit="dB", public=True)
+    left = [{"series": "noise-station", "time": at(1, 8), "value": 99.0}]
+    ObservationStore(store_for(city).root, lambda _series: "air").write(left)
     for params in ({}, {"interval": "hour"}, {"from": "2026-03-01T00:00:00Z", "to": "2026-03-02T00:00:00Z"}):
-        response = Client().get(f"{base}/series/air-station/readings", params)
+        response = Client().get(f"{base}/series/noise-station/readings", params)
         assert response.status_code == 200 and response.json()["results"] == [], params
-    write_readings(city, [("air-station", at(1, 9), 55.0)])
-    assert [r["value"] for r in Client().get(f"{base}/series/air-station/readings").json()["results"]] == [55.0]
+    write_readings(city, [("noise-station", at(1, 9), 55.0)])
+    assert [r["value"] for r in Client().get(f"{base}/series/noise-station/readings").json()["results"]] == [55.0]
 
 
 def test_reading_times_keep_their_microseconds(world):
