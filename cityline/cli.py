@@ -8,6 +8,7 @@ Each subcommand is a thin shell over a function in the area that owns the work
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from datetime import date
@@ -19,6 +20,30 @@ DEFAULT_PORT = 8000
 #: not set: opening and closing one per request cost about a quarter of a single NGSI-LD upsert's time
 #: (bench/README.md, "NGSI-LD upserts"). Other commands keep Django's default (a connection per request).
 SERVE_CONN_MAX_AGE = 600
+
+
+def positive_int(text: str) -> int:
+    """An option's value: a whole number above 0 (argparse names the option and exits 2 when not)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a whole number above 0")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """An option's value: a finite number above 0, not NaN or infinity (argparse names the option when not)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a number above 0")
+    return value
 
 
 def _setup_django() -> None:

@@ -9,6 +9,8 @@ import argparse
 import json
 import sys
 
+from cityline.cli import positive_int
+
 
 def add_parser(sub) -> None:
     p = sub.add_parser("alerts", help="the alerts raised by the alert rules: list them, publish their history",
@@ -23,7 +25,7 @@ def add_parser(sub) -> None:
                                       "(a new version only when it changed).")
     for a in (ls, pub):
         a.add_argument("--city", help="city key (default: CITYLINE_DEFAULT_CITY, or the only city)")
-    ls.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
+    ls.add_argument("--limit", type=positive_int, default=50, help="at most this many (default 50)")
     ls.add_argument("--json", action="store_true", help="print them as JSON")
     p.set_defaults(func=run)
 

@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     try:
-        sources = [InputFile(path, args.format) for path in args.files]
+        sources = [InputFile(path, args.format, name=path) for path in args.files]  # named as given
     except FileError as exc:
         print(f"error: {exc}; nothing was stored", file=sys.stderr)
         return 1

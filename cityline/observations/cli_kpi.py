@@ -6,7 +6,8 @@ never computed at the current spec version, and those still inside the KPI's rep
 ``schedule --once`` does one pass, for cron.
 
 Exit status: 0 done, 1 a value refused or a problem reported (a hand-entered measurement left
-alone, an invalid spec), 2 unknown city, KPI or user.
+alone, an invalid spec, a city's store that cannot be read: its damaged part is named, the other
+cities go on, and ``schedule`` tries it again at the next pass), 2 unknown city, KPI or user.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import json
 import sys
 import time
 from datetime import date
+
+from cityline.cli import positive_float
 
 
 def add_parser(sub) -> None:
@@ -44,7 +47,7 @@ def add_parser(sub) -> None:
                                     "(never computed at the spec's current version, or still within the KPI's "
                                     "reporting grace, when late readings may arrive). --once: one pass (cron).")
     s.add_argument("city", metavar="CITY", nargs="?", help="city key (default: every city)")
-    s.add_argument("--every", type=float, default=15.0, metavar="MINUTES", help="minutes between passes (15)")
+    s.add_argument("--every", type=positive_float, default=15.0, metavar="MINUTES", help="minutes between passes (15)")
     s.add_argument("--once", action="store_true", help="one pass, then exit")
     s.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb", help="as for compute")
     s.add_argument("--json", action="store_true", help="print each pass as JSON")
@@ -91,17 +94,44 @@ def _progress(label: str, enabled: bool):
     return wrap
 
 
+def _store_problems(city, exc: Exception) -> list[str]:
+    """What stopped the reading of a city's store: its parts whose footer cannot be read, each named with the
+    advice ``cityline observations compact`` gives, else the store's or the engine's own message (DuckDB's names
+    the file)."""
+    from .registry import store_to_read
+    from .store import UnreadablePart, part_footer
+
+    problems = []
+    for part in store_to_read(city).files():
+        try:
+            part_footer(part)
+        except UnreadablePart as damaged:
+            problems.append(f"{part}: not a readable Parquet part ({damaged.__cause__}); move the file out of the "
+                            "store (or restore it from a backup)")
+    return problems or [(str(exc).strip() or type(exc).__name__).splitlines()[0]]
+
+
 def _pass(args, *, due_only: bool) -> tuple[list[dict], int]:
+    import duckdb
+
     from .compute import compute_city, computations_of
+    from .store import LayoutError
 
     out, status = [], 0
     for city in _cities(args.city):
         if getattr(args, "kpi", None) and not computations_of(city, args.kpi):
             raise _Unknown(f"no KPI computation for KPI {args.kpi!r} in {city.key}")
         user = _user(args, city)
-        results = compute_city(city, engine=args.engine, today=getattr(args, "on", None), user=user,
-                               kpi=getattr(args, "kpi", None), due_only=due_only,
-                               progress=_progress(f"kpi {city.key}", not args.json and sys.stderr.isatty()))
+        try:
+            results = compute_city(city, engine=args.engine, today=getattr(args, "on", None), user=user,
+                                   kpi=getattr(args, "kpi", None), due_only=due_only,
+                                   progress=_progress(f"kpi {city.key}", not args.json and sys.stderr.isatty()))
+        except (duckdb.Error, LayoutError) as exc:  # one city's damaged store: the other cities go on
+            again = "; the next pass tries again" if args.kpi_command == "schedule" and not args.once else ""
+            for problem in _store_problems(city, exc):
+                print(f"error: {city.key}: {problem}; its KPIs were not computed{again}", file=sys.stderr)
+            status = 1
+            continue
         for r in results:
             out.append({"city": city.key, **r.as_dict()})
             if r.problems or r.count("refused"):

@@ -12,6 +12,8 @@ import json
 import sys
 from datetime import date
 
+from cityline.cli import positive_int
+
 
 def minutes(text: str) -> float:
     """An interval of background compaction, in minutes, 0 (never) or more (argparse names the option when not)."""
@@ -57,7 +59,7 @@ def add_parser(sub) -> None:
     st.add_argument("--json", action="store_true", help="print it as JSON")
     for a in (c, r):
         a.add_argument("--on", type=date.fromisoformat, metavar="YYYY-MM-DD", help="the day to run as (default today)")
-    q.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
+    q.add_argument("--limit", type=positive_int, default=50, help="at most this many (default 50)")
     q.add_argument("--json", action="store_true", help="print them as JSON")
     p.set_defaults(func=run)
 

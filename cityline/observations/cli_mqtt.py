@@ -8,6 +8,8 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
+from cityline.cli import positive_float, positive_int
+
 from .cli_maintenance import minutes
 
 
@@ -58,13 +60,13 @@ def add_parser(sub) -> None:
         "the layout `cityline ingest mqtt` reads by default.")
     p.add_argument("city", nargs="?", help="city key (default: the only city)")
     _broker_options(p)
-    p.add_argument("--rate", type=float, default=2.0, help="messages per second over all series (default 2)")
-    p.add_argument("--duration", type=float, help="seconds to run (default: until Ctrl+C)")
-    p.add_argument("--count", type=int, help="stop after this many messages")
+    p.add_argument("--rate", type=positive_float, default=2.0, help="messages per second over all series (default 2)")
+    p.add_argument("--duration", type=positive_float, help="seconds to run (default: until Ctrl+C)")
+    p.add_argument("--count", type=positive_int, help="stop after this many messages")
     p.add_argument("--series", nargs="+", metavar="KEY", help="only these series (default: all the city's series)")
     p.add_argument("--group", action="append", help="only the series of this group (repeatable)")
     p.add_argument("--start", help="reading times from this ISO 8601 time on (a replay) instead of the wall clock")
-    p.add_argument("--step", type=float, help="with --start: seconds between a series' readings "
+    p.add_argument("--step", type=positive_float, help="with --start: seconds between a series' readings "
                    "(default: its reading interval, else 60)")
     p.add_argument("--client-id", help="MQTT client id (default cityline-<city>-simulator)")
     p.add_argument("--quiet", action="store_true", help="print only the totals")
@@ -147,20 +149,25 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     rows = Series.objects.filter(city=city).order_by("group", "key")
+    where = city.key
     if args.group:
+        groups = sorted(set(rows.values_list("group", flat=True)))
+        empty = sorted(set(args.group) - set(groups))
+        if groups and empty:
+            print(f"error: no series of {city.key} is in the group(s) {', '.join(empty)} (the groups with series: "
+                  f"{', '.join(groups)})", file=sys.stderr)
+            return 2
         rows = rows.filter(group__in=args.group)
+        where = f"{city.key}'s group(s) {', '.join(sorted(set(args.group)))}"
     if args.series:
         rows = rows.filter(key__in=args.series)
         missing = sorted(set(args.series) - set(rows.values_list("key", flat=True)))
         if missing:
-            print(f"error: no series {', '.join(missing)} in {city.key}", file=sys.stderr)
+            print(f"error: no series {', '.join(missing)} in {where}", file=sys.stderr)
             return 2
     chosen = [SimSeries(s.key, s.group, s.entity_type, s.attribute, s.unit) for s in rows]
     if not chosen:
         print(f"error: {city.key} has no series to simulate (add some in the editor or a city pack)", file=sys.stderr)
-        return 2
-    if args.rate <= 0:
-        print("error: --rate must be above 0", file=sys.stderr)
         return 2
     start = None
     if args.start:

@@ -70,10 +70,10 @@ class FileError(BatchError):
 
 
 def format_of(path: str | Path, fmt: str | None = None) -> str:
-    """The format named, or the one the file name's extension says (``ValueError`` when neither)."""
+    """The format named, or the one the file name's extension says (``ValueError``, naming ``path``, when neither)."""
     if fmt:
         if fmt not in FORMATS:
-            raise ValueError(f"{Path(path).name}: unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+            raise ValueError(f"{path}: unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
         return fmt
     suffixes = [s.lower() for s in Path(path).suffixes]
     suffix = suffixes[-1] if suffixes else ""
@@ -81,7 +81,7 @@ def format_of(path: str | Path, fmt: str | None = None) -> str:
         return EXTENSIONS[suffixes[-2]]  # readings.csv.gz, readings.jsonl.gz: DuckDB reads them compressed
     if suffix not in EXTENSIONS:
         also = " (compressed: .csv.gz, .jsonl.gz)" if suffix in COMPRESSED else ""
-        raise ValueError(f"{Path(path).name}: cannot tell the format from the extension {suffix or '(none)'!r}{also}; "
+        raise ValueError(f"{path}: cannot tell the format from the extension {suffix or '(none)'!r}{also}; "
                          f"give --format ({', '.join(FORMATS)})")
     return EXTENSIONS[suffix]
 
@@ -118,12 +118,14 @@ def _connect() -> duckdb.DuckDBPyConnection:
 
 
 class InputFile:
-    """One observation file (see the module docstring). ``name`` is what errors call it (default: file name)."""
+    """One observation file (see the module docstring). ``name`` is what errors call it (default: the file's
+    name without its folder): ``cityline ingest`` passes the path as given on its command line (two files of
+    one name in different folders), the HTTP upload "request body" (never a path on the server)."""
 
     def __init__(self, path: str | Path, fmt: str | None = None, *, name: str | None = None):
         self.path = Path(path)
         self.name = name or self.path.name
-        self.fmt = format_of(self.name if fmt is None and name else self.path, fmt)
+        self.fmt = format_of(self.name, fmt)
         if self.path.is_dir():
             raise FileError(self.name, None, None, "is a directory, not a file")
         if not self.path.is_file():
@@ -151,7 +153,11 @@ class InputFile:
         try:
             with _connect() as con:
                 if self.fmt == "parquet":
-                    rows = con.execute(f"DESCRIBE SELECT * FROM read_parquet({_lit(self.source)})").fetchall()
+                    try:
+                        rows = con.execute(f"DESCRIBE SELECT * FROM read_parquet({_lit(self.source)})").fetchall()
+                    except duckdb.Error as exc:  # its footer: e.g. a CSV file given --format parquet
+                        problem = self._duckdb_error(exc).problem
+                        raise FileError(self.name, None, None, f"not a readable Parquet file ({problem})") from None
                     return {r[0]: r[1] for r in rows}
                 if self.fmt == "csv":
                     return {c: "VARCHAR" for c in self._header()}
@@ -404,10 +410,15 @@ class InputFile:
         return None
 
     def _duckdb_error(self, exc: Exception) -> FileError:
-        """A DuckDB error as a :class:`FileError`: DuckDB's reason, the row and line it names, no path."""
+        """A DuckDB error as a :class:`FileError`: DuckDB's reason, the row and line it names, no path (the
+        error names the file by :attr:`name`: an HTTP upload's temporary file is no one's business)."""
         message = str(exc).strip() or type(exc).__name__
         for path in {self.source, str(self.path.absolute()), str(self.path)}:
-            message = re.sub(r"(?i)\s*(in )?(file )?([\"']){0}\3,?".format(re.escape(path)), "", message)
+            quoted = r"([\"'])" + re.escape(path) + r"\1"
+            # "Malformed JSON in file '<path>', at byte ...": where it is, which the error's name says
+            message = re.sub(r"(?i)\s*\bin file " + quoted + ",?", "", message)
+            # "... at end of file '<path>'", "File '<path>' too small ...": the word "file" reads on without it
+            message = re.sub(r"\s*" + quoted, "", message)
             message = message.replace(path, self.name)
         message = re.sub(r"^[A-Za-z ]*Error: ", "", message)
         lines = message.splitlines()

@@ -16,6 +16,7 @@ from cityline.observations import compute
 from cityline.observations.domain import periods as P
 from cityline.observations.ingest import write_observations
 from cityline.observations.models import ComputationRun, KpiComputation, Series
+from cityline.observations.registry import store_for
 
 from .kpi_data import CASES, FIRST_BATCH, META, READINGS, utc
 
@@ -24,7 +25,11 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def city():
-    city = make_city("kpiville", "Kpiville")
+    return make_kpi_city()
+
+
+def make_kpi_city(key="kpiville", name="Kpiville"):
+    city = make_city(key, name)
     orgs = {key: make_organisation(city, key) for key in ("org1", "org2")}
     for key, group, etype, attribute, district, org, weight in META:
         actions.create(Series, city=city, key=key, name=key, group=group, entity_type=etype, attribute=attribute,
@@ -278,3 +283,49 @@ def test_a_hand_entered_value_makes_the_command_exit_1(city, capsys):
     assert "a measurement from 'another source' is already recorded for 2026-01-31" in capsys.readouterr().out
     assert Measurement.objects.get(kpi=c.kpi, period_end=date(2026, 1, 31)).value == Decimal("1")
     assert cli.main(["kpi", "compute", "kpiville", "--on", "2026-03-15"]) == 1
+
+
+def test_a_damaged_part_is_named_and_the_other_cities_go_on_and_the_scheduler_tries_again(city, capsys,
+                                                                                          monkeypatch):
+    other = make_kpi_city("lakeside", "Lakeside")  # after kpiville: it goes on after the damaged store
+    computation(city)
+    computation(other)
+    part = sorted(store_for(city).root.glob("group=air/month=*/*.parquet"))[0]
+    good = part.read_bytes()
+    part.write_bytes(b"not Parquet")  # a truncated copy, a disk fault
+    assert cli.main(["kpi", "compute", "--on", "2026-03-15"]) == 1
+    out, err = capsys.readouterr()
+    assert f"error: kpiville: {part}: not a readable Parquet part" in err and "its KPIs were not computed" in err
+    assert "Traceback" not in err and "next pass" not in err
+    assert "lakeside pm25-mean (duckdb): 2 written" in out and "kpiville" not in out
+    Measurement.objects.filter(kpi__city=other).delete()
+    ComputationRun.objects.all().delete()
+
+    passes = []
+
+    def sleep(seconds):
+        passes.append(capsys.readouterr())
+        if len(passes) == 2:
+            raise KeyboardInterrupt  # what stops the loop
+        part.write_bytes(good)  # restored from a backup: the next pass computes kpiville
+
+    monkeypatch.setattr("cityline.observations.cli_kpi.time.sleep", sleep)
+    assert cli.main(["kpi", "schedule", "--every", "1"]) == 130
+    (first, second) = passes
+    assert f"error: kpiville: {part}: not a readable Parquet part" in first.err
+    assert "; the next pass tries again" in first.err
+    assert "lakeside pm25-mean (duckdb): 2 written" in first.out and "kpiville" not in first.out
+    assert "kpiville pm25-mean (duckdb): 2 written" in second.out and second.err == ""
+    ends = {c: sorted(Measurement.objects.filter(kpi__city=c).values_list("period_end", flat=True))
+            for c in (city, other)}
+    assert ends[city] and ends[city] == ends[other]
+
+
+@pytest.mark.parametrize("every, message", [("-5", "'-5': give a number above 0"),
+                                            ("0", "'0': give a number above 0"),
+                                            ("nan", "'nan' is not a finite number"),
+                                            ("soon", "'soon' is not a number")])
+def test_kpi_schedule_refuses_an_interval_that_is_not_a_positive_number(capsys, every, message):
+    with pytest.raises(SystemExit) as refused:
+        cli.main(["kpi", "schedule", "--every", every, "--once"])
+    assert refused.value.code == 2 and f"argument --every: {message}" in capsys.readouterr().err

@@ -83,6 +83,8 @@ def test_a_body_that_cannot_be_read_is_a_400_naming_the_request_body_not_a_serve
     assert response.status_code == 400, response.content
     detail = response.json()["detail"]
     assert detail.startswith("request body: ") and "/tmp" not in detail and "upload" not in detail, detail
+    assert detail == ("request body: not a readable Parquet file (No magic bytes found at end of file); "
+                      "nothing was stored")
     assert "cityline-observations" not in response.content.decode()
     response = post(client, "series,time,value\nair-harbour,2026-11-20T08:00:00Z,1,5\n", "text/csv", admin_token)
     assert response.status_code == 400, response.content

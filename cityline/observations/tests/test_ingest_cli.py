@@ -59,7 +59,7 @@ def test_a_bad_row_in_the_second_file_stores_nothing_of_either(capsys, city, tmp
     for extra in ([], ["--bulk"]):
         code, out, err = run(capsys, "ingest", str(tmp_path / "good.csv"), str(tmp_path / "bad.csv"), "--quiet", *extra)
         assert code == 1
-        assert err.startswith("error: bad.csv, row 2 (line 3), column 'time': no time zone"), err
+        assert err.startswith(f"error: {tmp_path / 'bad.csv'}, row 2 (line 3), column 'time': no time zone"), err
         assert "nothing was stored" in err
         assert stored(city) == []
         assert not list(store_for(city).root.glob(".staging-*"))
@@ -68,17 +68,17 @@ def test_a_bad_row_in_the_second_file_stores_nothing_of_either(capsys, city, tmp
 @pytest.mark.parametrize("text, message", [
     # one field too many (a decimal comma), after a blank line: the same row and line on either path
     ("series,time,value\nair-harbour,2026-11-20T08:00:00Z,1\n\nair-harbour,2026-11-20T09:00:00Z,1,5\n",
-     "error: r.csv, row 2 (line 4): Expected Number of Columns: 3 Found: 4; nothing was stored"),
+     ", row 2 (line 4): Expected Number of Columns: 3 Found: 4; nothing was stored"),
     ('series,time,value,quality\nair-harbour,2026-11-20T08:00:00Z,1,"checked\nby hand"\n'
-     "air-harbour,2026-11-20T10:00:00,3,ok\n", "error: r.csv, row 2 (line 4), column 'time': no time zone"),
+     "air-harbour,2026-11-20T10:00:00,3,ok\n", ", row 2 (line 4), column 'time': no time zone"),
     ("series,time,value\nair-harbour,2026-11-20T08:00:00Z,1\n\nair-atlantis,2026-11-20T09:00:00Z,1\n",
-     "error: r.csv, row 2 (line 4), column 'series': no series 'air-atlantis'"),
+     ", row 2 (line 4), column 'series': no series 'air-atlantis'"),
 ])
 def test_a_csv_error_names_the_same_row_and_line_on_the_normal_and_the_bulk_path(capsys, city, tmp_path, text, message):
     (tmp_path / "r.csv").write_text(text)
     for extra in (["--no-bulk"], ["--bulk"]):
         code, _, err = run(capsys, "ingest", str(tmp_path / "r.csv"), "--quiet", *extra)
-        assert code == 1 and err.startswith(message), (extra, err)
+        assert code == 1 and err.startswith(f"error: {tmp_path / 'r.csv'}{message}"), (extra, err)
         assert stored(city) == []
 
 
@@ -95,6 +95,32 @@ def test_ingest_names_a_directory_reads_gzip_and_takes_a_file_name_literally(cap
     code, out, err = run(capsys, "ingest", str(tmp_path / "r.csv.gz"), str(tmp_path / "a?.csv"), "--quiet")
     assert code == 0, err
     assert [row[0] for row in stored(city)] == ["air-harbour", "air-station"]
+
+
+def test_a_file_is_named_as_given_on_the_command_line(capsys, city, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for folder, when in (("a", iso(0)), ("b", "2026-11-20T09:00:00")):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "readings.csv").write_text(csv_text([("air-harbour", when, 1)]))
+    code, _, err = run(capsys, "ingest", "a/readings.csv", "b/readings.csv", "--quiet")
+    assert code == 1 and err.startswith("error: b/readings.csv, row 1 (line 2), column 'time': no time zone"), err
+    code, _, err = run(capsys, "ingest", "a/readings.csv", "b/nope.csv", "--quiet")
+    assert (code, err) == (1, "error: b/nope.csv: no such file; nothing was stored\n")
+    code, _, err = run(capsys, "ingest", "a/readings.csv", "b/readings.xlsx", "--quiet")
+    assert code == 2 and err.startswith("error: b/readings.xlsx: cannot tell the format"), err
+    assert stored(city) == []
+
+
+def test_a_file_that_is_not_parquet_given_format_parquet_is_named_with_the_reason(capsys, city, tmp_path):
+    (tmp_path / "good.csv").write_text(csv_text([("air-harbour", iso(0), 1)]))
+    code, out, err = run(capsys, "ingest", "--format", "parquet", str(tmp_path / "good.csv"), "--quiet")
+    assert (code, out) == (1, "") and err == (f"error: {tmp_path / 'good.csv'}: not a readable Parquet file (No magic "
+                                              "bytes found at end of file); nothing was stored\n")
+    (tmp_path / "short.parquet").write_bytes(b"PAR1")
+    code, out, err = run(capsys, "ingest", str(tmp_path / "short.parquet"), "--quiet")
+    assert code == 1 and err == (f"error: {tmp_path / 'short.parquet'}: not a readable Parquet file (File too small "
+                                 "to be a Parquet file); nothing was stored\n")
+    assert stored(city) == []
 
 
 def test_ingest_refusals_exit_2(capsys, city, tmp_path):
@@ -139,6 +165,17 @@ def test_observations_compact_retention_and_quarantine(capsys, city, tmp_path):
     assert code == 0 and "city/air/x  not JSON" in out and "1 quarantined message(s)." in out
     code, out, _ = run(capsys, "observations", "quarantine", "--json")
     assert json.loads(out)[0]["reason"] == "not JSON"
+
+
+@pytest.mark.parametrize("argv", [["observations", "quarantine"], ["alerts", "list"]])
+@pytest.mark.parametrize("limit, message", [("-1", "'-1': give a whole number above 0"),
+                                            ("0", "'0': give a whole number above 0"),
+                                            ("2.5", "'2.5' is not a whole number")])
+def test_a_limit_that_is_not_a_positive_whole_number_is_a_usage_error(capsys, city, argv, limit, message):
+    with pytest.raises(SystemExit) as refused:
+        cli.main([*argv, "--limit", limit])
+    out, err = capsys.readouterr()
+    assert (refused.value.code, out) == (2, "") and f"error: argument --limit: {message}\n" in err
 
 
 @pytest.mark.django_db(transaction=True)  # the compaction thread lists the cities on its own connection
@@ -294,7 +331,8 @@ def test_an_epoch_time_out_of_range_after_good_rows_stores_nothing_and_names_row
                                                ("air-harbour", "17642304001230", 3)]))
     code, out, err = run(capsys, "ingest", str(tmp_path / "good.csv"), str(tmp_path / "ms.csv"), "--quiet", *extra)
     assert code == 1 and "Traceback" not in err, err
-    assert err.startswith("error: ms.csv, row 3 (line 4), column 'time': epoch time 17642304001230 is out of range")
+    assert err.startswith(f"error: {tmp_path / 'ms.csv'}, row 3 (line 4), column 'time': epoch time 17642304001230 "
+                          "is out of range")
     assert stored(city) == [] and not list((tmp_path / "observations").rglob(".staging-*"))
     # epoch milliseconds are read as on MQTT (over 10^11)
     (tmp_path / "ms.csv").write_text(csv_text([("air-harbour", "1764230400123", 3)]))
@@ -357,7 +395,8 @@ def test_a_pandas_parquet_file_with_nanosecond_utc_times_is_stored(capsys, city,
 def test_an_infinite_value_is_refused(capsys, city, tmp_path, extra):
     (tmp_path / "inf.csv").write_text(csv_text([("air-harbour", iso(0), 1), ("air-harbour", iso(15), "Infinity")]))
     code, out, err = run(capsys, "ingest", str(tmp_path / "inf.csv"), "--quiet", *extra)
-    assert code == 1 and err.startswith("error: inf.csv, row 2 (line 3), column 'value': not a finite number")
+    assert code == 1 and err.startswith(f"error: {tmp_path / 'inf.csv'}, row 2 (line 3), column 'value': not a finite "
+                                        "number")
     assert stored(city) == []
 
 
@@ -369,7 +408,7 @@ def test_an_empty_json_lines_file_is_refused_and_nothing_of_the_command_is_store
     (tmp_path / "empty.jsonl").write_text(empty)
     code, out, err = run(capsys, "ingest", str(tmp_path / "good.jsonl"), str(tmp_path / "empty.jsonl"), "--quiet",
                          *extra)
-    assert (code, out, err) == (1, "", "error: empty.jsonl: empty file; nothing was stored\n")
+    assert (code, out, err) == (1, "", f"error: {tmp_path / 'empty.jsonl'}: empty file; nothing was stored\n")
     assert stored(city) == [] and not list((tmp_path / "observations").rglob(".staging-*"))
 
 
@@ -380,7 +419,7 @@ def test_a_compact_date_time_is_refused_naming_file_row_line_and_column_and_noth
     (tmp_path / "r.jsonl").write_text(json.dumps({"series": "air-harbour", "time": iso(0), "value": 1}) + "\n\n"
                                       + json.dumps({"series": "air-harbour", "time": 202611200815, "value": 2}) + "\n")
     code, out, err = run(capsys, "ingest", str(tmp_path / "good.csv"), str(tmp_path / "r.jsonl"), "--quiet", *extra)
-    assert code == 1 and err.startswith("error: r.jsonl, row 2 (line 3), column 'time': epoch time 202611200815 is "
-                                        "out of range"), err
+    assert code == 1 and err.startswith(f"error: {tmp_path / 'r.jsonl'}, row 2 (line 3), column 'time': epoch time "
+                                        "202611200815 is out of range"), err
     assert "202611200815 looks like a compact date-time (2026-11-20T08:15)" in err
     assert stored(city) == [] and not list((tmp_path / "observations").rglob(".staging-*"))

@@ -413,6 +413,33 @@ def test_the_simulator_publishes_realistic_readings_the_consumer_stores(city, ma
     assert traffic[8] > 3 * traffic[3]  # the morning rush hour against the night
 
 
+@pytest.mark.parametrize("option, value, message", [("--rate", "nan", "'nan' is not a finite number"),
+                                                     ("--rate", "inf", "'inf' is not a finite number"),
+                                                     ("--rate", "0", "'0': give a number above 0"),
+                                                     ("--duration", "-1", "'-1': give a number above 0"),
+                                                     ("--step", "nan", "'nan' is not a finite number"),
+                                                     ("--count", "-1", "'-1': give a whole number above 0")])
+def test_simulate_refuses_a_rate_duration_step_or_count_that_is_not_above_0(city, capsys, option, value, message):
+    from cityline.cli import main
+
+    with pytest.raises(SystemExit) as refused:  # no broker is reached: nothing listens on the port
+        main(["simulate", city.key, "--port", str(_free_port()), "--count", "1", option, value])
+    assert refused.value.code == 2 and f"error: argument {option}: {message}\n" in capsys.readouterr().err
+
+
+def test_simulate_names_a_group_without_series_and_the_groups_with_series(city, capsys):
+    from cityline.cli import main
+
+    make_series(city, "traffic-quay-road", group="traffic", entity_type="TrafficFlowObserved", attribute="intensity")
+    port = str(_free_port())  # nothing listens: the command must stop before it connects
+    assert main(["simulate", city.key, "--port", port, "--count", "1", "--group", "nope", "--group", "air"]) == 2
+    assert capsys.readouterr().err == (f"error: no series of {city.key} is in the group(s) nope (the groups with "
+                                       "series: air, traffic)\n")
+    assert main(["simulate", city.key, "--port", port, "--count", "1", "--group", "traffic", "--series",
+                 "pm25-harbour"]) == 2
+    assert capsys.readouterr().err == f"error: no series pm25-harbour in {city.key}'s group(s) traffic\n"
+
+
 def test_simulated_values_are_deterministic_and_follow_the_day():
     from cityline.observations.simulate import value_at
 
