@@ -45,7 +45,9 @@ def add_parser(sub) -> None:
     r = osub.add_parser("retention", help="apply each series' downsampling and retention rules",
                         description="Readings older than a series' 'downsample after (days)' are replaced by their "
                                     "hourly or daily means (quality 'downsampled'); readings older than its "
-                                    "'retention (days)' are removed.")
+                                    "'retention (days)' are removed. Readings a deleted series left in a group are "
+                                    "removed once older than the longest retention of the group's series (never "
+                                    "while one of them keeps its readings for ever, nor in a group with no series).")
     st = osub.add_parser("status", help="what the store holds per series group, and whether compaction is due",
                          description="Per series group: months, part files, rows, size on disk, first and last "
                                      "reading (from the files' statistics, no data read), and the months holding "
@@ -97,7 +99,10 @@ def _act(args: argparse.Namespace, city, maintenance) -> int:
             print(f"downsampled {series} in {month:%Y-%m}")
         for group, month, series in done.removed:
             print(f"removed readings of {series} in {month:%Y-%m}")
-        print(f"{city.key}: {len(done.downsampled)} series-month(s) downsampled, {len(done.removed)} trimmed.")
+        for group, month, key in done.unnamed:
+            print(f"removed readings of {key} (no series of group {group} has that key) in {month:%Y-%m}")
+        print(f"{city.key}: {len(done.downsampled)} series-month(s) downsampled, {len(done.removed)} trimmed"
+              + (f", {len(done.unnamed)} of keys without a series removed." if done.unnamed else "."))
         return 0
     if args.observations_command == "status":
         return _status(city, maintenance.status(city), as_json=args.json)

@@ -10,18 +10,33 @@
 - :func:`apply_rules` applies the rules of each :class:`.models.Series`:
 
   - **retention** (``retention_days``): readings before the day that many days ago (UTC midnight)
-    are removed.
+    are removed. A number of days reaching back past year 1 keeps everything (:func:`_cutoff`).
+  - **readings of no series**: the readings of a key that no series of the city names in that group
+    (a series deleted "leaving the readings in the store") are kept as long as some series of the group
+    would keep a reading as old: removed once older than the longest retention of the group's series,
+    never while one of them has no retention, nor in a group with no series left (no rule applies). A
+    reading written after the run started is never removed so (it may be a series' created meanwhile).
+    They are reported apart (:attr:`Upkeep.unnamed`).
   - **downsampling** (``downsample_after_days`` and ``downsample_interval``): the raw readings
     before the day that many days ago are replaced by their mean per hour or per day (UTC), time =
-    the start of the hour or day, quality ``"downsampled"``, no message id. Readings without
-    a value are left out of the mean; an interval with no value at all keeps an empty mean. A
-    series with no raw reading left before its cut-off in a month is left alone there (its older
-    rows all have quality ``"downsampled"``); a raw reading that arrives later for a downsampled
-    day is averaged with the stored means on the next run.
+    the start of the hour or day, quality ``"downsampled"``, no message id, and in the column
+    :data:`.store.READINGS` the number of raw readings the mean averages. Readings without a value,
+    and readings flagged ``bad`` (as the alert rules leave them out), are left out of the mean; an
+    interval with none left keeps an empty mean (no value, 0 readings). A series with no raw reading
+    left before its cut-off in a month is left alone there (its older rows all have quality
+    ``"downsampled"``). A raw reading that arrives later for a downsampled interval is folded into
+    its mean on the next run, weighed as one reading against the readings the mean stands for (a
+    mean of an earlier version, which does not say, counts as one). The store cannot tell a late
+    reading from one re-sent after its interval was downsampled (at-least-once delivery), so a
+    re-sent reading counts again, except one stamped at the interval's start, the mean's own key:
+    there the mean is kept and the raw reading dropped, as one the mean already counts (every rewrite
+    keeps a mean against a raw reading of its key, :meth:`.store.ObservationStore.rewrite_partition`;
+    until then readers see the raw reading there, the latest write).
 
   Both rewrite the month partitions holding such readings, through the store's crash-safe rewrite
-  (:meth:`.store.ObservationStore.rewrite_partition`): a crash leaves either the old or the new
-  partition, never both. Run ``cityline observations retention`` daily and ``cityline observations
+  (:meth:`.store.ObservationStore.rewrite_partition`): readers, in any process, see either the old or
+  the new partition, never both, even if the run is killed midway; the next run (its clean-up) finishes
+  the rewrite. Run ``cityline observations retention`` daily and ``cityline observations
   compact`` daily, or every few minutes where live feeds write; both are idempotent, and both take the
   store's upkeep lock (:meth:`.store.ObservationStore.upkeep`), one run at a time.
 - :func:`status` tells what the store holds per group, and which months wait for compaction.
@@ -40,26 +55,51 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
+from .domain.rules import BAD_QUALITY
 from .registry import store_for, store_to_read
-from .store import month_of
+from .store import DOWNSAMPLED, READINGS, month_of
 
 logger = logging.getLogger("cityline.observations")
 
-DOWNSAMPLED = "downsampled"
 _TRUNC = {"hour": "hour", "day": "day"}
 #: Relation ``cut``: each series of ``$keys`` with its cut-off in ``$cutoffs`` (same order).
 _CUT = "WITH cut AS (SELECT unnest($keys) AS k, unnest($cutoffs) AS c) "
 #: The partition's rows except those of a series in ``cut`` before its cut-off.
 _KEPT = "SELECT p.* FROM partition_rows p LEFT JOIN cut ON p.series = cut.k WHERE cut.k IS NULL OR p.time >= cut.c"
+#: Retention: as :data:`_CUT` and :data:`_KEPT`, with ``$written``: a row written since then (NULL: none) is kept
+#: whatever its time (see :func:`_apply_rules`: a series created during the run).
+_TRIMMED = ("WITH cut AS (SELECT unnest($keys) AS k, unnest($cutoffs) AS c, unnest($written)::TIMESTAMPTZ AS w) "
+            "SELECT p.* FROM partition_rows p LEFT JOIN cut ON p.series = cut.k "
+            "WHERE cut.k IS NULL OR p.time >= cut.c OR p.written >= cut.w")
+#: How many raw readings a row of ``partition_rows p`` brings to a mean: those of a mean (one if it does not say:
+#: a mean of an earlier version, or a row sent with that quality), one for a raw reading; none without a value
+#: or flagged bad.
+_WEIGHT = (f"CASE WHEN p.value IS NULL OR p.quality IS NOT DISTINCT FROM '{BAD_QUALITY}' THEN 0 "
+           f"ELSE coalesce(p.{READINGS}, 1) END")
+
+
+def _means(interval: str) -> str:
+    """Downsampling: the rows of the series in ``cut`` before their cut-off, raw readings and means alike, become
+    one mean per hour or day, each row weighed by the raw readings it stands for; the rest of the partition stays."""
+    return (f"{_CUT}{_KEPT} UNION ALL "
+            f"SELECT p.series, date_trunc('{_TRUNC[interval]}', p.time) AS time, "
+            f"sum(p.value * {_WEIGHT}) / nullif(sum({_WEIGHT}), 0) AS value, '{DOWNSAMPLED}' AS quality, "
+            f"NULL AS message_id, max(p.written) AS written, sum({_WEIGHT}) AS {READINGS} "
+            "FROM partition_rows p JOIN cut ON p.series = cut.k WHERE p.time < cut.c GROUP BY ALL")
 
 
 @dataclass
 class Upkeep:
-    """What a run did: ``(group, month)`` compacted; ``(group, month, series)`` downsampled or trimmed."""
+    """What a run did: ``(group, month)`` compacted; ``(group, month, series)`` downsampled or trimmed.
+
+    ``unnamed``: ``(group, month, key)`` whose readings were removed as no series' of the group (a deleted
+    series left them).
+    """
 
     compacted: list[tuple[str, date]] = field(default_factory=list)
     downsampled: list[tuple[str, date, str]] = field(default_factory=list)
     removed: list[tuple[str, date, str]] = field(default_factory=list)
+    unnamed: list[tuple[str, date, str]] = field(default_factory=list)
 
 
 def _today(today: date | None) -> date:
@@ -89,7 +129,7 @@ def compact(city, *, today: date | None = None) -> Upkeep:
 
 
 def apply_rules(city, *, today: date | None = None) -> Upkeep:
-    """Retention, then downsampling, for every series of the city that has a rule."""
+    """Retention, then downsampling, for every series of the city that has a rule; the readings of deleted series."""
     store = store_for(city)
     with store.upkeep():
         return _apply_rules(store, city, _today(today))
@@ -100,46 +140,77 @@ def _apply_rules(store, city, today: date) -> Upkeep:
 
     store.clean_up()
     done = Upkeep()
+    # Before the series are read: a reading written since may be of a series created since (a back-fill while the
+    # run goes on), which the list would not name; no reading written since is removed as nobody's (_TRIMMED).
+    started = datetime.now(timezone.utc)
     series = list(Series.objects.filter(city=city).values("key", "group", "retention_days",
                                                             "downsample_after_days", "downsample_interval"))
     for group in store.groups():
         in_group = [s for s in series if s["group"] == group]
-        drop = {s["key"]: _midnight(today - timedelta(days=s["retention_days"]))
-                for s in in_group if s["retention_days"]}
-        reduce = {s["key"]: (_midnight(today - timedelta(days=s["downsample_after_days"])), s["downsample_interval"])
+        drop = {s["key"]: _cutoff(today, s["retention_days"]) for s in in_group if s["retention_days"]}
+        reduce = {s["key"]: (_cutoff(today, s["downsample_after_days"]), s["downsample_interval"])
                   for s in in_group if s["downsample_after_days"] and s["downsample_interval"] in _TRUNC}
+        named, unnamed_cut = {s["key"] for s in in_group}, _unnamed_cutoff(today, in_group)
         for month in store.months(group):
             present = _before(store, group, month, drop)
-            if present:
-                store.rewrite_partition(group, month, _CUT + _KEPT,
-                                        params={"keys": present, "cutoffs": [drop[k] for k in present]})
+            unnamed = _unnamed(store, group, month, named, unnamed_cut, started)
+            if present or unnamed:
+                store.rewrite_partition(group, month, _TRIMMED, params={
+                    "keys": present + unnamed, "cutoffs": [drop[k] for k in present] + [unnamed_cut] * len(unnamed),
+                    "written": [None] * len(present) + [started] * len(unnamed)})
                 done.removed += [(group, month, key) for key in present]
+                done.unnamed += [(group, month, key) for key in unnamed]
             raw = _before(store, group, month, {k: c for k, (c, _) in reduce.items()}, raw_only=True)
             for interval in sorted({reduce[k][1] for k in raw}):
                 keys = [k for k in raw if reduce[k][1] == interval]
-                store.rewrite_partition(group, month, (
-                    f"{_CUT}{_KEPT} UNION ALL "
-                    f"SELECT p.series, date_trunc('{_TRUNC[interval]}', p.time) AS time, avg(p.value) AS value, "
-                    f"'{DOWNSAMPLED}' AS quality, NULL AS message_id, max(p.written) AS written "
-                    "FROM partition_rows p JOIN cut ON p.series = cut.k WHERE p.time < cut.c GROUP BY ALL"),
-                    params={"keys": keys, "cutoffs": [reduce[k][0] for k in keys]})
+                store.rewrite_partition(group, month, _means(interval),
+                                        params={"keys": keys, "cutoffs": [reduce[k][0] for k in keys]})
                 done.downsampled += [(group, month, key) for key in keys]
     return done
+
+
+def _cutoff(today: date, days: int) -> datetime:
+    """UTC midnight of the day ``days`` days before ``today``: a rule of that many days applies before it.
+
+    Days that reach back past the calendar's first day (a retention of a million days, about 2,700 years, which
+    a series accepts) give that first day: keep everything, rather than an ``OverflowError`` stopping the run.
+    """
+    if days > (today - date.min).days:
+        return _midnight(date.min)
+    return _midnight(today - timedelta(days=days))
+
+
+def _unnamed_cutoff(today: date, in_group: list[dict]) -> datetime | None:
+    """Before when the readings of keys no series of the group names are removed; None: never.
+
+    Such readings (a deleted series left them) are kept as long as some series of the group would keep a reading
+    as old: for ever while a series of the group has no retention, else the group's longest retention. A group
+    with no series left has no rule at all: its readings are kept (the editor's action promised to leave them in
+    the store; nothing says for how long), until a series of the group gives it a retention.
+    """
+    if not in_group or any(not s["retention_days"] for s in in_group):
+        return None
+    return _cutoff(today, max((s["retention_days"] for s in in_group), default=0))
+
+
+def _checked_parts(store, group: str, month: date) -> list[str]:
+    """The partition's parts, each footer read first: a damaged part raises UnreadablePart, naming it."""
+    from .store import part_footer
+
+    found = store.parts(group, month)
+    for part in found:
+        part_footer(part)
+    return [str(p) for p in found]
 
 
 def _before(store, group: str, month: date, cutoffs: dict[str, datetime], *, raw_only: bool = False) -> list[str]:
     """The series of ``cutoffs`` with readings before their cut-off in the partition (``raw_only``: not downsampled)."""
     import duckdb
 
-    from .store import part_footer
-
-    found = store.parts(group, month)
     keys = sorted(k for k, c in cutoffs.items() if c > _midnight(month))
-    if not found or not keys:
+    parts = _checked_parts(store, group, month) if keys else []
+    if not parts:
         return []
-    for part in found:  # a damaged part: UnreadablePart, naming it, before DuckDB reads anything
-        part_footer(part)
-    parts = [str(p) for p in found]
     with duckdb.connect() as con:
         con.execute("SET TimeZone = 'UTC'")
         rows = con.execute(
@@ -148,6 +219,22 @@ def _before(store, group: str, month: date, cutoffs: dict[str, datetime], *, raw
             + (" AND o.quality IS DISTINCT FROM $downsampled" if raw_only else "") + " ORDER BY 1",
             {"parts": parts, "keys": keys, "cutoffs": [cutoffs[k] for k in keys],
              **({"downsampled": DOWNSAMPLED} if raw_only else {})}).fetchall()
+    return [r[0] for r in rows]
+
+
+def _unnamed(store, group: str, month: date, named: set[str], cutoff: datetime | None, started: datetime) -> list[str]:
+    """The keys of the partition's readings before ``cutoff`` written before ``started`` that no key of ``named`` is."""
+    import duckdb
+
+    parts = _checked_parts(store, group, month) if cutoff is not None and cutoff > _midnight(month) else []
+    if not parts:
+        return []
+    with duckdb.connect() as con:
+        con.execute("SET TimeZone = 'UTC'")
+        rows = con.execute(
+            "SELECT DISTINCT series FROM read_parquet($parts) WHERE time < $cutoff AND written < $started "
+            "AND NOT list_contains($named, series) ORDER BY 1",
+            {"parts": parts, "cutoff": cutoff, "started": started, "named": sorted(named)}).fetchall()
     return [r[0] for r in rows]
 
 

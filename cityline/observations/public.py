@@ -60,7 +60,8 @@ def _read(window: tuple[list[str], datetime], sql: str, params: list) -> list[tu
         # A view cannot take a prepared parameter: the readings are a CTE of each query instead. The time
         # filter keeps or drops every write of a reading alike, so it goes before the deduplication.
         cte = ("WITH readings AS (SELECT series, time, value FROM ("
-               " SELECT *, row_number() OVER (PARTITION BY series, time ORDER BY written DESC, filename DESC) AS rn"
+               " SELECT series, time, value,"
+               " row_number() OVER (PARTITION BY series, time ORDER BY written DESC, filename DESC) AS rn"
                " FROM read_parquet(?, filename = true) WHERE time >= ?) WHERE rn = 1) ")
         return con.execute(cte + sql, [files, since, *params]).fetchall()
 

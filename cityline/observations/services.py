@@ -20,9 +20,11 @@ Series, KPI computations and alert rules are operating-model records written wit
   readings**, unless :func:`delete_series` is asked to ``forget_readings`` (the editor's action
   "Delete, leaving the readings in the store"). The readings stay in the store either way (the
   Parquet parts are shared with the group's other series): they are no longer read by anything
-  that goes through the series (API, KPI specs, public pages), the group's retention removes them
-  in time, and a series created again with the same key and group shows them again. Deleting a
-  whole city deletes its series without these checks.
+  that goes through the series (API, KPI specs, public pages); the retention run removes them once
+  older than the longest retention of the group's series (never while a series of the group keeps
+  its readings for ever, nor when the group has no series left), and until then a series
+  created again with the same key and group shows them again. Deleting a whole city deletes its
+  series without these checks.
 - **A KPI computation keeps its KPI once it has runs.** Its runs (and the measurements they wrote)
   belong to that KPI, and what is due is worked out from them: moved, the old KPI's runs would be
   served as the new KPI's and the new KPI's history never filled. Create a new computation for the

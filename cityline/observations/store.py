@@ -23,16 +23,22 @@ readings are not seen.
   temporary file that :meth:`ObservationStore.clean_up` removes.
 - **Reads** go through DuckDB's ``read_parquet`` with Hive partitioning, deduplicating on the
   natural key (latest ``written`` wins; ties go to the later file name).
-- **Compaction** rewrites a partition's parts as one deduplicated part (written atomically before
-  the old parts are removed; a reader in between sees duplicates, which the read removes). Replaced
-  parts are not deleted at once: they are named in the partition's ``.replaced`` file, which every
-  listing leaves out, and deleted by a later :meth:`ObservationStore.clean_up` once named there for
+- **Compaction** rewrites a partition's parts as one deduplicated part. Replaced parts are not deleted
+  at once: they are named in the partition's ``.replaced`` file, which every listing leaves out, and
+  deleted by a later :meth:`ObservationStore.clean_up` once named there for
   :data:`REPLACED_KEPT_SECONDS`, so a reader that listed them before (a connection's view, a page,
-  a KPI run) can still open them (:meth:`ObservationStore.retire`).
+  a KPI run) can still open them (:meth:`ObservationStore.retire`). The switch is one atomic step:
+  the old parts are named there first as replaced *by the new part*, an entry a listing honours only
+  once that part is in the folder, and the new part is then renamed into the folder. A listing (one
+  directory scan) sees the old parts or the new one, never both, in any process, even if the rewrite
+  is killed between the two steps (see :meth:`ObservationStore._roll_forward`).
 - **Retention** (:meth:`ObservationStore.drop_before`) removes a group's readings before a cut-off
   day: months wholly before it are dropped, the month it falls in is rewritten;
   :meth:`ObservationStore.rewrite_partition` rewrites one partition through a SQL query (the
-  per-series retention and downsampling of :mod:`.maintenance` use it).
+  per-series retention and downsampling of :mod:`.maintenance` use it). A mean written by
+  downsampling (quality :data:`DOWNSAMPLED`) carries the number of raw readings it stands for in the
+  column :data:`READINGS`, which only such parts have; a rewrite keeps a mean against a raw reading
+  of its key written after it.
 - **One key per batch.** A batch with the same ``(series, time)`` twice keeps its last row before
   it is written, so no part holds a key twice and parts of one batch never share a key.
 - **Bulk path** (:meth:`ObservationStore.stage_bulk`, then :meth:`StagedBatch.commit`): a big
@@ -48,7 +54,8 @@ readings are not seen.
   locked (``flock``), so ``clean_up`` from another process leaves it alone. Readers see each part
   whole; while a batch is being moved in, a reader may see some of its partitions and not yet others.
   Compaction and :meth:`ObservationStore.rewrite_partition` use the same staging (their manifest
-  also names the parts to remove), so a crash midway never leaves both the old and the new rows.
+  also names the parts to remove); with the switch above, a crash midway never leaves both the old
+  and the new rows for readers, and ``clean_up`` finishes the rewrite.
 - **Read plan** (:meth:`ObservationStore.relation_sql`, used by :meth:`ObservationStore.connect`):
   a part's batch is in its name (``<written>-<batch>``). A partition whose parts all come from one
   batch holds each key once, so it is read directly, with no deduplication. Of a partition with parts
@@ -98,6 +105,14 @@ SCHEMA = pa.schema([
     pa.field("message_id", pa.string()),
 ])
 REQUIRED = ("series", "time", "value")
+#: The quality of a mean that downsampling (:mod:`.maintenance`) put in place of the raw readings of an hour or
+#: a day, stamped at its start. A rewrite keeps such a row against a raw reading of its key (see
+#: :meth:`ObservationStore.rewrite_partition`).
+DOWNSAMPLED = "downsampled"
+#: The column of a part, beside :data:`SCHEMA` and ``written``, that says how many raw readings a mean stands
+#: for (:data:`DOWNSAMPLED` rows; NULL for a raw reading). Only rewrites write it, and only in parts holding a
+#: mean: other parts lack it, and the readers select their columns by name, so they never see it.
+READINGS = "readings"
 _SAFE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,79}")
 
 
@@ -249,44 +264,64 @@ class UnreadablePart(LayoutError):
         self.part = part
 
 
-def _replaced(folder: Path) -> dict[str, float]:
-    """The parts of a partition replaced by a rewrite: ``{name: when (Unix time)}`` (see :data:`REPLACED`)."""
+def _replaced(folder: Path) -> dict[str, tuple[float, str | None]]:
+    """The parts of a partition replaced by a rewrite: ``{name: (when (Unix time), by)}`` (see :data:`REPLACED`).
+
+    ``by`` is the part that replaces it, or None: an entry with a ``by`` takes effect once that part is in the
+    folder (:func:`_in_effect`), so the old parts leave the readers' listings in the same step (one atomic
+    rename) as the new part joins them.
+    """
     try:
         text = (folder / REPLACED).read_text()
     except FileNotFoundError:
         return {}
     found = {}
     for line in text.splitlines():
-        when, _, name = line.partition(" ")
         try:
-            found.setdefault(name, float(when))
+            when, name, *by = line.split(" ")
+            if len(by) > 1 or not name:
+                raise ValueError(line)
+            found.setdefault(name, (float(when), by[0] if by else None))
         except ValueError:  # not one of ours: the file is written whole (os.replace), so never half a line
-            raise LayoutError(f"{folder / REPLACED}: line {line!r} is not '<time> <part name>'; "
+            raise LayoutError(f"{folder / REPLACED}: line {line!r} is not '<time> <part name> [<replacing part>]'; "
                               "restore the file or remove the line") from None
     return found
+
+
+def _in_effect(by: str | None, names: set[str], replaced: dict[str, tuple[float, str | None]]) -> bool:
+    """Whether an entry of :data:`REPLACED` replacing by ``by`` hides its part, given the folder's ``names``.
+
+    It does when it names no replacing part, or when that part has arrived: it is in the folder, or itself
+    named in the file (replaced in turn by a later rewrite: it was in the folder then).
+    """
+    return by is None or by in names or by in replaced
 
 
 def _live_parts(folder: Path) -> list[Path]:
     """A partition's parts for readers and rewrites: its ``*.parquet`` files but those a rewrite replaced.
 
     One directory scan gives both the parts and whether a :data:`REPLACED` file is there (every connection
-    lists every partition: no extra system call per partition for the usual case of none).
+    lists every partition: no extra system call per partition for the usual case of none). The same scan says
+    whether a replacing part has arrived, so a listing sees a rewrite's old parts or its new one, never both
+    and never neither (the new part is renamed into the folder after the file names it, see :meth:`retire`).
     """
     try:
         with os.scandir(folder) as entries:
-            names = [entry.name for entry in entries]
+            names = {entry.name for entry in entries}
     except (FileNotFoundError, NotADirectoryError):
         return []
-    gone = _replaced(folder) if REPLACED in names else {}
+    replaced = _replaced(folder) if REPLACED in names else {}
+    gone = {name for name, (_, by) in replaced.items() if _in_effect(by, names, replaced)}
     return [folder / name for name in sorted(names) if name.endswith(".parquet") and name not in gone]
 
 
-def _write_replaced(folder: Path, replaced: dict[str, float]) -> None:
+def _write_replaced(folder: Path, replaced: dict[str, tuple[float, str | None]]) -> None:
     if not replaced:
         (folder / REPLACED).unlink(missing_ok=True)
         return
     temporary = folder / f"{REPLACED}.partial"
-    temporary.write_text("".join(f"{when:.6f} {name}\n" for name, when in sorted(replaced.items())))
+    temporary.write_text("".join(f"{when:.6f} {name}" + (f" {by}" if by else "") + "\n"
+                                 for name, (when, by) in sorted(replaced.items())))
     _fsync(temporary)
     os.replace(temporary, folder / REPLACED)
 
@@ -315,29 +350,35 @@ def _modified_before(path: Path, moment: float) -> bool:
         return False
 
 
-# (rows, (first, last) time or None) of a part file, by path, size and modification time: a part never changes
-# once it is in place (written aside, then renamed), so a footer is read once however often it is asked for.
+# (rows, (first, last) time or None, whether it has the column READINGS) of a part file, by path, size and
+# modification time: a part never changes once it is in place (written aside, then renamed), so a footer is read
+# once however often it is asked for.
 @functools.lru_cache(maxsize=100_000)
-def _footer(path: str, size: int, mtime_ns: int) -> tuple[int, tuple[datetime, datetime] | None]:
+def _footer(path: str, size: int, mtime_ns: int) -> tuple[int, tuple[datetime, datetime] | None, bool]:
     meta = pq.read_metadata(path)
-    column = meta.schema.to_arrow_schema().get_field_index("time")
+    schema = meta.schema.to_arrow_schema()
+    column, weighed = schema.get_field_index("time"), READINGS in schema.names
     first = last = None
     for i in range(meta.num_row_groups):
         stats = meta.row_group(i).column(column).statistics
         if stats is None or not stats.has_min_max:
-            return meta.num_rows, None
+            return meta.num_rows, None, weighed
         first = stats.min if first is None else min(first, stats.min)
         last = stats.max if last is None else max(last, stats.max)
-    return meta.num_rows, (first, last) if first is not None else None
+    return meta.num_rows, (first, last) if first is not None else None, weighed
 
 
-def part_footer(part: Path) -> tuple[int, tuple[datetime, datetime] | None]:
-    """A part's row count and time range from its footer (None: no statistics); :class:`UnreadablePart` if none."""
+def _part_footer(part: Path) -> tuple[int, tuple[datetime, datetime] | None, bool]:
     try:
         status = part.stat()
         return _footer(str(part), status.st_size, status.st_mtime_ns)
     except (OSError, pa.ArrowException) as exc:
         raise UnreadablePart(part, exc) from exc
+
+
+def part_footer(part: Path) -> tuple[int, tuple[datetime, datetime] | None]:
+    """A part's row count and time range from its footer (None: no statistics); :class:`UnreadablePart` if none."""
+    return _part_footer(part)[:2]
 
 
 def time_bounds(parts: list[Path]) -> tuple[datetime, datetime] | None:
@@ -394,7 +435,9 @@ FOOTERS_AT_MOST = 1024
 PARTIAL_GRACE_SECONDS = 600
 #: Parts a rewrite replaced are named in their partition's :data:`REPLACED` file (no reader lists them from then
 #: on) and deleted by :meth:`ObservationStore.clean_up` once named there this long: a reader that listed them
-#: before (a connection's view, a KPI run, a page) can still open them meanwhile.
+#: before (a connection's view, a KPI run, a page) can still open them meanwhile. A line of the file is
+#: ``<Unix time> <part name>`` or ``<Unix time> <part name> <replacing part>``: the latter hides its part only
+#: once the replacing part is in the folder (:func:`_in_effect`).
 REPLACED, REPLACED_KEPT_SECONDS = ".replaced", 600
 #: Up to this many staged files are flushed one by one on commit; more take one ``os.sync()``.
 SYNC_EACH_UP_TO = 32
@@ -589,20 +632,33 @@ class ObservationStore:
         return staged
 
     def _roll_forward(self, folder: Path) -> None:
-        """Finish a complete staging: move its files into their partitions, remove what it replaces."""
+        """Finish a complete staging: move its files into their partitions, retire the parts it replaces.
+
+        A rewrite's new part and the parts it replaces change places for readers in one step: the parts are
+        first named in their partition's :data:`REPLACED` file as replaced by the new part, which hides them
+        only once that part is in the folder (:func:`_in_effect`); the part's rename is then the switch. A crash
+        before it leaves the old parts read, after it the new one; run again (:meth:`clean_up`), the roll
+        forward finds the entries in place (and the part, if it was moved) and finishes.
+        """
         manifest = json.loads((folder / COMPLETE).read_text() or "{}")
         files = folder / "files"
-        # (a staging of the earlier layout, left by a crash before an upgrade, holds day folders: they go to the
-        # store as they are, and clean_up() then moves them into their months)
-        for path in sorted(path for layout in (PARTITIONS, DAY_PARTITIONS)
-                           for path in files.glob(f"group=*/{layout}/*.parquet")):
-            target = self.root / path.relative_to(files)
-            _into_folder(target.parent, lambda: os.replace(path, target))
         removed: dict[Path, list[str]] = {}
         for name in manifest.get("remove", []):
             removed.setdefault((self.root / name).parent, []).append(Path(name).name)
+        # (a staging of the earlier layout, left by a crash before an upgrade, holds day folders: they go to the
+        # store as they are, and clean_up() then moves them into their months)
+        staged = sorted(path for layout in (PARTITIONS, DAY_PARTITIONS)
+                        for path in files.glob(f"group=*/{layout}/*.parquet"))
+        arriving = {(self.root / path.relative_to(files)).parent: path.name for path in staged}  # the last moved
         for partition, names in removed.items():
-            self.retire(partition, names)
+            if partition in arriving:
+                self.retire(partition, names, by=arriving[partition])
+        for path in staged:
+            target = self.root / path.relative_to(files)
+            _into_folder(target.parent, lambda: os.replace(path, target))
+        for partition, names in removed.items():  # no new part (a rewrite that left no row): retired at once
+            if partition not in arriving:
+                self.retire(partition, names)
         shutil.rmtree(folder)
 
     # --- reading --------------------------------------------------------------------------------
@@ -631,8 +687,13 @@ class ObservationStore:
 
     def replaced_parts(self, group: str) -> list[Path]:
         """A group's parts that rewrites replaced and :meth:`clean_up` has not deleted yet (see :meth:`retire`)."""
-        return [folder / name for folder in sorted(self._group_folder(group).glob(PARTITIONS))
-                for name in sorted(_replaced(folder)) if (folder / name).exists()]
+        found = []
+        for folder in sorted(self._group_folder(group).glob(PARTITIONS)):
+            replaced = _replaced(folder)
+            present = set(os.listdir(folder)) if replaced else set()
+            found += [folder / name for name, (_, by) in sorted(replaced.items())
+                      if name in present and _in_effect(by, present, replaced)]
+        return found
 
     def months(self, group: str) -> list[date]:
         """The months (first days) a group has parts for, oldest first."""
@@ -769,8 +830,15 @@ class ObservationStore:
 
         ``month`` is any day of the partition's month. The new part holds ``select`` over the
         relation ``partition_rows`` (the partition's rows, one per key, with their ``written``;
-        columns series, time, value, quality, message_id, written), or the rows as they are
-        (compaction). No row left: the partition is removed. ``parts``: replace only these parts of
+        columns series, time, value, quality, message_id, written and :data:`READINGS`, NULL in parts
+        without it: a ``select`` keeps them all, e.g. ``SELECT * ...``), or the rows as they are
+        (compaction). One row per key: the latest written, except that a mean (quality
+        :data:`DOWNSAMPLED`) is kept against raw readings of its key written after it. A mean is stamped at
+        the start of its hour or day, so a raw reading of that instant re-sent after the downsampling
+        (at-least-once delivery) would otherwise replace the mean of the whole interval: the re-sent
+        reading is taken as one the mean already counts, and dropped. (Readers keep the latest write, so
+        they see it in place of the mean until the partition's next rewrite, a compaction or retention
+        run.) No row left: the partition is removed. ``parts``: replace only these parts of
         the partition (a merge of some parts, without ``select``); the others stay as they are. Without
         ``parts``, a partition of more than :data:`MERGE_AT_MOST` parts is first merged in rounds of that
         many (rows keep their ``written``), so no statement lists more files than that.
@@ -787,18 +855,24 @@ class ObservationStore:
             raise ValueError("a select applies to the whole partition, not to some of its parts")
         if not parts:
             return 0
-        for part in parts:  # a damaged part stops the rewrite before anything is staged, named (UnreadablePart)
-            part_footer(part)
+        # Which parts have the column READINGS; a damaged part stops the rewrite here, named (UnreadablePart).
+        weighed = [_part_footer(part)[2] for part in parts]
         staging, lock = self._staging()
         staged = StagedBatch(self, staging, remove=[p.relative_to(self.root).as_posix() for p in parts], _lock=lock)
         try:
             with duckdb.connect() as con:
                 con.execute("SET TimeZone = 'UTC'")
                 con.execute(f"SET temp_directory = {_literal(staging / 'spill')}")
+                # Parts with and without the column READINGS are read apart: read_parquet takes the columns of
+                # the first file it lists, and refuses a later file that lacks one of them.
+                reads = " UNION ALL ".join(
+                    f"SELECT series, time, value, quality, message_id, written, {column} AS {READINGS}, filename "
+                    f"FROM read_parquet([{', '.join(_literal(p) for p, w in zip(parts, weighed) if w == has)}], "
+                    "filename = true)" for has, column in ((True, READINGS), (False, "NULL::BIGINT")) if has in weighed)
                 con.execute(
-                    "CREATE TEMP VIEW partition_rows AS SELECT series, time, value, quality, message_id, written "
-                    f"FROM read_parquet([{', '.join(_literal(p) for p in parts)}], filename = true) "
-                    "QUALIFY row_number() OVER (PARTITION BY series, time ORDER BY written DESC, filename DESC) = 1")
+                    f"CREATE TEMP VIEW partition_rows AS SELECT * EXCLUDE (filename) FROM ({reads}) "
+                    "QUALIFY row_number() OVER (PARTITION BY series, time ORDER BY quality IS NOT DISTINCT FROM "
+                    f"{_literal(DOWNSAMPLED)} DESC, written DESC, filename DESC) = 1")
                 newest = con.execute("SELECT max(written) FROM partition_rows").fetchone()[0]
                 query = select or "SELECT * FROM partition_rows"
                 # Written at the newest ``written`` of the old parts, so a batch stored since still wins.
@@ -807,10 +881,13 @@ class ObservationStore:
                 target.parent.mkdir(parents=True)
                 con.execute(f"CREATE TEMP TABLE rewritten AS SELECT series, time::TIMESTAMPTZ AS time, "
                             f"value::DOUBLE AS value, quality::VARCHAR AS quality, message_id::VARCHAR AS message_id, "
-                            f"written::TIMESTAMPTZ AS written FROM ({query}) ORDER BY series, time", params or [])
-                staged.rows = con.execute("SELECT count(*) FROM rewritten").fetchone()[0]
-                if staged.rows:
-                    con.execute(f"COPY rewritten TO {_literal(target)} (FORMAT parquet, COMPRESSION zstd)")
+                            f"written::TIMESTAMPTZ AS written, {READINGS}::BIGINT AS {READINGS} FROM ({query}) "
+                            "ORDER BY series, time", params or [])
+                staged.rows, weights = con.execute(f"SELECT count(*), count({READINGS}) FROM rewritten").fetchone()
+                if staged.rows:  # the column READINGS only in a part that holds a mean: other parts stay as they were
+                    columns = "*" if weights else f"* EXCLUDE ({READINGS})"
+                    con.execute(f"COPY (SELECT {columns} FROM rewritten) TO {_literal(target)} "
+                                "(FORMAT parquet, COMPRESSION zstd)")
             shutil.rmtree(staging / "spill", ignore_errors=True)
         except BaseException:
             staged.discard()
@@ -835,8 +912,9 @@ class ObservationStore:
         them. Each reading is rewritten about once per tier (a few times in all, not once per run), and
         a partition keeps a few parts per tier, whatever the number of batches. Readers see the same
         rows: the merged part keeps each row's ``written``, and rows of other parts still win or lose
-        against them as before. (A key written by two batches at the same microsecond is the one case
-        that can turn out differently: readers then take the part with the later name.)
+        against them as before. (Two cases can turn out differently: a key written by two batches at the
+        same microsecond, where readers then take the part with the later name; and a raw reading of a
+        mean's key, which a rewrite drops for the mean, see :meth:`rewrite_partition`.)
         """
         merged = 0
         while True:
@@ -878,32 +956,42 @@ class ObservationStore:
         if folder.exists():
             self.retire(folder, [part.name for part in _live_parts(folder)])
 
-    def retire(self, folder: Path, names: list[str]) -> None:
+    def retire(self, folder: Path, names: list[str], *, by: str | None = None) -> None:
         """Take parts of a partition folder away from readers; :meth:`clean_up` deletes them later.
 
         A reader lists a partition's parts, then opens them (a DuckDB view lists them when the connection
         opens); deleting a part in between would fail its query. So a replaced part is first only named in
         the partition's :data:`REPLACED` file, which every listing leaves out, and deleted once it has been
         named there for :data:`REPLACED_KEPT_SECONDS`. Rewrites run under the upkeep lock: one writer of
-        the file at a time.
+        the file at a time. ``by``: the part (a name in ``folder``) that replaces them, about to be renamed
+        into the folder; until it is there, the parts stay (see :meth:`_roll_forward`). A part named already
+        keeps its entry, unless that entry still waits for its replacing part: it is named afresh (its time
+        counts from now, when the new part is about to arrive).
         """
         replaced, now = _replaced(folder), time.time()
-        fresh = {name: now for name in names if name not in replaced and (folder / name).exists()}
+        present = set(os.listdir(folder)) if folder.is_dir() else set()
+        fresh = {name: (now, by) for name in names if name in present and (
+            name not in replaced or not _in_effect(replaced[name][1], present, replaced))}
         if fresh:
             _write_replaced(folder, {**replaced, **fresh})
 
     def _purge_replaced(self) -> None:
-        """Delete the replaced parts named for :data:`REPLACED_KEPT_SECONDS` or more."""
+        """Delete the replaced parts named for :data:`REPLACED_KEPT_SECONDS` or more (once their entry is in effect)."""
         due = time.time() - REPLACED_KEPT_SECONDS
         for folder in sorted(self.root.glob(f"group=*/{PARTITIONS}")):
             replaced = _replaced(folder)
-            old = [name for name, when in replaced.items() if when <= due]
+            if not replaced:
+                continue
+            present = set(os.listdir(folder))
+            old = [name for name, (when, by) in replaced.items()
+                   if when <= due and _in_effect(by, present, replaced)]
             if not old:
                 continue
             for name in old:
                 (folder / name).unlink(missing_ok=True)
                 del replaced[name]
-            _write_replaced(folder, replaced)
+            # An entry whose replacing part is deleted now stays in effect: it no longer needs to name that part.
+            _write_replaced(folder, {name: (when, None if by in old else by) for name, (when, by) in replaced.items()})
             try:
                 folder.rmdir()  # a partition left empty
             except OSError:

@@ -471,3 +471,91 @@ def test_the_latest_reading_of_a_silent_series_is_found_and_a_clock_fault_hides_
     files, since = store.recent("air", days=2, now=now)
     assert since == now + timedelta(minutes=5) - timedelta(days=2)
     assert [f.parent.name for f in files] == ["month=2026-03-01", "month=2027-03-01"]  # not February
+
+
+#: Hourly means of partition_rows, as downsampling writes them (with the readings each stands for).
+HOURLY = ("SELECT series, date_trunc('hour', time) AS time, avg(value) AS value, 'downsampled' AS quality, "
+          "NULL AS message_id, max(written) AS written, count(*) AS readings FROM partition_rows GROUP BY ALL")
+#: A process that rewrites a partition and is killed (SIGKILL: no clean-up of any kind) when the rewrite's new part
+#: is about to be moved into its partition ("before") or has just been ("after").
+KILLED_REWRITE = r"""
+import os, signal, sys
+from datetime import date
+from cityline.observations import store as store_module
+root, when, select = sys.argv[1:]
+real = os.replace
+def replace(source, target):
+    moving = ".staging-" in str(source) and str(target).endswith(".parquet")  # the new part into its partition
+    if moving and when == "before":
+        os.kill(os.getpid(), signal.SIGKILL)
+    real(source, target)
+    if moving:
+        os.kill(os.getpid(), signal.SIGKILL)
+store_module.os.replace = replace
+store_module.ObservationStore(root).rewrite_partition("air", date(2026, 11, 1), select)
+"""
+
+
+@pytest.mark.parametrize("killed", ["before", "after"])
+def test_a_rewrite_killed_midway_leaves_readers_the_old_rows_or_the_new_never_both(tmp_path, monkeypatch, killed):
+    """Downsampling's rewrite killed between moving its new part in and taking the old parts away from readers."""
+    import shutil
+    import signal
+    import subprocess
+    import sys
+
+    import cityline.observations.store as store_module
+
+    store = ObservationStore(tmp_path / "store")
+    start = datetime(2026, 11, 2, tzinfo=timezone.utc)
+    for batch in range(3):  # three parts, eight hours of quarter-hourly readings each
+        store.write(readings("air.no2", 32, start=start + timedelta(hours=8 * batch), value=100.0 * batch))
+    old_parts = store.files()
+
+    def seen(store: ObservationStore) -> list[tuple]:
+        return store.query("SELECT series, time, value, quality FROM observations ORDER BY series, time")
+
+    raw = seen(store)
+    reference = ObservationStore(tmp_path / "reference")  # the same rewrite, not killed
+    shutil.copytree(store.root, reference.root)
+    reference.rewrite_partition("air", start.date(), HOURLY)
+    means = seen(reference)
+    assert len(raw) == 96 and len(means) == 24
+    child = subprocess.run([sys.executable, "-c", KILLED_REWRITE, str(store.root), killed, HOURLY],
+                           cwd=Path(__file__).resolve().parents[3], capture_output=True, text=True, timeout=120)
+    assert child.returncode == -signal.SIGKILL, child.stderr
+    assert list(store.root.glob(".staging-*/COMPLETE"))  # the rewrite was committed, not finished
+    # A reader (this process, as any other) sees the partition before the rewrite or after it, whole.
+    if killed == "before":
+        assert seen(store) == raw and store.files() == old_parts
+    else:
+        assert seen(store) == means and len(store.files()) == 1 and store.files()[0] not in old_parts
+    monkeypatch.setattr(store_module, "REPLACED_KEPT_SECONDS", 0)
+    store.clean_up()  # the next compaction or retention run starts with it: the rewrite is finished
+    assert seen(store) == means and not list(store.root.glob(".staging-*"))
+    (new_part,) = store.files()
+    store.clean_up()
+    assert not any(part.exists() for part in old_parts) and store.files() == [new_part] and seen(store) == means
+
+
+def test_a_rewrite_keeps_a_mean_against_a_raw_reading_re_sent_for_its_instant_and_the_readings_it_stands_for(
+        tmp_path):
+    store = ObservationStore(tmp_path)
+    hour = datetime(2026, 11, 2, 8, 0, tzinfo=timezone.utc)
+    store.write(readings("air.no2", 4, start=hour))  # 10, 11, 12, 13 in one hour
+    store.write(readings("air.pm10", 2, start=hour))
+    store.compact("air", hour.date())
+    assert "readings" not in pq.read_schema(store.files()[0]).names  # a part without a mean: as it always was
+    store.rewrite_partition("air", hour.date(), HOURLY)
+    means = [("air.no2", hour, 11.5, "downsampled"), ("air.pm10", hour, 10.5, "downsampled")]
+    assert store.query("SELECT series, time, value, quality FROM observations ORDER BY series") == means
+    store.write([{"series": "air.no2", "time": hour, "value": 10.0}])  # the 8:00 reading again (at-least-once)
+    assert store.query("SELECT value FROM observations WHERE series = 'air.no2'") == [(10.0,)]  # the latest write
+    store.write([{"series": "air.pm10", "time": hour + timedelta(minutes=5), "value": 1.0}])  # another instant
+    assert store.compact("air", hour.date()) == 3
+    assert store.query("SELECT series, time, value, quality FROM observations ORDER BY series, time") == [
+        *means, ("air.pm10", hour + timedelta(minutes=5), 1.0, None)]
+    (part,) = store.files()
+    assert pq.read_table(part, columns=["series", "readings"]).to_pylist() == [
+        {"series": "air.no2", "readings": 4}, {"series": "air.pm10", "readings": 2},
+        {"series": "air.pm10", "readings": None}]
