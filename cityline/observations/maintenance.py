@@ -30,8 +30,8 @@
     reading from one re-sent after its interval was downsampled (at-least-once delivery), so a
     re-sent reading counts again, except one stamped at the interval's start, the mean's own key:
     there the mean is kept and the raw reading dropped, as one the mean already counts (every rewrite
-    keeps a mean against a raw reading of its key, :meth:`.store.ObservationStore.rewrite_partition`;
-    until then readers see the raw reading there, the latest write).
+    keeps a mean against a raw reading of its key, :meth:`.store.ObservationStore.rewrite_partition`,
+    and readers take the mean before any rewrite: :data:`.store.LATEST_FIRST`).
 
   Both rewrite the month partitions holding such readings, through the store's crash-safe rewrite
   (:meth:`.store.ObservationStore.rewrite_partition`): readers, in any process, see either the old or

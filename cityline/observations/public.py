@@ -33,6 +33,7 @@ from cityline.portal import registry
 
 from . import registry as obs_registry
 from .models import Alert, ComputationRun, KpiComputation, Series
+from .store import LATEST_FIRST
 
 #: Recent readings of a series page: hourly means over this many hours, daily means over this many days.
 HOURS, DAYS = 48, 30
@@ -61,7 +62,7 @@ def _read(window: tuple[list[str], datetime], sql: str, params: list) -> list[tu
         # filter keeps or drops every write of a reading alike, so it goes before the deduplication.
         cte = ("WITH readings AS (SELECT series, time, value FROM ("
                " SELECT series, time, value,"
-               " row_number() OVER (PARTITION BY series, time ORDER BY written DESC, filename DESC) AS rn"
+               f" row_number() OVER (PARTITION BY series, time ORDER BY {LATEST_FIRST}) AS rn"
                " FROM read_parquet(?, filename = true) WHERE time >= ?) WHERE rn = 1) ")
         return con.execute(cte + sql, [files, since, *params]).fetchall()
 

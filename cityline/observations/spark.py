@@ -25,7 +25,7 @@ from pyspark.sql import SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from .store import ObservationStore
+from .store import DOWNSAMPLED, ObservationStore
 
 DEFAULT_MASTER = "local[2]"
 
@@ -93,7 +93,9 @@ def observations(spark: SparkSession, root: str):
         if "PATH_NOT_FOUND" in str(exc) or "Path does not exist" in str(exc) or "UNABLE_TO_INFER" in str(exc):
             return spark.createDataFrame([], OBSERVATION_SCHEMA)
         raise
-    latest = Window.partitionBy("series", "time").orderBy(F.col("written").desc(), F.col("_file").desc())
+    # the store's LATEST_FIRST: a mean against raw readings of its key, then the latest written, then the file
+    mean = F.coalesce(F.col("quality") == DOWNSAMPLED, F.lit(False))
+    latest = Window.partitionBy("series", "time").orderBy(mean.desc(), F.col("written").desc(), F.col("_file").desc())
     return (raw.withColumn("_file", F.col("_metadata.file_name"))
             .withColumn("_rn", F.row_number().over(latest))
             .where(F.col("_rn") == 1)

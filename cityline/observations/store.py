@@ -22,7 +22,8 @@ readings are not seen.
   ``*.parquet`` files, so it sees a part whole or not at all, and a crash leaves only a
   temporary file that :meth:`ObservationStore.clean_up` removes.
 - **Reads** go through DuckDB's ``read_parquet`` with Hive partitioning, deduplicating on the
-  natural key (latest ``written`` wins; ties go to the later file name).
+  natural key (latest ``written`` wins; ties go to the later file name; a downsampled mean wins
+  against a raw reading of its key: :data:`LATEST_FIRST`).
 - **Compaction** rewrites a partition's parts as one deduplicated part. Replaced parts are not deleted
   at once: they are named in the partition's ``.replaced`` file, which every listing leaves out, and
   deleted by a later :meth:`ObservationStore.clean_up` once named there for
@@ -113,6 +114,10 @@ DOWNSAMPLED = "downsampled"
 #: for (:data:`DOWNSAMPLED` rows; NULL for a raw reading). Only rewrites write it, and only in parts holding a
 #: mean: other parts lack it, and the readers select their columns by name, so they never see it.
 READINGS = "readings"
+#: Which write of a key readers and rewrites take (the first in this order, over ``read_parquet(...,
+#: filename = true)``): a mean (:data:`DOWNSAMPLED`) against any raw reading of its key, then the latest written,
+#: then the later file name. A raw reading re-sent for a mean's instant is one the mean already counts.
+LATEST_FIRST = f"quality IS NOT DISTINCT FROM '{DOWNSAMPLED}' DESC, written DESC, filename DESC"
 _SAFE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,79}")
 
 
@@ -246,7 +251,7 @@ def _latest_of(files: list[Path], series: list[str], where: str, moment: datetim
         rows = con.execute(
             "SELECT series, time, value FROM read_parquet(?, filename = true) "
             f"WHERE series IN (SELECT unnest(?)) AND {where} "
-            "QUALIFY row_number() OVER (PARTITION BY series ORDER BY time DESC, written DESC, filename DESC) = 1",
+            f"QUALIFY row_number() OVER (PARTITION BY series ORDER BY time DESC, {LATEST_FIRST}) = 1",
             [[str(f) for f in files], list(series), moment]).fetchall()
     return {key: (time, value) for key, time, value in rows}
 
@@ -781,7 +786,7 @@ class ObservationStore:
             selects.append(
                 f"SELECT {columns} FROM read_parquet({listing(mixed)}, {options}, filename = true) "
                 "QUALIFY row_number() OVER (PARTITION BY \"group\", month, series, time "
-                "ORDER BY written DESC, filename DESC) = 1")
+                f"ORDER BY {LATEST_FIRST}) = 1")
         return " UNION ALL ".join(selects)
 
     def connect(self, *, fast: bool = True) -> duckdb.DuckDBPyConnection:
@@ -836,9 +841,8 @@ class ObservationStore:
         :data:`DOWNSAMPLED`) is kept against raw readings of its key written after it. A mean is stamped at
         the start of its hour or day, so a raw reading of that instant re-sent after the downsampling
         (at-least-once delivery) would otherwise replace the mean of the whole interval: the re-sent
-        reading is taken as one the mean already counts, and dropped. (Readers keep the latest write, so
-        they see it in place of the mean until the partition's next rewrite, a compaction or retention
-        run.) No row left: the partition is removed. ``parts``: replace only these parts of
+        reading is taken as one the mean already counts, and dropped (readers take the mean too:
+        :data:`LATEST_FIRST`). No row left: the partition is removed. ``parts``: replace only these parts of
         the partition (a merge of some parts, without ``select``); the others stay as they are. Without
         ``parts``, a partition of more than :data:`MERGE_AT_MOST` parts is first merged in rounds of that
         many (rows keep their ``written``), so no statement lists more files than that.
@@ -871,8 +875,7 @@ class ObservationStore:
                     "filename = true)" for has, column in ((True, READINGS), (False, "NULL::BIGINT")) if has in weighed)
                 con.execute(
                     f"CREATE TEMP VIEW partition_rows AS SELECT * EXCLUDE (filename) FROM ({reads}) "
-                    "QUALIFY row_number() OVER (PARTITION BY series, time ORDER BY quality IS NOT DISTINCT FROM "
-                    f"{_literal(DOWNSAMPLED)} DESC, written DESC, filename DESC) = 1")
+                    f"QUALIFY row_number() OVER (PARTITION BY series, time ORDER BY {LATEST_FIRST}) = 1")
                 newest = con.execute("SELECT max(written) FROM partition_rows").fetchone()[0]
                 query = select or "SELECT * FROM partition_rows"
                 # Written at the newest ``written`` of the old parts, so a batch stored since still wins.

@@ -89,3 +89,18 @@ def test_spark_leaves_out_the_parts_a_rewrite_replaced(engines, tmp_path):
     duck = store.query("SELECT count(*) FROM observations")[0][0]
     assert duck < len(READINGS)
     assert cityline_spark.observations(spark, str(tmp_path)).count() == duck
+
+
+def test_spark_keeps_a_mean_against_a_raw_reading_re_sent_for_its_instant(engines, tmp_path):
+    """The store's rule (LATEST_FIRST): a downsampled mean wins against a later raw reading of its key."""
+    from datetime import datetime, timezone
+
+    _, spark = engines
+    store = ObservationStore(tmp_path, {"air-a": "air"}.get)
+    hour = datetime(2026, 1, 5, 6, tzinfo=timezone.utc)
+    store.write([{"series": "air-a", "time": hour, "value": 11.5, "quality": "downsampled"}])
+    store.write([{"series": "air-a", "time": hour, "value": 10.0}])  # re-sent after the downsampling
+    duck = store.query("SELECT value FROM observations")
+    assert duck == [(11.5,)]
+    assert [tuple(r) for r in cityline_spark.observations(spark, str(tmp_path)).select("value").collect()] == duck
+
