@@ -63,6 +63,10 @@ ONE_ENGINE = {
         "postgresql",
     "cityline/observations/tests/test_alerts.py::test_webhook_events_of_an_alert_arrive_in_order_and_a_failure_stays"
     "_visible": "postgresql",
+    "cityline/observations/tests/test_alerts.py::test_a_delivery_to_a_trickling_receiver_is_recorded_as_failed":
+        "postgresql",
+    "cityline/observations/tests/test_alerts.py::test_webhooks_a_process_left_pending_are_sent_again_by_the_next_batch"
+    "_of_the_city": "postgresql",
     "cityline/observations/tests/test_alertdata.py::test_ingest_publishes_in_the_background": "postgresql",
     # What the demo city's content comes out as (assessment, catalogue, benefits, plans, reports): the same data
     # on either engine; the demo's import and snapshot restore themselves are tested on both.

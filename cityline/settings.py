@@ -232,6 +232,8 @@ CITYLINE_OPENDATA_DIR = Path(os.environ.get("CITYLINE_OPENDATA_DIR") or DATA_DIR
 CITYLINE_OBSERVATIONS_DIR = Path(os.environ.get("CITYLINE_OBSERVATIONS_DIR") or DATA_DIR / "observations").resolve()
 # Where alerts are posted (JSON) when their rule names no webhook of its own; empty: nowhere
 CITYLINE_ALERT_WEBHOOK = os.environ.get("CITYLINE_ALERT_WEBHOOK", "")
+# Webhooks may be posted to loopback addresses (127.0.0.0/8, ::1, localhost): development and tests only
+CITYLINE_WEBHOOK_ALLOW_LOOPBACK = os.environ.get("CITYLINE_WEBHOOK_ALLOW_LOOPBACK", "0") == "1"
 CITYLINE_DEFAULT_CITY = os.environ.get("CITYLINE_DEFAULT_CITY", "")
 CITYLINE_PRIVACY_MIN_K = int(os.environ.get("CITYLINE_PRIVACY_MIN_K", "5"))
 

@@ -21,7 +21,8 @@ demo) raises alerts the same way, right after the batch is stored. For each batc
    late readings break is closed at the first reading, from the earliest late one on, that no
    longer meets the rule;
 4. :class:`~.models.Alert` rows are opened, their peak updated and closed in one transaction,
-   and the webhook (:mod:`.webhook`) is sent after it commits, in the background.
+   and the webhook (:mod:`.webhook`) is sent after it commits, in the background (the webhooks a
+   process that ended left pending are sent again from the city's next batch: :func:`.webhook.resume`).
 
 Readings flagged ``bad`` or stamped in the future are left out (:func:`.domain.rules.evaluable`).
 :func:`close_open` closes the open alerts of a rule deactivated or of a series taken out of it.
@@ -162,11 +163,18 @@ def _batch_readings(table: pa.Table, keys: list[str]) -> dict[str, list[tuple[da
 
 
 def on_write(city, table: pa.Table) -> None:
-    """The :data:`.ingest.AFTER_WRITE` hook: evaluate the rules of the batch's series, record alerts."""
+    """The :data:`.ingest.AFTER_WRITE` hook: evaluate the rules of the batch's series, record alerts.
+
+    Then, at most once a minute, queue again the webhooks of the city's alerts that a process which ended
+    left pending (:func:`.webhook.resume`).
+    """
+    from . import webhook
+
     try:
         react(city, table)
     except Exception:  # an alert problem never undoes or blocks a stored batch; it is logged
         log.exception("alert rules of %s could not be evaluated for a batch of %s rows", city.key, table.num_rows)
+    webhook.resume_due(city)
 
 
 def react(city, table: pa.Table) -> int:

@@ -187,6 +187,14 @@ class ComputationRun(models.Model):
         return f"{self.computation}: {self.period_end.isoformat()} ({self.get_status_display()})"
 
 
+def validate_webhook_url(value: str) -> None:
+    """``AlertRule.webhook_url``: http or https, not to an address alerts are not posted to (see
+    :func:`.webhook.check_url`; imported when used, as httpx takes a while to load)."""
+    from .webhook import check_url
+
+    check_url(value)
+
+
 class AlertRule(KeyedRecord):
     """A threshold or rate-of-change rule over one or more series, checked as readings arrive (issue 6)."""
 
@@ -207,8 +215,10 @@ class AlertRule(KeyedRecord):
         help_text=_("Rate-of-change rules: the time within which the change happens."))
     severity = models.CharField(_("severity"), max_length=10, choices=choices.Severity.choices,
                                 default=choices.Severity.WARNING)
-    webhook_url = models.URLField(_("webhook"), blank=True,
-                                  help_text=_("Alerts are posted here as JSON; empty: the city's default, if any."))
+    webhook_url = models.URLField(
+        _("webhook"), blank=True, validators=[validate_webhook_url],
+        help_text=_("Alerts are posted here as JSON (http or https; not a loopback or link-local address); "
+                    "empty: the city's default, if any."))
     active = models.BooleanField(_("active"), default=True)
     description = models.TextField(_("description"), blank=True,
                                    help_text=_("What the alert means and who acts on it."))

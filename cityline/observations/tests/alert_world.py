@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import http.server
 import json
+import socket
 import threading
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
@@ -83,3 +84,50 @@ class Receiver:
     def __exit__(self, *exc):
         self.server.shutdown()
         self.server.server_close()
+
+
+class Trickle:
+    """A receiver on a real socket that answers one byte every ``pause`` seconds, for ever: its body only (which
+    it says is 100 000 bytes long), or also the status line and headers (``headers=True``)."""
+
+    def __init__(self, *, headers: bool = False, pause: float = 0.2):
+        self.headers, self.pause = headers, pause
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.server.settimeout(0.1)
+        self.url = f"http://127.0.0.1:{self.server.getsockname()[1]}/hook"
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+
+    def _serve(self):
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.server.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            threading.Thread(target=self._answer, args=(conn,), daemon=True).start()
+
+    def _answer(self, conn):
+        answer = b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\nContent-Type: text/plain\r\n\r\n"
+        with conn:
+            try:
+                conn.recv(65536)
+                if not self.headers:
+                    conn.sendall(answer)
+                    answer = b""
+                for byte in (answer + b"x" * 100_000):
+                    if self.stop.wait(self.pause):
+                        return
+                    conn.sendall(bytes([byte]))
+            except OSError:
+                pass
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join(5)
+        self.server.close()

@@ -1,23 +1,34 @@
 """Alerts raised as readings are ingested (cityline.observations.alerts) and sent to a webhook (webhook.py).
 
 Real components: the Parquet store under a throwaway folder, the database, a real HTTP server for the
-webhook (one that accepts, one that answers 500, one address nobody listens on).
+webhook (one that accepts, one that answers 500, one address nobody listens on, one that trickles its
+answer). The receivers listen on 127.0.0.1: the tests allow loopback addresses (``CITYLINE_WEBHOOK_ALLOW_LOOPBACK``),
+except those that check they are refused.
 """
 
 import json
+import os
 import socket
+import subprocess
+import sys
+import threading
+import time
+from datetime import timedelta
 
 import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from cityline.observations import alertdata, alerts, webhook
 from cityline.observations.models import Alert
 
-from .alert_world import Receiver, at, make_alert_city, write
+from .alert_world import Receiver, Trickle, at, make_alert_city, write
 
 
 @pytest.fixture(autouse=True)
 def _fresh_alert_state(settings, tmp_path):
     settings.CITYLINE_OBSERVATIONS_DIR = tmp_path / "observations"  # each test its own store
+    settings.CITYLINE_WEBHOOK_ALLOW_LOOPBACK = True  # the receivers here listen on 127.0.0.1
     alerts.reset()
     yield
     webhook.drain(timeout=30)
@@ -344,3 +355,163 @@ def test_the_editor_lists_why_an_alert_was_closed(admin_client):
     assert "closed because the rule was deactivated" in page
     found = admin_client.get("/admin/observations/alert/", {"q": "deactivated"}).content.decode()
     assert "PM2.5 at the station" in found
+
+
+# --- a receiver that never finishes its answer; a process's exit; deliveries a process left pending ---------------
+
+
+@pytest.mark.parametrize("headers", [False, True], ids=["trickled-body", "trickled-headers"])
+def test_an_attempt_ends_at_its_deadline_whatever_the_receiver_sends(headers):
+    """httpx's timeouts bound each read: a byte every 0.2 s would hold the delivery for ever without a deadline."""
+    result = {}
+    with Trickle(headers=headers, pause=0.2) as receiver:
+        start = time.monotonic()
+        sender = threading.Thread(daemon=True, target=lambda: result.update(sent=webhook.post(
+            receiver.url, {"event": "opened"}, attempts=2, backoff=0.01, timeout=0.5)))
+        sender.start()
+        sender.join(10)
+        took = time.monotonic() - start
+        assert not sender.is_alive(), f"still sending after {took:.0f} s"
+    assert result["sent"] == (False, 2, "ReadTimeout: no complete answer within 0.5 s")
+    assert took < 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_delivery_to_a_trickling_receiver_is_recorded_as_failed(monkeypatch):
+    monkeypatch.setattr(webhook, "TIMEOUT", 0.5)
+    monkeypatch.setattr(webhook, "BACKOFF", 0.01)
+    with Trickle() as receiver:
+        city, r = make_alert_city(webhook_url=receiver.url)
+        write(city, "air-station", [(t, 30) for t in range(0, 70, 10)])
+        assert webhook.drain(timeout=15)
+    alert = Alert.objects.get(rule=r["rule"])
+    assert (alert.webhook_status, alert.webhook_attempts) == ("failed", 3)
+    assert alert.webhook_error == "opened: ReadTimeout: no complete answer within 0.5 s"
+
+
+EXITING = """
+import os, sys, time
+import django
+django.setup()
+from cityline.observations import webhook
+webhook.EXIT_WAIT = float(sys.argv[1])
+webhook.deliver = lambda *args, **kwargs: time.sleep(3600)  # a delivery that does not end
+webhook._submit(1, "opened")
+print("done", flush=True)
+"""
+
+
+@pytest.mark.parametrize("interrupt", [False, True], ids=["waits", "interrupted"])
+def test_a_process_exit_waits_a_bounded_time_for_deliveries_under_way(interrupt):
+    """The exit waits EXIT_WAIT seconds (a Ctrl+C stops the wait), then leaves what is not delivered pending."""
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "cityline.settings"}
+    start = time.monotonic()
+    process = subprocess.Popen([sys.executable, "-c", EXITING, "60" if interrupt else "1"], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout.readline() == "done\n"
+        if interrupt:
+            time.sleep(0.5)
+            process.send_signal(2)  # SIGINT: Ctrl+C
+        process.wait(timeout=20)
+    finally:
+        process.kill()
+        out, err = process.communicate()
+    assert time.monotonic() - start < 15
+    assert "they stay pending" in err, err
+
+
+@pytest.mark.django_db(transaction=True)
+def test_webhooks_a_process_left_pending_are_sent_again_by_the_next_batch_of_the_city(monkeypatch):
+    with Receiver(status=204) as receiver:
+        city, r = make_alert_city(webhook_url=receiver.url)
+        write(city, "air-station", [(t, 30) for t in range(0, 70, 10)])  # opened: delivered
+        assert webhook.drain(timeout=30)
+        with monkeypatch.context() as dies:  # the process ends before delivering what follows
+            dies.setattr(webhook, "_submit", lambda *args, **kwargs: True)
+            write(city, "air-station", [(70, 10)])  # closed
+            write(city, "air-harbour", [(t, 30) for t in range(0, 70, 10)] + [(70, 10)])  # opened and closed
+            write(city, "air-station", [(t, 30) for t in range(80, 150, 10)])  # opened again, a new alert
+        station, harbour, again = (Alert.objects.get(rule=r["rule"], series=r[s], started_at=at(t))
+                                   for s, t in (("station", 0), ("harbour", 0), ("station", 80)))
+        assert (station.webhook_status, station.webhook_attempts) == ("pending", 1)
+        assert (harbour.webhook_status, harbour.webhook_attempts) == ("pending", 0)
+        assert (again.webhook_status, again.webhook_attempts) == ("pending", 0)
+        webhook._resumed.clear()  # the next process
+        assert webhook.resume(city) == 0  # raised just now: perhaps under way in another process
+        Alert.objects.filter(rule=r["rule"]).update(raised_at=timezone.now() - timedelta(hours=1))
+        write(city, "water-level", [(0, 900)])  # any batch of the city
+        assert webhook.drain(timeout=30)
+    events: dict[tuple, list] = {}  # each alert's events in the order received (alerts go side by side)
+    for body in receiver.bodies:
+        events.setdefault((body["json"]["series"], body["json"]["started_at"][11:16]), []).append(body["json"]["event"])
+    assert events == {("air-station", "08:00"): ["opened", "closed"], ("air-harbour", "08:00"): ["opened", "closed"],
+                      ("air-station", "09:20"): ["opened"]}
+    for alert in (station, harbour, again):
+        alert.refresh_from_db()
+    assert [(a.webhook_status, a.webhook_attempts) for a in (station, harbour, again)] == [
+        ("sent", 2), ("sent", 2), ("sent", 1)]
+
+
+REFUSED = ["ftp://files.example.org/alerts", "http://127.0.0.1:5432/", "http://localhost:8000/admin/",
+           "http://api.localhost/hook", "http://[::1]:8000/", "http://169.254.169.254/latest/meta-data/",
+           "http://[fe80::1]/hook", "http://0.0.0.0:8000/"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", REFUSED)
+def test_a_rule_refuses_a_webhook_that_is_not_http_or_points_at_the_server_itself(url, settings):
+    from cityline.core import actions
+    from cityline.observations import models as m
+
+    settings.CITYLINE_WEBHOOK_ALLOW_LOOPBACK = False
+    city, r = make_alert_city()
+    with pytest.raises(ValidationError) as refused:
+        actions.create(m.AlertRule, city=city, key="r", name="r", threshold=10, webhook_url=url,
+                       m2m={"series": [r["station"]]})
+    (problem, *_) = refused.value.message_dict["webhook_url"]
+    assert "alerts are not posted there" in problem or "http:// or https://" in problem
+    assert not m.AlertRule.objects.filter(key="r").exists()
+
+
+@pytest.mark.django_db
+def test_a_rule_may_post_to_private_addresses_and_to_loopback_where_allowed(settings):
+    from cityline.core import actions
+    from cityline.observations import models as m
+
+    settings.CITYLINE_WEBHOOK_ALLOW_LOOPBACK = False
+    city, r = make_alert_city()
+    allowed = ["https://alerts.example.org/hook", "http://10.0.0.5:8080/hook", "http://172.16.4.2/",
+               "https://192.168.1.10/alerts", "http://[fd00::5]/hook"]
+    for n, url in enumerate(allowed):
+        actions.create(m.AlertRule, city=city, key=f"r{n}", name="r", threshold=10, webhook_url=url,
+                       m2m={"series": [r["station"]]})
+    settings.CITYLINE_WEBHOOK_ALLOW_LOOPBACK = True  # development
+    for url in ["http://127.0.0.1:8000/hook", "http://localhost:8000/hook"]:
+        actions.create(m.AlertRule, city=city, key=f"r{len(allowed)}", name="r", threshold=10, webhook_url=url,
+                       m2m={"series": [r["station"]]})
+        allowed.append(url)
+    with pytest.raises(ValidationError):  # link-local stays refused
+        actions.create(m.AlertRule, city=city, key="metadata", name="r", threshold=10,
+                       webhook_url="http://169.254.169.254/", m2m={"series": [r["station"]]})
+    assert m.AlertRule.objects.filter(key__startswith="r", webhook_url__in=allowed).count() == len(allowed)
+
+
+def test_sending_refuses_what_a_host_name_resolves_to_before_connecting(settings):
+    """Checked when sending too (the instance's CITYLINE_ALERT_WEBHOOK is a setting; DNS may point anywhere), before
+    any connection: the error is the same whether a port is open or not."""
+    settings.CITYLINE_WEBHOOK_ALLOW_LOOPBACK = False
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+    with Receiver(status=204) as receiver:
+        listening = receiver.server.server_address[1]
+        sent = [webhook.post(f"http://localhost:{port}/hook", {"event": "opened"}, backoff=0.01)
+                for port in (listening, closed)]
+        metadata = webhook.post("http://169.254.169.254/latest/meta-data/", {"event": "opened"}, backoff=0.01)
+        ftp = webhook.post("ftp://files.example.org/alerts", {"event": "opened"}, backoff=0.01)
+    assert receiver.bodies == []
+    assert sent[0] == sent[1] and sent[0][:2] == (False, 1)
+    assert sent[0][2].startswith("refused: localhost (") and "is a loopback address" in sent[0][2]
+    assert metadata == (False, 1, "refused: 169.254.169.254 is a link-local address, where alerts are not posted")
+    assert ftp == (False, 1, "refused: alerts are posted to http:// or https:// addresses only")
