@@ -50,6 +50,7 @@ from django.utils.translation import gettext as _
 
 from .domain import rules as domain
 from .registry import store_to_read
+from .store import LATEST_FIRST
 
 log = logging.getLogger("cityline.observations")
 
@@ -124,7 +125,8 @@ def rules_for(city) -> CityRules:
 
 
 def read_series(city, series: SeriesInfo, since: datetime) -> list[tuple[datetime, float | None, str | None]]:
-    """The stored ``(time, value, quality)`` of one series from ``since`` on, in time order (latest write wins).
+    """The stored ``(time, value, quality)`` of one series from ``since`` on, in time order (one per time, as every
+    reader takes it: :data:`.store.LATEST_FIRST`).
 
     Lists only the month partitions of the series' group from ``since``'s month on, instead of the
     whole store (which :meth:`.store.ObservationStore.connect` globs).
@@ -138,7 +140,7 @@ def read_series(city, series: SeriesInfo, since: datetime) -> list[tuple[datetim
         con.execute("SET TimeZone = 'UTC'")
         return con.sql(
             "SELECT time, value, quality FROM read_parquet(?, filename = true) WHERE series = ? AND time >= ? "
-            "QUALIFY row_number() OVER (PARTITION BY time ORDER BY written DESC, filename DESC) = 1 ORDER BY time",
+            f"QUALIFY row_number() OVER (PARTITION BY time ORDER BY {LATEST_FIRST}) = 1 ORDER BY time",
             params=[files, series.key, since]).fetchall()
 
 

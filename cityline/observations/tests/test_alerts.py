@@ -515,3 +515,16 @@ def test_sending_refuses_what_a_host_name_resolves_to_before_connecting(settings
     assert sent[0][2].startswith("refused: localhost (") and "is a loopback address" in sent[0][2]
     assert metadata == (False, 1, "refused: 169.254.169.254 is a link-local address, where alerts are not posted")
     assert ftp == (False, 1, "refused: alerts are posted to http:// or https:// addresses only")
+
+
+@pytest.mark.django_db
+def test_a_replay_reads_a_downsampled_mean_not_a_raw_reading_re_sent_for_its_instant():
+    """The store's rule for every reader (store.LATEST_FIRST): the mean already counts the re-sent reading."""
+    from cityline.observations.registry import store_for
+
+    city, r = make_alert_city()
+    store = store_for(city)
+    store.write([{"series": "air-station", "time": at(0), "value": 12.0, "quality": "downsampled"}])
+    store.write([{"series": "air-station", "time": at(0), "value": 90.0}])  # re-sent after the downsampling
+    info = alerts.rules_for(city).series["air-station"]
+    assert [(v, q) for _t, v, q in alerts.read_series(city, info, at(-60))] == [(12.0, "downsampled")]
