@@ -205,36 +205,31 @@ def _checked_parts(store, group: str, month: date) -> list[str]:
 
 def _before(store, group: str, month: date, cutoffs: dict[str, datetime], *, raw_only: bool = False) -> list[str]:
     """The series of ``cutoffs`` with readings before their cut-off in the partition (``raw_only``: not downsampled)."""
-    import duckdb
-
     keys = sorted(k for k, c in cutoffs.items() if c > _midnight(month))
     parts = _checked_parts(store, group, month) if keys else []
-    if not parts:
-        return []
-    with duckdb.connect() as con:
-        con.execute("SET TimeZone = 'UTC'")
-        rows = con.execute(
-            "SELECT DISTINCT o.series FROM read_parquet($parts) o "
-            "JOIN (SELECT unnest($keys) AS k, unnest($cutoffs) AS c) cut ON o.series = cut.k WHERE o.time < cut.c"
-            + (" AND o.quality IS DISTINCT FROM $downsampled" if raw_only else "") + " ORDER BY 1",
-            {"parts": parts, "keys": keys, "cutoffs": [cutoffs[k] for k in keys],
-             **({"downsampled": DOWNSAMPLED} if raw_only else {})}).fetchall()
-    return [r[0] for r in rows]
+    return _series_in(parts, (
+        "JOIN (SELECT unnest($keys) AS k, unnest($cutoffs) AS c) cut ON o.series = cut.k WHERE o.time < cut.c"
+        + (" AND o.quality IS DISTINCT FROM $downsampled" if raw_only else "")),
+        {"keys": keys, "cutoffs": [cutoffs[k] for k in keys], **({"downsampled": DOWNSAMPLED} if raw_only else {})})
 
 
 def _unnamed(store, group: str, month: date, named: set[str], cutoff: datetime | None, started: datetime) -> list[str]:
     """The keys of the partition's readings before ``cutoff`` written before ``started`` that no key of ``named`` is."""
+    parts = _checked_parts(store, group, month) if cutoff is not None and cutoff > _midnight(month) else []
+    return _series_in(parts, "WHERE o.time < $cutoff AND o.written < $started AND NOT list_contains($named, o.series)",
+                      {"cutoff": cutoff, "started": started, "named": sorted(named)})
+
+
+def _series_in(parts: list[str], condition: str, params: dict) -> list[str]:
+    """The series keys, sorted, of the rows of ``parts`` (as ``o``) that ``condition`` (joins, then WHERE) keeps."""
     import duckdb
 
-    parts = _checked_parts(store, group, month) if cutoff is not None and cutoff > _midnight(month) else []
     if not parts:
         return []
     with duckdb.connect() as con:
         con.execute("SET TimeZone = 'UTC'")
-        rows = con.execute(
-            "SELECT DISTINCT series FROM read_parquet($parts) WHERE time < $cutoff AND written < $started "
-            "AND NOT list_contains($named, series) ORDER BY 1",
-            {"parts": parts, "cutoff": cutoff, "started": started, "named": sorted(named)}).fetchall()
+        rows = con.execute(f"SELECT DISTINCT o.series FROM read_parquet($parts) o {condition} ORDER BY 1",
+                           {"parts": parts, **params}).fetchall()
     return [r[0] for r in rows]
 
 
