@@ -34,7 +34,7 @@ RESOURCES = [
     Resource(m.Distribution, "distributions", B8, filters=["dataset", "kind", "format"],
              search=["key", "title", "description"], visible_if="dataset__public"),
     Resource(m.DistributionVersion, "distribution-versions", B8, filters=["distribution", "number"],
-             visible_if="distribution__dataset__public", read_only=True),  # written by uploads only
+             visible_if="public", read_only=True),  # written by uploads only; see VersionQuerySet.visible
     Resource(m.PrivacyReview, "privacy-reviews", B8, filters=["dataset", "result"],
              staff_only=True, read_only=True),  # written by the privacy gate and overrides only
 ]

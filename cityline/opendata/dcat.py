@@ -77,7 +77,8 @@ def public_datasets(city):
             .select_related("publisher", "contact_point")
             .prefetch_related("themes",
                               Prefetch("distributions", queryset=Distribution.objects.order_by("key").prefetch_related(
-                                  Prefetch("versions", queryset=DistributionVersion.objects.order_by("number")))))
+                                  Prefetch("versions", queryset=DistributionVersion.objects.visible()
+                                           .order_by("number")))))
             .order_by("key"))
 
 

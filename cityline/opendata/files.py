@@ -5,7 +5,8 @@ its Frictionless data package and its CSV on the Web metadata.
 - ``files/<dataset>/<distribution>/v<n>/``: version *n*, for ever;
 - ``…/v<n>/data.parquet``, ``…/v<n>/datapackage.json``, ``…/v<n>/csv-metadata.json``.
 
-Only datasets anyone may see (``Dataset.public``) are served, except to staff. Each
+Only versions anyone may get (``DistributionVersion.public``: a public dataset, a held file, not
+blocked by the privacy gate) are served, except to staff. Each
 download counts towards the dataset's take-up (:mod:`.takeup`); no personal data is kept.
 """
 
@@ -42,8 +43,9 @@ def find_distribution(request: HttpRequest, city: str | None, dataset: str, dist
     return dist
 
 
-def find_version(dist: Distribution, number: int | None) -> DistributionVersion:
-    versions = dist.versions.all()
+def find_version(request: HttpRequest, dist: Distribution, number: int | None) -> DistributionVersion:
+    """Version ``number`` (the latest when None) if this viewer may get it (``VersionQuerySet.visible``); else 404."""
+    versions = dist.versions.visible(viewer_is_staff(request, dist.city))
     version = versions.filter(number=number).first() if number is not None else versions.order_by("-number").first()
     if version is None:
         raise Http404(f"distribution {dist.key!r} has no version {number}" if number else
@@ -81,17 +83,17 @@ def _serve(request, version: DistributionVersion, relative: str, extension: str,
 
 
 def file_latest(request, city, dataset, distribution):
-    version = find_version(find_distribution(request, city, dataset, distribution), None)
+    version = find_version(request, find_distribution(request, city, dataset, distribution), None)
     return _serve(request, version, version.path, _extension(version), version.media_type)
 
 
 def file_version(request, city, dataset, distribution, number):
-    version = find_version(find_distribution(request, city, dataset, distribution), number)
+    version = find_version(request, find_distribution(request, city, dataset, distribution), number)
     return _serve(request, version, version.path, _extension(version), version.media_type)
 
 
 def file_parquet(request, city, dataset, distribution, number):
-    version = find_version(find_distribution(request, city, dataset, distribution), number)
+    version = find_version(request, find_distribution(request, city, dataset, distribution), number)
     if not version.parquet_path:
         raise Http404("this version has no Parquet copy")
     return _serve(request, version, version.parquet_path, "parquet", tabular.FORMATS["parquet"][1])
@@ -155,14 +157,14 @@ def csvw_for(request: HttpRequest | None, version: DistributionVersion) -> dict:
 
 
 def datapackage_view(request, city, dataset, distribution, number):
-    version = find_version(find_distribution(request, city, dataset, distribution), number)
+    version = find_version(request, find_distribution(request, city, dataset, distribution), number)
     response = JsonResponse(datapackage_for(request, version), json_dumps_params={"indent": 2})
     response["Access-Control-Allow-Origin"] = "*"
     return response
 
 
 def csvw_view(request, city, dataset, distribution, number):
-    version = find_version(find_distribution(request, city, dataset, distribution), number)
+    version = find_version(request, find_distribution(request, city, dataset, distribution), number)
     if _extension(version) != "csv":
         raise Http404("CSV on the Web metadata describes CSV files only")
     response = JsonResponse(csvw_for(request, version), json_dumps_params={"indent": 2},

@@ -19,7 +19,10 @@
 
 Visibility: a dataset is public when its steward has published it, its access level
 is public and the privacy gate has not blocked it (:meth:`Dataset.is_public`, kept in the
-``public`` field so catalogue queries stay simple and fast).
+``public`` field so catalogue queries stay simple and fast). A version of one of its files
+is public when, besides, the distribution is still a held file and the gate's latest verdict
+on that version has not blocked it (:meth:`DistributionVersion.is_public`, kept in its
+``public`` field, and :meth:`VersionQuerySet.visible`: the one predicate every face uses).
 """
 
 from __future__ import annotations
@@ -172,6 +175,7 @@ class Dataset(KeyedRecord):
                                     self.key)
         self.public = self.is_public()
         super().save(*args, **kwargs)
+        DistributionVersion.objects.filter(distribution__dataset=self).refresh_public()
 
     @property
     def keyword_list(self) -> list[str]:
@@ -250,6 +254,7 @@ class Distribution(KeyedRecord):
             self.uuid = stable_uuid(City.objects.values_list("key", flat=True).get(pk=self.city_id), "distribution",
                                     self.key)
         super().save(*args, **kwargs)
+        DistributionVersion.objects.filter(distribution=self).refresh_public()  # the kind may have changed
 
     @property
     def key_column_list(self) -> list[str]:
@@ -284,6 +289,25 @@ def pack_path_problem(value: str) -> str | None:
     return None
 
 
+#: The verdicts that let a version out: passed, or blocked and overridden by a data steward.
+RELEASED = (choices.GateResult.PASSED, choices.GateResult.OVERRIDDEN)
+
+
+class VersionQuerySet(models.QuerySet):
+    def visible(self, staff: bool = False) -> VersionQuerySet:
+        """The versions a viewer may get (files, rows, DCAT, APIs): all for the city's staff, else the
+        public ones (:meth:`DistributionVersion.is_public`). Every face filters its versions here."""
+        return self if staff else self.filter(public=True)
+
+    def refresh_public(self) -> None:
+        """Store ``public`` again for these versions (after a change of the dataset, distribution or verdict)."""
+        shown = self.filter(gate__in=RELEASED, distribution__kind=choices.DistributionKind.FILE,
+                            distribution__dataset__public=True).values("pk")
+        DistributionVersion.objects.filter(pk__in=self.filter(public=True).exclude(pk__in=shown).values("pk")
+                                           ).update(public=False)
+        DistributionVersion.objects.filter(pk__in=shown.filter(public=False)).update(public=True)
+
+
 class DistributionVersion(CityRecord):
     """One upload of a held file (B8): kept, downloadable and citable at its own URL."""
 
@@ -303,6 +327,15 @@ class DistributionVersion(CityRecord):
     changes = models.JSONField(_("changes from the previous version"), default=dict, blank=True)
     note = models.TextField(_("note"), blank=True, help_text=_("What changed, in the uploader's words."))
     created_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
+    gate = models.CharField(_("privacy gate"), max_length=12, choices=choices.GateResult.choices, blank=True,
+                            editable=False, help_text=_("The gate's latest verdict on this version; empty until "
+                                                        "reviewed."))
+    public = models.BooleanField(
+        _("public"), default=False, editable=False, db_index=True,
+        help_text=_("Its dataset is public, it is a held file and the gate has not blocked this version (kept by "
+                    "save and by the privacy gate)."))
+
+    objects = VersionQuerySet.as_manager()
 
     class Meta:
         ordering = ["distribution", "-number"]
@@ -313,6 +346,16 @@ class DistributionVersion(CityRecord):
 
     def __str__(self) -> str:
         return f"{self.distribution} v{self.number}"
+
+    def save(self, *args, **kwargs):
+        self.public = self.is_public()
+        super().save(*args, **kwargs)
+
+    def is_public(self) -> bool:
+        """Anyone may get this version: its dataset is public, its distribution still a held file, and the
+        privacy gate's latest verdict on it passed or was overridden (B8, B10)."""
+        dist = self.distribution
+        return bool(self.gate in RELEASED and dist.kind == choices.DistributionKind.FILE and dist.dataset.public)
 
     @property
     def tabular(self) -> bool:
@@ -342,6 +385,15 @@ class PrivacyReview(CityRecord):
 
     def __str__(self) -> str:
         return f"{self.distribution_version}: {self.get_result_display()}"
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        # the version's verdict is its latest review's: stored on the version, which decides who may get it
+        versions = DistributionVersion.objects.filter(pk=self.distribution_version_id)
+        latest = (PrivacyReview.objects.filter(distribution_version_id=self.distribution_version_id)
+                  .order_by("-created_at", "-id").values("result")[:1])
+        versions.update(gate=models.Subquery(latest))
+        versions.refresh_public()
 
     def clean(self) -> None:
         super().clean()

@@ -81,7 +81,7 @@ def rating_of(dataset: Dataset) -> dict[str, Any]:
 
 
 def _queryset(city: City):
-    versions = DistributionVersion.objects.order_by("-number")
+    versions = DistributionVersion.objects.visible().order_by("-number")
     return (Dataset.objects.filter(city=city, public=True)
             .select_related("publisher", "contact_point__organisation", "asset__owner")
             .prefetch_related("themes", "kpis", "services",
@@ -614,7 +614,7 @@ def chart_context(data: dict[str, Any], city: City, column: str | None) -> dict[
     names = [f["name"] for f in source["fields"]]
     if column not in names:
         column = next((f["name"] for f in source["fields"] if f["type"] in NUMERIC), names[0] if names else None)
-    version = (DistributionVersion.objects.filter(city=city, distribution__dataset__key=data["key"],
+    version = (DistributionVersion.objects.visible().filter(city=city, distribution__dataset__key=data["key"],
                                                   distribution__key=source["distribution"],
                                                   number=source["version"]).first())
     chart = chart_data(version, column) if version and column else None

@@ -162,7 +162,7 @@ def find_version(request: HttpRequest, city, dataset: str, distribution: str, nu
     dist = Distribution.objects.filter(dataset=ds, key=distribution).select_related("dataset", "city").first()
     if dist is None:
         raise ApiProblem("not-found", f"no distribution {distribution!r} in dataset {dataset!r}")
-    versions = dist.versions.all()
+    versions = dist.versions.visible(viewer_is_staff(request, city))
     version = versions.filter(number=number).first() if number is not None else versions.order_by("-number").first()
     if version is None:
         raise ApiProblem("not-found", f"distribution {distribution!r} has no version {number}" if number is not None
@@ -247,12 +247,13 @@ def sql_tables(request: HttpRequest, city, query: str) -> dict[str, tuple[Distri
     Only distributions whose key appears in the query text are opened (a view per file costs a read
     of its footer)."""
     tables: dict[str, tuple[DistributionVersion, Path]] = {}
+    staff = viewer_is_staff(request, city)
     dists = (Distribution.objects.filter(dataset__in=visible_datasets(request, city), kind=choices.DistributionKind.FILE)
              .select_related("dataset").order_by("key"))
     for dist in dists:
         if dist.key not in query:
             continue
-        version = dist.latest_version()
+        version = dist.versions.visible(staff).order_by("-number").first()
         if version is not None and version.parquet_path:
             tables[dist.key] = (version, services.stored_path(version.parquet_path))
     return tables
@@ -325,7 +326,7 @@ def build_bulk_zip(city, target) -> dict:
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for ds in datasets:
             for dist in sorted(ds.distributions.all(), key=lambda d: d.key):
-                version = dist.latest_version() if dist.kind == choices.DistributionKind.FILE else None
+                version = dist.versions.visible().order_by("-number").first()
                 if version is None:
                     continue
                 latest[dist.pk] = version
@@ -473,7 +474,8 @@ def add_routes(router: Router) -> None:
                              "otherwise) and `note`. The file is validated (Frictionless), converted to Parquet, "
                              "stored as the next version and checked by the privacy gate. A refused file is a "
                              "422 problem whose `errors` name the file and each column with its rows; nothing "
-                             "is stored then.")
+                             "is stored then. A 409 problem: another version was stored while this one was "
+                             "checked (nothing stored; upload again).")
     def upload(request, city_key: str, key: str, file: UploadedFile = File(...),  # noqa: B008
                encoding: str | None = Form(None), note: str = Form("")):  # noqa: B008
         city = get_city(city_key)
@@ -493,6 +495,8 @@ def add_routes(router: Router) -> None:
                                                   encoding=encoding or None)
             except tabular.IngestError as exc:
                 return upload_problem(exc)
+            except services.UploadConflict as exc:
+                return problem_response("version-conflict", str(exc), errors={"file": [str(exc)]})
             except ValueError as exc:
                 return problem_response("validation", str(exc), errors={"file": [str(exc)]})
         dataset = Dataset.objects.get(pk=dist.dataset_id)

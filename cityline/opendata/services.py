@@ -4,18 +4,22 @@ The one path for a held file, whoever sends it (the steward's upload page, the A
 ``cityline opendata upload``, a city pack's ``pack_file``):
 
 1. :func:`upload_version` checks, validates and converts the file with
-   :func:`.domain.tabular.ingest` into the distribution's folder under a new version
-   name. A refused upload raises :class:`~.domain.tabular.IngestError` and leaves both
+   :func:`.domain.tabular.ingest` into the distribution's folder under a temporary name of
+   its own. A refused upload raises :class:`~.domain.tabular.IngestError` and leaves both
    the folder and the database as they were.
-2. In one transaction it records the :class:`.DistributionVersion` (with what changed
-   since the previous version), runs the privacy gate on it (:func:`review_version`,
-   built on :mod:`.domain.privacy`) and refreshes the dataset's verdict
-   (:func:`refresh_gate`), which decides whether the dataset can be public.
+2. In one transaction it claims the next version number (:class:`UploadConflict` if another
+   upload took it meanwhile), moves the files to their version's name, records the
+   :class:`.DistributionVersion` (with what changed since the previous version), runs the
+   privacy gate on it (:func:`review_version`, built on :mod:`.domain.privacy`) and refreshes
+   the dataset's verdict (:func:`refresh_gate`), which decides whether the dataset can be
+   public. A version the gate blocks is never served to anyone but staff, even once a later
+   version passes (``DistributionVersion.public``).
 3. A data steward may override a blocked verdict (:func:`override_gate`) with a
    justification; the override is a record of its own, in the change history.
 
 When a steward changes what the gate depends on (microdata, quasi-identifiers, minimum
-k), the latest versions are reviewed again (:func:`review_dataset`).
+k, or whether the dataset's asset holds personal data), the latest versions are reviewed
+again (:func:`review_dataset`).
 
 Files live under ``settings.CITYLINE_OPENDATA_DIR`` as
 ``<city>/<dataset>/<distribution>/v<n>.<ext>`` plus ``v<n>.parquet``; the database stores
@@ -26,14 +30,17 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import tempfile
+import uuid
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import pyarrow.parquet as pq
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Max
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django.utils import timezone
@@ -43,7 +50,7 @@ from cityline.core.models import Person
 
 from . import choices
 from .domain import privacy, tabular
-from .models import Dataset, Distribution, DistributionVersion, PrivacyReview
+from .models import DataAsset, Dataset, Distribution, DistributionVersion, PrivacyReview
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +103,11 @@ def held_format(distribution: Distribution) -> str:
     return fmt
 
 
+class UploadConflict(ValueError):
+    """Another version of the distribution was stored while this upload was being checked: nothing
+    was stored; upload again (the API answers 409)."""
+
+
 def upload_version(distribution: Distribution, source: Path | str, *, original_name: str | None = None,
                    user=None, note: str = "", encoding: str | None = None,
                    touch_modified: bool = True) -> DistributionVersion:
@@ -104,8 +116,14 @@ def upload_version(distribution: Distribution, source: Path | str, *, original_n
     ``touch_modified``: set the dataset's *modified* date to today (not for a city pack, whose
     datasets carry their own dates).
 
+    The file is converted under a name of its own and takes its version's name (``v<n>.*``) only
+    inside the transaction that records the version, once that version number is claimed (the
+    distribution's row locked, the number still free): a failed or concurrent upload never
+    touches the files of a stored version.
+
     Raises :class:`~.domain.tabular.IngestError` (nothing changed) when the file is refused,
-    and ``ValueError`` when the distribution cannot hold files.
+    :class:`UploadConflict` when another version was stored meanwhile, and ``ValueError`` when
+    the distribution cannot hold files.
     """
     source = Path(source)
     original_name = original_name or source.name
@@ -114,31 +132,59 @@ def upload_version(distribution: Distribution, source: Path | str, *, original_n
     number = (previous.number if previous else 0) + 1
     target = distribution_dir(distribution)
     source_checksum = sha256_of(source)
-    ingested = tabular.ingest(source, target_dir=target, name=f"v{number}", format=fmt,
+    ingested = tabular.ingest(source, target_dir=target, name=f"upload-{uuid.uuid4().hex}", format=fmt,
                               declared_schema=distribution.declared_schema or None, encoding=encoding,
                               limits=limits(), display_name=original_name)
-    written = {Path(ingested.path), Path(ingested.parquet_path)}
+    staged = {Path(ingested.path): target / f"v{number}{Path(ingested.path).suffix}",
+              Path(ingested.parquet_path): target / f"v{number}.parquet"}
     try:
         changes = {}
         if previous and previous.parquet_path:
             changes = tabular.diff_versions(stored_path(previous.parquet_path), ingested.parquet_path,
                                             distribution.key_column_list or None).as_dict()
         with transaction.atomic():
-            version = actions.create(
-                DistributionVersion, user=user, city=distribution.city, distribution=distribution, number=number,
-                original_name=original_name[:255], path=_relative(Path(ingested.path)),
-                parquet_path=_relative(Path(ingested.parquet_path)), media_type=ingested.mediatype,
-                byte_size=ingested.bytes, checksum=ingested.sha256, source_checksum=source_checksum,
-                row_count=ingested.row_count, table_schema=ingested.schema, changes=changes, note=note,
-            )
-            review_version(version, user=user)
-            dataset = distribution.dataset
-            refresh_gate(dataset, user=user, modified=timezone.localdate() if touch_modified else None)
+            _claim_number(distribution, number)
+            try:
+                version = actions.create(
+                    DistributionVersion, user=user, city=distribution.city, distribution=distribution,
+                    number=number, original_name=original_name[:255], path=_relative(staged[Path(ingested.path)]),
+                    parquet_path=_relative(staged[Path(ingested.parquet_path)]), media_type=ingested.mediatype,
+                    byte_size=ingested.bytes, checksum=ingested.sha256, source_checksum=source_checksum,
+                    row_count=ingested.row_count, table_schema=ingested.schema, changes=changes, note=note,
+                )
+            except IntegrityError as exc:  # a database that cannot lock the row: the unique number decides
+                raise UploadConflict(f"distribution {distribution.key!r}: version {number} was stored by another "
+                                     "upload meanwhile; nothing was stored, upload the file again") from exc
+            # Version n is ours until this transaction ends (no one else can record it), so its names are
+            # free: whatever has them is left from an upload that never committed. Undone before the
+            # transaction ends, should anything fail, while the number is still ours.
+            placed = []
+            try:
+                for temporary, final in staged.items():
+                    os.replace(temporary, final)
+                    placed.append(final)
+                review_version(version, user=user)
+                dataset = distribution.dataset
+                refresh_gate(dataset, user=user, modified=timezone.localdate() if touch_modified else None)
+            except BaseException:
+                for final in placed:
+                    final.unlink(missing_ok=True)
+                raise
     except BaseException:
-        for path in written:
-            path.unlink(missing_ok=True)
+        for temporary in staged:
+            temporary.unlink(missing_ok=True)
         raise
     return version
+
+
+def _claim_number(distribution: Distribution, number: int) -> None:
+    """Lock the distribution's row until the transaction ends and check ``number`` is still the next
+    version; else :class:`UploadConflict` (the file was compared with a version that is no longer the latest)."""
+    Distribution.objects.select_for_update().filter(pk=distribution.pk).values_list("pk", flat=True).first()
+    stored = DistributionVersion.objects.filter(distribution=distribution).aggregate(n=Max("number"))["n"] or 0
+    if stored != number - 1:
+        raise UploadConflict(f"distribution {distribution.key!r}: version {stored} was stored while this upload "
+                             f"was being checked; nothing was stored, upload the file again")
 
 
 # --- the privacy gate ------------------------------------------------------------------------
@@ -270,6 +316,22 @@ def _dataset_saved(sender, instance, created, raw=False, **kwargs):
             review_dataset(instance)
     finally:
         instance._reviewing = False
+
+
+@receiver(post_save, sender=DataAsset)
+def _asset_saved(sender, instance, created, raw=False, **kwargs):
+    """Whether an asset holds personal data is one of the gate's inputs (``about_people``): review its
+    datasets again, in the same transaction, exactly as a change of the dataset itself does."""
+    if created or raw:
+        return
+    for dataset in instance.datasets.all():
+        if getattr(dataset, "_reviewing", False) or not latest_versions(dataset):
+            continue
+        dataset._reviewing = True
+        try:
+            review_dataset(dataset)
+        finally:
+            dataset._reviewing = False
 
 
 # --- city packs ------------------------------------------------------------------------------

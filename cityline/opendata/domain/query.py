@@ -9,7 +9,8 @@ Two entry points, both plain data in, plain data out:
   quoted; values are bound as parameters, never pasted into SQL. Without filters or
   ``q`` the total comes from the Parquet footer (no scan), and an unsorted page is read
   straight from the row groups that hold it — a 100-row page of a 10-million-row file
-  in a few milliseconds (bench/bench_datastore.py).
+  in a few milliseconds (bench/bench_datastore.py). Every other page is ordered last by
+  the row's position in the file, so that paging covers each row exactly once.
 - ``sql(query, tables={name: parquet_path}, row_limit=, timeout_s=)`` — read-only
   SQL: exactly one SELECT (checked with DuckDB's own parser), the tables exposed as
   views, file access switched off and the configuration locked before the query runs,
@@ -246,6 +247,10 @@ def _check_int(name: str, value: Any, low: int, high: int) -> int:
 
 # ----------------------------------------------------------------------- search
 
+#: DuckDB's virtual column of ``read_parquet``: a row's position in the file, the last sort key of every page.
+ROW_NUMBER = "file_row_number"
+
+
 def search(
     parquet_path: Path | str,
     *,
@@ -313,7 +318,12 @@ def search(
     con = _con()
     src = f"read_parquet({_lit(str(path))})"
     where_sql = (" WHERE " + " AND ".join(where)) if where else ""
-    order_sql = (" ORDER BY " + ", ".join(f"{_q(c)} {d} NULLS LAST" for c, d in order)) if order else ""
+    # The file's row order breaks ties (and orders an unsorted filtered page), so that pages of one query
+    # cover every row exactly once however DuckDB splits the scan between threads (DuckDB's virtual
+    # column file_row_number; should the file have a column of that name, every column instead: rows
+    # tied on all of them are the same row to a reader).
+    tiebreak = ", ".join(_q(c) for c in names) if ROW_NUMBER in types else ROW_NUMBER
+    order_sql = " ORDER BY " + "".join(f"{_q(c)} {d} NULLS LAST, " for c, d in order) + tiebreak
     select = ", ".join(_q(c) for c in cols)
     try:
         cur = con.execute(f"SELECT {select} FROM {src}{where_sql}{order_sql} LIMIT {limit} OFFSET {offset}", params)
