@@ -59,11 +59,13 @@ def add_routes(router: Router) -> None:
                 operation_id="assessment", summary="The city's ISO 37106 self-assessment today",
                 description="Every rule's result (outcome, reason, next step, evidence), the maturity matrix "
                             "(score and level per component and overall) and the gaps ranked by what they hold "
-                            "back. 404 for anyone but staff unless the city publishes its assessment (B2.g).")
+                            "back. 404 for anyone but staff unless the city publishes its assessment (B2.g). "
+                            "For anyone but staff, reasons and evidence name no unpublished record (C2.f).")
     def assessment(request, city_key: str):
         from .services import assess
 
-        return assess(_visible_city(request, city_key)).as_dict()
+        city = _visible_city(request, city_key)
+        return assess(city, public=not viewer_is_staff(request, city)).as_dict()
 
     @router.get("/cities/{city_key}/assessment/snapshots", response={200: list[SnapshotOut], **ERRORS_READ},
                 tags=[TAG], operation_id="assessment_snapshots", summary="Dated assessment snapshots",

@@ -23,7 +23,7 @@ def assessment(city) -> dict[str, Any]:
     from .models import AssessmentSettings
     from .report import gap_report
 
-    data = gap_report(city, top=10)
+    data = gap_report(city, top=10, public=True)    # reasons and evidence name no unpublished record (C2.f)
     for r in data["results"]:   # editor links are for staff: the public sees labels only
         r["evidence"] = [{"label": e["label"], "kind": e["kind"], "key": e["key"]} for e in r["evidence"]]
     settings = AssessmentSettings.objects.filter(city=city).first()

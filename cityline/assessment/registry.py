@@ -116,6 +116,8 @@ class Context:
     on_date: date
     thresholds: dict[str, Any] = field(default_factory=dict)
     attestations: dict[str, Attestation] = field(default_factory=dict)
+    #: the results are for the public face (B2.g): reasons and evidence name no unpublished record
+    public: bool = False
     #: set by the engine while a rule runs
     current: Rule | None = None
 
@@ -129,6 +131,11 @@ class Context:
             if name in r.thresholds:
                 return r.thresholds[name]
         raise KeyError(f"no rule declares a threshold named {name!r}")
+
+    def may_name(self, record: Any) -> bool:
+        """Whether a result may name ``record``: always for staff; on the public face only when the record
+        is public, i.e. has no ``published`` or ``public`` flag that is off (an unpublished KPI, C2.f)."""
+        return not self.public or all(getattr(record, flag, True) is not False for flag in ("published", "public"))
 
     # -- result helpers: the current rule's id is filled in ------------------------------
 

@@ -42,9 +42,12 @@ def _score(value: float | None) -> str:
     return "—" if value is None else f"{value:.2f}"
 
 
-def gap_report(city: City, on_date: date | None = None, top: int = 15) -> dict[str, Any]:
-    """Plain data for the gap report: the matrix rows, the top gaps and every result with its evidence."""
-    a = assess(city, on_date)
+def gap_report(city: City, on_date: date | None = None, top: int = 15, *, public: bool = False) -> dict[str, Any]:
+    """Plain data for the gap report: the matrix rows, the top gaps and every result with its evidence.
+
+    ``public``: for the public page, naming no unpublished record (see :func:`.services.assess`).
+    """
+    a = assess(city, on_date, public=public)
     data = a.as_dict()
     by_id = {r["id"]: r for r in data["results"]}
     rows = []

@@ -56,15 +56,18 @@ def current_attestations(city: City, on_date: date) -> dict[str, Attestation]:
     return chosen
 
 
-def context_for(city: City, on_date: date | None = None) -> registry.Context:
-    """The rules' view of one city on one date: its thresholds and its current attestations."""
+def context_for(city: City, on_date: date | None = None, *, public: bool = False) -> registry.Context:
+    """The rules' view of one city on one date: its thresholds and its current attestations.
+
+    ``public``: the results are for the public face, so they name no unpublished record (they count it).
+    """
     on_date = on_date or timezone.localdate()
     s = settings_for(city)
     attestations = {}
     for rid, att in current_attestations(city, on_date).items():
         evidence = registry.Context.evidence(att.evidence) if att.evidence_id else None
         attestations[rid] = registry.Attestation(att.key, rid, att.outcome, att.statement, evidence, att.expires)
-    return registry.Context(city, on_date, dict(s.thresholds) if s else {}, attestations)
+    return registry.Context(city, on_date, dict(s.thresholds) if s else {}, attestations, public=public)
 
 
 @dataclass
@@ -101,9 +104,13 @@ def efforts() -> dict[str, str]:
     return {rid: r.effort for rid, r in registry.load_rules().items()}
 
 
-def assess(city: City, on_date: date | None = None) -> Assessment:
-    """Run every registered rule for ``city`` as on ``on_date`` (default today) and roll them up."""
-    ctx = context_for(city, on_date)
+def assess(city: City, on_date: date | None = None, *, public: bool = False) -> Assessment:
+    """Run every registered rule for ``city`` as on ``on_date`` (default today) and roll them up.
+
+    ``public=True`` is the public face (page, downloads, API for anyone but staff): the outcomes, shares and
+    counts are the same, but reasons and evidence name no unpublished record (C2.f).
+    """
+    ctx = context_for(city, on_date, public=public)
     results = registry.evaluate(ctx)
     rows = [r.as_dict() for r in results]
     return Assessment(city, ctx.on_date, results, mat.maturity(rows, registry.recommendation_ids()),

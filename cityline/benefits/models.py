@@ -21,6 +21,7 @@ from cityline.strategy.choices import Purpose
 from cityline.strategy.models import Initiative, InterestedParty, Project
 
 from . import choices
+from .domain.kpi import DEFAULT_TOLERANCE
 
 
 class BenefitNode(KeyedRecord):
@@ -356,9 +357,7 @@ class Kpi(KeyedRecord):
                 problems["node"] = _("an outcome indicator measures an outcome or a purpose (C2.c)")
             if self.kind == choices.KpiKind.LEADING and node_kind in outcome_nodes:
                 problems["node"] = _("a leading indicator measures an investment, activity or output (C2.c)")
-        if (self.tolerance_on_track is not None and self.tolerance_at_risk is not None
-                and self.tolerance_at_risk < self.tolerance_on_track):
-            problems["tolerance_at_risk"] = _("cannot be smaller than the on-track tolerance")
+        problems.update(self._tolerance_problems())
         if self.pk and self.baseline_date:
             late = self.targets.filter(date__lte=self.baseline_date).order_by("date").first()
             if late is not None:
@@ -366,6 +365,23 @@ class Kpi(KeyedRecord):
                     "label": late.label}
         if problems:
             raise ValidationError(problems)
+
+    def _tolerance_problems(self) -> dict[str, str]:
+        """Each tolerance given is compared with the other's effective value: as given, or the default when blank
+        (the status rules use the default then, so 0.2 on track with a blank at-risk tolerance cannot work)."""
+        on_track, at_risk = self.tolerance_on_track, self.tolerance_at_risk
+        if on_track is not None and at_risk is not None:
+            if at_risk < on_track:
+                return {"tolerance_at_risk": _("cannot be smaller than the on-track tolerance")}
+        elif on_track is not None and on_track > Decimal(str(DEFAULT_TOLERANCE.at_risk)):
+            return {"tolerance_on_track": _(
+                "cannot be larger than the at-risk tolerance, which is blank and so takes the default "
+                "(%(default)s): give the at-risk tolerance too") % {"default": DEFAULT_TOLERANCE.at_risk}}
+        elif at_risk is not None and at_risk < Decimal(str(DEFAULT_TOLERANCE.on_track)):
+            return {"tolerance_at_risk": _(
+                "cannot be smaller than the on-track tolerance, which is blank and so takes the default "
+                "(%(default)s): give the on-track tolerance too") % {"default": DEFAULT_TOLERANCE.on_track}}
+        return {}
 
 
 class KpiTarget(CityRecord):

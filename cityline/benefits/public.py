@@ -35,7 +35,6 @@ from cityline.strategy.public import iso, num, provenance, public_person
 
 from . import choices
 from .domain import benefit_map as bmap
-from .domain import smart
 from .domain import trajectory
 from .models import BenefitNode
 from .realisation import SEVERITY, KpiReport, Realisation, node_owners, realisation, worst
@@ -234,7 +233,7 @@ def kpi_data(ctx: Context, r: KpiReport, *, definition: bool = False) -> dict[st
             "evaluation_method_label": str(k.get_evaluation_method_display()) if k.evaluation_method else None,
             "suppliers": sorted(p.name for p in k.suppliers.all()),
             "users": sorted(p.name for p in k.users.all()),
-            "smart": [f.as_dict() for f in smart.smart_findings(r.plain)],
+            "smart": [f.as_dict() for f in r.smart_findings()],
         })
     return data
 
@@ -408,12 +407,16 @@ def benefit_map(city: City, on_date: date | None = None) -> dict[str, Any]:
     findings, rollup = _findings(ctx)
     money = None
     if rollup is not None:
+        # every row of the money table, so they add up to the total (line-of-sight.md: conservation):
+        # what reaches each purpose, what end outcomes with no link on retain, and what is stranded
         money = {
             "total_investment": num(rollup.total_investment),
             "by_purpose": [{"purpose": p, "label": str(PURPOSE_LABELS[p]), "amount": num(round(a, 2)),
                             "url": reverse("portal:purpose", kwargs={"city": city.key, "key": p})
                             if ctx.purpose_nodes(p) else None}
                            for p, a in rollup.by_purpose.items() if p in PURPOSE_LABELS],
+            "retained": [{**ctx.node_ref(k), "amount": num(round(a, 2))} for k, a in rollup.retained.items()],
+            "retained_total": num(round(sum(rollup.retained.values()), 2)),
             "stranded": num(round(rollup.stranded_total, 2)),
         }
         money["by_purpose"].sort(key=lambda row: list(PURPOSE_LABELS).index(row["purpose"]))

@@ -21,7 +21,7 @@ at risk through it (its ``path``), unless its own KPIs already say off track.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -31,9 +31,10 @@ from django.utils import timezone
 from cityline.core.models import City
 
 from .domain import benefit_map as bmap
+from .domain import smart
 from .domain.forecast import KpiForecast, forecast_many
 from .domain.kpi import Kpi as PlainKpi
-from .domain.kpi import kpi_from_dict
+from .domain.kpi import KpiDataError, kpi_from_dict
 from .domain.status import KpiStatus, status_many
 from .models import BenefitNode, Kpi, KpiTarget, Measurement, TrajectoryPoint
 from .services import load_map
@@ -58,10 +59,19 @@ class KpiReport:
     plain: PlainKpi
     status: KpiStatus
     forecast: KpiForecast
+    #: why the rules cannot read the KPI's data (None when they can); see :func:`readable_kpi`
+    problem: KpiDataError | None = None
 
     @property
     def key(self) -> str:
         return self.record.key
+
+    def smart_findings(self) -> list[smart.Finding]:
+        """The SMART findings of the KPI's targets; for data the rules cannot read, one error naming the field."""
+        if self.problem is not None:
+            return [smart.Finding("unreadable_data", smart.ERROR, self.problem.field,
+                                  f"the KPI's data cannot be used: {self.problem}", "C2.b")]
+        return smart.smart_findings(self.plain)
 
     def as_dict(self) -> dict[str, Any]:
         return {"kpi": self.record.key, "title": self.record.title, "kind": self.record.kind,
@@ -151,24 +161,46 @@ def plain_kpi(record: Kpi) -> PlainKpi:
     return kpi_from_dict(record.as_plain())
 
 
+def readable_kpi(record: Kpi) -> tuple[PlainKpi, KpiDataError | None]:
+    """The stored KPI as its plain definition and None; or, when the rules cannot read its data (a row
+    saved before a check existed, or written around validation), a bare definition without plan or
+    measurements and the error, which names the field at fault."""
+    try:
+        return plain_kpi(record), None
+    except KpiDataError as exc:
+        return PlainKpi(id=record.key, name=record.title, unit=str(record.unit or "")), exc
+
+
 def kpi_reports(records: Iterable[Kpi], on_date: date) -> list[KpiReport]:
-    """Status and forecast for some KPI records (prefetched with :func:`kpi_queryset`) on ``on_date``."""
+    """Status and forecast for some KPI records (prefetched with :func:`kpi_queryset`) on ``on_date``.
+
+    A KPI whose data the rules cannot read does not stop the others: its status is ``no_target`` and
+    its forecast ``no_target``, each saying why its status cannot be computed.
+    """
     records = list(records)
-    plains = [plain_kpi(r) for r in records]
+    readable = [readable_kpi(r) for r in records]
+    plains = [p for p, _problem in readable]
     statuses = status_many(plains, on_date)
     forecasts = forecast_many(plains, on_date)
-    return [KpiReport(r, p, s, f) for r, p, s, f in zip(records, plains, statuses, forecasts)]
+    reports = []
+    for r, (p, problem), s, f in zip(records, readable, statuses, forecasts):
+        if problem is not None:
+            s = replace(s, status="no_target", reason=f"No target: the KPI's data cannot be used ({problem}), "
+                                                      "so its status cannot be computed.")
+            f = replace(f, outcome="no_target", problem=str(problem))
+        reports.append(KpiReport(r, p, s, f, problem))
+    return reports
 
 
 def realisation(city: City, on_date: date | None = None, *, published_only: bool = False) -> Realisation:
     """Every KPI's status and forecast and every node's status for ``city`` on ``on_date`` (default: today).
 
     ``published_only`` leaves unpublished KPIs out entirely (the public face, C2.f):
-    they neither show nor colour the map.
+    they neither show, nor colour the map, nor count in its line-of-sight findings.
     """
     on_date = on_date or timezone.localdate()
     reports = kpi_reports(kpi_queryset(city, published_only), on_date)
-    bm = load_map(city)
+    bm = load_map(city, published_only)
     by_node: dict[str, list[KpiReport]] = {}
     for r in reports:
         if r.record.node_id:

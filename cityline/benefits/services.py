@@ -14,10 +14,16 @@ from .domain import benefit_map as bmap
 from .models import BenefitLink, BenefitNode, Kpi
 
 
-def load_map(city: City) -> bmap.BenefitMap:
-    """The city's benefit map, with which nodes have an owner and which are measured by which kind of KPI."""
+def load_map(city: City, published_only: bool = False) -> bmap.BenefitMap:
+    """The city's benefit map, with which nodes have an owner and which are measured by which kind of KPI.
+
+    ``published_only`` counts published KPIs only (the public face, C2.f): a node measured only by an
+    unpublished KPI is then a node without an indicator, as the public sees it.
+    """
+    measuring = Kpi.objects.filter(published=True) if published_only else Kpi.objects.all()
+
     def kpis(kind: str):
-        return Exists(Kpi.objects.filter(node=OuterRef("pk"), kind=kind))
+        return Exists(measuring.filter(node=OuterRef("pk"), kind=kind))
 
     rows = (
         BenefitNode.objects.filter(city=city)
@@ -68,6 +74,8 @@ def format_report(report: bmap.Report, city: City) -> str:
         lines.append(f"\nmoney: {r.total_investment:,.2f} invested")
         for key, amount in sorted(r.purposes.items(), key=lambda kv: -kv[1]):
             lines.append(f"  reaches purpose {key}: {amount:,.2f}")
+        for key, amount in r.retained.items():
+            lines.append(f"  retained at end outcome {key} (no link on to a purpose): {amount:,.2f}")
         if r.stranded_total:
             lines.append(f"  stranded before any outcome: {r.stranded_total:,.2f}")
     return "\n".join(lines)

@@ -18,11 +18,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from cityline.benefits.domain import benefit_map as bmap
 from cityline.benefits.domain.smart import ERROR, smart_findings
 from cityline.benefits.models import BenefitNode, Kpi
-from cityline.benefits.realisation import kpi_queryset, node_owners, plain_kpi, realisation
+from cityline.benefits.realisation import kpi_queryset, node_owners, readable_kpi, realisation
 from cityline.benefits.services import check_city, load_map
 from cityline.delivery.models import RealisationPlan
 from cityline.risks.models import Risk
@@ -52,6 +53,22 @@ def nodes_named(ctx: Context, keys) -> list[BenefitNode]:
 
 def kpis(ctx: Context) -> list[Kpi]:
     return list(kpi_queryset(ctx.city))
+
+
+def unpublished_kpis(n: int) -> str:
+    return ngettext("%(n)d KPI that is not published", "%(n)d KPIs that are not published", n) % {"n": n}
+
+
+def kpi_names(ctx: Context, records, listing=names) -> str:
+    """The KPIs for a reason, as ``listing`` lists them (default :func:`.service.names`); on the public face
+    the unpublished ones are counted, not named (C2.f: they appear on no public page)."""
+    records = list(records)
+    shown = [k for k in records if ctx.may_name(k)]
+    listed = listing(shown)
+    hidden = len(records) - len(shown)
+    if not hidden:
+        return listed or "—"
+    return f"{listed} and {unpublished_kpis(hidden)}" if listed else unpublished_kpis(hidden)
 
 
 def no_kpis(ctx: Context, rec: str) -> Result:
@@ -99,16 +116,29 @@ def benefit_map(ctx: Context) -> Result:
 
 
 def smart_share(ctx: Context, rec: str, threshold: str, reason, next_step) -> Result:
-    """KPIs without an error finding of ``rec`` among their SMART findings, as a share of all KPIs."""
+    """KPIs without an error finding of ``rec`` among their SMART findings, as a share of all KPIs; a KPI whose
+    data the rules cannot read (see :func:`cityline.benefits.realisation.readable_kpi`) falls short."""
     records = kpis(ctx)
     if not records:
         return no_kpis(ctx, rec)
-    short = [k for k in records
-             if any(f.severity == ERROR and f.recommendation == rec for f in smart_findings(plain_kpi(k)))]
+
+    short, unreadable = [], {}
+    for k in records:
+        plain, problem = readable_kpi(k)
+        if problem is not None:     # data the rules cannot read shows nothing: it falls short, and says why
+            unreadable[k.pk] = problem.field
+            short.append(k)
+        elif any(f.severity == ERROR and f.recommendation == rec for f in smart_findings(plain)):
+            short.append(k)
+
+    def listing(shown) -> str:
+        return names(f"{k} ({_('its data cannot be read')}: {unreadable[k.pk]})" if k.pk in unreadable else k
+                     for k in shown)
+
     return ctx.share(len(records) - len(short), len(records), minimum=ctx.threshold(threshold),
                      evidence=evidence_of(ctx, short or records), next_step=next_step,
                      reason=reason % {"ok": len(records) - len(short), "n": len(records),
-                                      "names": names(short) or "—"})
+                                      "names": kpi_names(ctx, short, listing)})
 
 
 @rule("C2.a", title=_("Every targeted benefit has a baseline"), thresholds={"c2a_min_share": 0.5}, effort="low")
@@ -166,15 +196,19 @@ def kpi_definitions(ctx: Context) -> Result:
                                         (str(_("calculation")), k.calculation.strip()),
                                         (str(_("evaluation method")), k.evaluation_method)) if not ok]
 
-    short = [(k, gaps(k)) for k in records if gaps(k)]
+    missing = {k.pk: gaps(k) for k in records}
+    short = [k for k in records if missing[k.pk]]
+
+    def listing(shown) -> str:
+        return ("; ".join(f"{k.key} ({', '.join(missing[k.pk])})" for k in shown[:5])
+                + (" …" if len(shown) > 5 else ""))
+
     return ctx.share(
         len(records) - len(short), len(records), minimum=ctx.threshold("c2d_min_share"),
-        evidence=evidence_of(ctx, [k for k, _g in short] or records),
+        evidence=evidence_of(ctx, short or records),
         reason=_("C2.d: %(ok)d of %(n)d KPIs name who supplies and uses them, how they are calculated and how "
                  "impact is evaluated; missing: %(names)s.")
-        % {"ok": len(records) - len(short), "n": len(records),
-           "names": "; ".join(f"{k.key} ({', '.join(g)})" for k, g in short[:5]) + (" …" if len(short) > 5 else "")
-           or "—"},
+        % {"ok": len(records) - len(short), "n": len(records), "names": kpi_names(ctx, short, listing)},
         next_step=_("Agree with the interested parties who supplies and who uses each KPI, its calculation and "
                     "its evaluation method."))
 
@@ -216,7 +250,7 @@ def public_reporting(ctx: Context) -> Result:
         evidence=evidence_of(ctx, short or [r.record for r in real.kpis]),
         reason=_("C2.f: %(ok)d of %(n)d KPIs are on the public dashboard with current data; %(h)d are not "
                  "published, %(s)d published ones are overdue or have no data (%(names)s).")
-        % {"ok": n - len(short), "n": n, "h": len(hidden), "s": len(stale), "names": names(short) or "—"},
+        % {"ok": n - len(short), "n": n, "h": len(hidden), "s": len(stale), "names": kpi_names(ctx, short)},
         next_step=_("Publish these KPIs and record their values as often as their frequency says."))
 
 

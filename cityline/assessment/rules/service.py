@@ -48,7 +48,8 @@ def names(records, limit: int = SHOWN) -> str:
 
 
 def evidence_of(ctx: Context, records) -> list[Evidence]:
-    return [ctx.evidence(r) for r in list(records)[:MAX_EVIDENCE]]
+    """Evidence links to the first records; on the public face, records it may not name are left out (C2.f)."""
+    return [ctx.evidence(r) for r in [r for r in records if ctx.may_name(r)][:MAX_EVIDENCE]]
 
 
 def live_blocks(city, kind: str):

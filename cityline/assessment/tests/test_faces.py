@@ -86,6 +86,26 @@ def test_api_and_public_page_are_for_staff_until_the_city_publishes(town, sandbo
     assert rows[1].startswith("A.1.4,A,Openness is how the city works,met,Open,")
 
 
+def test_public_faces_name_no_unpublished_kpi_and_staff_see_them(client, admin_client):
+    """C2.f: the unpublished KPI ``noise`` is counted on the public page, its downloads and the API for anyone,
+    never named; the outcomes are the same, and staff still see its name and key."""
+    from cityline.benefits.models import Kpi
+    from cityline.benefits.testing import make_realisation_city
+
+    city, _nodes = make_realisation_city()
+    actions.update(Kpi.objects.get(city=city, key="noise"), title="Secret draft indicator")
+    actions.create(AssessmentSettings, city=city, publish=True)
+    api = f"/api/v1/cities/{city.key}/assessment"
+    for path in [f"/{city.key}/assessment/", f"/{city.key}/assessment.json", f"/{city.key}/assessment.csv", api]:
+        body = client.get(path).content.decode()
+        assert "Secret draft indicator" not in body and "noise" not in body, path
+        assert "1 are not published" in body, path
+    public, staff = client.get(api).json(), admin_client.get(api).json()
+    assert public["maturity"] == staff["maturity"]
+    c2f = next(r for r in staff["results"] if r["id"] == "C2.f")
+    assert "Secret draft indicator" in c2f["reason"] and [e["key"] for e in c2f["evidence"]] == ["noise"]
+
+
 def test_editor_pages(admin_client, town, sandbox):
     city = town[0]
     services.take_snapshot(city, date(2026, 3, 1))

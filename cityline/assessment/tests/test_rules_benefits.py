@@ -150,6 +150,42 @@ def test_c2g_open_licences(real):
     assert run(city, "C2.g", thresholds={"c2g_open_licences": ["LicenseRef-council"]}).outcome == "not_met"
 
 
+def test_kpi_data_the_rules_cannot_read_falls_short_and_breaks_no_rule(real):
+    """A stored lone on-track tolerance of 20 % (the blank at-risk one defaults to 15 %) cannot be used."""
+    city, n = real
+    Kpi.objects.filter(city=city, key="no2").update(tolerance_on_track=Decimal("0.2"), tolerance_at_risk=None)
+    for rid in ("C2.a", "C2.b"):
+        result = run(city, rid)
+        assert (result.outcome, result.share) == ("partly_met", 0.75), rid
+        assert "No2 (its data cannot be read: tolerance.at_risk)" in result.reason, rid
+    assert run(city, "C2.f").outcome == "partly_met" and run(city, "C3.d").outcome
+
+
+# --- the public face (B2.g): unpublished records are counted, never named (C2.f) -------------------
+
+
+def test_public_face_counts_unpublished_kpis_but_names_none(real):
+    city, n = real
+    actions.update(Kpi.objects.get(city=city, key="noise"), title="Secret draft indicator")
+    bare_kpi(city, "draft-kpi", n["quiet-streets"])                  # unpublished: no baseline, no target
+    bare_kpi(city, "open-kpi", n["quiet-streets"], published=True)   # published: no baseline, no target
+    for rid in ("C2.a", "C2.b", "C2.c", "C2.d", "C2.f"):
+        staff, public = run(city, rid), run(city, rid, public=True)
+        assert (public.outcome, public.share) == (staff.outcome, staff.share), rid
+        shown = " ".join([public.reason, *(f"{e.label} {e.key}" for e in public.evidence)])
+        assert "draft" not in shown.lower() and "noise" not in shown, (rid, shown)
+    assert "missing: draft-kpi, open-kpi." in run(city, "C2.a").reason
+    assert "missing: open-kpi and 1 KPI that is not published." in run(city, "C2.a", public=True).reason
+    assert "not yet: open-kpi and 1 KPI that is not published." in run(city, "C2.b", public=True).reason
+    assert [e.key for e in run(city, "C2.a", public=True).evidence] == ["open-kpi"]
+    assert run(city, "C2.d", public=True).reason.endswith(
+        "; open-kpi (suppliers, users, calculation, evaluation method) and 2 KPIs that are not published.")
+    staff_f, public_f = run(city, "C2.f"), run(city, "C2.f", public=True)
+    assert "2 are not published" in public_f.reason and "(2 KPIs that are not published)" in public_f.reason
+    assert "Secret draft indicator" in staff_f.reason and [e.key for e in staff_f.evidence] == ["draft-kpi", "noise"]
+    assert public_f.evidence == ()
+
+
 # --- C3 -------------------------------------------------------------------------------------------
 
 

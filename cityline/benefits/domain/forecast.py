@@ -213,6 +213,8 @@ class KpiForecast:
     direction: str = "higher_is_better"
     band: tuple[float, float] | None = None
     min_points: int = MIN_POINTS
+    #: why no forecast could be made at all: the KPI's data cannot be read (outcome ``no_target``)
+    problem: str = ""
 
     @property
     def slope_per_year(self) -> float | None:
@@ -228,6 +230,8 @@ class KpiForecast:
 
     @property
     def message(self) -> str:
+        if self.problem:
+            return f"No forecast: the KPI's data cannot be used ({self.problem})."
         if self.outcome == "not_enough_data":
             return (f"Not enough data to forecast: {self.n_points} usable value(s), "
                     f"at least {self.min_points} are needed.")

@@ -330,12 +330,17 @@ def add_months(day: date, months: int) -> date:
 def next_due(kpi: Kpi, last: date) -> date | None:
     """The date after which the next value counts as overdue, given the value for period ``last``.
 
-    One period after ``last`` plus the grace period; ``None`` when the KPI has no frequency.
+    One period after ``last`` plus the grace period; ``None`` when the KPI has no frequency, or
+    when that date would fall after the last day the calendar holds (9999-12-31): no value is
+    then ever overdue, as without a frequency.
     """
     if not kpi.frequency:
         return None
     freq = FREQUENCIES[kpi.frequency]
-    return date.fromordinal(add_months(last, freq.months).toordinal() + freq.days + kpi.effective_grace_days)
+    try:
+        return date.fromordinal(add_months(last, freq.months).toordinal() + freq.days + kpi.effective_grace_days)
+    except (ValueError, OverflowError):  # past date.max: year 10000 and beyond
+        return None
 
 
 def goodness(direction: str, value: float, band: Band | None = None) -> float:

@@ -141,6 +141,14 @@ def test_next_value_is_due_one_period_plus_grace_after_the_last(frequency, last,
     assert next_due(Kpi(), last) is None
 
 
+def test_no_value_is_due_past_the_last_day_the_calendar_holds():
+    """A period ending near 9999-12-31 has its next value due beyond the calendar: no due date, never overdue."""
+    assert next_due(Kpi(frequency="annual"), date(9999, 6, 30)) is None          # 12 months on: year 10000
+    assert next_due(Kpi(frequency="daily"), date(9999, 12, 30)) is None           # a day and two days' grace
+    assert next_due(Kpi(frequency="daily", grace_days=10**18), date(2026, 1, 1)) is None
+    assert next_due(Kpi(frequency="monthly", grace_days=0), date(9999, 11, 30)) == date(9999, 12, 31)
+
+
 def test_numbers_are_written_for_people():
     assert [fmt_number(v) for v in (1234567.8, 120.0, 87.4794, 2.5, 0.0123456, 0, -3.10)] == [
         "1,234,568", "120", "87.48", "2.5", "0.0123", "0", "-3.1"]

@@ -8,6 +8,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from cityline.benefits import catalogue
+from cityline.benefits.realisation import plain_kpi
 from cityline.benefits.models import (
     BenefitNode,
     CityIndicator,
@@ -128,6 +129,22 @@ def test_kpi_rules(kpi_city, fields, field):
         actions.update(kpi, **fields)
     assert field in err.value.message_dict
     assert Kpi.objects.get(pk=kpi.pk).version == before
+
+
+@pytest.mark.parametrize("fields,field,default", [
+    ({"tolerance_on_track": Decimal("0.2")}, "tolerance_on_track", "0.15"),  # above the default at-risk tolerance
+    ({"tolerance_at_risk": Decimal("0.01")}, "tolerance_at_risk", "0.05"),   # below the default on-track tolerance
+])
+def test_a_tolerance_given_alone_is_compared_with_the_default_of_the_other(kpi_city, fields, field, default):
+    """The status rules fill a blank tolerance with its default, so a lone one must fit with that default."""
+    city, kpi, _nodes = kpi_city
+    with pytest.raises(ValidationError) as err:
+        actions.update(kpi, **fields)
+    [message] = err.value.message_dict[field]
+    assert f"takes the default ({default})" in message
+    kpi = actions.update(Kpi.objects.get(pk=kpi.pk), tolerance_on_track=Decimal("0.15"))  # the default: accepted
+    kpi = actions.update(kpi, tolerance_on_track=None, tolerance_at_risk=Decimal("0.05"))
+    assert plain_kpi(kpi).tolerance.at_risk == 0.05
 
 
 def test_outcome_kpi_cannot_measure_an_output(kpi_city):

@@ -194,6 +194,13 @@ def test_overdue_keeps_the_last_rating_and_grace_can_be_set_per_kpi():
     assert status(kpi(100, frequency=None), D(2040, 1, 1)).status == "on_track"  # no frequency: never overdue
 
 
+@pytest.mark.parametrize("frequency", ["daily", "monthly", "annual", "biennial"])
+def test_a_value_near_the_end_of_the_calendar_is_rated_and_never_overdue(frequency):
+    """The next value would be due after 9999-12-31: no due date, as without a frequency."""
+    s = status(kpi(100, when="9999-12-30", frequency=frequency), D(9999, 12, 31))
+    assert (s.status, s.next_due) == ("on_track", None)
+
+
 def test_reasons_are_plain_language():
     assert status(kpi(97), REPORT).reason == (
         "On track: 97 pts on 2025-12-31 against 100 pts planned (3% worse than planned): "

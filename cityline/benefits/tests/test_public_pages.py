@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from cityline.benefits import charts, public
+from cityline.benefits.realisation import realisation
 from cityline.benefits.testing import make_realisation_city
 from cityline.portal import publish, registry
 
@@ -130,6 +131,43 @@ def test_benefit_map_data_has_line_of_sight_tree_findings_and_money(city):
     assert "end_outcome_without_owner" in checks and "missing_leading_indicator" in checks
     by_purpose = {p["purpose"]: p["amount"] for p in data["money"]["by_purpose"]}
     assert by_purpose["environment"] == 1000000 and by_purpose["well_being"] == 0
+
+
+def test_public_map_findings_count_published_kpis_only(city):
+    """C2.f: quiet-streets is measured only by the unpublished noise KPI: in public it has no outcome indicator."""
+    from cityline.benefits.domain import benefit_map as bmap
+
+    checks = {c["check"]: c for c in public.benefit_map(city, ON)["findings"]["checks"]}
+    assert checks["end_outcome_without_kpi"]["count"] == 1
+    assert "quiet streets" in checks["end_outcome_without_kpi"]["messages"][0]
+    staff = bmap.analyse(realisation(city, ON).benefit_map)      # staff count every KPI: noise measures it
+    assert "end_outcome_without_kpi" not in staff.by_check()
+
+
+def test_money_table_adds_up_with_money_retained_at_an_end_outcome(city, client, capsys):
+    """Conservation (line-of-sight.md): the rows add up to the total; an end outcome with no link on retains
+    what reaches it, and the table says where."""
+    from cityline.benefits.models import BenefitLink
+    from cityline.core import actions
+
+    actions.delete(BenefitLink.objects.get(city=city, source__key="quiet-streets", target__key="environment"))
+    money = public.benefit_map(city, ON)["money"]
+    assert money["total_investment"] == 1000000 and money["stranded"] == 0
+    assert [(r["key"], r["amount"], r["url"]) for r in money["retained"]] == [
+        ("quiet-streets", 500000, f"/{CITY}/outcomes/quiet-streets/")]
+    reaching = sum(p["amount"] for p in money["by_purpose"])
+    assert reaching == 500000 and reaching + money["retained_total"] + money["stranded"] == 1000000
+    html = client.get(f"/{CITY}/benefit-map/").content.decode()
+    table = re.sub(r"\s+", " ", html[html.index('<caption id="money-caption">'):
+                                     html.index("</table>", html.index('id="money"'))])
+    assert ('<th scope="row">Retained at an end outcome with no link on to a purpose: '
+            f'<a href="/{CITY}/outcomes/quiet-streets/">quiet streets</a></th> <td class="num">500,000</td>') in table
+    assert '<tfoot><tr><th scope="row">Total</th> <td class="num">1,000,000</td></tr></tfoot>' in table
+    assert "Stranded" not in table   # nothing is stranded on this map
+    from cityline import cli
+
+    assert cli.main(["benefits", "check", "--city", CITY]) == 0
+    assert "retained at end outcome quiet-streets (no link on to a purpose): 500,000.00" in capsys.readouterr().out
 
 
 # --- charts -------------------------------------------------------------------------------

@@ -98,6 +98,69 @@ def test_api_kpi_status_and_forecast(client):
     assert bad.status_code == 400 and "on" in bad.json()["errors"]      # names the bad parameter
 
 
+def test_api_kpi_status_on_the_last_day_the_calendar_holds(client):
+    """A value for a period ending in 9999: its next value would be due in year 10000, so none is due."""
+    from decimal import Decimal
+
+    from cityline.benefits.models import Kpi, Measurement
+    from cityline.core import actions
+
+    city, _ = make_realisation_city()
+    actions.create(Measurement, city=city, kpi=Kpi.objects.get(city=city, key="no2"), period_end=date(9999, 6, 30),
+                   value=Decimal("20"))
+    client.raise_request_exception = False
+    response = client.get("/api/v1/cities/testville/kpis/no2/status?on=9999-12-31")
+    assert response.status_code == 200
+    assert response.json()["status"]["status"] == "on_track" and response.json()["status"]["next_due"] is None
+    assert client.get("/api/v1/cities/testville/benefit-map/status?on=9999-12-31").status_code == 200
+
+
+# --- a KPI whose stored data the rules cannot read ------------------------------------------------
+
+
+def store_a_lone_on_track_tolerance(city, key="no2"):
+    """A row as a database may hold it from before validation compared a lone tolerance with the default:
+    on track within 20 %, at-risk tolerance blank (its default, 15 %, is smaller)."""
+    from decimal import Decimal
+
+    from cityline.benefits.models import Kpi
+
+    Kpi.objects.filter(city=city, key=key).update(tolerance_on_track=Decimal("0.2"), tolerance_at_risk=None)
+
+
+def test_a_kpi_whose_data_cannot_be_read_says_why_and_the_others_are_still_computed():
+    city, _ = make_realisation_city()
+    store_a_lone_on_track_tolerance(city)
+    r = realisation.realisation(city, ON)
+    no2 = r.kpi("no2")
+    assert no2.status.status == "no_target" and no2.problem.field == "tolerance.at_risk"
+    assert no2.status.reason.startswith("No target: the KPI's data cannot be used (tolerance.at_risk: ")
+    assert no2.status.reason.endswith("so its status cannot be computed.")
+    assert no2.forecast.outcome == "no_target" and "tolerance.at_risk" in no2.forecast.message
+    assert [(f.code, f.field) for f in no2.smart_findings()] == [("unreadable_data", "tolerance.at_risk")]
+    assert r.kpi("lanes-built").status.status == "off_track" and r.kpi("cycling-share").status.status == "on_track"
+    assert r.nodes["cleaner-air"].own == "no_target" and r.nodes["cleaner-air"].status == "at_risk"
+
+
+def test_a_kpi_whose_data_cannot_be_read_takes_no_page_or_endpoint_down(client, admin_client):
+    from cityline.benefits.models import Kpi
+
+    city, _ = make_realisation_city()
+    store_a_lone_on_track_tolerance(city)
+    client.raise_request_exception = admin_client.raise_request_exception = False
+    for path in ["/testville/kpis/", "/testville/kpis/no2/", "/testville/kpis/no2.json", "/testville/kpis.csv",
+                 "/testville/benefit-map/", "/testville/outcomes/cleaner-air/", "/testville/purposes/environment/",
+                 "/api/v1/cities/testville/benefit-map/status?on=2026-06-30",
+                 "/api/v1/cities/testville/escalations?on=2026-06-30"]:
+        assert client.get(path).status_code == 200, path
+    body = client.get("/api/v1/cities/testville/kpis/no2/status?on=2026-06-30").json()
+    assert body["status"]["status"] == "no_target" and "tolerance.at_risk" in body["status"]["reason"]
+    assert "unreadable_data" in client.get("/testville/kpis/no2.json").content.decode()    # its SMART finding
+    page = admin_client.get(f"/admin/benefits/kpi/{Kpi.objects.get(key='no2').pk}/change/")
+    assert page.status_code == 200 and "cannot be computed" in page.content.decode()
+    assert admin_client.get("/admin/benefits/kpi/").status_code == 200
+
+
 # --- the CLI ----------------------------------------------------------------------------------
 
 
