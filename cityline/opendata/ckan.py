@@ -140,7 +140,9 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def _int(data: dict, key: str, default: int, low: int = 0, high: int | None = None) -> int:
+def _int(data: dict, key: str, default: int, low: int = 0, cap: int | None = None) -> int:
+    """An integer parameter: below ``low`` is refused; above ``cap`` is lowered to it, as CKAN's
+    ``limit_to_configured_maximum`` does for ``rows`` and ``limit``."""
     raw = data.get(key, default)
     if raw in (None, ""):
         return default
@@ -152,9 +154,7 @@ def _int(data: dict, key: str, default: int, low: int = 0, high: int | None = No
         raise ValidationFailed({key: ["Invalid integer"]}) from None
     if n < low:
         raise ValidationFailed({key: [f"Must be {low} or more"]})
-    if high is not None and n > high:
-        raise ValidationFailed({key: [f"Must be {high} or less"]})
-    return n
+    return n if cap is None else min(n, cap)
 
 
 def _bool(data: dict, key: str, default: bool) -> bool:
@@ -634,9 +634,9 @@ def package_show(ctx: Ctx, data: dict) -> dict:
 
 @action
 def package_search(ctx: Ctx, data: dict) -> dict:
-    """Search datasets: ``q``, ``fq``, ``rows`` (≤ 1000), ``start``, ``sort``, ``facet.field`` (JSON list),
-    ``facet.limit`` (−1 for all), ``facet.mincount``; returns ``count``, ``results``, ``facets``,
-    ``search_facets`` and ``sort``. See docs/opendata/ckan-api.md for the query syntax."""
+    """Search datasets: ``q``, ``fq``, ``rows`` (more than 1000 reads as 1000), ``start``, ``sort``,
+    ``facet.field`` (JSON list), ``facet.limit`` (−1 for all), ``facet.mincount``; returns ``count``,
+    ``results``, ``facets``, ``search_facets`` and ``sort``. See docs/opendata/ckan-api.md for the query syntax."""
     rows = _int(data, "rows", 10, 0, ROWS_MAX)
     start = _int(data, "start", 0)
     facet_on = _bool(data, "facet", True)
@@ -771,6 +771,8 @@ def _query_error(exc: dq.QueryError, data: dict, default: str) -> ValidationFail
                 break
     elif exc.code == "bad-sort":
         key = "sort"
+    elif exc.code == "q-not-text":
+        key = "q"
     elif exc.code == "bad-filter-value":
         key = "filters"
     elif exc.code == "bad-limit":
@@ -781,8 +783,9 @@ def _query_error(exc: dq.QueryError, data: dict, default: str) -> ValidationFail
 @action
 def datastore_search(ctx: Ctx, data: dict) -> dict:
     """Search the rows of a tabular resource's latest version: ``resource_id``, ``q`` (text or
-    {column: text}), ``filters`` (JSON object), ``fields``, ``sort``, ``limit`` (default 100, ≤ 32,000),
-    ``offset``, ``include_total``, ``records_format`` (objects or lists)."""
+    {column: text} over text columns), ``filters`` (JSON object), ``fields``, ``sort`` (``"col desc nulls last,
+    col2"``), ``limit`` (default 100; more than 32,000 reads as 32,000), ``offset``, ``include_total``,
+    ``records_format`` (objects or lists)."""
     rid = _required(data, "resource_id")
     entry, res = _tabular(ctx, rid)
     path_ = res["_parquet"]

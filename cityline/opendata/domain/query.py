@@ -53,7 +53,10 @@ class QueryError(ValueError):
 
     MESSAGES = {
         "unknown-field": "Unknown column '{name}'. Columns: {known}.",
-        "bad-sort": "Cannot sort by '{sort}': write 'column' or 'column desc', separated by commas.",
+        "bad-sort": "Cannot sort by '{sort}': write 'column' or 'column desc' (optionally followed by "
+                    "'nulls first' or 'nulls last'), separated by commas.",
+        "q-not-text": "Cannot search '{name}' for text with q: it holds {type_label}, not text; "
+                      "use filters for an exact value.",
         "bad-filter-value": "Filter on '{name}': '{value}' is not {type_label}.",
         "bad-limit": "'{name}' must be a whole number from {low} to {high}; got '{value}'.",
         "not-select": "Only one read-only SELECT statement is allowed; got {detail}.",
@@ -180,11 +183,15 @@ def jsonable(v: Any) -> Any:
     return str(v)
 
 
-_SORT_ITEM = re.compile(r'^\s*(?:"((?:[^"]|"")+)"|([^\s"]+(?:\s+[^\s"]+)*?))(?:\s+(asc|desc))?\s*$', re.I)
+_SORT_ITEM = re.compile(r'^\s*(?:"((?:[^"]|"")+)"|([^\s"]+(?:\s+[^\s"]+)*?))(?:\s+(asc|desc))?'
+                        r'(?:\s+nulls\s+(first|last))?\s*$', re.I)
 
 
 def parse_sort(sort: str, known: Iterable[str]) -> list[tuple[str, str]]:
-    """``"col desc, col2"`` → ``[("col", "DESC"), ("col2", "ASC")]``; names must be known."""
+    """``"col desc, col2"`` → ``[("col", "DESC"), ("col2", "ASC")]``; names must be known.
+
+    As in CKAN (PostgreSQL), ``nulls first`` or ``nulls last`` may follow: ``"col desc nulls last"``
+    → ``[("col", "DESC NULLS LAST")]`` (without it, :func:`search` puts empty cells last)."""
     known = list(known)
     out = []
     for item in sort.split(","):
@@ -194,7 +201,8 @@ def parse_sort(sort: str, known: Iterable[str]) -> list[tuple[str, str]]:
         name = m.group(1).replace('""', '"') if m.group(1) is not None else m.group(2)
         if name not in known:
             raise QueryError("unknown-field", name=name, known=", ".join(known))
-        out.append((name, (m.group(3) or "asc").upper()))
+        direction = (m.group(3) or "asc").upper()
+        out.append((name, f"{direction} NULLS {m.group(4).upper()}" if m.group(4) else direction))
     return out
 
 
@@ -267,7 +275,7 @@ def search(
     ``filters``: ``{column: value}`` or ``{column: [values]}`` (equality / any of).
     ``q``: text, matched case-insensitively as a substring of any text column; or
     ``{column: text}`` to search given columns only. ``fields``: columns to return (all
-    by default). ``sort``: ``"col desc, col2"``. ``limit`` 0–32,000, ``offset`` ≥ 0.
+    by default). ``sort``: ``"col desc, col2"`` (see :func:`parse_sort`). ``limit`` 0–32,000, ``offset`` ≥ 0.
     """
     path = Path(parquet_path)
     schema, num_rows, starts = _file_meta(path)
@@ -301,6 +309,12 @@ def search(
     if q:
         text_cols = [n for n in names if pa.types.is_string(types[n]) or pa.types.is_large_string(types[n])]
         pairs = ([(known(c), t) for c, t in q.items()] if isinstance(q, dict) else [(c, q) for c in text_cols])
+        for c, _text in pairs:
+            if c not in text_cols:  # DuckDB has no ILIKE for numbers, dates, ...: say so, naming the column
+                from .tabular import TYPE_LABELS
+
+                tt = _table_type(types[c])
+                raise QueryError("q-not-text", name=c, type_label=TYPE_LABELS.get(tt, tt))
         ors = []
         for c, text in pairs:
             ors.append(f"{_q(c)} ILIKE ? ESCAPE '\\'")
@@ -323,7 +337,8 @@ def search(
     # column file_row_number; should the file have a column of that name, every column instead: rows
     # tied on all of them are the same row to a reader).
     tiebreak = ", ".join(_q(c) for c in names) if ROW_NUMBER in types else ROW_NUMBER
-    order_sql = " ORDER BY " + "".join(f"{_q(c)} {d} NULLS LAST, " for c, d in order) + tiebreak
+    order_sql = " ORDER BY " + "".join(f"{_q(c)} {d}{'' if 'NULLS' in d else ' NULLS LAST'}, "
+                                       for c, d in order) + tiebreak
     select = ", ".join(_q(c) for c in cols)
     try:
         cur = con.execute(f"SELECT {select} FROM {src}{where_sql}{order_sql} LIMIT {limit} OFFSET {offset}", params)

@@ -30,7 +30,8 @@ Supported query syntax (the forms CKAN harvesters and clients use):
   ``*:*`` / empty for everything; ``field:value`` parts of ``q`` act as filters.
 - ``fq``: clauses joined by spaces or ``AND``, each ``[+|-]field:value`` where value is
   a bare word, a quoted phrase, a group ``(a OR b)``, a range ``[from TO to]`` (dates,
-  ``*`` and ``NOW`` allowed; for ``metadata_modified`` and ``metadata_created``), or
+  ``*`` and ``NOW`` with Solr date math, e.g. ``NOW-1YEAR`` or ``NOW/DAY``, allowed; for
+  ``metadata_modified`` and ``metadata_created``), or
   ``*`` (field present). Fields: ``organization``, ``owner_org``, ``groups``, ``tags``,
   ``res_format``, ``license_id``, ``name``, ``id``, ``metadata_modified``,
   ``metadata_created``; ``type``/``dataset_type`` (``dataset``), ``state`` (``active``),
@@ -44,6 +45,7 @@ Supported query syntax (the forms CKAN harvesters and clients use):
 from __future__ import annotations
 
 import bisect
+import calendar
 import datetime as dt
 import re
 import unicodedata
@@ -176,13 +178,51 @@ def _unquote(v: str) -> str:
     return re.sub(r"\\(.)", r"\1", v)
 
 
+_DATE_MATH = re.compile(r"([+-])(\d+)([A-Z]+)|/([A-Z]+)")
+_DATE_UNITS = {"YEAR": "year", "MONTH": "month", "DAY": "day", "HOUR": "hour", "MINUTE": "minute",
+               "SECOND": "second"}
+
+
+def _date_math(text: str, field_name: str) -> dt.datetime:
+    """Solr date math on NOW (UTC), applied left to right: ``NOW``, ``NOW-1YEAR``, ``NOW+2DAYS``,
+    ``NOW/DAY`` (rounded down to the unit), ``NOW/DAY-7DAYS``; units YEAR, MONTH, DAY, HOUR, MINUTE,
+    SECOND, each also plural. Adding months or years keeps the day of the month where it exists
+    (Jan 31 + 1 MONTH is the last day of February), as Solr does."""
+    value = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    rest, pos = text.upper()[3:], 0
+    while pos < len(rest):
+        m = _DATE_MATH.match(rest, pos)
+        unit = m and _DATE_UNITS.get((m.group(3) or m.group(4)).removesuffix("S"))
+        if not unit:
+            raise SearchQueryError(f"{field_name}: cannot read the date math in '{text}' (write e.g. NOW-1YEAR, "
+                                   "NOW+2DAYS or NOW/DAY; units YEAR, MONTH, DAY, HOUR, MINUTE, SECOND)")
+        pos = m.end()
+        if m.group(4):  # round down
+            keep = list(_DATE_UNITS.values()).index(unit)
+            value = value.replace(microsecond=0, **{u: 1 if u in ("month", "day") else 0
+                                                    for u in list(_DATE_UNITS.values())[keep + 1:]})
+            continue
+        n = int(m.group(2)) * (-1 if m.group(1) == "-" else 1)
+        try:
+            if unit in ("year", "month"):
+                months = value.year * 12 + value.month - 1 + (n * 12 if unit == "year" else n)
+                year, month = divmod(months, 12)
+                days = calendar.monthrange(year, month + 1)[1]
+                value = value.replace(year=year, month=month + 1, day=min(value.day, days))
+            else:
+                value += dt.timedelta(**{unit + "s": n})
+        except (ValueError, OverflowError):
+            raise SearchQueryError(f"{field_name}: the date '{text}' is out of range") from None
+    return value
+
+
 def _parse_date(text: str, field_name: str) -> str | None:
-    """A range bound as comparable ISO text; ``None`` for ``*``."""
+    """A range bound as comparable ISO text; ``None`` for ``*``; ``NOW`` with Solr date math (:func:`_date_math`)."""
     text = text.strip()
     if text == "*":
         return None
     if text.upper().startswith("NOW"):
-        return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")
+        return _date_math(text, field_name).strftime("%Y-%m-%dT%H:%M:%S.%f")
     try:
         value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:

@@ -1119,6 +1119,10 @@ class VersionDiff:
     as text when a type changed) with multiset difference (``EXCEPT ALL``): an edited
     row counts as one removed and one added. With key columns, a row is added or removed
     when its key is, and ``rows_changed`` counts keys whose other values changed.
+
+    When a key column is missing from either version, rows are compared whole as without
+    keys (``key_columns`` is ``None``) and ``key_columns_missing`` says which key columns the
+    previous and the new version lack (``{"previous": [...], "new": [...]}``), as does the summary.
     """
 
     rows_old: int
@@ -1130,6 +1134,7 @@ class VersionDiff:
     columns_removed: list[str]
     columns_type_changed: list[dict]
     key_columns: list[str] | None
+    key_columns_missing: dict[str, list[str]] | None = None
 
     @property
     def schema_changed(self) -> bool:
@@ -1151,6 +1156,11 @@ class VersionDiff:
             cols.append("column(s) removed: " + ", ".join(self.columns_removed))
         if self.columns_type_changed:
             cols.append("type changed: " + ", ".join(f"{c['name']} ({c['old']} → {c['new']})" for c in self.columns_type_changed))
+        if self.key_columns_missing:
+            for side, label in (("previous", "the previous version"), ("new", "the new version")):
+                if self.key_columns_missing.get(side):
+                    cols.append(f"key column(s) missing from {label}: {', '.join(self.key_columns_missing[side])}")
+            cols.append("rows compared whole")
         return text + ("; " + "; ".join(cols) if cols else "")
 
 
@@ -1165,10 +1175,12 @@ def diff_versions(old_parquet: Path | str, new_parquet: Path | str, key_columns:
     type_changed = [{"name": c, "old": _table_type(old_s[c]), "new": _table_type(new_s[c])}
                     for c in common if old_s[c] != new_s[c]]
     retyped = {c["name"] for c in type_changed}
-    if key_columns:
-        missing = [k for k in key_columns if k not in old_s or k not in new_s]
-        if missing:
-            raise ValueError(f"key column(s) not in both versions: {', '.join(missing)}")
+    keys_missing = None
+    if key_columns and any(k not in old_s or k not in new_s for k in key_columns):
+        # A version without a key column was accepted: compare whole rows and say which keys are missing.
+        keys_missing = {"previous": [k for k in key_columns if k not in old_s],
+                        "new": [k for k in key_columns if k not in new_s]}
+        key_columns = None
     rows_old = pq.read_metadata(old_parquet).num_rows
     rows_new = pq.read_metadata(new_parquet).num_rows
 
@@ -1206,7 +1218,7 @@ def diff_versions(old_parquet: Path | str, new_parquet: Path | str, key_columns:
     return VersionDiff(rows_old=rows_old, rows_new=rows_new, rows_added=int(rows_added), rows_removed=int(rows_removed),
                        rows_changed=None if changed is None else int(changed), columns_added=added,
                        columns_removed=removed, columns_type_changed=type_changed,
-                       key_columns=list(key_columns) if key_columns else None)
+                       key_columns=list(key_columns) if key_columns else None, key_columns_missing=keys_missing)
 
 
 def _sql_str(s: str) -> str:

@@ -6,6 +6,7 @@ test_ckanapi_client.py.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -109,8 +110,16 @@ def test_validation_errors_name_the_field(client, city):
     assert error(client, "package_show", 409, "Validation Error") == {"__type": "Validation Error",
                                                                       "id": ["Missing value"]}
     assert "rows" in error(client, "package_search", 409, "Validation Error", rows="many")
-    assert "rows" in error(client, "package_search", 409, "Validation Error", rows=5000)
+    assert "rows" in error(client, "package_search", 409, "Validation Error", rows=-1)
     assert "facet.field" in error(client, "package_search", 409, "Validation Error", **{"facet.field": "[oops"})
+
+
+def test_rows_and_limit_above_the_maximum_are_capped_as_ckan_does(client, city):
+    # CKAN's limit_to_configured_maximum: ckan.search.rows_max (1000), ckan.datastore.search.rows_max (32,000)
+    assert ok(client, "package_search", rows=5000)["count"] == 3
+    result = ok(client, "datastore_search", resource_id=air_id(), limit=40000)
+    assert result["limit"] == 32000 and len(result["records"]) == 30
+    assert result["_links"]["next"].endswith("offset=32000&limit=32000")
 
 
 # ------------------------------------------------------------------ visibility and dictionaries
@@ -245,6 +254,12 @@ def test_search_q_matches_all_terms_over_title_notes_tags_and_organisation(clien
     ("+dataset_type:dataset +state:active", ["air-quality", "bus-stops", "parking-permits"]),
     ("metadata_modified:[2000-01-01T00:00:00Z TO NOW]", ["air-quality", "bus-stops", "parking-permits"]),
     ("metadata_modified:[2999-01-01T00:00:00Z TO *]", []),
+    # Solr date math on NOW (every dataset was modified just now)
+    ("metadata_modified:[NOW-1YEAR TO NOW]", ["air-quality", "bus-stops", "parking-permits"]),
+    ("metadata_modified:[* TO NOW-1DAY]", []),
+    ("metadata_modified:[NOW/DAY TO NOW+1DAYS]", ["air-quality", "bus-stops", "parking-permits"]),
+    ("metadata_created:[NOW+1MONTH TO *]", []),
+    ("metadata_created:[NOW-2HOURS/HOUR TO *]", ["air-quality", "bus-stops", "parking-permits"]),
 ])
 def test_search_fq(client, city, fq, expected):
     assert sorted(names(ok(client, "package_search", fq=fq, rows=100))) == expected
@@ -256,6 +271,29 @@ def test_search_q_with_fields_and_bad_queries(client, city):
     assert "colour" in err["message"]
     assert error(client, "package_search", 409, "Search Query Error", sort="popularity desc")
     assert error(client, "package_search", 409, "Search Query Error", fq="organization:council OR tags:x")
+    err = error(client, "package_search", 409, "Search Query Error", fq="metadata_modified:[NOW-1FORTNIGHT TO NOW]")
+    assert "NOW-1FORTNIGHT" in err["message"]
+
+
+def test_date_math_on_now_adds_and_rounds_as_solr_does(monkeypatch):
+    from cityline.opendata.domain import search as ds
+
+    class Clock(dt.datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return dt.datetime(2024, 3, 31, 14, 35, 12, 500, tzinfo=tz)
+
+    monkeypatch.setattr(ds.dt, "datetime", Clock)
+    assert ds._date_math("NOW", "f") == dt.datetime(2024, 3, 31, 14, 35, 12, 500)
+    assert ds._date_math("NOW-1MONTH", "f") == dt.datetime(2024, 2, 29, 14, 35, 12, 500)  # the month's last day
+    assert ds._date_math("NOW-1YEAR/DAY", "f") == dt.datetime(2023, 3, 31)
+    assert ds._date_math("NOW/MONTH+2DAYS", "f") == dt.datetime(2024, 3, 3)
+    assert ds._date_math("NOW/YEAR", "f") == dt.datetime(2024, 1, 1)
+    assert ds._date_math("now+36hours/minute", "f") == dt.datetime(2024, 4, 2, 2, 35)
+    assert ds._date_math("NOW-90SECONDS/SECOND", "f") == dt.datetime(2024, 3, 31, 14, 33, 42)
+    for bad in ("NOW-", "NOW-1", "NOW/FORTNIGHT", "NOW 1DAY", "NOWISH"):
+        with pytest.raises(ds.SearchQueryError):
+            ds._date_math(bad, "f")
 
 
 def test_search_facets(client, city):
@@ -331,12 +369,20 @@ def test_datastore_search(client, city):
     assert lists["records"] == [["north-gate"]]
 
 
+def test_datastore_sort_with_nulls_and_q_on_a_number_column(client, city):
+    rid = air_id()
+    result = ok(client, "datastore_search", resource_id=rid, sort="no2 desc nulls last", fields="no2", limit=1)
+    assert result["records"] == [{"no2": 30}] and result["sort"] == "no2 desc nulls last"
+    err = error(client, "datastore_search", 409, "Validation Error", resource_id=rid, q={"no2": "21"})
+    assert "no2" in err["q"][0] and "not text" in err["q"][0] and "Binder" not in err["q"][0]
+
+
 def test_datastore_search_errors(client, city):
     rid = air_id()
     err = error(client, "datastore_search", 409, "Validation Error", resource_id=rid, filters={"colour": "red"})
     assert "colour" in err["filters"][0]
     assert "sort" in error(client, "datastore_search", 409, "Validation Error", resource_id=rid, sort="nope")
-    assert "limit" in error(client, "datastore_search", 409, "Validation Error", resource_id=rid, limit=40000)
+    assert "limit" in error(client, "datastore_search", 409, "Validation Error", resource_id=rid, limit=-1)
     assert "resource_id" in error(client, "datastore_search", 409, "Validation Error")
     stops_api = str(Distribution.objects.get(key="bus-stops-api").uuid)  # not a table
     assert error(client, "datastore_search", 404, "Not Found Error", resource_id=stops_api)

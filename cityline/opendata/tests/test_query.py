@@ -117,6 +117,26 @@ def test_parse_sort_quoted_names():
     assert parse_sort('"my col" desc, b', ["my col", "b"]) == [("my col", "DESC"), ("b", "ASC")]
 
 
+def test_sort_takes_nulls_first_or_last_as_ckan_does(readings):
+    # CKAN's own example: "f1, f2 desc nulls last"
+    assert parse_sort("id, pm10 desc nulls last", ["id", "pm10"]) == [("id", "ASC"), ("pm10", "DESC NULLS LAST")]
+    assert parse_sort('"my col" NULLS FIRST', ["my col"]) == [("my col", "ASC NULLS FIRST")]
+    page = search(readings, sort="pm10 asc nulls first", fields=["pm10"], limit=1)
+    assert page.records == [{"pm10": None}] and page.sort == "pm10 asc nulls first"
+    assert search(readings, sort="pm10 desc nulls last", limit=1).records[0]["pm10"] == 96.0
+    assert search(readings, sort="pm10 nulls last", limit=1).records[0]["pm10"] == 0.0
+    with pytest.raises(QueryError) as exc:
+        search(readings, sort="pm10 desc nulls sideways")
+    assert exc.value.code == "unknown-field"
+
+
+def test_q_on_a_column_that_is_not_text_names_the_column(readings):
+    with pytest.raises(QueryError) as exc:
+        search(readings, q={"pm10": "21"})
+    assert exc.value.code == "q-not-text" and exc.value.params["name"] == "pm10"
+    assert "'pm10'" in exc.value.message and "a number" in exc.value.message
+
+
 def test_a_new_file_version_is_seen(tmp_path):
     p = tmp_path / "v.parquet"
     pq.write_table(pa.table({"a": [1, 2]}), p)

@@ -188,6 +188,17 @@ def test_upload_creates_the_next_version(staff_client, city):
     assert body["note"] == "one more" and body["gate"] == "passed" and body["url"].endswith("/v2/")
 
 
+def test_upload_without_a_key_column_is_accepted_and_its_changes_say_so(staff_client, city):
+    data = b"station,no2\nnorth,23\nsouth,24\n"  # no "time" key column
+    r = staff_client.post(UPLOAD, {"file": SimpleUploadedFile("readings.csv", data)})
+    assert r.status_code == 201, r.content
+    assert "key column(s) missing from the new version: time" in r.json()["changes"]["summary"]
+    fixed = b"station,time,no2\nnorth,2026-01-01T08:00:00,23\n"  # and the corrected file after it
+    r = staff_client.post(UPLOAD, {"file": SimpleUploadedFile("readings.csv", fixed)})
+    assert r.status_code == 201, r.content
+    assert r.json()["changes"]["key_columns_missing"] == {"previous": ["time"], "new": []}
+
+
 def test_refused_upload_is_a_422_naming_rows_and_columns_and_changes_nothing(staff_client, city):
     bad = b"station,time,district,no2,pm10\nnorth-gate,2026-01-01T08:00:00,north,abc,1\n"
     # the declared schema makes no2 a number, so 'abc' is refused

@@ -42,6 +42,20 @@ def test_second_upload_is_a_new_version_with_what_changed(city, files, tmp_path)
     assert services.stored_path(d.versions.get(number=1).path).exists()  # the earlier version stays
 
 
+def test_a_version_without_a_key_column_does_not_block_the_next_upload(city, tmp_path):
+    d = dist(city, "air-quality-csv")
+    assert d.key_column_list == ["station", "time"]
+    v1 = tmp_path / "v1.csv"
+    v1.write_text("station,no2\nnorth,21\nsouth,22\n")  # no "time": accepted, as before
+    services.upload_version(d, v1)
+    v2 = tmp_path / "v2.csv"
+    v2.write_text("station,time,no2\nnorth,2026-01-01T08:00:00,21\nsouth,2026-01-01T08:00:00,22\n")
+    version = services.upload_version(d, v2)  # the corrected file
+    assert version.number == 2 and version.changes["key_columns"] is None
+    assert version.changes["key_columns_missing"] == {"previous": ["time"], "new": []}
+    assert "key column(s) missing from the previous version: time" in version.changes["summary"]
+
+
 def test_refused_upload_changes_nothing(city, files, tmp_path):
     d = dist(city, "air-quality-csv")
     services.upload_version(d, files["air-quality-csv"])

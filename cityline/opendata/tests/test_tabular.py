@@ -424,8 +424,20 @@ def test_diff_by_key_and_schema_changes(tmp_path):
     assert d.columns_added == ["extra"] and d.columns_removed == ["gone"]
     assert d.columns_type_changed == [{"name": "v", "old": "number", "new": "string"}]
     assert "1 row(s) added" in d.summary() and "extra" in d.summary()
-    with pytest.raises(ValueError):
-        diff_versions(old, new, key_columns=["gone"])
+
+
+def test_diff_falls_back_to_whole_rows_when_a_version_lacks_a_key_column(tmp_path):
+    # A version accepted without a key column must not make every later upload fail.
+    old = _pq(tmp_path / "o.parquet", station=["north", "south"], no2=[21, 22])
+    new = _pq(tmp_path / "n.parquet", station=["north", "south"], time=["08:00", "08:00"], no2=[21, 23])
+    d = diff_versions(old, new, key_columns=["station", "time"])
+    assert (d.rows_added, d.rows_removed, d.rows_changed, d.key_columns) == (1, 1, None, None)
+    assert d.key_columns_missing == {"previous": ["time"], "new": []}
+    assert "key column(s) missing from the previous version: time" in d.summary()
+    back = diff_versions(new, old, key_columns=["station", "time"])
+    assert back.key_columns_missing == {"previous": [], "new": ["time"]}
+    assert "missing from the new version: time" in back.as_dict()["summary"]
+    assert diff_versions(old, new, key_columns=["station"]).key_columns_missing is None
 
 
 def test_every_message_template_renders():
