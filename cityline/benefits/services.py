@@ -47,9 +47,10 @@ def load_map(city: City, published_only: bool = False) -> bmap.BenefitMap:
     return bmap.BenefitMap(nodes, links)
 
 
-def check_city(city: City) -> bmap.Report:
-    """Line-of-sight findings and money roll-ups for one city (C1, C2.c, C3.a)."""
-    return bmap.analyse(load_map(city))
+def check_city(city: City, published_only: bool = False) -> bmap.Report:
+    """Line-of-sight findings and money roll-ups for one city (C1, C2.c, C3.a); ``published_only`` as for
+    :func:`load_map` (what someone who is not staff of the city may know)."""
+    return bmap.analyse(load_map(city, published_only))
 
 
 def line_of_sight(city: City, key: str) -> dict[str, list[str]]:

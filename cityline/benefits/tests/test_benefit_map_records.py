@@ -133,11 +133,16 @@ def test_check_of_a_stored_map_finds_missing_kpis_and_follows_the_money(small_ma
     from cityline.benefits.models import Kpi
 
     actions.create(Kpi, city=city, key="sensors-live", title="Sensors live", node=nodes["platform"], kind="leading",
-                   unit="%", direction="higher_is_better", frequency="monthly")
+                   unit="%", direction="higher_is_better", frequency="monthly", published=True)
     again = client.get(f"/api/v1/cities/{city.key}/benefit-map/check").json()
     leading = [f for f in again["findings"] if f["check"] == "missing_leading_indicator"]
     assert {n for f in leading for n in f["nodes"]} == {"sensors", "realtime"}
 
+    # an unpublished KPI counts for staff only: for anyone else the enabler has no leading indicator again
+    actions.update(Kpi.objects.get(city=city, key="sensors-live"), published=False)
+    anonymous = client.get(f"/api/v1/cities/{city.key}/benefit-map/check").json()
+    assert {n for f in anonymous["findings"] if f["check"] == "missing_leading_indicator" for n in f["nodes"]} == {
+        "sensors", "platform", "realtime"}
     assert cli.main(["benefits", "check", "--city", city.key]) == 0
     out = capsys.readouterr().out
     assert "[C2.c] end_outcome_without_kpi" in out and "reaches purpose resilience: 500,000.00" in out
