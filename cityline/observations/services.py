@@ -16,7 +16,8 @@ Series, KPI computations and alert rules are operating-model records written wit
   write is refused with the reason; create a new series instead (and keep the old one for its
   history), or change the group before the first reading.
 - **A series cannot be deleted while alert rules name it** (take it out of the rules first: a
-  rule left without its series would silently stop watching anything), **nor while it has
+  rule left without its series would silently stop watching anything), **nor while it has alerts
+  in its history** (they would go with it: the alert history is open data), **nor while it has
   readings**, unless :func:`delete_series` is asked to ``forget_readings`` (the editor's action
   "Delete, leaving the readings in the store"). The readings stay in the store either way (the
   Parquet parts are shared with the group's other series): they are no longer read by anything
@@ -162,6 +163,12 @@ def _series_delete_rule(sender, instance: Series, origin=None, **kwargs) -> None
     if rules:
         raise ValidationError(_("series %(series)s is watched by the alert rules %(rules)s: take it out of them "
                                 "first") % {"series": instance.key, "rules": ", ".join(rules)})
+    alerts = instance.alerts.count()
+    if alerts:
+        raise ValidationError(_(
+            "series %(series)s has %(count)s alerts in its history, which deleting it would delete too (the alert "
+            "history is open data when the series is public): keep the series, and no rule watches it any more."
+        ) % {"series": instance.key, "count": alerts})
     if not _forgetting.get():
         count = readings_count(instance)
         if count:

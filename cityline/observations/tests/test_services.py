@@ -78,6 +78,20 @@ def test_a_series_is_not_deleted_while_rules_watch_it_or_it_has_readings():
     actions.delete(r["trips-bus"])
 
 
+def test_a_series_with_alerts_in_its_history_is_not_deleted():
+    """Deleting it would delete its alerts (Alert.series cascades): the alert history is open data."""
+    city, r = make_observations_city()
+    m.Alert.objects.create(city=city, rule=r["rule"], series=r["station"], started_at=at(1, 8), raised_at=at(1, 9),
+                           ended_at=at(1, 10), trigger_value=30.0, peak_value=35.0, message="PM2.5 high")
+    actions.update(r["rule"], m2m={"series": [r["harbour"]]})  # no rule watches it any more
+    for delete in (lambda s: actions.delete(s), lambda s: services.delete_series(s, forget_readings=True)):
+        with pytest.raises(ValidationError, match="air-station has 1 alerts in its history"):
+            delete(m.Series.objects.get(pk=r["station"].pk))
+    assert m.Alert.objects.filter(series=r["station"]).count() == 1
+    City.objects.get(pk=city.pk).delete()  # a whole city goes with all of it
+    assert not m.Alert.objects.exists()
+
+
 def test_a_key_whose_readings_a_deleted_series_left_in_another_group_is_not_taken_there():
     """Every reader takes a series' readings by key: under another group they would be read as the new series'."""
     city, r = make_observations_city()
