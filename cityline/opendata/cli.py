@@ -47,11 +47,12 @@ def add_parser(sub) -> None:
     u.add_argument("--json", action="store_true", help="print the new version (or the errors) as JSON")
     add_user_option(u)
 
-    r = osub.add_parser("review", help="run the privacy gate again on a dataset's latest files",
-                        description="Review the latest version of each of the dataset's held files whose last "
-                                    "review used other gate settings (microdata, quasi-identifiers, minimum k) or "
-                                    "that has none, store the verdict and print it with its reasons; a steward's "
-                                    "override stands unless --force. Exit status 1 when the dataset is blocked.")
+    r = osub.add_parser("review", help="run the privacy gate again on a dataset's files",
+                        description="Review every stored version of the dataset's held files whose last review "
+                                    "used other gate settings (microdata, quasi-identifiers, minimum k, the asset's "
+                                    "personal data) or that has none, store the verdicts and print the dataset's "
+                                    "(from the latest versions) with its reasons; a steward's override stands "
+                                    "unless --force. Exit status 1 when the dataset is blocked.")
     r.add_argument("city", metavar="CITY", help="city key")
     r.add_argument("dataset", metavar="DATASET", help="dataset key")
     r.add_argument("--force", action="store_true",

@@ -18,8 +18,10 @@ The one path for a held file, whoever sends it (the steward's upload page, the A
    justification; the override is a record of its own, in the change history.
 
 When a steward changes what the gate depends on (microdata, quasi-identifiers, minimum
-k, or whether the dataset's asset holds personal data), the latest versions are reviewed
-again (:func:`review_dataset`).
+k, or whether the dataset's asset holds personal data), every stored version of the dataset's
+held files is reviewed again, the older ones included (:func:`review_dataset`): each version's
+verdict, and so whether anyone may still get it, follows the current settings. An upload
+reviews its new version only.
 
 Files live under ``settings.CITYLINE_OPENDATA_DIR`` as
 ``<city>/<dataset>/<distribution>/v<n>.<ext>`` plus ``v<n>.parquet``; the database stores
@@ -231,6 +233,23 @@ def latest_versions(dataset: Dataset) -> list[DistributionVersion]:
     return out
 
 
+def held_versions(dataset: Dataset) -> list[DistributionVersion]:
+    """Every stored version of each held distribution of a dataset, the older ones included (newest first)."""
+    out = []
+    for distribution in dataset.distributions.filter(kind=choices.DistributionKind.FILE):
+        out += distribution.versions.order_by("-number")
+    return out
+
+
+def _reviewed_with(dataset: Dataset) -> dict[int, dict | None]:
+    """The gate parameters of the latest review of each version of a dataset's held files, by version id
+    (one query, which loads no report)."""
+    reviews = (PrivacyReview.objects.filter(distribution_version__distribution__dataset=dataset,
+                                            distribution_version__distribution__kind=choices.DistributionKind.FILE)
+               .order_by("created_at", "id").values_list("distribution_version_id", "report__parameters"))
+    return dict(reviews.iterator())  # the latest review of each version comes last and wins
+
+
 def latest_review(version: DistributionVersion) -> PrivacyReview | None:
     return version.privacy_reviews.order_by("-created_at", "-id").first()
 
@@ -265,12 +284,21 @@ def refresh_gate(dataset: Dataset, *, user=None, modified: date | None = None) -
 
 
 def review_dataset(dataset: Dataset, *, user=None, force: bool = False) -> Dataset:
-    """Review again every latest version whose last review used other gate parameters (or all, ``force``)."""
+    """Review again every version of the dataset's held files whose last review used other gate parameters,
+    or none (B8, B10), and refresh the dataset's verdict; ``force``: every latest version as well.
+
+    Every version, not the latest only: a version that passed under looser settings would otherwise stay
+    public (its download, its rows, its DCAT entry) once the steward tightened them. Each review reads the
+    version's Parquet copy, which is fine for a change of settings (rare); an upload reviews its new version
+    only (:func:`upload_version`).
+    """
     params = gate_parameters(dataset)
+    versions = held_versions(dataset)
+    reviewed_with = _reviewed_with(dataset)
+    latest = {version.pk for version in latest_versions(dataset)} if force else set()
     reviewed = False
-    for version in latest_versions(dataset):
-        review = latest_review(version)
-        if force or review is None or review.report.get("parameters") != params:
+    for version in versions:
+        if version.pk in latest or reviewed_with.get(version.pk) != params:
             review_version(version, user=user)
             reviewed = True
     if reviewed or dataset.gate != verdict_of(dataset):

@@ -1,5 +1,6 @@
-"""Regressions of the open data audit: blocked versions stay hidden, the asset re-runs the gate,
-sorted pages cover every row once, a failed upload keeps the stored files (B8, B10)."""
+"""Regressions of the open data audit: blocked versions stay hidden, the asset re-runs the gate, a change of
+the gate's settings reviews the older versions too, sorted pages cover every row once, a failed upload keeps
+the stored files (B8, B10)."""
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -105,6 +106,50 @@ def test_marking_the_asset_as_holding_personal_data_reviews_its_datasets(tmp_pat
     ds.refresh_from_db()
     assert (ds.gate, ds.public) == ("blocked", False)
     assert not DistributionVersion.objects.get(distribution__dataset=ds).public
+
+
+def _by_district(districts) -> str:
+    return "station,time,district,no2\n" + "".join(
+        f"s{i},2026-01-0{n}T08:00:00,{district},{20 + i}\n" for n, district in enumerate(districts, 1)
+        for i in range(3))
+
+
+@pytest.mark.django_db
+def test_tightening_the_gate_hides_every_older_version_it_now_blocks(client, staff_client, tmp_path):
+    """A change of the gate's settings reviews every stored version, not the latest only: v1, which passed
+    under the looser settings, is no longer served once they block it, even after a later upload passes."""
+    city = make_catalogue_city()
+    ds = actions.update(Dataset.objects.get(city=city, key="air-quality"), microdata=True,
+                        quasi_identifiers="district", k_threshold=3)
+    for name in ("v1.csv", "v2.csv"):  # groups of 3 rows per district: k = 3
+        upload(city, tmp_path, name, _by_district(["north", "south"]))
+    ds.refresh_from_db()
+    assert ds.gate == "passed" and ds.public
+    assert [client.get(f"{FILES}/v{n}/").status_code for n in (1, 2)] == [200, 200]
+
+    actions.update(ds, k_threshold=5)  # the steward raises the minimum k: both versions now fail it
+    assert dict(DistributionVersion.objects.values_list("number", "gate")) == {1: "blocked", 2: "blocked"}
+    # the steward uploads the districts merged: v3 passes, the dataset is public again, v1 and v2 are not
+    upload(city, tmp_path, "v3.csv", _by_district(["all", "all"]))
+    ds.refresh_from_db()
+    assert ds.gate == "passed" and ds.public
+    for n in (1, 2):
+        assert client.get(f"{FILES}/v{n}/").status_code == 404, n
+        assert client.get(f"{FILES}/v{n}/data.parquet").status_code == 404, n
+        assert client.get(ROWS, {"version": n}).status_code == 404, n
+        assert staff_client.get(f"{FILES}/v{n}/").status_code == 200, n
+    assert client.get(f"{FILES}/v3/").status_code == 200
+    ttl = client.get("/testville/dataset/air-quality.ttl").content
+    assert b"air-quality-csv/v3/" in ttl
+    assert b"air-quality-csv/v1/" not in ttl and b"air-quality-csv/v2/" not in ttl
+    listed = client.get("/api/v1/cities/testville/distribution-versions").json()["results"]
+    assert [v["number"] for v in listed] == [3]
+
+    actions.update(ds, k_threshold=3)  # relaxed again: every version passes and is public again
+    assert dict(DistributionVersion.objects.values_list("number", "public")) == {1: True, 2: True, 3: True}
+    assert [client.get(f"{FILES}/v{n}/").status_code for n in (1, 2, 3)] == [200, 200, 200]
+    ttl = client.get("/testville/dataset/air-quality.ttl").content
+    assert all(f"air-quality-csv/v{n}/".encode() in ttl for n in (1, 2, 3))
 
 
 # --- 3. paging a sorted or filtered query ---------------------------------------------------------
