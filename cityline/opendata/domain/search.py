@@ -26,17 +26,22 @@ a copy of the data per process too and its per-query overhead (~1 ms) is larger.
 
 Supported query syntax (the forms CKAN harvesters and clients use):
 
-- ``q``: words (all must match, over title, description, tags and organisation), or
-  ``*:*`` / empty for everything; ``field:value`` parts of ``q`` act as filters.
+- ``q``: words (all must match, over title, description, tags, name and organisation), or
+  ``*:*`` / empty for everything. ``field:value`` parts of ``q`` are read as in ``fq`` (CKAN
+  sends a ``q`` with a colon to Solr's standard query parser, where ``title:air`` is a query
+  on the title); on the text fields ``title``, ``notes`` and ``text`` (all of them) they also
+  count towards the score. A field the index does not know is a :class:`SearchQueryError`.
 - ``fq``: clauses joined by spaces or ``AND``, each ``[+|-]field:value`` where value is
   a bare word, a quoted phrase, a group ``(a OR b)``, a range ``[from TO to]`` (dates,
   ``*`` and ``NOW`` with Solr date math, e.g. ``NOW-1YEAR`` or ``NOW/DAY``, allowed; for
   ``metadata_modified`` and ``metadata_created``), or
   ``*`` (field present). Fields: ``organization``, ``owner_org``, ``groups``, ``tags``,
-  ``res_format``, ``license_id``, ``name``, ``id``, ``metadata_modified``,
-  ``metadata_created``; ``type``/``dataset_type`` (``dataset``), ``state`` (``active``),
-  ``capacity`` (``public``) and ``site_id`` are accepted and match every public dataset.
-  Values compare case-insensitively.
+  ``res_format``, ``license_id``, ``name``, ``id`` (whole values, as Solr's string fields),
+  ``title``, ``notes``, ``text`` (words, as Solr's text fields: a word matches as in free
+  text, several words or a quoted phrase match as a phrase, within one field),
+  ``metadata_modified``, ``metadata_created``; ``type``/``dataset_type`` (``dataset``),
+  ``state`` (``active``), ``capacity`` (``public``) and ``site_id`` are accepted and match
+  every public dataset. Values compare case-insensitively.
 - ``sort``: comma-separated ``field asc|desc`` over ``score``, ``metadata_modified``,
   ``metadata_created``, ``title_string`` (``title``), ``name``, ``num_resources``,
   ``num_tags``; default ``score desc, metadata_modified desc``.
@@ -61,6 +66,8 @@ FACET_FIELDS = ("organization", "groups", "tags", "res_format", "license_id")
 #: Filter-only fields holding one value per dataset.
 _SINGLE_FIELDS = ("name", "id", "owner_org")
 _DATE_FIELDS = ("metadata_modified", "metadata_created")
+#: Word-matched fields (Solr ``text`` type in CKAN's schema); ``text`` is every field free text reads.
+TEXT_FIELDS = ("title", "notes", "text")
 #: Fields every public dataset matches (CKAN adds them to queries itself).
 _ALWAYS = {"type": {"dataset"}, "dataset_type": {"dataset"}, "state": {"active"}, "capacity": {"public"},
            "site_id": None}
@@ -278,6 +285,14 @@ def parse_clauses(text: str) -> list[_Clause]:
     return out
 
 
+def _has_phrase(words: list[str], phrase: list[str]) -> bool:
+    """Whether ``phrase`` occurs in ``words``, each of its words matching as in free text (the
+    same word, or one it begins when it has three letters or more)."""
+    def same(w: str, t: str) -> bool:
+        return w == t or (len(t) >= MIN_PREFIX and w.startswith(t))
+    return any(all(same(words[i + k], t) for k, t in enumerate(phrase)) for i in range(len(words) - len(phrase) + 1))
+
+
 def _as_list(value: str | list[str]) -> list[str]:
     return [value] if isinstance(value, str) else list(value)
 
@@ -333,6 +348,7 @@ class CatalogueIndex:
         self.post_w = np.bincount(inverse.ravel(), weights=weight, minlength=len(pairs))
         self.post_doc = (pairs % max(n, 1)).astype(np.int64)
         self.post_bounds = np.searchsorted(pairs // max(n, 1), np.arange(len(words) + 1))
+        self._field_words: dict[str, tuple[list[str], list[np.ndarray]]] = {}  # built on first use
         self.ranks = {
             "metadata_modified": _rank([e.metadata_modified for e in entries]),
             "metadata_created": _rank([e.metadata_created for e in entries]),
@@ -360,9 +376,67 @@ class CatalogueIndex:
             scores[self.post_doc[a:z]] += self.post_w[a:z] * 0.5
         return scores
 
-    def _clause_mask(self, c: _Clause) -> np.ndarray:
+    def _texts(self, f: str, d: int) -> list[str]:
+        """The values of text field ``f`` of document ``d`` (a phrase matches within one of them)."""
+        e = self.entries[d]
+        if f != "text":
+            return [getattr(e, f)]
+        return [e.title, e.notes, *e.tags, e.name.replace("-", " "), e.organization_title, e.organization]
+
+    def _field_term_scores(self, f: str, term: str) -> np.ndarray:
+        """:meth:`_term_scores` within one text field (``text``: all of them)."""
+        if f == "text":
+            return self._term_scores(term)
+        if f not in self._field_words:  # postings of title or notes words, built when first asked for
+            post: dict[str, list[int]] = {}
+            for d in range(self.n):
+                for w in dict.fromkeys(tokens(self._texts(f, d)[0])):
+                    post.setdefault(w, []).append(d)
+            vocab = sorted(post)
+            self._field_words[f] = (vocab, [np.asarray(post[w], dtype=np.int64) for w in vocab])
+        vocab, docs = self._field_words[f]
+        lo = bisect.bisect_left(vocab, term)
+        exact = lo < len(vocab) and vocab[lo] == term
+        hi = bisect.bisect_left(vocab, term + "\U0010ffff") if len(term) >= MIN_PREFIX else lo + exact
+        scores = np.zeros(self.n, dtype=np.float64)
+        if hi > lo:
+            scores += np.bincount(np.concatenate(docs[lo:hi]), minlength=self.n) * (WEIGHTS[f] * 0.5)
+        if exact:
+            scores[docs[lo]] += WEIGHTS[f] * 0.5
+        return scores
+
+    def _text_scores(self, c: _Clause) -> np.ndarray:
+        """Scores for a clause on a text field (0: no match). One word matches as in free text;
+        several (a quoted phrase, or ``air-quality``) must follow each other within one value."""
+        f = c.field
+        if c.range is not None:
+            raise SearchQueryError(f"{f}: ranges apply to dates only")
+        total = np.zeros(self.n, dtype=np.float64)
+        for value in c.values:  # a group (a OR b): any of them
+            if value == "*":
+                total += np.fromiter((any(t.strip() for t in self._texts(f, d)) for d in range(self.n)), bool, self.n)
+                continue
+            words = tokens(value)
+            if not words:
+                continue
+            per_word = [self._field_term_scores(f, w) for w in words]
+            s = np.where(np.logical_and.reduce([p > 0 for p in per_word]), np.sum(per_word, axis=0), 0.0)
+            if len(words) > 1:
+                for d in np.flatnonzero(s):
+                    if not any(_has_phrase(tokens(t), words) for t in self._texts(f, int(d))):
+                        s[d] = 0
+            total += s
+        return total
+
+    def _clause_mask(self, c: _Clause, scores: np.ndarray | None = None) -> np.ndarray:
+        """The documents a field clause matches; a text field clause also adds its score to ``scores``."""
         n = self.n
         f = c.field
+        if f in TEXT_FIELDS:
+            s = self._text_scores(c)
+            if scores is not None and not c.negate:
+                scores += s
+            return s > 0
         if f in self.facets or f in self.singles:
             facet = self.facets.get(f) or self.singles[f]
             if c.range is not None:
@@ -386,7 +460,7 @@ class CatalogueIndex:
             allowed = _ALWAYS[f]
             ok = allowed is None or c.values == ["*"] or any(_fold(v) in allowed for v in c.values)
             return np.full(n, ok, dtype=bool)
-        known = ", ".join([*FACET_FIELDS, *_SINGLE_FIELDS, *_DATE_FIELDS, *_ALWAYS])
+        known = ", ".join([*FACET_FIELDS, *_SINGLE_FIELDS, *TEXT_FIELDS, *_DATE_FIELDS, *_ALWAYS])
         raise SearchQueryError(f"unknown field '{f}' (known: {known})")
 
     def match(self, q: str = "", fq: str = "") -> tuple[np.ndarray, np.ndarray]:
@@ -394,18 +468,19 @@ class CatalogueIndex:
         mask = np.ones(self.n, dtype=bool)
         scores = np.zeros(self.n, dtype=np.float64)
         words: list[str] = []
-        known = {*FACET_FIELDS, *_SINGLE_FIELDS, *_DATE_FIELDS, *_ALWAYS}
-        q_clauses = parse_clauses(q)
-        for c in q_clauses:  # in q, "word:word" that names no field is text (as Solr's edismax reads it)
-            if c.field is not None and c.field not in known and c.range is None:
-                c.values, c.field = [f"{c.field} {v}" for v in c.values], None
-        for c in [*q_clauses, *parse_clauses(fq)]:
+        # A q with a colon goes to Solr's standard query parser in CKAN: field:value there is a
+        # query on that field (scored), as in fq (not scored); an unknown field is an error.
+        q_clauses = [(c, scores) for c in parse_clauses(q)]
+        for c, _scored in q_clauses:  # a web address in q is text, not a query on a field "https"
+            if c.field in ("http", "https") and c.range is None and all(v.startswith("//") for v in c.values):
+                c.values, c.field = [f"{c.field}:{v}" for v in c.values], None
+        for c, scored in [*q_clauses, *((c, None) for c in parse_clauses(fq))]:
             if c.field is None:
                 if c.negate:
                     raise SearchQueryError("excluding words (-word) is not supported")
                 words.extend(t for v in c.values for t in tokens(v))
                 continue
-            m = self._clause_mask(c)
+            m = self._clause_mask(c, scored)
             mask &= ~m if c.negate else m
         for term in dict.fromkeys(words):
             s = self._term_scores(term)

@@ -474,3 +474,42 @@ def test_index_and_a_page_of_packages_take_a_fixed_number_of_queries(client, cit
                        format="CSV", access_url=f"https://example.org/{i}.csv")
     assert ok(client, "package_search", q="extra")["count"] == 5
     assert queries() == before
+
+
+# ------------------------------------------------------------------ field queries in q (CKAN: Solr's standard parser)
+
+def test_search_q_title_field_is_a_query_on_the_title(client, city):
+    assert names(ok(client, "package_search", q="title:air")) == ["air-quality"]
+    assert names(ok(client, "package_search", q="title:Permits")) == ["parking-permits"]
+    assert ok(client, "package_search", q="title:hourly")["count"] == 0  # a word of the description only
+    assert sorted(names(ok(client, "package_search", q="title:(bus OR parking)"))) == ["bus-stops", "parking-permits"]
+
+
+def test_search_q_notes_phrase_matches_adjacent_words(client, city):
+    assert names(ok(client, "package_search", q='notes:"every bus stop"')) == ["bus-stops"]
+    assert ok(client, "package_search", q='notes:"bus every stop"')["count"] == 0  # the words, not in this order
+    assert ok(client, "package_search", q='notes:"bus stops"')["count"] == 0  # "Bus stops" is the title, not notes
+    assert names(ok(client, "package_search", q='text:"bus stops"')) == ["bus-stops"]  # text: every field
+
+
+def test_search_q_tags_and_keyword_fields_match_whole_values(client, city):
+    assert names(ok(client, "package_search", q="tags:no2")) == ["air-quality"]
+    assert ok(client, "package_search", q="tags:no")["count"] == 0  # a keyword field: no word beginnings
+    assert sorted(names(ok(client, "package_search", q="res_format:CSV", rows=100))) == ["air-quality",
+                                                                                         "parking-permits"]
+
+
+def test_search_q_field_query_with_free_words(client, city):
+    assert names(ok(client, "package_search", q="readings title:air")) == ["air-quality"]
+    assert names(ok(client, "package_search", q="title:air readings sensors")) == ["air-quality"]
+    assert ok(client, "package_search", q="title:air stops")["count"] == 0  # every part must match
+    assert names(ok(client, "package_search", q="parking -title:bus", rows=100)) == ["parking-permits"]
+
+
+def test_search_q_unknown_field_is_a_search_query_error(client, city):
+    err = error(client, "package_search", 409, "Search Query Error", q="colour:blue")
+    assert "colour" in err["message"]
+    err = error(client, "package_search", 409, "Search Query Error", q="air author:dana")
+    assert "author" in err["message"]
+    assert names(ok(client, "package_search", q=r"air\:quality")) == ["air-quality"]  # an escaped colon is text
+    assert ok(client, "package_search", q="https://data.example.org/air")["count"] == 0  # a web address is text
