@@ -131,9 +131,10 @@ def smart_share(ctx: Context, rec: str, threshold: str, reason, next_step) -> Re
         elif any(f.severity == ERROR and f.recommendation == rec for f in smart_findings(plain)):
             short.append(k)
 
+    unreadable_label = _("its data cannot be read")  # outside the f-string: xgettext does not look inside
+
     def listing(shown) -> str:
-        return names(f"{k} ({_('its data cannot be read')}: {unreadable[k.pk]})" if k.pk in unreadable else k
-                     for k in shown)
+        return names(f"{k} ({unreadable_label}: {unreadable[k.pk]})" if k.pk in unreadable else k for k in shown)
 
     return ctx.share(len(records) - len(short), len(records), minimum=ctx.threshold(threshold),
                      evidence=evidence_of(ctx, short or records), next_step=next_step,
