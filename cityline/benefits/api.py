@@ -256,8 +256,8 @@ def add_routes(router: Router) -> None:
     @router.get("/cities/{city_key}/benefit-map/check", response={200: LineOfSightReport, **ERRORS_READ},
                 tags=[C1], summary="Check the benefit map's line of sight", operation_id="benefit_map_check",
                 description="Findings of every line-of-sight check, each naming its nodes and the recommendation "
-                            "it serves, and where the money invested flows (see docs/benefits/line-of-sight.md). For viewers "
-                            "who are not staff of the city, only published KPIs count.")
+                            "it serves, and where the money invested flows (see docs/benefits/line-of-sight.md). "
+                            "For viewers who are not staff of the city, only published KPIs count.")
     def benefit_map_check(request, city_key: str):
         city = get_city(city_key)
         return check_city(city, published_only=not viewer_is_staff(request, city)).as_dict()

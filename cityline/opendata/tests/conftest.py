@@ -25,3 +25,18 @@ def files(tmp_path):
     from cityline.opendata.testing import sample_files
 
     return sample_files(tmp_path / "upload")
+
+
+@pytest.fixture
+def staff_client(db):
+    """A signed-in platform administrator (staff of every city)."""
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from cityline.accounts.testing import grant
+
+    user = get_user_model().objects.create_user("editor", "editor@example.org", "pw-123456")
+    grant(user, "platform_admin")
+    client = Client()
+    client.force_login(user)
+    return client

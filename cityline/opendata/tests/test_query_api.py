@@ -31,17 +31,6 @@ def city(tmp_path):
     return city
 
 
-@pytest.fixture
-def staff_client(db):
-    from cityline.accounts.testing import grant
-
-    user = get_user_model().objects.create_user("editor", "editor@example.org", "pw-123456")
-    grant(user, "platform_admin")
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 def problem(response, status):
     assert response.status_code == status, response.content
     assert response["Content-Type"] == "application/problem+json"

@@ -5,9 +5,7 @@ the stored files (B8, B10)."""
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 
 from cityline.core import actions
 from cityline.opendata import services
@@ -30,17 +28,6 @@ def upload(city, tmp_path, name: str, text: str) -> DistributionVersion:
     path = tmp_path / name
     path.write_text(text)
     return services.upload_version(air(city), path)
-
-
-@pytest.fixture
-def staff_client(db):
-    from cityline.accounts.testing import grant
-
-    user = get_user_model().objects.create_user("editor", "editor@example.org", "pw-123456")
-    grant(user, "platform_admin")
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture
