@@ -59,6 +59,9 @@ def test_many_to_many_link_across_cities_is_refused_naming_the_field_and_the_tar
     assert "Secret paper of B" in err.value.message_dict["papers"][0]
     meeting.refresh_from_db()
     assert [p.key for p in meeting.papers.all()] == ["minutes"] and meeting.version == 1
+
+
+def test_concurrent_edit_raises_conflict_and_keeps_first_write():
     city = make_city()
     org = make_organisation(city, "council", name="City Council")
     first = Organisation.objects.get(pk=org.pk)
