@@ -127,7 +127,8 @@ def _check_m2m_cities(instance: models.Model, resolved: dict[str, list]) -> None
         seen = {id(t) for t in loaded}
         others = [t.pk if isinstance(t, models.Model) else t for t in targets if id(t) not in seen]
         if others:
-            foreign += related._base_manager.filter(pk__in=others, city_id__isnull=False).exclude(city_id=city_id)
+            foreign += related._base_manager.filter(pk__in=others, city_id__isnull=False).exclude(
+                city_id=city_id).select_related("city")  # the message names each one's city
         for target in foreign:
             errors.setdefault(name, []).append(
                 _("“%(target)s” belongs to another city (%(other)s): link records of the same city only")

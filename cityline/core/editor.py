@@ -22,8 +22,10 @@ configuration (list columns, filters, fieldsets, inlines) and the rules live her
   edited (before a city is chosen: of the cities the user may edit; the only one is chosen
   for them). Filters of related records in the lists name records of the viewer's cities only.
 - **Admin actions check each selected record.** ``@admin.action(permissions=[...])`` only asks
-  about the model; an action calls :meth:`CitylineAdmin.refuse_unpermitted` first, so a role
-  limited to some organisations cannot act on another's records by ticking them.
+  about the model; an action that acts on the records as they are (e.g. deleting them) calls
+  :meth:`CitylineAdmin.refuse_unpermitted` first, so a role limited to some organisations cannot
+  act on another's records by ticking them (the participation actions check each record through
+  their own services).
 - **History.** Built on django-simple-history's ``SimpleHistoryAdmin``: each record's
   history page lists who, when, and each changed field with its value before and after.
 """
@@ -475,8 +477,8 @@ class CitylineAdmin(_CityScopedFields, SimpleHistoryAdmin):
         """Whether an admin action must do nothing: the user may not ``permission`` some selected records.
 
         ``@admin.action(permissions=[...])`` only asks about the model; a role limited to some
-        organisations or outcomes would act on the others' records it can see in the list. Every
-        admin action calls this first; when it answers True, a message names the records refused.
+        organisations or outcomes would act on the others' records it can see in the list. An action
+        calls this first; when it answers True, a message names the records refused.
         """
         check = getattr(self, f"has_{permission}_permission")
         refused = [obj for obj in queryset if not check(request, obj)]
@@ -490,16 +492,14 @@ class CitylineAdmin(_CityScopedFields, SimpleHistoryAdmin):
 
     def get_queryset(self, request):
         """Only the cities where the viewer holds a role (every city for platform administrators)."""
-        from cityline.accounts.principals import principal_for
-
         qs = super().get_queryset(request)
-        principal = principal_for(request)
-        if principal.platform_admin:
+        cities = viewer_cities(request)
+        if cities is None:
             return qs
         if isinstance(self.model, type) and issubclass(self.model, City):
-            return qs.filter(pk__in=principal.cities())
+            return qs.filter(pk__in=cities)
         if has_city(self.model):
-            return qs.filter(city_id__in=principal.cities())
+            return qs.filter(city_id__in=cities)
         return qs
 
     # -- lists ---------------------------------------------------------------------------

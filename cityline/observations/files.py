@@ -378,10 +378,8 @@ class InputFile:
             return None
         return self._csv_line(row) if self.fmt == "csv" else self._json_line(row) if self.fmt == "jsonl" else None
 
-    def _csv_line(self, row: int | None) -> int | None:
-        """The physical line of CSV data row ``row`` (1-based, after the header); None for other formats."""
-        if self.fmt != "csv" or row is None:
-            return None
+    def _csv_line(self, row: int) -> int | None:
+        """The physical line of CSV data row ``row`` (1-based, after the header)."""
         records = 0
         for line, record in self._csv_units():
             records += record

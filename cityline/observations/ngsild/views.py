@@ -361,13 +361,13 @@ def temporal_entity(request: HttpRequest, entity_id: str) -> HttpResponse:
     d.check_parameters(request.GET, "temporal")
     city = _city(request)
     window = d.temporal_window(request.GET)
-    options = _options(request)
-    if options & {"concise", "keyValues", "simplified"} or request.GET.get("format") in ("concise", "simplified"):
+    options = _options(request)  # (the ``format`` parameter's values among them)
+    if d.representation(options) != "normalized":
         raise _not_supported("the concise and simplified temporal representations",
                              "; use options=temporalValues for the values alone")
     troe = broker.temporal(city, _reader(request), entity_id, attrs=d.split_list(request.GET.get("attrs")),
                            window=window)
-    if "temporalValues" in options or request.GET.get("format") == "temporalValues":
+    if "temporalValues" in options:
         troe = broker.simplified_temporal(troe)
     return _answer(request, troe)
 
