@@ -37,7 +37,7 @@ from cityline.api.generic import ERRORS_READ, Resource, get_city
 from . import models as m
 from . import services  # noqa: F401  (the write rules every API write goes through)
 from .domain.spec import Spec, SpecError, parse
-from .store import LATEST_FIRST, month_of
+from .store import LATEST_FIRST
 
 OBSERVATIONS = "observations: series, KPI computations, alerts"
 
@@ -213,10 +213,9 @@ def read_readings(city, series: m.Series, *, start: datetime | None, end: dateti
 
     from .registry import store_to_read
 
-    files = store_to_read(city).group_files(series.group, start.astimezone(UTC).date() if start else None)
-    if end is not None:  # the month of `end` too (it may start the month): the time filter leaves its readings out
-        last = f"month={month_of(end.astimezone(UTC).date()).isoformat()}"
-        files = [f for f in files if f.parent.name <= last]
+    # the month of `end` too (it may start the month): the time filter leaves its readings out
+    files = store_to_read(city).group_files(series.group, start.astimezone(UTC).date() if start else None,
+                                            end.astimezone(UTC).date() if end else None)
     if not files:
         return []
     where, params = ["series = ?"], [[str(f) for f in files], series.key]

@@ -675,15 +675,16 @@ class ObservationStore:
         """The groups with a folder in the store."""
         return sorted(folder.name.removeprefix("group=") for folder in self.root.glob("group=*") if folder.is_dir())
 
-    def group_files(self, group: str, since: date | None = None) -> list[Path]:
-        """A group's part files, of the months from ``since``'s month on (all when None), oldest month first.
+    def group_files(self, group: str, since: date | None = None, until: date | None = None) -> list[Path]:
+        """A group's part files, of the months from ``since``'s month to ``until``'s (all when None), oldest first.
 
         For readers of one group (live readings, a series' page, alerts): the folder names say
         which files can hold a reading of a day, with no file opened.
         """
         folder = self._group_folder(group)
         first = f"month={month_of(since).isoformat()}" if since else ""
-        return [part for month in sorted(folder.glob(PARTITIONS)) if month.name >= first
+        last = f"month={month_of(until).isoformat()}" if until else "month=~"  # "~" sorts after every digit
+        return [part for month in sorted(folder.glob(PARTITIONS)) if first <= month.name <= last
                 for part in _live_parts(month)]
 
     def parts(self, group: str, month: date) -> list[Path]:

@@ -47,6 +47,7 @@ httpx does the HTTP; the pause-and-retry loop is a few lines here rather than a 
 from __future__ import annotations
 
 import atexit
+import functools
 import ipaddress
 import logging
 import math
@@ -226,8 +227,15 @@ class _Transport(httpx.HTTPTransport):
     Being given a transport, httpx uses no proxy from the environment: webhooks connect directly."""
 
     def __init__(self, backend: _Guarded):
-        super().__init__()
-        self._pool = httpcore.ConnectionPool(ssl_context=httpx.create_ssl_context(), network_backend=backend)
+        # HTTPTransport.__init__ is not called: it would build an SSL context (the CA bundle read) and a pool,
+        # both replaced here. The context is built once per process.
+        self._pool = httpcore.ConnectionPool(ssl_context=_ssl_context(), network_backend=backend)
+
+
+@functools.lru_cache(maxsize=1)
+def _ssl_context():
+    """httpx's default SSL context (certificates verified against certifi's CA bundle), built once."""
+    return httpx.create_ssl_context()
 
 
 # --- sending ----------------------------------------------------------------------------------------
@@ -388,8 +396,9 @@ def schedule(alert, event: str) -> bool:
     if not target(alert.rule):
         return False
     alert_id = alert.pk
-    Alert.objects.filter(pk=alert_id).update(webhook_status=WebhookStatus.PENDING)
-    alert.webhook_status = WebhookStatus.PENDING
+    if alert.webhook_status != WebhookStatus.PENDING:  # (an alert just recorded is created pending)
+        Alert.objects.filter(pk=alert_id).update(webhook_status=WebhookStatus.PENDING)
+        alert.webhook_status = WebhookStatus.PENDING
     transaction.on_commit(lambda: _submit(alert_id, event))
     return True
 
