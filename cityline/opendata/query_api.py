@@ -326,7 +326,8 @@ def build_bulk_zip(city, target) -> dict:
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for ds in datasets:
             for dist in sorted(ds.distributions.all(), key=lambda d: d.key):
-                version = dist.versions.visible().order_by("-number").first()
+                version = (dist.versions.visible().order_by("-number").first()
+                           if dist.kind == choices.DistributionKind.FILE else None)  # (visible() says so too)
                 if version is None:
                     continue
                 latest[dist.pk] = version

@@ -257,10 +257,8 @@ def latest_review(version: DistributionVersion) -> PrivacyReview | None:
 def verdict_of(dataset: Dataset) -> str:
     """The dataset's verdict: blocked if any latest version is blocked, else overridden, else passed;
     empty when the platform holds no file of it (nothing to check)."""
-    results = []
-    for version in latest_versions(dataset):
-        review = latest_review(version)
-        results.append(review.result if review else choices.GateResult.BLOCKED)
+    # each version's latest verdict is kept on it (PrivacyReview.save); never reviewed counts as blocked
+    results = [version.gate or choices.GateResult.BLOCKED for version in latest_versions(dataset)]
     if not results:
         return ""
     for verdict in (choices.GateResult.BLOCKED, choices.GateResult.OVERRIDDEN):
@@ -353,13 +351,7 @@ def _asset_saved(sender, instance, created, raw=False, **kwargs):
     if created or raw:
         return
     for dataset in instance.datasets.all():
-        if getattr(dataset, "_reviewing", False) or not latest_versions(dataset):
-            continue
-        dataset._reviewing = True
-        try:
-            review_dataset(dataset)
-        finally:
-            dataset._reviewing = False
+        _dataset_saved(Dataset, dataset, created=False)
 
 
 # --- city packs ------------------------------------------------------------------------------

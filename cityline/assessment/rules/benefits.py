@@ -68,7 +68,9 @@ def kpi_names(ctx: Context, records, listing=names) -> str:
     hidden = len(records) - len(shown)
     if not hidden:
         return listed or "—"
-    return f"{listed} and {unpublished_kpis(hidden)}" if listed else unpublished_kpis(hidden)
+    if not listed:
+        return unpublished_kpis(hidden)
+    return _("%(listed)s and %(hidden)s") % {"listed": listed, "hidden": unpublished_kpis(hidden)}
 
 
 def no_kpis(ctx: Context, rec: str) -> Result:

@@ -175,11 +175,10 @@ def test_an_upload_that_loses_the_race_keeps_the_stored_files(tmp_path, monkeypa
     before = [p.read_bytes() for p in stored]
     # the second upload chose its number before the first committed
     monkeypatch.setattr(Distribution, "latest_version", lambda self: None)
-    with pytest.raises(Exception) as failed:
+    with pytest.raises(services.UploadConflict):
         upload(city, tmp_path, "b.csv", CLEAN.replace("21", "99"))
     assert [p.exists() for p in stored] == [True, True], "the failed upload deleted the stored version's files"
     assert [p.read_bytes() for p in stored] == before
-    assert isinstance(failed.value, services.UploadConflict)
     response = staff_client.post("/api/v1/cities/testville/distributions/air-quality-csv/versions",
                                  {"file": SimpleUploadedFile("c.csv", CLEAN.replace("21", "98").encode())})
     assert response.status_code == 409, response.content
