@@ -12,7 +12,8 @@ in [0, 100) with one decimal; ISO 8601 UTC times in the CSV (``2026-01-01T00:00:
 **Ours**: :meth:`cityline.observations.files.InputFile.stage` (every row checked: series known, time with
 a zone, value not NaN; the batch checked for keys given twice) then ``commit()`` (files fsynced, moved into
 ``group=/month=`` partitions) into an empty store: the bulk path ``cityline ingest`` and the HTTP upload take
-for big files.
+for big files. Timed twice (``--paths``): ``arrow``, the Arrow lane the bulk path tries first
+(:mod:`cityline.observations.arrow_stage`), and ``duckdb``, the DuckDB staging alone (the lane's fallback).
 
 **Baseline** (same run, same file): DuckDB's plain ``COPY (SELECT * FROM <file>) TO 'one.parquet'``, no
 checks and no partitioning: the floor for "read the file, write Parquet" on this machine. The ratio says
@@ -78,12 +79,13 @@ def peak_rss() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
-def ingest(path: Path, root: Path, groups: dict[str, str]) -> tuple[float, int, int]:
+def ingest(path: Path, root: Path, groups: dict[str, str], lane: str) -> tuple[float, int, int]:
     shutil.rmtree(root, ignore_errors=True)
     store = ObservationStore(root)
     reset_peak()
     start = time.perf_counter()
-    staged = InputFile(path).stage(store, groups)
+    staged = InputFile(path).stage(store, groups, lane=lane == "arrow")
+    assert staged.via == lane, (staged.via, lane)  # the lane did not decline
     rows = staged.commit()
     elapsed = time.perf_counter() - start
     return elapsed, rows, peak_rss()
@@ -106,6 +108,9 @@ def main() -> int:
     parser.add_argument("--series", type=int, default=1000)
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--dir", help="work folder (default: a temporary folder, removed afterwards)")
+    parser.add_argument("--paths", default="arrow,duckdb",
+                        help="which stagings to time, comma-separated: arrow (the lane cityline ingest takes first), "
+                             "duckdb (the DuckDB path alone, what every file took before the lane)")
     args = parser.parse_args()
     work = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="cityline-bench-ingest-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -116,15 +121,17 @@ def main() -> int:
               f"{time.perf_counter() - t:.1f} s: Parquet {parquet.stat().st_size / 2**20:,.0f} MiB, "
               f"CSV {csv.stat().st_size / 2**20:,.0f} MiB")
         groups = series_groups(args.series)
-        print(f"{'format':8} {'ours':>9} {'rows/s':>14} {'peak RSS':>10} {'baseline COPY':>14} {'ratio':>7}")
+        print(f"{'format':8} {'staging':8} {'ours':>9} {'rows/s':>14} {'peak RSS':>10} {'baseline COPY':>14} "
+              f"{'ratio':>7}")
         for path, goal in ((parquet, 20e6), (csv, 5e6)):
-            elapsed, rows, peak = ingest(path, work / "store", groups)
-            assert rows == args.rows, (rows, args.rows)
             base = baseline(path, work / "baseline.parquet")
-            name = path.suffix.lstrip(".")
-            print(f"{name:8} {elapsed:8.2f}s {rows / elapsed:14,.0f} {peak / 2**30:8.2f} GiB {base:13.2f}s "
-                  f"{elapsed / base:6.2f}x   (goal {goal / 1e6:.0f}M rows/s: "
-                  f"{'met' if rows / elapsed >= goal else 'not met'})")
+            for lane in args.paths.split(","):
+                elapsed, rows, peak = ingest(path, work / "store", groups, lane)
+                assert rows == args.rows, (rows, args.rows)
+                name = path.suffix.lstrip(".")
+                print(f"{name:8} {lane:8} {elapsed:8.2f}s {rows / elapsed:14,.0f} {peak / 2**30:8.2f} GiB "
+                      f"{base:13.2f}s {elapsed / base:6.2f}x   (goal {goal / 1e6:.0f}M rows/s: "
+                      f"{'met' if rows / elapsed >= goal else 'not met'})")
         files = sum(1 for _ in (work / "store").glob("group=*/month=*/*.parquet"))
         print(f"store: {files:,} part files")
     finally:

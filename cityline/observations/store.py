@@ -464,6 +464,8 @@ class StagedBatch:
     first: datetime | None = None
     last: datetime | None = None
     remove: list[str] = field(default_factory=list)
+    #: Which writer staged it: "duckdb" (:meth:`ObservationStore.stage_bulk`) or "arrow" (:mod:`.arrow_stage`).
+    via: str = "duckdb"
     _lock: object = None
 
     def files(self) -> list[Path]:
@@ -559,13 +561,15 @@ class ObservationStore:
 
     # --- the bulk path -----------------------------------------------------------------------------
 
-    def _staging(self) -> tuple[Path, object]:
+    def staging(self) -> StagedBatch:
+        """A new, empty staging folder (locked while in use: :meth:`clean_up` leaves it alone); its writer puts
+        part files under ``folder / "files"`` in the store's ``group=/month=`` layout, then commits or discards."""
         self.root.mkdir(parents=True, exist_ok=True)
         folder = self.root / f"{STAGING_PREFIX}{uuid.uuid4().hex[:16]}"
         (folder / "files").mkdir(parents=True)
-        lock = open(folder / "lock", "w")  # held while in use: clean_up() leaves a locked staging alone
+        lock = open(folder / "lock", "w")
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        return folder, lock
+        return StagedBatch(self, folder, _lock=lock)
 
     def stage_bulk(self, con: duckdb.DuckDBPyConnection, source, *, groups: dict[str, str] | None = None,
                    memory_limit: str | None = "2GB") -> StagedBatch:
@@ -578,8 +582,8 @@ class ObservationStore:
         not in it is refused); without it the group is the part of the key before the first ".".
         Any error removes the staging folder and is raised as it came.
         """
-        folder, lock = self._staging()
-        staged = StagedBatch(self, folder, _lock=lock)
+        staged = self.staging()
+        folder = staged.folder
         written = datetime.now(timezone.utc)
         batch = folder.name.removeprefix(STAGING_PREFIX)[:12]
         try:
@@ -862,8 +866,9 @@ class ObservationStore:
             return 0
         # Which parts have the column READINGS; a damaged part stops the rewrite here, named (UnreadablePart).
         weighed = [_part_footer(part)[2] for part in parts]
-        staging, lock = self._staging()
-        staged = StagedBatch(self, staging, remove=[p.relative_to(self.root).as_posix() for p in parts], _lock=lock)
+        staged = self.staging()
+        staged.remove = [p.relative_to(self.root).as_posix() for p in parts]
+        staging = staged.folder
         try:
             with duckdb.connect() as con:
                 con.execute("SET TimeZone = 'UTC'")

@@ -101,6 +101,26 @@ def test_a_parquet_time_without_zone_is_refused(tmp_path):
     assert str(refused(path)) == "bad.parquet, row 3, column 'series': empty"
 
 
+def test_an_hour_without_minutes_is_read_as_the_mqtt_and_json_paths_read_it(tmp_path):
+    path = write(tmp_path, "hours.csv",
+                 "series,time,value\nair-harbour,2026-11-27T08Z,1\nair-harbour,2026-11-27 09+01:00,2\n")
+    table = InputFile(path).read(GROUPS)
+    assert table.column("time").to_pylist() == [datetime(2026, 11, 27, 8, tzinfo=timezone.utc)] * 2
+    error = refused(write(tmp_path, "h.csv", "series,time,value\nair-harbour,2026-11-27T8Z,1\n"))  # one digit
+    assert (error.row, error.column) == (1, "time")
+
+
+def test_a_nan_in_a_parquet_file_is_named_by_its_row(tmp_path):
+    """pyarrow leaves NaN out of a column's statistics, and DuckDB's isnan() then answered false for it: the file
+    was refused without a row."""
+    path = tmp_path / "nan.parquet"
+    times = pa.array([T] * 3, pa.timestamp("us", tz="UTC"))
+    pq.write_table(pa.table({"series": ["air-harbour"] * 3, "time": times, "value": [1.0, float("nan"), 2.0]}), path)
+    assert str(refused(path)) == "nan.parquet, row 2, column 'value': not a number (NaN)"
+    pq.write_table(pa.table({"series": ["air-harbour"] * 3, "time": times, "value": [1.0, 2.0, -float("inf")]}), path)
+    assert str(refused(path)) == "nan.parquet, row 3, column 'value': not a finite number (infinity)"
+
+
 def test_format_from_extension_or_named():
     assert format_of("a.CSV") == "csv" and format_of("a.ndjson") == "jsonl" and format_of("x.bin", "parquet") == "parquet"
     with pytest.raises(ValueError, match="--format"):

@@ -1,0 +1,214 @@
+"""The bulk path's Arrow lane (issue 6, bulk ingestion): it stores what the DuckDB path stores, or declines.
+
+Each file is staged twice, into two stores: by the lane (``InputFile.stage``) and by DuckDB alone
+(``lane=False``); the stores must then hold the same rows in the same partitions, the staged batches
+must say the same, and the lane must have taken the file (``via``) where it is meant to, so a test cannot
+pass because the lane quietly stepped aside. Where the lane declines, the outcome (rows or error) must be
+the DuckDB path's.
+"""
+
+from __future__ import annotations
+
+import gzip
+from datetime import datetime, timedelta, timezone
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from cityline.observations import arrow_stage
+from cityline.observations.files import FileError, InputFile
+from cityline.observations.store import ObservationStore
+
+GROUPS = {"air-harbour": "air", "air-station": "air", "water-level": "water"}
+T0 = datetime(2026, 1, 31, 22, 0, tzinfo=timezone.utc)  # the rows cross a month's end
+
+
+def stored(store: ObservationStore) -> list[tuple]:
+    with store.connect() as con:
+        return con.execute("SELECT series, time, value, quality, message_id, \"group\", month FROM observations "
+                           "ORDER BY series, time").fetchall()
+
+
+def layout(store: ObservationStore) -> list[str]:
+    return sorted(str(part.parent.relative_to(store.root)) for part in store.files())
+
+
+def both(tmp_path, path, *, via: str = "arrow") -> list[tuple]:
+    """Stage ``path`` by the lane and by DuckDB alone; both stores must agree. Returns the rows."""
+    lane, plain = ObservationStore(tmp_path / "lane"), ObservationStore(tmp_path / "plain")
+    a = InputFile(path).stage(lane, GROUPS)
+    b = InputFile(path).stage(plain, GROUPS, lane=False)
+    assert (a.via, b.via) == (via, "duckdb")
+    assert (a.rows, a.series, a.first, a.last) == (b.rows, b.series, b.first, b.last)
+    a.commit()
+    b.commit()
+    assert stored(lane) == stored(plain)
+    assert layout(lane) == layout(plain)
+    assert not list(lane.root.glob(".staging-*"))
+    return stored(lane)
+
+
+def write_csv(path, lines: list[str], *, newline: str = "\n"):
+    text = newline.join(lines) + newline
+    if path.suffix == ".gz":
+        path.write_bytes(gzip.compress(text.encode()))
+    else:
+        path.write_bytes(text.encode())
+    return path
+
+
+def at(minutes: float) -> str:
+    return (T0 + timedelta(minutes=minutes)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_a_csv_file_in_time_order_with_every_kind_of_field(tmp_path):
+    lines = ["series,time,value,quality,message_id"]
+    lines += [f"air-harbour,{at(30 * i)},{i}.5,,m{i}" for i in range(10)]
+    lines += [
+        'water-level,2026-02-01T00:00:00+01:00,1e3,"",""',  # an offset; quoted empty fields are no value
+        "air-station,2026-02-01T10:00:00.123456Z,,NA,null",  # no value; NA and null are text, not empty
+        '"air-harbour",2026-02-01T10:00:00+0100,+5,"ok, checked",x',  # quoted series and a quoted comma
+        "air-station,2026-02-01 11:00:00Z,-0.25,ok,",  # a space for the T
+        "water-level,2026-02-02T08Z,7,,",  # an hour without minutes
+    ]
+    rows = both(tmp_path, write_csv(tmp_path / "readings.csv", lines))
+    assert len(rows) == 15
+    by_key = {(r[0], r[1]): r for r in rows}
+    assert by_key[("water-level", datetime(2026, 1, 31, 23, tzinfo=timezone.utc))][2:5] == (1000.0, None, None)
+    assert by_key[("air-station", datetime(2026, 2, 1, 10, 0, 0, 123456, tzinfo=timezone.utc))][2:5] == (
+        None, "NA", "null")
+    assert by_key[("air-harbour", datetime(2026, 2, 1, 9, tzinfo=timezone.utc))][3] == "ok, checked"
+    assert by_key[("water-level", datetime(2026, 2, 2, 8, tzinfo=timezone.utc))][2] == 7.0
+    assert {r[6].isoformat() for r in rows} == {"2026-01-01", "2026-02-01"}
+
+
+def test_csv_files_in_series_order_gzipped_with_crlf_and_blank_lines(tmp_path):
+    lines = ["series,time,value"] + [f"{s},{at(i)},{i}" for s in sorted(GROUPS) for i in range(0, 300, 7)]
+    both(tmp_path / "a", write_csv(tmp_path / "series-order.csv.gz", lines))
+    lines.insert(1, "")
+    lines.append("")
+    both(tmp_path / "b", write_csv(tmp_path / "crlf.csv", lines, newline="\r\n"))
+
+
+def test_a_file_in_no_order_is_checked_for_keys_given_twice_after_staging(tmp_path):
+    lines = ["series,time,value"] + [f"{s},{at((i * 37) % 101)},{i}" for i in range(101) for s in ("air-station",)]
+    lines += ["water-level,2026-01-01T00:00:00Z,1", "air-station,2026-03-01T00:00:00Z,2"]
+    rows = both(tmp_path, write_csv(tmp_path / "shuffled.csv", lines))
+    assert len(rows) == 103
+
+
+def test_a_key_given_twice_is_left_to_the_duckdb_path_where_the_last_row_wins(tmp_path):
+    lines = ["series,time,value", f"air-harbour,{at(0)},1", f"air-harbour,{at(1)},2", f"air-harbour,{at(0)},3"]
+    rows = both(tmp_path, write_csv(tmp_path / "twice.csv", lines), via="duckdb")
+    assert [r[2] for r in rows] == [3.0, 2.0]
+
+
+def test_the_order_is_checked_across_batches(tmp_path, monkeypatch):
+    """Each batch in order, but a key repeats where two batches meet: the lane must not take the file."""
+    monkeypatch.setattr(arrow_stage, "BATCH_ROWS", 2)
+    times = pa.array([T0, T0 + timedelta(minutes=1), T0, T0 + timedelta(minutes=2)], pa.timestamp("us", tz="UTC"))
+    path = tmp_path / "batches.parquet"
+    pq.write_table(pa.table({"series": ["air-harbour"] * 4, "time": times, "value": [1.0, 2.0, 3.0, 4.0]}), path,
+                   row_group_size=2)
+    rows = both(tmp_path, path, via="duckdb")
+    assert [r[2] for r in rows] == [3.0, 2.0, 4.0]
+
+
+def test_parquet_files_of_other_time_units_zones_and_number_types(tmp_path):
+    n = 500
+    paris = pa.array([T0 + timedelta(minutes=13 * i) for i in range(n)], pa.timestamp("us", tz="UTC"))
+    table = pa.table({
+        "series": [("air-harbour", "air-station", "water-level")[i % 3] for i in range(n)],
+        "time": paris.cast(pa.timestamp("ms", tz="Europe/Paris")),
+        "value": pa.array(range(n), pa.int64()),
+        "quality": [None if i % 4 else "checked" for i in range(n)],
+    })
+    pq.write_table(table, tmp_path / "ms.parquet", use_dictionary=False)
+    both(tmp_path / "a", tmp_path / "ms.parquet")
+    nanos = table.set_column(1, "time", paris.cast(pa.timestamp("ns", tz="UTC"))).set_column(
+        2, "value", pa.array([None if i % 5 == 0 else i / 3 for i in range(n)], pa.float32()))
+    pq.write_table(nanos, tmp_path / "ns.parquet")
+    both(tmp_path / "b", tmp_path / "ns.parquet")
+
+
+@pytest.mark.parametrize("name, content, reason", [
+    ("epoch.csv", ["series,time,value", "air-harbour,1764547200,1"], "an epoch time"),
+    ("blank-first.csv", ["", "series,time,value", f"air-harbour,{at(0)},1"], "blank lines before the header"),
+    ("midnight.csv", ["series,time,value", "air-harbour,2026-11-20T24:00:00Z,1"], "a time Arrow does not read"),
+    ("lines.jsonl", ['{"series": "air-harbour", "time": "2026-11-20T08:00:00Z", "value": 1}'], "JSON lines"),
+])
+def test_files_the_lane_declines_are_stored_by_the_duckdb_path(tmp_path, name, content, reason):
+    rows = both(tmp_path, write_csv(tmp_path / name, content), via="duckdb")
+    assert len(rows) == 1, reason
+
+
+def test_a_parquet_time_finer_than_a_microsecond_is_left_to_duckdb(tmp_path):
+    times = pa.array([1_764_547_200_000_000_001, 1_764_547_260_000_000_000], pa.timestamp("ns", tz="UTC"))
+    pq.write_table(pa.table({"series": ["air-harbour", "air-station"], "time": times, "value": [1.0, 2.0]}),
+                   tmp_path / "ns.parquet")
+    both(tmp_path, tmp_path / "ns.parquet", via="duckdb")
+
+
+@pytest.mark.parametrize("bad, column", [
+    ("air-harbour,2026-01-31T22:30:00Z,NaN", "value"),
+    ("air-harbour,2026-01-31T22:30:00Z,inf", "value"),
+    ("elsewhere,2026-01-31T22:30:00Z,1", "series"),
+    (",2026-01-31T22:30:00Z,1", "series"),
+    ("air-harbour,,1", "time"),
+    ("air-harbour,2026-01-31T22:30:00,1", "time"),
+])
+def test_a_bad_row_is_named_as_the_duckdb_path_names_it_and_nothing_is_left(tmp_path, bad, column):
+    lines = ["series,time,value"] + [f"air-station,{at(i)},{i}" for i in range(50)] + [bad]
+    path = write_csv(tmp_path / "bad.csv", lines)
+    store = ObservationStore(tmp_path / "store")
+    with pytest.raises(FileError) as lane:
+        InputFile(path).stage(store, GROUPS)
+    with pytest.raises(FileError) as plain:
+        InputFile(path).stage(store, GROUPS, lane=False)
+    assert str(lane.value) == str(plain.value)
+    assert (lane.value.column, lane.value.row, lane.value.line) == (column, 51, 52)
+    assert not store.files() and not list(store.root.glob(".staging-*"))
+
+
+def test_a_bad_row_in_a_later_batch_removes_what_the_lane_already_wrote(tmp_path, monkeypatch):
+    monkeypatch.setattr(arrow_stage, "BATCH_ROWS", 10)
+    values = [float(i) for i in range(95)] + [float("nan")]
+    times = pa.array([T0 + timedelta(minutes=i) for i in range(96)], pa.timestamp("us", tz="UTC"))
+    path = tmp_path / "late.parquet"
+    pq.write_table(pa.table({"series": ["air-harbour"] * 96, "time": times, "value": values}), path)
+    store = ObservationStore(tmp_path / "store")
+    declined = []
+    real = arrow_stage.stage
+
+    def watched(*args, **kwargs):
+        try:
+            return real(*args, **kwargs)
+        except arrow_stage.Declined as exc:
+            declined.append(str(exc))
+            raise
+
+    monkeypatch.setattr(arrow_stage, "stage", watched)
+    with pytest.raises(FileError) as error:
+        InputFile(path).stage(store, GROUPS)
+    assert declined == ["a value NaN or infinite"]
+    assert (error.value.column, error.value.row) == ("value", 96)
+    assert not store.files() and not list(store.root.glob(".staging-*"))
+
+
+def test_a_big_file_goes_through_the_lane_from_the_ingest_command(tmp_path, monkeypatch):
+    """`cityline ingest` (bulk.load) stages big files through InputFile.stage: the lane is on its way."""
+    from cityline.observations import bulk
+
+    monkeypatch.setattr(bulk, "BULK_ROWS", 10)
+    seen = []
+    real = arrow_stage.stage
+    monkeypatch.setattr(arrow_stage, "stage", lambda *a, **k: seen.append(real(*a, **k)) or seen[-1])
+    times = pa.array([T0 + timedelta(minutes=i) for i in range(40)], pa.timestamp("us", tz="UTC"))
+    pq.write_table(pa.table({"series": ["water-level"] * 40, "time": times, "value": [1.0] * 40}),
+                   tmp_path / "big.parquet")
+    source = InputFile(tmp_path / "big.parquet")
+    assert bulk.is_big(source)
+    staged = source.stage(ObservationStore(tmp_path / "store"), GROUPS)
+    assert seen == [staged] and staged.via == "arrow" and staged.rows == 40
+    staged.discard()
