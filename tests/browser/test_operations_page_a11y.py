@@ -1,15 +1,17 @@
-"""The staff operations page (issue 6) in a real browser.
+"""The staff operations page, and the public sensors page's open alerts (issue 6), in a real browser.
 
 - axe-core (WCAG 2.2 A/AA + best practice) finds nothing on the page with an open alert, readings
   and history, in English and French, at desktop width and at 320 px without sideways scrolling;
 - the page updates live: readings stored while it is open show up in the tables and the new
   alert is announced in the polite live region;
-- without JavaScript the page still shows everything and a refresh link.
+- without JavaScript the page still shows everything and a refresh link;
+- the public sensors page refreshes its list of open alerts as it does its readings.
 """
 
 import threading
 
 import pytest
+from playwright.sync_api import expect
 
 from cityline.portal.testing import (
     DESKTOP,
@@ -102,5 +104,46 @@ def test_without_javascript_the_page_shows_everything_and_a_refresh_link(operati
         assert page.locator("table caption").count() == 3
         assert page.get_by_role("link", name="Refresh").get_attribute("href") == "/vale/operations/"
         assert "951.25" in page.locator("[data-live-table=readings]").inner_text()
+    finally:
+        context.close()
+
+
+def test_the_sensors_page_refreshes_its_open_alerts(operations_site, browser, django_db_blocker):
+    """The public sensors page polls sensors.json every 30 s (Playwright moves the page's clock on): an alert that
+    closes leaves its list of open alerts, one that opens joins it, its time said in UTC."""
+    from django.db import connections
+
+    from cityline.observations import live
+    from cityline.observations.tests.alert_world import write
+
+    def store(readings):  # in a thread of its own: committed at once, as an ingestion process would
+        def run():
+            try:
+                write(operations_site.city, "air-harbour", readings)
+                live.forget()
+            finally:
+                connections.close_all()
+
+        with django_db_blocker.unblock():
+            worker = threading.Thread(target=run)
+            worker.start()
+            worker.join()
+
+    context = browser.new_context(viewport=DESKTOP, bypass_csp=True)  # bypass_csp: axe-core is injected inline
+    try:
+        page = context.new_page()
+        page.clock.install()
+        page.goto(operations_site.url + "/vale/sensors/")
+        section = page.locator("[data-live-alerts]")
+        store([(300, 12)])  # below the threshold: whatever is open on the harbour closes
+        page.clock.run_for(31_000)
+        expect(section.get_by_text("No alert is open.")).to_be_visible()
+        expect(section.locator("li")).to_have_count(0)
+        store([(t, 26) for t in range(310, 380, 10)])  # above 25 for an hour from 13:10 (no jump of 20)
+        page.clock.run_for(31_000)
+        expect(section.locator("li")).to_have_count(1)
+        expect(section.locator("li")).to_contain_text("PM2.5 at the harbour (since 2026-03-02 13:10 UTC, peak 26)")
+        expect(section.get_by_text("No alert is open.")).to_be_hidden()
+        assert_accessible(page)
     finally:
         context.close()

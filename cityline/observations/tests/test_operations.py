@@ -54,6 +54,8 @@ def test_staff_see_open_alerts_latest_readings_and_history(client, world):
     assert html.index("Open alerts") < html.index("Latest readings") < html.index("Recent alerts")
     assert 'src="/static/observations/operations.js"' in html and 'href="/vale/operations/"' in html
     assert "<script>" not in html  # no inline script (CSP)
+    # every time on the page is UTC, and says so
+    assert html.count("(UTC)</th>") == 6 and " UTC.</span>" in html
 
 
 def test_a_sensor_silent_for_days_shows_when_it_last_reported(client):

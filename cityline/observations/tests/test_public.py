@@ -56,6 +56,8 @@ def test_sensors_page_lists_public_series_with_latest_reading_and_open_alert(cli
     assert "10.25" in html  # the reading of 2026-03-09 23:00 (h = 0), shown without JavaScript
     assert "2026-03-09 23:00" in html
     assert "PM2.5 above 25" in html and "31.5" in html
+    alert = html[html.index("PM2.5 above 25"):]
+    assert alert[:alert.index("</li>")].count(" UTC</time>") == 1  # the alert's time says its zone
     assert 'data-readings-url="/lumen/sensors.json"' in html and "live-readings.js" in html
     assert "<caption" in html and 'scope="col"' in html
 

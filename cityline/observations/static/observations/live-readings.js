@@ -1,6 +1,7 @@
-/* Live sensor readings (issue 6): refresh the latest values every 30 seconds from sensors.json.
-   An enhancement only: without JavaScript the page shows the readings as of page load.
-   Elements carry data-live="latest.<series key>.value" / data-live-time="latest.<key>.time". */
+/* Live sensor readings (issue 6): refresh the latest values and the open alerts every 30 seconds from
+   sensors.json. An enhancement only: without JavaScript the page shows them as of page load.
+   Elements carry data-live="latest.<series key>.value" / data-live-time="latest.<key>.time"; the open alerts
+   are the list of [data-live-alerts] (its words in data-since and data-peak). Times are UTC, as on the page. */
 (function () {
   "use strict";
   var PERIOD = 30000;
@@ -11,6 +12,30 @@
     return path.split(".").reduce(function (value, part) {
       return value === null || value === undefined ? undefined : value[part];
     }, data);
+  }
+  function utc(iso) { return iso.slice(0, 16).replace("T", " ") + " UTC"; }
+  function alertItem(a, words, lang) {
+    var item = document.createElement("li");
+    var severity = document.createElement("strong");
+    severity.textContent = a.severity_label + ":";
+    var link = document.createElement("a");
+    link.href = "#series-" + a.series;
+    link.textContent = a.series_name;
+    var since = document.createElement("time");
+    since.setAttribute("datetime", a.started_at);
+    since.textContent = utc(a.started_at);
+    var peak = a.peak === null ? "—" : Number(a.peak).toLocaleString(lang, {maximumFractionDigits: 1});
+    item.append(severity, " " + a.rule + " — ", link, " (" + words.since + " ", since, ", " + words.peak + " " +
+      peak + ")");
+    return item;
+  }
+  function showAlerts(section, alerts, lang) {
+    var list = section.querySelector("ul");
+    var none = section.querySelector("p");
+    var words = {since: section.getAttribute("data-since"), peak: section.getAttribute("data-peak")};
+    list.replaceChildren.apply(list, alerts.map(function (a) { return alertItem(a, words, lang); }));
+    list.hidden = !alerts.length;
+    none.hidden = !!alerts.length;
   }
   ready(function () {
     var box = document.querySelector("[data-readings-url]");
@@ -33,9 +58,11 @@
             el.setAttribute("datetime", value);
             el.textContent = value.slice(0, 16).replace("T", " ");
           });
+          var section = box.querySelector("[data-live-alerts]");
+          if (section && Array.isArray(data.alerts)) { showAlerts(section, data.alerts, lang); }
           if (status) {
             status.textContent = (status.getAttribute("data-updated") || "Updated at") + " " +
-              new Date().toLocaleTimeString(lang, {hour: "2-digit", minute: "2-digit", second: "2-digit"}) + ".";
+              new Date().toISOString().slice(11, 19) + " UTC.";
           }
         })
         .catch(function () { /* keep the values shown; try again next time */ });
