@@ -10,8 +10,10 @@ is read dictionary-encoded), and pyarrow's dataset writer (``pyarrow.dataset.wri
 **One rule for what is stored.** The lane takes a file only where it reads every row as the DuckDB path
 would, and otherwise *declines* (:class:`Declined`, with the reason) before anything is visible: a column
 of another type, a row any check refuses (empty series, a series not in the city, no time, a value NaN
-or infinite), anything Arrow cannot convert (an epoch number or a time without a zone in a CSV file, a
-quoted line break, ...), or a key given twice. The DuckDB path then runs from the start, and either stores
+or infinite, text that is not UTF-8), anything Arrow cannot convert (an epoch number or a time without a
+zone in a CSV file, ...), what the two CSV readers read differently (lines ending both in CRLF and LF, a
+quote in a file with a quality or message_id column, text over a million bytes; see
+:meth:`.files.InputFile.arrow_batches`), or a key given twice. The DuckDB path then runs from the start, and either stores
 the file or names its first bad row. So the lane changes how fast a file is stored, never what is stored
 or which error a user reads.
 
@@ -42,6 +44,9 @@ BATCH_ROWS = 1 << 20
 #: Rows of a row group in a staged part (DuckDB writes 122,880; a little more costs less to write, and
 #: the writer holds at most this many rows per open part).
 ROW_GROUP_ROWS = 1 << 18
+#: Longer text in quality or message_id is left to the DuckDB path (whose CSV reader refuses lines over 2,000,000
+#: bytes; the columns of one row add up, so half of it for each).
+MAX_TEXT_BYTES = 1_000_000
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _WRITTEN_SCHEMA = pa.schema([
     ("series", pa.dictionary(pa.int32(), pa.string())), ("time", UTC), ("value", pa.float64()),
@@ -137,6 +142,16 @@ class _Checks:
             if batch.num_rows:
                 yield batch
 
+    @staticmethod
+    def _text(column: pa.Array) -> pa.Array:
+        """A text column checked as the DuckDB path checks it: UTF-8 (a Parquet file may hold other bytes), and not
+        so long that DuckDB's CSV reader would refuse its line (two million bytes; here a million, to be safe)."""
+        column = column.cast(pa.string())
+        column.validate(full=True)  # ArrowInvalid on bytes that are not UTF-8
+        if column.null_count < len(column) and pc.max(pc.binary_length(column)).as_py() > MAX_TEXT_BYTES:
+            raise Declined("a text over a million bytes")
+        return column
+
     def _checked(self, batch: pa.RecordBatch) -> pa.RecordBatch:
         n, names = batch.num_rows, batch.schema.names
         series = batch.column(names.index("series"))
@@ -159,7 +174,7 @@ class _Checks:
         self.seen.see(micros, row_ranks)
         months, starts = _months(int(micros.min()), int(micros.max()))
         month = np.searchsorted(starts, micros, side="right").astype(np.int32) if len(starts) else np.zeros(n, np.int32)
-        optional = [batch.column(names.index(name)).cast(pa.string()) if name in names else pa.nulls(n, pa.string())
+        optional = [self._text(batch.column(names.index(name))) if name in names else pa.nulls(n, pa.string())
                     for name in ("quality", "message_id")]
         return pa.RecordBatch.from_arrays([
             series.cast(_WRITTEN_SCHEMA.field("series").type), time, value.cast(pa.float64()), *optional,

@@ -47,6 +47,8 @@ COMPRESSED = (".gz",)
 COLUMNS = tuple(SCHEMA.names)
 REQUIRED = ("series", "time", "value")
 CHUNK_ROWS = 1_000_000
+#: How much of a CSV file the Arrow lane's reader parses at a time.
+CSV_BLOCK_BYTES = 1 << 24
 log = logging.getLogger(__name__)
 
 #: Parquet value columns the Arrow lane reads (cast to float64 safely, as DuckDB's CAST AS DOUBLE does).
@@ -122,6 +124,56 @@ def _connect() -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     return con
+
+
+class _Scanned:
+    """A binary file as Arrow's CSV reader reads it, noting on the way whether it holds a double quote and whether
+    its lines end in both CRLF and LF (or in a lone CR). The first is a byte search (memchr); the line ends are
+    counted only in blocks that hold a CR, so files with LF lines pay next to nothing."""
+
+    def __init__(self, raw):
+        self.raw = raw
+        self.quoted = False
+        self.lf_only = self.crlf_only = True
+        self._last = b""
+        self.closed = False
+
+    @property
+    def mixed_newlines(self) -> bool:
+        """Lines ending in both ways, or a lone CR (one ending the file too: it is counted with no next read)."""
+        return not (self.lf_only or self.crlf_only) or self._last == b"\r"
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.raw.read(size)
+        if data:
+            self.quoted = self.quoted or b'"' in data
+            if b"\r" in data or self._last == b"\r":
+                # A CRLF may be cut in two by the reads: a CR ending one read is counted with the next.
+                joined = (b"\r" if self._last == b"\r" else b"") + data
+                crlf = joined.count(b"\r\n")
+                self.lf_only = False
+                self.crlf_only = self.crlf_only and crlf == joined.count(b"\n") and crlf == joined.count(b"\r") - (
+                    data.endswith(b"\r"))
+            elif b"\n" in data:
+                self.crlf_only = False
+            self._last = data[-1:]
+        return data
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return False
+
+    def close(self) -> None:
+        self.closed = True
+        self.raw.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 class InputFile:
@@ -260,11 +312,13 @@ class InputFile:
     def _time_sql(self, strict: bool) -> tuple[str, str]:
         """(expression for ``time`` as TIMESTAMPTZ, expression naming its problem or NULL)."""
         kind = self.types["time"].upper()
-        if kind in ("TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ"):
-            return "\"time\"", "CASE WHEN \"time\" IS NULL THEN 'empty' END"
-        if kind.startswith("TIMESTAMPTZ_") or (kind.startswith("TIMESTAMP") and kind.endswith("WITH TIME ZONE")):
-            # TIMESTAMPTZ_NS (pandas' default, timestamp[ns, tz=UTC]), _MS, _S: zoned, only finer or coarser
-            return "CAST(\"time\" AS TIMESTAMPTZ)", "CASE WHEN \"time\" IS NULL THEN 'empty' END"
+        empty = "CASE WHEN \"time\" IS NULL THEN 'empty' END"
+        if kind in ("TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ") or kind.startswith("TIMESTAMPTZ_") or (
+                kind.startswith("TIMESTAMP") and kind.endswith("WITH TIME ZONE")):
+            # TIMESTAMPTZ_NS (pandas' default, timestamp[ns, tz=UTC]), _MS, _S: zoned, only finer or coarser. An empty
+            # time stops the strict read (the bulk path would store it in no month otherwise).
+            value = "CAST(\"time\" AS TIMESTAMPTZ)"
+            return (f"CASE WHEN \"time\" IS NULL THEN error('empty time') ELSE {value} END" if strict else value), empty
         if kind.startswith("TIMESTAMP") or kind == "DATE":
             raise FileError(self.name, "time", None, f"no time zone (the column is {kind}); store times with "
                                                      "their zone, e.g. UTC")
@@ -488,20 +542,31 @@ class InputFile:
         if self.skip:
             raise arrow_stage.Declined("blank lines before the header")
         names = list(self.types)
+        if any("\n" in name or "\r" in name for name in names):
+            raise arrow_stage.Declined("a header over several lines")
         types = {"series": pa.dictionary(pa.int32(), pa.string()), "time": arrow_stage.UTC, "value": pa.float64(),
                  "quality": pa.string(), "message_id": pa.string()}
-        source = pa.input_stream(self.path, compression="gzip" if self.path.suffix.lower() in COMPRESSED else None)
-        # As DuckDB's read_csv is told (see _raw): comma, double quote doubled inside a quoted field, a header
-        # row (skipped: its names are read by _header), an empty field (quoted or not) is no value, and only
-        # it; blank lines skipped. A time without a zone, or an epoch number, is an error here (declined).
-        reader = pa_csv.open_csv(
-            source,
-            read_options=pa_csv.ReadOptions(column_names=names, skip_rows=1, block_size=1 << 24),
-            parse_options=pa_csv.ParseOptions(delimiter=",", quote_char='"', double_quote=True, escape_char=False,
-                                              ignore_empty_lines=True),
-            convert_options=pa_csv.ConvertOptions(column_types={c: types[c] for c in names}, null_values=[""],
-                                                  strings_can_be_null=True, quoted_strings_can_be_null=True))
-        yield from reader
+        scanned = _Scanned(gzip.open(self.path, "rb") if self.path.suffix.lower() in COMPRESSED else open(self.path, "rb"))
+        # As DuckDB's read_csv is told (see _raw): comma, double quote doubled inside a quoted field (which may
+        # hold a line break), a header row (skipped: its names are read by _header), an empty field (quoted or not)
+        # is no value, and only it; blank lines skipped. A time without a zone, or an epoch number, is an error
+        # here (declined).
+        with scanned:
+            reader = pa_csv.open_csv(
+                pa.PythonFile(scanned, mode="r"),
+                read_options=pa_csv.ReadOptions(column_names=names, skip_rows=1, block_size=CSV_BLOCK_BYTES),
+                parse_options=pa_csv.ParseOptions(delimiter=",", quote_char='"', double_quote=True, escape_char=False,
+                                                  newlines_in_values=True, ignore_empty_lines=True),
+                convert_options=pa_csv.ConvertOptions(column_types={c: types[c] for c in names}, null_values=[""],
+                                                      strings_can_be_null=True, quoted_strings_can_be_null=True))
+            yield from reader
+        # Where DuckDB's reader and Arrow's part ways (seen by the bytes read, so no second pass over the file):
+        # DuckDB refuses a file whose lines end in both ways, and reads text around a quoted field differently
+        # ("ok" x, "ok"x); a quote in a file with text columns of their own is left to it.
+        if scanned.mixed_newlines:
+            raise arrow_stage.Declined("lines ending both in CRLF and LF")
+        if scanned.quoted and {"quality", "message_id"} & set(names):
+            raise arrow_stage.Declined("a quoted field beside the text columns quality or message_id")
 
     def batches(self, groups: dict[str, str] | None = None, *, chunk_rows: int = CHUNK_ROWS) -> Iterator[pa.Table]:
         """The checked rows as Arrow tables in :data:`.store.SCHEMA` (at most ``chunk_rows`` each).
