@@ -36,7 +36,7 @@ from urllib.parse import parse_qsl
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.utils import NotRelationField, get_fields_from_path
+from django.contrib.admin.utils import NotRelationField, get_fields_from_path, unquote
 from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
 from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
 from django.db import models, transaction
@@ -657,7 +657,20 @@ class CitylineAdmin(_CityScopedFields, SimpleHistoryAdmin):
             setattr(request, _ERRORS_ATTR, refused.errors)
             return super().changeform_view(request, object_id, form_url, extra_context)
 
+    delete_confirmation_template = "admin/cityline/delete_confirmation.html"
+
+    def delete_refusal(self, obj) -> str | None:
+        """Why ``obj`` may not be deleted whoever asks (a model's own delete rule), or None: the delete page then
+        says so at once, instead of a confirmation Django would ask for (or a list of related records the user
+        may not delete) and a refusal only once confirmed."""
+        return None
+
     def delete_view(self, request, object_id, extra_context=None):
+        if request.method == "GET":
+            obj = self.get_object(request, unquote(object_id))
+            refusal = obj is not None and self.has_delete_permission(request, obj) and self.delete_refusal(obj)
+            if refusal:
+                extra_context = {**(extra_context or {}), "delete_refusal": refusal}
         try:
             return super().delete_view(request, object_id, extra_context)
         except (ValidationError, actions.ConflictError) as exc:

@@ -44,6 +44,9 @@ class SeriesAdmin(CitylineAdmin):
     ]
     actions = ["delete_leaving_readings"]
 
+    def delete_refusal(self, obj):
+        return services.series_delete_refusal(obj)
+
     @admin.action(description=_("Delete, leaving the readings in the store"), permissions=["delete"])
     def delete_leaving_readings(self, request, queryset):
         if self.refuse_unpermitted(request, queryset, "delete"):
@@ -135,6 +138,9 @@ class AlertRuleAdmin(CitylineAdmin):
     filter_horizontal = ["series"]
     fields = ["key", "name", "series", "kind", "comparison", "threshold", "duration_seconds", "window_seconds",
               "severity", "webhook_url", "active", "description"]
+
+    def delete_refusal(self, obj):
+        return services.rule_delete_refusal(obj)
 
 
 class _LogAdmin(CitylineAdmin):

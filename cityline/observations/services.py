@@ -159,27 +159,35 @@ def _key_free_in_other_groups(instance: Series, own: str | None = None) -> None:
         ) % {"count": count, "key": instance.key, "group": group, "new": instance.group}})
 
 
+def series_delete_refusal(instance: Series) -> str | None:
+    """Why deleting ``instance`` on its own is refused (see the module docstring), or None."""
+    rules = sorted(instance.alert_rules.values_list("key", flat=True))
+    if rules:
+        return _("series %(series)s is watched by the alert rules %(rules)s: take it out of them "
+                 "first") % {"series": instance.key, "rules": ", ".join(rules)}
+    alerts = instance.alerts.count()
+    if alerts:
+        return _(
+            "series %(series)s has %(count)s alerts in its history, which deleting it would delete too (the alert "
+            "history is open data when the series is public): keep the series, and no rule watches it any more."
+        ) % {"series": instance.key, "count": alerts}
+    if not _forgetting.get():
+        count = readings_count(instance)
+        if count:
+            return _(
+                "series %(series)s has %(count)s readings in the store. Its readings would stay there, unread; "
+                "to delete it anyway, use the editor's action \"Delete, leaving the readings in the store\"."
+            ) % {"series": instance.key, "count": count}
+    return None
+
+
 @receiver(pre_delete, sender=Series, dispatch_uid="observations_series_delete_rule")
 def _series_delete_rule(sender, instance: Series, origin=None, **kwargs) -> None:
     if origin is not instance and not (isinstance(origin, Series) and origin.pk == instance.pk):
         return  # deleted with its city (or in bulk by a process of Cityline's own)
-    rules = sorted(instance.alert_rules.values_list("key", flat=True))
-    if rules:
-        raise ValidationError(_("series %(series)s is watched by the alert rules %(rules)s: take it out of them "
-                                "first") % {"series": instance.key, "rules": ", ".join(rules)})
-    alerts = instance.alerts.count()
-    if alerts:
-        raise ValidationError(_(
-            "series %(series)s has %(count)s alerts in its history, which deleting it would delete too (the alert "
-            "history is open data when the series is public): keep the series, and no rule watches it any more."
-        ) % {"series": instance.key, "count": alerts})
-    if not _forgetting.get():
-        count = readings_count(instance)
-        if count:
-            raise ValidationError(_(
-                "series %(series)s has %(count)s readings in the store. Its readings would stay there, unread; "
-                "to delete it anyway, use the editor's action \"Delete, leaving the readings in the store\"."
-            ) % {"series": instance.key, "count": count})
+    refusal = series_delete_refusal(instance)
+    if refusal:
+        raise ValidationError(refusal)
 
 
 @actions.register_m2m_rule(AlertRule)
@@ -191,17 +199,25 @@ def _rule_watches_series(instance: AlertRule, sets: dict[str, list]) -> None:
                                            "series would silently watch nothing")})
 
 
+def rule_delete_refusal(instance: AlertRule) -> str | None:
+    """Why deleting ``instance`` on its own is refused (see the module docstring), or None."""
+    count = instance.alerts.count()
+    if not count:
+        return None
+    still_open = instance.alerts.filter(ended_at__isnull=True).count()
+    return _(
+        "alert rule %(rule)s has %(count)s alerts in its history (%(open)s open), which deleting it would "
+        "delete too: deactivate the rule instead, which closes its open alerts and keeps the history."
+    ) % {"rule": instance.key, "count": count, "open": still_open}
+
+
 @receiver(pre_delete, sender=AlertRule, dispatch_uid="observations_rule_delete_rule")
 def _rule_delete_rule(sender, instance: AlertRule, origin=None, **kwargs) -> None:
     if origin is not instance and not (isinstance(origin, AlertRule) and origin.pk == instance.pk):
         return  # deleted with its city (or in bulk by a process of Cityline's own)
-    count = instance.alerts.count()
-    if count:
-        still_open = instance.alerts.filter(ended_at__isnull=True).count()
-        raise ValidationError(_(
-            "alert rule %(rule)s has %(count)s alerts in its history (%(open)s open), which deleting it would "
-            "delete too: deactivate the rule instead, which closes its open alerts and keeps the history."
-        ) % {"rule": instance.key, "count": count, "open": still_open})
+    refusal = rule_delete_refusal(instance)
+    if refusal:
+        raise ValidationError(refusal)
 
 
 @receiver(post_save, sender=AlertRule, dispatch_uid="observations_inactive_rule_closes_alerts")

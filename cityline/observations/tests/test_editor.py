@@ -119,6 +119,24 @@ def test_a_series_with_readings_goes_only_by_the_action_that_leaves_them(world):
     assert store_for(city, {}).query("SELECT count(*) FROM observations WHERE series = 'trips-bus'") == [(1,)]
 
 
+def test_the_delete_page_of_a_rule_with_alerts_or_a_watched_series_says_why_at_once(world):
+    """Not Django's "your account doesn't have permission to delete ... alerts" (nobody may delete alerts), nor a
+    confirmation the refusal follows: the record's own reason, and no button to confirm."""
+    city, r = world
+    m.Alert.objects.create(city=city, rule=r["rule"], series=r["harbour"], started_at=at(1, 8), raised_at=at(1, 9),
+                           trigger_value=31, peak_value=40, message="PM2.5 high")
+    write_readings(city, [("trips-bus", at(1, 8), 3.0)])
+    c = client(r["padmin"])
+    for record, reason in ((r["rule"], "deactivate the rule instead"), (r["harbour"], "take it out of them first"),
+                           (r["trips-bus"], "1 readings in the store")):
+        page = c.get(reverse(f"admin:observations_{record._meta.model_name}_delete", args=[record.pk]))
+        html = page.content.decode()
+        assert page.status_code == 200 and reason in html, html
+        assert "permission" not in html and 'name="post"' not in html and change_url(record) in html
+    page = c.get(reverse("admin:observations_series_delete", args=[r["trips-all"].pk]))
+    assert 'name="post"' in page.content.decode()  # nothing refuses it: Django's confirmation
+
+
 def test_the_logs_are_read_only_and_quarantine_is_for_platform_administrators(world):
     city, r = world
     alert = m.Alert.objects.create(city=city, rule=r["rule"], series=r["harbour"], started_at=at(1, 8),
