@@ -12,9 +12,11 @@ Two entry points, both plain data in, plain data out:
   in a few milliseconds (bench/bench_datastore.py). Every other page is ordered last by
   the row's position in the file, so that paging covers each row exactly once.
 - ``sql(query, tables={name: parquet_path}, row_limit=, timeout_s=)`` — read-only
-  SQL: exactly one SELECT (checked with DuckDB's own parser), the tables exposed as
-  views, file access switched off and the configuration locked before the query runs,
-  a row limit and a time limit (a timer thread interrupts the connection).
+  SQL: exactly one SELECT (checked with DuckDB's own parser), reading only the given
+  tables (exposed as views) and its own WITH queries, with no function that reads the
+  configuration or the system catalogue (the parse tree is walked); file access switched
+  off and the configuration locked before the query runs; no server path in an error; a
+  row limit and a time limit (a timer thread interrupts the connection).
 
 Results are JSON-friendly records (``jsonable``); ``csv_chunks`` streams them as CSV.
 Docs: docs/opendata/data-files.md.
@@ -26,6 +28,7 @@ import csv
 import datetime as dt
 import decimal
 import io
+import json
 import math
 import re
 import threading
@@ -62,6 +65,7 @@ class QueryError(ValueError):
         "not-select": "Only one read-only SELECT statement is allowed; got {detail}.",
         "sql-error": "SQL error: {detail}",
         "unknown-table": "Unknown table name '{name}'.",
+        "not-allowed": "'{name}' is not allowed in a query: {reason}.",
         "timeout": "The query took longer than {seconds} seconds and was stopped.",
     }
 
@@ -393,6 +397,145 @@ def check_read_only(query: str) -> str:
     return query
 
 
+# What a query may read. Each view's SQL holds the absolute path of its file, and any SELECT can
+# read DuckDB's own catalogue (duckdb_views(), information_schema.views, sqlite_master, pg_views,
+# pg_get_viewdef()), its settings (duckdb_settings(), pg_settings, current_setting('allowed_paths'):
+# the files' paths, the home, temporary and secret directories) and file metadata (parquet_metadata()
+# names the file). Switching file access off and locking the configuration stops none of these, so
+# the statement is walked as DuckDB's own parser sees it (json_serialize_sql) before it runs: a table
+# must be one of the given views or a WITH name in scope, a table function one of the few below that
+# make rows from their arguments alone, and no function may read the settings or the catalogue.
+# Tables and table functions are allowed by name (a catalogue function of a later DuckDB is refused);
+# scalar functions are refused by name (there are hundreds; these are the ones that read anything
+# but their arguments).
+
+#: Table functions a query may call: each makes rows from its arguments alone.
+TABLE_FUNCTIONS = ("range", "generate_series", "unnest", "repeat", "repeat_row", "json_each", "json_tree")
+
+#: Scalar functions and built-in macros a query may not call: they read a setting, the environment or
+#: the catalogue (pg_get_viewdef gives a view's SQL; get_block_size reads pragma_database_size).
+REFUSED_FUNCTIONS = frozenset({"current_setting", "getenv", "which_secret", "pg_get_viewdef",
+                               "pg_get_constraintdef", "get_block_size", "index_key"})
+
+#: Kinds of FROM item in DuckDB's parse tree a query may use; any other kind is refused.
+_FROM_KINDS = frozenset({"BASE_TABLE", "JOIN", "SUBQUERY", "TABLE_FUNCTION", "EXPRESSION_LIST", "EMPTY",
+                         "PIVOT", "SHOW_REF"})
+
+
+def parse_tree(con: duckdb.DuckDBPyConnection, query: str) -> dict:
+    """DuckDB's parse of the one SELECT in ``query`` (``json_serialize_sql``) as plain data."""
+    try:
+        out = json.loads(con.execute("SELECT json_serialize_sql(?)", [query]).fetchall()[0][0])
+    except duckdb.Error as exc:
+        raise QueryError("sql-error", detail=str(exc)) from exc
+    if out.get("error") or len(out.get("statements") or []) != 1:
+        raise QueryError("sql-error", detail=out.get("error_message") or "the statement could not be read")
+    return out["statements"][0]["node"]
+
+
+def check_references(tree: dict, tables: Iterable[str]) -> None:
+    """``QueryError`` unless the parse tree reads only ``tables`` and its own WITH queries, calls
+    no table function but those of ``TABLE_FUNCTIONS`` and none of ``REFUSED_FUNCTIONS``."""
+    _walk(tree, frozenset(n.lower() for n in tables), frozenset())
+
+
+@lru_cache(maxsize=256)
+def _checked(query: str, tables: frozenset[str]) -> None:
+    """``check_references`` of ``query``, remembered when it passes: asking DuckDB for the parse
+    tree costs about as much as running a small query (bench/bench_datastore.py), and the same
+    queries come back (a dashboard's, a script's). Parsed on a cursor of this thread's plain
+    connection: parsing runs nothing."""
+    cur = _con().cursor()
+    try:
+        check_references(parse_tree(cur, query), tables)
+    finally:
+        cur.close()
+
+
+def _walk(node: Any, views: frozenset[str], ctes: frozenset[str]) -> None:
+    """Check every part of a parse tree; ``ctes``: the WITH names in scope (lower case, as DuckDB
+    compares names)."""
+    if isinstance(node, list):
+        for item in node:
+            _walk(item, views, ctes)
+        return
+    if not isinstance(node, dict):
+        return
+    done = set()
+    cte_map = node.get("cte_map")
+    if isinstance(cte_map, dict) and cte_map.get("map"):
+        # A WITH query sees those before it, not itself nor those after: there, its name is the
+        # catalogue's (WITH sqlite_master AS (FROM sqlite_master) reads the real one). The rest of
+        # the node sees them all.
+        seen = set(ctes)
+        for entry in cte_map["map"]:
+            _walk(entry.get("value"), views, frozenset(seen))
+            seen.add(str(entry.get("key", "")).lower())
+        ctes = frozenset(seen)
+        done.add("cte_map")
+    if node.get("type") == "RECURSIVE_CTE_NODE":
+        # Only the recursive part sees the query's own name; in the first part the name is the catalogue's.
+        _walk(node.get("left"), views, ctes)
+        _walk(node.get("right"), views, ctes | {str(node.get("cte_name", "")).lower()})
+        done.update(("left", "right"))
+    name = node.get("function_name")  # functions, aggregates and window functions
+    if isinstance(name, str) and name.lower() in REFUSED_FUNCTIONS:
+        raise QueryError("not-allowed", name=f"{name}()", reason="it reads the server's settings or catalogue")
+    if "class" not in node and "modifiers" not in node and "alias" in node and "sample" in node:
+        _check_from(node, views, ctes)  # a FROM item (expressions have a class, query nodes modifiers)
+    for key, value in node.items():
+        if key not in done:
+            _walk(value, views, ctes)
+
+
+def _check_from(ref: dict, views: frozenset[str], ctes: frozenset[str]) -> None:
+    """One FROM item of a parse tree (its parts are walked by the caller)."""
+    kind = ref.get("type")
+    if kind not in _FROM_KINDS:
+        raise QueryError("not-allowed", name=str(kind), reason="a query reads only its tables")
+    if kind == "BASE_TABLE":
+        catalog, schema = str(ref.get("catalog_name") or "").lower(), str(ref.get("schema_name") or "").lower()
+        name = str(ref.get("table_name") or "")
+        low = name.lower()
+        # The views are in memory.main, which DuckDB searches before the system's schemas, so a view's
+        # name may be qualified that far; any other catalogue or schema (system, information_schema,
+        # pg_catalog) is the system's. recurring.<name> is a recursive WITH query's own (USING KEY).
+        if low in ctes and not catalog and schema in ("", "recurring"):
+            return
+        if low in views and catalog in ("", "memory") and schema in ("", "main", "memory"):
+            return
+        raise QueryError("unknown-table", name=".".join(p for p in (catalog, schema, name) if p))
+    if kind == "TABLE_FUNCTION":
+        fn = ref.get("function") or {}
+        name = str(fn.get("function_name") or "")
+        if fn.get("class") != "FUNCTION" or name.lower() not in TABLE_FUNCTIONS:
+            raise QueryError("not-allowed", name=f"{name or '?'}()",
+                             reason="of the table functions, a query may call only " + ", ".join(TABLE_FUNCTIONS))
+    if kind == "SHOW_REF" and ref.get("query") is None:
+        # DESCRIBE and SUMMARIZE of a table or a query carry the query (walked); SHOW <name> names
+        # a table; SHOW TABLES, SHOW DATABASES, ... list the catalogue.
+        name = str(ref.get("table_name") or "")
+        if (ref.get("show_type") in ("SHOW", "DESCRIBE") and name.lower() in views
+                and not ref.get("catalog_name") and not ref.get("schema_name")):
+            return
+        raise QueryError("not-allowed", name=f"SHOW {name}",
+                         reason="DESCRIBE and SUMMARIZE take one of the query's tables or a SELECT")
+
+
+#: An absolute path in an error message (not inside a word, a number or an address like https://...).
+_ABS_PATH = re.compile(r"(?<![\w:/.~-])/(?:[^\s\"'`/]+/)+[^\s\"'`/,;:)]*")
+
+
+def _scrub(message: str, paths: dict[str, str]) -> str:
+    """An error message without server paths: a table's file becomes the table's name, any other path <path>.
+
+    DuckDB names the file in a read error ('Failed to read file "/srv/.../v3.parquet"') and a
+    directory in some others (the temporary, secret or extension directory)."""
+    for path, name in sorted(paths.items(), key=lambda kv: -len(kv[0])):
+        message = message.replace(path, name)
+    return _ABS_PATH.sub("<path>", message)
+
+
 def sql(
     query: str,
     tables: dict[str, Path | str],
@@ -409,8 +552,12 @@ def sql(
     limited to exactly these Parquet files, external access is switched off and the
     configuration is locked, so ``read_csv('/etc/passwd')``, ``COPY``, ``ATTACH``,
     ``INSTALL``/``LOAD``, ``PRAGMA`` and ``SET`` are refused by DuckDB itself even if the
-    statement check were bypassed. At most ``row_limit`` rows come back (``truncated``
-    says whether there were more); after ``timeout_s`` seconds the query is interrupted
+    statement check were bypassed. Before that, the statement is walked
+    (``check_references``): it may read only these views and its own WITH queries, call only
+    a few table functions and no function that reads a setting or the catalogue, so that no
+    answer holds a server path, a setting or the environment; paths are taken out of
+    DuckDB's error messages too. At most ``row_limit`` rows come back (``truncated`` says
+    whether there were more); after ``timeout_s`` seconds the query is interrupted
     (``QueryTimeout``).
     """
     check_read_only(query)
@@ -419,6 +566,7 @@ def sql(
     for name in tables:
         if not _TABLE_NAME.match(name):
             raise QueryError("unknown-table", name=name)
+    _checked(query, frozenset(n.lower() for n in tables))
     con = _locked_connection(tables, threads=threads, memory_limit=memory_limit)
     cur = con.cursor()  # one cursor per query: it shares the locked database, and can be interrupted alone
     timed_out = threading.Event()
@@ -441,7 +589,7 @@ def sql(
     except duckdb.Error as exc:
         if timed_out.is_set():
             raise QueryTimeout(timeout_s) from exc
-        raise QueryError("sql-error", detail=str(exc)) from exc
+        raise QueryError("sql-error", detail=_scrub(str(exc), _paths_of(tables))) from exc
     finally:
         timer.cancel()
         cur.close()
@@ -481,20 +629,33 @@ def _locked_connection(tables: dict[str, Path | str], *, threads: int, memory_li
             _POOL.move_to_end(key)
             return con
     con = duckdb.connect(config={"threads": threads, "memory_limit": memory_limit})
-    for name, p, _mtime, _size in resolved:
-        con.execute(f"CREATE VIEW {_q(name)} AS SELECT * FROM read_parquet({_lit(p)})")
-    con.execute("SET allowed_paths = [" + ", ".join(_lit(p) for _n, p, _m, _s in resolved) + "]")
-    con.execute("SET enable_external_access = false")
-    con.execute("SET autoinstall_known_extensions = false")
-    con.execute("SET autoload_known_extensions = false")
-    con.execute("SET parquet_metadata_cache = true")
-    con.execute("SET lock_configuration = true")
+    try:
+        for name, p, _mtime, _size in resolved:
+            con.execute(f"CREATE VIEW {_q(name)} AS SELECT * FROM read_parquet({_lit(p)})")
+        con.execute("SET allowed_paths = [" + ", ".join(_lit(p) for _n, p, _m, _s in resolved) + "]")
+        con.execute("SET enable_external_access = false")
+        con.execute("SET autoinstall_known_extensions = false")
+        con.execute("SET autoload_known_extensions = false")
+        con.execute("SET parquet_metadata_cache = true")
+        con.execute("SET lock_configuration = true")
+    except duckdb.Error as exc:  # a file DuckDB cannot read (a broken footer): its error names the file
+        con.close()
+        raise QueryError("sql-error", detail=_scrub(str(exc), {p: n for n, p, _m, _s in resolved})) from exc
     with _POOL_LOCK:
         _POOL[key] = con
         while len(_POOL) > POOL_SIZE:
             # Not closed here: a query may still run on a cursor of it; it closes when the last one goes.
             _POOL.popitem(last=False)
     return con
+
+
+def _paths_of(tables: dict[str, Path | str]) -> dict[str, str]:
+    """Each table's file, as given and resolved, to the table's name (for ``_scrub``)."""
+    out = {}
+    for name, path in tables.items():
+        out[str(path)] = name
+        out[str(Path(path).resolve())] = name
+    return out
 
 
 def _duck_type(t: str) -> str:
