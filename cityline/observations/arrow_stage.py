@@ -136,9 +136,11 @@ class _Checks:
                     batch = self._checked(batch)
             except StopIteration:
                 return
-            except (pa.ArrowException, OSError, UnicodeError, TypeError) as exc:
-                # what Arrow cannot read or convert (a type, a line, a time), the DuckDB path reads or names
-                raise Declined(f"Arrow cannot read it: {exc}") from None
+            except Declined:
+                raise
+            except Exception as exc:  # noqa: BLE001 - whatever Arrow cannot read or convert (a type, a line, a
+                # time), the DuckDB path reads or names; that is its answer to give
+                raise Declined(f"Arrow cannot read it: {type(exc).__name__}: {exc}") from None
             if batch.num_rows:
                 yield batch
 

@@ -49,6 +49,8 @@ REQUIRED = ("series", "time", "value")
 CHUNK_ROWS = 1_000_000
 #: How much of a CSV file the Arrow lane's reader parses at a time.
 CSV_BLOCK_BYTES = 1 << 24
+#: DuckDB's CSV reader refuses a line this long (its max_line_size); the Arrow lane leaves lines of half of it on.
+LONG_LINE_BYTES = 2_000_000
 log = logging.getLogger(__name__)
 
 #: Parquet value columns the Arrow lane reads (cast to float64 safely, as DuckDB's CAST AS DOUBLE does).
@@ -127,15 +129,20 @@ def _connect() -> duckdb.DuckDBPyConnection:
 
 
 class _Scanned:
-    """A binary file as Arrow's CSV reader reads it, noting on the way whether it holds a double quote and whether
-    its lines end in both CRLF and LF (or in a lone CR). The first is a byte search (memchr); the line ends are
-    counted only in blocks that hold a CR, so files with LF lines pay next to nothing."""
+    """A binary file as Arrow's CSV reader reads it, noting on the way what the lane leaves to DuckDB (see
+    :meth:`InputFile.arrow_batches`): a double quote, lines ending in both CRLF and LF (or in a lone CR), and a
+    line that may be too long for DuckDB's CSV reader. Byte searches (memchr) only, so a plain file costs next to
+    nothing: the line ends are counted only in reads that hold a CR, and a long line is looked for as a stretch of
+    :data:`LONG_LINE_BYTES` / 2 bytes (aligned in the file) without a line end, which every line of
+    LONG_LINE_BYTES or more holds."""
 
     def __init__(self, raw):
         self.raw = raw
-        self.quoted = False
+        self.quoted = self.long_line = False
         self.lf_only = self.crlf_only = True
         self._last = b""
+        self._offset = 0
+        self._window_has_lf = False
         self.closed = False
 
     @property
@@ -157,7 +164,21 @@ class _Scanned:
             elif b"\n" in data:
                 self.crlf_only = False
             self._last = data[-1:]
+            self._lines(data)
         return data
+
+    def _lines(self, data: bytes) -> None:
+        window = LONG_LINE_BYTES // 2
+        start, end = self._offset, self._offset + len(data)
+        k = start // window
+        while k * window < end:
+            low, high = max(k * window, start) - start, min((k + 1) * window, end) - start
+            self._window_has_lf = self._window_has_lf or data.find(b"\n", low, high) >= 0
+            if (k + 1) * window <= end:  # the window is whole
+                self.long_line = self.long_line or not self._window_has_lf
+                self._window_has_lf = False
+            k += 1
+        self._offset = end
 
     def readable(self) -> bool:
         return True
@@ -546,11 +567,12 @@ class InputFile:
             raise arrow_stage.Declined("a header over several lines")
         types = {"series": pa.dictionary(pa.int32(), pa.string()), "time": arrow_stage.UTC, "value": pa.float64(),
                  "quality": pa.string(), "message_id": pa.string()}
-        scanned = _Scanned(gzip.open(self.path, "rb") if self.path.suffix.lower() in COMPRESSED else open(self.path, "rb"))
-        # As DuckDB's read_csv is told (see _raw): comma, double quote doubled inside a quoted field (which may
-        # hold a line break), a header row (skipped: its names are read by _header), an empty field (quoted or not)
-        # is no value, and only it; blank lines skipped. A time without a zone, or an epoch number, is an error
-        # here (declined).
+        if self.path.suffix.lower() in COMPRESSED:
+            raise arrow_stage.Declined("a compressed file")  # Python's gzip and DuckDB's differ on damaged ones
+        scanned = _Scanned(open(self.path, "rb"))
+        # As DuckDB's read_csv is told (see _raw): comma, a header row (skipped: its names are read by _header), an
+        # empty field is no value, and only it; blank lines skipped. A time without a zone, or an epoch number, is
+        # an error here (declined). Quotes are parsed as DuckDB would, but a file with any is declined below.
         with scanned:
             reader = pa_csv.open_csv(
                 pa.PythonFile(scanned, mode="r"),
@@ -560,13 +582,15 @@ class InputFile:
                 convert_options=pa_csv.ConvertOptions(column_types={c: types[c] for c in names}, null_values=[""],
                                                       strings_can_be_null=True, quoted_strings_can_be_null=True))
             yield from reader
-        # Where DuckDB's reader and Arrow's part ways (seen by the bytes read, so no second pass over the file):
-        # DuckDB refuses a file whose lines end in both ways, and reads text around a quoted field differently
-        # ("ok" x, "ok"x); a quote in a file with text columns of their own is left to it.
+        # Where DuckDB's reader and Arrow's part ways (seen in the bytes read, so no second pass over the file):
+        # DuckDB refuses a file whose lines end in both ways, and a line over two million bytes; the two read text
+        # around quotes differently ("1"5, "ok" x, a quote never closed).
         if scanned.mixed_newlines:
             raise arrow_stage.Declined("lines ending both in CRLF and LF")
-        if scanned.quoted and {"quality", "message_id"} & set(names):
-            raise arrow_stage.Declined("a quoted field beside the text columns quality or message_id")
+        if scanned.quoted:
+            raise arrow_stage.Declined("a double quote")
+        if scanned.long_line:
+            raise arrow_stage.Declined(f"a line of {LONG_LINE_BYTES // 2:,} bytes or more")
 
     def batches(self, groups: dict[str, str] | None = None, *, chunk_rows: int = CHUNK_ROWS) -> Iterator[pa.Table]:
         """The checked rows as Arrow tables in :data:`.store.SCHEMA` (at most ``chunk_rows`` each).
