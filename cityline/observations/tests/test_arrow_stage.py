@@ -49,6 +49,18 @@ def both(tmp_path, path, *, via: str = "arrow") -> list[tuple]:
     return stored(lane)
 
 
+def refused_alike(store_dir, path) -> FileError:
+    """Stage ``path`` by the lane and by DuckDB alone: both refuse it in the same words, and leave nothing."""
+    store = ObservationStore(store_dir)
+    with pytest.raises(FileError) as lane:
+        InputFile(path).stage(store, GROUPS)
+    with pytest.raises(FileError) as plain:
+        InputFile(path).stage(store, GROUPS, lane=False)
+    assert str(lane.value) == str(plain.value)
+    assert not store.files() and not list(store.root.glob(".staging-*"))
+    return lane.value
+
+
 def write_csv(path, lines: list[str], *, newline: str = "\n"):
     text = newline.join(lines) + newline
     if path.suffix == ".gz":
@@ -97,24 +109,13 @@ def test_a_file_with_quotes_is_left_to_duckdb(tmp_path):
     for i, line in enumerate([f'air-harbour,{at(0)},"1"5', f'air-harbour,{at(0)},"1" ', f'"air-"harbour,{at(0)},1',
                               f'air-harbour,{at(0)},""5', f'air-harbour,{at(0)},"1']):
         path = write_csv(tmp_path / f"v{i}.csv", ["series,time,value", line])
-        store = ObservationStore(tmp_path / f"v{i}")
-        with pytest.raises(FileError) as lane:
-            InputFile(path).stage(store, GROUPS)
-        with pytest.raises(FileError) as plain:
-            InputFile(path).stage(store, GROUPS, lane=False)
-        assert str(lane.value) == str(plain.value)
+        refused_alike(tmp_path / f"v{i}", path)
 
 
 def test_text_duckdb_refuses_around_a_quote_is_refused_on_both_paths(tmp_path):
     for i, line in enumerate([f'air-harbour,{at(0)},1,"ok"x', f'air-harbour,{at(0)},1,"o\\"k"']):
         path = write_csv(tmp_path / f"t{i}.csv", ["series,time,value,quality", line])
-        store = ObservationStore(tmp_path / f"s{i}")
-        with pytest.raises(FileError) as lane:
-            InputFile(path).stage(store, GROUPS)
-        with pytest.raises(FileError) as plain:
-            InputFile(path).stage(store, GROUPS, lane=False)
-        assert str(lane.value) == str(plain.value)
-        assert not store.files() and not list(store.root.glob(".staging-*"))
+        refused_alike(tmp_path / f"s{i}", path)
 
 
 def test_a_quoted_line_break_across_the_readers_blocks_is_one_field(tmp_path, monkeypatch):
@@ -177,13 +178,8 @@ def test_parquet_text_that_is_not_utf8_is_refused_as_by_duckdb(tmp_path):
     path = tmp_path / "latin.parquet"
     pq.write_table(pa.table({"series": ["air-harbour"], "time": pa.array([T0], pa.timestamp("us", tz="UTC")),
                              "value": [1.0], "quality": bad}), path)
-    store = ObservationStore(tmp_path / "store")
-    with pytest.raises(FileError) as lane:
-        InputFile(path).stage(store, GROUPS)
-    with pytest.raises(FileError) as plain:
-        InputFile(path).stage(store, GROUPS, lane=False)
-    assert str(lane.value) == str(plain.value) and "UTF8" in str(lane.value)
-    assert not store.files() and not list(store.root.glob(".staging-*"))
+    error = refused_alike(tmp_path / "store", path)
+    assert "UTF8" in str(error)
 
 
 def test_a_line_duckdb_would_find_too_long_is_left_to_it(tmp_path):
@@ -193,12 +189,7 @@ def test_a_line_duckdb_would_find_too_long_is_left_to_it(tmp_path):
     for i, line in enumerate([f"air-harbour,{at(0)},1,{'q' * 2_000_000},", f"air-harbour,{at(0)},1,{'q' * 999_990},"
                               f"{'m' * 999_990}", f"air-harbour,{at(0)},{'0' * 2_100_000}1,,"]):
         path = write_csv(tmp_path / f"longer{i}.csv", ["series,time,value,quality,message_id", line])
-        store = ObservationStore(tmp_path / f"store{i}")
-        with pytest.raises(FileError) as lane:
-            InputFile(path).stage(store, GROUPS)
-        with pytest.raises(FileError) as plain:
-            InputFile(path).stage(store, GROUPS, lane=False)
-        assert str(lane.value) == str(plain.value)
+        refused_alike(tmp_path / f"store{i}", path)
 
 
 @pytest.mark.parametrize("size", [7, 65_536, 999_999, 1 << 24])
@@ -312,14 +303,8 @@ def test_a_parquet_time_finer_than_a_microsecond_is_left_to_duckdb(tmp_path):
 def test_a_bad_row_is_named_as_the_duckdb_path_names_it_and_nothing_is_left(tmp_path, bad, column):
     lines = ["series,time,value"] + [f"air-station,{at(i)},{i}" for i in range(50)] + [bad]
     path = write_csv(tmp_path / "bad.csv", lines)
-    store = ObservationStore(tmp_path / "store")
-    with pytest.raises(FileError) as lane:
-        InputFile(path).stage(store, GROUPS)
-    with pytest.raises(FileError) as plain:
-        InputFile(path).stage(store, GROUPS, lane=False)
-    assert str(lane.value) == str(plain.value)
-    assert (lane.value.column, lane.value.row, lane.value.line) == (column, 51, 52)
-    assert not store.files() and not list(store.root.glob(".staging-*"))
+    error = refused_alike(tmp_path / "store", path)
+    assert (error.column, error.row, error.line) == (column, 51, 52)
 
 
 def test_a_bad_row_in_a_later_batch_removes_what_the_lane_already_wrote(tmp_path, monkeypatch):
