@@ -10,12 +10,12 @@ is read dictionary-encoded), and pyarrow's dataset writer (``pyarrow.dataset.wri
 **One rule for what is stored.** The lane takes a file only where it reads every row as the DuckDB path
 would, and otherwise *declines* (:class:`Declined`, with the reason) before anything is visible: a column
 of another type, a row any check refuses (empty series, a series not in the city, no time, a value NaN
-or infinite, text that is not UTF-8), anything Arrow cannot convert (an epoch number or a time without a
-zone in a CSV file, ...), what the two CSV readers read differently (lines ending both in CRLF and LF, a
-quote in a file with a quality or message_id column, text over a million bytes; see
-:meth:`.files.InputFile.arrow_batches`), or a key given twice. The DuckDB path then runs from the start, and either stores
-the file or names its first bad row. So the lane changes how fast a file is stored, never what is stored
-or which error a user reads.
+or infinite, text that is not UTF-8 or over a million bytes), anything Arrow cannot read or convert (an
+epoch number or a time without a zone in a CSV file, ...), what the two CSV readers read differently (a
+double quote, lines ending both in CRLF and LF, a line of a million bytes, a compressed file; see
+:meth:`.files.InputFile.arrow_batches`), or a key given twice. The DuckDB path then runs from the start,
+and either stores the file or names its first bad row. So the lane changes how fast a file is stored,
+never what is stored or which error a user reads.
 
 **Keys given twice** (the last row wins on the DuckDB path, which numbers the rows to know which is last):
 a file whose rows are in strictly increasing (time, series) or (series, time) order, as loggers and exports
@@ -45,7 +45,7 @@ BATCH_ROWS = 1 << 20
 #: the writer holds at most this many rows per open part).
 ROW_GROUP_ROWS = 1 << 18
 #: Longer text in quality or message_id is left to the DuckDB path (whose CSV reader refuses lines over 2,000,000
-#: bytes; the columns of one row add up, so half of it for each).
+#: bytes; a CSV file's long lines are caught as it is read, this is for Parquet text and a second guard).
 MAX_TEXT_BYTES = 1_000_000
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _WRITTEN_SCHEMA = pa.schema([
