@@ -171,6 +171,9 @@ class ConsultationAdmin(CitylineAdmin):
     readonly_fields = ["status", "closed_on", "staff_tools"]
     inlines = [QuestionInline]
     actions = ["open_selected", "close_selected", "publish_response_selected"]
+
+    def delete_refusal(self, obj):
+        return services.consultation_delete_refusal(obj)
     fieldsets = [
         (gettext_lazy("Consultation"), {"fields": ["key", "title", "question", "background", "organiser",
                                                    "documents", "staff_tools"]}),

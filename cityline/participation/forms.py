@@ -36,10 +36,12 @@ def is_bot(form: forms.Form) -> bool:
 
 
 def apply_errors(form: forms.Form, exc: ValidationError) -> None:
-    """Put a service's ValidationError on the form: on the field it names, else on the form."""
+    """Put a service's ValidationError on the form: on the visible field it names, else on the form (an error
+    on a hidden field, such as the contribution a reply answers, would be shown nowhere)."""
     if hasattr(exc, "error_dict"):
         for name, messages in exc.message_dict.items():
-            form.add_error(name if name in form.fields else None, messages)
+            shown = name in form.fields and not form.fields[name].widget.is_hidden
+            form.add_error(name if shown else None, messages)
     else:
         form.add_error(None, exc.messages)
 

@@ -13,8 +13,11 @@ No answer is tied to a person here: only counts leave this module. The counts ar
 they follow the same small-count rules as the open data (:func:`.domain.metrics.suppress`, the
 city's ``small_count_threshold``): a question answered by fewer people than the threshold shows
 no breakdown, a smaller group is ``None`` (shown as "—"), and on single-choice and scale questions
-a second group is withheld when one alone would be recoverable from the total. A scale's mean
-needs at least the threshold of answers. Totals (people who answered) stay public.
+a second group is withheld when one alone would be recoverable from the total. A scale's mean is
+published only when no point of its distribution is withheld: with the total, the mean gives a
+second equation over the withheld counts, enough to work out two of them (nine "5" and one "1":
+points 1 and 5 withheld, but 10 people with a mean of 4.6 can only be that split). With every count
+published the mean adds nothing. Totals (people who answered) stay public.
 """
 
 from __future__ import annotations
@@ -56,7 +59,10 @@ def _question(question, values: list[Any], threshold: int) -> dict[str, Any]:
         labels = {question.scale_min: question.scale_min_label, question.scale_max: question.scale_max_label}
         data["scale"] = {"min": question.scale_min, "max": question.scale_max,
                          "min_label": question.scale_min_label, "max_label": question.scale_max_label}
-        data["mean"] = round(sum(points) / len(points), 2) if len(points) >= threshold else None
+        # The mean is a second equation over the counts: with two points withheld (and their sum known from
+        # the total) it would give each of them away. So it is published only when every count is.
+        complete = bool(points) and all(n is not None for n in shown.values())
+        data["mean"] = round(sum(points) / len(points), 2) if complete else None
         data["distribution"] = [{"point": p, "label": labels.get(p) or "", "count": shown[p],
                                  "percent": _percent(shown[p], len(points))}
                                 for p in scale]

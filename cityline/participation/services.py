@@ -15,6 +15,8 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models.signals import pre_delete
+from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -59,6 +61,7 @@ def _lifecycle_rule(instance: Consultation, old: dict[str, Any] | None) -> None:
     if problem:
         message, params = problem
         raise ValidationError({"status": _(message) % params})
+    _closed_on_rule(instance, old, importing=importing())
     if old and old["status"] != ConsultationStatus.DRAFT and instance.status != ConsultationStatus.DRAFT:
         # Once people could see it, the question is what they answered: it may not change under them.
         if old["question"] != instance.question:
@@ -66,6 +69,25 @@ def _lifecycle_rule(instance: Consultation, old: dict[str, Any] | None) -> None:
     if instance.allows_anonymous and not settings_for(instance.city).allows_verified_anonymous:
         raise ValidationError({"allows_anonymous": _("the city's participation settings do not allow "
                                                      "verified-anonymous participation")})
+
+
+def _closed_on_rule(instance: Consultation, old: dict[str, Any] | None, *, importing: bool) -> None:
+    """``closed_on`` is the day the consultation actually closed, the same whichever face closes or reopens it: set
+    (to today unless given) when it closes, cleared when it reopens, refused on a consultation that has not closed.
+    A city pack states it as it is (a closed consultation without the day keeps none)."""
+    closed = instance.status in (ConsultationStatus.CLOSED, ConsultationStatus.RESPONDED)
+    if closed:
+        if instance.closed_on is None and not importing:
+            instance.closed_on = today()
+        return
+    if instance.closed_on is None:
+        return
+    was_closed = old is not None and old["status"] in (ConsultationStatus.CLOSED, ConsultationStatus.RESPONDED)
+    if was_closed and old["closed_on"] == instance.closed_on and not importing:
+        instance.closed_on = None  # reopened: it has not closed (yet)
+        return
+    raise ValidationError({"closed_on": _("only a closed consultation has a closing day: it is set when the "
+                                          "consultation closes")})
 
 
 @actions.register_rule(ConsultationResponse)
@@ -79,6 +101,87 @@ def _response_rule(instance: ConsultationResponse, old: dict[str, Any] | None) -
     if instance.status == ResponseStatus.PUBLISHED and instance.consultation.status in (ConsultationStatus.DRAFT,
                                                                                       ConsultationStatus.OPEN):
         raise ValidationError({"status": _("publish the response once the consultation has closed")})
+
+
+@actions.register_rule(SurveyQuestion)
+def _answered_question_rule(instance: SurveyQuestion, old: dict[str, Any] | None) -> None:
+    """Once people answered a question, what they answered may not change under them (every face saves through
+    here): its consultation, kind, options (answers store the option's text: renaming one would orphan them)
+    and scale stay; its wording, labels, number and whether it is required may be corrected."""
+    if not old or not SurveyAnswer.objects.filter(question_id=instance.pk).exists():
+        return
+    problems = {}
+    if old["consultation_id"] != instance.consultation_id:
+        problems["consultation"] = _("people answered this question: it stays in its consultation")
+    if old["kind"] != instance.kind:
+        problems["kind"] = _("people answered this question: its kind cannot change (their answers would be "
+                             "lost); add a new question instead")
+    elif sorted(old["options"] or []) != sorted(instance.options or []):
+        problems["options"] = _("people answered this question: its options cannot be added, removed or renamed "
+                                "(answers name the option they chose); they may be reordered, or add a new "
+                                "question instead")
+    if (old["scale_min"], old["scale_max"]) != (instance.scale_min, instance.scale_max):
+        problems.setdefault("scale_max", _("people answered this question: its scale cannot change; its labels "
+                                           "may be corrected"))
+    if problems:
+        raise ValidationError(problems)
+
+
+# --- deleting: never what people said ----------------------------------------------------------------
+#
+# A consultation people took part in, or a survey question they answered, is their record as much as
+# the city's: deleting it would delete their contributions and answers with it. The rule is a
+# ``pre_delete`` receiver, so every face is refused alike (editor, API, city pack re-import, CLI); the
+# faces turn the ValidationError into their refusal. Deleting the whole city still deletes everything.
+
+
+def consultation_delete_refusal(consultation: Consultation) -> str | None:
+    """Why ``consultation`` may not be deleted (people took part in it), or None."""
+    if not consultation.pk:
+        return None
+    participants = Participant.objects.filter(consultation=consultation).count()
+    if not participants:
+        return None
+    contributions = Contribution.objects.filter(consultation=consultation).count()
+    return _("consultation %(key)s cannot be deleted: people took part in it (participants: %(participants)s, "
+             "contributions: %(contributions)s), and deleting it would delete what they said. Close it instead: "
+             "it stays on record, read-only (a city pack keeps listing it).") % {
+        "key": consultation.key, "participants": participants, "contributions": contributions}
+
+
+def question_delete_refusal(question: SurveyQuestion) -> str | None:
+    """Why ``question`` may not be deleted (people answered it), or None."""
+    if not question.pk:
+        return None
+    answers = SurveyAnswer.objects.filter(question=question).count()
+    if not answers:
+        return None
+    return _("survey question %(number)s cannot be deleted: people answered it (answers: %(answers)s), and "
+             "deleting it would delete their answers. Keep it (a city pack keeps listing it); its wording can "
+             "still be corrected.") % {"number": question.number, "answers": answers}
+
+
+def _deleted_on_its_own(instance, origin) -> bool:
+    """The record itself is deleted (not with its city or its consultation, whose own rule then applies)."""
+    return origin is instance or (isinstance(origin, type(instance)) and origin.pk == instance.pk)
+
+
+@receiver(pre_delete, sender=Consultation, dispatch_uid="participation_consultation_delete_rule")
+def _consultation_delete_rule(sender, instance: Consultation, origin=None, **kwargs) -> None:
+    if not _deleted_on_its_own(instance, origin):
+        return
+    refusal = consultation_delete_refusal(instance)
+    if refusal:
+        raise ValidationError(refusal)
+
+
+@receiver(pre_delete, sender=SurveyQuestion, dispatch_uid="participation_question_delete_rule")
+def _question_delete_rule(sender, instance: SurveyQuestion, origin=None, **kwargs) -> None:
+    if not _deleted_on_its_own(instance, origin):
+        return  # with its consultation: refused there if anyone took part
+    refusal = question_delete_refusal(instance)
+    if refusal:
+        raise ValidationError(refusal)
 
 
 # --- lifecycle ---------------------------------------------------------------------------------------
@@ -120,13 +223,16 @@ def publish_response(consultation: Consultation, *, user=None, on: date | None =
     if not response.items.exists():
         raise ValidationError({"items": _("a response says what changed and what did not: add at least one item")})
     with transaction.atomic():
-        if response.status != ResponseStatus.PUBLISHED:
+        # Participants are told once, when the response comes out: publishing it again (a re-run, an action
+        # selected twice) completes the consultation's status if need be but sends nothing.
+        first = response.status != ResponseStatus.PUBLISHED
+        if first:
             response = actions.update(response, user=user, reason="Response published",
                                       status=ResponseStatus.PUBLISHED, published_on=on or today())
         consultation.refresh_from_db()
         if consultation.status != ConsultationStatus.RESPONDED:
             actions.update(consultation, user=user, reason="Response published", status=ConsultationStatus.RESPONDED)
-        if notify:
+        if notify and first:
             from .notify import notify_response
 
             transaction.on_commit(lambda: notify_response(response.pk))
@@ -136,9 +242,22 @@ def publish_response(consultation: Consultation, *, user=None, on: date | None =
 # --- taking part -------------------------------------------------------------------------------------
 
 
+def takes_online(consultation: Consultation) -> bool:
+    """Whether people may take part on the site (``online`` among its channels); offline-only consultations take
+    responses in person, by phone or by post, which staff enter (:func:`enter_offline_response`)."""
+    return ResponseChannel.ONLINE in (consultation.channels or [])
+
+
+def _require_online(consultation: Consultation) -> None:
+    if not takes_online(consultation):
+        raise ValidationError(_("this consultation takes responses offline only (in person, by phone or by post), "
+                                "not on the site"))
+
+
 def _require_open(consultation: Consultation) -> None:
     if not accepts_contributions(consultation):
         raise ValidationError(_("this consultation is not open for contributions"))
+    _require_online(consultation)
 
 
 def _identifiers(user) -> set[str]:
@@ -147,6 +266,37 @@ def _identifiers(user) -> set[str]:
     if email:
         out |= {email, email.split("@", 1)[0]}
     return {x for x in out if x}
+
+
+def _name_key(name: str) -> str:
+    return " ".join(name.split()).casefold()
+
+
+def _reserved_names() -> set[str]:
+    """The labels the site shows in place of a name ("Verified participant", "Former participant"), in every
+    language of the site: a display name copying one would pass for it."""
+    from django.conf import settings
+    from django.utils import translation
+
+    from .personal import ERASED_NAME
+
+    labels = {"Verified participant", "Former participant", ERASED_NAME}
+    out = {_name_key(label) for label in labels}
+    for code, _label in settings.LANGUAGES:
+        with translation.override(code):
+            out |= {_name_key(_(label)) for label in labels}
+    return out
+
+
+def _name_taken(consultation: Consultation, user, name: str) -> bool:
+    """Whether another participant of the consultation shows the same name (case and spacing aside)."""
+    if not consultation.pk:
+        return False
+    others = Participant.objects.filter(consultation=consultation, anonymous=False)
+    if user is not None:
+        others = others.exclude(user=user)
+    key = _name_key(name)
+    return any(_name_key(other) == key for other in others.values_list("display_name", flat=True).iterator())
 
 
 def profile_problems(consultation: Consultation, user, *, display_name: str, anonymous: bool, district: str,
@@ -162,6 +312,12 @@ def profile_problems(consultation: Consultation, user, *, display_name: str, ano
                                          "it is shown publicly")
         elif "@" in name:
             problems["display_name"] = _("a display name cannot contain an e-mail address")
+        elif _name_key(name) in _reserved_names():
+            problems["display_name"] = _("this name is what the site shows for verified or former participants: "
+                                         "choose another")
+        elif _name_taken(consultation, user, name):
+            problems["display_name"] = _("someone taking part in this consultation already uses this name: "
+                                         "choose another")
     city_settings = settings_for(consultation.city)
     if anonymous and not (consultation.allows_anonymous and city_settings.allows_verified_anonymous):
         problems["anonymous"] = _("this consultation does not allow anonymous participation")
@@ -180,6 +336,7 @@ def join(consultation: Consultation, user, *, display_name: str = "", anonymous:
         raise PermissionDenied(_("sign in to take part"))
     if not consultation.is_public:
         raise ValidationError(_("this consultation is not open for contributions"))
+    _require_online(consultation)
     problems = profile_problems(consultation, user, display_name=display_name, anonymous=anonymous,
                                 district=district, segment=segment)
     if problems:

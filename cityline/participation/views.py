@@ -131,6 +131,7 @@ def consultations(request: HttpRequest, city: str) -> HttpResponse:
         entry = {"c": c, "participants": c.n_participants, "subjects": subjects(c)}
         if c.status == ConsultationStatus.OPEN:
             entry["accepting"] = services.accepts_contributions(c)
+            entry["not_yet_open"] = services.today() < c.opens_on  # else past its closing date, before the tick
             open_rows.append(entry)
         else:
             entry["outcome"] = _outcome(c, responses.get(c.pk), target)
@@ -266,6 +267,7 @@ def _render(request: HttpRequest, city: City, consultation: Consultation, *, bou
         "offline": [ch for ch in consultation.channels or [] if ch != ResponseChannel.ONLINE],
         "takes_online": ResponseChannel.ONLINE in (consultation.channels or []),
         "participant": participant, "accepting": accepting, "exporting": exporting,
+        "not_yet_open": services.today() < consultation.opens_on,
         "can_post": participant is not None and accepting and not exporting,
         "can_report": request.user.is_authenticated and not exporting,
         "comments": comments, "proposals": proposals,
@@ -388,6 +390,9 @@ def _write_comment(request, city, consultation, participant, form, name: str):
                 written = services.contribute(participant, form.cleaned_data["body"], parent=parent)
             except ValidationError as exc:
                 forms.apply_errors(form, exc)
+                if parent is not None and parent.hidden:
+                    # the reply form lives under its contribution, which is no longer shown: say it at the top
+                    messages.error(request, " ".join(form.non_field_errors()))
             else:
                 messages.success(request, _("Thank you: your reply is published.") if parent
                                  else _("Thank you: your comment is published."))

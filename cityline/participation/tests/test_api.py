@@ -152,3 +152,19 @@ def test_contributions_show_display_names_and_nothing_else_about_people(world):
                    "older-residents", '"user'):
         assert secret not in text, secret
     assert _client().get(f"{base}/consultations/nope/contributions").status_code == 404
+
+
+def test_closing_and_reopening_through_the_api_keep_closed_on_as_the_services_do(world):
+    from django.utils import timezone
+
+    base = world["base"]
+    admin = _client(_staff(city=world["city"]))
+    consultation = world["open"]
+    early = admin.patch(f"{base}/consultations/cycle-lanes",
+                        json.dumps({"closed_on": "2001-01-01", "version": consultation.version}), content_type=JSON)
+    assert early.status_code == 422 and "closed_on" in early.json()["errors"]
+    closed = admin.patch(f"{base}/consultations/cycle-lanes",
+                         json.dumps({"status": "closed", "version": consultation.version}), content_type=JSON)
+    assert closed.status_code == 200, closed.content
+    assert closed.json()["closed_on"] == timezone.localdate().isoformat()
+    assert _client().get(f"{base}/consultations/cycle-lanes/metrics").status_code == 200

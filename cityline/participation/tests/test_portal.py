@@ -262,6 +262,52 @@ def test_posting_to_a_closed_consultation_is_refused(site):
     assert not Participant.objects.exists()
 
 
+def test_an_offline_only_consultation_refuses_posts_from_the_site(site):
+    _u, ann, client = joined(site)
+    actions.update(site["open"], channels=["post"])
+    assert "takes responses offline only" in html(client.get(URL))
+    other = signed_in(make_person("olly"))
+    taking_part = other.post(URL, {"form": "take-part", "profile-display_name": "Olly O", "profile-notify": "on"})
+    assert taking_part.status_code == 400 and "offline only" in html(taking_part)
+    commenting = client.post(URL, {"form": "comment", "comment-body": "Posted online anyway."})
+    assert commenting.status_code == 400 and "offline only" in html(commenting)
+    assert Participant.objects.count() == 1 and not Contribution.objects.exists()
+
+
+def test_a_reply_to_a_contribution_hidden_meanwhile_says_why_it_was_refused(site):
+    from cityline.accounts.testing import grant
+
+    _u, ann, _c = joined(site)
+    comment = services.contribute(ann, "A first comment here.")
+    moderator = make_person("mod")
+    grant(moderator, "contributor", organisation=site["council"])
+    services.hide(comment, moderator, "Off topic")
+    _u2, _bo, other = joined(site, "bo", "Bo Berg")
+    response = other.post(URL, {"form": "reply", "reply-parent": comment.pk, "reply-body": "Replying to it."})
+    assert response.status_code == 400
+    assert "you can only reply to a visible contribution" in html(response)
+    assert Contribution.objects.count() == 1
+
+
+def test_an_open_consultation_past_its_closing_date_does_not_say_it_opens(site):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    actions.update(site["open"], closes_on=today - timedelta(days=1))  # the daily tick has not run yet
+    client = signed_in(make_person("gil"))
+    take_part = html(client.get(URL)).split('id="take-part"')[1].split("</section>")[0]
+    assert "opens on" not in take_part and "This consultation is closed" in take_part
+    listed = html(Client().get("/riverford/consultations/"))
+    entry = listed.split("Safer cycle lanes")[1].split("</li>")[0]
+    assert "opens on" not in entry and "(Closed)" in entry
+    # before its opening day it says when it opens
+    actions.update(site["open"], opens_on=today + timedelta(days=2), closes_on=today + timedelta(days=9))
+    assert "This consultation opens on" in html(client.get(URL))
+    assert "opens on" in html(Client().get("/riverford/consultations/")).split("Safer cycle lanes")[1].split("</li>")[0]
+
+
 def test_hidden_contributions_show_the_moderators_reason_not_the_text(site):
     from cityline.accounts.testing import grant
 
@@ -327,6 +373,23 @@ def test_small_survey_results_are_withheld_in_the_page_and_results_json(site):
     page = html(Client().get(URL))
     assert "fewer than 5 answers" in page
     assert not re.search(r'options\.0\.count">\s*2\s*<', page)
+
+
+def test_a_scale_mean_is_withheld_when_any_point_is_so_no_hidden_count_can_be_worked_out(site):
+    # nine "5" and one "1": points 1 and 5 are withheld, and a mean of 4.6 over 10 would give the "1" away
+    for i, point in enumerate([5] * 9 + [1]):
+        _u, p, _c = joined(site, f"s{i}", f"Scale person {i}")
+        services.answer_survey(p, {1: "Bike", 3: point})
+    q3 = Client().get(URL + "results.json").json()["survey"]["questions"][2]
+    assert q3["answered"] == 10 and [d["count"] for d in q3["distribution"]] == [None, 0, 0, 0, None]
+    assert q3["mean"] is None
+    assert "4.6" not in html(Client().get(URL))
+    # every point published: the mean adds nothing a reader could not compute, so it is shown
+    for i in range(4):
+        _u, p, _c = joined(site, f"t{i}", f"Other person {i}")
+        services.answer_survey(p, {1: "Bike", 3: 1})
+    q3 = Client().get(URL + "results.json").json()["survey"]["questions"][2]
+    assert [d["count"] for d in q3["distribution"]] == [5, 0, 0, 0, 9] and q3["mean"] == round(50 / 14, 2)
 
 
 def test_the_page_loads_the_live_results_script_only_while_open(site):

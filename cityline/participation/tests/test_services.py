@@ -196,6 +196,11 @@ def test_publishing_the_response_closes_the_loop_and_tells_participants(world, d
     assert [m.to for m in mail.outbox] == [["u-ann@mail.example.org"]]
     assert "Quay Road first" not in mail.outbox[0].subject and "Safer cycle lanes" in mail.outbox[0].subject
     assert "/riverford/consultations/cycle-lanes/" in mail.outbox[0].body
+    # publishing it again (a re-run, an action selected twice) tells nobody a second time
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.publish_response(r["open"])
+    assert mail.outbox == []
 
 
 def test_a_response_item_names_a_real_record_and_change(world):
@@ -222,3 +227,60 @@ def test_a_response_item_names_a_real_record_and_change(world):
     shown = public_change(find_record(city.pk, item.record_type, item.record_key), item.change_id)
     assert {"field": "description", "before": "", "after": "Open until 9 pm on weekdays."} in shown["fields"] \
         or any(f["field"] == "description" and f["after"] == "Open until 9 pm on weekdays." for f in shown["fields"])
+
+
+def test_display_names_cannot_pass_for_a_label_of_the_site_or_another_participant(world):
+    city, r = world
+    services.join(r["open"], make_person("u-ann"), display_name="Ann from the Quay")
+    eve = make_person("u-eve")
+    for name in ["Verified participant", "former  PARTICIPANT", "Participant vérifié", "ann from the quay",
+                 " Ann  from the Quay "]:
+        with pytest.raises(ValidationError) as err:
+            services.join(r["open"], eve, display_name=name)
+        assert "display_name" in err.value.message_dict, name
+    services.join(r["open"], eve, display_name="Eve from the Quay")
+    # one's own name is kept on a second go, and the same name in another consultation is someone else's business
+    services.join(r["open"], eve, display_name="Eve from the Quay", district="North")
+    services.join(r["closed"], make_person("u-ann2"), display_name="Ann from the Quay")
+    staff = make_person("u-clerk")
+    grant(staff, "contributor", city=city, organisation=r["council"])
+    with pytest.raises(ValidationError) as err:
+        services.enter_offline_response(r["open"], staff=staff, channel="post", display_name="Eve from the quay")
+    assert "display_name" in err.value.message_dict
+
+
+def test_an_offline_only_consultation_takes_no_contribution_on_the_site(world):
+    city, r = world
+    ann = services.join(r["open"], make_person("u-ann"), display_name="Ann")
+    actions.update(r["open"], channels=["post"])
+    with pytest.raises(ValidationError, match="offline only"):
+        services.join(r["open"], make_person("u-bob"), display_name="Bob")
+    for act in (lambda: services.contribute(ann, "Posted online anyway."),
+                lambda: services.answer_survey(ann, {1: "Bike"})):
+        with pytest.raises(ValidationError, match="offline only"):
+            act()
+    assert not Contribution.objects.exists() and not SurveyAnswer.objects.exists()
+    staff = make_person("u-clerk")
+    grant(staff, "contributor", city=city, organisation=r["council"])
+    p = services.enter_offline_response(r["open"], staff=staff, channel="post", display_name="Letter 1",
+                                        body="Light the towpath please.", answers={1: "On foot"})
+    assert p.contributions.count() == 1 and p.answers.count() == 1
+
+
+def test_closed_on_is_set_on_closing_cleared_on_reopening_and_only_a_closed_consultation_has_one(world):
+    city, r = world
+    today = timezone.localdate()
+    with pytest.raises(ValidationError) as err:
+        actions.update(r["open"], closed_on=today - timedelta(days=3))
+    assert "closed_on" in err.value.message_dict
+    r["open"].refresh_from_db()
+    actions.update(r["open"], status="closed")  # as the API does: no day given
+    r["open"].refresh_from_db()
+    assert r["open"].closed_on == today
+    actions.update(r["open"], closes_on=today + timedelta(days=7))
+    services.open_consultation(r["open"])
+    r["open"].refresh_from_db()
+    assert (r["open"].status, r["open"].closed_on) == ("open", None)
+    services.close_consultation(r["open"], on=today - timedelta(days=1))
+    r["open"].refresh_from_db()
+    assert r["open"].closed_on == today - timedelta(days=1)
