@@ -12,6 +12,7 @@ import math
 import os
 import sys
 from datetime import date
+from collections.abc import Callable
 from pathlib import Path
 
 DEFAULT_HOST = "127.0.0.1"
@@ -33,6 +34,29 @@ def positive_int(text: str) -> int:
     return value
 
 
+def whole_number(low: int, high: int | None = None, *, what: str = "a whole number") -> Callable[[str], int]:
+    """An option's type: a whole number from ``low`` (to ``high``, both included); argparse names the option and
+    exits 2 when the value is not one."""
+    span = f"from {low} to {high}" if high is not None else f"of {low} or more"
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < low or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(f"{text!r}: give {what} {span}")
+        return value
+
+    return parse
+
+
+#: An option's value: a whole number of 0 or more (0 usually meaning "none" or "never", as its help says).
+non_negative_int = whole_number(0)
+#: An option's value: a TCP port, 1 to 65535.
+port = whole_number(1, 65535, what="a port number")
+
+
 def positive_float(text: str) -> float:
     """An option's value: a finite number above 0, not NaN or infinity (argparse names the option when not)."""
     try:
@@ -43,6 +67,19 @@ def positive_float(text: str) -> float:
         raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
     if value <= 0:
         raise argparse.ArgumentTypeError(f"{text!r}: give a number above 0")
+    return value
+
+
+def non_negative_float(text: str) -> float:
+    """An option's value: a finite number of 0 or more (0 meaning "never" or "off", as its help says)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: give 0 or a number above 0")
     return value
 
 
@@ -241,8 +278,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     def add_server_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("--host", default=DEFAULT_HOST, help=f"address to listen on (default {DEFAULT_HOST})")
-        p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
-        p.add_argument("--threads", type=int, default=8, help="worker threads (default 8)")
+        p.add_argument("--port", type=port, default=DEFAULT_PORT, help=f"port, 1 to 65535 (default {DEFAULT_PORT})")
+        p.add_argument("--threads", type=positive_int, default=8, help="worker threads, 1 or more (default 8)")
         p.add_argument("--compact-every", type=compaction_minutes, default=1.0, metavar="MINUTES",
                        help="compact the cities' observation stores in the background this often (default 1; 0: "
                             "never, e.g. when 'cityline observations compact' runs from cron)")
@@ -285,7 +322,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("history", help="show the latest changes to a city's operating model")
     p.add_argument("--city", help="city key")
-    p.add_argument("--limit", type=int, default=50, help="how many changes (default 50)")
+    p.add_argument("--limit", type=positive_int, default=50, help="how many changes per city, 1 or more (default 50)")
     p.set_defaults(func=cmd_history)
 
     p = sub.add_parser("audit", help="the tamper-evident audit trail: verify the hash chain, show its head",

@@ -7,6 +7,8 @@ import json
 import sys
 from pathlib import Path
 
+from cityline.cli import non_negative_int
+
 
 def add_parser(sub) -> None:
     p = sub.add_parser("benchmark", help="cross-city comparison: import peer cities' indicator values, compare "
@@ -31,7 +33,8 @@ def add_parser(sub) -> None:
                         "here")
     s = bsub.add_parser("show", help="print the comparison")
     s.add_argument("--json", action="store_true", help="print JSON instead of text")
-    s.add_argument("--max-year-gap", type=int, default=1, help="flag values more than this many years apart (1)")
+    s.add_argument("--max-year-gap", type=non_negative_int, default=1,
+                   help="flag values more than this many years apart, 0 or more (1)")
     for q in (c, k, a, m, s):
         q.add_argument("--city", help="city key (needed when the instance hosts several cities)")
     p.set_defaults(func=run)

@@ -94,10 +94,34 @@ def _progress(label: str, enabled: bool):
     return wrap
 
 
+def _engine_errors(engine: str) -> tuple[type[Exception], ...]:
+    """What computing one city's KPIs raises when its store cannot be read or the engine fails on it: reported for
+    that city, and the other cities go on (on Spark too: a Java exception of a damaged part, ...)."""
+    import duckdb
+
+    from .store import LayoutError
+
+    if engine != "spark":
+        return duckdb.Error, LayoutError
+    try:
+        from . import spark
+    except ImportError as exc:
+        raise _Unknown(f"--engine spark needs pyspark ({exc}): pip install 'cityline[spark]'") from None
+    return (duckdb.Error, LayoutError, *spark.ERRORS)
+
+
+def _engine_message(exc: Exception) -> str:
+    """The engine's or the store's own message, its first line (DuckDB's names the file)."""
+    if type(exc).__module__.startswith(("py4j", "pyspark")):
+        from . import spark
+
+        return spark.message(exc)
+    return (str(exc).strip() or type(exc).__name__).splitlines()[0]
+
+
 def _store_problems(city, exc: Exception) -> list[str]:
     """What stopped the reading of a city's store: its parts whose footer cannot be read, each named with the
-    advice ``cityline observations compact`` gives, else the store's or the engine's own message (DuckDB's names
-    the file)."""
+    advice ``cityline observations compact`` gives, else the store's or the engine's own message."""
     from .registry import store_to_read
     from .store import UnreadablePart, part_footer
 
@@ -108,15 +132,13 @@ def _store_problems(city, exc: Exception) -> list[str]:
         except UnreadablePart as damaged:
             problems.append(f"{part}: not a readable Parquet part ({damaged.__cause__}); move the file out of the "
                             "store (or restore it from a backup)")
-    return problems or [(str(exc).strip() or type(exc).__name__).splitlines()[0]]
+    return problems or [_engine_message(exc)]
 
 
 def _pass(args, *, due_only: bool) -> tuple[list[dict], int]:
-    import duckdb
-
     from .compute import compute_city, computations_of
-    from .store import LayoutError
 
+    errors = _engine_errors(args.engine)
     out, status = [], 0
     for city in _cities(args.city):
         if getattr(args, "kpi", None) and not computations_of(city, args.kpi):
@@ -126,7 +148,7 @@ def _pass(args, *, due_only: bool) -> tuple[list[dict], int]:
             results = compute_city(city, engine=args.engine, today=getattr(args, "on", None), user=user,
                                    kpi=getattr(args, "kpi", None), due_only=due_only,
                                    progress=_progress(f"kpi {city.key}", not args.json and sys.stderr.isatty()))
-        except (duckdb.Error, LayoutError) as exc:  # one city's damaged store: the other cities go on
+        except errors as exc:  # one city's damaged store (or the engine failing on it): the other cities go on
             again = "; the next pass tries again" if args.kpi_command == "schedule" and not args.once else ""
             for problem in _store_problems(city, exc):
                 print(f"error: {city.key}: {problem}; its KPIs were not computed{again}", file=sys.stderr)

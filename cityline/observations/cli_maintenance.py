@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from datetime import date
 
@@ -23,6 +24,8 @@ def minutes(text: str) -> float:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of minutes") from None
     if not value >= 0:  # also NaN
         raise argparse.ArgumentTypeError(f"{text!r}: give 0 (never) or more minutes")
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number of minutes (0: never)")
     return value
 
 

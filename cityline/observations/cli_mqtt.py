@@ -8,7 +8,7 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from cityline.cli import positive_float, positive_int
+from cityline.cli import non_negative_float, port, positive_float, positive_int, whole_number
 
 from .cli_maintenance import minutes
 
@@ -16,7 +16,7 @@ from .cli_maintenance import minutes
 def _broker_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("broker (defaults from CITYLINE_MQTT_HOST, _PORT, _USERNAME, _PASSWORD, _TLS, _CA_FILE)")
     g.add_argument("--host", help="broker host (default 127.0.0.1)")
-    g.add_argument("--port", type=int, help="broker port (default 1883)")
+    g.add_argument("--port", type=port, help="broker port, 1 to 65535 (default 1883)")
     g.add_argument("--username", help="user name")
     g.add_argument("--password", help="password (better: CITYLINE_MQTT_PASSWORD)")
     g.add_argument("--tls", action="store_true", default=None, help="connect over TLS")
@@ -40,13 +40,18 @@ def add_parser(sub) -> None:
                    help="YAML or JSON file of topic patterns and payload fields (replaces --topic)")
     p.add_argument("--client-id", help="MQTT client id; keep it stable so the broker keeps the session "
                    "(default cityline-<city>-ingest)")
-    p.add_argument("--batch-ms", type=int, default=150, help="write a batch at least this often (default 150)")
-    p.add_argument("--batch-size", type=int, default=5000, help="or as soon as this many are waiting (default 5000)")
-    p.add_argument("--inflight", type=int, default=20000,
-                   help="unacknowledged messages the broker may send ahead (MQTT 5 Receive Maximum, default 20000)")
-    p.add_argument("--session-expiry", type=int, default=7 * 24 * 3600,
-                   help="seconds the broker keeps the session while the consumer is away (default one week)")
-    p.add_argument("--stats-seconds", type=float, default=10.0, help="print a stats line this often (0: never)")
+    p.add_argument("--batch-ms", type=positive_int, default=150,
+                   help="write a batch at least this often, in milliseconds, 1 or more (default 150)")
+    p.add_argument("--batch-size", type=positive_int, default=5000,
+                   help="or as soon as this many are waiting, 1 or more (default 5000)")
+    p.add_argument("--inflight", type=whole_number(1, 65535), default=20000,
+                   help="unacknowledged messages the broker may send ahead (MQTT 5 Receive Maximum), 1 to 65535 "
+                        "(default 20000)")
+    p.add_argument("--session-expiry", type=whole_number(0, 0xFFFFFFFF), default=7 * 24 * 3600,
+                   help="seconds the broker keeps the session while the consumer is away (MQTT 5), 0 to 4294967295 "
+                        "(0: it ends with the connection; 4294967295: never; default one week)")
+    p.add_argument("--stats-seconds", type=non_negative_float, default=10.0,
+                   help="print a stats line this often, in seconds (default 10; 0: never)")
     p.add_argument("--compact-every", type=minutes, default=1.0, metavar="MINUTES",
                    help="compact the city's store in the background this often (default 1; 0: never, e.g. when "
                         "'cityline observations compact' runs from cron)")

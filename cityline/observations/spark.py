@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import os
 
+from py4j.protocol import Py4JError
+from pyspark.errors import PySparkException
 from pyspark.sql import SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
@@ -28,6 +30,9 @@ from pyspark.sql import types as T
 from .store import DOWNSAMPLED, ObservationStore
 
 DEFAULT_MASTER = "local[2]"
+#: What reading a city's store or running a query raises: an error PySpark translated (an AnalysisException,
+#: a SparkRuntimeException, ...) or a Java exception py4j passes on as it is (a part whose footer cannot be read).
+ERRORS = (PySparkException, Py4JError)
 
 META_SCHEMA = T.StructType([
     T.StructField("series", T.StringType(), False),
@@ -117,3 +122,17 @@ def register(spark: SparkSession, root: str, meta_rows: list[tuple], *, cache: b
 
 def run(spark: SparkSession, sql: str) -> list[tuple]:
     return [tuple(row) for row in spark.sql(sql).collect()]
+
+
+def message(exc: BaseException) -> str:
+    """The first line of what Spark says went wrong: a Java exception's own, not py4j's "An error occurred while
+    calling o36.parquet" (which names the call only)."""
+    text = ""
+    java = getattr(exc, "java_exception", None)
+    if java is not None:
+        try:
+            text = str(java.toString())
+        except Exception:  # the JVM is gone: py4j's message is what there is
+            text = ""
+    text = (text or str(exc)).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -126,3 +126,27 @@ def test_peer_demo_pack_round_trips_byte_identically(tmp_path):
     exported = {p.name: p.read_bytes() for p in (tmp_path / "out").iterdir()}
     committed = {p.name: p.read_bytes() for p in PEER_PACK.iterdir() if p.suffix == ".yaml"}
     assert committed == exported
+
+
+# --- the command's options ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("given, message", [("-1", "'-1': give a whole number of 0 or more"),
+                                            ("one", "'one' is not a whole number")])
+def test_show_refuses_a_negative_year_gap_naming_the_option(capsys, given, message):
+    from cityline import cli
+
+    with pytest.raises(SystemExit) as refused:
+        cli.main(["benchmark", "show", "--max-year-gap", given])
+    out, err = capsys.readouterr()
+    assert (refused.value.code, out) == (2, "") and f"error: argument --max-year-gap: {message}\n" in err
+
+
+def test_show_takes_a_year_gap_of_0(home, tmp_path, capsys):
+    import json
+
+    from cityline import cli
+
+    imports.import_csv(home, write(tmp_path, GOOD_CSV))
+    assert cli.main(["benchmark", "show", "--city", "home", "--json", "--max-year-gap", "0"]) == 0
+    assert json.loads(capsys.readouterr().out)["max_year_gap"] == 0

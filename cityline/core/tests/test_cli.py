@@ -61,3 +61,38 @@ def test_serve_keeps_database_connections_unless_the_environment_says_otherwise(
         (options["threads"], default["CONN_MAX_AGE"], default["CONN_HEALTH_CHECKS"])))
     assert cli.cmd_serve(argparse.Namespace(host="127.0.0.1", port=0, threads=3, compact_every=0)) == 0
     assert served == [(3, *kept)]
+
+
+@pytest.mark.parametrize("argv, option, message", [
+    (["history", "--limit", "-1"], "--limit", "'-1': give a whole number above 0"),
+    (["history", "--limit", "0"], "--limit", "'0': give a whole number above 0"),
+    (["history", "--limit", "ten"], "--limit", "'ten' is not a whole number"),
+    (["serve", "--threads", "0"], "--threads", "'0': give a whole number above 0"),
+    (["serve", "--threads", "-4"], "--threads", "'-4': give a whole number above 0"),
+    (["serve", "--port", "70000"], "--port", "'70000': give a port number from 1 to 65535"),
+    (["serve", "--port", "0"], "--port", "'0': give a port number from 1 to 65535"),
+    (["serve", "--port", "-1"], "--port", "'-1': give a port number from 1 to 65535"),
+    (["demo", "--no-serve", "--port", "65536"], "--port", "'65536': give a port number from 1 to 65535"),
+    (["demo", "--no-serve", "--threads", "0"], "--threads", "'0': give a whole number above 0"),
+])
+def test_a_number_option_out_of_its_range_is_a_usage_error_naming_the_option(capsys, monkeypatch, argv, option,
+                                                                             message):
+    for command in ("cmd_serve", "cmd_demo", "cmd_history"):  # refused while parsing: none of them runs
+        monkeypatch.setattr(cli, command, lambda args: pytest.fail(f"ran with {args}"))
+    with pytest.raises(SystemExit) as refused:
+        cli.main(argv)
+    out, err = capsys.readouterr()
+    assert (refused.value.code, out) == (2, "") and f"error: argument {option}: {message}\n" in err
+    assert "Traceback" not in err
+
+
+def test_the_boundary_values_of_history_and_serve_still_work(capsys, monkeypatch):
+    city = make_city()
+    make_organisation(city, name="City Council")
+    assert cli.main(["history", "--city", city.key, "--limit", "1"]) == 0
+    assert capsys.readouterr().out.count(" created ") == 1
+    served = []
+    monkeypatch.setattr("waitress.serve", lambda app, **options: served.append((options["port"], options["threads"])))
+    for port, threads in (("1", "1"), ("65535", "1")):
+        assert cli.main(["serve", "--port", port, "--threads", threads, "--compact-every", "0"]) == 0
+    assert served == [(1, 1), (65535, 1)]

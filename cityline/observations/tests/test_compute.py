@@ -329,3 +329,35 @@ def test_kpi_schedule_refuses_an_interval_that_is_not_a_positive_number(capsys, 
     with pytest.raises(SystemExit) as refused:
         cli.main(["kpi", "schedule", "--every", every, "--once"])
     assert refused.value.code == 2 and f"argument --every: {message}" in capsys.readouterr().err
+
+
+@pytest.fixture
+def spark_session_stopped_after():
+    """The local Spark session ``--engine spark`` starts (``local[2]``), stopped after the test (about 20 s in all)."""
+    yield
+    from pyspark.sql import SparkSession
+
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        active.stop()
+
+
+def test_on_spark_a_damaged_part_is_named_and_the_other_cities_go_on(city, capsys, spark_session_stopped_after):
+    """As on DuckDB (the test above): Spark's Java exception for the part stopped every city after it."""
+    other = make_kpi_city("lakeside", "Lakeside")  # after kpiville: it goes on after the damaged store
+    computation(city)
+    computation(other)
+    part = sorted(store_for(city).root.glob("group=air/month=*/*.parquet"))[0]
+    part.write_bytes(b"not Parquet")
+    assert cli.main(["kpi", "compute", "--engine", "spark", "--on", "2026-03-15"]) == 1
+    out, err = capsys.readouterr()
+    assert f"error: kpiville: {part}: not a readable Parquet part" in err and "its KPIs were not computed" in err
+    assert "Traceback" not in err and "Py4J" not in err
+    assert "lakeside pm25-mean (spark): 2 written" in out and "kpiville" not in out
+    assert sorted(values()) == [date(2026, 1, 31), date(2026, 2, 28)]  # lakeside's, written through Spark
+    # what is said when no part is found damaged: the Java exception's first line, not py4j's "An error occurred"
+    from cityline.observations import spark
+
+    with pytest.raises(spark.ERRORS) as failed:
+        spark.session().read.parquet(str(part))
+    assert spark.message(failed.value).startswith("org.apache.spark.SparkException: [FAILED_READ_FILE")

@@ -237,16 +237,80 @@ def test_the_consumer_compacts_its_store_in_the_background(city, machine_broker)
     assert rows(city, "SELECT value FROM observations ORDER BY time") == [(10.0,), (11.0,), (12.0,), (13.0,), (14.0,)]
 
 
+def _refuse_to_run(monkeypatch) -> None:
+    """A bad option is refused while parsing: the command itself (a server, a consumer) must not start."""
+    from cityline import cli
+    from cityline.observations import cli_mqtt
+
+    for module, command in ((cli, "cmd_serve"), (cli, "cmd_demo"), (cli_mqtt, "cmd_ingest_mqtt")):
+        monkeypatch.setattr(module, command, lambda args: pytest.fail(f"ran with {args}"))
+
+
 @pytest.mark.parametrize("command", [["ingest", "mqtt"], ["serve"], ["demo"]])  # each compacts in the background
 @pytest.mark.parametrize("given, problem", [("-1", "give 0 (never) or more minutes"),
-                                             ("soon", "is not a number of minutes"), ("nan", "give 0")])
-def test_a_bad_compaction_interval_is_refused_naming_the_option(capsys, command, given, problem):
+                                             ("soon", "is not a number of minutes"), ("nan", "give 0"),
+                                             ("inf", "'inf' is not a finite number of minutes")])
+def test_a_bad_compaction_interval_is_refused_naming_the_option(capsys, monkeypatch, command, given, problem):
     from cityline import cli
 
+    _refuse_to_run(monkeypatch)
     with pytest.raises(SystemExit) as stopped:
         cli.main([*command, "--compact-every", given])
     err = capsys.readouterr().err
     assert stopped.value.code == 2 and "argument --compact-every" in err and problem in err
+
+
+@pytest.mark.parametrize("option, value, message", [
+    ("--port", "70000", "'70000': give a port number from 1 to 65535"),
+    ("--port", "0", "'0': give a port number from 1 to 65535"),
+    ("--batch-ms", "-5", "'-5': give a whole number above 0"),
+    ("--batch-ms", "0", "'0': give a whole number above 0"),
+    ("--batch-size", "0", "'0': give a whole number above 0"),
+    ("--batch-size", "1.5", "'1.5' is not a whole number"),
+    ("--inflight", "0", "'0': give a whole number from 1 to 65535"),
+    ("--inflight", "65536", "'65536': give a whole number from 1 to 65535"),
+    ("--session-expiry", "-1", "'-1': give a whole number from 0 to 4294967295"),
+    ("--session-expiry", "4294967296", "'4294967296': give a whole number from 0 to 4294967295"),
+    ("--stats-seconds", "nan", "'nan' is not a finite number"),
+    ("--stats-seconds", "inf", "'inf' is not a finite number"),
+    ("--stats-seconds", "-1", "'-1': give 0 or a number above 0"),
+])
+def test_ingest_mqtt_refuses_a_number_out_of_its_range_naming_the_option(capsys, monkeypatch, option, value,
+                                                                         message):
+    from cityline import cli
+
+    _refuse_to_run(monkeypatch)
+    with pytest.raises(SystemExit) as refused:  # refused while parsing: no city, no broker
+        cli.main(["ingest", "mqtt", option, value])
+    out, err = capsys.readouterr()
+    assert (refused.value.code, out) == (2, "") and f"error: argument {option}: {message}\n" in err
+
+
+def test_ingest_mqtt_takes_the_boundary_values(city, capsys, monkeypatch):
+    """0 means "never" for the stats line and "with the connection" for the session; the upper bounds are MQTT's."""
+    from cityline import cli
+    from cityline.observations import mqtt
+
+    given = {}
+
+    class Recorder:  # the consumer, without a broker: what the command gives it
+        def __init__(self, city, mappings, broker, **options):
+            given.update(options, port=broker.port, inflight=broker.inflight, session_expiry=broker.session_expiry)
+
+        def request_stop(self, *args):
+            pass
+
+        start = run = stop = request_stop
+
+    monkeypatch.setattr(mqtt, "Consumer", Recorder)
+    monkeypatch.setattr("cityline.observations.cli_mqtt.signal.signal", lambda *args: None)
+    assert cli.main(["ingest", "mqtt", "--city", city.key, "--port", "65535", "--batch-ms", "1", "--batch-size", "1",
+                     "--inflight", "65535", "--session-expiry", "0", "--stats-seconds", "0"]) == 0
+    assert given == {"port": 65535, "batch_ms": 1, "batch_size": 1, "inflight": 65535, "session_expiry": 0,
+                     "stats_seconds": 0, "compact_every": 1.0, "out": given["out"]}
+    assert cli.main(["ingest", "mqtt", "--city", city.key, "--port", "1", "--inflight", "1",
+                     "--session-expiry", "4294967295"]) == 0
+    assert (given["port"], given["inflight"], given["session_expiry"]) == (1, 1, 4294967295)
 
 
 def test_readings_arriving_out_of_order_are_all_stored_and_read_in_time_order(city, machine_broker):
@@ -418,8 +482,10 @@ def test_the_simulator_publishes_realistic_readings_the_consumer_stores(city, ma
                                                      ("--rate", "0", "'0': give a number above 0"),
                                                      ("--duration", "-1", "'-1': give a number above 0"),
                                                      ("--step", "nan", "'nan' is not a finite number"),
-                                                     ("--count", "-1", "'-1': give a whole number above 0")])
-def test_simulate_refuses_a_rate_duration_step_or_count_that_is_not_above_0(city, capsys, option, value, message):
+                                                     ("--count", "-1", "'-1': give a whole number above 0"),
+                                                     ("--port", "70000", "'70000': give a port number from 1 to "
+                                                                          "65535")])
+def test_simulate_refuses_a_rate_duration_step_count_or_port_out_of_range(city, capsys, option, value, message):
     from cityline.cli import main
 
     with pytest.raises(SystemExit) as refused:  # no broker is reached: nothing listens on the port
