@@ -1,7 +1,9 @@
 """Consent under the citizen's control (B14): grant, withdraw, the current decision, receipts.
 
 Every decision is a new :class:`~.models.ConsentEvent` (append-only); the current decision
-for a purpose is the person's latest event for it. Each event carries a machine-readable
+for a purpose is the person's latest event for it. Consent is given only to a purpose on offer
+(published, asking for consent); a consent the person holds can always be withdrawn, whatever
+has become of its purpose since (unpublished, no longer asking, deleted). Each event carries a machine-readable
 receipt following the Kantara Initiative Consent Receipt Specification v1.1, checked against
 the JSON Schema shipped beside this module (``consent-receipt.schema.json``) before it is
 stored. The receipt names the person only by a pseudonymous id (``piiPrincipalId``).
@@ -74,6 +76,11 @@ def consent_purposes(city=None):
     """Published purposes that ask for consent (of one city, or of every city)."""
     qs = ProcessingPurpose.objects.filter(published=True, asks_consent=True).select_related("controller", "city")
     return qs.filter(city=city) if city is not None else qs
+
+
+def offered(purpose: ProcessingPurpose) -> bool:
+    """Whether a person may give consent to ``purpose`` now (published, asking for consent)."""
+    return purpose.published and purpose.asks_consent
 
 
 def categories_of(purpose: ProcessingPurpose) -> list[str]:
@@ -156,26 +163,80 @@ def states(user, purposes) -> dict[int, ConsentEvent]:
     return latest
 
 
-def _record(user, purpose: ProcessingPurpose, action: str, *, language: str | None = None) -> ConsentEvent:
+def purpose_name(event: ConsentEvent) -> str:
+    """The purpose's name as the event's receipt gives it (the purpose may have been renamed or deleted since)."""
+    try:
+        return event.receipt["services"][0]["purposes"][0]["purpose"]
+    except (KeyError, IndexError, TypeError):
+        return event.purpose_key
+
+
+def held(user, city=None) -> list[ConsentEvent]:
+    """The consents the person holds (newest first): per purpose, the latest event, when it is a grant.
+
+    Whatever has become of the purpose: unpublished, no longer asking for consent, or deleted (the
+    events of a deleted purpose are told apart by their city and ``purpose_key``). Each of these can
+    be withdrawn (:func:`withdraw`, :func:`withdraw_deleted`).
+    """
+    events = ConsentEvent.objects.filter(user=user).select_related("city", "purpose").order_by("-at", "-id")
+    if city is not None:
+        events = events.filter(city=city)
+    seen, result = set(), []
+    for event in events:
+        group = (event.city_id, event.purpose_id) if event.purpose_id else (event.city_id, None, event.purpose_key)
+        if group not in seen:
+            seen.add(group)
+            if event.action == ConsentAction.GRANTED:
+                result.append(event)
+    return result
+
+
+def _repeat(given: dict[str, Any], *, subject: str, action: str, at: datetime, receipt_id: uuid.UUID,
+            language: str | None) -> dict[str, Any]:
+    """A receipt for ``action`` repeating what the receipt ``given`` recorded (its purpose, controller, notice)."""
+    return {**given, "consentTimestamp": int(at.timestamp()), "consentReceiptID": str(receipt_id),
+            "language": language or translation.get_language() or settings.LANGUAGE_CODE,
+            "piiPrincipalId": subject, "cityline:action": str(action)}
+
+
+def _record(user, purpose: ProcessingPurpose | None, action: str, *, language: str | None = None,
+            city=None, purpose_key: str = "") -> ConsentEvent:
+    """Record a decision about ``purpose`` (None: about the deleted purpose ``purpose_key`` of ``city``).
+
+    Granting needs a purpose on offer (:func:`offered`). Withdrawing needs only a consent in force:
+    its receipt is built from the purpose while it is on offer, else it repeats the grant's receipt
+    (what the person agreed to), since the purpose may no longer say what a receipt needs.
+    """
     if user is None or not getattr(user, "is_authenticated", False):
         raise ConsentError("sign in to give or withdraw consent")
-    if not (purpose.published and purpose.asks_consent):
-        raise ConsentError(f"purpose {purpose.key!r} does not ask for consent")
+    if purpose is not None:
+        city, purpose_key = purpose.city, purpose.key
+        events = ConsentEvent.objects.filter(user=user, purpose=purpose)
+    else:
+        events = ConsentEvent.objects.filter(user=user, city=city, purpose__isnull=True, purpose_key=purpose_key)
+    if action == ConsentAction.GRANTED and (purpose is None or not offered(purpose)):
+        raise ConsentError(f"purpose {purpose_key!r} does not ask for consent")
     with transaction.atomic():
         # one decision at a time per person: two quick clicks cannot both pass the check below
         get_user_model().objects.select_for_update().filter(pk=user.pk).first()
-        granted = is_granted(user, purpose)
+        latest = events.order_by("-at", "-id").first()
+        granted = latest is not None and latest.action == ConsentAction.GRANTED
         if action == ConsentAction.GRANTED and granted:
-            raise ConsentError(f"consent for {purpose.key!r} is already given")
+            raise ConsentError(f"consent for {purpose_key!r} is already given")
         if action == ConsentAction.WITHDRAWN and not granted:
-            raise ConsentError(f"there is no consent for {purpose.key!r} to withdraw")
+            raise ConsentError(f"there is no consent for {purpose_key!r} to withdraw")
         at = timezone.now()
         receipt_id = uuid.uuid4()
-        receipt = build_receipt(purpose, subject=subject_id(user), action=action, at=at, receipt_id=receipt_id,
-                                language=language)
+        subject = subject_id(user)
+        if purpose is not None and offered(purpose):
+            receipt = build_receipt(purpose, subject=subject, action=action, at=at, receipt_id=receipt_id,
+                                    language=language)
+        else:
+            receipt = _repeat(latest.receipt, subject=subject, action=action, at=at, receipt_id=receipt_id,
+                              language=language)
         validate_receipt(receipt)
-        return ConsentEvent.objects.create(city=purpose.city, user=user, subject=receipt["piiPrincipalId"],
-                                           purpose=purpose, purpose_key=purpose.key, action=action, at=at,
+        return ConsentEvent.objects.create(city=city, user=user, subject=receipt["piiPrincipalId"],
+                                           purpose=purpose, purpose_key=purpose_key, action=action, at=at,
                                            receipt_id=receipt_id, receipt=receipt)
 
 
@@ -185,5 +246,13 @@ def grant(user, purpose: ProcessingPurpose, *, language: str | None = None) -> C
 
 
 def withdraw(user, purpose: ProcessingPurpose, *, language: str | None = None) -> ConsentEvent:
-    """Record that the person withdraws consent for ``purpose`` (as easy as giving it, GDPR Art. 7(3))."""
+    """Record that the person withdraws consent for ``purpose`` (as easy as giving it, GDPR Art. 7(3)).
+
+    At any time: also when the purpose is no longer published or no longer asks for consent.
+    """
     return _record(user, purpose, ConsentAction.WITHDRAWN, language=language)
+
+
+def withdraw_deleted(user, city, purpose_key: str, *, language: str | None = None) -> ConsentEvent:
+    """Withdraw a consent given for a purpose that has since been deleted (its events keep city and key)."""
+    return _record(user, None, ConsentAction.WITHDRAWN, language=language, city=city, purpose_key=purpose_key)

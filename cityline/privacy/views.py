@@ -59,7 +59,6 @@ def account(request: HttpRequest) -> HttpResponse:
     roles = [{"label": Role(a.role).label if a.role in Role.values else a.role,
               "scope": a.organisation or a.outcome or a.city}
              for a in request.user.role_assignments.select_related("city", "organisation", "outcome")]
-    events = ConsentEvent.objects.filter(user=request.user).select_related("purpose").order_by("-at", "-id")
     from cityline.participation.models import Participant
 
     participations = (Participant.objects.filter(user=request.user).select_related("consultation", "city")
@@ -68,21 +67,18 @@ def account(request: HttpRequest) -> HttpResponse:
         "page": _page(gettext_lazy("Your account and your data"), "account"),
         "signed_in": how_signed_in(request), "roles": roles,
         "tokens_url": tokens_url(), "token_count": request.user.api_tokens.count(),
-        "granted": [e for e in _latest(events) if e.action == ConsentAction.GRANTED],
-        "event_count": len(events),
+        "granted": [_held(e) for e in consent.held(request.user)],
         "participations": participations,
     }
     return render(request, "privacy/account.html", context)
 
 
-def _latest(events) -> list[ConsentEvent]:
-    """The latest event per purpose key from a newest-first list."""
-    seen, result = set(), []
-    for e in events:
-        if e.purpose_key not in seen:
-            seen.add(e.purpose_key)
-            result.append(e)
-    return result
+def _held(event: ConsentEvent) -> dict:
+    """A consent the person holds, for the pages: its name, city, key, grant and whether it is still on offer."""
+    purpose = event.purpose
+    return {"event": event, "city": event.city, "key": event.purpose_key, "purpose": purpose,
+            "name": purpose.name if purpose is not None else consent.purpose_name(event),
+            "offered": purpose is not None and consent.offered(purpose)}
 
 
 @never_cache
@@ -99,14 +95,19 @@ def privacy(request: HttpRequest) -> HttpResponse:
         if not cities:
             raise Http404("no such city")
     user = request.user
+    held: dict[int, list[dict]] = {}
+    for event in consent.held(user):
+        held.setdefault(event.city_id, []).append(_held(event))
     sections = []
     for city in cities:
         inventory = public.inventory(city)
         purposes = list(consent.consent_purposes(city).prefetch_related("services"))
         latest = consent.states(user, purposes)
-        asks = [{"purpose": p, "event": latest.get(p.pk),
+        asks = [{"purpose": p, "key": p.key, "name": p.name, "event": latest.get(p.pk), "offered": True,
                  "granted": latest.get(p.pk) is not None and latest[p.pk].action == ConsentAction.GRANTED}
                 for p in purposes]
+        # consents the person still holds for purposes no longer on offer: shown so they can be withdrawn
+        asks += [{**h, "granted": True} for h in held.get(city.pk, []) if not h["offered"]]
         if inventory["holdings"] or asks:
             sections.append({"city": city, "inventory": inventory, "asks": asks})
     history = ConsentEvent.objects.filter(user=user).select_related("city").order_by("-at", "-id")
@@ -116,24 +117,54 @@ def privacy(request: HttpRequest) -> HttpResponse:
 
 
 def _decide(request: HttpRequest) -> HttpResponse:
-    purpose = get_object_or_404(ProcessingPurpose, city__key=request.POST.get("city", ""),
-                                key=request.POST.get("purpose", ""), published=True, asks_consent=True)
+    """Grant (a purpose on offer only) or withdraw (any consent the person holds, GDPR Art. 7(3))."""
+    city_key, key = request.POST.get("city", ""), request.POST.get("purpose", "")
     action = request.POST.get("action")
+    purpose = ProcessingPurpose.objects.select_related("city").filter(city__key=city_key, key=key).first()
+    if action == "withdraw":
+        return _withdraw(request, purpose, city_key, key)
+    if purpose is None or not consent.offered(purpose):
+        raise Http404("no such purpose")
+    if action != "grant":
+        return HttpResponse(_("Unknown action."), status=400, content_type="text/plain; charset=utf-8")
     try:
-        if action == "grant":
-            event = consent.grant(request.user, purpose)
-            messages.success(request, _("You agreed to “%(purpose)s”. Your receipt: %(receipt)s.")
-                             % {"purpose": purpose.name, "receipt": event.receipt_id})
-        elif action == "withdraw":
-            event = consent.withdraw(request.user, purpose)
-            messages.success(request, _("You withdrew your consent to “%(purpose)s”. Your receipt: %(receipt)s.")
-                             % {"purpose": purpose.name, "receipt": event.receipt_id})
-        else:
-            return HttpResponse(_("Unknown action."), status=400, content_type="text/plain; charset=utf-8")
+        event = consent.grant(request.user, purpose)
+        messages.success(request, _("You agreed to “%(purpose)s”. Your receipt: %(receipt)s.")
+                         % {"purpose": purpose.name, "receipt": event.receipt_id})
     except consent.ConsentError:
-        messages.info(request, _("Nothing changed: your choice for “%(purpose)s” was already recorded.")
-                      % {"purpose": purpose.name})
-    return redirect(reverse("privacy:privacy") + f"?city={purpose.city.key}#purpose-{purpose.key}")
+        _unchanged(request, purpose.name)
+    return _back(city_key, key)
+
+
+def _withdraw(request: HttpRequest, purpose: ProcessingPurpose | None, city_key: str, key: str) -> HttpResponse:
+    """Withdraw a consent the person holds, whatever has become of its purpose (unpublished, no longer
+    asking for consent, deleted). A purpose not on offer of which the person holds no consent is unknown (404)."""
+    user = request.user
+    holds = purpose is not None and consent.is_granted(user, purpose)
+    gone = None if holds else next((e for e in consent.held(user) if e.purpose_id is None
+                                    and e.city.key == city_key and e.purpose_key == key), None)
+    if holds or (gone is None and purpose is not None and consent.offered(purpose)):
+        name, withdraw = purpose.name, (lambda: consent.withdraw(user, purpose))
+    elif gone is not None:
+        name, withdraw = consent.purpose_name(gone), (lambda: consent.withdraw_deleted(user, gone.city, key))
+    else:
+        raise Http404("no such purpose")
+    try:
+        event = withdraw()
+        messages.success(request, _("You withdrew your consent to “%(purpose)s”. Your receipt: %(receipt)s.")
+                         % {"purpose": name, "receipt": event.receipt_id})
+    except consent.ConsentError:
+        _unchanged(request, name)
+    return _back(city_key, key)
+
+
+def _unchanged(request: HttpRequest, name: str) -> None:
+    messages.info(request, _("Nothing changed: your choice for “%(purpose)s” was already recorded.")
+                  % {"purpose": name})
+
+
+def _back(city_key: str, key: str) -> HttpResponse:
+    return redirect(reverse("privacy:privacy") + f"?city={city_key}#purpose-{key}")
 
 
 @never_cache

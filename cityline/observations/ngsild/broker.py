@@ -21,9 +21,12 @@
 Who may do what (docs/observations.md, "NGSI-LD"): writes need credentials in the
 ``Authorization`` header (an API token with the ``write`` scope, or Basic) of a user with a staff
 role in the city, and the right to change each series written to (to add one, for a new
-series). Reads need a caller who reads the city's unpublished records (a staff role; a token
-with ``read``) unless every series of the entity is public: an entity without series, or
-with one unpublished series, is unknown to everyone else (404, so its existence does not leak).
+series). Writing or deleting an entity (its body, an attribute, the whole entity) needs the right
+to write the entity (:func:`_entity_refusal`): to change every series the city has for its id, or,
+for an id without series, to add series. Reads need a caller who reads the city's unpublished
+records (a staff role; a token with ``read``) unless every series of the entity is public: an
+entity without series, or with one unpublished series, is unknown to everyone else (404, so its
+existence does not leak).
 """
 
 from __future__ import annotations
@@ -57,7 +60,7 @@ MAX_LIMIT = 1000
 DEFAULT_LIMIT = 20
 #: SQLite: one NGSI-LD write at a time per process (SQLite has one writer anyway; waiting here is cheaper
 #: than its busy loop). PostgreSQL takes row locks (select_for_update) instead.
-_SQLITE_WRITES = threading.Lock()
+_SQLITE_WRITES = threading.RLock()  # re-entrant: a one-attribute PATCH reads and writes under one lock
 #: UN/CEFACT common codes (the ``unitCode`` of Smart Data Models) -> the unit shown on series.
 #: A short table of the codes city sensors use; any other code is kept as given.
 UNITS = {
@@ -96,6 +99,53 @@ def require_writer(principal, city) -> None:
         raise NgsiError("forbidden", "this token has no 'write' scope")
     if not authz.is_staff_of(principal, city.pk):
         raise NgsiError("forbidden", f"{principal.label()} has no role in the city {city.key}")
+
+
+class _Rights:
+    """What a principal may do to the series of one city, asked once per organisation (a write may touch many)."""
+
+    def __init__(self, principal, city):
+        self.principal, self.city = principal, city
+        self.may_add = authz.can(principal, "add", Series(city=city))
+        self._change: dict[int | None, bool] = {}
+
+    def may_change(self, organisation_id: int | None) -> bool:
+        if organisation_id not in self._change:
+            # Who may feed a series depends on its city and organisation only (the Series scope in
+            # cityline/accounts/scopes.py): asked once per organisation, on a stand-in.
+            self._change[organisation_id] = authz.can(
+                self.principal, "change", Series(city=self.city, organisation_id=organisation_id))
+        return self._change[organisation_id]
+
+
+def _entity_refusal(rights: _Rights, entity_id: str, feeds) -> NgsiError | None:
+    """Why the principal may not write or delete the entity ``entity_id`` (None: they may).
+
+    The right to write an entity is the right to write all of it: to change every series the city
+    has for its id (``feeds``: their keys and organisations; a data steward: those of their
+    organisation; an entity fed by series of several organisations: a caller who may change all of
+    them, e.g. a programme administrator); for an id without series (the entity belongs to no
+    organisation), the right to add series in the city, the right its first reading needs.
+    """
+    feeds = list(feeds)
+    if not feeds:
+        if rights.may_add:
+            return None
+        return NgsiError("forbidden", f"{entity_id}: the entity has no series and {rights.principal.label()} may "
+                         "not add series, which writing an entity without series needs", entity_id=entity_id)
+    for feed in sorted(feeds, key=lambda f: f.key):
+        if not rights.may_change(feed.organisation_id):
+            return NgsiError("forbidden", f"{entity_id}: {rights.principal.label()} may not change the series "
+                             f"{feed.key} of this entity", entity_id=entity_id)
+    return None
+
+
+def _require_entity_writer(city, principal, entity_id: str) -> None:
+    feeds = [_Feed(key, group, org) for key, group, org in Series.objects.filter(
+        city=city, entity_id=entity_id).values_list("key", "group", "organisation_id")]
+    refusal = _entity_refusal(_Rights(principal, city), entity_id, feeds)
+    if refusal is not None:
+        raise refusal
 
 
 def reads_all(principal, city) -> bool:
@@ -175,8 +225,12 @@ def write(city, principal, entities: list[d.Entity], *, mode: str) -> Outcome:
         series = {(e, a): _Feed(key, group, org) for key, group, e, a, org in
                   Series.objects.filter(city=city, entity_id__in=ids).values_list(
                       "key", "group", "entity_id", "attribute", "organisation_id")}
-        may_add = authz.can(principal, "add", Series(city=city))
-        may_change: dict[int | None, bool] = {}
+        rights = _Rights(principal, city)
+        # the right to write each entity, decided on its series as they were before this request
+        feeds: dict[str, list[_Feed]] = {}
+        for (entity_id, _attribute), feed in series.items():
+            feeds.setdefault(entity_id, []).append(feed)
+        refusals = {i: _entity_refusal(rights, i, feeds.get(i, ())) for i in ids}
         taken: set[str] = set()
         rows: list[dict] = []
         bodies: dict[str, dict] = {}
@@ -196,23 +250,20 @@ def write(city, principal, entities: list[d.Entity], *, mode: str) -> Outcome:
                     outcome.errors.append(d.bad(f"{entity.id}: type: missing", entity_id=entity.id))
                     continue
             try:
+                if refusals[entity.id] is not None:
+                    raise refusals[entity.id]
                 entity_rows = []
                 for reading in d.readings(entity.attrs):
                     s = series.get((entity.id, reading.attribute))
                     if s is None:
-                        if not may_add:
+                        if not rights.may_add:
                             raise NgsiError("forbidden", f"{entity.id}: there is no series for the attribute "
                                             f"{reading.attribute!r} and {principal.label()} may not add one",
                                             entity_id=entity.id)
                         made = _create_series(city, user, entity, reading, taken)
                         s = series[(entity.id, reading.attribute)] = _Feed(made.key, made.group, made.organisation_id)
                         taken.add(s.key)
-                    if s.organisation_id not in may_change:
-                        # Who may feed a series depends on its city and organisation only (the Series scope in
-                        # cityline/accounts/scopes.py): asked once per organisation, on a stand-in.
-                        may_change[s.organisation_id] = authz.can(
-                            principal, "change", Series(city=city, organisation_id=s.organisation_id))
-                    if not may_change[s.organisation_id]:
+                    if not rights.may_change(s.organisation_id):
                         raise NgsiError("forbidden", f"{entity.id}: {principal.label()} may not feed the series "
                                         f"{s.key}", entity_id=entity.id)
                     entity_rows.append({"series": s.key, "time": reading.time, "value": reading.value})
@@ -320,61 +371,73 @@ def _save_entities(city, bodies: dict[str, dict], now, *, create_only: bool) -> 
 
 def update_attributes(city, principal, entity_id: str, attrs: dict, *, only_existing: bool,
                       overwrite: bool = True) -> tuple[list[str], list[dict]]:
-    """PATCH (``only_existing``) or POST (append) attributes: (updated names, not updated with reasons)."""
+    """PATCH (``only_existing``) or POST (append) attributes: (updated names, not updated with reasons).
+
+    The entity is read under the write lock :func:`write` takes again (re-entrant), so which attributes it
+    has cannot change between the check and the write."""
     require_writer(principal, city)
-    row = NgsiEntity.objects.filter(city=city, entity_id=entity_id).first()
-    if row is None:
-        raise NgsiError("ResourceNotFound", f"no entity {entity_id}")
-    keep, skipped = {}, []
-    for name, value in attrs.items():
-        if only_existing and name not in row.body:
-            skipped.append({"attributeName": name, "reason": "the entity has no such attribute (use POST "
-                                                             "/entities/{id}/attrs to add one)"})
-        elif not overwrite and name in row.body:
-            skipped.append({"attributeName": name, "reason": "the attribute exists (noOverwrite)"})
-        else:
-            keep[name] = value
-    if keep:
-        outcome = write(city, principal, [d.Entity(entity_id, row.entity_type, keep)], mode="update")
-        if outcome.errors:
-            raise outcome.errors[0]
+    with _writing():
+        row = NgsiEntity.objects.select_for_update().filter(city=city, entity_id=entity_id).first()
+        if row is None:
+            raise NgsiError("ResourceNotFound", f"no entity {entity_id}")
+        keep, skipped = {}, []
+        for name, value in attrs.items():
+            if only_existing and name not in row.body:
+                skipped.append({"attributeName": name, "reason": "the entity has no such attribute (use POST "
+                                                                 "/entities/{id}/attrs to add one)"})
+            elif not overwrite and name in row.body:
+                skipped.append({"attributeName": name, "reason": "the attribute exists (noOverwrite)"})
+            else:
+                keep[name] = value
+        if keep:
+            outcome = write(city, principal, [d.Entity(entity_id, row.entity_type, keep)], mode="update")
+            if outcome.errors:
+                raise outcome.errors[0]
     return sorted(keep), skipped
 
 
 def update_attribute(city, principal, entity_id: str, name: str, fragment: dict) -> None:
     """Partial Attribute Update (PATCH /entities/{id}/attrs/{attr}): the instance the fragment names, its members
     replaced (:func:`.domain.partial_update`), then written by :func:`update_attributes` as PATCH
-    /entities/{id}/attrs writes it (the same readings, series and rights)."""
+    /entities/{id}/attrs writes it (the same readings, series and rights). The entity is read under the write
+    lock, as :func:`forget_attribute` reads it, so a change made meanwhile by another request is not lost."""
     require_writer(principal, city)
-    body = NgsiEntity.objects.filter(city=city, entity_id=entity_id).values_list("body", flat=True).first()
-    if body is None:
-        raise NgsiError("ResourceNotFound", f"no entity {entity_id}")
-    instance = d.partial_update(body, name, fragment, entity_id=entity_id)
-    _, skipped = update_attributes(city, principal, entity_id, {name: instance}, only_existing=True)
-    if skipped:  # deleted by another request meanwhile
+    with _writing():
+        body = (NgsiEntity.objects.select_for_update().filter(city=city, entity_id=entity_id)
+                .values_list("body", flat=True).first())
+        if body is None:
+            raise NgsiError("ResourceNotFound", f"no entity {entity_id}")
+        instance = d.partial_update(body, name, fragment, entity_id=entity_id)
+        _, skipped = update_attributes(city, principal, entity_id, {name: instance}, only_existing=True)
+    if skipped:  # cannot happen under the lock; kept as the answer should it ever
         raise NgsiError("ResourceNotFound", f"{entity_id}: the entity has no attribute {name!r}")
 
 
 def forget_attribute(city, principal, entity_id: str, name: str, *, dataset_id: str | None = None,
                      delete_all: bool = False) -> None:
     """Delete an attribute's instance (``delete_all``: all of them) from an entity's latest state, as :func:`forget`
-    does the entity's: the attribute's series and readings stay (:func:`.domain.without_attribute`)."""
+    does the entity's: the attribute's series and readings stay (:func:`.domain.without_attribute`). Needs the
+    right to write the entity (:func:`_entity_refusal`)."""
     require_writer(principal, city)
     with _writing():
         row = NgsiEntity.objects.select_for_update().filter(city=city, entity_id=entity_id).first()
         if row is None:
             raise NgsiError("ResourceNotFound", f"no entity {entity_id}")
+        _require_entity_writer(city, principal, entity_id)
         body = d.without_attribute(row.body, name, entity_id=entity_id, dataset_id=dataset_id, delete_all=delete_all)
         NgsiEntity.objects.filter(pk=row.pk).update(body=body, modified_at=datetime.now(timezone.utc))
 
 
 def forget(city, principal, entity_id: str) -> None:
-    """Forget an entity's latest state; its series and readings stay (they are the city's history)."""
+    """Forget an entity's latest state; its series and readings stay (they are the city's history). Needs the
+    right to write the entity (:func:`_entity_refusal`)."""
     require_writer(principal, city)
-    row = NgsiEntity.objects.filter(city=city, entity_id=entity_id).first()
-    if row is None:
-        raise NgsiError("ResourceNotFound", f"no entity {entity_id}")
-    NgsiEntity.objects.filter(pk=row.pk).delete()  # an operational record (no history), like its writes
+    with _writing():
+        row = NgsiEntity.objects.select_for_update().filter(city=city, entity_id=entity_id).first()
+        if row is None:
+            raise NgsiError("ResourceNotFound", f"no entity {entity_id}")
+        _require_entity_writer(city, principal, entity_id)
+        NgsiEntity.objects.filter(pk=row.pk).delete()  # an operational record (no history), like its writes
 
 
 # --- reads ----------------------------------------------------------------------------------

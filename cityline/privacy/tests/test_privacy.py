@@ -212,6 +212,94 @@ def test_privacy_page_grants_and_withdraws_with_post(client, city, ann):
     assert ConsentEvent.objects.filter(user=ann).count() == 2
 
 
+# a purpose taken off offer after the person agreed: unpublished, no longer asking (its notice, contact and
+# termination text gone, so a receipt could not be built from it any more), or deleted (an editor or a pack)
+NO_LONGER_OFFERED = {
+    "unpublished": {"published": False},
+    "not-asked": {"asks_consent": False, "lawful_basis": "public_task", "policy_url": "", "termination": "",
+                  "contact_email": ""},
+    "deleted": None,
+}
+
+
+def take_off_offer(purpose, how):
+    if NO_LONGER_OFFERED[how] is None:
+        actions.delete(purpose)
+    else:
+        actions.update(purpose, **NO_LONGER_OFFERED[how])
+
+
+@pytest.mark.parametrize("how", NO_LONGER_OFFERED)
+def test_a_consent_can_be_withdrawn_whatever_became_of_its_purpose(client, city, ann, how):
+    """GDPR Art. 7(3): withdrawing is as easy as giving, at any time; giving stays limited to purposes on offer."""
+    c, r = city
+    client = signed_in(client, ann)
+    choice = {"city": "testville", "purpose": "newsletter"}
+    assert client.post("/account/privacy/", {**choice, "action": "grant"}).status_code == 302
+    given = ConsentEvent.objects.get(user=ann)
+    take_off_offer(r["newsletter"], how)
+    # both pages still show the consent as given, say why it is no longer asked, and offer to withdraw it
+    for path in ("/account/privacy/?city=testville", "/account/"):
+        page = client.get(path).content.decode()
+        assert "Withdraw consent to “Newsletter”" in page, path
+        assert "no longer asks for this consent" in page and str(given.receipt_id) in page, path
+    assert "Give consent to “Newsletter”" not in client.get("/account/privacy/").content.decode()
+    response = client.post("/account/privacy/", {**choice, "action": "withdraw"})
+    assert response.status_code == 302 and "#purpose-newsletter" in response["Location"]
+    assert "You withdrew your consent to “Newsletter”" in client.get(response["Location"]).content.decode()
+    withdrawn = ConsentEvent.objects.filter(user=ann).order_by("-at", "-id").first()
+    assert withdrawn.action == "withdrawn" and withdrawn.purpose_key == "newsletter" and withdrawn.city == c
+    assert consent.receipt_problems(withdrawn.receipt) == []
+    assert withdrawn.receipt["cityline:action"] == "withdrawn" and withdrawn.subject == given.subject
+    # what was agreed to, repeated from the grant's receipt (the purpose no longer says it)
+    assert withdrawn.receipt["policyUrl"] == "https://council.example.org/privacy/newsletter"
+    assert withdrawn.receipt["services"] == given.receipt["services"]
+    assert consent.held(ann) == []
+    page = client.get("/account/").content.decode()
+    assert "Newsletter" not in page and "You have not given consent" in page
+    assert 'value="newsletter"' not in client.get("/account/privacy/").content.decode()
+    # no giving it again, and nothing more to withdraw: the purpose is not on offer (404, as for anyone)
+    for action in ("grant", "withdraw"):
+        assert client.post("/account/privacy/", {**choice, "action": action}).status_code == 404
+    assert [e.action for e in ConsentEvent.objects.filter(user=ann).order_by("at", "id")] == ["granted", "withdrawn"]
+    assert ConsentEvent.objects.get(pk=given.pk).receipt == given.receipt  # append-only: the grant unchanged
+
+
+def test_withdrawing_a_purpose_no_longer_on_offer_in_the_consent_module(city, ann, bob):
+    c, r = city
+    consent.grant(ann, r["newsletter"])
+    consent.grant(ann, r["panel"])
+    actions.update(r["newsletter"], published=False)
+    with pytest.raises(consent.ConsentError):
+        consent.withdraw(bob, r["newsletter"])  # bob holds nothing to withdraw
+    assert [e.purpose_key for e in consent.held(ann)] == ["panel", "newsletter"]
+    assert consent.withdraw(ann, r["newsletter"]).action == "withdrawn"
+    with pytest.raises(consent.ConsentError):
+        consent.grant(ann, r["newsletter"])
+    with pytest.raises(consent.ConsentError):
+        consent.withdraw(ann, r["newsletter"])
+    actions.delete(r["panel"])
+    assert [(e.purpose_id, e.purpose_key) for e in consent.held(ann)] == [(None, "panel")]
+    with pytest.raises(consent.ConsentError):
+        consent.withdraw_deleted(bob, c, "panel")
+    event = consent.withdraw_deleted(ann, c, "panel", language="fr")
+    assert event.purpose is None and event.receipt["language"] == "fr" and event.receipt["sensitive"] is True
+    assert consent.held(ann) == []
+
+
+def test_the_account_page_lists_each_city_s_consent_for_purposes_of_the_same_key(client, city, ann):
+    c, r = city
+    other, r2 = make_privacy_city("otherville")
+    consent.grant(ann, r["newsletter"])
+    consent.grant(ann, r2["newsletter"])
+    page = signed_in(client, ann).get("/account/").content.decode()
+    assert "Newsletter (Testville)" in page and "Newsletter (Otherville)" in page
+    client.post("/account/privacy/", {"city": "otherville", "purpose": "newsletter", "action": "withdraw"})
+    page = client.get("/account/").content.decode()
+    assert "Newsletter (Testville)" in page and "Newsletter (Otherville)" not in page
+    assert consent.is_granted(ann, r["newsletter"]) and not consent.is_granted(ann, r2["newsletter"])
+
+
 def test_the_privacy_form_needs_a_csrf_token(city, ann):
     from django.test import Client
 
