@@ -233,6 +233,30 @@ def can(principal: Principal, action: str, target: Any, *, city_id: int | None =
     return False
 
 
+def needed(action: str, target: Any) -> str:
+    """Who the policy lets ``action`` ``target`` (a model instance), in words, for a refusal that names the
+    missing right: "a platform administrator", "the programme administrator role of 'kestermouth'" ..."""
+    from cityline.core.models import City
+
+    model = target if isinstance(target, type) else type(target)
+    instance = None if isinstance(target, type) else target
+    scope = _SCOPES.get(model)
+    if scope is None or scope.platform_only or (scope.read_only and action in WRITE_ACTIONS):
+        return "a platform administrator"
+    city_id = city_of(instance) if instance is not None else None
+    key = City.objects.filter(pk=city_id).values_list("key", flat=True).first() if city_id is not None else None
+    admin = f"the programme administrator role of {key!r}" if key else "the programme administrator role of its city"
+    if action == "view":
+        return f"a role in {key!r}" if key else "a role in its city"
+    if scope.admin_only:
+        return admin
+    if scope.organisation and not (action == "delete" and not scope.org_delete):
+        return f"the {Role(scope.org_role).label} role of its organisation or {admin}"
+    if scope.outcome:
+        return f"the {Role.BENEFIT_OWNER.label} role of its outcome or {admin}"
+    return admin
+
+
 def require(principal: Principal, action: str, target: Any, *, city_id: int | None = None) -> None:
     """:func:`can`, or ``PermissionDenied`` with a message naming who, what and why."""
     if can(principal, action, target, city_id=city_id):

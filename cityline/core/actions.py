@@ -31,6 +31,8 @@ Rule = Callable[[models.Model, dict[str, Any] | None], None]
 _rules: dict[type[models.Model], list[Rule]] = defaultdict(list)
 M2mRule = Callable[[models.Model, dict[str, list]], None]
 _m2m_rules: dict[type[models.Model], list[M2mRule]] = defaultdict(list)
+#: ``authorise(instance, old_values, changed_names)``: see :func:`save`.
+Authorise = Callable[[models.Model, dict[str, Any] | None, list[str]], None]
 
 
 class ConflictError(Exception):
@@ -90,17 +92,18 @@ def _stored_values(instance: models.Model) -> dict[str, Any] | None:
     return row
 
 
-def _m2m_diff(instance: models.Model, m2m: dict[str, Iterable[models.Model]]) -> tuple[dict[str, list], list[str]]:
-    """Resolve the new related sets and describe what changes, field by field."""
+def _m2m_diff(instance: models.Model,
+              m2m: dict[str, Iterable[models.Model]]) -> tuple[dict[str, list], dict[str, str]]:
+    """Resolve the new related sets and describe what changes, by field name."""
     resolved: dict[str, list] = {}
-    notes: list[str] = []
+    notes: dict[str, str] = {}
     for name, targets in m2m.items():
         targets = list(targets)
         resolved[name] = targets
         old = set() if instance.pk is None else {str(o) for o in getattr(instance, name).all()}
         new = {str(o) for o in targets}
         if old != new:
-            notes.append(f"{name}: [{', '.join(sorted(old))}] → [{', '.join(sorted(new))}]")
+            notes[name] = f"{name}: [{', '.join(sorted(old))}] → [{', '.join(sorted(new))}]"
     return resolved, notes
 
 
@@ -145,11 +148,17 @@ def save(
     expected_version: int | None = None,
     m2m: dict[str, Iterable[models.Model]] | None = None,
     reason: str | None = None,
+    authorise: Authorise | None = None,
 ) -> models.Model:
     """Validate and store ``instance`` (new or changed), with its many-to-many sets.
 
     ``expected_version`` is the version the caller read; when given and the stored
     record has moved on, :class:`ConflictError` is raised and nothing is written.
+    ``authorise(instance, old, changed)`` is asked once the write is valid and known to change
+    something (never for a no-op write), before anything is written: ``old`` is the stored field
+    values (None on create), ``changed`` the names of the fields and many-to-many sets that change.
+    It raises (e.g. ``PermissionDenied``) to refuse the write; the city pack importer asks the
+    authorisation layer this way, record by record.
     """
     model = type(instance)
     creating = instance._state.adding
@@ -161,8 +170,11 @@ def save(
         resolved, notes = _m2m_diff(instance, m2m or {})
         _check_m2m_cities(instance, resolved)
         _check_m2m(instance, resolved)
-        if old is not None and not _changed(instance, old) and not notes:
+        changed = [*changed_fields(instance, old), *notes] if old is not None else []
+        if old is not None and not changed:
             return instance  # a no-op write leaves no trace
+        if authorise is not None:
+            authorise(instance, old, changed)
         if not creating and hasattr(instance, "version"):
             expected = instance.version if expected_version is None else expected_version
             bumped = model._default_manager.filter(pk=instance.pk, version=expected).update(
@@ -172,7 +184,7 @@ def save(
                 current = model._default_manager.filter(pk=instance.pk).values_list("version", flat=True).first()
                 raise ConflictError(instance, expected, current)
             instance.version = expected + 1
-        _annotate(instance, user, reason, notes)
+        _annotate(instance, user, reason, list(notes.values()))
         instance.save()
         for name, targets in resolved.items():
             getattr(instance, name).set(targets)
@@ -227,13 +239,11 @@ def validate(instance: models.Model) -> None:
         raise ValidationError(errors)
 
 
-def _changed(instance: models.Model, old: dict[str, Any]) -> bool:
-    for field in instance._meta.concrete_fields:
-        if field.attname in ("version", "updated_at"):
-            continue
-        if field.get_prep_value(getattr(instance, field.attname)) != field.get_prep_value(old.get(field.attname)):
-            return True
-    return False
+def changed_fields(instance: models.Model, old: dict[str, Any]) -> list[str]:
+    """Names of the fields whose value differs from the stored values ``old`` (bookkeeping left out)."""
+    return [field.name for field in instance._meta.concrete_fields
+            if field.attname not in ("version", "updated_at")
+            and field.get_prep_value(getattr(instance, field.attname)) != field.get_prep_value(old.get(field.attname))]
 
 
 def _annotate(instance: models.Model, user, reason: str | None, notes: list[str]) -> None:
@@ -244,9 +254,10 @@ def _annotate(instance: models.Model, user, reason: str | None, notes: list[str]
         instance._change_reason = text[:2000]
 
 
-def create(model: type[models.Model], *, user=None, m2m=None, reason: str | None = None, **fields) -> models.Model:
+def create(model: type[models.Model], *, user=None, m2m=None, reason: str | None = None,
+           authorise: Authorise | None = None, **fields) -> models.Model:
     """Create a record from field values (foreign keys as instances)."""
-    return save(model(**fields), user=user, m2m=m2m, reason=reason)
+    return save(model(**fields), user=user, m2m=m2m, reason=reason, authorise=authorise)
 
 
 def update(
@@ -256,6 +267,7 @@ def update(
     expected_version: int | None = None,
     m2m=None,
     reason: str | None = None,
+    authorise: Authorise | None = None,
     **fields,
 ) -> models.Model:
     """Change some fields of a record; ``expected_version`` guards against concurrent edits."""
@@ -264,7 +276,8 @@ def update(
         raise ValidationError({name: "unknown field" for name in unknown})
     for name, value in fields.items():
         setattr(instance, name, value)
-    return save(instance, user=user, expected_version=expected_version, m2m=m2m, reason=reason)
+    return save(instance, user=user, expected_version=expected_version, m2m=m2m, reason=reason,
+                authorise=authorise)
 
 
 def delete(instance: models.Model, *, user=None, expected_version: int | None = None, reason: str | None = None) -> None:

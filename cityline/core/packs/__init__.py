@@ -9,9 +9,11 @@ Public API (all functions need Django set up):
 
 - :func:`validate_pack` (path) → :class:`ImportReport` of what an import would change;
   raises :class:`PackError` listing every problem (file, line, field). Writes nothing.
-- :func:`import_pack` (path, user=None, dry_run=False) → :class:`ImportReport`;
+- :func:`import_pack` (path, user=None, dry_run=False, principal=None) → :class:`ImportReport`;
   creates the city or replaces its operating model in one transaction, through the
-  actions layer (history reason "city pack import"). All or nothing.
+  actions layer (history reason "city pack import"). All or nothing. With a principal, every
+  record it would create, change or delete is asked of the authorisation layer; a refusal
+  raises :class:`PackRefused` (a :class:`PackError`) naming each record and the right it needs.
 - :func:`export_pack` (city or key, path) → files written; deterministic output.
 - :func:`read_pack` (path) → parsed pack with the problems found without a database.
 
@@ -19,7 +21,7 @@ Areas add their part of the format by registering a :class:`~.spec.Section` in
 their ``pack.py`` (see :mod:`cityline.strategy.pack`).
 """
 
-from .errors import PackError, Problem
+from .errors import PackError, PackRefused, Problem
 
 # The rest is imported on first use, so that ``python -m cityline.core.packs.schema``
 # can set Django up before any model is imported.
@@ -29,7 +31,7 @@ _LAZY = {
     "read_pack": "reader",
 }
 
-__all__ = ["PackError", "Problem", *_LAZY]
+__all__ = ["PackError", "PackRefused", "Problem", *_LAZY]
 
 
 def __getattr__(name: str):

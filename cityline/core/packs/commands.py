@@ -1,7 +1,9 @@
 """``cityline pack validate|import|export DIR``: thin shells over the pack functions.
 
 Exit codes: 0 when all went well, 1 when the pack is invalid or the city cannot be
-found (the problems are printed on stderr, one per line, as ``file:line: field: message``).
+found (the problems are printed on stderr, one per line, as ``file:line: field: message``),
+2 when the ``--user`` may not make the import or some record of it (each refused record is
+printed the same way, naming the right it needs).
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .errors import PackError
+from .errors import PackError, PackRefused
 
 
 def _print_problems(error: PackError, what: str) -> None:
@@ -37,12 +39,15 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     dry_run = bool(getattr(args, "dry_run", False))
     try:
-        user = _authorise_import(args)
+        principal = _authorise_import(args)
     except PermissionError as exc:
         print(f"error: {exc}; nothing was imported.", file=sys.stderr)
         return 2
     try:
-        report = import_pack(args.directory, user=user, dry_run=dry_run)
+        report = import_pack(args.directory, dry_run=dry_run, principal=principal)
+    except PackRefused as exc:
+        _print_problems(exc, f"{principal.label()} may not make this import; nothing was imported.")
+        return 2
     except PackError as exc:
         _print_problems(exc, "nothing was imported.")
         return 1
@@ -55,10 +60,12 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def _authorise_import(args: argparse.Namespace):
-    """The user a ``--user`` import acts as, if the authorisation layer lets them (B10).
+    """The principal a ``--user`` import acts as, if the authorisation layer lets them import at all (B10).
 
     Replacing a city's operating model needs its programme administrator; creating a city, a
-    platform administrator. Without ``--user`` the local operator imports (None: no user).
+    platform administrator. The importer then asks for each record it would write (the city record,
+    identity providers and any other record the user's roles do not cover are refused there).
+    Without ``--user`` the local operator imports (None: asked for nothing).
     Raises PermissionError naming why not.
     """
     from cityline.accounts.cli import acting_principal
@@ -75,7 +82,7 @@ def _authorise_import(args: argparse.Namespace):
             require_programme_admin(principal, key)
     except Refused as exc:
         raise PermissionError(str(exc)) from None
-    return principal.user
+    return principal
 
 
 def cmd_export(args: argparse.Namespace) -> int:

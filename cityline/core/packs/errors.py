@@ -32,3 +32,8 @@ class PackError(Exception):
         count = len(self.problems)
         head = f"{count} problem{'s' if count != 1 else ''} in the city pack"
         super().__init__(head + ":\n" + "\n".join(f"  {p}" for p in self.problems))
+
+
+class PackRefused(PackError):
+    """The importing user may not write some record of the pack (B10); ``problems`` names each one and the
+    right it needs, with any other problem found. Nothing was written."""

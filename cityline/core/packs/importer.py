@@ -6,6 +6,14 @@ the reason ``"city pack import"``. Records are upserted by key or natural identi
 (an unchanged record is not written, so it gets no history entry), then records of
 the city that the pack no longer lists are deleted.
 
+Rights (B10): an import by a principal (``cityline pack import --user``) asks the authorisation
+layer (:func:`cityline.accounts.authz.can`, the rules of the editor and the API) for every record
+it would create, change or delete, the city record included: ``add`` for a new record, ``change``
+for one whose fields or links change (as stored and as it would be), ``delete`` for one the pack no
+longer lists. A record left as it is needs no right. A refused record is not written; every refusal
+is reported (file, line, record, the right it needs) and the whole import is rolled back
+(:class:`~.errors.PackRefused`). Without a principal (the local operator, the demo) nothing is asked.
+
 All or nothing: problems found while reading and problems raised by model rules are
 collected together; if there is any, the transaction is rolled back and
 :class:`~.errors.PackError` lists them all. A dry run rolls back too, after
@@ -23,14 +31,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
 from cityline.core import actions
 from cityline.core.models import City
 
 from . import spec, yamlio
-from .errors import PackError, Problem
+from .errors import PackError, PackRefused, Problem
 from .reader import Pack, Record, parse_date, read_pack
 
 REASON = "city pack import"
@@ -111,20 +119,28 @@ class ImportReport:
         return "\n".join(lines)
 
 
-def import_pack(directory: Path | str, user=None, dry_run: bool = False, progress: bool | None = None) -> ImportReport:
+def import_pack(directory: Path | str, user=None, dry_run: bool = False, progress: bool | None = None,
+                principal=None) -> ImportReport:
     """Import a pack folder; raise :class:`PackError` (with every problem) and write nothing if it is invalid.
 
+    ``principal`` (:class:`cityline.accounts.authz.Principal`): who imports; every record the import would
+    create, change or delete must be theirs to write, else :class:`PackRefused` names each refused record
+    and nothing is written. ``None``: trusted code acting as the local operator (the CLI without ``--user``,
+    the demo), asked for nothing. ``user``: whom the history records (default: the principal's user).
     ``progress``: show a progress bar per collection on stderr (``None``: only on a terminal).
     """
+    if principal is not None and user is None:
+        user = principal.user
+    rights = Rights(principal) if principal is not None and not principal.operator else None
     pack = read_pack(directory)
     with transaction.atomic():
-        report, problems = apply(pack, user=user, progress=progress, dry_run=dry_run)
+        report, problems = apply(pack, user=user, progress=progress, dry_run=dry_run, rights=rights)
         problems = pack.problems + problems
         if problems or dry_run:
             transaction.set_rollback(True)
     if problems:
         pack.problems = problems
-        raise PackError(pack.sorted_problems())
+        raise (PackRefused if rights is not None and rights.refused else PackError)(pack.sorted_problems())
     report.dry_run = dry_run
     if not dry_run:
         for section in spec.sections():
@@ -141,6 +157,49 @@ def validate_pack(directory: Path | str) -> ImportReport:
     an import would change; raises :class:`PackError` listing every problem.
     """
     return import_pack(directory, dry_run=True, progress=False)
+
+
+# --- rights -------------------------------------------------------------------------------
+
+
+class Refusal(PermissionDenied):
+    """The importing principal may not write this record (the message names it and the right it needs)."""
+
+
+class Rights:
+    """The authorisation layer, asked for each write of one import (the rules of the editor and the API)."""
+
+    def __init__(self, principal):
+        self.principal = principal
+        self.refused = 0
+
+    def refusal(self, action: str, instance, *, changed=(), note: str = "") -> str | None:
+        """Why the principal may not ``action`` the record (None when they may)."""
+        from cityline.accounts import authz
+
+        if authz.can(self.principal, action, instance):
+            return None
+        self.refused += 1
+        key = getattr(instance, "key", None)
+        what = f"{instance._meta.verbose_name} {key if isinstance(key, str) and key else str(instance)!r}"
+        if changed:
+            what += f" ({', '.join(changed)})"
+        if action in authz.WRITE_ACTIONS and not self.principal.has_scope("write"):
+            need = "a token with the 'write' scope"
+        else:
+            need = authz.needed(action, instance)
+        return f"{self.principal.label()} may not {action} {what}{note}: that needs {need}"
+
+    def authorise(self, instance, old: dict | None, changed: list[str]) -> None:
+        """The hook of :func:`cityline.core.actions.save`: ``add`` a new record, ``change`` one as stored
+        and as it would be. Raises :class:`Refusal`."""
+        if old is None:
+            why = self.refusal("add", instance)
+        else:
+            before = type(instance)(**old)
+            why = self.refusal("change", before, changed=changed) or self.refusal("change", instance, changed=changed)
+        if why:
+            raise Refusal(why)
 
 
 # --- the work -----------------------------------------------------------------------------
@@ -168,10 +227,12 @@ def convert(f: spec.Field, raw: Any) -> Any:
 
 
 class _Run:
-    def __init__(self, pack: Pack, city: City, user, report: ImportReport, progress: bool | None):
+    def __init__(self, pack: Pack, city: City, user, report: ImportReport, progress: bool | None,
+                 rights: Rights | None = None):
         self.pack = pack
         self.city = city
         self.user = user
+        self.rights = rights
         self.report = report
         self.progress = progress
         self.problems: list[Problem] = []
@@ -388,7 +449,12 @@ class _Run:
 
     def save(self, r: Record, instance, m2m: dict[str, list]) -> bool:
         try:
-            actions.save(instance, user=self.user, m2m=m2m, reason=REASON)
+            actions.save(instance, user=self.user, m2m=m2m, reason=REASON,
+                         authorise=self.rights.authorise if self.rights is not None else None)
+        except Refusal as exc:
+            self.failed.add(id(r))
+            self.problems.append(Problem(r.file, r.line, r.where(), str(exc)))
+            return False
         except ValidationError as exc:
             self.failed.add(id(r))
             self.problems.extend(model_problems(r, exc))
@@ -402,6 +468,13 @@ class _Run:
     def delete_absent(self, c: spec.Collection) -> None:
         counts = self.report.count(c.path)
         doomed = [obj for identity, obj in self.existing[c.path].items() if identity not in self.seen[c.path]]
+        if self.rights is not None:  # every deletion is asked for before any of the collection is made
+            refusals = {id(obj): self.rights.refusal("delete", obj, note=", which the pack no longer lists")
+                        for obj in doomed}
+            for obj in doomed:
+                if refusals[id(obj)]:
+                    self.problems.append(Problem(c.section.file, None, c.path, refusals[id(obj)]))
+            doomed = [obj for obj in doomed if not refusals[id(obj)]]
         for instance in self.deletion_order(c, doomed):
             if not c.model._default_manager.filter(pk=instance.pk).exists():
                 counts.deleted += 1  # removed with its parent
@@ -464,11 +537,12 @@ def model_problems(r: Record, exc: ValidationError) -> list[Problem]:
     return out
 
 
-def apply(pack: Pack, user=None, progress: bool | None = None,
-          dry_run: bool = False) -> tuple[ImportReport, list[Problem]]:
+def apply(pack: Pack, user=None, progress: bool | None = None, dry_run: bool = False,
+          rights: Rights | None = None) -> tuple[ImportReport, list[Problem]]:
     """Write the pack into the current transaction; return the report and model-rule problems.
 
-    Records the reader marked bad are skipped (their problems are already known).
+    Records the reader marked bad are skipped (their problems are already known); with ``rights``,
+    records the principal may not write are not written and reported.
     The caller owns the transaction and rolls it back when there are problems.
     """
     report = ImportReport()
@@ -484,20 +558,26 @@ def apply(pack: Pack, user=None, progress: bool | None = None,
     counts = report.count("city")
     city_record = Record(spec.Collection("city", City, fields=[], single=True), spec.PACK_FILE, ["city"], pack.city)
     city_record.collection.fields = spec.city_fields()
+    authorise = rights.authorise if rights is not None else None
     try:
         if city is None:
-            city = actions.create(City, user=user, reason=REASON, **values)
+            city = actions.create(City, user=user, reason=REASON, authorise=authorise, **values)
             counts.created += 1
         else:
             version = city.version
-            actions.update(city, user=user, reason=REASON, **values)
+            actions.update(city, user=user, reason=REASON, authorise=authorise, **values)
             if city.version != version:
                 counts.updated += 1
             else:
                 counts.unchanged += 1
+    except Refusal as exc:
+        problems.append(Problem(spec.PACK_FILE, pack.city.line, "city", str(exc)))
+        if city is None:
+            return report, problems
+        city.refresh_from_db()  # left as it is; the records are still checked, so every refusal is reported
     except ValidationError as exc:
         return report, model_problems(city_record, exc)
-    run = _Run(pack, city, user, report, progress)
+    run = _Run(pack, city, user, report, progress, rights)
     token = _importing.set(True)
     try:
         run.run()
