@@ -5,7 +5,11 @@
   no history, never exported) and never shown back; the list says whether one is set.
 - **Role assignments**: who holds which role for which scope. A programme administrator
   grants roles inside their own city only and never the platform administrator role (the
-  authorisation layer enforces it, so the API and the CLI are held to the same rule).
+  authorisation layer enforces it, so the API and the CLI are held to the same rule). They do
+  not get a list of every account on the instance: the person is typed (:class:`AccountField`),
+  suggested from the role holders of their cities, and anyone else is found by their exact user
+  name or e-mail address; the list's search matches e-mail addresses exactly too
+  (docs/identity/roles.md, "Granting roles").
 - **Federated identities**: which provider account is linked to which Cityline account (read-only).
 """
 
@@ -13,6 +17,9 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from cityline.core.editor import CitylineAdmin, VersionedForm
@@ -75,11 +82,84 @@ class IdentityProviderAdmin(CitylineAdmin):
             set_client_secret(obj, secret)
 
 
+class AccountInput(forms.TextInput):
+    """A text box for a user name or e-mail address, with a ``<datalist>`` of suggested user names."""
+
+    def __init__(self, suggestions=None, attrs=None):
+        super().__init__(attrs={"autocomplete": "off", "spellcheck": "false", **(attrs or {})})
+        self.suggestions = suggestions
+
+    def render(self, name, value, attrs=None, renderer=None):
+        attrs = dict(attrs or {})
+        list_id = f"{attrs.get('id') or 'id_' + name}_suggestions"
+        attrs["list"] = list_id
+        box = super().render(name, value, attrs, renderer)
+        names = [] if self.suggestions is None else self.suggestions.values_list("username", flat=True)
+        options = format_html_join("", '<option value="{}"></option>', ((n,) for n in names))
+        return format_html('{}<datalist id="{}">{}</datalist>', box, list_id, options)
+
+
+class AccountField(forms.Field):
+    """The account a role is granted to, named exactly: its user name or its e-mail address.
+
+    For administrators who may not list every account (everyone but platform administrators):
+    ``suggestions`` (the role holders of their cities) are offered as they type; any other account
+    is found only by its exact user name or (case aside) its e-mail address, never by a part of it.
+    """
+
+    default_error_messages = {
+        "unknown": _("No account has exactly this user name or e-mail address."),
+        "ambiguous": _("Several accounts have this e-mail address: type the user name instead."),
+    }
+
+    def __init__(self, *, suggestions=None, **kwargs):
+        kwargs.setdefault("widget", AccountInput(suggestions))
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value):
+        """The user name shown in the box: of the initial account (a key or an account); typed text as typed."""
+        User = get_user_model()
+        if isinstance(value, User):
+            return value.get_username()
+        if isinstance(value, int):
+            name = User._default_manager.filter(pk=value).values_list(User.USERNAME_FIELD, flat=True).first()
+            return name if name is not None else ""
+        return value
+
+    def to_python(self, value):
+        value = (value or "").strip() if isinstance(value, str) else value
+        if value in self.empty_values:
+            return None
+        User = get_user_model()
+        if isinstance(value, User):
+            return value
+        manager = User._default_manager
+        user = manager.filter(**{User.USERNAME_FIELD: value}).first()
+        if user is None and "@" in str(value):
+            found = list(manager.filter(**{f"{User.get_email_field_name()}__iexact": value})[:2])
+            if len(found) > 1:
+                raise ValidationError(self.error_messages["ambiguous"], code="ambiguous")
+            user = found[0] if found else None
+        if user is None:
+            raise ValidationError(self.error_messages["unknown"], code="unknown")
+        return user
+
+    def has_changed(self, initial, data):
+        try:
+            chosen = self.to_python(data)
+        except ValidationError:
+            return True
+        initial_pk = initial.pk if isinstance(initial, get_user_model()) else initial
+        return str(getattr(chosen, "pk", "") or "") != str(initial_pk if initial_pk is not None else "")
+
+
 @admin.register(RoleAssignment)
 class RoleAssignmentAdmin(CitylineAdmin):
     list_display = ["user", "role", "organisation", "outcome", "city", "granted_by", "granted_at"]
     list_filter = ["role"]
     search_fields = ["user__username", "user__email", "note"]
+    #: Everyone but platform administrators: e-mail addresses match only exactly (no probing by a part).
+    limited_search_fields = ["user__username", "=user__email", "note"]
     list_select_related = ["user", "organisation", "outcome", "city", "granted_by"]
     readonly_fields = ["granted_by", "granted_at"]
     fields = ["user", "role", "city", "organisation", "outcome", "note", "granted_by", "granted_at"]
@@ -89,7 +169,25 @@ class RoleAssignmentAdmin(CitylineAdmin):
         return [f for f in super().get_readonly_fields(request, obj) if f != "city"] if obj is None else \
             super().get_readonly_fields(request, obj)
 
+    def get_search_fields(self, request):
+        return super().get_search_fields(request) if self._platform_admin(request) else self.limited_search_fields
+
+    @staticmethod
+    def colleagues(request):
+        """The accounts suggested to an administrator: those holding a role in a city where they grant roles."""
+        from cityline.core.editor import editable_cities
+
+        cities = editable_cities(request, RoleAssignment) or set()
+        return get_user_model()._default_manager.filter(
+            pk__in=RoleAssignment.objects.filter(city_id__in=cities).values("user_id")).order_by("username")
+
     def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "user" and not self._platform_admin(request):
+            # Not Django's drop-down of every account on the instance (see AccountField).
+            return AccountField(
+                suggestions=self.colleagues(request), label=db_field.verbose_name,
+                help_text=_("The person's exact user name or e-mail address. The people who already hold a "
+                            "role in your city are suggested as you type."))
         formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
         if db_field.name == "role" and formfield is not None and not self._platform_admin(request):
             formfield.choices = [c for c in formfield.choices if c[0] != Role.PLATFORM_ADMIN]

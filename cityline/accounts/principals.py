@@ -20,11 +20,31 @@ class BadCredentials(Exception):
     """Credentials were sent but are wrong (unknown, expired or revoked token; bad password)."""
 
 
+class TooManyAttempts(BadCredentials):
+    """Credentials were sent too often (the ``api_user`` rate limit): they are not checked at all."""
+
+    def __init__(self, retry_after: int):
+        super().__init__(f"too many requests with these credentials; try again in {retry_after} seconds")
+        self.retry_after = retry_after
+
+
 def credentials_principal(request: HttpRequest) -> Principal | None:
-    """The principal of an ``Authorization`` header, None without one; BadCredentials if wrong."""
+    """The principal of an ``Authorization`` header, None without one; BadCredentials if wrong.
+
+    Every check of a password or a token, on any face, goes through here, so the ``api_user`` rate
+    limit is asked here first (:func:`cityline.core.ratelimits.credentials_over_limit`, counted once
+    per request): over it, nothing is checked and :class:`TooManyAttempts` is raised, so a face that
+    reads wrong credentials as anonymous cannot be used to guess passwords either.
+    """
     header = request.headers.get("Authorization", "")
     scheme, _, value = header.partition(" ")
     scheme, value = scheme.lower(), value.strip()
+    if scheme in ("bearer", "basic") and value:
+        from cityline.core.ratelimits import credentials_over_limit
+
+        wait = credentials_over_limit(request)
+        if wait:
+            raise TooManyAttempts(wait)
     if scheme == "bearer" and value:
         token = tokens.lookup(value)
         if token is None:

@@ -6,16 +6,24 @@ entries: ``sign_in_ip=20/m,api_anonymous=1200/m``; an empty rate switches that l
 
 - ``sign_in_ip`` / ``sign_in_user``: password sign-in attempts (POST) per client address and
   per user name, so guessing passwords is slow whichever of the two an attacker varies;
-- ``api_anonymous``: calls to the REST API (``/api/v1/``) and the CKAN Action API (``/api/3/``)
-  without credentials, per client address;
-- ``api_user``: calls with credentials, per bearer token or Basic user name (wrong passwords
-  count too, which also slows password guessing through Basic);
+- ``api_anonymous``: calls to the machine faces without credentials, per client address: the REST
+  API (``/api/v1/``), the CKAN Action API (``/api/3/`` and ``/<city>/api/3/``) and NGSI-LD
+  (``/ngsi-ld/``);
+- ``api_user``: every request that carries credentials in an ``Authorization`` header (a bearer
+  token or HTTP Basic), **whatever its path**, per token or Basic user name. Wrong passwords and
+  unknown tokens count too, so guessing a password through Basic is as slow on the CKAN API,
+  NGSI-LD or a portal page as on the REST API. The limit is tied to where credentials are
+  checked, not to a list of addresses: :func:`credentials_over_limit` counts a request once, and
+  :func:`cityline.accounts.principals.credentials_principal` (the one place Basic passwords and
+  tokens are checked) asks it before checking anything, so a face the middleware did not see is
+  held to it too;
 - ``participation_post``: what a signed-in person sends to the public consultation pages
   (taking part, comments, proposals, supports, survey answers, reports), per user; checked by
   the views (:func:`view_over_limit`), since the middleware runs before the session user is known.
 
 A caller over the limit gets ``429 Too Many Requests`` with ``Retry-After`` (seconds); on the
-APIs the body is an ``application/problem+json`` document (``urn:cityline:problem:too-many-requests``).
+machine faces (:data:`API_PATH`) the body is an ``application/problem+json`` document
+(``urn:cityline:problem:too-many-requests``).
 
 Counters live in Django's ``default`` cache. The default cache is per process (LocMem): a
 deployment with several worker processes or machines configures a shared cache (e.g.
@@ -31,6 +39,7 @@ import binascii
 import hashlib
 import math
 import os
+import re
 from typing import Any
 
 from django.conf import settings
@@ -48,7 +57,9 @@ DEFAULT_LIMITS: dict[str, str] = {
     "participation_post": "20/m",
 }
 
-API_PREFIXES = ("/api/",)
+#: The machine faces: ``/api/...``, ``/<city>/api/...`` (the CKAN Action API per city) and NGSI-LD. They
+#: get the per-address limit for anonymous callers and problem documents; credentials are limited everywhere.
+API_PATH = re.compile(r"^/(?:[\w-]+/)?api/|^/ngsi-ld/")
 SIGN_IN_VIEW = "accounts:sign-in"
 
 
@@ -118,20 +129,45 @@ def _is_sign_in(request: HttpRequest) -> bool:
         return False
 
 
+#: Request attribute: the outcome of counting the request's credentials (None: under the limit).
+_CREDENTIALS_COUNTED = "_cityline_credentials_limit"
+
+
+def is_api_path(request: HttpRequest) -> bool:
+    return bool(API_PATH.match(request.path_info))
+
+
+def credentials_over_limit(request: HttpRequest) -> int | None:
+    """Count the request's ``Authorization`` credentials against ``api_user``, once per request.
+
+    The Retry-After seconds when they are over the limit, else None (also without credentials or
+    with rate limits off). The middleware asks first; ``credentials_principal`` asks again before it
+    checks a password or a token and gets the same answer without a second count.
+    """
+    if hasattr(request, _CREDENTIALS_COUNTED):
+        return getattr(request, _CREDENTIALS_COUNTED)
+    wait = None
+    who = credential_key(request)
+    if who is not None and getattr(settings, "RATELIMIT_ENABLE", True):
+        wait = _check(request, "api_user", configured_limits().get("api_user", ""), who)
+    setattr(request, _CREDENTIALS_COUNTED, wait)
+    return wait
+
+
 def over_limit(request: HttpRequest) -> tuple[str, int] | None:
     """(limit name, Retry-After seconds) when this request goes over a limit, else None."""
     if not getattr(settings, "RATELIMIT_ENABLE", True):
         return None
     limits = configured_limits()
-    if request.path_info.startswith(API_PREFIXES):
-        who = credential_key(request)
-        if who is None:
-            name, key = "api_anonymous", "ip:" + _ip(request)
-        else:
-            name, key = "api_user", who
-        wait = _check(request, name, limits.get(name, ""), key)
-        return (name, wait) if wait else None
-    if _is_sign_in(request):
+    if credential_key(request) is not None:
+        wait = credentials_over_limit(request)
+        if wait:
+            return "api_user", wait
+    elif is_api_path(request):
+        wait = _check(request, "api_anonymous", limits.get("api_anonymous", ""), "ip:" + _ip(request))
+        if wait:
+            return "api_anonymous", wait
+    if _is_sign_in(request):  # an Authorization header does not spare a password sign-in its own limits
         wait = _check(request, "sign_in_ip", limits.get("sign_in_ip", ""), "ip:" + _ip(request))
         if wait:
             return "sign_in_ip", wait
@@ -156,8 +192,8 @@ def view_over_limit(request: HttpRequest, name: str) -> int | None:
 
 
 def too_many_requests(request: HttpRequest, wait: int) -> HttpResponse:
-    """429 with Retry-After; a problem document on the APIs, a short text page elsewhere."""
-    if request.path_info.startswith(API_PREFIXES):
+    """429 with Retry-After; a problem document on the machine faces, a short text page elsewhere."""
+    if is_api_path(request):
         from cityline.api.errors import problem_response
 
         return problem_response(

@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 
 from cityline.accounts import authz
 from cityline.accounts.models import FederatedIdentity, IdentityProvider, ProviderSecret, RoleAssignment
+from cityline.accounts.principals import SESSION_TRUST_KEY
 from cityline.accounts.roles import Role, Trust
 from cityline.accounts.testing import grant
 from cityline.core import actions
@@ -79,15 +80,15 @@ def test_a_programme_administrator_grants_roles_in_their_city_only(city, client)
     form = client.get("/admin/accounts/roleassignment/add/").content.decode()
     assert 'value="data_steward"' in form and 'value="platform_admin"' not in form
     ok = client.post("/admin/accounts/roleassignment/add/",
-                     {"user": someone.pk, "role": Role.DATA_STEWARD, "organisation": ours.pk, "note": ""})
+                     {"user": "someone", "role": Role.DATA_STEWARD, "organisation": ours.pk, "note": ""})
     assert ok.status_code == 302, ok.content.decode()[:2000]
     made = RoleAssignment.objects.get(user=someone)
     assert made.city_id == city.pk and made.granted_by == padmin
     refused = client.post("/admin/accounts/roleassignment/add/",
-                          {"user": someone.pk, "role": Role.PLATFORM_ADMIN, "note": ""})
+                          {"user": "someone", "role": Role.PLATFORM_ADMIN, "note": ""})
     assert refused.status_code == 200
     refused = client.post("/admin/accounts/roleassignment/add/",
-                          {"user": someone.pk, "role": Role.PROGRAMME_ADMIN, "city": other.pk, "note": ""})
+                          {"user": "someone", "role": Role.PROGRAMME_ADMIN, "city": other.pk, "note": ""})
     assert refused.status_code == 200
     assert list(RoleAssignment.objects.filter(user=someone)) == [made]
 
@@ -99,3 +100,95 @@ def test_federated_identities_are_listed_read_only(city, platform):
     listing = platform.get("/admin/accounts/federatedidentity/")
     assert listing.status_code == 200 and "sub-1" in listing.content.decode()
     assert platform.get("/admin/accounts/federatedidentity/add/").status_code == 403
+
+
+def test_a_programme_administrator_names_people_exactly_and_sees_no_list_of_every_account(city, client):
+    """The role-assignment form suggests the people who hold a role in the administrator's city; anyone else
+    is found by their exact user name or e-mail address, never from a list of every account (docs/identity/
+    roles.md, "Granting roles"). The list's search matches e-mail addresses only exactly as well."""
+    other = make_city("elsewhere", "Elsewhere")
+    ours = make_organisation(city, "council")
+    padmin = User.objects.create_user("padmin", "padmin@testville.example", "pw")
+    grant(padmin, Role.PROGRAMME_ADMIN, city=city)
+    carol = User.objects.create_user("carol", "carol@testville.example")
+    grant(carol, Role.CONTRIBUTOR, organisation=ours)
+    jane = User.objects.create_user("elsewhere-id-jane.doe", "jane.doe@gmail.example")  # a citizen elsewhere
+    bob = User.objects.create_user("bob-admin-of-elsewhere", "bob@elsewhere.example")
+    grant(bob, Role.PROGRAMME_ADMIN, city=other)
+    User.objects.create_superuser("root", "root@example.org", "pw")
+    client.force_login(padmin)
+    session = client.session
+    session[SESSION_TRUST_KEY] = int(Trust.SUBSTANTIAL)
+    session.save()
+
+    page = client.get("/admin/accounts/roleassignment/add/")
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert '<select name="user"' not in html and 'name="user"' in html
+    assert '<option value="carol">' in html and '<option value="padmin">' in html  # colleagues, suggested
+    for hidden in ("elsewhere-id-jane.doe", "jane.doe@", "bob-admin-of-elsewhere", "bob@", "root"):
+        assert hidden not in html, hidden
+
+    def add(user: str):
+        return client.post("/admin/accounts/roleassignment/add/",
+                           {"user": user, "role": Role.CONTRIBUTOR, "organisation": ours.pk, "note": ""})
+
+    for guess in ("jane", "elsewhere-id", "gmail.example", "%", str(jane.pk), "Elsewhere-id-jane.doe"):
+        refused = add(guess)
+        assert refused.status_code == 200 and "No account has exactly this user name or e-mail address" in \
+            refused.content.decode(), guess
+        assert "elsewhere-id-jane.doe" not in refused.content.decode()
+    assert not RoleAssignment.objects.filter(user=jane).exists()
+    assert add("Jane.Doe@Gmail.example").status_code == 302  # the exact e-mail address, case aside
+    assert add("bob-admin-of-elsewhere").status_code == 302  # the exact user name
+    assert RoleAssignment.objects.filter(user__in=[jane, bob], organisation=ours).count() == 2
+    # an address two accounts share names nobody
+    User.objects.create_user("twin-1", "twin@testville.example")
+    User.objects.create_user("twin-2", "twin@testville.example")
+    assert "Several accounts have this e-mail address" in add("twin@testville.example").content.decode()
+    # the change page names the account of the assignment
+    made = RoleAssignment.objects.get(user=jane)
+    assert 'value="elsewhere-id-jane.doe"' in client.get(
+        f"/admin/accounts/roleassignment/{made.pk}/change/").content.decode()
+
+    # the list: the user name or the note in part, the e-mail address only whole
+    def found(q: str) -> set[str]:
+        listing = client.get("/admin/accounts/roleassignment/", {"q": q})
+        return {a.user.username for a in listing.context["cl"].result_list}
+
+    assert found("caro") == {"carol"}
+    assert found("carol@testville") == set() and found("gmail") == set()
+    assert found("Carol@testville.example") == {"carol"}
+
+    # a platform administrator keeps the list of every account and the search by part of an address
+    client.force_login(User.objects.get(username="root"))
+    html = client.get("/admin/accounts/roleassignment/add/").content.decode()
+    assert '<select name="user"' in html and "bob-admin-of-elsewhere" in html
+    assert found("carol@testville") == {"carol"}
+
+
+def test_no_editor_page_shows_a_non_platform_administrator_the_accounts_of_the_instance():
+    """Every add, list and change page of the editor (the authorisation matrix's world), as the city's
+    programme administrator and a contributor: no account without a role in their city is named."""
+    from django.contrib import admin
+    from django.urls import reverse
+
+    from . import matrix as m
+    from .test_matrix import admin_records
+
+    world = m.build_world(m.make_matrix_city())
+    User.objects.create_user("stranger-id-sam.doe", "sam.doe@mail.example")
+    strangers = ("stranger-id-sam.doe", "sam.doe@", world.users["padmin_other"].username,
+                 world.users["citizen"].username)
+    urls = []
+    for model in admin.site._registry:
+        info = (model._meta.app_label, model._meta.model_name)
+        urls += [reverse("admin:%s_%s_add" % info), reverse("admin:%s_%s_changelist" % info)]
+        urls += [reverse("admin:%s_%s_change" % info, args=[record.pk])
+                 for record in admin_records(world, model, {}) if record is not None]
+    named = []
+    for name in ("padmin", "contributor_a"):
+        for url in urls:
+            html = world.clients[name].get(url).content.decode()
+            named += [f"{url} as {name}: {s}" for s in strangers if s in html]
+    assert not named, "\n".join(named)
