@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 
+import duckdb
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
@@ -23,6 +25,7 @@ from django.utils.html import format_html, format_html_join
 from cityline.core.editor import CitylineAdmin, VersionedForm
 
 from . import services
+from .store import LayoutError
 from .domain import spec as spec_rules
 from .models import Alert, AlertRule, ComputationRun, KpiComputation, NgsiEntity, QuarantinedMessage, Series
 
@@ -45,7 +48,10 @@ class SeriesAdmin(CitylineAdmin):
     actions = ["delete_leaving_readings"]
 
     def delete_refusal(self, obj):
-        return services.series_delete_refusal(obj)
+        try:
+            return services.series_delete_refusal(obj)
+        except (duckdb.Error, LayoutError):  # a damaged part: the delete itself then says what it can
+            return None
 
     @admin.action(description=_("Delete, leaving the readings in the store"), permissions=["delete"])
     def delete_leaving_readings(self, request, queryset):

@@ -41,9 +41,12 @@ from .store import _SAFE, PARTITIONS, STAGING_PREFIX, StagedBatch, _literal
 UTC = pa.timestamp("us", tz="UTC")
 #: Rows the readers hand over at a time.
 BATCH_ROWS = 1 << 20
-#: Rows of a row group in a staged part (DuckDB writes 122,880; a little more costs less to write, and
-#: the writer holds at most this many rows per open part).
-ROW_GROUP_ROWS = 1 << 18
+#: Rows of a row group in a staged part (DuckDB writes 122,880). The writer holds up to this many rows of each
+#: part it has open, and keeps at most OPEN_PARTS open (the least recently written is closed, its rows written):
+#: memory stays near OPEN_PARTS x ROW_GROUP_ROWS rows however many groups and months a file spans (about 700 MB;
+#: a file in time order fills few parts at once).
+ROW_GROUP_ROWS = 1 << 17
+OPEN_PARTS = 128
 #: Longer text in quality or message_id is left to the DuckDB path (whose CSV reader refuses lines over 2,000,000
 #: bytes; a CSV file's long lines are caught as it is read, this is for Parquet text and a second guard).
 MAX_TEXT_BYTES = 1_000_000
@@ -179,7 +182,7 @@ class _Checks:
         optional = [self._text(batch.column(names.index(name))) if name in names else pa.nulls(n, pa.string())
                     for name in ("quality", "message_id")]
         return pa.RecordBatch.from_arrays([
-            series.cast(_WRITTEN_SCHEMA.field("series").type), time, value.cast(pa.float64()), *optional,
+            series.cast(_WRITTEN_SCHEMA.field("series").type), time, value, *optional,
             pa.repeat(pa.scalar(self.written, UTC), n),
             pa.DictionaryArray.from_arrays(pa.array(self.group_of_rank[row_ranks], pa.int32()), self.groups),
             pa.DictionaryArray.from_arrays(pa.array(month), pa.array(months)),
@@ -212,7 +215,8 @@ def stage(store, batches: Iterable[pa.RecordBatch], groups: dict[str, str]) -> S
             basename_template=f"part-{written:%Y%m%dT%H%M%S%f}-{batch}_{{i}}.parquet",
             file_options=ds.ParquetFileFormat().make_write_options(compression="zstd", store_schema=False),
             min_rows_per_group=ROW_GROUP_ROWS, max_rows_per_group=4 * ROW_GROUP_ROWS,
-            max_partitions=1 << 20, existing_data_behavior="overwrite_or_ignore", use_threads=True)
+            max_partitions=1 << 20, max_open_files=OPEN_PARTS, existing_data_behavior="overwrite_or_ignore",
+            use_threads=True)
         if seen.rows == 0:
             raise Declined("no rows")
         if not seen.unique and _given_twice(staged):
@@ -228,7 +232,10 @@ def stage(store, batches: Iterable[pa.RecordBatch], groups: dict[str, str]) -> S
 def _given_twice(staged: StagedBatch) -> bool:
     """Whether the staged files hold a key more than once (the same two-step count as the DuckDB path)."""
     pattern = _literal(staged.folder / "files" / "group=*" / PARTITIONS / "*.parquet")
-    with duckdb.connect() as con:
+    with duckdb.connect() as con:  # as the DuckDB path's own check runs: bounded, spilling into the staging
+        con.execute("SET TimeZone = 'UTC'")
+        con.execute("SET memory_limit = '2GB'")
+        con.execute(f"SET temp_directory = {_literal(staged.folder / 'spill')}")
         rows, distinct = con.execute(
             f"SELECT count(*), count(DISTINCT hash(series, time)) FROM read_parquet({pattern})").fetchone()
         return distinct < rows and bool(con.execute(

@@ -49,7 +49,8 @@ REQUIRED = ("series", "time", "value")
 CHUNK_ROWS = 1_000_000
 #: How much of a CSV file the Arrow lane's reader parses at a time.
 CSV_BLOCK_BYTES = 1 << 24
-#: DuckDB's CSV reader refuses a line this long (its max_line_size); the Arrow lane leaves lines of half of it on.
+#: DuckDB's CSV reader refuses a line this long (its max_line_size); the Arrow lane leaves every line this long, and
+#: some from half of it, to DuckDB.
 LONG_LINE_BYTES = 2_000_000
 log = logging.getLogger(__name__)
 
@@ -144,6 +145,14 @@ class _Scanned:
         self._offset = 0
         self._window_has_lf = False
         self.closed = False
+
+    def decline_if_apart(self) -> None:
+        """:class:`.arrow_stage.Declined` as soon as the bytes read so far hold what the readers read apart."""
+        if self.quoted:
+            raise arrow_stage.Declined("a double quote")
+        if self.long_line or not (self.lf_only or self.crlf_only):
+            raise arrow_stage.Declined("a line of a million bytes or more" if self.long_line
+                                       else "lines ending both in CRLF and LF")
 
     @property
     def mixed_newlines(self) -> bool:
@@ -552,12 +561,13 @@ class InputFile:
             raise arrow_stage.Declined(f"time as {kinds['time']}")
         if kinds["value"] not in _ARROW_NUMBERS:
             raise arrow_stage.Declined(f"value as {kinds['value']}")
-        reader = pq.ParquetFile(self.path, read_dictionary=["series"])
-        for batch in reader.iter_batches(arrow_stage.BATCH_ROWS, columns=list(self.types)):
-            # Safe casts: a time finer than a microsecond or an integer no float holds exactly raises (declined).
-            yield batch.set_column(batch.schema.get_field_index("time"), "time",
-                                   batch.column("time").cast(arrow_stage.UTC)) \
-                .set_column(batch.schema.get_field_index("value"), "value", batch.column("value").cast(pa.float64()))
+        with pq.ParquetFile(self.path, read_dictionary=["series"]) as reader:
+            for batch in reader.iter_batches(arrow_stage.BATCH_ROWS, columns=list(self.types)):
+                # Safe casts: a time finer than a microsecond or an integer no float holds exactly raises (declined).
+                yield batch.set_column(batch.schema.get_field_index("time"), "time",
+                                       batch.column("time").cast(arrow_stage.UTC)) \
+                    .set_column(batch.schema.get_field_index("value"), "value",
+                                batch.column("value").cast(pa.float64()))
 
     def _arrow_csv(self) -> Iterator[pa.RecordBatch]:
         if self.skip:
@@ -581,16 +591,15 @@ class InputFile:
                                                   newlines_in_values=True, ignore_empty_lines=True),
                 convert_options=pa_csv.ConvertOptions(column_types={c: types[c] for c in names}, null_values=[""],
                                                       strings_can_be_null=True, quoted_strings_can_be_null=True))
-            yield from reader
-        # Where DuckDB's reader and Arrow's part ways (seen in the bytes read, so no second pass over the file):
-        # DuckDB refuses a file whose lines end in both ways, and a line over two million bytes; the two read text
-        # around quotes differently ("1"5, "ok" x, a quote never closed).
-        if scanned.mixed_newlines:
-            raise arrow_stage.Declined("lines ending both in CRLF and LF")
-        if scanned.quoted:
-            raise arrow_stage.Declined("a double quote")
-        if scanned.long_line:
-            raise arrow_stage.Declined(f"a line of {LONG_LINE_BYTES // 2:,} bytes or more")
+            # Where DuckDB's reader and Arrow's part ways (seen in the bytes read, so no second pass over the file):
+            # the two read text around quotes differently ("1"5, "ok" x, a quote never closed), and DuckDB refuses a
+            # line over two million bytes and a file whose lines end in both ways (known at its end: a lone CR).
+            for batch in reader:
+                scanned.decline_if_apart()
+                yield batch
+            scanned.decline_if_apart()
+            if scanned.mixed_newlines:
+                raise arrow_stage.Declined("lines ending both in CRLF and LF")
 
     def batches(self, groups: dict[str, str] | None = None, *, chunk_rows: int = CHUNK_ROWS) -> Iterator[pa.Table]:
         """The checked rows as Arrow tables in :data:`.store.SCHEMA` (at most ``chunk_rows`` each).
@@ -639,6 +648,8 @@ class InputFile:
                 return arrow_stage.stage(store, self.arrow_batches(), groups)
             except arrow_stage.Declined as why:
                 log.info("%s: staged by DuckDB (the Arrow lane declined: %s)", self.name, why)
+            except (duckdb.Error, pa.ArrowException, OSError) as exc:  # e.g. a full disk: DuckDB's path says it
+                log.warning("%s: staged by DuckDB (the Arrow lane failed: %s)", self.name, exc)
         try:
             with _connect() as con:
                 return store.stage_bulk(con, lambda ordinal: self.select(ordinal=ordinal), groups=groups)

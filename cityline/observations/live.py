@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 import time as clock
 from datetime import datetime
+from datetime import timezone as dt_timezone
 
 from django.utils import timezone
 from django.utils.timesince import timesince
@@ -61,7 +62,7 @@ def forget(city=None) -> None:
 
 
 def _when(value: datetime | None) -> str:
-    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S") if value else ""
+    return value.astimezone(dt_timezone.utc).strftime("%Y-%m-%d %H:%M:%S") if value else ""  # the page says UTC
 
 
 def _number(value: float | None, unit: str = "") -> str:

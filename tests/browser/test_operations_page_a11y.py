@@ -135,7 +135,10 @@ def test_the_sensors_page_refreshes_its_open_alerts(operations_site, browser, dj
         page.clock.install()
         page.goto(operations_site.url + "/vale/sensors/")
         section = page.locator("[data-live-alerts]")
-        store([(300, 12)])  # below the threshold: whatever is open on the harbour closes
+        store([(t, 26) for t in range(200, 270, 10)])  # an hour above 25: an alert is open (or stays open)
+        page.clock.run_for(31_000)
+        expect(section.locator("li")).to_have_count(1)
+        store([(300, 12)])  # below the threshold: it closes
         page.clock.run_for(31_000)
         expect(section.get_by_text("No alert is open.")).to_be_visible()
         expect(section.locator("li")).to_have_count(0)

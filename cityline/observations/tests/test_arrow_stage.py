@@ -253,8 +253,25 @@ def test_the_order_is_checked_across_batches(tmp_path, monkeypatch):
     path = tmp_path / "batches.parquet"
     pq.write_table(pa.table({"series": ["air-harbour"] * 4, "time": times, "value": [1.0, 2.0, 3.0, 4.0]}), path,
                    row_group_size=2)
+    counted = []
+    real = arrow_stage._given_twice
+    monkeypatch.setattr(arrow_stage, "_given_twice", lambda staged: counted.append(1) or real(staged))
     rows = both(tmp_path, path, via="duckdb")
     assert [r[2] for r in rows] == [3.0, 2.0, 4.0]
+    assert counted == [1]  # the order did not pass across the batches: the keys were counted
+
+
+def test_a_csv_file_with_a_quote_early_on_is_declined_at_once(tmp_path, monkeypatch):
+    """Not read and staged to the end first, to be thrown away (a quote is common in exports)."""
+    from cityline.observations import files
+
+    monkeypatch.setattr(files, "CSV_BLOCK_BYTES", 1024)
+    checked = []
+    real = arrow_stage._Checks._checked
+    monkeypatch.setattr(arrow_stage._Checks, "_checked", lambda self, batch: checked.append(1) or real(self, batch))
+    lines = ["series,time,value", f'"air-harbour",{at(0)},1'] + [f"air-station,{at(i)},{i}" for i in range(1, 3000)]
+    both(tmp_path, write_csv(tmp_path / "quoted.csv", lines), via="duckdb")
+    assert len(checked) <= 1  # of about a hundred blocks
 
 
 def test_parquet_files_of_other_time_units_zones_and_number_types(tmp_path):

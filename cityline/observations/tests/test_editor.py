@@ -135,6 +135,13 @@ def test_the_delete_page_of_a_rule_with_alerts_or_a_watched_series_says_why_at_o
         assert "permission" not in html and 'name="post"' not in html and change_url(record) in html
     page = c.get(reverse("admin:observations_series_delete", args=[r["trips-all"].pk]))
     assert 'name="post"' in page.content.decode()  # nothing refuses it: Django's confirmation
+    # a damaged part in the series' group: the page opens (the delete itself then says what it can), no 500
+    from cityline.observations.registry import store_for
+
+    month = store_for(city, {}).root / f"group={r['trips-bus'].group}" / "month=2026-01-01"
+    month.mkdir(parents=True, exist_ok=True)
+    (month / "part-20260101T000000000000-damaged.parquet").write_bytes(b"not parquet at all")
+    assert c.get(reverse("admin:observations_series_delete", args=[r["trips-bus"].pk])).status_code == 200
 
 
 def test_the_logs_are_read_only_and_quarantine_is_for_platform_administrators(world):
