@@ -105,7 +105,9 @@ def credential_key(request: HttpRequest) -> str | None:
         except (binascii.Error, UnicodeDecodeError):
             username = ""
         return "basic:" + username.lower()
-    return scheme + ":" + hashlib.sha256(value.encode("utf-8")).hexdigest()
+    if scheme == "bearer":
+        return "bearer:" + hashlib.sha256(value.encode("utf-8")).hexdigest()
+    return None  # a scheme nothing reads: the request is anonymous, and counted as such (by its address)
 
 
 def _check(request: HttpRequest, group: str, rate: str, key: str) -> int | None:

@@ -104,6 +104,14 @@ def test_anonymous_callers_are_limited_on_every_machine_face(client, limits_on, 
     assert response.status_code == 429 and response["Content-Type"] == "application/problem+json"
 
 
+@pytest.mark.parametrize(("path", "extra"), FACES[1:4])
+def test_a_header_of_a_scheme_nothing_reads_counts_as_anonymous(client, limits_on, victim, path, extra):
+    """A new made-up header each time (``X <random>``) was a new credentials bucket each time: no limit at all."""
+    for i in range(3):
+        assert client.get(path, HTTP_AUTHORIZATION=f"X random{i}", **extra).status_code != 429
+    assert client.get(path, HTTP_AUTHORIZATION="X random9", **extra).status_code == 429
+
+
 def test_an_authorization_header_does_not_spare_a_sign_in_its_limits(client, limits_on, victim):
     header = {"HTTP_AUTHORIZATION": "Bearer " + "x" * 40}
     for i in range(3):
