@@ -171,9 +171,6 @@ class ConsultationAdmin(CitylineAdmin):
     readonly_fields = ["status", "closed_on", "staff_tools"]
     inlines = [QuestionInline]
     actions = ["open_selected", "close_selected", "publish_response_selected"]
-
-    def delete_refusal(self, obj):
-        return services.consultation_delete_refusal(obj)
     fieldsets = [
         (gettext_lazy("Consultation"), {"fields": ["key", "title", "question", "background", "organiser",
                                                    "documents", "staff_tools"]}),
@@ -183,6 +180,9 @@ class ConsultationAdmin(CitylineAdmin):
                                                   "engagement_activity"]}),
         (gettext_lazy("Dates and status"), {"fields": ["opens_on", "closes_on", "status", "closed_on"]}),
     ]
+
+    def delete_refusal(self, obj):
+        return services.consultation_delete_refusal(obj)
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(

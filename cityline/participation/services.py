@@ -15,6 +15,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.db.models.signals import pre_delete
 from django.dispatch import receiver
 from django.utils import timezone
@@ -76,13 +77,13 @@ def _closed_on_rule(instance: Consultation, old: dict[str, Any] | None, *, impor
     (to today unless given) when it closes, cleared when it reopens, refused on a consultation that has not closed.
     A city pack states it as it is (a closed consultation without the day keeps none)."""
     closed = instance.status in (ConsultationStatus.CLOSED, ConsultationStatus.RESPONDED)
+    was_closed = old is not None and old["status"] in (ConsultationStatus.CLOSED, ConsultationStatus.RESPONDED)
     if closed:
-        if instance.closed_on is None and not importing:
+        if instance.closed_on is None and not importing and not was_closed:  # the day it closes, not a later save
             instance.closed_on = today()
         return
     if instance.closed_on is None:
         return
-    was_closed = old is not None and old["status"] in (ConsultationStatus.CLOSED, ConsultationStatus.RESPONDED)
     if was_closed and old["closed_on"] == instance.closed_on and not importing:
         instance.closed_on = None  # reopened: it has not closed (yet)
         return
@@ -162,7 +163,10 @@ def question_delete_refusal(question: SurveyQuestion) -> str | None:
 
 
 def _deleted_on_its_own(instance, origin) -> bool:
-    """The record itself is deleted (not with its city or its consultation, whose own rule then applies)."""
+    """The record itself is deleted, alone or in a query of its model (not with its city or its consultation, whose
+    own rule then applies)."""
+    if isinstance(origin, QuerySet):
+        return origin.model is type(instance)
     return origin is instance or (isinstance(origin, type(instance)) and origin.pk == instance.pk)
 
 
@@ -292,9 +296,10 @@ def _name_taken(consultation: Consultation, user, name: str) -> bool:
     """Whether another participant of the consultation shows the same name (case and spacing aside)."""
     if not consultation.pk:
         return False
-    others = Participant.objects.filter(consultation=consultation, anonymous=False)
-    if user is not None:
-        others = others.exclude(user=user)
+    if user is None:
+        return False  # a response staff enter from a form or a letter: two may well sign alike
+    others = Participant.objects.filter(consultation=consultation, anonymous=False, entered_by__isnull=True)
+    others = others.exclude(user=user)
     key = _name_key(name)
     return any(_name_key(other) == key for other in others.values_list("display_name", flat=True).iterator())
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.db import transaction
 import yaml
 from django.core.exceptions import ValidationError
 from django.test import Client
@@ -61,6 +62,12 @@ def test_actions_refuse_to_delete_a_consultation_or_question_people_contributed_
     actions.delete(site["questions"][1])
     actions.delete(site["draft"])
     assert not m.Consultation.objects.filter(key="draft-plan").exists()
+
+
+def test_a_delete_by_query_is_refused_as_well(site):
+    with pytest.raises(ValidationError, match="people took part in it"), transaction.atomic():
+        m.Consultation.objects.filter(pk=site["open"].pk).delete()
+    assert _people_left() == (1, 1, 2)
 
 
 def test_the_whole_city_still_goes_with_everything(site):

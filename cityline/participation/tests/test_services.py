@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from cityline.accounts.testing import grant
 from cityline.core import actions
+from cityline.core.packs import importer
 from cityline.participation import services
 from cityline.participation.models import (
     ConsultationResponse,
@@ -171,6 +172,9 @@ def test_staff_enter_offline_responses(world):
                                         body="Please light the towpath.", answers={1: "On foot"}, district="South")
     assert (p.user, p.channel, p.entered_by, p.district) == (None, "post", staff, "South")
     assert p.contributions.get().body == "Please light the towpath."
+    # two letters may well be signed alike, and a name on a letter does not take it from people online
+    services.enter_offline_response(r["open"], staff=staff, channel="post", display_name="Letter 12", body="Again.")
+    services.join(r["open"], make_person("u-twelve"), display_name="Letter 12")
 
 
 def test_publishing_the_response_closes_the_loop_and_tells_participants(world, django_capture_on_commit_callbacks):
@@ -245,8 +249,10 @@ def test_display_names_cannot_pass_for_a_label_of_the_site_or_another_participan
     staff = make_person("u-clerk")
     grant(staff, "contributor", city=city, organisation=r["council"])
     with pytest.raises(ValidationError) as err:
-        services.enter_offline_response(r["open"], staff=staff, channel="post", display_name="Eve from the quay")
+        services.enter_offline_response(r["open"], staff=staff, channel="post", display_name="Verified participant")
     assert "display_name" in err.value.message_dict
+    # a letter signed as someone online is entered as signed (staff copy what people wrote; two may sign alike)
+    services.enter_offline_response(r["open"], staff=staff, channel="post", display_name="Eve from the quay")
 
 
 def test_an_offline_only_consultation_takes_no_contribution_on_the_site(world):
@@ -284,3 +290,13 @@ def test_closed_on_is_set_on_closing_cleared_on_reopening_and_only_a_closed_cons
     services.close_consultation(r["open"], on=today - timedelta(days=1))
     r["open"].refresh_from_db()
     assert r["open"].closed_on == today - timedelta(days=1)
+    # a closed consultation without its day (as a pack may state it) is not given today's at a later save
+    actions.update(r["open"], status="open", closed_on=None)
+    token = importer._importing.set(True)
+    try:
+        actions.update(r["open"], status="closed")
+    finally:
+        importer._importing.reset(token)
+    actions.update(r["open"], title="Towpath lighting (corrected)")
+    r["open"].refresh_from_db()
+    assert (r["open"].status, r["open"].closed_on) == ("closed", None)
