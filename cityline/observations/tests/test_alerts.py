@@ -397,6 +397,11 @@ from cityline.observations import webhook
 webhook.EXIT_WAIT = float(sys.argv[1])
 webhook.deliver = lambda *args, **kwargs: time.sleep(3600)  # a delivery that does not end
 webhook._submit(1, "opened")
+real_drain = webhook.drain
+def drain(timeout):  # the exit's wait has begun: the test interrupts it now, not before (a race under load)
+    print("waiting", flush=True)
+    return real_drain(timeout)
+webhook.drain = drain
 print("done", flush=True)
 """
 
@@ -410,8 +415,8 @@ def test_a_process_exit_waits_a_bounded_time_for_deliveries_under_way(interrupt)
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert process.stdout.readline() == "done\n"
+        assert process.stdout.readline() == "waiting\n"
         if interrupt:
-            time.sleep(0.5)
             process.send_signal(2)  # SIGINT: Ctrl+C
         process.wait(timeout=20)
     finally:
