@@ -57,14 +57,19 @@ non_negative_int = whole_number(0)
 port = whole_number(1, 65535, what="a port number")
 
 
-def positive_float(text: str) -> float:
-    """An option's value: a finite number above 0, not NaN or infinity (argparse names the option when not)."""
+def _finite(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
     if not math.isfinite(value):
         raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """An option's value: a finite number above 0, not NaN or infinity (argparse names the option when not)."""
+    value = _finite(text)
     if value <= 0:
         raise argparse.ArgumentTypeError(f"{text!r}: give a number above 0")
     return value
@@ -72,12 +77,7 @@ def positive_float(text: str) -> float:
 
 def non_negative_float(text: str) -> float:
     """An option's value: a finite number of 0 or more (0 meaning "never" or "off", as its help says)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
+    value = _finite(text)
     if value < 0:
         raise argparse.ArgumentTypeError(f"{text!r}: give 0 or a number above 0")
     return value
