@@ -390,7 +390,10 @@ def test_a_delivery_to_a_trickling_receiver_is_recorded_as_failed(monkeypatch):
 
 
 EXITING = """
-import os, sys, time
+import os, signal, sys, time
+# As a command started from a terminal: Ctrl+C raises KeyboardInterrupt even where the test run was started with
+# SIGINT ignored (a shell's background job), which a child would otherwise inherit.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 import django
 django.setup()
 from cityline.observations import webhook
