@@ -21,6 +21,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import ProtectedError, RestrictedError
+from django.db.models.signals import pre_delete
 from django.dispatch import Signal
 
 #: Sent after the transaction commits: sender=model class, instance, kind ("create", "update", "delete"),
@@ -31,6 +32,7 @@ Rule = Callable[[models.Model, dict[str, Any] | None], None]
 _rules: dict[type[models.Model], list[Rule]] = defaultdict(list)
 M2mRule = Callable[[models.Model, dict[str, list]], None]
 _m2m_rules: dict[type[models.Model], list[M2mRule]] = defaultdict(list)
+_delete_rules: dict[type[models.Model], list[Callable]] = defaultdict(list)
 #: ``authorise(instance, old_values, changed_names)``: see :func:`save`.
 Authorise = Callable[[models.Model, dict[str, Any] | None, list[str]], None]
 
@@ -62,6 +64,41 @@ def register_rule(model: type[models.Model]) -> Callable[[Rule], Rule]:
         return rule
 
     return decorator
+
+
+def register_delete_rule(model: type[models.Model]) -> Callable[[Callable], Callable]:
+    """Register ``refusal(instance) -> str | None``: why ``instance`` may not be deleted on its own, or None.
+
+    It runs on every face alike, as a ``pre_delete`` receiver of ``model``: a delete of the record itself, or of a
+    query of its model, is refused with ``ValidationError(refusal)``; a delete that cascades from another record
+    (a whole city) is not asked. The editor's delete page asks it too (:func:`delete_refusal`), so it says why at
+    once instead of offering a confirmation the refusal would follow.
+    """
+
+    def decorator(refusal: Callable) -> Callable:
+        _delete_rules[model].append(refusal)
+
+        def receiver(sender, instance, origin=None, **kwargs):
+            own = (origin.model is model if isinstance(origin, models.QuerySet)
+                   else origin is instance or (isinstance(origin, model) and origin.pk == instance.pk))
+            reason = own and refusal(instance)
+            if reason:
+                raise ValidationError(reason)
+
+        pre_delete.connect(receiver, sender=model, weak=False,
+                           dispatch_uid=f"cityline_delete_rule_{model._meta.label}_{refusal.__name__}")
+        return refusal
+
+    return decorator
+
+
+def delete_refusal(instance: models.Model) -> str | None:
+    """The first reason a rule of :func:`register_delete_rule` gives not to delete ``instance``, or None."""
+    for refusal in _delete_rules.get(type(instance), ()):
+        reason = refusal(instance)
+        if reason:
+            return reason
+    return None
 
 
 def register_m2m_rule(model: type[models.Model]) -> Callable[[M2mRule], M2mRule]:

@@ -662,8 +662,9 @@ class CitylineAdmin(_CityScopedFields, SimpleHistoryAdmin):
     def delete_refusal(self, obj) -> str | None:
         """Why ``obj`` may not be deleted whoever asks (a model's own delete rule), or None: the delete page then
         says so at once, instead of a confirmation Django would ask for (or a list of related records the user
-        may not delete) and a refusal only once confirmed."""
-        return None
+        may not delete) and a refusal only once confirmed. The model's rules of
+        :func:`.actions.register_delete_rule`; an admin may say more."""
+        return actions.delete_refusal(obj)
 
     def delete_view(self, request, object_id, extra_context=None):
         if request.method == "GET":

@@ -49,7 +49,7 @@ class SeriesAdmin(CitylineAdmin):
 
     def delete_refusal(self, obj):
         try:
-            return services.series_delete_refusal(obj)
+            return super().delete_refusal(obj)
         except (duckdb.Error, LayoutError):  # a damaged part: the delete itself then says what it can
             return None
 
@@ -145,8 +145,6 @@ class AlertRuleAdmin(CitylineAdmin):
     fields = ["key", "name", "series", "kind", "comparison", "threshold", "duration_seconds", "window_seconds",
               "severity", "webhook_url", "active", "description"]
 
-    def delete_refusal(self, obj):
-        return services.rule_delete_refusal(obj)
 
 
 class _LogAdmin(CitylineAdmin):

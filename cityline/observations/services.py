@@ -51,7 +51,7 @@ from typing import Any
 
 import duckdb
 from django.core.exceptions import ValidationError
-from django.db.models.signals import m2m_changed, post_save, pre_delete
+from django.db.models.signals import m2m_changed, post_save
 from django.dispatch import receiver
 from django.utils.translation import gettext as _
 
@@ -159,6 +159,7 @@ def _key_free_in_other_groups(instance: Series, own: str | None = None) -> None:
         ) % {"count": count, "key": instance.key, "group": group, "new": instance.group}})
 
 
+@actions.register_delete_rule(Series)
 def series_delete_refusal(instance: Series) -> str | None:
     """Why deleting ``instance`` on its own is refused (see the module docstring), or None."""
     rules = sorted(instance.alert_rules.values_list("key", flat=True))
@@ -181,15 +182,6 @@ def series_delete_refusal(instance: Series) -> str | None:
     return None
 
 
-@receiver(pre_delete, sender=Series, dispatch_uid="observations_series_delete_rule")
-def _series_delete_rule(sender, instance: Series, origin=None, **kwargs) -> None:
-    if origin is not instance and not (isinstance(origin, Series) and origin.pk == instance.pk):
-        return  # deleted with its city (or in bulk by a process of Cityline's own)
-    refusal = series_delete_refusal(instance)
-    if refusal:
-        raise ValidationError(refusal)
-
-
 @actions.register_m2m_rule(AlertRule)
 def _rule_watches_series(instance: AlertRule, sets: dict[str, list]) -> None:
     if "series" not in sets and not instance._state.adding:
@@ -199,6 +191,7 @@ def _rule_watches_series(instance: AlertRule, sets: dict[str, list]) -> None:
                                            "series would silently watch nothing")})
 
 
+@actions.register_delete_rule(AlertRule)
 def rule_delete_refusal(instance: AlertRule) -> str | None:
     """Why deleting ``instance`` on its own is refused (see the module docstring), or None."""
     count = instance.alerts.count()
@@ -209,15 +202,6 @@ def rule_delete_refusal(instance: AlertRule) -> str | None:
         "alert rule %(rule)s has %(count)s alerts in its history (%(open)s open), which deleting it would "
         "delete too: deactivate the rule instead, which closes its open alerts and keeps the history."
     ) % {"rule": instance.key, "count": count, "open": still_open}
-
-
-@receiver(pre_delete, sender=AlertRule, dispatch_uid="observations_rule_delete_rule")
-def _rule_delete_rule(sender, instance: AlertRule, origin=None, **kwargs) -> None:
-    if origin is not instance and not (isinstance(origin, AlertRule) and origin.pk == instance.pk):
-        return  # deleted with its city (or in bulk by a process of Cityline's own)
-    refusal = rule_delete_refusal(instance)
-    if refusal:
-        raise ValidationError(refusal)
 
 
 @receiver(post_save, sender=AlertRule, dispatch_uid="observations_inactive_rule_closes_alerts")

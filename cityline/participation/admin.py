@@ -181,9 +181,6 @@ class ConsultationAdmin(CitylineAdmin):
         (gettext_lazy("Dates and status"), {"fields": ["opens_on", "closes_on", "status", "closed_on"]}),
     ]
 
-    def delete_refusal(self, obj):
-        return services.consultation_delete_refusal(obj)
-
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(
             n_participants=Count("participants", distinct=True),

@@ -15,9 +15,6 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
-from django.db.models.signals import pre_delete
-from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -132,10 +129,12 @@ def _answered_question_rule(instance: SurveyQuestion, old: dict[str, Any] | None
 #
 # A consultation people took part in, or a survey question they answered, is their record as much as
 # the city's: deleting it would delete their contributions and answers with it. The rule is a
-# ``pre_delete`` receiver, so every face is refused alike (editor, API, city pack re-import, CLI); the
-# faces turn the ValidationError into their refusal. Deleting the whole city still deletes everything.
+# delete rule (:func:`cityline.core.actions.register_delete_rule`), so every face is refused alike (editor, API, city
+# pack re-import, CLI); the faces turn the ValidationError into their refusal. Deleting the whole city still deletes
+# everything.
 
 
+@actions.register_delete_rule(Consultation)
 def consultation_delete_refusal(consultation: Consultation) -> str | None:
     """Why ``consultation`` may not be deleted (people took part in it), or None."""
     if not consultation.pk:
@@ -150,6 +149,7 @@ def consultation_delete_refusal(consultation: Consultation) -> str | None:
         "key": consultation.key, "participants": participants, "contributions": contributions}
 
 
+@actions.register_delete_rule(SurveyQuestion)
 def question_delete_refusal(question: SurveyQuestion) -> str | None:
     """Why ``question`` may not be deleted (people answered it), or None."""
     if not question.pk:
@@ -160,32 +160,6 @@ def question_delete_refusal(question: SurveyQuestion) -> str | None:
     return _("survey question %(number)s cannot be deleted: people answered it (answers: %(answers)s), and "
              "deleting it would delete their answers. Keep it (a city pack keeps listing it); its wording can "
              "still be corrected.") % {"number": question.number, "answers": answers}
-
-
-def _deleted_on_its_own(instance, origin) -> bool:
-    """The record itself is deleted, alone or in a query of its model (not with its city or its consultation, whose
-    own rule then applies)."""
-    if isinstance(origin, QuerySet):
-        return origin.model is type(instance)
-    return origin is instance or (isinstance(origin, type(instance)) and origin.pk == instance.pk)
-
-
-@receiver(pre_delete, sender=Consultation, dispatch_uid="participation_consultation_delete_rule")
-def _consultation_delete_rule(sender, instance: Consultation, origin=None, **kwargs) -> None:
-    if not _deleted_on_its_own(instance, origin):
-        return
-    refusal = consultation_delete_refusal(instance)
-    if refusal:
-        raise ValidationError(refusal)
-
-
-@receiver(pre_delete, sender=SurveyQuestion, dispatch_uid="participation_question_delete_rule")
-def _question_delete_rule(sender, instance: SurveyQuestion, origin=None, **kwargs) -> None:
-    if not _deleted_on_its_own(instance, origin):
-        return  # with its consultation: refused there if anyone took part
-    refusal = question_delete_refusal(instance)
-    if refusal:
-        raise ValidationError(refusal)
 
 
 # --- lifecycle ---------------------------------------------------------------------------------------
