@@ -141,6 +141,7 @@ def test_without_javascript_the_readings_are_shown(readings_site, browser):
         assert value.strip() not in ("", "—")
         assert "Latest readings as of when the page was loaded." in page.inner_text("[data-live-status]")
         page.click(f"a[href$='/sensors/{SENSOR}/']")
+        page.wait_for_load_state("load")  # the click returns once the navigation commits, before the page is parsed
         assert page.locator("table tbody tr").count() > 24
     finally:
         context.close()

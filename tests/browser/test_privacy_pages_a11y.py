@@ -91,9 +91,11 @@ def test_consent_buttons_work_without_javascript(privacy_site, browser):
         page = context.new_page()
         page.goto(url)
         page.click("#purpose-newsletter button[name=action][value=grant]")
+        page.wait_for_load_state("load")  # the click returns once the navigation commits, before the page is parsed
         assert page.locator("#purpose-newsletter button[value=withdraw]").count() == 1
         assert "Newsletter" in page.inner_text(".messages")
         page.click("#purpose-newsletter button[name=action][value=withdraw]")
+        page.wait_for_load_state("load")
         assert page.locator("#purpose-newsletter button[value=grant]").count() == 1
     finally:
         context.close()
