@@ -548,7 +548,8 @@ def concise(body: dict) -> dict:
     """The concise representation (``options=concise``): each attribute without its ``type``, which its value
     member says again when the body is read back (:func:`parse_entity` takes it). A Property with nothing but a
     text, number or boolean value is that value alone, else ``{"value": ..., "observedAt": ...}``; a GeoProperty
-    with nothing but its value is the GeoJSON geometry alone, else ``{"value": <geometry>, ...}``; a Relationship
+    with nothing but its value is the GeoJSON geometry alone, else ``{"value": <geometry>, ...}``; a Property whose
+    value is a GeoJSON geometry keeps its ``type`` (without it, it would read back as a GeoProperty); a Relationship
     ``{"object": ...}``; the other types their value member (``languageMap``, ``json``, ``valueList``,
     ``objectList``, ``vocab``). Properties of attributes, and the instances of an attribute with several, are
     always objects (a bare value there would not read back as a Property)."""
@@ -577,6 +578,9 @@ def _concise(inst: Any, *, bare: bool) -> Any:
             return out["value"]
         if inst["type"] == "GeoProperty" and _is_geometry(out["value"]):
             return out["value"]
+    if inst["type"] == "Property" and _is_geometry(out.get("value")):
+        # without its type, a GeoJSON geometry as a value reads back as a GeoProperty (:func:`_attribute`)
+        return {"type": "Property", **out}
     return out
 
 
