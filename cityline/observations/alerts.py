@@ -50,7 +50,7 @@ from django.utils.translation import gettext as _
 
 from .domain import rules as domain
 from .registry import store_to_read
-from .store import LATEST_FIRST
+from .store import deduplicated
 
 log = logging.getLogger("cityline.observations")
 
@@ -138,10 +138,8 @@ def read_series(city, series: SeriesInfo, since: datetime) -> list[tuple[datetim
         return []
     with duckdb.connect() as con:
         con.execute("SET TimeZone = 'UTC'")
-        return con.sql(
-            "SELECT time, value, quality FROM read_parquet(?, filename = true) WHERE series = ? AND time >= ? "
-            f"QUALIFY row_number() OVER (PARTITION BY time ORDER BY {LATEST_FIRST}) = 1 ORDER BY time",
-            params=[files, series.key, since]).fetchall()
+        return con.sql(f"{deduplicated('series = ? AND time >= ?', 'time, value, quality')} ORDER BY time",
+                       params=[files, series.key, since]).fetchall()
 
 
 # --- reacting to a batch ----------------------------------------------------------------------------

@@ -37,7 +37,7 @@ from cityline.api.generic import ERRORS_READ, Resource, get_city
 from . import models as m
 from . import services  # noqa: F401  (the write rules every API write goes through)
 from .domain.spec import Spec, SpecError, parse
-from .store import LATEST_FIRST
+from .store import deduplicated
 
 OBSERVATIONS = "observations: series, KPI computations, alerts"
 
@@ -225,10 +225,8 @@ def read_readings(city, series: m.Series, *, start: datetime | None, end: dateti
     if end is not None:
         where.append("time < ?")
         params.append(end)
-    # The filters are on the key (series, time): they keep or drop every write of a reading alike, so they go
-    # before the deduplication. Times leave DuckDB as UTC wall-clock timestamps (no zone).
-    readings = (f"SELECT time, value, quality FROM read_parquet(?, filename = true) WHERE {' AND '.join(where)} "
-                f"QUALIFY row_number() OVER (PARTITION BY time ORDER BY {LATEST_FIRST}) = 1")
+    # Times leave DuckDB as UTC wall-clock timestamps (no zone).
+    readings = deduplicated(" AND ".join(where), "time, value, quality")
     if interval is None:
         sql = (f"SELECT time AT TIME ZONE 'UTC' AS t, value, quality FROM ({readings}) "
                f"ORDER BY time LIMIT {limit + 1}")

@@ -33,7 +33,7 @@ from cityline.portal import registry
 
 from . import registry as obs_registry
 from .models import Alert, ComputationRun, KpiComputation, Series
-from .store import LATEST_FIRST
+from .store import deduplicated
 
 #: Recent readings of a series page: hourly means over this many hours, daily means over this many days.
 HOURS, DAYS = 48, 30
@@ -58,12 +58,8 @@ def _read(window: tuple[list[str], datetime], sql: str, params: list) -> list[tu
         return []
     with duckdb.connect() as con:
         con.execute("SET TimeZone = 'UTC'")
-        # A view cannot take a prepared parameter: the readings are a CTE of each query instead. The time
-        # filter keeps or drops every write of a reading alike, so it goes before the deduplication.
-        cte = ("WITH readings AS (SELECT series, time, value FROM ("
-               " SELECT series, time, value,"
-               f" row_number() OVER (PARTITION BY series, time ORDER BY {LATEST_FIRST}) AS rn"
-               " FROM read_parquet(?, filename = true) WHERE time >= ?) WHERE rn = 1) ")
+        # A view cannot take a prepared parameter: the readings are a CTE of each query instead.
+        cte = f"WITH readings AS ({deduplicated('time >= ?', 'series, time, value')}) "
         return con.execute(cte + sql, [files, since, *params]).fetchall()
 
 

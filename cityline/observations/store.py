@@ -121,6 +121,17 @@ LATEST_FIRST = f"quality IS NOT DISTINCT FROM '{DOWNSAMPLED}' DESC, written DESC
 _SAFE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,79}")
 
 
+def deduplicated(where: str, columns: str = "series, time, value, quality") -> str:
+    """SQL of the readings of the parts listed in the statement's first parameter that meet ``where``, one per
+    series and time, the write every reader takes (:data:`LATEST_FIRST`).
+
+    ``where`` filters on the key (series, time) only: such a filter keeps or drops every write of a reading alike,
+    so it goes before the deduplication, which then sorts only the readings asked for.
+    """
+    return (f"SELECT {columns} FROM read_parquet(?, filename = true) WHERE {where} "
+            f"QUALIFY row_number() OVER (PARTITION BY series, time ORDER BY {LATEST_FIRST}) = 1")
+
+
 class BatchError(ValueError):
     """A batch that cannot be stored, naming the column and the first bad row (0-based). Nothing is written."""
 
