@@ -244,6 +244,10 @@ def needed(action: str, target: Any) -> str:
     if scope is None or scope.platform_only or (scope.read_only and action in WRITE_ACTIONS):
         return "a platform administrator"
     city_id = city_of(instance) if instance is not None else None
+    if scope.admin_only and hasattr(instance, "role") and action in WRITE_ACTIONS:  # a role assignment, as in can
+        if instance.role == Role.PLATFORM_ADMIN:
+            return "a platform administrator"
+        city_id = city_id or _resolve(instance, "organisation__city_id") or _resolve(instance, "outcome__city_id")
     key = City.objects.filter(pk=city_id).values_list("key", flat=True).first() if city_id is not None else None
     admin = f"the programme administrator role of {key!r}" if key else "the programme administrator role of its city"
     if action == "view":

@@ -156,3 +156,19 @@ def test_require_names_who_and_what(city):
     citizen = User.objects.create_user("carl")
     with pytest.raises(PermissionDenied, match="carl may not delete this dataset"):
         authz.require(who(citizen), "delete", dataset(city, "air-quality"))
+
+
+def test_the_right_a_refusal_names_is_one_that_grants_it(city):
+    from cityline.accounts.models import RoleAssignment
+
+    padmin = User.objects.create_user("pa3")
+    grant(padmin, Role.PROGRAMME_ADMIN, city=city)
+    org = dataset(city, "air-quality").publisher
+    contributor = RoleAssignment(user=User.objects.create_user("ct3"), role=Role.CONTRIBUTOR, organisation=org)
+    assert authz.needed("add", contributor) == f"the programme administrator role of {city.key!r}"
+    assert authz.can(who(padmin), "add", contributor)
+    # the platform administrator role: only a platform administrator grants it, whatever the city
+    platform = RoleAssignment(user=User.objects.create_user("pl3"), role=Role.PLATFORM_ADMIN)
+    assert authz.needed("add", platform) == authz.needed("change", platform) == "a platform administrator"
+    assert not authz.can(who(padmin), "add", platform)
+    assert authz.needed("view", platform) == "a role in its city"
