@@ -13,7 +13,9 @@
       return value === null || value === undefined ? undefined : value[part];
     }, data);
   }
-  function utc(iso) { return iso.slice(0, 16).replace("T", " ") + " UTC"; }
+  // "2026-11-29 23:00", as the server's utc_time filter writes an ISO 8601 time
+  function wallClock(iso) { return iso.slice(0, 16).replace("T", " "); }
+  function utc(iso) { return wallClock(iso) + " UTC"; }
   function alertItem(a, words, lang) {
     var item = document.createElement("li");
     var severity = document.createElement("strong");
@@ -56,7 +58,7 @@
             var value = lookup(data, el.getAttribute("data-live-time"));
             if (!value) { return; }
             el.setAttribute("datetime", value);
-            el.textContent = value.slice(0, 16).replace("T", " ");
+            el.textContent = wallClock(value);
           });
           var section = box.querySelector("[data-live-alerts]");
           if (section && Array.isArray(data.alerts)) { showAlerts(section, data.alerts, lang); }
