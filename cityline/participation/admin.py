@@ -475,11 +475,11 @@ class ParticipantAdmin(_PeopleRecordAdmin):
     search_fields = ["display_name"]
     ordering = ["-joined_at"]
     readonly_fields = ["consultation", "public_name", "channel", "entered_by", "party_category", "segment",
-                       "district", "notify", "joined_at", "account"]
+                       "district", "notify", "language", "joined_at", "account"]
 
     def get_fields(self, request, obj=None):
         fields = ["consultation", "public_name", "channel", "entered_by", "party_category", "segment",
-                  "district", "notify", "joined_at", "account"]
+                  "district", "notify", "language", "joined_at", "account"]
         if _principal(request).platform_admin:
             fields.append("user")
         return fields

@@ -321,6 +321,7 @@ class Participant(models.Model):
     """A person taking part in one consultation, under a display name of their choice.
 
     ``user`` is empty for offline responses entered by staff (``entered_by``), and after erasure.
+    ``language`` is the site language they took part in, so what the city sends them is in it.
     The profile (interested-party category, customer segment, district) is self-declared and
     optional; it is only ever published aggregated, with small groups suppressed.
     """
@@ -341,6 +342,10 @@ class Participant(models.Model):
     entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                                    related_name="+", verbose_name=_("entered by"))
     notify = models.BooleanField(_("tell me when the city responds"), default=True)
+    language = models.CharField(
+        _("language"), max_length=10, blank=True,
+        help_text=_("The site's language when the person last saved how they take part: e-mails to them are "
+                    "written in it (empty: the site's default language)."))
     joined_at = models.DateTimeField(_("joined at"), default=timezone.now)
 
     class Meta:

@@ -9,10 +9,10 @@ account is deleted. The choices, so that consultations stay coherent and nobody 
 
 - **Participants** are unlinked from the account (``user`` empty), their display name becomes the
   neutral placeholder :data:`ERASED_NAME` (shown as "Former participant"), ``anonymous`` and
-  ``notify`` are switched off. The self-declared profile (interested-party category, customer
-  segment, district, channel) stays: it is only ever published aggregated with small groups
-  suppressed, and once the link to the account is gone it no longer points to anyone; engagement
-  figures already published do not change.
+  ``notify`` are switched off and the language they took part in is cleared. The self-declared
+  profile (interested-party category, customer segment, district, channel) stays: it is only ever
+  published aggregated with small groups suppressed, and once the link to the account is gone it
+  no longer points to anyone; engagement figures already published do not change.
 - **Contributions** stay as rows (threads, replies by others, support counts and totals stay
   coherent) but their text becomes :data:`ERASED_TEXT`, a proposal's title :data:`ERASED_TITLE`, and
   ``erased`` is set.
@@ -73,7 +73,7 @@ def export(user) -> dict[str, list[dict[str, Any]]]:
             "participant": {
                 "display_name": p.display_name, "anonymous": p.anonymous, "party_category": p.party_category,
                 "segment": p.segment.key if p.segment else None, "district": p.district, "channel": p.channel,
-                "notify": p.notify, "joined_at": _iso(p.joined_at)},
+                "notify": p.notify, "language": p.language, "joined_at": _iso(p.joined_at)},
             **by_participant[p.pk],
         })
     reports = (ContributionReport.objects.filter(reporter=user)
@@ -109,5 +109,5 @@ def erase(user) -> dict[str, int]:
     }
     # the participant rows last: the queries above select by their ids, not by the account
     counts["participation_participants_unlinked"] = Participant.objects.filter(pk__in=ids).update(
-        user=None, display_name=ERASED_NAME, anonymous=False, notify=False)
+        user=None, display_name=ERASED_NAME, anonymous=False, notify=False, language="")
     return counts

@@ -232,9 +232,13 @@ def _require_online(consultation: Consultation) -> None:
                                 "not on the site"))
 
 
-def _require_open(consultation: Consultation) -> None:
+def _require_accepting(consultation: Consultation) -> None:
     if not accepts_contributions(consultation):
         raise ValidationError(_("this consultation is not open for contributions"))
+
+
+def _require_open(consultation: Consultation) -> None:
+    _require_accepting(consultation)
     _require_online(consultation)
 
 
@@ -308,9 +312,27 @@ def profile_problems(consultation: Consultation, user, *, display_name: str, ano
     return problems
 
 
+def site_language(code: str | None) -> str:
+    """The site language ``code`` stands for (``fr-CA`` → ``fr``), or "" when the site does not speak it."""
+    from django.utils import translation
+
+    if not code:
+        return ""
+    try:
+        return translation.get_supported_language_variant(code)
+    except LookupError:
+        return ""
+
+
 def join(consultation: Consultation, user, *, display_name: str = "", anonymous: bool = False,
-         party_category: str = "", segment=None, district: str = "", notify: bool = True) -> Participant:
-    """The user's participant record for this consultation, created or updated from their profile."""
+         party_category: str = "", segment=None, district: str = "", notify: bool = True,
+         language: str | None = None) -> Participant:
+    """The user's participant record for this consultation, created or updated from their profile.
+
+    ``language`` is the site language the person took part in (the public page passes the request's): what the
+    city sends them is written in it (:mod:`.notify`). None keeps the one stored; a language the site does not
+    speak is stored as "" (the site's default).
+    """
     if user is None or not user.is_authenticated:
         raise PermissionDenied(_("sign in to take part"))
     if not consultation.is_public:
@@ -322,6 +344,8 @@ def join(consultation: Consultation, user, *, display_name: str = "", anonymous:
         raise ValidationError(problems)
     fields = {"display_name": display_name.strip() if not anonymous else "", "anonymous": anonymous,
               "party_category": party_category, "segment": segment, "district": district, "notify": notify}
+    if language is not None:
+        fields["language"] = site_language(language)
     with transaction.atomic():
         participant, created = Participant.objects.select_for_update().get_or_create(
             consultation=consultation, user=user, defaults={"city": consultation.city, **fields})
@@ -382,7 +406,16 @@ def support(participant: Participant, proposal: Contribution) -> Support:
 
 
 def withdraw_support(participant: Participant, proposal: Contribution) -> bool:
-    _require_open(participant.consultation)
+    """Take back one's support for a proposal; returns whether there was one to take back.
+
+    Possible for as long as the consultation is open for contributions, whatever its channels now are: a
+    consultation that stopped taking responses online refuses new support on the site (:func:`support`) but
+    leaves people free to take back what they gave there. Also when the moderators hid the proposal since: one's
+    support for it is still one's own. Not once the consultation has closed (or is past its closing date): the
+    support counts are then part of what the consultation gathered, which the city weighs in its response and
+    publishes in the engagement figures, as survey answers are fixed at closing. Only one's own support goes.
+    """
+    _require_accepting(participant.consultation)
     deleted, _rows = Support.objects.filter(contribution=proposal, participant=participant).delete()
     return bool(deleted)
 

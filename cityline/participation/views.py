@@ -26,6 +26,7 @@ from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import NoReverseMatch, reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -268,7 +269,10 @@ def _render(request: HttpRequest, city: City, consultation: Consultation, *, bou
         "takes_online": ResponseChannel.ONLINE in (consultation.channels or []),
         "participant": participant, "accepting": accepting, "exporting": exporting,
         "not_yet_open": services.today() < consultation.opens_on,
-        "can_post": participant is not None and accepting and not exporting,
+        # posting (and supporting) needs the online channel; taking back one's support only an open consultation
+        "can_post": participant is not None and accepting and ResponseChannel.ONLINE in (consultation.channels or [])
+        and not exporting,
+        "can_withdraw": participant is not None and accepting and not exporting,
         "can_report": request.user.is_authenticated and not exporting,
         "comments": comments, "proposals": proposals,
         "counts": results.participation_counts(consultation),
@@ -344,7 +348,9 @@ def _take_part(request, city, consultation, participant):
         return _back(request)
     if form.is_valid():
         try:
-            joined = services.join(consultation, request.user, **form.service_kwargs())
+            # the page's language is the one the person reads: what the city sends them is written in it
+            joined = services.join(consultation, request.user, language=translation.get_language(),
+                                   **form.service_kwargs())
         except ValidationError as exc:
             forms.apply_errors(form, exc)
         else:
@@ -425,7 +431,8 @@ def _support(request, city, consultation, participant, *, withdraw: bool = False
     try:
         if withdraw:
             services.withdraw_support(participant, proposal)
-            messages.success(request, _("You no longer support “%(title)s”.") % {"title": proposal.title})
+            messages.success(request, _("You no longer support this proposal.") if proposal.hidden
+                             else _("You no longer support “%(title)s”.") % {"title": proposal.title})
         else:
             services.support(participant, proposal)
             messages.success(request, _("You support “%(title)s”.") % {"title": proposal.title})

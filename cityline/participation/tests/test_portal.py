@@ -223,6 +223,66 @@ def test_proposals_are_supported_once_per_person_through_the_views(site):
     assert not Support.objects.exists()
 
 
+def test_support_is_withdrawn_through_the_views_once_the_consultation_is_offline_only(site):
+    _u, ann, _c = joined(site)
+    green = services.contribute(ann, "Paint the lanes green.", kind="proposal", title="Green lanes")
+    wide = services.contribute(ann, "Make the lanes two metres wide.", kind="proposal", title="Wide lanes")
+    _u2, bo, client = joined(site, "bo", "Bo Berg")
+    services.support(bo, green)
+    actions.update(site["open"], channels=["post"])
+    page = html(client.get(URL))
+    # what was given online can be taken back; nothing new is offered, nor accepted
+    assert "Withdraw my support for “Green lanes”" in page
+    assert "Support “Wide lanes”" not in page and 'value="comment"' not in page and 'value="reply"' not in page
+    refused = client.post(URL, {"form": "support", "proposal": wide.pk}, follow=True)
+    assert "offline only" in html(refused)
+    done = client.post(URL, {"form": "withdraw", "proposal": green.pk}, follow=True)
+    assert "You no longer support “Green lanes”." in html(done)
+    assert not Support.objects.exists()
+
+
+def test_support_for_a_proposal_hidden_meanwhile_can_be_withdrawn_without_repeating_it(site):
+    from cityline.accounts.testing import grant
+
+    _u, ann, _c = joined(site)
+    rude = services.contribute(ann, "Something rude-ish here.", kind="proposal", title="Rude title")
+    _u2, bo, client = joined(site, "bo", "Bo Berg")
+    services.support(bo, rude)
+    moderator = make_person("mod")
+    grant(moderator, "contributor", organisation=site["council"])
+    services.hide(rude, moderator, "Insulting")
+    page = html(client.get(URL))
+    assert "Withdraw my support for this proposal" in page and "Rude title" not in page
+    assert "Withdraw my support for this proposal" not in html(signed_in(make_person("cy")).get(URL))
+    done = html(client.post(URL, {"form": "withdraw", "proposal": rude.pk}, follow=True))
+    assert "You no longer support this proposal." in done and "Rude title" not in done
+    assert not Support.objects.exists()
+
+
+def test_taking_part_keeps_the_pages_language_for_the_e_mails(site, django_capture_on_commit_callbacks):
+    from django.core import mail
+
+    for name, prefix in (("fleur", "/fr"), ("ed", "")):
+        client = signed_in(make_person(name))
+        taking_part = client.post(prefix + URL, {"form": "take-part", "profile-display_name": f"{name.title()} B",
+                                                 "profile-notify": "on"})
+        assert taking_part.status_code == 302
+    assert dict(Participant.objects.values_list("display_name", "language")) == {"Fleur B": "fr", "Ed B": "en"}
+    response = actions.create(ConsultationResponse, city=site["city"], consultation=site["open"], summary="Thanks.")
+    actions.create(ResponseItem, city=site["city"], response=response, number=1, you_said="Quay Road first",
+                   we_did="It comes first.", outcome="changed", record_type="strategy.Initiative",
+                   record_key="sensor-pilot")
+    services.close_consultation(site["open"])
+    with django_capture_on_commit_callbacks(execute=True):
+        services.publish_response(site["open"])
+    sent = {m.to[0]: m for m in mail.outbox}
+    assert sent["fleur@mail.example.org"].subject == "Riverford a répondu\N{NO-BREAK SPACE}: Safer cycle lanes"
+    assert sent["fleur@mail.example.org"].body.startswith("Bonjour Fleur B,")
+    assert "/fr" + URL in sent["fleur@mail.example.org"].body
+    assert sent["ed@mail.example.org"].subject == "Riverford has responded: Safer cycle lanes"
+    assert sent["ed@mail.example.org"].body.startswith("Hello Ed B,") and "/fr/" not in sent["ed@mail.example.org"].body
+
+
 def test_the_survey_saves_answers_prefills_them_and_shows_errors_per_question(site):
     _u, ann, client = joined(site)
     bad = client.post(URL, {"form": "survey", "survey-q2": ["Quay Road"]})

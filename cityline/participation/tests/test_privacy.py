@@ -37,7 +37,7 @@ def world():
     city, r = make_participation_city()
     ann, bob = make_person("ann"), make_person("bob")
     r["ann"] = services.join(r["open"], ann, display_name="Cycling Ann", party_category="beneficiary",
-                             segment=r["segment"], district="North", notify=True)
+                             segment=r["segment"], district="North", notify=True, language="fr")
     r["bob"] = services.join(r["open"], bob, display_name="Bob from Quay Road")
     r["ann_comment"] = services.contribute(r["ann"], "Quay Road first, please: children cycle there to school.")
     r["ann_proposal"] = services.contribute(r["ann"], "Close Station Avenue to cars on Sundays to test it.",
@@ -62,7 +62,7 @@ def test_my_data_holds_the_persons_participation_and_nothing_of_anyone_else(clie
     assert entry["consultation"] == "cycle-lanes" and entry["city"] == city.key
     assert entry["participant"] == {
         "display_name": "Cycling Ann", "anonymous": False, "party_category": "beneficiary",
-        "segment": "older-residents", "district": "North", "channel": "online", "notify": True,
+        "segment": "older-residents", "district": "North", "channel": "online", "notify": True, "language": "fr",
         "joined_at": r["ann"].joined_at.isoformat()}
     assert [(c["kind"], c["title"], c["text"]) for c in entry["contributions"]] == [
         ("comment", "", r["ann_comment"].body), ("proposal", "Car-free Sundays", r["ann_proposal"].body)]
@@ -112,7 +112,7 @@ def test_erasure_unlinks_and_neutralises_participation_and_keeps_counts(client, 
 
     participant = Participant.objects.get(pk=r["ann"].pk)
     assert participant.user is None and participant.display_name == personal.ERASED_NAME
-    assert (participant.anonymous, participant.notify) == (False, False)
+    assert (participant.anonymous, participant.notify, participant.language) == (False, False, "")
     assert participant.public_name == "Former participant"
     # the self-declared profile stays for aggregated figures only (documented choice)
     assert (participant.party_category, participant.district) == ("beneficiary", "North")

@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils import timezone
+from django.test import override_settings
+from django.utils import timezone, translation
 
 from cityline.accounts.testing import grant
 from cityline.core import actions
@@ -17,6 +19,7 @@ from cityline.participation.models import (
     ConsultationResponse,
     Contribution,
     ModerationEvent,
+    Participant,
     ResponseItem,
     Support,
     SurveyAnswer,
@@ -78,6 +81,49 @@ def test_a_person_supports_a_proposal_once_and_not_their_own(world):
     with pytest.raises(ValidationError):
         services.support(again, proposal)
     assert Support.objects.filter(contribution=proposal).count() == 1
+
+
+def test_support_given_online_can_be_taken_back_while_the_consultation_is_open(world):
+    city, r = world
+    ann = services.join(r["open"], make_person("u-ann"), display_name="Ann")
+    bob = services.join(r["open"], make_person("u-bob"), display_name="Bob")
+    cat = services.join(r["open"], make_person("u-cat"), display_name="Cat")
+    green = services.contribute(ann, "Paint the lanes green.", kind="proposal", title="Green lanes")
+    wide = services.contribute(ann, "Make the lanes two metres wide.", kind="proposal", title="Wide lanes")
+    for person in (bob, cat):
+        services.support(person, green)
+        services.support(person, wide)
+    # the consultation now takes responses by post only: no new support online, but what was given can go
+    actions.update(r["open"], channels=["post"])
+    r["open"].refresh_from_db()
+    services.withdraw_support(cat, green)
+    with pytest.raises(ValidationError, match="offline only"):
+        services.support(cat, green)
+    assert services.withdraw_support(bob, green) is True
+    assert services.withdraw_support(bob, green) is False  # nothing left to take back
+    assert not Support.objects.filter(contribution=green).exists()
+    # a proposal the moderators hid meanwhile: one's support for it is still one's own to take back
+    moderator = make_person("u-mod")
+    grant(moderator, "contributor", city=city, organisation=r["council"])
+    services.hide(wide, moderator, "Repeats another proposal")
+    assert services.withdraw_support(bob, wide) is True
+    # only one's own support goes
+    assert list(Support.objects.values_list("participant__display_name", "contribution__title")) == [
+        ("Cat", "Wide lanes")]
+
+
+def test_support_cannot_be_taken_back_once_the_consultation_has_closed(world):
+    city, r = world
+    ann = services.join(r["open"], make_person("u-ann"), display_name="Ann")
+    bob = services.join(r["open"], make_person("u-bob"), display_name="Bob")
+    green = services.contribute(ann, "Paint the lanes green.", kind="proposal", title="Green lanes")
+    services.support(bob, green)
+    actions.update(r["open"], channels=["post"])
+    services.close_consultation(r["open"])
+    bob.refresh_from_db()
+    with pytest.raises(ValidationError, match="not open for contributions"):
+        services.withdraw_support(bob, green)
+    assert Support.objects.filter(contribution=green, participant=bob).exists()
 
 
 def test_display_names_are_not_account_identifiers(world):
@@ -205,6 +251,62 @@ def test_publishing_the_response_closes_the_loop_and_tells_participants(world, d
     with django_capture_on_commit_callbacks(execute=True):
         services.publish_response(r["open"])
     assert mail.outbox == []
+
+
+def _responded(city, r, django_capture_on_commit_callbacks):
+    """Close ``cycle-lanes`` and publish its response (one item), running the e-mails it sends."""
+    response = actions.create(ConsultationResponse, city=city, consultation=r["open"],
+                              summary="Most of you asked for Quay Road first.")
+    actions.create(ResponseItem, city=city, response=response, number=1, you_said="Quay Road first",
+                   we_did="Quay Road is now first in the sensor pilot.", outcome="changed",
+                   record_type="strategy.Initiative", record_key="sensor-pilot")
+    services.close_consultation(r["open"])
+    with django_capture_on_commit_callbacks(execute=True):
+        services.publish_response(r["open"])
+    return {m.to[0]: m for m in mail.outbox}
+
+
+def test_each_participant_is_told_in_the_language_they_took_part_in(world, django_capture_on_commit_callbacks):
+    city, r = world
+    services.join(r["open"], make_person("u-fleur"), display_name="Fleur", language="fr-CA")
+    services.join(r["open"], make_person("u-ed"), display_name="Ed", language="en")
+    services.join(r["open"], make_person("u-vera"), anonymous=True, language="fr")
+    services.join(r["open"], make_person("u-dirk"), display_name="Dirk", language="de")  # not a site language
+    services.join(r["open"], make_person("u-old"), display_name="Olga")  # took part before languages were kept
+    assert dict(Participant.objects.values_list("display_name", "language")) == {
+        "Fleur": "fr", "Ed": "en", "": "fr", "Dirk": "", "Olga": ""}
+    # whoever publishes it, in whatever language their own page is
+    with translation.override("fr"):
+        sent = _responded(city, r, django_capture_on_commit_callbacks)
+    fleur, vera = sent["u-fleur@mail.example.org"], sent["u-vera@mail.example.org"]
+    nbsp, site = "\N{NO-BREAK SPACE}", settings.CITYLINE_SITE_URL.rstrip("/")  # French typography: as catalogued
+    assert fleur.subject == f"Riverford a répondu{nbsp}: Safer cycle lanes"
+    assert fleur.body.startswith(f"Bonjour Fleur,\n\nVous avez participé à la consultation «{nbsp}Safer cycle lanes")
+    assert "Most of you asked for Quay Road first." in fleur.body  # the city's words, as written
+    assert f"Lire la réponse complète{nbsp}: {site}/fr/riverford/consultations/cycle-lanes/" in fleur.body
+    assert fleur.extra_headers["Content-Language"] == "fr" and fleur.message()["Content-Language"] == "fr"
+    assert vera.body.startswith("Bonjour Participant vérifié,")
+    for address in ("u-ed@mail.example.org", "u-dirk@mail.example.org", "u-old@mail.example.org"):
+        english = sent[address]
+        assert english.subject == "Riverford has responded: Safer cycle lanes"
+        assert "You took part in the consultation “Safer cycle lanes”" in english.body
+        assert f"Read the full response: {site}/riverford/consultations/cycle-lanes/" in english.body
+        assert english.extra_headers["Content-Language"] == "en"
+
+
+def test_without_a_language_of_their_own_people_are_written_to_in_the_sites(world):
+    from cityline.participation import notify
+
+    city, r = world
+    old = services.join(r["open"], make_person("u-old"), display_name="Olga")
+    with override_settings(LANGUAGE_CODE="fr"):
+        assert notify.reader_language(old) == "fr"
+    # saving the profile again from a face that does not know the page's language keeps the one stored
+    fleur = services.join(r["open"], make_person("u-fleur"), display_name="Fleur", language="fr")
+    fleur = services.join(r["open"], fleur.user, display_name="Fleur B.")
+    assert (fleur.display_name, fleur.language) == ("Fleur B.", "fr")
+    fleur = services.join(r["open"], fleur.user, display_name="Fleur B.", language="en")
+    assert fleur.language == "en"
 
 
 def test_a_response_item_names_a_real_record_and_change(world):
