@@ -85,7 +85,7 @@ def import_demo_pack(using: str = DEFAULT_DB_ALIAS):
 def _import_demo(directory: Path) -> str:
     from cityline.core.packs import import_pack
 
-    return import_pack(directory, progress=False).city_key
+    return import_pack(directory, progress=False, trusted=True).city_key
 
 
 def restore_or_load(directory: Path, load, using: str = DEFAULT_DB_ALIAS) -> str:

@@ -51,11 +51,18 @@ SECTION = register(
 )
 
 
-def _ingest_files(city, directory, *, user=None, dry_run=False):
+def _ingest_files(city, directory, *, user=None, dry_run=False, rights=None):
+    """Store the data files the pack replaces; with ``rights`` (an import by a user), each one needs the right
+    to change its distribution, as an upload through the API or ``cityline opendata upload`` does."""
     from .services import ingest_pack_files
 
+    def refusal(distribution):
+        return rights.refusal("change", distribution,
+                              note=f" of dataset {distribution.dataset.key!r} (a new version of its data file)")
+
     return [("opendata.yaml", f"distributions.{p.distribution}.pack_file", f"{p.pack_file}: {p.message}")
-            for p in ingest_pack_files(city, directory, user=user, dry_run=dry_run)]
+            for p in ingest_pack_files(city, directory, user=user, dry_run=dry_run,
+                                       refusal=refusal if rights is not None else None)]
 
 
 def _export_files(city, directory):

@@ -35,6 +35,7 @@ import logging
 import os
 import tempfile
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -364,15 +365,21 @@ class PackFileProblem:
     message: str
 
 
-def ingest_pack_files(city, directory: Path, *, user=None, dry_run: bool = False) -> list[PackFileProblem]:
+def ingest_pack_files(city, directory: Path, *, user=None, dry_run: bool = False,
+                      refusal: Callable[[Distribution], str | None] | None = None) -> list[PackFileProblem]:
     """Upload every distribution's ``pack_file`` whose content differs from its latest version.
 
     Called by the pack importer after the records are written (see ``opendata/pack.py``).
     A dry run checks the files in a scratch folder and stores nothing.
+
+    ``refusal(distribution)``: why whoever imports may not store a new version of that distribution's data
+    (None: they may). It is asked for every file that would be stored before any is; when any is refused,
+    the refusals are returned and nothing is checked or stored (no row, no file). ``None``: a trusted import.
     """
     problems: list[PackFileProblem] = []
     directory = Path(directory).resolve()
     held = Distribution.objects.filter(city=city).exclude(pack_file="").select_related("dataset", "city")
+    due: list[tuple[Distribution, Path]] = []
     for distribution in held.order_by("dataset__key", "key"):
         path = (directory / distribution.pack_file).resolve()  # follows links: a link out of the pack is refused
         if directory not in path.parents:
@@ -387,6 +394,12 @@ def ingest_pack_files(city, directory: Path, *, user=None, dry_run: bool = False
         latest = distribution.latest_version()
         if latest is not None and latest.source_checksum == sha256_of(path):
             continue
+        due.append((distribution, path))
+    if refusal is not None:
+        refused = [PackFileProblem(d.key, d.pack_file, why) for d, _path in due if (why := refusal(d))]
+        if refused:
+            return problems + refused
+    for distribution, path in due:
         try:
             if dry_run:
                 # the same checks as upload_version, into a private scratch folder removed afterwards

@@ -25,7 +25,7 @@ from cityline.strategy.choices import PartyCategory
 FILE = "participation.yaml"
 
 
-def _check_state(city, directory, *, user=None, dry_run=False):
+def _check_state(city, directory, *, user=None, dry_run=False, rights=None):
     """Problems of the imported state that no single record shows: consultation and response status agree."""
     problems = []
     responses = {r.consultation_id: r for r in models.ConsultationResponse.objects.filter(city=city)}

@@ -98,7 +98,7 @@ def test_city_pack_round_trip_is_byte_identical(city, tmp_path):
     assert "    replaces: [old-crm]\n" in text and "    used_by_organisations: [council, police]\n" in text
     assert "    used_by_services: [report-it]\n" in text
     actions.delete(City.objects.get(key=city.key))
-    report = import_pack(first, progress=False)
+    report = import_pack(first, progress=False, trusted=True)
     assert report.count("building_blocks").created == 4
     assert report.count("standards.matrix_cells").created == 1
     assert report.count("migration_steps").created == 2
@@ -117,7 +117,7 @@ def _refused(pack) -> list[str]:
     before = (BuildingBlock.objects.count(), Standard.objects.count(), MigrationStep.objects.count(),
               BuildingBlock.history.count())
     with pytest.raises(PackError) as err:
-        import_pack(pack, progress=False)
+        import_pack(pack, progress=False, trusted=True)
     assert (BuildingBlock.objects.count(), Standard.objects.count(), MigrationStep.objects.count(),
             BuildingBlock.history.count()) == before
     with pytest.raises(PackError):

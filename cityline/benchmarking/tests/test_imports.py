@@ -101,7 +101,7 @@ def test_bad_city_pack_is_refused_whole(home, tmp_path):
 def test_api_import_from_a_live_cityline_matches_the_pack_import(live_server):
     from cityline.core.packs import import_pack
 
-    import_pack(PEER_PACK, progress=False)  # the live server now serves Brindlemoor's public API
+    import_pack(PEER_PACK, progress=False, trusted=True)  # the live server now serves Brindlemoor's public API
     home = actions.create(City, key="home", name="Home", country="GB")
     result = imports.import_api(home, live_server.url, "brindlemoor")
     peer = result.peers[0]
@@ -121,7 +121,7 @@ def test_peer_demo_pack_round_trips_byte_identically(tmp_path):
     """The second demo city's pack is exactly what the exporter writes after importing it (issue 9 item 6)."""
     from cityline.core.packs import export_pack, import_pack
 
-    report = import_pack(PEER_PACK, progress=False)
+    report = import_pack(PEER_PACK, progress=False, trusted=True)
     export_pack(report.city_key, tmp_path / "out")
     exported = {p.name: p.read_bytes() for p in (tmp_path / "out").iterdir()}
     committed = {p.name: p.read_bytes() for p in PEER_PACK.iterdir() if p.suffix == ".yaml"}

@@ -35,7 +35,7 @@ def test_round_trip_is_byte_identical(city, tmp_path):
     assert "- key: ashby\n    name: Ashby\n    country: GB\n    population: 51000\n    source_kind: csv\n" in text
     assert "code: 'EN: E: E: 1C'" in text and "period_end: 2025-06-30" in text
     actions.delete(City.objects.get(key=city.key))
-    report = import_pack(first, progress=False)
+    report = import_pack(first, progress=False, trusted=True)
     assert report.count("peer_cities").created == 2
     home = City.objects.get(key="home")
     assert sorted((v.peer.key, v.code, v.period_end.isoformat(), float(v.value)) for v in
@@ -55,7 +55,7 @@ def test_bad_value_names_file_line_and_field_and_writes_nothing(city, tmp_path):
     lines[line - 1] = lines[line - 1].replace("3.9", "lots")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     with pytest.raises(PackError) as err:
-        import_pack(pack, progress=False)
+        import_pack(pack, progress=False, trusted=True)
     assert f"benchmarking.yaml:{line}: peer_cities[0].values[1].value: expected a number, got text 'lots'" \
         in str(err.value)
     assert PeerValue.objects.get(peer__key="ashby", period_end__year=2025).value == Decimal("3.9")

@@ -95,7 +95,7 @@ def test_city_pack_round_trip_with_a_benefit_map(small_map, tmp_path):
     text = (first / "benefits.yaml").read_text()
     assert "governance_change: real_time_management" in text and "benefit_owner: owner" in text
     actions.delete(City.objects.get(key=city.key))
-    report = import_pack(first, progress=False)
+    report = import_pack(first, progress=False, trusted=True)
     assert report.count("benefit_nodes").created == 5 and report.count("benefit_links").created == 4
     export_pack(city.key, second)
     for name in ("pack.yaml", "core.yaml", "strategy.yaml", "benefits.yaml"):
@@ -111,7 +111,7 @@ def test_bad_benefit_map_in_a_pack_names_file_line_and_field(small_map, tmp_path
     path.write_text(path.read_text().replace("evidence: evaluated", "evidence: rumoured", 1))
     before = BenefitLink.objects.count()
     with pytest.raises(PackError) as err:
-        import_pack(tmp_path, progress=False)
+        import_pack(tmp_path, progress=False, trusted=True)
     message = str(err.value)
     assert "benefits.yaml:" in message and "benefit_links[0].evidence: unknown value 'rumoured'" in message
     assert BenefitLink.objects.count() == before

@@ -286,7 +286,7 @@ def test_city_pack_round_trip_with_kpis(kpi_city, tmp_path):
     assert "trajectory_points:" in text and "kpi: pm25-city" in text and "source: city" in text
     assert "Indicator" not in text.split("city_indicators:")[0]  # the catalogue is not in the pack
     actions.delete(City.objects.get(key=city.key))
-    report = import_pack(first, progress=False)
+    report = import_pack(first, progress=False, trusted=True)
     assert report.count("kpis").created == 1 and report.count("measurements").created == 2
     assert report.count("kpis.targets").created == 1 and report.count("kpis.trajectory_points").created == 1
     restored = Kpi.objects.get(key="pm25-city")
@@ -305,7 +305,7 @@ def test_bad_measurement_in_a_pack_names_file_and_field(kpi_city, tmp_path):
     path = tmp_path / "benefits.yaml"
     path.write_text(path.read_text().replace("quality: ok", "quality: dubious", 1))
     with pytest.raises(PackError) as err:
-        import_pack(tmp_path, progress=False)
+        import_pack(tmp_path, progress=False, trusted=True)
     message = str(err.value)
     assert "benefits.yaml:" in message and "measurements[0].quality: unknown value 'dubious'" in message
     assert Measurement.objects.get(kpi=kpi).quality == "ok"

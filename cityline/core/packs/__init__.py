@@ -9,11 +9,13 @@ Public API (all functions need Django set up):
 
 - :func:`validate_pack` (path) → :class:`ImportReport` of what an import would change;
   raises :class:`PackError` listing every problem (file, line, field). Writes nothing.
-- :func:`import_pack` (path, user=None, dry_run=False, principal=None) → :class:`ImportReport`;
-  creates the city or replaces its operating model in one transaction, through the
-  actions layer (history reason "city pack import"). All or nothing. With a principal, every
-  record it would create, change or delete is asked of the authorisation layer; a refusal
-  raises :class:`PackRefused` (a :class:`PackError`) naming each record and the right it needs.
+- :func:`import_pack` (path, user=None, dry_run=False, principal=None, *, trusted=False) →
+  :class:`ImportReport`; creates the city or replaces its operating model in one transaction, through
+  the actions layer (history reason "city pack import"). All or nothing. With a principal or a user,
+  every record it would create, change or delete (and every data file it would store) is asked of the
+  authorisation layer; a refusal raises :class:`PackRefused` (a :class:`PackError`) naming each record
+  and the right it needs. Only ``trusted=True`` (the platform's own set-up) is asked for nothing; a call
+  that says neither who imports nor ``trusted`` is a ``TypeError``.
 - :func:`export_pack` (city or key, path) → files written; deterministic output.
 - :func:`read_pack` (path) → parsed pack with the problems found without a database.
 

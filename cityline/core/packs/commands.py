@@ -44,7 +44,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         print(f"error: {exc}; nothing was imported.", file=sys.stderr)
         return 2
     try:
-        report = import_pack(args.directory, dry_run=dry_run, principal=principal)
+        report = import_pack(args.directory, dry_run=dry_run, principal=principal, trusted=principal is None)
     except PackRefused as exc:
         _print_problems(exc, f"{principal.label()} may not make this import; nothing was imported.")
         return 2
@@ -65,7 +65,7 @@ def _authorise_import(args: argparse.Namespace):
     Replacing a city's operating model needs its programme administrator; creating a city, a
     platform administrator. The importer then asks for each record it would write (the city record,
     identity providers and any other record the user's roles do not cover are refused there).
-    Without ``--user`` the local operator imports (None: asked for nothing).
+    Without ``--user`` the local operator imports (None: a trusted import, asked for nothing).
     Raises PermissionError naming why not.
     """
     from cityline.accounts.cli import acting_principal

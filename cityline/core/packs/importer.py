@@ -6,13 +6,16 @@ the reason ``"city pack import"``. Records are upserted by key or natural identi
 (an unchanged record is not written, so it gets no history entry), then records of
 the city that the pack no longer lists are deleted.
 
-Rights (B10): an import by a principal (``cityline pack import --user``) asks the authorisation
-layer (:func:`cityline.accounts.authz.can`, the rules of the editor and the API) for every record
-it would create, change or delete, the city record included: ``add`` for a new record, ``change``
-for one whose fields or links change (as stored and as it would be), ``delete`` for one the pack no
-longer lists. A record left as it is needs no right. A refused record is not written; every refusal
-is reported (file, line, record, the right it needs) and the whole import is rolled back
-(:class:`~.errors.PackRefused`). Without a principal (the local operator, the demo) nothing is asked.
+Rights (B10): an import by a user (``cityline pack import --user``, or :func:`import_pack` given a
+``user`` or a ``principal``) asks the authorisation layer (:func:`cityline.accounts.authz.can`, the
+rules of the editor and the API) for every record it would create, change or delete, the city record
+included: ``add`` for a new record, ``change`` for one whose fields or links change (as stored and as
+it would be; a link cut so that a circle of records can be deleted too), ``delete`` for one the pack
+no longer lists, and for the follow-up work of an area (e.g. ``change`` of a distribution whose data
+file the pack replaces). A record left as it is needs no right. A refused record is not written; every
+refusal is reported (file, line, record, the right it needs) and the whole import is rolled back
+(:class:`~.errors.PackRefused`). Only a caller that says ``trusted=True`` (the local operator, the
+demo, the platform's own set-up) is asked for nothing.
 
 All or nothing: problems found while reading and problems raised by model rules are
 collected together; if there is any, the transaction is rolled back and
@@ -120,15 +123,32 @@ class ImportReport:
 
 
 def import_pack(directory: Path | str, user=None, dry_run: bool = False, progress: bool | None = None,
-                principal=None) -> ImportReport:
+                principal=None, *, trusted: bool = False) -> ImportReport:
     """Import a pack folder; raise :class:`PackError` (with every problem) and write nothing if it is invalid.
 
-    ``principal`` (:class:`cityline.accounts.authz.Principal`): who imports; every record the import would
-    create, change or delete must be theirs to write, else :class:`PackRefused` names each refused record
-    and nothing is written. ``None``: trusted code acting as the local operator (the CLI without ``--user``,
-    the demo), asked for nothing. ``user``: whom the history records (default: the principal's user).
+    Who imports must be said, one way or the other:
+
+    - ``principal`` (:class:`cityline.accounts.authz.Principal`), or ``user`` alone (their principal is built
+      as the CLI and the API build it, at the local accounts' trust level): every record the import would
+      create, change or delete, and every data file it would store, must be theirs to write, else
+      :class:`PackRefused` names each refusal and nothing is written;
+    - ``trusted=True``: the platform's own set-up (the CLI without ``--user``, the demo), asked for nothing;
+      ``user`` then only names whom the history records.
+
+    Neither is a ``TypeError``: nobody is trusted by leaving the user out. ``user`` defaults to the
+    principal's user (whom the history records).
     ``progress``: show a progress bar per collection on stderr (``None``: only on a terminal).
     """
+    if trusted and principal is not None and not principal.operator:
+        raise TypeError("import_pack(): a trusted import asks no principal's rights; give trusted=True or a "
+                        "principal, not both")
+    if principal is None and not trusted:
+        if user is None:
+            raise TypeError("import_pack(): say who imports: principal=... or user=... (their rights are asked), "
+                            "or trusted=True (the platform's own set-up, asked for nothing)")
+        from cityline.accounts.authz import principal_for_user
+
+        principal = principal_for_user(user)
     if principal is not None and user is None:
         user = principal.user
     rights = Rights(principal) if principal is not None and not principal.operator else None
@@ -156,7 +176,7 @@ def validate_pack(directory: Path | str) -> ImportReport:
     Model rules need the database: the import is run and rolled back. Returns what
     an import would change; raises :class:`PackError` listing every problem.
     """
-    return import_pack(directory, dry_run=True, progress=False)
+    return import_pack(directory, dry_run=True, progress=False, trusted=True)
 
 
 # --- rights -------------------------------------------------------------------------------
@@ -190,14 +210,15 @@ class Rights:
             need = authz.needed(action, instance)
         return f"{self.principal.label()} may not {action} {what}{note}: that needs {need}"
 
-    def authorise(self, instance, old: dict | None, changed: list[str]) -> None:
+    def authorise(self, instance, old: dict | None, changed: list[str], *, note: str = "") -> None:
         """The hook of :func:`cityline.core.actions.save`: ``add`` a new record, ``change`` one as stored
-        and as it would be. Raises :class:`Refusal`."""
+        and as it would be. Raises :class:`Refusal` (``note`` is added after the record's name)."""
         if old is None:
-            why = self.refusal("add", instance)
+            why = self.refusal("add", instance, note=note)
         else:
             before = type(instance)(**old)
-            why = self.refusal("change", before, changed=changed) or self.refusal("change", instance, changed=changed)
+            why = (self.refusal("change", before, changed=changed, note=note)
+                   or self.refusal("change", instance, changed=changed, note=note))
         if why:
             raise Refusal(why)
 
@@ -475,7 +496,10 @@ class _Run:
                 if refusals[id(obj)]:
                     self.problems.append(Problem(c.section.file, None, c.path, refusals[id(obj)]))
             doomed = [obj for obj in doomed if not refusals[id(obj)]]
-        for instance in self.deletion_order(c, doomed):
+        ordered = self.deletion_order(c, doomed)
+        if ordered is None:
+            return  # a circle could not be cut: refused, reported there
+        for instance in ordered:
             if not c.model._default_manager.filter(pk=instance.pk).exists():
                 counts.deleted += 1  # removed with its parent
                 continue
@@ -491,8 +515,12 @@ class _Run:
                 continue
             counts.deleted += 1
 
-    def deletion_order(self, c: spec.Collection, doomed: list) -> list:
-        """Records referring to others of the same collection go first; a circle is cut by clearing the link."""
+    def deletion_order(self, c: spec.Collection, doomed: list) -> list | None:
+        """Records referring to others of the same collection go first; a circle is cut by clearing the link.
+
+        Clearing the link is a change of that record, asked for like any other: refused, the problem is
+        reported and None returned (nothing of the collection is deleted).
+        """
         self_refs = [f for f in c.fields if f.kind == "ref" and f.target is c.model]
         if not self_refs:
             return doomed
@@ -508,8 +536,16 @@ class _Run:
                 for f in self_refs:
                     if getattr(first, f.model_field.attname) in pks:
                         setattr(first, f.name, None)
+                authorise = None
+                if self.rights is not None:
+                    authorise = functools.partial(self.rights.authorise,
+                                                  note=", which the pack no longer lists, to unlink it before it is "
+                                                       "deleted")
                 try:
-                    actions.save(first, user=self.user, reason=REASON)
+                    actions.save(first, user=self.user, reason=REASON, authorise=authorise)
+                except Refusal as exc:
+                    self.problems.append(Problem(c.section.file, None, c.path, str(exc)))
+                    return None
                 except ValidationError:
                     pass  # its deletion will report the problem
                 free = [first]
@@ -585,9 +621,11 @@ def apply(pack: Pack, user=None, progress: bool | None = None, dry_run: bool = F
         _importing.reset(token)
     problems.extend(run.problems)
     if not problems and not pack.problems:
-        # Areas' follow-up work (e.g. ingesting data files) only on records that were all accepted.
+        # Areas' follow-up work (e.g. ingesting data files) only on records that were all accepted; it asks
+        # ``rights`` (None for a trusted import) before it writes anything.
         for section in spec.sections():
             if section.after_import is not None:
-                for file, where, message in section.after_import(city, pack.directory, user=user, dry_run=dry_run):
+                for file, where, message in section.after_import(city, pack.directory, user=user, dry_run=dry_run,
+                                                                 rights=rights):
                     problems.append(Problem(file, None, where, message))
     return report, problems

@@ -218,8 +218,10 @@ class Section:
     collections: list[Collection]
     order: int = 100
     description: str = ""
-    #: ``after_import(city, directory, user=..., dry_run=...) -> list[(file, where, message)]``: work an area
-    #: does once its records are written, e.g. ingesting the data files a pack names (opendata).
+    #: ``after_import(city, directory, user=..., dry_run=..., rights=...) -> list[(file, where, message)]``: work
+    #: an area does once its records are written, e.g. ingesting the data files a pack names (opendata).
+    #: ``rights`` (:class:`.importer.Rights`, None for a trusted import): ask ``rights.refusal(action, instance)``
+    #: before each write and report any refusal as a problem, writing nothing.
     after_import: Any = None
     #: ``after_commit(city_key)``: work that must see the committed import (run once the import's transaction
     #: commits; never for a dry run), e.g. publishing KPI measurements as open data.

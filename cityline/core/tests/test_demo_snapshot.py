@@ -79,7 +79,7 @@ def test_a_changed_pack_or_a_database_not_in_the_before_state_gets_a_real_import
 
     def load(directory):
         fresh["loads"] = fresh.get("loads", 0) + 1
-        return import_pack(directory, progress=False).city_key
+        return import_pack(directory, progress=False, trusted=True).city_key
 
     with rolled_back():
         demo_snapshot.restore_or_load(SMALL, load)

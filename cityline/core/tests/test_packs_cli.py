@@ -46,7 +46,7 @@ def test_import_prints_the_report_and_dry_run_writes_nothing(capsys):
 
 
 def test_import_of_an_invalid_pack_exits_1_and_writes_nothing(tmp_path, capsys):
-    import_pack(SMALL, progress=False)
+    import_pack(SMALL, progress=False, trusted=True)
     before = snapshot()
     pack = copy_pack(SMALL, tmp_path / "p")
     edit(pack, "strategy.yaml", "    end_date: 2029-11-30\n", "    end_date: 2023-11-30\n")
@@ -60,12 +60,12 @@ def test_import_of_an_invalid_pack_exits_1_and_writes_nothing(tmp_path, capsys):
 def test_export(tmp_path, capsys):
     assert main(["pack", "export", str(tmp_path / "none")]) == 1
     assert "this instance hosts 0 cities" in capsys.readouterr().err
-    import_pack(SMALL, progress=False)
+    import_pack(SMALL, progress=False, trusted=True)
     assert main(["pack", "export", str(tmp_path / "a")]) == 0  # one city: no --city needed
     assert "Exported city brookfield" in capsys.readouterr().out
     other = copy_pack(SMALL, tmp_path / "lakeside")
     edit(other, "pack.yaml", "  key: brookfield\n", "  key: lakeside\n")
-    import_pack(other, progress=False)
+    import_pack(other, progress=False, trusted=True)
     assert main(["pack", "export", str(tmp_path / "b")]) == 1
     assert "say which with --city" in capsys.readouterr().err
     assert main(["pack", "export", str(tmp_path / "c"), "--city", "atlantis"]) == 1

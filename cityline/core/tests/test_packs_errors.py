@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def pack(tmp_path):
-    import_pack(SMALL, progress=False)
+    import_pack(SMALL, progress=False, trusted=True)
     return copy_pack(SMALL, tmp_path / "pack")
 
 
@@ -27,7 +27,7 @@ def refused(pack) -> list[str]:
     """Import ``pack``, expect PackError, check nothing changed; return the problems as text."""
     before = snapshot()
     with pytest.raises(PackError) as err:
-        import_pack(pack, progress=False)
+        import_pack(pack, progress=False, trusted=True)
     assert snapshot() == before
     # validation finds exactly the same problems
     with pytest.raises(PackError) as again:
@@ -142,7 +142,7 @@ def test_model_rule_in_a_new_city_creates_nothing(tmp_path):
     edit(pack, "strategy.yaml", "    kind: city_exchange\n    date: 2024-09-02\n    channel: online\n"
          "    partner_city: Lakeside\n", "    kind: city_exchange\n    date: 2024-09-02\n    channel: online\n")
     with pytest.raises(PackError) as err:
-        import_pack(pack, progress=False)
+        import_pack(pack, progress=False, trusted=True)
     assert "engagement_activities[1].partner_city: a city-to-city exchange names the partner city" in str(err.value)
     assert not City.objects.exists()
 
@@ -183,7 +183,7 @@ def test_unknown_and_missing_files(pack):
 
 def test_missing_folder(tmp_path):
     with pytest.raises(PackError) as err:
-        import_pack(tmp_path / "nowhere", progress=False)
+        import_pack(tmp_path / "nowhere", progress=False, trusted=True)
     assert "no such folder" in str(err.value)
 
 

@@ -1,7 +1,8 @@
-"""Rights of a pack import (B10): ``cityline pack import --user`` asks the authorisation layer for every record it
-would create, change or delete, as the editor and the API do. A refusal names the file, the record and the right
-it needs, and nothing is written; imports within the user's rights, by a platform administrator and by the local
-operator work as before."""
+"""Rights of a pack import (B10): ``cityline pack import --user`` and ``import_pack(user=...)`` ask the authorisation
+layer for every record they would create, change or delete (a link cut before a deletion included) and for every
+data file they would store, as the editor and the API do. A refusal names the file, the record and the right it
+needs, and nothing is written (no row, no file); imports within the user's rights, by a platform administrator and
+by the local operator work as before, and only ``trusted=True`` is asked for nothing."""
 
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ def no_acting_user_from_the_environment(monkeypatch):
 def city(db) -> City:
     """Brookfield (the small pack, imported by the operator) with an identity provider a platform
     administrator signs in with."""
-    import_pack(SMALL, progress=False)
+    import_pack(SMALL, progress=False, trusted=True)
     brookfield = City.objects.get(key="brookfield")
     provider = actions.create(IdentityProvider, city=brookfield, key="brookfield-id", name="Brookfield ID",
                               issuer="https://id.brookfield.example.org", client_id="cityline", trust_level=2,
@@ -150,7 +151,7 @@ def test_another_citys_records_are_refused(capsys, ada, city, tmp_path):
     export_pack(city, other)
     edit(other, "pack.yaml", "  key: brookfield\n", "  key: elsewhere\n")
     edit(other, "identity.yaml", "key: brookfield-id\n", "key: elsewhere-id\n")
-    import_pack(other, progress=False)  # the operator creates Elsewhere
+    import_pack(other, progress=False, trusted=True)  # the operator creates Elsewhere
     rename_council(other)
     before = snapshot()
     # the command refuses at once ...
@@ -248,3 +249,207 @@ def test_other_problems_are_reported_with_the_refusals(ada, pack):
     text = str(refused.value)
     assert "ada may not change identity provider 'brookfield-id'" in text and "nonsense" in text
     assert isinstance(refused.value, PackError)
+
+
+# --- a link cut before a deletion is a change like any other ---------------------------------------------------
+
+
+def test_unlinking_a_circle_before_deleting_it_needs_the_right_to_change(capsys, ada, pack, monkeypatch):
+    """Two governance bodies the pack no longer lists report to each other: the import unlinks one to delete both.
+    The unlinking is a change of that record and is asked for as one (here under a policy that lets ada delete
+    the two bodies but not change them); refused, nothing is deleted nor unlinked."""
+    from cityline.accounts import authz
+    from cityline.strategy.models import GovernanceBody
+
+    city = City.objects.get(key="brookfield")
+    east = actions.create(GovernanceBody, city=city, key="east", name="East board", level="strategic", remit="East")
+    actions.create(GovernanceBody, city=city, key="west", name="West board", level="strategic", remit="West",
+                   parent=east)
+    actions.update(east, parent=GovernanceBody.objects.get(key="west"))
+    policy = authz.can
+
+    def may_delete_not_change(principal, action, target, **kw):
+        if action == "change" and isinstance(target, GovernanceBody) and target.key in ("east", "west"):
+            return False
+        return policy(principal, action, target, **kw)
+
+    monkeypatch.setattr(authz, "can", may_delete_not_change)
+    before = snapshot()
+    code, out, err = import_as(capsys, pack, "ada")
+    assert code == 2, out
+    assert ("strategy.yaml: governance_bodies: ada may not change governance body 'east' (parent), which the pack "
+            "no longer lists, to unlink it before it is deleted: that needs the programme administrator role of "
+            "'brookfield'") in err, err
+    assert "1 problem found; ada may not make this import; nothing was imported." in err
+    assert snapshot() == before
+    bodies = GovernanceBody.objects.filter(key__in=["east", "west"])
+    assert dict(bodies.values_list("key", "parent__key")) == {"east": "west", "west": "east"}
+    # with the right to change them, the same import unlinks and deletes both
+    monkeypatch.setattr(authz, "can", policy)
+    code, _, err = import_as(capsys, pack, "ada")
+    assert code == 0, err
+    assert not bodies.exists()
+
+
+# --- import_pack from code: a user's rights are asked; trusting is said out loud ----------------------------------
+
+
+def test_import_pack_with_a_user_asks_that_users_rights(ada, pack):
+    rewrite_provider(pack)
+    rename_council(pack)
+    before, provider = snapshot(), provider_state()
+    with pytest.raises(PackRefused) as refused:
+        import_pack(pack, user=ada, progress=False)
+    problems = [str(p) for p in refused.value.problems]
+    assert len(problems) == 1 and "ada may not change identity provider 'brookfield-id' (issuer, trust_level, " \
+                                  "enabled): that needs a platform administrator" in problems[0], problems
+    assert snapshot() == before and provider_state() == provider
+    # what is theirs goes through, recorded as theirs
+    edit(pack, "identity.yaml", "issuer: https://evil.example.net\n", ISSUER)
+    edit(pack, "identity.yaml", "trust_level: 3\n", "trust_level: 2\n")
+    edit(pack, "identity.yaml", "enabled: true\n", "enabled: false\n")
+    assert import_pack(pack, user=ada, progress=False).changes == 1
+    assert Organisation.objects.get(key="council").history.first().history_user == ada
+
+
+def test_a_user_without_roles_or_a_deactivated_one_may_import_nothing(ada, pack):
+    rename_council(pack)
+    nobody = get_user_model().objects.create_user("nobody", "nobody@example.org", PASSWORD)
+    ada.is_active = False
+    ada.save()
+    before = snapshot()
+    for user in (nobody, ada):
+        with pytest.raises(PackRefused) as refused:
+            import_pack(pack, user=user, progress=False)
+        assert "may not change organisation 'council' (name)" in str(refused.value)
+    assert snapshot() == before
+
+
+def test_an_import_says_who_imports_or_that_it_is_trusted(ada, pack):
+    rewrite_provider(pack)
+    before = snapshot()
+    with pytest.raises(TypeError, match="trusted=True"):
+        import_pack(pack, progress=False)
+    with pytest.raises(TypeError, match="trusted"):
+        import_pack(pack, progress=False, trusted=True, principal=principal_for_user(ada))
+    assert snapshot() == before
+    # the platform's own set-up says so, and may name whom the history records
+    assert import_pack(pack, user=ada, trusted=True, progress=False).changes == 1
+    assert provider_state()[:3] == ("https://evil.example.net", 3, True)
+    assert IdentityProvider.objects.get(key="brookfield-id").history.first().history_user == ada
+
+
+# --- the pack's data files (opendata.yaml's pack_file) --------------------------------------------------------
+
+
+STOPS_CSV = "stop,name,lat,lon\ns1,Market Square,59.91,10.75\ns2,Harbour,59.90,10.74\n"
+
+
+@pytest.fixture
+def catalogue(settings, tmp_path) -> Path:
+    """The open data test catalogue (Testville) with a held file in the council's dataset and one in the bus
+    company's, exported as a pack; its stored files are kept in a folder of the test's own."""
+    from cityline.opendata import services
+    from cityline.opendata.models import Dataset, Distribution
+    from cityline.opendata.testing import make_catalogue_city, sample_files
+
+    settings.CITYLINE_OPENDATA_DIR = tmp_path / "opendata"
+    city = make_catalogue_city()
+    air = Distribution.objects.select_related("dataset", "city").get(city=city, key="air-quality-csv")
+    actions.update(air, pack_file="data/air-quality.csv")
+    services.upload_version(air, sample_files(tmp_path / "upload")["air-quality-csv"])
+    stops = actions.create(Distribution, city=city, key="bus-stops-csv", dataset=Dataset.objects.get(key="bus-stops"),
+                           title="Stops (CSV)", format="CSV", media_type="text/csv", pack_file="data/bus-stops.csv")
+    (tmp_path / "upload" / "bus-stops.csv").write_text(STOPS_CSV, encoding="utf-8")
+    services.upload_version(stops, tmp_path / "upload" / "bus-stops.csv")
+    out = tmp_path / "pack"
+    export_pack(city, out)
+    return out
+
+
+def steward(name: str, organisation: str):
+    user = get_user_model().objects.create_user(name, f"{name}@example.org", PASSWORD)
+    grant(user, "data_steward", organisation=Organisation.objects.get(city__key="testville", key=organisation))
+    return user
+
+
+def add_rows(catalogue: Path) -> None:
+    """A new row in each of the pack's two data files."""
+    air = catalogue / "data" / "air-quality.csv"
+    air.write_text(air.read_text() + "harbour,2026-01-11T08:00:00,port,30,12\n")
+    stops = catalogue / "data" / "bus-stops.csv"
+    stops.write_text(stops.read_text() + "s3,Station,59.92,10.76\n")
+
+
+def open_data_state(settings) -> tuple:
+    """Every stored version, review and dataset row, and every stored file with its content."""
+    from cityline.opendata.models import Dataset, DistributionVersion, PrivacyReview
+
+    root = Path(settings.CITYLINE_OPENDATA_DIR)
+    return (sorted(DistributionVersion.objects.values_list("distribution__key", "number", "checksum")),
+            PrivacyReview.objects.count(),
+            sorted(Dataset.objects.values_list("key", "version", "gate", "modified")),
+            {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()})
+
+
+@pytest.mark.parametrize("acting", ["principal", "user"])
+def test_a_data_file_of_another_organisations_dataset_is_refused_and_nothing_is_stored(catalogue, settings, acting):
+    bea = steward("bea", "buses")  # may replace the bus stops, not the council's air readings
+    add_rows(catalogue)
+    before = open_data_state(settings)
+    who = {"principal": principal_for_user(bea)} if acting == "principal" else {"user": bea}
+    for dry_run in (True, False):
+        with pytest.raises(PackRefused) as refused:
+            import_pack(catalogue, progress=False, dry_run=dry_run, **who)
+        problems = [str(p) for p in refused.value.problems]
+        assert problems == [
+            "opendata.yaml: distributions.air-quality-csv.pack_file: data/air-quality.csv: bea may not change "
+            "distribution 'air-quality-csv' of dataset 'air-quality' (a new version of its data file): that needs "
+            "the data steward role of its organisation or the programme administrator role of 'testville'"]
+        # refused whole: the bus stops' file, hers to replace, is not stored either
+        assert open_data_state(settings) == before
+
+
+def test_a_data_file_the_user_may_change_is_stored_as_theirs(catalogue, settings, capsys):
+    from cityline.opendata.models import Distribution
+
+    dana = steward("dana", "council")
+    air = catalogue / "data" / "air-quality.csv"
+    air.write_text(air.read_text() + "harbour,2026-01-11T08:00:00,port,30,12\n")  # the bus stops' file unchanged
+    assert import_pack(catalogue, user=dana, progress=False).changes == 0
+    latest = Distribution.objects.get(key="air-quality-csv").latest_version()
+    assert latest.number == 2 and latest.history.first().history_user == dana
+    # the command: the programme administrator replaces both
+    ada = get_user_model().objects.create_user("ada", "ada@example.org", PASSWORD)
+    grant(ada, "programme_admin", city=City.objects.get(key="testville"))
+    add_rows(catalogue)
+    code, out, err = import_as(capsys, catalogue, "ada")
+    assert code == 0, err
+    held = Distribution.objects.filter(key__in=["air-quality-csv", "bus-stops-csv"])
+    assert {d.key: d.latest_version().number for d in held} == {"air-quality-csv": 3, "bus-stops-csv": 2}
+
+
+def test_the_command_refuses_a_data_file_alike(catalogue, settings, capsys, monkeypatch):
+    """``pack import --user``: the programme administrator, under a policy that keeps the council's air readings
+    from her, is refused the file with exit code 2; nothing is stored."""
+    from cityline.accounts import authz
+    from cityline.opendata.models import Distribution
+
+    ada = get_user_model().objects.create_user("ada", "ada@example.org", PASSWORD)
+    grant(ada, "programme_admin", city=City.objects.get(key="testville"))
+    policy = authz.can
+
+    def not_the_air_readings(principal, action, target, **kw):
+        if isinstance(target, Distribution) and target.key == "air-quality-csv" and action != "view":
+            return False
+        return policy(principal, action, target, **kw)
+
+    monkeypatch.setattr(authz, "can", not_the_air_readings)
+    add_rows(catalogue)
+    before = open_data_state(settings)
+    code, out, err = import_as(capsys, catalogue, "ada")
+    assert code == 2, out
+    assert ("opendata.yaml: distributions.air-quality-csv.pack_file: data/air-quality.csv: ada may not change "
+            "distribution 'air-quality-csv' of dataset 'air-quality' (a new version of its data file)") in err, err
+    assert "1 problem found; ada may not make this import; nothing was imported." in err
+    assert open_data_state(settings) == before

@@ -28,7 +28,7 @@ def test_city_pack_round_trip_with_plans(made, tmp_path):
     assert "key: air-plan" in text and "benefit: cleaner-air" in text and "owner: ada-owner" in text
     assert "depends_on: [sensors]" in text and "depends_on: [zones]" in text and "advances: cleaner-air" in text
     actions.delete(City.objects.get(key=city.key))
-    report = import_pack(first, progress=False)
+    report = import_pack(first, progress=False, trusted=True)
     assert report.count("realisation_plans").created == 2
     assert report.count("realisation_plans.activities").created == 5
     export_pack(city.key, second)
@@ -50,7 +50,7 @@ def test_pack_with_a_dependency_loop_names_file_line_and_field_and_writes_nothin
     path.write_text(text)
     before = (PlanActivity.objects.count(), PlanActivity.depends_on.through.objects.count())
     with pytest.raises(PackError) as err:
-        import_pack(tmp_path, progress=False)
+        import_pack(tmp_path, progress=False, trusted=True)
     message = str(err.value)
     assert "delivery.yaml:" in message and "depends_on: these dependencies would loop" in message, message
     problem = next(p for p in err.value.problems if "loop" in p.message)
@@ -65,7 +65,7 @@ def test_pack_with_a_plan_for_an_investment_is_refused(made, tmp_path):
     path = tmp_path / "delivery.yaml"
     path.write_text(path.read_text().replace("benefit: cleaner-air", "benefit: bikes", 1))
     with pytest.raises(PackError) as err:
-        import_pack(tmp_path, progress=False)
+        import_pack(tmp_path, progress=False, trusted=True)
     assert any(p.file == "delivery.yaml" and p.path.endswith("benefit") and "outcome" in p.message
                for p in err.value.problems), err.value.problems
     assert RealisationPlan.objects.get(key="air-plan").benefit.key == "cleaner-air"

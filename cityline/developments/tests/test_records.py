@@ -99,7 +99,7 @@ def test_city_pack_round_trip_is_byte_identical(city, tmp_path):
     assert "      - {item: ducting, status: done, note: Agreed at design review}\n" in text
     assert "    box_west: -1.1\n" in text and "    budget: 2500000\n" in text
     actions.delete(City.objects.get(key=city.key))
-    report = import_pack(first, progress=False)
+    report = import_pack(first, progress=False, trusted=True)
     assert report.count("development_projects").created == 5
     assert report.count("development_projects.checklist").created == 3
     export_pack(city.key, second)
@@ -118,7 +118,7 @@ def _refused(pack) -> list[str]:
     before = (DevelopmentProject.objects.count(), ChecklistEntry.objects.count(),
               DevelopmentProject.history.count())
     with pytest.raises(PackError) as err:
-        import_pack(pack, progress=False)
+        import_pack(pack, progress=False, trusted=True)
     assert (DevelopmentProject.objects.count(), ChecklistEntry.objects.count(),
             DevelopmentProject.history.count()) == before
     with pytest.raises(PackError):

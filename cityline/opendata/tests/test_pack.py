@@ -38,14 +38,14 @@ def versions():
 def test_export_writes_the_data_file_and_an_unchanged_import_adds_no_version(pack):
     directory, data = pack
     assert data.read_text().startswith("station,time,district,no2,pm10")
-    import_pack(directory, progress=False)
+    import_pack(directory, progress=False, trusted=True)
     assert versions() == 1
 
 
 def test_a_changed_data_file_becomes_the_next_version(pack):
     directory, data = pack
     data.write_text(data.read_text() + "harbour,2026-01-11T08:00:00,port,30,12\n")
-    import_pack(directory, progress=False)
+    import_pack(directory, progress=False, trusted=True)
     assert versions() == 2
     latest = Distribution.objects.get(key="air-quality-csv").latest_version()
     assert latest.row_count == 31 and latest.changes["rows_added"] == 1
@@ -57,7 +57,7 @@ def test_a_bad_data_file_is_a_problem_naming_it_and_nothing_is_written(pack):
                                              .replace("title: Air quality readings", "title: Air quality (new)"))
     data.write_text("<!DOCTYPE html><html><body>Sign in</body></html>")
     with pytest.raises(PackError) as exc:
-        import_pack(directory, progress=False)
+        import_pack(directory, progress=False, trusted=True)
     text = str(exc.value)
     assert "opendata.yaml" in text and "distributions.air-quality-csv.pack_file" in text
     assert data.name in text and "HTML" in text
@@ -71,7 +71,7 @@ def test_a_missing_file_or_one_outside_the_pack_is_refused(pack):
     for path in ("data/nowhere.csv", "../../etc/passwd"):
         yaml.write_text(re.sub(r"pack_file: \S+", f"pack_file: {path}", yaml.read_text(), count=1))
         with pytest.raises(PackError) as exc:
-            import_pack(directory, progress=False)
+            import_pack(directory, progress=False, trusted=True)
         assert path in str(exc.value) and "pack_file" in str(exc.value)
         expected = "no such file inside the pack" if path == "data/nowhere.csv" else "inside the pack"
         assert expected in str(exc.value)

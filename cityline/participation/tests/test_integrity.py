@@ -104,11 +104,11 @@ def test_a_pack_reimport_without_the_consultation_or_an_answered_question_is_ref
     cycle["questions"] = [q for q in cycle["questions"] if q["number"] != 1]
     f.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
     with pytest.raises(PackError, match="survey question 1 cannot be deleted"):
-        import_pack(tmp_path, progress=False)
+        import_pack(tmp_path, progress=False, trusted=True)
     data["consultations"] = [c for c in data["consultations"] if c["key"] != "cycle-lanes"]
     f.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
     with pytest.raises(PackError, match="consultation cycle-lanes cannot be deleted"):
-        import_pack(tmp_path, progress=False)
+        import_pack(tmp_path, progress=False, trusted=True)
     assert _people_left() == (1, 1, 2) and m.SurveyQuestion.objects.filter(consultation=site["open"]).count() == 4
 
 

@@ -62,7 +62,7 @@ def test_round_trip_is_byte_identical_and_leaves_people_out(tmp_path):
     for personal in ("Alex P.", "Quay Road, it is", "resident-a", "mail.example.org"):
         assert personal not in text
     actions.delete(City.objects.get(key=city.key))
-    report = import_pack(first, progress=False)
+    report = import_pack(first, progress=False, trusted=True)
     assert report.count("consultations").created == 3
     assert report.count("consultations.questions").created == 4
     assert report.count("responses.items").created == 2
@@ -79,7 +79,7 @@ def test_reimport_keeps_the_change_chosen_in_the_instance(tmp_path):
     pack = tmp_path / "pack"
     export_pack(city.key, pack)
     edit(pack, "participation.yaml", "we_did: Thursdays until 8 pm.", "we_did: Thursdays and Fridays until 8 pm.")
-    report = import_pack(pack, progress=False)
+    report = import_pack(pack, progress=False, trusted=True)
     assert report.count("responses.items").updated == 1
     item.refresh_from_db()
     assert item.we_did == "Thursdays and Fridays until 8 pm." and item.change_id == change
@@ -93,7 +93,7 @@ def test_a_responded_consultation_needs_a_published_response(tmp_path):
     edit(pack, "participation.yaml", "  status: published\n", "  status: draft\n")
     before = list(m.ConsultationResponse.objects.values_list("status", "version"))
     with pytest.raises(PackError) as exc:
-        import_pack(pack, progress=False)
+        import_pack(pack, progress=False, trusted=True)
     problems = [str(p) for p in exc.value.problems]
     assert any(p.startswith("participation.yaml") and "consultations.library-hours.status" in p
                and "published" in p for p in problems), problems
@@ -116,7 +116,7 @@ def test_bad_input_names_file_line_and_field_and_writes_nothing(tmp_path, old, n
               list(m.SurveyQuestion.objects.values_list("pk", "version")),
               list(m.ResponseItem.objects.values_list("pk", "version")))
     with pytest.raises(PackError) as exc:
-        import_pack(pack, progress=False)
+        import_pack(pack, progress=False, trusted=True)
     problems = [str(p) for p in exc.value.problems]
     assert any(p.startswith(f"participation.yaml:{line}:") and field in p and expected in p for p in problems), \
         (line, problems)
