@@ -14,6 +14,8 @@ from .authz import ANONYMOUS, Principal, principal_for_user
 #: Session key holding the trust level of the sign-in (set by the local and OIDC sign-in views).
 SESSION_TRUST_KEY = "cityline_trust"
 _CACHE = "_cityline_principal"
+#: Request attribute: the outcome of checking the ``Authorization`` header (a principal, None or the refusal).
+_CHECKED = "_cityline_credentials_checked"
 
 
 class BadCredentials(Exception):
@@ -35,7 +37,27 @@ def credentials_principal(request: HttpRequest) -> Principal | None:
     limit is asked here first (:func:`cityline.core.ratelimits.credentials_over_limit`, counted once
     per request): over it, nothing is checked and :class:`TooManyAttempts` is raised, so a face that
     reads wrong credentials as anonymous cannot be used to guess passwords either.
+
+    The header is checked once per request: the outcome (the principal, None, or the refusal) is kept
+    on the request, so a second caller (the API's authentication classes after
+    :class:`cityline.api.credentials.CredentialsMiddleware`) gets the same answer without hashing the
+    password again, and the two can never disagree.
     """
+    if hasattr(request, _CHECKED):
+        outcome = getattr(request, _CHECKED)
+        if isinstance(outcome, BadCredentials):
+            raise outcome.with_traceback(None)
+        return outcome
+    try:
+        outcome = _check_header(request)
+    except BadCredentials as exc:
+        setattr(request, _CHECKED, exc)
+        raise
+    setattr(request, _CHECKED, outcome)
+    return outcome
+
+
+def _check_header(request: HttpRequest) -> Principal | None:
     header = request.headers.get("Authorization", "")
     scheme, _, value = header.partition(" ")
     scheme, value = scheme.lower(), value.strip()

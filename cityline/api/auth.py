@@ -13,32 +13,51 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import authenticate
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from ninja.security import HttpBasicAuth, HttpBearer
 from ninja.security.apikey import APIKeyCookie
 from ninja.utils import check_csrf
 
-from cityline.accounts import authz, tokens
+from cityline.accounts import authz, principals
 from cityline.accounts.principals import principal_for
 
 from .errors import ApiProblem
+
+
+def header_user(request: HttpRequest) -> Any:
+    """The user of the request's ``Authorization`` header, by the one credentials check of
+    :func:`cityline.accounts.principals.credentials_principal` (done once per request, rate limited
+    there); None when the header is missing, of another scheme or wrong.
+
+    django-ninja hands the authentication classes the decoded token or user name and password; they
+    are not checked a second time here, so a Basic password is hashed once per request and the REST
+    API cannot accept credentials the rest of Cityline refuses (e.g. a header without a scheme,
+    which django-ninja reads as Basic).
+    """
+    try:
+        principal = principals.credentials_principal(request)
+    except principals.TooManyAttempts as exc:
+        raise ApiProblem("too-many-requests",
+                         f"Too many requests with these credentials; try again in {exc.retry_after} seconds.",
+                         headers={"Retry-After": str(exc.retry_after)}) from None
+    except principals.BadCredentials:
+        return None
+    return principal.user if principal is not None else None
 
 
 class BearerAuth(HttpBearer):
     """An API token (``Authorization: Bearer cl_…``)."""
 
     def authenticate(self, request: HttpRequest, token: str) -> Any:
-        found = tokens.lookup(token)
-        return found.user if found else None
+        return header_user(request)
 
 
 class BasicAuth(HttpBasicAuth):
     """HTTP Basic with a local account's user name and password (for scripts; use HTTPS)."""
 
     def authenticate(self, request: HttpRequest, username: str, password: str) -> Any:
-        return authenticate(request, username=username, password=password)
+        return header_user(request)
 
 
 class SessionAuth(APIKeyCookie):

@@ -6,6 +6,12 @@ requests would quietly get the public view and a script would never learn that i
 has stopped working. Every API request (the REST API ``/api/v1/``, the CKAN Action API
 ``/api/3/action/`` and its per-city address ``/<city>/api/3/action/``) passes here; a request without an ``Authorization`` header is
 untouched (anonymous or session).
+
+Credentials sent too often (:class:`~cityline.accounts.principals.TooManyAttempts`) are not wrong:
+they get ``429 Too Many Requests`` with ``Retry-After`` in the face's own error shape
+(:func:`cityline.core.ratelimits.too_many_requests`), never a 401 that would tell a script to give up.
+The rate limit middleware normally answers first; this holds when it does not run, and also for
+a view that checks the header itself and lets ``TooManyAttempts`` through (NGSI-LD).
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import re
 from django.http import HttpRequest
 
 from cityline.accounts import principals
+from cityline.core.ratelimits import too_many_requests
 
 from .errors import problem_response
 
@@ -40,6 +47,8 @@ class CredentialsMiddleware:
         if API_PATH.match(request.path_info) and request.headers.get("Authorization"):
             try:
                 principal = principals.credentials_principal(request)
+            except principals.TooManyAttempts as exc:
+                return too_many_requests(request, exc.retry_after)
             except principals.BadCredentials as exc:
                 detail = str(exc)
                 return problem_response("not-authenticated", detail,
@@ -47,3 +56,9 @@ class CredentialsMiddleware:
             if principal is not None:
                 principals.remember(request, principal)
         return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception):
+        """A view's own credentials check refused credentials sent too often: 429, not a server error."""
+        if isinstance(exception, principals.TooManyAttempts):
+            return too_many_requests(request, exception.retry_after)
+        return None

@@ -22,8 +22,9 @@ entries: ``sign_in_ip=20/m,api_anonymous=1200/m``; an empty rate switches that l
   the views (:func:`view_over_limit`), since the middleware runs before the session user is known.
 
 A caller over the limit gets ``429 Too Many Requests`` with ``Retry-After`` (seconds); on the
-machine faces (:data:`API_PATH`) the body is an ``application/problem+json`` document
-(``urn:cityline:problem:too-many-requests``).
+machine faces (:data:`API_PATH`) the body is each face's own error shape (:func:`too_many_requests`):
+a problem document ``urn:cityline:problem:too-many-requests`` (``application/problem+json`` on the REST
+API, ``application/json`` ProblemDetails on NGSI-LD) or CKAN's error object on the CKAN Action API.
 
 Counters live in Django's ``default`` cache. The default cache is per process (LocMem): a
 deployment with several worker processes or machines configures a shared cache (e.g.
@@ -58,8 +59,11 @@ DEFAULT_LIMITS: dict[str, str] = {
 }
 
 #: The machine faces: ``/api/...``, ``/<city>/api/...`` (the CKAN Action API per city) and NGSI-LD. They
-#: get the per-address limit for anonymous callers and problem documents; credentials are limited everywhere.
+#: get the per-address limit for anonymous callers and error documents; credentials are limited everywhere.
 API_PATH = re.compile(r"^/(?:[\w-]+/)?api/|^/ngsi-ld/")
+#: The faces with an error shape of their own (:func:`too_many_requests`).
+CKAN_PATH = re.compile(r"^/(?:[\w-]+/)?api/(?:3/)?action/")
+NGSI_LD_PATH = re.compile(r"^/ngsi-ld/")
 SIGN_IN_VIEW = "accounts:sign-in"
 
 
@@ -194,15 +198,27 @@ def view_over_limit(request: HttpRequest, name: str) -> int | None:
 
 
 def too_many_requests(request: HttpRequest, wait: int) -> HttpResponse:
-    """429 with Retry-After; a problem document on the machine faces, a short text page elsewhere."""
+    """429 with Retry-After (seconds), in the error shape of the face asked.
+
+    CKAN's error object on the CKAN Action API (``__type`` "Too Many Requests"), NGSI-LD's
+    ProblemDetails (``application/json``) on NGSI-LD, a problem document (``application/problem+json``)
+    on the rest of ``/api/``; a short text page elsewhere. The middleware answers with it, and so does
+    every face that catches :class:`cityline.accounts.principals.TooManyAttempts` from its credentials check.
+    """
+    detail = f"Too many requests from this client; try again in {wait} seconds."
+    if CKAN_PATH.match(request.path_info):
+        from cityline.opendata import ckan
+
+        response = ckan.error_response(request, ckan.TooManyRequests(detail))
+        response["Retry-After"] = str(wait)
+        return response
     if is_api_path(request):
         from cityline.api.errors import problem_response
 
-        return problem_response(
-            "too-many-requests",
-            f"Too many requests from this client; try again in {wait} seconds.",
-            headers={"Retry-After": str(wait)},
-        )
+        response = problem_response("too-many-requests", detail, headers={"Retry-After": str(wait)})
+        if NGSI_LD_PATH.match(request.path_info):
+            response["Content-Type"] = "application/json"  # NGSI-LD sends its ProblemDetails as plain JSON
+        return response
     message = _("Too many attempts. Please wait %(seconds)s seconds and try again.") % {"seconds": wait}
     response = HttpResponse(message, status=429, content_type="text/plain; charset=utf-8")
     response["Retry-After"] = str(wait)

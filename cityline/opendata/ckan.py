@@ -123,6 +123,12 @@ class NotAuthorized(ApiError):
     status, type = 403, "Authorization Error"
 
 
+class TooManyRequests(ApiError):
+    """Over a rate limit (answered by :func:`cityline.core.ratelimits.too_many_requests`, with Retry-After)."""
+
+    status, type = 429, "Too Many Requests"
+
+
 # ---------------------------------------------------------------------------- helpers
 
 def _iso(value: dt.datetime | dt.date | None) -> str | None:
@@ -917,8 +923,17 @@ def action_view(request: HttpRequest, action: str, city: str | None = None) -> J
         data = _params(request)
         result = fn(Ctx(request, city_obj, site, site_path), data)
     except ApiError as exc:
-        return _respond({"help": help_url, "success": False, "error": exc.as_dict()}, exc.status)
+        return error_response(request, exc, action)
     return _respond({"help": help_url, "success": True, "result": result})
+
+
+def error_response(request: HttpRequest, error: ApiError, action: str | None = None) -> JsonResponse:
+    """CKAN's error object for ``error``; also answered outside the action view (the rate limit's 429)."""
+    if action is None:
+        found = re.search(r"api/(?:3/)?action/([^/]*)/?$", request.path)
+        action = found.group(1) if found else ""
+    help_url = f"{request.build_absolute_uri(_site_of(request))}api/3/action/help_show?name={action}"
+    return _respond({"help": help_url, "success": False, "error": error.as_dict()}, error.status)
 
 
 urlpatterns = [

@@ -3,7 +3,8 @@
 Every decision is a new :class:`~.models.ConsentEvent` (append-only); the current decision
 for a purpose is the person's latest event for it. Consent is given only to a purpose on offer
 (published, asking for consent); a consent the person holds can always be withdrawn, whatever
-has become of its purpose since (unpublished, no longer asking, deleted). Each event carries a machine-readable
+has become of its purpose since (unpublished, no longer asking, deleted); pages name the consent to withdraw by
+its grant's receipt ID (:func:`withdraw_grant`), never by a purpose key. Each event carries a machine-readable
 receipt following the Kantara Initiative Consent Receipt Specification v1.1, checked against
 the JSON Schema shipped beside this module (``consent-receipt.schema.json``) before it is
 stored. The receipt names the person only by a pseudonymous id (``piiPrincipalId``).
@@ -33,6 +34,10 @@ COLLECTION_METHOD = "web form in the Cityline citizen area (signed-in account)"
 
 class ConsentError(ValueError):
     """A consent request that cannot be recorded (e.g. the purpose does not ask for consent)."""
+
+
+class UnknownConsent(ConsentError):
+    """No grant of this person has the receipt ID given (none at all, someone else's, or not a grant)."""
 
 
 @lru_cache(maxsize=1)
@@ -200,12 +205,13 @@ def _repeat(given: dict[str, Any], *, subject: str, action: str, at: datetime, r
 
 
 def _record(user, purpose: ProcessingPurpose | None, action: str, *, language: str | None = None,
-            city=None, purpose_key: str = "") -> ConsentEvent:
+            city=None, purpose_key: str = "", aimed_at: ConsentEvent | None = None) -> ConsentEvent:
     """Record a decision about ``purpose`` (None: about the deleted purpose ``purpose_key`` of ``city``).
 
     Granting needs a purpose on offer (:func:`offered`). Withdrawing needs only a consent in force:
     its receipt is built from the purpose while it is on offer, else it repeats the grant's receipt
     (what the person agreed to), since the purpose may no longer say what a receipt needs.
+    ``aimed_at``: the grant the person chose; refused unless it is still the decision in force.
     """
     if user is None or not getattr(user, "is_authenticated", False):
         raise ConsentError("sign in to give or withdraw consent")
@@ -225,6 +231,8 @@ def _record(user, purpose: ProcessingPurpose | None, action: str, *, language: s
             raise ConsentError(f"consent for {purpose_key!r} is already given")
         if action == ConsentAction.WITHDRAWN and not granted:
             raise ConsentError(f"there is no consent for {purpose_key!r} to withdraw")
+        if aimed_at is not None and latest.pk != aimed_at.pk:
+            raise ConsentError(f"the consent with receipt {aimed_at.receipt_id} is no longer in force")
         at = timezone.now()
         receipt_id = uuid.uuid4()
         subject = subject_id(user)
@@ -256,3 +264,36 @@ def withdraw(user, purpose: ProcessingPurpose, *, language: str | None = None) -
 def withdraw_deleted(user, city, purpose_key: str, *, language: str | None = None) -> ConsentEvent:
     """Withdraw a consent given for a purpose that has since been deleted (its events keep city and key)."""
     return _record(user, None, ConsentAction.WITHDRAWN, language=language, city=city, purpose_key=purpose_key)
+
+
+def own_grant(user, receipt_id) -> ConsentEvent:
+    """The person's own grant whose receipt ID is ``receipt_id``: how a page names one exact consent.
+
+    A purpose's key does not: a deleted purpose and a new one of the same key (in the same city) each
+    have their own consent. Anyone else's receipt, an unknown or malformed ID, or a withdrawal's
+    receipt raise :class:`UnknownConsent`, exactly alike.
+    """
+    try:
+        receipt_id = uuid.UUID(str(receipt_id))
+    except ValueError:
+        raise UnknownConsent(f"{receipt_id!r} is not a consent receipt ID") from None
+    event = (ConsentEvent.objects.select_related("city", "purpose")
+             .filter(user=user, receipt_id=receipt_id, action=ConsentAction.GRANTED).first()
+             if user is not None and getattr(user, "is_authenticated", False) else None)
+    if event is None:
+        raise UnknownConsent(f"no grant of yours has the receipt {receipt_id}")
+    return event
+
+
+def withdraw_grant(user, receipt_id, *, language: str | None = None) -> ConsentEvent:
+    """Withdraw the very consent given by the person's grant with receipt ``receipt_id`` (see :func:`own_grant`).
+
+    Whatever has become of its purpose (:func:`withdraw`, :func:`withdraw_deleted`). A grant that is no
+    longer the decision in force (withdrawn since, or given again with a new receipt) is refused with
+    :class:`ConsentError`: nothing else is withdrawn in its place.
+    """
+    given = own_grant(user, receipt_id)
+    if given.purpose is not None:
+        return _record(user, given.purpose, ConsentAction.WITHDRAWN, language=language, aimed_at=given)
+    return _record(user, None, ConsentAction.WITHDRAWN, language=language, city=given.city,
+                   purpose_key=given.purpose_key, aimed_at=given)

@@ -74,11 +74,16 @@ def account(request: HttpRequest) -> HttpResponse:
 
 
 def _held(event: ConsentEvent) -> dict:
-    """A consent the person holds, for the pages: its name, city, key, grant and whether it is still on offer."""
+    """A consent the person holds, for the pages: its name, city, key, grant and whether it is still on offer.
+
+    ``anchor`` is the block's id on the privacy page: the purpose's key while it is on offer, else the
+    grant's receipt ID (a deleted purpose and a new one may share a key).
+    """
     purpose = event.purpose
+    offered = purpose is not None and consent.offered(purpose)
     return {"event": event, "city": event.city, "key": event.purpose_key, "purpose": purpose,
-            "name": purpose.name if purpose is not None else consent.purpose_name(event),
-            "offered": purpose is not None and consent.offered(purpose)}
+            "name": purpose.name if purpose is not None else consent.purpose_name(event), "offered": offered,
+            "anchor": f"purpose-{event.purpose_key}" if offered else f"consent-{event.receipt_id}"}
 
 
 @never_cache
@@ -104,6 +109,7 @@ def privacy(request: HttpRequest) -> HttpResponse:
         purposes = list(consent.consent_purposes(city).prefetch_related("services"))
         latest = consent.states(user, purposes)
         asks = [{"purpose": p, "key": p.key, "name": p.name, "event": latest.get(p.pk), "offered": True,
+                 "anchor": f"purpose-{p.key}",
                  "granted": latest.get(p.pk) is not None and latest[p.pk].action == ConsentAction.GRANTED}
                 for p in purposes]
         # consents the person still holds for purposes no longer on offer: shown so they can be withdrawn
@@ -117,45 +123,56 @@ def privacy(request: HttpRequest) -> HttpResponse:
 
 
 def _decide(request: HttpRequest) -> HttpResponse:
-    """Grant (a purpose on offer only) or withdraw (any consent the person holds, GDPR Art. 7(3))."""
-    city_key, key = request.POST.get("city", ""), request.POST.get("purpose", "")
+    """Grant (a purpose on offer only) or withdraw (any consent the person holds, GDPR Art. 7(3)).
+
+    The form names exactly what the person saw: a grant the purpose's id (``purpose_id``), a withdrawal
+    the receipt ID of the grant in force (``consent``). Never a city and purpose key: a deleted purpose
+    and a new one of the same key each have their own consent, and a key cannot tell them apart. A form
+    of that older kind is refused (400) and the person asked to reload the page.
+    """
     action = request.POST.get("action")
-    purpose = ProcessingPurpose.objects.select_related("city").filter(city__key=city_key, key=key).first()
-    if action == "withdraw":
-        return _withdraw(request, purpose, city_key, key)
+    if action == "withdraw" and request.POST.get("consent"):
+        return _withdraw(request, request.POST["consent"])
+    if action == "grant" and request.POST.get("purpose_id"):
+        return _grant(request, request.POST["purpose_id"])
+    if action in ("grant", "withdraw"):
+        message = _("This form is out of date: reload the page and choose again.")
+    else:
+        message = _("Unknown action.")
+    return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
+
+
+def _grant(request: HttpRequest, purpose_id: str) -> HttpResponse:
+    """Give consent to the purpose the person saw (by id: a purpose recreated under its key since is another)."""
+    well_formed = purpose_id.isascii() and purpose_id.isdigit() and len(purpose_id) <= 18  # a database integer
+    purpose = (ProcessingPurpose.objects.select_related("city").filter(pk=int(purpose_id)).first()
+               if well_formed else None)
     if purpose is None or not consent.offered(purpose):
         raise Http404("no such purpose")
-    if action != "grant":
-        return HttpResponse(_("Unknown action."), status=400, content_type="text/plain; charset=utf-8")
     try:
         event = consent.grant(request.user, purpose)
         messages.success(request, _("You agreed to “%(purpose)s”. Your receipt: %(receipt)s.")
                          % {"purpose": purpose.name, "receipt": event.receipt_id})
     except consent.ConsentError:
         _unchanged(request, purpose.name)
-    return _back(city_key, key)
+    return _back(purpose.city.key, purpose.key)
 
 
-def _withdraw(request: HttpRequest, purpose: ProcessingPurpose | None, city_key: str, key: str) -> HttpResponse:
-    """Withdraw a consent the person holds, whatever has become of its purpose (unpublished, no longer
-    asking for consent, deleted). A purpose not on offer of which the person holds no consent is unknown (404)."""
-    user = request.user
-    holds = purpose is not None and consent.is_granted(user, purpose)
-    gone = None if holds else next((e for e in consent.held(user) if e.purpose_id is None
-                                    and e.city.key == city_key and e.purpose_key == key), None)
-    if holds or (gone is None and purpose is not None and consent.offered(purpose)):
-        name, withdraw = purpose.name, (lambda: consent.withdraw(user, purpose))
-    elif gone is not None:
-        name, withdraw = consent.purpose_name(gone), (lambda: consent.withdraw_deleted(user, gone.city, key))
-    else:
-        raise Http404("no such purpose")
+def _withdraw(request: HttpRequest, receipt_id: str) -> HttpResponse:
+    """Withdraw the very consent the person saw, whatever has become of its purpose (unpublished, no longer
+    asking for consent, deleted). A receipt ID that is not one of the person's grants is unknown (404)."""
     try:
-        event = withdraw()
+        given = consent.own_grant(request.user, receipt_id)
+    except consent.UnknownConsent:
+        raise Http404("no such consent") from None
+    name = given.purpose.name if given.purpose is not None else consent.purpose_name(given)
+    try:
+        event = consent.withdraw_grant(request.user, given.receipt_id)
         messages.success(request, _("You withdrew your consent to “%(purpose)s”. Your receipt: %(receipt)s.")
                          % {"purpose": name, "receipt": event.receipt_id})
     except consent.ConsentError:
         _unchanged(request, name)
-    return _back(city_key, key)
+    return _back(given.city.key, given.purpose_key)
 
 
 def _unchanged(request: HttpRequest, name: str) -> None:

@@ -13,6 +13,7 @@ import base64
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
+from django.conf import settings
 from django.test import RequestFactory, override_settings
 
 from cityline.accounts import principals
@@ -34,6 +35,30 @@ FACES = [
 
 def basic(username: str, password: str) -> str:
     return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
+
+
+def assert_too_many(path: str, response) -> dict | str:
+    """429 with Retry-After, in the error shape of the face ``path`` belongs to (docs/security.md)."""
+    assert response.status_code == 429, (path, response.content)
+    assert 1 <= int(response["Retry-After"]) <= 3600
+    if path.startswith("/api/v1/"):  # the REST API: a problem document
+        assert response["Content-Type"] == "application/problem+json"
+        body = response.json()
+        assert body["type"] == "urn:cityline:problem:too-many-requests" and body["status"] == 429
+    elif "/api/3/action/" in path:  # CKAN's error object, with the help address of the action asked
+        assert response["Content-Type"] == "application/json;charset=utf-8"
+        body = response.json()
+        assert body["success"] is False and body["error"]["__type"] == "Too Many Requests"
+        assert "try again in" in body["error"]["message"]
+        assert body["help"] == f"http://testserver{path.split('api/3/')[0]}api/3/action/help_show?name=package_list"
+    elif path.startswith("/ngsi-ld/"):  # NGSI-LD's ProblemDetails, plain JSON like its other errors
+        assert response["Content-Type"] == "application/json"
+        body = response.json()
+        assert body["type"] == "urn:cityline:problem:too-many-requests" and body["status"] == 429
+    else:
+        assert response["Content-Type"].startswith("text/plain")
+        body = response.content.decode()
+    return body
 
 
 @pytest.fixture
@@ -58,12 +83,7 @@ def test_password_guessing_is_limited_on_every_face(client, limits_on, victim, p
              for i in range(3)]
     assert 429 not in codes
     for password in ("guess9", PASSWORD):  # over the limit, the right password gets no other answer
-        response = client.get(path, HTTP_AUTHORIZATION=basic("victim", password), **extra)
-        assert response.status_code == 429, (path, password)
-        assert 1 <= int(response["Retry-After"]) <= 3600
-    if path != "/testville/":
-        assert response["Content-Type"] == "application/problem+json"
-        assert response.json()["type"] == "urn:cityline:problem:too-many-requests"
+        assert_too_many(path, client.get(path, HTTP_AUTHORIZATION=basic("victim", password), **extra))
     # the user name is limited, not the address: another account is not affected
     get_user_model().objects.create_user("other", password=PASSWORD)
     assert client.get(path, HTTP_AUTHORIZATION=basic("other", PASSWORD), **extra).status_code != 429
@@ -100,8 +120,7 @@ def test_the_credentials_check_itself_refuses_over_the_limit(limits_on, victim):
 def test_anonymous_callers_are_limited_on_every_machine_face(client, limits_on, victim, path, extra):
     for _ in range(3):
         assert client.get(path, **extra).status_code != 429
-    response = client.get(path, **extra)
-    assert response.status_code == 429 and response["Content-Type"] == "application/problem+json"
+    assert_too_many(path, client.get(path, **extra))
 
 
 @pytest.mark.parametrize(("path", "extra"), FACES[1:4])
@@ -118,3 +137,37 @@ def test_an_authorization_header_does_not_spare_a_sign_in_its_limits(client, lim
         assert client.post("/account/sign-in/", {"username": f"u{i}", "password": "x"},
                            HTTP_AUTHORIZATION=f"Bearer token-{i}").status_code == 200
     assert client.post("/account/sign-in/", {"username": "u9", "password": "x"}, **header).status_code == 429
+
+
+WITHOUT_RATE_LIMIT_MIDDLEWARE = [m for m in settings.MIDDLEWARE if m != "cityline.core.ratelimits.RateLimitMiddleware"]
+
+
+@pytest.mark.parametrize(("path", "extra"), FACES[:4])
+def test_each_face_s_own_credentials_check_answers_429_not_401(client, limits_on, victim, path, extra):
+    """Where the rate limit middleware does not run, the credentials check raises TooManyAttempts: each face
+    answers it 429 with Retry-After in its own error shape (it used to be a 401 telling a script to give up)."""
+    with override_settings(MIDDLEWARE=WITHOUT_RATE_LIMIT_MIDDLEWARE):
+        for i in range(3):
+            response = client.get(path, HTTP_AUTHORIZATION=basic("victim", f"guess{i}"), **extra)
+            assert response.status_code == 401, (path, response.content)
+        assert_too_many(path, client.get(path, HTTP_AUTHORIZATION=basic("victim", PASSWORD), **extra))
+
+
+def test_an_ngsi_ld_write_over_the_limit_is_429_too(client, limits_on, victim):
+    with override_settings(MIDDLEWARE=WITHOUT_RATE_LIMIT_MIDDLEWARE):
+        for i in range(4):
+            response = client.post("/ngsi-ld/v1/entities", "{}", content_type="application/json",
+                                   HTTP_AUTHORIZATION=basic("victim", f"guess{i}"), **NGSI)
+        assert_too_many("/ngsi-ld/", response)
+
+
+def test_the_rest_api_s_authentication_answers_429_by_itself(client, limits_on, victim):
+    """Without either middleware, the REST API's own authentication classes ask the same check and answer 429."""
+    middleware = [m for m in WITHOUT_RATE_LIMIT_MIDDLEWARE if m != "cityline.api.credentials.CredentialsMiddleware"]
+    with override_settings(MIDDLEWARE=middleware):
+        for i in range(3):
+            response = client.post("/api/v1/cities", "{}", content_type="application/json",
+                                   HTTP_AUTHORIZATION=basic("victim", f"guess{i}"))
+            assert response.status_code == 401, response.content
+        assert_too_many("/api/v1/cities", client.post("/api/v1/cities", "{}", content_type="application/json",
+                                                      HTTP_AUTHORIZATION=basic("victim", PASSWORD)))

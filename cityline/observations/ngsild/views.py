@@ -91,6 +91,8 @@ def _reader(request: HttpRequest):
     """Who reads: Authorization header credentials (refused when wrong) or the session, else anonymous."""
     try:
         principal = principals.credentials_principal(request)
+    except principals.TooManyAttempts:
+        raise  # 429 with Retry-After, not 401 (cityline.api.credentials.CredentialsMiddleware.process_exception)
     except principals.BadCredentials as exc:
         raise NgsiError("not-authenticated", str(exc)) from None
     if principal is not None:
@@ -103,6 +105,8 @@ def _writer(request: HttpRequest):
     """Who writes: only credentials in the Authorization header count (no session: no CSRF exposure)."""
     try:
         principal = principals.credentials_principal(request)
+    except principals.TooManyAttempts:
+        raise  # 429 with Retry-After, not 401 (cityline.api.credentials.CredentialsMiddleware.process_exception)
     except principals.BadCredentials as exc:
         raise NgsiError("not-authenticated", str(exc)) from None
     if principal is None:
