@@ -181,7 +181,7 @@ def main() -> int:
               f"{lo / p95:.0f}–{hi / p95:.0f}× faster")
 
         # Rebuild after one edit: change one dataset's title through cityline.core.actions (history,
-        # record_changed signal), then time the next search, which rebuilds the city's index.
+        # the index dropped at commit), then time the next search, which rebuilds the city's index.
         from cityline.core import actions
         from cityline.opendata.models import Dataset
 

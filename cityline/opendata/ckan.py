@@ -32,13 +32,16 @@ public catalogue of a city is loaded into a :class:`~.domain.search.CatalogueInd
 from a few ``values_list`` queries over plain columns (no model objects) and kept in
 memory. The complete CKAN dictionary of a dataset (resources, extras, Five-Star
 rating from :func:`.domain.stars.rate` on plain facts) is built only when a response
-needs it, a page at a time, and cached with the index. A request checks that the
-index is still current with one cheap query: the newest history row of each
-catalogue table (datasets, distributions, versions, themes, organisations, people);
-every write through :mod:`cityline.core.actions` adds one, so a change made by
-another process (another web worker, the CLI) is seen at the next request, which
-rebuilds the index before it answers (an unpublished dataset disappears at once). In
-this process the ``record_changed`` signal also drops the cached index at once.
+needs it, a page at a time, and cached with the index. Every model the answers read
+is listed once, in :data:`CATALOGUE_MODELS` (datasets, distributions, versions,
+themes, organisations, people and the asset register's entries). A request checks
+that the index is still current with one cheap query: the newest history row of each
+of their tables; every write through :mod:`cityline.core.actions` adds one, so a
+change made by another process (another web worker, the CLI) is seen at the next
+request, which rebuilds the index before it answers (an unpublished dataset
+disappears at once). In this process, Django's signals for those models (saved,
+deleted, a dataset's themes changed) also drop the city's index when the
+transaction commits.
 
 Take-up (B7.d, B8): each call about one dataset or resource counts one API call of it
 (``package_show``; ``resource_show``, ``datastore_search`` and ``datastore_search_sql``
@@ -59,21 +62,21 @@ from pathlib import Path
 from typing import Any, Callable
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Max, Min
+from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import Http404, HttpRequest, JsonResponse
 from django.urls import path
 from django.utils import timezone, translation
 from django.views.decorators.csrf import csrf_exempt
 
-from cityline.core import actions as core_actions
 from cityline.core.models import City, Organisation, Person
 
 from . import choices, takeup
 from .domain import query as dq
 from .domain import search as ds
 from .domain.vocabularies import licence_uri
-from .models import Dataset, Distribution, DistributionVersion, Theme, stable_uuid
+from .models import DataAsset, Dataset, Distribution, DistributionVersion, Theme, stable_uuid
 from .sites import resolve_city
 
 #: The CKAN version whose API this mirrors (clients read ``ckan_version`` to pick features).
@@ -491,13 +494,16 @@ def _build_packages(cat: Catalogue, entries: list[ds.Entry]) -> dict[int, dict]:
 
 _CACHE: dict[int, tuple[tuple, Catalogue]] = {}
 _LOCK = threading.Lock()
-_WATCHED = (Dataset, Distribution, DistributionVersion, Theme, Organisation, Person)
+#: Every model whose records the CKAN answers show (the index, the package dictionaries, the
+#: organisations and groups): a change to any of them makes its city's catalogue stale. This one list
+#: drives both ways a catalogue is found stale (:func:`_fingerprint` and :func:`_stale_at_commit`).
+CATALOGUE_MODELS = (Dataset, Distribution, DistributionVersion, Theme, Organisation, Person, DataAsset)
 
 
 def _fingerprint() -> tuple:
     """The newest history row (id and time) of every catalogue table: one indexed query."""
     parts = []
-    for model in _WATCHED:
+    for model in CATALOGUE_MODELS:
         table = connection.ops.quote_name(model.history.model._meta.db_table)
         parts.append(f"(SELECT history_id FROM {table} ORDER BY history_id DESC LIMIT 1)")
         parts.append(f"(SELECT history_date FROM {table} ORDER BY history_id DESC LIMIT 1)")
@@ -525,12 +531,21 @@ def clear_cache(**_: Any) -> None:
     _CACHE.clear()
 
 
-def _on_change(sender, instance=None, **_: Any) -> None:
-    if sender in _WATCHED or sender is City:
-        _CACHE.pop(getattr(instance, "city_id", None) or getattr(instance, "pk", None), None)
+def _stale_at_commit(sender, instance=None, action: str | None = None, **_: Any) -> None:
+    """A catalogue record was saved, deleted or linked to other records (a dataset's themes): its
+    city's catalogue is dropped once the transaction commits (not at all if it rolls back), and the
+    next request builds it again. Whatever path made the change (the actions layer, a cascade, a
+    plain ``save()``), as Django's own signals see every one of them in this process."""
+    if action is not None and not action.startswith("post_"):  # m2m_changed: once the links are stored
+        return
+    city_id = instance.pk if isinstance(instance, City) else getattr(instance, "city_id", None)
+    transaction.on_commit(_CACHE.clear if city_id is None else lambda: _CACHE.pop(city_id, None))
 
 
-core_actions.record_changed.connect(_on_change, dispatch_uid="opendata-ckan-index")
+for _model in (*CATALOGUE_MODELS, City):
+    post_save.connect(_stale_at_commit, sender=_model, dispatch_uid=f"opendata-ckan-saved-{_model._meta.label}")
+    post_delete.connect(_stale_at_commit, sender=_model, dispatch_uid=f"opendata-ckan-deleted-{_model._meta.label}")
+m2m_changed.connect(_stale_at_commit, sender=Dataset.themes.through, dispatch_uid="opendata-ckan-themes")
 
 
 # ---------------------------------------------------------------------------- request context and output

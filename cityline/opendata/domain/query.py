@@ -66,6 +66,7 @@ class QueryError(ValueError):
         "sql-error": "SQL error: {detail}",
         "unknown-table": "Unknown table name '{name}'.",
         "not-allowed": "'{name}' is not allowed in a query: {reason}.",
+        "unknown-construct": "This query uses a construct the open data SQL endpoint does not allow: {kind}.",
         "timeout": "The query took longer than {seconds} seconds and was stopped.",
     }
 
@@ -417,26 +418,136 @@ TABLE_FUNCTIONS = ("range", "generate_series", "unnest", "repeat", "repeat_row",
 REFUSED_FUNCTIONS = frozenset({"current_setting", "getenv", "which_secret", "pg_get_viewdef",
                                "pg_get_constraintdef", "get_block_size", "index_key"})
 
-#: Kinds of FROM item in DuckDB's parse tree a query may use; any other kind is refused.
-_FROM_KINDS = frozenset({"BASE_TABLE", "JOIN", "SUBQUERY", "TABLE_FUNCTION", "EXPRESSION_LIST", "EMPTY",
-                         "PIVOT", "SHOW_REF"})
+# The parse tree, kind by kind, as DuckDB 2.0 writes it (json_serialize_sql). The walk fails closed:
+# a node of a kind not described here, a field its kind does not have, a field it lacks, or a value of
+# the wrong shape refuses the statement (QueryError "unknown-construct"). A later DuckDB that writes its
+# tree differently gets the affected queries refused until these tables are brought up to date; nothing
+# it adds goes through unchecked. Each field has a role:
+#
+#   "-"      plain data: text, a number, a boolean, null, or lists of them (names, flags, positions);
+#   "expr"   an expression (its kind is its "class"), "table" a FROM item, "node" a query, "modifier" an
+#            ORDER BY, LIMIT or DISTINCT clause (their kind is their "type");
+#   any other name: one of the fixed shapes of _SHAPES.
+#
+# A role ending in "?" may also be null, in "*" is a list of them, in "**" a list of lists of them.
+# query_location and query_location_length (where the part starts in the text) may be left out.
+
+_LOCATION = ("query_location", "query_location_length")
+
+#: Expressions by class; each also has class, type and alias.
+_EXPRESSIONS: dict[str, dict[str, str]] = {
+    "BETWEEN": {"input": "expr", "lower": "expr", "upper": "expr"},
+    "CASE": {"case_checks": "case_check*", "else_expr": "expr?"},
+    "CAST": {"child": "expr", "type_expr": "expr", "try_cast": "-"},
+    "COLLATE": {"child": "expr", "collation": "-"},
+    "COLUMN_REF": {"column_names": "-"},
+    "COMPARISON": {"left": "expr", "right": "expr"},
+    "CONJUNCTION": {"children": "expr*"},
+    "CONSTANT": {"literal": "literal"},
+    "FUNCTION": {"function_name": "-", "schema": "-", "catalog": "-", "qualified_name": "qualified_name",
+                 "arguments": "argument*", "filter": "expr?", "order_bys": "modifier", "distinct": "-",
+                 "is_operator": "-", "export_state": "-", "is_legacy_function_call": "-"},
+    "LAMBDA": {"lhs": "expr", "expr": "expr", "syntax_type": "-"},
+    "OPERATOR": {"children": "expr*"},
+    "PARAMETER": {"identifier": "-"},
+    "POSITIONAL_REFERENCE": {"index": "-"},
+    "STAR": {"relation_name": "-", "exclude_list": "-", "qualified_exclude_list": "column_name*",
+             "replace_list": "replacement*", "rename_list": "renaming*", "columns": "-", "expr": "expr?"},
+    "SUBQUERY": {"subquery": "statement", "subquery_type": "-", "child": "expr?", "comparison_type": "-"},
+    "TYPE": {"type_name": "-", "schema": "-", "catalog": "-", "qualified_name": "qualified_name",
+             "children": "expr*"},
+    "WINDOW": {"function_name": "-", "schema": "-", "catalog": "-", "qualified_name": "qualified_name",
+               "arguments": "argument*", "partitions": "expr*", "orders": "order*", "arg_orders": "order*",
+               "filter_expr": "expr?", "start_expr": "expr?", "end_expr": "expr?", "offset_expr": "expr?",
+               "default_expr": "expr?", "start": "-", "end": "-", "exclude_clause": "-", "distinct": "-",
+               "ignore_nulls": "-", "has_ignore_nulls": "-", "is_legacy_function_call": "-"},
+}
+
+#: FROM items by type; each also has type, alias and sample.
+_TABLES: dict[str, dict[str, str]] = {
+    "BASE_TABLE": {"catalog_name": "-", "schema_name": "-", "table_name": "-", "qualified_name": "qualified_name",
+                   "column_name_alias": "-", "at_clause": "at_clause?"},
+    "EMPTY": {},
+    "EXPRESSION_LIST": {"values": "expr**", "expected_names": "-", "expected_types": "logical_type*"},
+    "JOIN": {"left": "table", "right": "table", "condition": "expr?", "join_type": "-", "ref_type": "-",
+             "using_columns": "-", "is_implicit": "-", "delim_flipped": "-", "duplicate_eliminated_columns": "expr*",
+             "nearest_approx": "-", "nearest_count": "-", "nearest_order_type": "-", "ranking_expression": "expr?"},
+    "PIVOT": {"source": "table", "aggregates": "expr*", "unpivot_names": "-", "pivots": "pivot*", "groups": "-",
+              "column_name_alias": "-", "include_nulls": "-"},
+    "SHOW_REF": {"catalog_name": "-", "schema_name": "-", "table_name": "-", "qualified_name": "qualified_name",
+                 "query": "node?", "show_type": "-"},
+    "SUBQUERY": {"subquery": "statement", "column_name_alias": "-"},
+    "TABLE_FUNCTION": {"function": "expr", "column_name_alias": "-", "with_ordinality": "-"},
+}
+
+#: Queries by type; each also has type, modifiers and cte_map (its WITH queries).
+_NODES: dict[str, dict[str, str]] = {
+    "SELECT_NODE": {"select_list": "expr*", "from_table": "table", "where_clause": "expr?",
+                    "group_expressions": "expr*", "group_sets": "-", "aggregate_handling": "-", "having": "expr?",
+                    "sample": "sample?", "qualify": "expr?"},
+    "SET_OPERATION_NODE": {"setop_type": "-", "setop_all": "-", "children": "node*", "left": "node?",
+                           "right": "node?"},
+    "RECURSIVE_CTE_NODE": {"cte_name": "-", "union_all": "-", "left": "node", "right": "node", "aliases": "-",
+                           "key_targets": "expr*"},
+}
+
+#: ORDER BY, LIMIT and DISTINCT clauses by type; each also has type.
+_MODIFIERS: dict[str, dict[str, str]] = {
+    "ORDER_MODIFIER": {"orders": "order*"},
+    "LIMIT_MODIFIER": {"limit": "expr?", "offset": "expr?", "limit_type": "-"},
+    "DISTINCT_MODIFIER": {"distinct_on_targets": "expr*"},
+}
+
+#: The parts with one fixed shape.
+_SHAPES: dict[str, dict[str, str]] = {
+    "statement": {"node": "node", "named_param_map": "named_parameter*"},
+    "named_parameter": {"key": "-", "value": "-"},
+    "cte_query": {"query_node": "node", "aliases": "-", "key_targets": "expr*", "materialized": "-",
+                  "payload_aggregates": "expr*"},
+    "order": {"type": "-", "null_order": "-", "expression": "expr"},
+    "argument": {"name": "-", "expression": "expr"},
+    "case_check": {"when_expr": "expr", "then_expr": "expr"},
+    "literal": {"kind": "-", "text": "-"},
+    "qualified_name": {"path": "-"},
+    "column_name": {"catalog": "-", "schema": "-", "table": "-", "column": "-"},
+    "replacement": {"key": "-", "value": "expr"},
+    "renaming": {"key": "column_name", "value": "-"},
+    "at_clause": {"unit": "-", "expr": "expr"},
+    "sample": {"sample_size": "value", "is_percentage": "-", "method": "-", "seed": "-", "repeatable": "-",
+               "sample_rate": "-"},
+    "value": {"type": "logical_type", "is_null": "-", "value": "-"},
+    "logical_type": {"id": "-", "type_info": "-"},
+    "pivot": {"pivot_expressions": "expr*", "unpivot_names": "-", "entries": "pivot_entry*", "pivot_enum": "-"},
+    "pivot_entry": {"values": "value*", "star_expr": "expr?", "alias": "-"},
+}
+
+#: The families of nodes told apart by a field: the field, their kinds, the fields all of them have.
+_FAMILIES: dict[str, tuple[str, dict[str, dict[str, str]], dict[str, str]]] = {
+    "expr": ("class", _EXPRESSIONS, {"type": "-", "alias": "-"}),
+    "table": ("type", _TABLES, {"alias": "-", "sample": "sample?"}),
+    "node": ("type", _NODES, {"modifiers": "modifier*", "cte_map": "-"}),  # cte_map: _Walk.with_queries
+    "modifier": ("type", _MODIFIERS, {}),
+}
+_FAMILY_NAMES = {"expr": "expression", "table": "FROM item", "node": "query", "modifier": "clause"}
 
 
 def parse_tree(con: duckdb.DuckDBPyConnection, query: str) -> dict:
-    """DuckDB's parse of the one SELECT in ``query`` (``json_serialize_sql``) as plain data."""
+    """DuckDB's parse of the one SELECT in ``query`` (``json_serialize_sql``) as plain data: the statement,
+    its query under ``node``."""
     try:
         out = json.loads(con.execute("SELECT json_serialize_sql(?)", [query]).fetchall()[0][0])
     except duckdb.Error as exc:
         raise QueryError("sql-error", detail=str(exc)) from exc
     if out.get("error") or len(out.get("statements") or []) != 1:
         raise QueryError("sql-error", detail=out.get("error_message") or "the statement could not be read")
-    return out["statements"][0]["node"]
+    return out["statements"][0]
 
 
 def check_references(tree: dict, tables: Iterable[str]) -> None:
-    """``QueryError`` unless the parse tree reads only ``tables`` and its own WITH queries, calls
-    no table function but those of ``TABLE_FUNCTIONS`` and none of ``REFUSED_FUNCTIONS``."""
-    _walk(tree, frozenset(n.lower() for n in tables), frozenset())
+    """``QueryError`` unless the parse tree (a statement, as :func:`parse_tree` gives it) is made only of
+    the parts described above (``unknown-construct`` otherwise), reads only ``tables`` and its own WITH
+    queries, and calls no table function but those of ``TABLE_FUNCTIONS`` and none of ``REFUSED_FUNCTIONS``."""
+    _Walk(frozenset(n.lower() for n in tables)).value(tree, "statement", frozenset(), "the statement")
 
 
 @lru_cache(maxsize=256)
@@ -452,74 +563,151 @@ def _checked(query: str, tables: frozenset[str]) -> None:
         cur.close()
 
 
-def _walk(node: Any, views: frozenset[str], ctes: frozenset[str]) -> None:
-    """Check every part of a parse tree; ``ctes``: the WITH names in scope (lower case, as DuckDB
-    compares names)."""
-    if isinstance(node, list):
-        for item in node:
-            _walk(item, views, ctes)
-        return
-    if not isinstance(node, dict):
-        return
-    done = set()
-    cte_map = node.get("cte_map")
-    if isinstance(cte_map, dict) and cte_map.get("map"):
-        # A WITH query sees those before it, not itself nor those after: there, its name is the
-        # catalogue's (WITH sqlite_master AS (FROM sqlite_master) reads the real one). The rest of
-        # the node sees them all.
+def _unknown(kind: str) -> QueryError:
+    return QueryError("unknown-construct", kind=kind)
+
+
+def _plain(value: Any) -> bool:
+    """Text, a number, a boolean, null, or (nested) lists of them."""
+    if isinstance(value, list):
+        return all(_plain(v) for v in value)
+    return value is None or isinstance(value, (str, int, float, bool))
+
+
+class _Walk:
+    """One walk of a parse tree over the query's tables ``views`` (lower case). ``ctes`` is passed
+    down: the WITH names in scope at that point (lower case, as DuckDB compares names)."""
+
+    def __init__(self, views: frozenset[str]):
+        self.views = views
+
+    def value(self, value: Any, role: str, ctes: frozenset[str], where: str) -> None:
+        """Check that ``value`` has the shape ``role`` says (see above), and check its parts."""
+        if role.endswith("?"):
+            if value is not None:
+                self.value(value, role[:-1], ctes, where)
+            return
+        if role.endswith("*"):
+            if not isinstance(value, list):
+                raise _unknown(f"{where} (not a list)")
+            for item in value:
+                self.value(item, role[:-1], ctes, where)
+            return
+        if role == "-":
+            if not _plain(value):
+                raise _unknown(f"{where} (holds more than names and values)")
+            return
+        if not isinstance(value, dict):
+            raise _unknown(f"{where} (not an object)")
+        if role in _FAMILIES:
+            self.node(value, role, ctes, where)
+        else:
+            self.fields(value, _SHAPES[role], ctes, where)
+
+    def fields(self, node: dict, shape: dict[str, str], ctes: frozenset[str], kind: str,
+               skip: Iterable[str] = ()) -> None:
+        """Every field of ``node`` is one of ``shape`` and has its role; every field of ``shape`` is there."""
+        for key in node:
+            if key not in shape and key not in _LOCATION:
+                raise _unknown(f"{kind} with a field '{key}'")
+        for key, role in shape.items():
+            if key not in node:
+                raise _unknown(f"{kind} without its field '{key}'")
+            if key not in skip:
+                self.value(node[key], role, ctes, f"{kind}.{key}")
+
+    def node(self, node: dict, family: str, ctes: frozenset[str], where: str) -> None:
+        """An expression, FROM item, query or clause: a kind the walk knows, each part checked."""
+        key, kinds, common = _FAMILIES[family]
+        kind = node.get(key)
+        if not isinstance(kind, str) or kind not in kinds:
+            raise _unknown(f"{_FAMILY_NAMES[family]} {kind if isinstance(kind, str) else '?'} (in {where})")
+        shape = {key: "-", **common, **kinds[kind]}
+        skip: tuple[str, ...] = ()
+        if family == "node":
+            ctes = self.with_queries(node, ctes, kind)
+            skip = ("cte_map",)
+            if kind == "RECURSIVE_CTE_NODE":
+                # Only the recursive part sees the query's own name; in the first part the name is the
+                # catalogue's.
+                self.fields(node, shape, ctes, kind, skip=(*skip, "right"))
+                self.value(node["right"], "node", ctes | {str(node["cte_name"]).lower()}, f"{kind}.right")
+                return
+        self.fields(node, shape, ctes, kind, skip=skip)
+        if family == "expr" and kind in ("FUNCTION", "WINDOW", "TYPE"):
+            name = _qualified(node, "catalog", "schema", "type_name" if kind == "TYPE" else "function_name")
+            if kind != "TYPE" and name[-1].lower() in REFUSED_FUNCTIONS:
+                raise QueryError("not-allowed", name=f"{name[-1]}()",
+                                 reason="it reads the server's settings or catalogue")
+        elif family == "table":
+            self.from_item(node, kind, ctes)
+
+    def with_queries(self, node: dict, ctes: frozenset[str], kind: str) -> frozenset[str]:
+        """Check a query's WITH queries (``cte_map``); return the names in scope in the rest of it.
+
+        A WITH query sees those before it, not itself nor those after: there, its name is the
+        catalogue's (WITH sqlite_master AS (FROM sqlite_master) reads the real one)."""
+        cte_map = node.get("cte_map")
+        if not isinstance(cte_map, dict) or set(cte_map) != {"map"} or not isinstance(cte_map["map"], list):
+            raise _unknown(f"{kind}.cte_map (not a list of WITH queries)")
         seen = set(ctes)
         for entry in cte_map["map"]:
-            _walk(entry.get("value"), views, frozenset(seen))
-            seen.add(str(entry.get("key", "")).lower())
-        ctes = frozenset(seen)
-        done.add("cte_map")
-    if node.get("type") == "RECURSIVE_CTE_NODE":
-        # Only the recursive part sees the query's own name; in the first part the name is the catalogue's.
-        _walk(node.get("left"), views, ctes)
-        _walk(node.get("right"), views, ctes | {str(node.get("cte_name", "")).lower()})
-        done.update(("left", "right"))
-    name = node.get("function_name")  # functions, aggregates and window functions
-    if isinstance(name, str) and name.lower() in REFUSED_FUNCTIONS:
-        raise QueryError("not-allowed", name=f"{name}()", reason="it reads the server's settings or catalogue")
-    if "class" not in node and "modifiers" not in node and "alias" in node and "sample" in node:
-        _check_from(node, views, ctes)  # a FROM item (expressions have a class, query nodes modifiers)
-    for key, value in node.items():
-        if key not in done:
-            _walk(value, views, ctes)
+            if not isinstance(entry, dict) or set(entry) != {"key", "value"} or not isinstance(entry["key"], str):
+                raise _unknown(f"{kind}.cte_map (not a list of WITH queries)")
+            self.value(entry["value"], "cte_query", frozenset(seen), f"WITH {entry['key']}")
+            seen.add(entry["key"].lower())
+        return frozenset(seen)
+
+    def from_item(self, ref: dict, kind: str, ctes: frozenset[str]) -> None:
+        """What a FROM item reads: one of the views, a WITH query in scope, or an allowed table function."""
+        if kind == "BASE_TABLE":
+            path = _qualified(ref, "catalog_name", "schema_name", "table_name")
+            catalog, schema = ref["catalog_name"], str(ref["schema_name"]).lower()
+            # A WITH name is one only unqualified, or as recurring.<name>: a recursive WITH query's own
+            # (USING KEY).
+            if path[-1].lower() in ctes and not catalog and schema in ("", "recurring"):
+                return
+            if self.is_view(catalog, schema, path[-1]):
+                return
+            raise QueryError("unknown-table", name=".".join(path))
+        if kind == "TABLE_FUNCTION":
+            fn = ref["function"]
+            name = str(fn.get("function_name") or "")
+            if fn.get("class") != "FUNCTION" or name.lower() not in TABLE_FUNCTIONS:
+                raise QueryError("not-allowed", name=f"{name or '?'}()",
+                                 reason="of the table functions, a query may call only " + ", ".join(TABLE_FUNCTIONS))
+        if kind == "SHOW_REF":
+            # DESCRIBE and SUMMARIZE of a table or a query carry the query (walked); SHOW <name> names a
+            # table (SHOW schema.name carries its query too); SHOW TABLES, SHOW DATABASES, ... name a list
+            # of the catalogue.
+            if ref["table_name"]:
+                path = _qualified(ref, "catalog_name", "schema_name", "table_name")
+                if ref["show_type"] in ("SHOW", "DESCRIBE") and self.is_view(
+                        ref["catalog_name"], ref["schema_name"], path[-1]):
+                    return
+                raise QueryError("not-allowed", name=f"SHOW {'.'.join(path)}",
+                                 reason="DESCRIBE and SUMMARIZE take one of the query's tables or a SELECT")
+            if ref["query"] is None:
+                raise QueryError("not-allowed", name="SHOW",
+                                 reason="DESCRIBE and SUMMARIZE take one of the query's tables or a SELECT")
+
+    def is_view(self, catalog: Any, schema: Any, name: str) -> bool:
+        """Whether ``catalog.schema.name`` is one of the query's tables. The views are in memory.main, which
+        DuckDB searches before the system's schemas, so a view's name may be qualified that far; any other
+        catalogue or schema (system, information_schema, pg_catalog) is the system's."""
+        return (name.lower() in self.views and str(catalog).lower() in ("", "memory")
+                and str(schema).lower() in ("", "main", "memory"))
 
 
-def _check_from(ref: dict, views: frozenset[str], ctes: frozenset[str]) -> None:
-    """One FROM item of a parse tree (its parts are walked by the caller)."""
-    kind = ref.get("type")
-    if kind not in _FROM_KINDS:
-        raise QueryError("not-allowed", name=str(kind), reason="a query reads only its tables")
-    if kind == "BASE_TABLE":
-        catalog, schema = str(ref.get("catalog_name") or "").lower(), str(ref.get("schema_name") or "").lower()
-        name = str(ref.get("table_name") or "")
-        low = name.lower()
-        # The views are in memory.main, which DuckDB searches before the system's schemas, so a view's
-        # name may be qualified that far; any other catalogue or schema (system, information_schema,
-        # pg_catalog) is the system's. recurring.<name> is a recursive WITH query's own (USING KEY).
-        if low in ctes and not catalog and schema in ("", "recurring"):
-            return
-        if low in views and catalog in ("", "memory") and schema in ("", "main", "memory"):
-            return
-        raise QueryError("unknown-table", name=".".join(p for p in (catalog, schema, name) if p))
-    if kind == "TABLE_FUNCTION":
-        fn = ref.get("function") or {}
-        name = str(fn.get("function_name") or "")
-        if fn.get("class") != "FUNCTION" or name.lower() not in TABLE_FUNCTIONS:
-            raise QueryError("not-allowed", name=f"{name or '?'}()",
-                             reason="of the table functions, a query may call only " + ", ".join(TABLE_FUNCTIONS))
-    if kind == "SHOW_REF" and ref.get("query") is None:
-        # DESCRIBE and SUMMARIZE of a table or a query carry the query (walked); SHOW <name> names
-        # a table; SHOW TABLES, SHOW DATABASES, ... list the catalogue.
-        name = str(ref.get("table_name") or "")
-        if (ref.get("show_type") in ("SHOW", "DESCRIBE") and name.lower() in views
-                and not ref.get("catalog_name") and not ref.get("schema_name")):
-            return
-        raise QueryError("not-allowed", name=f"SHOW {name}",
-                         reason="DESCRIBE and SUMMARIZE take one of the query's tables or a SELECT")
+def _qualified(node: dict, *parts: str) -> list[str]:
+    """The name a node refers to (catalogue, schema, name), checked against the path DuckDB binds
+    (``qualified_name``): four or more parts, or parts that disagree, are a construct the walk refuses."""
+    named = [str(node[p]) for p in parts if node[p]]
+    path = node["qualified_name"]["path"]
+    if not named or path != named:
+        shown = ".".join(str(p) for p in path) or ".".join(named) or "?"
+        raise _unknown(f"the qualified name {shown}")
+    return named
 
 
 #: An absolute path in an error message (not inside a word, a number or an address like https://...).

@@ -335,7 +335,7 @@ def test_search_sees_changes_made_after_the_index_was_built(client, city, django
     # without on-commit callbacks (as another process would): the history check notices
     actions.update(air, title="Air quality and ozone readings")
     assert names(ok(client, "package_search", q="ozone")) == ["air-quality"]
-    # with them: the record_changed signal drops the index at once
+    # with them: the signals of the catalogue models drop the index at commit
     with django_capture_on_commit_callbacks(execute=True):
         actions.update(Dataset.objects.get(key="air-quality"), published=False)
     assert city.pk not in ckan._CACHE
