@@ -83,6 +83,31 @@ def non_negative_float(text: str) -> float:
     return value
 
 
+def number(low: float, high: float, *, above: bool = False, what: str = "a number") -> Callable[[str], float]:
+    """An option's type: a finite number from ``low`` (above it, with ``above``) to ``high``, both included;
+    argparse names the option and exits 2 when the value is not one. The upper bound is for the options whose value
+    becomes a pause, a date or a count of steps: a huge one would overflow there long after parsing."""
+    span = f"above {_shown(low)} and at most {_shown(high)}" if above else f"from {_shown(low)} to {_shown(high)}"
+
+    def parse(text: str) -> float:
+        value = _finite(text)
+        if value < low or (above and value == low) or value > high:
+            raise argparse.ArgumentTypeError(f"{text!r}: give {what} {span}")
+        return value
+
+    return parse
+
+
+def _shown(value: float) -> str:
+    return f"{value:.15g}"  # 100000, 0.001, 10080: as written, without an exponent
+
+
+#: The most a listing command prints (``--limit``): beyond the database's integers long before it would matter.
+MAX_LIMIT = 1_000_000
+#: The most threads ``cityline serve`` starts: each is a thread and, under load, a database connection.
+MAX_THREADS = 1000
+
+
 def _setup_django() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cityline.settings")
     import django
@@ -279,10 +304,11 @@ def build_parser() -> argparse.ArgumentParser:
     def add_server_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("--host", default=DEFAULT_HOST, help=f"address to listen on (default {DEFAULT_HOST})")
         p.add_argument("--port", type=port, default=DEFAULT_PORT, help=f"port, 1 to 65535 (default {DEFAULT_PORT})")
-        p.add_argument("--threads", type=positive_int, default=8, help="worker threads, 1 or more (default 8)")
+        p.add_argument("--threads", type=whole_number(1, MAX_THREADS), default=8,
+                       help=f"worker threads, 1 to {MAX_THREADS} (default 8)")
         p.add_argument("--compact-every", type=compaction_minutes, default=1.0, metavar="MINUTES",
-                       help="compact the cities' observation stores in the background this often (default 1; 0: "
-                            "never, e.g. when 'cityline observations compact' runs from cron)")
+                       help="compact the cities' observation stores in the background this often, at most 10080 "
+                            "(a week) (default 1; 0: never, e.g. when 'cityline observations compact' runs from cron)")
 
     p = sub.add_parser("demo", help="set up the demo city (once) and serve it",
                        description="Migrate the database, load the demo city pack if the demo city is not there yet, "
@@ -322,7 +348,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("history", help="show the latest changes to a city's operating model")
     p.add_argument("--city", help="city key")
-    p.add_argument("--limit", type=positive_int, default=50, help="how many changes per city, 1 or more (default 50)")
+    p.add_argument("--limit", type=whole_number(1, MAX_LIMIT), default=50,
+                   help=f"how many changes per city, 1 to {MAX_LIMIT} (default 50)")
     p.set_defaults(func=cmd_history)
 
     p = sub.add_parser("audit", help="the tamper-evident audit trail: verify the hash chain, show its head",

@@ -234,6 +234,9 @@ CITYLINE_OBSERVATIONS_DIR = Path(os.environ.get("CITYLINE_OBSERVATIONS_DIR") or 
 CITYLINE_ALERT_WEBHOOK = os.environ.get("CITYLINE_ALERT_WEBHOOK", "")
 # Webhooks may be posted to loopback addresses (127.0.0.0/8, ::1, localhost): development and tests only
 CITYLINE_WEBHOOK_ALLOW_LOOPBACK = os.environ.get("CITYLINE_WEBHOOK_ALLOW_LOOPBACK", "0") == "1"
+# The forward proxy webhooks go through (http:// or https://, e.g. http://proxy.internal:3128); empty: they connect
+# directly (HTTP_PROXY and HTTPS_PROXY are not read for them). Checked when used (cityline.observations.webhook.proxy)
+CITYLINE_WEBHOOK_PROXY = os.environ.get("CITYLINE_WEBHOOK_PROXY", "").strip()
 CITYLINE_DEFAULT_CITY = os.environ.get("CITYLINE_DEFAULT_CITY", "")
 CITYLINE_PRIVACY_MIN_K = int(os.environ.get("CITYLINE_PRIVACY_MIN_K", "5"))
 

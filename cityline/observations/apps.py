@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.core import checks
 
 
 class ObservationsConfig(AppConfig):
@@ -12,3 +13,18 @@ class ObservationsConfig(AppConfig):
 
         if alerts.on_write not in ingest.AFTER_WRITE:
             ingest.AFTER_WRITE.append(alerts.on_write)
+        checks.register(check_webhook_proxy)
+
+
+def check_webhook_proxy(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """``cityline check`` names a ``CITYLINE_WEBHOOK_PROXY`` that alerts cannot go through (every delivery would
+    fail with the same error)."""
+    from .webhook import ProxySettingError, proxy
+
+    try:
+        proxy()
+    except ProxySettingError as exc:
+        return [checks.Error(str(exc), hint="Set CITYLINE_WEBHOOK_PROXY to the forward proxy's address, e.g. "
+                             "http://proxy.example.org:3128, or unset it for direct deliveries.",
+                             id="observations.E001")]
+    return []

@@ -9,7 +9,7 @@ import argparse
 import json
 import sys
 
-from cityline.cli import positive_int
+from cityline.cli import MAX_LIMIT, whole_number
 
 
 def add_parser(sub) -> None:
@@ -25,7 +25,8 @@ def add_parser(sub) -> None:
                                       "(a new version only when it changed).")
     for a in (ls, pub):
         a.add_argument("--city", help="city key (default: CITYLINE_DEFAULT_CITY, or the only city)")
-    ls.add_argument("--limit", type=positive_int, default=50, help="at most this many (default 50)")
+    ls.add_argument("--limit", type=whole_number(1, MAX_LIMIT), default=50,
+                    help=f"at most this many, 1 to {MAX_LIMIT} (default 50)")
     ls.add_argument("--json", action="store_true", help="print them as JSON")
     p.set_defaults(func=run)
 

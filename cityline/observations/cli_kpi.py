@@ -18,7 +18,10 @@ import sys
 import time
 from datetime import date
 
-from cityline.cli import positive_float
+from cityline.cli import number
+
+#: The longest pause between two passes of ``schedule``, in minutes (a week; a longer one would overflow the pause).
+MAX_EVERY = 7 * 24 * 60
 
 
 def add_parser(sub) -> None:
@@ -47,7 +50,8 @@ def add_parser(sub) -> None:
                                     "(never computed at the spec's current version, or still within the KPI's "
                                     "reporting grace, when late readings may arrive). --once: one pass (cron).")
     s.add_argument("city", metavar="CITY", nargs="?", help="city key (default: every city)")
-    s.add_argument("--every", type=positive_float, default=15.0, metavar="MINUTES", help="minutes between passes (15)")
+    s.add_argument("--every", type=number(0, MAX_EVERY, above=True, what="a number of minutes"), default=15.0,
+                   metavar="MINUTES", help=f"minutes between passes, at most {MAX_EVERY} (default 15)")
     s.add_argument("--once", action="store_true", help="one pass, then exit")
     s.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb", help="as for compute")
     s.add_argument("--json", action="store_true", help="print each pass as JSON")

@@ -13,11 +13,16 @@ import math
 import sys
 from datetime import date
 
-from cityline.cli import positive_int
+from cityline.cli import MAX_LIMIT, whole_number
+
+#: The longest interval of background compaction, in minutes (a week): a longer one would overflow the timer's
+#: wait, and a store compacted more rarely than weekly is better served by a cron'd ``cityline observations compact``.
+MAX_MINUTES = 7 * 24 * 60
 
 
 def minutes(text: str) -> float:
-    """An interval of background compaction, in minutes, 0 (never) or more (argparse names the option when not)."""
+    """An interval of background compaction, in minutes, 0 (never) to :data:`MAX_MINUTES` (argparse names the option
+    when not)."""
     try:
         value = float(text)
     except ValueError:
@@ -26,6 +31,8 @@ def minutes(text: str) -> float:
         raise argparse.ArgumentTypeError(f"{text!r}: give 0 (never) or more minutes")
     if not math.isfinite(value):
         raise argparse.ArgumentTypeError(f"{text!r} is not a finite number of minutes (0: never)")
+    if value > MAX_MINUTES:
+        raise argparse.ArgumentTypeError(f"{text!r}: give at most {MAX_MINUTES} minutes (a week; 0: never)")
     return value
 
 
@@ -64,7 +71,8 @@ def add_parser(sub) -> None:
     st.add_argument("--json", action="store_true", help="print it as JSON")
     for a in (c, r):
         a.add_argument("--on", type=date.fromisoformat, metavar="YYYY-MM-DD", help="the day to run as (default today)")
-    q.add_argument("--limit", type=positive_int, default=50, help="at most this many (default 50)")
+    q.add_argument("--limit", type=whole_number(1, MAX_LIMIT), default=50,
+                   help=f"at most this many, 1 to {MAX_LIMIT} (default 50)")
     q.add_argument("--json", action="store_true", help="print them as JSON")
     p.set_defaults(func=run)
 

@@ -8,9 +8,18 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from cityline.cli import non_negative_float, port, positive_float, positive_int, whole_number
+from cityline.cli import non_negative_float, number, port, positive_float, positive_int, whole_number
 
 from .cli_maintenance import minutes
+
+#: The longest wait between two batches of ``ingest mqtt``, in milliseconds (a minute): the broker waits that long for
+#: its acknowledgements, and a far longer one would overflow the wait.
+MAX_BATCH_MS = 60_000
+#: ``simulate``'s slowest and fastest rates (messages per second): one message every 1000 s at the slowest, so the
+#: pause between two stays one a clock can count.
+RATES = (0.001, 1_000_000)
+#: ``simulate --step``'s longest step between a series' replayed readings, in seconds (366 days).
+MAX_STEP = 366 * 24 * 3600
 
 
 def _broker_options(p: argparse.ArgumentParser) -> None:
@@ -40,8 +49,8 @@ def add_parser(sub) -> None:
                    help="YAML or JSON file of topic patterns and payload fields (replaces --topic)")
     p.add_argument("--client-id", help="MQTT client id; keep it stable so the broker keeps the session "
                    "(default cityline-<city>-ingest)")
-    p.add_argument("--batch-ms", type=positive_int, default=150,
-                   help="write a batch at least this often, in milliseconds, 1 or more (default 150)")
+    p.add_argument("--batch-ms", type=whole_number(1, MAX_BATCH_MS), default=150,
+                   help=f"write a batch at least this often, in milliseconds, 1 to {MAX_BATCH_MS} (default 150)")
     p.add_argument("--batch-size", type=positive_int, default=5000,
                    help="or as soon as this many are waiting, 1 or more (default 5000)")
     p.add_argument("--inflight", type=whole_number(1, 65535), default=20000,
@@ -53,8 +62,8 @@ def add_parser(sub) -> None:
     p.add_argument("--stats-seconds", type=non_negative_float, default=10.0,
                    help="print a stats line this often, in seconds (default 10; 0: never)")
     p.add_argument("--compact-every", type=minutes, default=1.0, metavar="MINUTES",
-                   help="compact the city's store in the background this often (default 1; 0: never, e.g. when "
-                        "'cityline observations compact' runs from cron)")
+                   help="compact the city's store in the background this often, at most 10080 (a week) (default 1; "
+                        "0: never, e.g. when 'cityline observations compact' runs from cron)")
     p.add_argument("--quiet", action="store_true", help="no stats lines")
     p.set_defaults(func=cmd_ingest_mqtt)
 
@@ -65,13 +74,15 @@ def add_parser(sub) -> None:
         "the layout `cityline ingest mqtt` reads by default.")
     p.add_argument("city", nargs="?", help="city key (default: the only city)")
     _broker_options(p)
-    p.add_argument("--rate", type=positive_float, default=2.0, help="messages per second over all series (default 2)")
+    p.add_argument("--rate", type=number(*RATES, what="a number of messages per second"), default=2.0,
+                   help=f"messages per second over all series, {RATES[0]:g} to {RATES[1]} (default 2)")
     p.add_argument("--duration", type=positive_float, help="seconds to run (default: until Ctrl+C)")
     p.add_argument("--count", type=positive_int, help="stop after this many messages")
     p.add_argument("--series", nargs="+", metavar="KEY", help="only these series (default: all the city's series)")
     p.add_argument("--group", action="append", help="only the series of this group (repeatable)")
     p.add_argument("--start", help="reading times from this ISO 8601 time on (a replay) instead of the wall clock")
-    p.add_argument("--step", type=positive_float, help="with --start: seconds between a series' readings "
+    p.add_argument("--step", type=number(0, MAX_STEP, above=True, what="a number of seconds"),
+                   help="with --start: seconds between a series' readings, at most 366 days "
                    "(default: its reading interval, else 60)")
     p.add_argument("--client-id", help="MQTT client id (default cityline-<city>-simulator)")
     p.add_argument("--quiet", action="store_true", help="print only the totals")
@@ -79,6 +90,7 @@ def add_parser(sub) -> None:
 
 
 def _broker(args, client_id: str | None):
+    """The broker from the options, else ``CITYLINE_MQTT_*``; a bad value there is a :class:`.mqtt.SettingError`."""
     from .mqtt import Broker
 
     return Broker.from_env(host=args.host, port=args.port, username=args.username, password=args.password,
@@ -114,15 +126,15 @@ def _mappings(args, city):
 
 def cmd_ingest_mqtt(args: argparse.Namespace) -> int:
     from .domain.payload import MappingError
-    from .mqtt import Consumer
+    from .mqtt import Consumer, SettingError
 
     try:
+        broker = _broker(args, args.client_id)
         city = _city(args.city)
         mappings = _mappings(args, city)
-    except (LookupError, MappingError) as exc:
+    except (SettingError, LookupError, MappingError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    broker = _broker(args, args.client_id)
     broker.session_expiry = args.session_expiry
     broker.inflight = args.inflight
 
@@ -146,11 +158,13 @@ def cmd_ingest_mqtt(args: argparse.Namespace) -> int:
 
 def cmd_simulate(args: argparse.Namespace) -> int:
     from .models import Series
+    from .mqtt import SettingError
     from .simulate import SimSeries, publish
 
     try:
+        _broker(args, None)  # the CITYLINE_MQTT_* settings checked before anything else
         city = _city(args.city)
-    except LookupError as exc:
+    except (SettingError, LookupError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     rows = Series.objects.filter(city=city).order_by("group", "key")

@@ -65,6 +65,30 @@ ENV = {"host": "CITYLINE_MQTT_HOST", "port": "CITYLINE_MQTT_PORT", "username": "
 _RECENT_KEYS = 200_000  # how many recent (series, time) keys are remembered to count duplicates
 
 
+class SettingError(ValueError):
+    """A ``CITYLINE_MQTT_*`` environment variable holds a value that cannot be used (the message names both)."""
+
+
+def _port(var: str, raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingError(f"{var}={raw!r} is not a whole number: give the broker's port, 1 to 65535") from None
+    if not 1 <= value <= 65535:
+        raise SettingError(f"{var}={raw!r}: give the broker's port, 1 to 65535")
+    return value
+
+
+def _switch(var: str, raw: str) -> bool:
+    if raw.strip() not in ("0", "1"):
+        raise SettingError(f"{var}={raw!r}: give 1 (connect over TLS) or 0 (plain TCP)")
+    return raw.strip() == "1"
+
+
+#: How the value of each broker option read from the environment is checked and converted (others: as they are).
+_PARSE = {"port": _port, "tls": _switch}
+
+
 @dataclass
 class Broker:
     """Where the broker is and how to log in (command-line options, else ``CITYLINE_MQTT_*``, else defaults)."""
@@ -83,13 +107,15 @@ class Broker:
 
     @classmethod
     def from_env(cls, **given) -> Broker:
+        """The options ``given``, the others from ``CITYLINE_MQTT_*`` (:data:`ENV`); a value there that cannot be
+        used (a port that is not a whole number from 1 to 65535, TLS not 0 or 1) is a :class:`SettingError`."""
         values = {}
         for name, var in ENV.items():
             if given.get(name) is not None:
                 values[name] = given[name]
             elif os.environ.get(var):
                 raw = os.environ[var]
-                values[name] = int(raw) if name == "port" else raw == "1" if name == "tls" else raw
+                values[name] = _PARSE[name](var, raw) if name in _PARSE else raw
         rest = {k: v for k, v in given.items() if k not in ENV and v is not None}
         return cls(**values, **rest)
 

@@ -106,6 +106,10 @@ def payload(series: str, when: datetime, value: float, seq: int) -> bytes:
                        "id": f"sim-{series}-{seq}"}, separators=(",", ":")).encode()
 
 
+class EndOfTime(Exception):
+    """The next reading time is past the last one a date can hold (the end of the year 9999)."""
+
+
 @dataclass
 class SimSeries:
     key: str
@@ -120,7 +124,7 @@ def messages(city_key: str, series: list[SimSeries], *, rate: float, start: date
     """Yield ``(due, topic, payload, series, time, value)``: round-robin over ``series``, ``rate`` messages per
     second. ``due`` is the monotonic time to send at. Reading times: the wall clock (``start`` None), or
     ``start`` plus ``step`` seconds per round (a replay, faster than real time when ``step`` is larger
-    than the round takes)."""
+    than the round takes). :class:`EndOfTime` when the next reading time is past the year 9999."""
     if not series:
         return
     interval = 1.0 / rate
@@ -130,10 +134,13 @@ def messages(city_key: str, series: list[SimSeries], *, rate: float, start: date
     while (count is None or n < count) and (duration is None or n * interval < duration):
         s = series[n % len(series)]
         rnd = n // len(series)
-        if start is None:
-            when = clock0 + timedelta(seconds=n * interval)
-        else:
-            when = start + timedelta(seconds=rnd * (step or max(1.0, len(series) * interval)))
+        try:
+            if start is None:
+                when = clock0 + timedelta(seconds=n * interval)
+            else:
+                when = start + timedelta(seconds=rnd * (step or max(1.0, len(series) * interval)))
+        except OverflowError:
+            raise EndOfTime(f"stopped after {n} message(s): the next reading time is past the year 9999") from None
         when = when.replace(microsecond=(when.microsecond // 1000) * 1000)
         value = value_at(s.key, s.entity_type, s.attribute, when)
         yield t0 + n * interval, topic_for(city_key, s.group, s.key), payload(s.key, when, value, n), s, when, value
@@ -142,20 +149,24 @@ def messages(city_key: str, series: list[SimSeries], *, rate: float, start: date
 
 def publish(client, city_key: str, series: list[SimSeries], *, rate: float, start=None, count=None, duration=None,
             step=None, out=print, quiet: bool = False) -> dict:
-    """Publish at QoS 1 and wait for every PUBACK; returns ``{"sent": n, "acknowledged": n}``."""
+    """Publish at QoS 1 and wait for every PUBACK; returns ``{"sent": n, "acknowledged": n}``. A replay that
+    reaches the year 9999 stops there, saying so (even when ``quiet``)."""
     pending = []
     sent = 0
-    for due, topic, body, s, when, value in messages(city_key, series, rate=rate, start=start, count=count,
-                                                     duration=duration, step=step):
-        delay = due - time.monotonic()
-        if delay > 0:
-            time.sleep(delay)
-        pending.append(client.publish(topic, body, qos=1))
-        sent += 1
-        if not quiet:
-            out(f"{when.isoformat().replace('+00:00', 'Z')}  {topic}  {value:g} {s.unit}".rstrip())
-        if len(pending) >= 1000:
-            pending = [p for p in pending if not p.is_published()]
+    try:
+        for due, topic, body, s, when, value in messages(city_key, series, rate=rate, start=start, count=count,
+                                                         duration=duration, step=step):
+            delay = due - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            pending.append(client.publish(topic, body, qos=1))
+            sent += 1
+            if not quiet:
+                out(f"{when.isoformat().replace('+00:00', 'Z')}  {topic}  {value:g} {s.unit}".rstrip())
+            if len(pending) >= 1000:
+                pending = [p for p in pending if not p.is_published()]
+    except EndOfTime as exc:
+        out(str(exc))
     acknowledged = sent
     for info in pending:
         try:

@@ -29,6 +29,16 @@ unspecified one (:func:`refusal`): refused when a rule is saved if the address i
 (:class:`_Guarded`), before any connection, so the error says nothing about the ports there. Private
 ranges stay allowed: cities run their incident systems on premises.
 
+Proxy: with ``CITYLINE_WEBHOOK_PROXY`` (``http://`` or ``https://``, e.g. ``http://proxy.internal:3128``,
+credentials in the address if the proxy asks for them) every delivery goes through that forward proxy: plain
+HTTP as an absolute-URI request, HTTPS through a CONNECT tunnel (TLS from end to end, the receiver's certificate
+checked here). The proxy's address is the operator's and is not checked (it may be private or on this host); the
+receiver's host is resolved here and refused exactly as without a proxy, before the proxy is asked
+(:class:`_Transport`). The proxy then resolves the name itself: what it lets through is its own policy. Without the
+setting, deliveries connect directly, whatever ``HTTP_PROXY``/``HTTPS_PROXY`` say. A value that is not such an
+address makes every delivery fail at once with an error naming the setting (:func:`proxy`), and ``cityline check``
+reports it.
+
 The body (``Content-Type: application/json``)::
 
     {"event": "opened" | "closed", "city": "...", "rule": "...", "rule_name": "...", "severity": "...",
@@ -87,6 +97,9 @@ RESUME_EVERY = 60.0
 WORKERS = 2
 SCHEMES = ("http", "https")
 USER_AGENT = "Cityline alerts"
+#: The setting (and environment variable) naming the forward proxy deliveries go through.
+PROXY_SETTING = "CITYLINE_WEBHOOK_PROXY"
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 _work: queue.SimpleQueue[int] = queue.SimpleQueue()  # alert ids whose queue a worker should deliver
 _workers: list[threading.Thread] = []
@@ -151,6 +164,52 @@ class Refused(Exception):
     """The receiver's host is, or resolves to, an address alerts are not posted to (final: not retried)."""
 
 
+class ProxySettingError(ValueError):
+    """``CITYLINE_WEBHOOK_PROXY`` is not the address of a proxy deliveries can go through (the message names it)."""
+
+
+def proxy() -> httpx.Proxy | None:
+    """The forward proxy deliveries go through (``CITYLINE_WEBHOOK_PROXY``); None: they connect directly.
+
+    Raises :class:`ProxySettingError` when the value is not ``http://`` or ``https://`` with a host (and perhaps
+    a port and credentials), nothing else."""
+    value = (getattr(settings, PROXY_SETTING, "") or "").strip()
+    return _proxy(value) if value else None
+
+
+@functools.lru_cache(maxsize=4)
+def _proxy(value: str) -> httpx.Proxy:
+    shown = _without_password(value)
+    example = "give it as http://host:port or https://host:port, e.g. http://proxy.example.org:3128"
+    try:
+        parts = urlsplit(value)
+        _ = parts.port  # a port that is not a number from 0 to 65535 is a ValueError
+    except ValueError as exc:
+        raise ProxySettingError(f"{PROXY_SETTING}={shown!r} is not a proxy address ({exc}): {example}") from None
+    if parts.scheme.lower() not in SCHEMES or not parts.hostname:
+        raise ProxySettingError(f"{PROXY_SETTING}={shown!r} is not an http:// or https:// address of a proxy: "
+                                f"{example}")
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ProxySettingError(f"{PROXY_SETTING}={shown!r}: a proxy address has no path, query or fragment; "
+                                f"{example}")
+    try:
+        return httpx.Proxy(value)
+    except (httpx.InvalidURL, ValueError) as exc:
+        raise ProxySettingError(f"{PROXY_SETTING}={shown!r} is not a proxy address ({exc}): {example}") from None
+
+
+def _without_password(value: str) -> str:
+    """``value`` as shown in an error: the password of ``user:password@`` replaced by ``***``."""
+    scheme, sep, rest = value.partition("://")
+    if not sep:
+        scheme, rest = "", value
+    authority, slash, tail = rest.partition("/")
+    userinfo, at, host = authority.rpartition("@")
+    if at and ":" in userinfo:
+        authority = f"{userinfo.split(':', 1)[0]}:***@{host}"
+    return f"{scheme}{sep}{authority}{slash}{tail}"
+
+
 def _addresses(host: str, port: int) -> list[str]:
     """The addresses ``host`` resolves to, all of them permitted (else :class:`Refused`)."""
     try:
@@ -179,6 +238,11 @@ class _Guarded(httpcore.SyncBackend):
 
     deadline = math.inf
 
+    def __init__(self, through: httpx.Proxy | None = None):
+        # The proxy's host and port, as httpcore names them when it connects there: not checked (the operator's).
+        self._proxy = None if through is None else (
+            through.url.raw_host.decode("ascii"), through.url.port or _DEFAULT_PORTS[through.url.scheme])
+
     def left(self, timeout: float | None, expired: type[Exception]) -> float:
         remaining = self.deadline - time.monotonic()
         if remaining <= 0:
@@ -186,6 +250,10 @@ class _Guarded(httpcore.SyncBackend):
         return remaining if timeout is None else min(timeout, remaining)
 
     def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
+        if (host, port) == self._proxy:
+            stream = super().connect_tcp(host, port, self.left(timeout, httpcore.ConnectTimeout), local_address,
+                                         socket_options)
+            return _Stream(stream, self)
         error: Exception | None = None
         for address in _addresses(host, port):
             try:
@@ -222,14 +290,35 @@ class _Stream(httpcore.NetworkStream):
 
 
 class _Transport(httpx.HTTPTransport):
-    """httpx's transport over :class:`_Guarded` sockets (httpx takes no network backend: its pool is replaced).
+    """httpx's transport over :class:`_Guarded` sockets (httpx takes no network backend: its pool is replaced),
+    directly or through the forward proxy ``through`` (:func:`proxy`).
 
-    Being given a transport, httpx uses no proxy from the environment: webhooks connect directly."""
+    Being given a transport, httpx uses no proxy from the environment: only the one given here."""
 
-    def __init__(self, backend: _Guarded):
+    def __init__(self, backend: _Guarded, through: httpx.Proxy | None = None):
         # HTTPTransport.__init__ is not called: it would build an SSL context (the CA bundle read) and a pool,
-        # both replaced here. The context is built once per process.
-        self._pool = httpcore.ConnectionPool(ssl_context=_ssl_context(), network_backend=backend)
+        # both replaced here. The context is built once per process. The proxy pool is the one httpx builds for
+        # its ``proxy=`` option (absolute-URI requests for http://, a CONNECT tunnel for https://).
+        self._through = through
+        if through is None:
+            self._pool = httpcore.ConnectionPool(ssl_context=_ssl_context(), network_backend=backend)
+            return
+        url = through.url
+        self._pool = httpcore.HTTPProxy(
+            proxy_url=httpcore.URL(scheme=url.raw_scheme, host=url.raw_host, port=url.port, target=url.raw_path),
+            proxy_auth=through.raw_auth, proxy_headers=through.headers.raw, ssl_context=_ssl_context(),
+            proxy_ssl_context=_ssl_context() if url.scheme == "https" else None, network_backend=backend)
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if self._through is not None:
+            # Through a proxy the only connection made here is to the proxy: the receiver's host is resolved and
+            # checked now, as a direct delivery checks it when connecting, before the proxy hears of it.
+            url = request.url
+            try:
+                _addresses(url.raw_host.decode("ascii"), url.port or _DEFAULT_PORTS[url.scheme])
+            except httpcore.ConnectError as exc:
+                raise httpx.ConnectError(str(exc), request=request) from exc
+        return super().handle_request(request)
 
 
 @functools.lru_cache(maxsize=1)
@@ -269,9 +358,13 @@ def post(url: str, body: dict, *, attempts: int = ATTEMPTS, backoff: float = BAC
     timeout = TIMEOUT if timeout is None else timeout
     if urlsplit(url).scheme.lower() not in SCHEMES:
         return False, 1, "refused: alerts are posted to http:// or https:// addresses only"
+    try:
+        through = proxy()
+    except ProxySettingError as exc:  # the instance's setting: final, nothing is sent
+        return False, 1, str(exc)
     error = ""
-    backend = _Guarded()
-    with httpx.Client(transport=_Transport(backend), timeout=timeout, headers={"User-Agent": USER_AGENT},
+    backend = _Guarded(through)
+    with httpx.Client(transport=_Transport(backend, through), timeout=timeout, headers={"User-Agent": USER_AGENT},
                       follow_redirects=False) as client:
         for attempt in range(1, attempts + 1):
             backend.deadline = time.monotonic() + timeout

@@ -64,16 +64,21 @@ def test_serve_keeps_database_connections_unless_the_environment_says_otherwise(
 
 
 @pytest.mark.parametrize("argv, option, message", [
-    (["history", "--limit", "-1"], "--limit", "'-1': give a whole number above 0"),
-    (["history", "--limit", "0"], "--limit", "'0': give a whole number above 0"),
+    (["history", "--limit", "-1"], "--limit", "'-1': give a whole number from 1 to 1000000"),
+    (["history", "--limit", "0"], "--limit", "'0': give a whole number from 1 to 1000000"),
     (["history", "--limit", "ten"], "--limit", "'ten' is not a whole number"),
-    (["serve", "--threads", "0"], "--threads", "'0': give a whole number above 0"),
-    (["serve", "--threads", "-4"], "--threads", "'-4': give a whole number above 0"),
+    (["history", "--limit", "1" + "0" * 20], "--limit", f"'1{'0' * 20}': give a whole number from 1 to 1000000"),
+    (["serve", "--threads", "0"], "--threads", "'0': give a whole number from 1 to 1000"),
+    (["serve", "--threads", "-4"], "--threads", "'-4': give a whole number from 1 to 1000"),
+    (["serve", "--threads", "1001"], "--threads", "'1001': give a whole number from 1 to 1000"),
+    (["serve", "--threads", "1" + "0" * 20], "--threads", f"'1{'0' * 20}': give a whole number from 1 to 1000"),
     (["serve", "--port", "70000"], "--port", "'70000': give a port number from 1 to 65535"),
     (["serve", "--port", "0"], "--port", "'0': give a port number from 1 to 65535"),
     (["serve", "--port", "-1"], "--port", "'-1': give a port number from 1 to 65535"),
     (["demo", "--no-serve", "--port", "65536"], "--port", "'65536': give a port number from 1 to 65535"),
-    (["demo", "--no-serve", "--threads", "0"], "--threads", "'0': give a whole number above 0"),
+    (["demo", "--no-serve", "--threads", "0"], "--threads", "'0': give a whole number from 1 to 1000"),
+    (["serve", "--compact-every", "1e300"], "--compact-every", "'1e300': give at most 10080 minutes (a week; 0: "
+                                                               "never)"),
 ])
 def test_a_number_option_out_of_its_range_is_a_usage_error_naming_the_option(capsys, monkeypatch, argv, option,
                                                                              message):
@@ -89,10 +94,13 @@ def test_a_number_option_out_of_its_range_is_a_usage_error_naming_the_option(cap
 def test_the_boundary_values_of_history_and_serve_still_work(capsys, monkeypatch):
     city = make_city()
     make_organisation(city, name="City Council")
+    make_organisation(city, key="water", name="Water Board")
     assert cli.main(["history", "--city", city.key, "--limit", "1"]) == 0
     assert capsys.readouterr().out.count(" created ") == 1
+    assert cli.main(["history", "--city", city.key, "--limit", "1000000"]) == 0
+    assert capsys.readouterr().out.count(" created ") == 2
     served = []
     monkeypatch.setattr("waitress.serve", lambda app, **options: served.append((options["port"], options["threads"])))
-    for port, threads in (("1", "1"), ("65535", "1")):
+    for port, threads in (("1", "1"), ("65535", "1000")):
         assert cli.main(["serve", "--port", port, "--threads", threads, "--compact-every", "0"]) == 0
-    assert served == [(1, 1), (65535, 1)]
+    assert served == [(1, 1), (65535, 1000)]

@@ -321,11 +321,14 @@ def test_a_damaged_part_is_named_and_the_other_cities_go_on_and_the_scheduler_tr
     assert ends[city] and ends[city] == ends[other]
 
 
-@pytest.mark.parametrize("every, message", [("-5", "'-5': give a number above 0"),
-                                            ("0", "'0': give a number above 0"),
+@pytest.mark.parametrize("every, message", [("-5", "'-5': give a number of minutes above 0 and at most 10080"),
+                                            ("0", "'0': give a number of minutes above 0 and at most 10080"),
+                                            ("10080.5", "'10080.5': give a number of minutes above 0 and at most "
+                                                        "10080"),
+                                            ("1e300", "'1e300': give a number of minutes above 0 and at most 10080"),
                                             ("nan", "'nan' is not a finite number"),
                                             ("soon", "'soon' is not a number")])
-def test_kpi_schedule_refuses_an_interval_that_is_not_a_positive_number(capsys, every, message):
+def test_kpi_schedule_refuses_an_interval_that_is_not_a_positive_number_up_to_a_week(capsys, every, message):
     with pytest.raises(SystemExit) as refused:
         cli.main(["kpi", "schedule", "--every", every, "--once"])
     assert refused.value.code == 2 and f"argument --every: {message}" in capsys.readouterr().err

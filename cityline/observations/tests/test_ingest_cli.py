@@ -168,10 +168,14 @@ def test_observations_compact_retention_and_quarantine(capsys, city, tmp_path):
 
 
 @pytest.mark.parametrize("argv", [["observations", "quarantine"], ["alerts", "list"]])
-@pytest.mark.parametrize("limit, message", [("-1", "'-1': give a whole number above 0"),
-                                            ("0", "'0': give a whole number above 0"),
-                                            ("2.5", "'2.5' is not a whole number")])
-def test_a_limit_that_is_not_a_positive_whole_number_is_a_usage_error(capsys, city, argv, limit, message):
+@pytest.mark.parametrize("limit, message", [("-1", "'-1': give a whole number from 1 to 1000000"),
+                                            ("0", "'0': give a whole number from 1 to 1000000"),
+                                            ("2.5", "'2.5' is not a whole number"),
+                                            ("1000001", "'1000001': give a whole number from 1 to 1000000"),
+                                            ("10" + "0" * 20, f"'1{'0' * 21}': give a whole number from 1 to "
+                                                              "1000000")])
+def test_a_limit_that_is_not_a_whole_number_from_1_to_a_million_is_a_usage_error(capsys, city, argv, limit,
+                                                                                 message):
     with pytest.raises(SystemExit) as refused:
         cli.main([*argv, "--limit", limit])
     out, err = capsys.readouterr()

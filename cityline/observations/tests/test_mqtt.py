@@ -15,6 +15,7 @@ or CITYLINE_REQUIRE_POSTGRES=1 (CI), like a missing PostgreSQL.
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import os
@@ -249,7 +250,9 @@ def _refuse_to_run(monkeypatch) -> None:
 @pytest.mark.parametrize("command", [["ingest", "mqtt"], ["serve"], ["demo"]])  # each compacts in the background
 @pytest.mark.parametrize("given, problem", [("-1", "give 0 (never) or more minutes"),
                                              ("soon", "is not a number of minutes"), ("nan", "give 0"),
-                                             ("inf", "'inf' is not a finite number of minutes")])
+                                             ("inf", "'inf' is not a finite number of minutes"),
+                                             ("1e300", "'1e300': give at most 10080 minutes (a week; 0: never)"),
+                                             ("10080.5", "'10080.5': give at most 10080 minutes")])
 def test_a_bad_compaction_interval_is_refused_naming_the_option(capsys, monkeypatch, command, given, problem):
     from cityline import cli
 
@@ -263,8 +266,10 @@ def test_a_bad_compaction_interval_is_refused_naming_the_option(capsys, monkeypa
 @pytest.mark.parametrize("option, value, message", [
     ("--port", "70000", "'70000': give a port number from 1 to 65535"),
     ("--port", "0", "'0': give a port number from 1 to 65535"),
-    ("--batch-ms", "-5", "'-5': give a whole number above 0"),
-    ("--batch-ms", "0", "'0': give a whole number above 0"),
+    ("--batch-ms", "-5", "'-5': give a whole number from 1 to 60000"),
+    ("--batch-ms", "0", "'0': give a whole number from 1 to 60000"),
+    ("--batch-ms", "60001", "'60001': give a whole number from 1 to 60000"),
+    ("--batch-ms", "1" + "0" * 20, f"'1{'0' * 20}': give a whole number from 1 to 60000"),
     ("--batch-size", "0", "'0': give a whole number above 0"),
     ("--batch-size", "1.5", "'1.5' is not a whole number"),
     ("--inflight", "0", "'0': give a whole number from 1 to 65535"),
@@ -309,8 +314,71 @@ def test_ingest_mqtt_takes_the_boundary_values(city, capsys, monkeypatch):
     assert given == {"port": 65535, "batch_ms": 1, "batch_size": 1, "inflight": 65535, "session_expiry": 0,
                      "stats_seconds": 0, "compact_every": 1.0, "out": given["out"]}
     assert cli.main(["ingest", "mqtt", "--city", city.key, "--port", "1", "--inflight", "1",
-                     "--session-expiry", "4294967295"]) == 0
+                     "--session-expiry", "4294967295", "--batch-ms", "60000", "--compact-every", "10080"]) == 0
     assert (given["port"], given["inflight"], given["session_expiry"]) == (1, 1, 4294967295)
+    assert (given["batch_ms"], given["compact_every"]) == (60000, 10080)
+
+
+BAD_BROKER_SETTINGS = [
+    ("CITYLINE_MQTT_PORT", "abc", "CITYLINE_MQTT_PORT='abc' is not a whole number: give the broker's port, 1 to 65535"),
+    ("CITYLINE_MQTT_PORT", "1883.0", "CITYLINE_MQTT_PORT='1883.0' is not a whole number: give the broker's port"),
+    ("CITYLINE_MQTT_PORT", "70000", "CITYLINE_MQTT_PORT='70000': give the broker's port, 1 to 65535"),
+    ("CITYLINE_MQTT_PORT", "0", "CITYLINE_MQTT_PORT='0': give the broker's port, 1 to 65535"),
+    ("CITYLINE_MQTT_TLS", "yes", "CITYLINE_MQTT_TLS='yes': give 1 (connect over TLS) or 0 (plain TCP)"),
+]
+
+
+@pytest.mark.parametrize("command", ["ingest", "simulate"])
+@pytest.mark.parametrize("variable, value, message", BAD_BROKER_SETTINGS)
+def test_a_bad_broker_setting_in_the_environment_is_a_usage_error_naming_it(city, capsys, monkeypatch, command,
+                                                                           variable, value, message):
+    from cityline import cli
+    from cityline.observations import mqtt
+
+    monkeypatch.setattr(mqtt, "Consumer", lambda *args, **kwargs: pytest.fail("a consumer was started"))
+    monkeypatch.setattr(mqtt.Broker, "client", lambda *args, **kwargs: pytest.fail("a client was made"))
+    monkeypatch.setenv(variable, value)
+    argv = ["ingest", "mqtt", "--city", city.key] if command == "ingest" else ["simulate", city.key, "--count", "1"]
+    assert cli.main(argv) == 2
+    out, err = capsys.readouterr()
+    assert err.startswith(f"error: {message}") and err.count("\n") == 1 and "Traceback" not in out + err
+
+
+def test_a_bad_broker_port_in_the_environment_stops_the_command_with_status_2(tmp_path):
+    """In a process of its own, as an operator runs it (the setting is read before the database is)."""
+    env = {**os.environ, "CITYLINE_MQTT_PORT": "mqtt", "CITYLINE_DATA_DIR": str(tmp_path),
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'empty.sqlite3'}"}
+    done = subprocess.run([sys.executable, "-m", "cityline.cli", "ingest", "mqtt"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == ("error: CITYLINE_MQTT_PORT='mqtt' is not a whole number: give the broker's port, "
+                           "1 to 65535\n")
+
+
+def test_the_broker_settings_in_the_environment_are_used_where_no_option_is_given(city, monkeypatch):
+    from cityline import cli
+    from cityline.observations import mqtt
+
+    given = []
+
+    class Recorder:  # the consumer, without a broker: the broker the command gives it
+        def __init__(self, city, mappings, broker, **options):
+            given.append((broker.host, broker.port, broker.tls))
+
+        def request_stop(self, *args):
+            pass
+
+        start = run = stop = request_stop
+
+    monkeypatch.setattr(mqtt, "Consumer", Recorder)
+    monkeypatch.setattr("cityline.observations.cli_mqtt.signal.signal", lambda *args: None)
+    monkeypatch.setenv("CITYLINE_MQTT_HOST", "broker.internal")
+    monkeypatch.setenv("CITYLINE_MQTT_PORT", "8883")
+    monkeypatch.setenv("CITYLINE_MQTT_TLS", "1")
+    assert cli.main(["ingest", "mqtt", "--city", city.key]) == 0
+    monkeypatch.setenv("CITYLINE_MQTT_TLS", "0")
+    assert cli.main(["ingest", "mqtt", "--city", city.key, "--port", "1883"]) == 0  # the option wins
+    assert given == [("broker.internal", 8883, True), ("broker.internal", 1883, False)]
 
 
 def test_readings_arriving_out_of_order_are_all_stored_and_read_in_time_order(city, machine_broker):
@@ -477,9 +545,18 @@ def test_the_simulator_publishes_realistic_readings_the_consumer_stores(city, ma
     assert traffic[8] > 3 * traffic[3]  # the morning rush hour against the night
 
 
+RATES = "a number of messages per second from 0.001 to 1000000"
+
+
 @pytest.mark.parametrize("option, value, message", [("--rate", "nan", "'nan' is not a finite number"),
                                                      ("--rate", "inf", "'inf' is not a finite number"),
-                                                     ("--rate", "0", "'0': give a number above 0"),
+                                                     ("--rate", "0", f"'0': give {RATES}"),
+                                                     ("--rate", "1e-300", f"'1e-300': give {RATES}"),
+                                                     ("--rate", "1e308", f"'1e308': give {RATES}"),
+                                                     ("--step", "0", "'0': give a number of seconds above 0 and at "
+                                                                     "most 31622400"),
+                                                     ("--step", "1e300", "'1e300': give a number of seconds above 0 "
+                                                                         "and at most 31622400"),
                                                      ("--duration", "-1", "'-1': give a number above 0"),
                                                      ("--step", "nan", "'nan' is not a finite number"),
                                                      ("--count", "-1", "'-1': give a whole number above 0"),
@@ -491,6 +568,35 @@ def test_simulate_refuses_a_rate_duration_step_count_or_port_out_of_range(city, 
     with pytest.raises(SystemExit) as refused:  # no broker is reached: nothing listens on the port
         main(["simulate", city.key, "--port", str(_free_port()), "--count", "1", option, value])
     assert refused.value.code == 2 and f"error: argument {option}: {message}\n" in capsys.readouterr().err
+
+
+def test_simulate_takes_its_bounds_and_a_replay_stops_at_the_year_9999_saying_so(city, capsys, machine_broker):
+    from cityline.cli import main
+
+    host, port = machine_broker
+    broker = ["--host", host, "--port", str(port), "--series", "pm25-harbour", "--quiet"]
+    assert main(["simulate", city.key, *broker, "--rate", "0.001", "--count", "1"]) == 0  # the first is not paced
+    assert main(["simulate", city.key, *broker, "--rate", "1000000", "--count", "3", "--start", "2026-01-01T00:00:00Z",
+                 "--step", "31622400"]) == 0
+    out = capsys.readouterr().out
+    assert "sent 1 readings" in out and "sent 3 readings" in out and "stopped" not in out
+    assert main(["simulate", city.key, *broker, "--rate", "1000", "--count", "5", "--start", "9999-12-31T22:00:00Z",
+                 "--step", "3600"]) == 0
+    out, err = capsys.readouterr()
+    assert "stopped after 2 message(s): the next reading time is past the year 9999\n" in out
+    assert "sent 2 readings" in out and "2 acknowledged by the broker" in out and err == ""
+
+
+def test_simulated_reading_times_end_with_the_year_9999():
+    from cityline.observations.simulate import EndOfTime, SimSeries, messages
+
+    series = [SimSeries("pm25-harbour", "air", "AirQualityObserved", "pm25")]
+    start = datetime(9999, 12, 31, 23, tzinfo=timezone.utc)
+    replay = messages("vale", series, rate=1_000_000, start=start, step=1800)
+    assert [when for _due, _topic, _body, _s, when, _value in itertools.islice(replay, 2)] == [
+        start, start + timedelta(minutes=30)]
+    with pytest.raises(EndOfTime, match="stopped after 2 message"):
+        next(replay)
 
 
 def test_simulate_names_a_group_without_series_and_the_groups_with_series(city, capsys):
