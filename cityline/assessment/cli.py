@@ -114,10 +114,19 @@ def _diff(city, args) -> int:
 def _report(city, args) -> int:
     from . import report
 
-    data = report.gap_report(city, _date(getattr(args, "on", None), "--on"))
+    on_date = _date(getattr(args, "on", None), "--on")
+    out = Path(args.out) if args.out else None
+    if out is not None and not out.parent.is_dir():     # say so before the assessment runs, not after
+        print(f"error: cannot write the gap report to {out}: folder {out.parent} does not exist", file=sys.stderr)
+        return 2
+    data = report.gap_report(city, on_date)
     body = report.render(data, args.format)
-    if args.out:
-        Path(args.out).write_bytes(body)
+    if out is not None:
+        try:
+            out.write_bytes(body)
+        except OSError as exc:
+            print(f"error: cannot write the gap report to {out}: {exc.strerror or exc}", file=sys.stderr)
+            return 2
         print(f"gap report ({args.format}, {len(data['gaps'])} gaps) written to {args.out}")
     elif args.format == "pdf":
         sys.stdout.buffer.write(body)

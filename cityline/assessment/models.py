@@ -8,7 +8,7 @@ progress reads over time (C2.e).
 
 from __future__ import annotations
 
-from numbers import Number
+import json
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -55,9 +55,24 @@ class Attestation(KeyedRecord):
         super().clean()
         if self.recommendation and self.recommendation not in registry.recommendation_ids():
             raise ValidationError({"recommendation": _("%(id)s is not an ISO 37106 recommendation ID "
-                                                       "(see the list in docs/assessment.md)") % {"id": self.recommendation}})
+                                                       "(see the list in docs/assessment.md)")
+                                   % {"id": self.recommendation}})
+        attestable = registry.attestable_ids()
+        if self.recommendation and self.recommendation not in attestable:
+            raise ValidationError({"recommendation": _(
+                "%(id)s is assessed from the city's records alone, so an attestation of it would count for "
+                "nothing; recommendations that take an attestation: %(ids)s") % {
+                    "id": self.recommendation, "ids": ", ".join(attestable) or "—"}})
         if self.attested_on and self.expires and self.expires <= self.attested_on:
             raise ValidationError({"expires": _("must be after the attestation date")})
+
+
+#: What a threshold's value must be, by kind (:func:`.registry.threshold_kind`), as the error says it.
+THRESHOLD_RULES = {
+    registry.SHARE: _("%(name)s is a share: a number from 0 to 1 (0.6 for 60%%), not %(value)s"),
+    registry.COUNT: _("%(name)s must be a whole number of at least 0, not %(value)s"),
+    registry.TEXT_LIST: _("%(name)s must be a list of identifiers (e.g. [CC-BY-4.0, CC0-1.0]), not %(value)s"),
+}
 
 
 class AssessmentSettings(CityRecord):
@@ -93,15 +108,20 @@ class AssessmentSettings(CityRecord):
         if not isinstance(self.thresholds, dict):
             raise ValidationError({"thresholds": _("must be a mapping of threshold names to values")})
         declared = registry.declared_thresholds()
-        unknown = sorted(set(self.thresholds) - set(declared))
+        unknown = sorted(str(n) for n in set(self.thresholds) - set(declared))
+        problems = []
         if unknown:
-            raise ValidationError({"thresholds": _("unknown threshold(s): %(names)s; known: %(known)s") % {
-                "names": ", ".join(unknown), "known": ", ".join(sorted(declared)) or "—"}})
-        for name, value in self.thresholds.items():
-            default = declared[name]
-            numeric = isinstance(default, Number) and not isinstance(default, bool)
-            if numeric and (not isinstance(value, Number) or isinstance(value, bool) or value < 0):
-                raise ValidationError({"thresholds": _("%(name)s must be a number of at least 0") % {"name": name}})
+            problems.append(_("unknown threshold(s): %(names)s; known: %(known)s") % {
+                "names": ", ".join(unknown), "known": ", ".join(sorted(declared)) or "—"})
+        for name, value in sorted(self.thresholds.items(), key=lambda item: str(item[0])):
+            if name not in declared:
+                continue
+            kind = registry.threshold_kind(declared[name])
+            if not registry.threshold_fits(value, kind):
+                shown = json.dumps(value, ensure_ascii=False, default=str)
+                problems.append(THRESHOLD_RULES[kind] % {"name": name, "value": shown})
+        if problems:
+            raise ValidationError({"thresholds": problems})
 
 
 class Snapshot(CityRecord):

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from importlib import import_module
 from pathlib import Path
@@ -218,6 +218,13 @@ def load_rules() -> dict[str, Rule]:
     return RULES
 
 
+def attestable_ids() -> list[str]:
+    """The recommendations whose rule takes a staff attestation, in the standard's order; any other rule
+    reads the city's records only, so an attestation of it would count for nothing."""
+    rules = load_rules()
+    return [i for i in recommendation_ids() if i in rules and rules[i].attestable]
+
+
 def declared_thresholds() -> dict[str, Any]:
     """Every threshold the loaded rules declare → its default (the first rule declaring it wins)."""
     out: dict[str, Any] = {}
@@ -225,6 +232,38 @@ def declared_thresholds() -> dict[str, Any]:
         for name, default in r.thresholds.items():
             out.setdefault(name, default)
     return out
+
+
+#: What a city's value for a threshold must be, read from the kind of its default (see :func:`threshold_kind`).
+SHARE, COUNT, TEXT_LIST, ANY = "share", "count", "text_list", "any"
+
+
+def threshold_kind(default: Any) -> str:
+    """The kind of value a threshold takes, from its default: a fraction is a *share* (or weight) from 0 to 1,
+    a whole number a *count* (of days, records, organisations ...) of at least 0, a list or tuple a *list of
+    text* (e.g. licence identifiers); anything else is left to the rule."""
+    if isinstance(default, bool):
+        return ANY
+    if isinstance(default, float):
+        return SHARE
+    if isinstance(default, int):
+        return COUNT
+    if isinstance(default, (list, tuple)):
+        return TEXT_LIST
+    return ANY
+
+
+def threshold_fits(value: Any, kind: str) -> bool:
+    """Whether ``value`` can stand for a threshold of ``kind``: a share of 60 %, written 60, or one licence
+    written as text where a list is expected, would otherwise give wrong results without a word."""
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if kind == SHARE:
+        return number and 0 <= value <= 1
+    if kind == COUNT:
+        return number and value >= 0 and float(value).is_integer()
+    if kind == TEXT_LIST:
+        return isinstance(value, (list, tuple)) and all(isinstance(v, str) and v.strip() for v in value)
+    return True
 
 
 def run_rule(r: Rule, ctx: Context) -> Result:
@@ -242,6 +281,8 @@ def run_rule(r: Rule, ctx: Context) -> Result:
         evidence = result.evidence + ((att.evidence,) if att.evidence else ())
         result = Result(r.id, att.outcome, att.statement, result.next_step, evidence, attestation=att.key,
                         share=result.share)
+    if ctx.public:   # evidence links lead into the editor, which is for staff: the public face keeps the labels
+        result = replace(result, evidence=tuple(replace(e, url="") for e in result.evidence))
     return result
 
 

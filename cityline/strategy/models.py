@@ -19,6 +19,9 @@ from . import choices
 
 PERCENT = [MinValueValidator(0), MaxValueValidator(100)]
 WEIGHT = [MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))]
+#: Costs and values are amounts spent or committed: never below zero (a negative cost would also break the
+#: quick-win ranking of the roadmap, B7.c, and the whole-life cost of a procurement, B4.b.4).
+AMOUNT = [MinValueValidator(Decimal("0"))]
 
 
 def _check_dates(start, end, start_name="start_date", end_name="end_date"):
@@ -267,9 +270,11 @@ class PortfolioItem(KeyedRecord):
     progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0, validators=PERCENT)
     start_date = models.DateField(_("start"), null=True, blank=True)
     end_date = models.DateField(_("end"), null=True, blank=True)
-    budget = models.DecimalField(_("budget"), max_digits=14, decimal_places=2, null=True, blank=True)
+    budget = models.DecimalField(_("budget"), max_digits=14, decimal_places=2, null=True, blank=True,
+                                 validators=AMOUNT)
     business_case_costs = models.DecimalField(
-        _("business case: whole-life costs"), max_digits=14, decimal_places=2, null=True, blank=True
+        _("business case: whole-life costs"), max_digits=14, decimal_places=2, null=True, blank=True,
+        validators=AMOUNT,
     )
     expected_benefits = models.TextField(_("business case: expected benefits"), blank=True)
     success_indicators = models.TextField(_("business case: success indicators"), blank=True)
@@ -384,7 +389,7 @@ class ProcurementEntry(KeyedRecord):
     title = models.CharField(_("title"), max_length=200)
     buyer = models.ForeignKey(Organisation, on_delete=models.RESTRICT, related_name="procurements")
     outcome_sought = models.TextField(_("outcome sought"))
-    estimated_value = models.DecimalField(_("estimated value"), max_digits=14, decimal_places=2)
+    estimated_value = models.DecimalField(_("estimated value"), max_digits=14, decimal_places=2, validators=AMOUNT)
     currency = models.CharField(_("currency"), max_length=3, default="EUR")
     expected_tender_date = models.DateField(_("expected tender date"))
     status = models.CharField(_("status"), max_length=20, choices=choices.ProcurementStatus.choices, default="planned")
@@ -399,10 +404,12 @@ class ProcurementEntry(KeyedRecord):
     avoids_lock_in = models.BooleanField(
         _("interoperability and open standards required, no lock-in (B4.b.4)"), default=False
     )
-    capital_cost = models.DecimalField(_("capital cost"), max_digits=14, decimal_places=2, default=0)
-    annual_running_cost = models.DecimalField(_("annual running cost"), max_digits=14, decimal_places=2, default=0)
+    capital_cost = models.DecimalField(_("capital cost"), max_digits=14, decimal_places=2, default=0,
+                                       validators=AMOUNT)
+    annual_running_cost = models.DecimalField(_("annual running cost"), max_digits=14, decimal_places=2, default=0,
+                                              validators=AMOUNT)
     contract_years = models.PositiveSmallIntegerField(_("contract years"), default=1)
-    exit_cost = models.DecimalField(_("exit cost"), max_digits=14, decimal_places=2, default=0)
+    exit_cost = models.DecimalField(_("exit cost"), max_digits=14, decimal_places=2, default=0, validators=AMOUNT)
     project = models.ForeignKey(
         Project, on_delete=models.SET_NULL, null=True, blank=True, related_name="procurements"
     )
@@ -448,7 +455,7 @@ class Contract(KeyedRecord):
     procurement = models.ForeignKey(
         ProcurementEntry, on_delete=models.SET_NULL, null=True, blank=True, related_name="contracts"
     )
-    value = models.DecimalField(_("value"), max_digits=14, decimal_places=2)
+    value = models.DecimalField(_("value"), max_digits=14, decimal_places=2, validators=AMOUNT)
     currency = models.CharField(_("currency"), max_length=3, default="EUR")
     start_date = models.DateField(_("start"))
     end_date = models.DateField(_("end"), null=True, blank=True)
@@ -616,7 +623,7 @@ class Initiative(KeyedRecord):
     description = models.TextField(_("description"), blank=True)
     status = models.CharField(_("status"), max_length=20, choices=choices.PortfolioStatus.choices, default="proposed")
     progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0, validators=PERCENT)
-    cost = models.DecimalField(_("cost"), max_digits=14, decimal_places=2)
+    cost = models.DecimalField(_("cost"), max_digits=14, decimal_places=2, validators=AMOUNT)
     risk = models.CharField(_("risk"), max_length=10, choices=choices.Level.choices)
     months_to_deliver = models.PositiveSmallIntegerField(_("months to deliver"))
     quick_win_agreed = models.BooleanField(

@@ -226,7 +226,9 @@ def members_by_sector(ctx: Context, bodies=None):
 @rule("B2.b", title=_("The leadership team spans the sectors"), thresholds={"b2b_min_sectors": 3})
 def leadership_sectors(ctx: Context) -> Result:
     members = list(members_by_sector(ctx))
-    mix = leadership.sector_mix(m.person.organisation.sector if m.person.organisation_id else None for m in members)
+    # each person once, however many bodies they sit on: the governance page counts the same way
+    people = {m.person_id: m.person for m in members}.values()
+    mix = leadership.sector_mix(p.organisation.sector if p.organisation_id else None for p in people)
     present = [s for s, n in mix.items() if n]
     missing = leadership.missing_sectors(mix)
     minimum = int(ctx.threshold("b2b_min_sectors"))

@@ -18,7 +18,7 @@ def attest(city, person, doc, key="open-1", rec="A.1.4", on=date(2026, 1, 10), e
                           attested_by=person, attested_on=on, expires=expires, **extra)
 
 
-def test_an_attestation_names_a_real_recommendation_and_expires_after_it_is_made(town):
+def test_an_attestation_names_a_real_recommendation_and_expires_after_it_is_made(town, sandbox):
     city, person, _bmap, survey = town
     with pytest.raises(ValidationError) as err:
         attest(city, person, survey, rec="B99.z")
@@ -39,6 +39,35 @@ def test_settings_refuse_unknown_thresholds_and_non_numbers(town, sandbox):
     assert list(err.value.message_dict) == ["thresholds"]
     s = actions.create(AssessmentSettings, city=city, thresholds={"min_frameworks": 2}, publish=True)
     assert services.is_published(city) and s.thresholds == {"min_frameworks": 2}
+
+
+def test_settings_refuse_values_that_would_give_wrong_results_naming_each(town):
+    """A share of 60 (meant as 60 %), one licence written as text, a fraction of days: the old check let them in
+    and C2.f, C2.g fell to not met ("0 of 75 published KPIs carry an open licence ... (CC-BY-4.0)")."""
+    city = town[0]
+    bad = {"c2f_min_share": 60, "c2g_open_licences": "CC-BY-4.0", "c3d_meeting_days": 90.5, "b1a_min_share": 0.6}
+    with pytest.raises(ValidationError) as err:
+        actions.create(AssessmentSettings, city=city, thresholds=bad)
+    assert err.value.message_dict["thresholds"] == [
+        "c2f_min_share is a share: a number from 0 to 1 (0.6 for 60%), not 60",
+        'c2g_open_licences must be a list of identifiers (e.g. [CC-BY-4.0, CC0-1.0]), not "CC-BY-4.0"',
+        "c3d_meeting_days must be a whole number of at least 0, not 90.5",
+    ]
+    assert not AssessmentSettings.objects.exists()
+    good = {"c2f_min_share": 0.6, "c2g_open_licences": ["CC-BY-4.0"], "c3d_meeting_days": 90}
+    assert actions.create(AssessmentSettings, city=city, thresholds=good).thresholds == good
+
+
+def test_an_attestation_is_refused_for_a_recommendation_the_records_alone_show(town):
+    """B2.a (named accountable leads) reads the records only: an attestation of it used to be stored and then
+    silently counted for nothing; it is refused, naming the recommendations that do take one."""
+    city, person, _bmap, survey = town
+    with pytest.raises(ValidationError) as err:
+        attest(city, person, survey, rec="B2.a")
+    message = err.value.message_dict["recommendation"][0]
+    assert message.startswith("B2.a is assessed from the city's records alone") and "B4.c.5" in message
+    assert not Attestation.objects.exists()
+    assert attest(city, person, survey, rec="B4.c.5").pk
 
 
 def test_context_for_loads_thresholds_and_the_attestation_current_on_the_date(town, sandbox):

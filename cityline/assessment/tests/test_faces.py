@@ -60,6 +60,18 @@ def test_gap_report_in_three_formats(town, sandbox, tmp_path, capsys):
     assert out.read_bytes().startswith(b"%PDF") and "written to" in capsys.readouterr().out
 
 
+def test_gap_report_to_a_place_it_cannot_be_written_is_a_clear_error(town, sandbox, tmp_path, capsys):
+    """Used to end in a FileNotFoundError traceback, after the whole assessment had run."""
+    city = town[0]
+    missing = tmp_path / "no-such-folder" / "gaps.pdf"
+    assert cli.main(["assess", "report", "--city", city.key, "--format", "pdf", "--out", str(missing)]) == 2
+    assert capsys.readouterr().err == (f"error: cannot write the gap report to {missing}: "
+                                       f"folder {missing.parent} does not exist\n")
+    assert cli.main(["assess", "report", "--city", city.key, "--out", str(tmp_path)]) == 2   # a folder, not a file
+    assert f"error: cannot write the gap report to {tmp_path}: " in capsys.readouterr().err
+    assert not missing.parent.exists()
+
+
 def test_api_and_public_page_are_for_staff_until_the_city_publishes(town, sandbox, client, admin_client):
     city, person, _bmap, survey = town
     actions.create(Attestation, city=city, key="open-1", recommendation="A.1.4", outcome="met", statement="Open",
@@ -102,6 +114,10 @@ def test_public_faces_name_no_unpublished_kpi_and_staff_see_them(client, admin_c
         assert "1 are not published" in body, path
     public, staff = client.get(api).json(), admin_client.get(api).json()
     assert public["maturity"] == staff["maturity"]
+    # the API gives anyone the public face's evidence: labels, kinds and keys, no links into the editor
+    public_links = {e["url"] for r in public["results"] for e in r["evidence"]}
+    assert public_links == {""} and "/admin/" not in client.get(api).content.decode()
+    assert any(e["url"].startswith("/admin/") for r in staff["results"] for e in r["evidence"])
     c2f = next(r for r in staff["results"] if r["id"] == "C2.f")
     assert "Secret draft indicator" in c2f["reason"] and [e["key"] for e in c2f["evidence"]] == ["noise"]
 
@@ -131,8 +147,14 @@ def test_a_bad_pack_names_the_file_and_field_and_writes_nothing(demo_city, tmp_p
     pack = tmp_path / "pack"
     shutil.copytree(DEMO, pack)
     path = pack / "assessment.yaml"
-    path.write_text(path.read_text().replace("c3d_meeting_days: 90", "c3d_meeting_dayz: 90"))
+    path.write_text(path.read_text().replace("c3d_meeting_days: 90", "c3d_meeting_dayz: 90")
+                    .replace("c2f_min_share: 0.6", "c2f_min_share: 60")           # 60 % written as 60
+                    .replace("recommendation: C2.e", "recommendation: B2.a"))     # B2.a takes no attestation
     with pytest.raises(PackError) as err:
         import_pack(pack, progress=False, trusted=True)
-    assert "assessment.yaml" in str(err.value) and "thresholds" in str(err.value) and "c3d_meeting_dayz" in str(err.value)
+    message = str(err.value)
+    assert "assessment.yaml" in message and "thresholds" in message and "c3d_meeting_dayz" in message
+    assert "c2f_min_share is a share: a number from 0 to 1 (0.6 for 60%), not 60" in message
+    assert "B2.a is assessed from the city's records alone" in message
     assert AssessmentSettings.objects.get(city=demo_city).thresholds["c3d_meeting_days"] == 90
+    assert Attestation.objects.get(city=demo_city, key="maturity-review-2024").recommendation == "C2.e"

@@ -66,3 +66,27 @@ def test_every_recommendation_has_exactly_one_rule_and_every_rule_a_known_id():
     assert not unknown, f"rules for IDs that are not in reference/recommendations.csv: {unknown}"
     for r in rules.values():
         assert str(r.title).strip(), f"{r.id} has no title"
+
+
+def test_a_thresholds_default_says_what_a_citys_value_may_be():
+    """A share stays from 0 to 1, a count is a whole number, a list of licences stays a list: a city writing 60 for
+    60 %, or one licence as text, would otherwise turn rules not met without a word (C2.f, C2.g)."""
+    assert [reg.threshold_kind(d) for d in (0.5, 180, ("CC0-1.0",), True, "x")] == [
+        reg.SHARE, reg.COUNT, reg.TEXT_LIST, reg.ANY, reg.ANY]
+    assert [reg.threshold_fits(v, reg.SHARE) for v in (0, 0.6, 1, 60, -0.1, "0.6", True)] == [
+        True, True, True, False, False, False, False]
+    assert [reg.threshold_fits(v, reg.COUNT) for v in (0, 90, 90.0, 90.5, -1, "90", False)] == [
+        True, True, True, False, False, False, False]
+    assert [reg.threshold_fits(v, reg.TEXT_LIST) for v in (["CC0-1.0"], [], "CC-BY-4.0", [5], [""], 3)] == [
+        True, True, False, False, False, False]
+    declared = reg.declared_thresholds()
+    assert reg.threshold_kind(declared["c2f_min_share"]) == reg.SHARE
+    assert reg.threshold_kind(declared["c3d_meeting_days"]) == reg.COUNT
+    assert reg.threshold_kind(declared["c2g_open_licences"]) == reg.TEXT_LIST
+
+
+def test_attestable_ids_are_the_rules_that_take_an_attestation():
+    ids = reg.attestable_ids()
+    assert {"A.2", "B1.e", "B4.c.5", "C2.e"} <= set(ids)        # the demo city's attestations
+    assert "B2.a" not in ids and "C1" not in ids                 # shown by the records alone
+    assert ids == [i for i in reg.recommendation_ids() if i in ids]

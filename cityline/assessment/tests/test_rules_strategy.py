@@ -276,6 +276,22 @@ def test_b2b_leaders_from_several_sectors(city, sectors, expected):
         assert "voluntary" in result.reason
 
 
+def test_b2b_counts_each_leader_once_as_the_governance_page_does(city):
+    """Two people sitting on three bodies are two board members, not five: the reason used to count seats
+    ("public 3, private 2") while the governance page counted people."""
+    from cityline.strategy.public import governance
+
+    ada = person(city, "ada", make_organisation(city, "council"))
+    bob = person(city, "bob", make_organisation(city, "firm", "private"))
+    for key in ("board", "delivery-1", "delivery-2"):
+        body(city, key, "strategic" if key == "board" else "delivery", [ada, bob] if key != "delivery-2" else [ada])
+    result = run(city, "B2.b", thresholds={"b2b_min_sectors": 2})
+    assert result.outcome == "met"
+    assert "Board members come from 2 sectors (public 1, private 1)" in result.reason
+    sectors = {s["sector"]: s["members"] for s in governance(city)["leadership"]["sectors"]}
+    assert (sectors["public"], sectors["private"]) == (1, 1)
+
+
 def test_b2c_boards_at_both_levels_across_sectors(city):
     council, firm = make_organisation(city, "council"), make_organisation(city, "firm", "private")
     a, b = person(city, "a", council), person(city, "b", firm)

@@ -110,3 +110,22 @@ def test_contract_dates_and_data_ownership_choice(city):  # B4.b.2
     refused(m.Contract, "end_date", start_date=date(2025, 1, 1), end_date=date(2024, 1, 1),
             data_ownership="city_owns", **base)
     refused(m.Contract, "data_ownership", start_date=date(2025, 1, 1), data_ownership="mine", **base)
+
+
+def test_costs_and_values_are_never_negative(city):  # B7.c, B4.b.4, B2.d
+    """A negative cost used to be stored, then broke the quick-win ranking: the public roadmap, its downloads
+    and the whole self-assessment (B7.c) answered 500."""
+    ws = actions.create(m.Workstream, city=city, key="w", name="W", kind="governance")
+    initiative = dict(city=city, key="i", title="I", phase="plan", workstream=ws, risk="low", months_to_deliver=3)
+    assert "greater than or equal to 0" in refused(m.Initiative, "cost", cost=Decimal("-5000"), **initiative)[0]
+    buyer = make_organisation(city)
+    entry = dict(city=city, key="e", title="E", buyer=buyer, outcome_sought="O", estimated_value=Decimal("1"),
+                 expected_tender_date=date(2027, 1, 1))
+    for field in ("estimated_value", "capital_cost", "annual_running_cost", "exit_cost"):
+        refused(m.ProcurementEntry, field, **{**entry, field: Decimal("-1")})
+    refused(m.Programme, "budget", city=city, key="p", name="P", budget=Decimal("-1"))
+    refused(m.Project, "business_case_costs", city=city, key="p", name="P", business_case_costs=Decimal("-1"))
+    supplier = actions.create(m.Supplier, city=city, key="s", name="S", size="sme")
+    refused(m.Contract, "value", city=city, key="c", title="C", supplier=supplier, buyer=buyer, value=Decimal("-1"),
+            start_date=date(2025, 1, 1), data_ownership="city_owns")
+    assert actions.create(m.Initiative, cost=Decimal("0"), **initiative).pk   # free changes are fine
