@@ -47,7 +47,10 @@ def apply_errors(form: forms.Form, exc: ValidationError) -> None:
 
 
 class ProfileForm(HoneypotMixin):
-    """Taking part: a display name and an optional, self-declared profile (published aggregated only)."""
+    """Taking part: a display name and an optional, self-declared profile (published aggregated only).
+
+    ``participant`` is the person's record when they already take part. With ``declared_fixed`` (the consultation
+    has closed) the self-declared fields are left out and what they declared is kept as it is."""
 
     display_name = forms.CharField(
         label=_("Display name"), max_length=60, required=False,
@@ -63,9 +66,12 @@ class ProfileForm(HoneypotMixin):
 
     field_order = ["display_name", "anonymous", "party_category", "segment", "district", "notify"]
 
-    def __init__(self, *args, consultation, segments, districts, allows_anonymous: bool, **kwargs):
+    def __init__(self, *args, consultation, segments, districts, allows_anonymous: bool, participant=None,
+                 declared_fixed: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.consultation = consultation
+        self.participant = participant
+        self.declared_fixed = declared_fixed and participant is not None
         self.fields["party_category"].choices = [("", "—"), *PartyCategory.choices]
         self.fields["segment"].queryset = segments
         if not segments.exists():
@@ -76,12 +82,19 @@ class ProfileForm(HoneypotMixin):
             del self.fields["district"]
         if not allows_anonymous:
             del self.fields["anonymous"]
+        if self.declared_fixed:
+            for name in ("party_category", "segment", "district"):
+                self.fields.pop(name, None)
 
     def service_kwargs(self) -> dict:
         d = self.cleaned_data
-        return {"display_name": d.get("display_name") or "", "anonymous": bool(d.get("anonymous")),
-                "party_category": d.get("party_category") or "", "segment": d.get("segment"),
-                "district": d.get("district") or "", "notify": bool(d.get("notify"))}
+        out = {"display_name": d.get("display_name") or "", "anonymous": bool(d.get("anonymous")),
+               "party_category": d.get("party_category") or "", "segment": d.get("segment"),
+               "district": d.get("district") or "", "notify": bool(d.get("notify"))}
+        if self.declared_fixed:
+            out.update(party_category=self.participant.party_category, segment=self.participant.segment,
+                       district=self.participant.district)
+        return out
 
 
 class CommentForm(HoneypotMixin):

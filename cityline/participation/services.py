@@ -283,8 +283,9 @@ def _name_taken(consultation: Consultation, user, name: str) -> bool:
 
 
 def profile_problems(consultation: Consultation, user, *, display_name: str, anonymous: bool, district: str,
-                     segment) -> dict[str, str]:
-    """What is wrong with a participant profile, by field (empty: nothing)."""
+                     segment, current: Participant | None = None) -> dict[str, str]:
+    """What is wrong with a participant profile, by field (empty: nothing). ``current``: the person's participant
+    record when they already take part (a verified participant stays one if the consultation no longer offers it)."""
     problems: dict[str, str] = {}
     name = display_name.strip()
     if not anonymous:
@@ -302,7 +303,9 @@ def profile_problems(consultation: Consultation, user, *, display_name: str, ano
             problems["display_name"] = _("someone taking part in this consultation already uses this name: "
                                          "choose another")
     city_settings = settings_for(consultation.city)
-    if anonymous and not (consultation.allows_anonymous and city_settings.allows_verified_anonymous):
+    keeps_anonymity = current is not None and current.anonymous
+    if anonymous and not keeps_anonymity and not (consultation.allows_anonymous
+                                                   and city_settings.allows_verified_anonymous):
         problems["anonymous"] = _("this consultation does not allow anonymous participation")
     districts = city_settings.districts or []
     if district and district not in districts:
@@ -324,10 +327,41 @@ def site_language(code: str | None) -> str:
         return ""
 
 
+#: What a participant declares about themselves: counted in the consultation's engagement figures.
+DECLARED_FIELDS = ("party_category", "segment", "district")
+
+
+def manages_profile(consultation: Consultation, participant: Participant | None) -> bool:
+    """Whether ``participant`` may change how they take part: for as long as the consultation is public, whatever
+    its channels now are and after it has closed (the e-mail they may switch off comes with the response)."""
+    return participant is not None and consultation.is_public
+
+
+def declared_profile_fixed(consultation: Consultation) -> bool:
+    """Whether what participants declared (:data:`DECLARED_FIELDS`) is fixed: once the consultation no longer takes
+    contributions (closed, or past its closing date) it is what the engagement figures count, as support and
+    survey answers are."""
+    return not accepts_contributions(consultation)
+
+
+def _declared_problems(participant: Participant, *, party_category: str, segment, district: str) -> dict[str, str]:
+    message = _("the consultation has closed: what you declared is counted in its figures and no longer changes")
+    given = {"party_category": party_category, "segment": segment.pk if segment is not None else None,
+             "district": district}
+    stored = {"party_category": participant.party_category, "segment": participant.segment_id,
+              "district": participant.district}
+    return {name: message for name in DECLARED_FIELDS if (given[name] or None) != (stored[name] or None)}
+
+
 def join(consultation: Consultation, user, *, display_name: str = "", anonymous: bool = False,
          party_category: str = "", segment=None, district: str = "", notify: bool = True,
          language: str | None = None) -> Participant:
     """The user's participant record for this consultation, created or updated from their profile.
+
+    Joining needs the consultation open for contributions on the site (within its dates, ``online`` among its
+    channels). Someone who already takes part changes their profile (display name, anonymity, whether they are
+    e-mailed when the city responds) for as long as the consultation is public (:func:`manages_profile`); once it
+    has closed, what they declared about themselves stays as counted (:func:`declared_profile_fixed`).
 
     ``language`` is the site language the person took part in (the public page passes the request's): what the
     city sends them is written in it (:mod:`.notify`). None keeps the one stored; a language the site does not
@@ -337,17 +371,22 @@ def join(consultation: Consultation, user, *, display_name: str = "", anonymous:
         raise PermissionDenied(_("sign in to take part"))
     if not consultation.is_public:
         raise ValidationError(_("this consultation is not open for contributions"))
-    _require_online(consultation)
-    problems = profile_problems(consultation, user, display_name=display_name, anonymous=anonymous,
-                                district=district, segment=segment)
-    if problems:
-        raise ValidationError(problems)
     fields = {"display_name": display_name.strip() if not anonymous else "", "anonymous": anonymous,
               "party_category": party_category, "segment": segment, "district": district, "notify": notify}
     if language is not None:
         fields["language"] = site_language(language)
     with transaction.atomic():
-        participant, created = Participant.objects.select_for_update().get_or_create(
+        current = Participant.objects.select_for_update().filter(consultation=consultation, user=user).first()
+        if not manages_profile(consultation, current):
+            _require_open(consultation)
+        problems = profile_problems(consultation, user, display_name=display_name, anonymous=anonymous,
+                                    district=district, segment=segment, current=current)
+        if current is not None and declared_profile_fixed(consultation):
+            problems = {**_declared_problems(current, party_category=party_category, segment=segment,
+                                             district=district), **problems}
+        if problems:
+            raise ValidationError(problems)
+        participant, created = Participant.objects.get_or_create(
             consultation=consultation, user=user, defaults={"city": consultation.city, **fields})
         if not created:
             for name, value in fields.items():

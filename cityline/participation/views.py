@@ -219,20 +219,27 @@ def _segments(consultation: Consultation):
     return CustomerSegment.objects.filter(city=consultation.city)
 
 
+def _profile_form(consultation: Consultation, participant, data=None) -> forms.ProfileForm:
+    """How the person takes part: pre-filled with their profile when they already do."""
+    settings = services.settings_for(consultation.city)
+    initial = {}
+    if participant is not None:
+        initial = {"display_name": participant.display_name, "anonymous": participant.anonymous,
+                   "party_category": participant.party_category, "segment": participant.segment_id,
+                   "district": participant.district, "notify": participant.notify}
+    # a verified participant keeps that choice offered even if the consultation no longer offers it to newcomers
+    allows_anonymous = (consultation.allows_anonymous and settings.allows_verified_anonymous
+                        or participant is not None and participant.anonymous)
+    return forms.ProfileForm(data, initial=initial, consultation=consultation,
+                             segments=_segments(consultation).order_by("name"), districts=settings.districts,
+                             allows_anonymous=allows_anonymous, participant=participant,
+                             declared_fixed=services.declared_profile_fixed(consultation), prefix="profile")
+
+
 def _forms(request, consultation: Consultation, participant, bound: dict[str, Any]) -> dict[str, Any]:
     """Every form of the page, unbound, except the one the person just sent (``bound``)."""
-    settings = services.settings_for(consultation.city)
-    segments = _segments(consultation)
-    profile_initial = {}
-    if participant is not None:
-        profile_initial = {"display_name": participant.display_name, "anonymous": participant.anonymous,
-                           "party_category": participant.party_category, "segment": participant.segment_id,
-                           "district": participant.district, "notify": participant.notify}
-    allows_anonymous = consultation.allows_anonymous and settings.allows_verified_anonymous
     out = {
-        "profile": bound.get("profile") or forms.ProfileForm(
-            initial=profile_initial, consultation=consultation, segments=segments.order_by("name"),
-            districts=settings.districts, allows_anonymous=allows_anonymous, prefix="profile"),
+        "profile": bound.get("profile") or _profile_form(consultation, participant),
         "comment": bound.get("comment") or forms.CommentForm(prefix="comment"),
         "proposal": bound.get("proposal") or forms.ProposalForm(prefix="proposal"),
         "reply": bound.get("reply"), "reply_parent": bound.get("reply_parent"),
@@ -268,6 +275,12 @@ def _render(request: HttpRequest, city: City, consultation: Consultation, *, bou
         "offline": [ch for ch in consultation.channels or [] if ch != ResponseChannel.ONLINE],
         "takes_online": ResponseChannel.ONLINE in (consultation.channels or []),
         "participant": participant, "accepting": accepting, "exporting": exporting,
+        # a participant manages how they take part (their name, the e-mail at the response) whatever the channels,
+        # also once closed; joining needs the consultation open on the site
+        "can_profile": not exporting and (
+            services.manages_profile(consultation, participant)
+            or participant is None and request.user.is_authenticated and accepting
+            and services.takes_online(consultation)),
         "not_yet_open": services.today() < consultation.opens_on,
         # posting (and supporting) needs the online channel; taking back one's support only an open consultation
         "can_post": participant is not None and accepting and ResponseChannel.ONLINE in (consultation.channels or [])
@@ -320,10 +333,12 @@ def _post(request: HttpRequest, city: City, consultation: Consultation) -> HttpR
     if handler is None:
         messages.error(request, _("Unknown form: nothing was changed."))
         return _back(request)
-    if action != "report" and not services.accepts_contributions(consultation):
+    participant = services.participant_for(consultation, request.user)
+    # changing how one takes part stays possible once the consultation has closed: the service decides what may change
+    managing = action == "take-part" and services.manages_profile(consultation, participant)
+    if action != "report" and not managing and not services.accepts_contributions(consultation):
         messages.error(request, _("This consultation is not open for contributions."))
         return _back(request)
-    participant = services.participant_for(consultation, request.user)
     if action not in ("take-part", "report") and participant is None:
         messages.error(request, _("Take part first: choose the name shown next to what you write."))
         return _back(request, "take-part")
@@ -339,11 +354,7 @@ def _invalid(request, city, consultation, name: str, form, **extra) -> HttpRespo
 
 
 def _take_part(request, city, consultation, participant):
-    settings = services.settings_for(city)
-    segments = _segments(consultation)
-    form = forms.ProfileForm(request.POST, consultation=consultation, segments=segments, prefix="profile",
-                             districts=settings.districts,
-                             allows_anonymous=consultation.allows_anonymous and settings.allows_verified_anonymous)
+    form = _profile_form(consultation, participant, request.POST)
     if form.is_valid() and form.is_bot():
         return _back(request)
     if form.is_valid():
@@ -353,6 +364,9 @@ def _take_part(request, city, consultation, participant):
                                    **form.service_kwargs())
         except ValidationError as exc:
             forms.apply_errors(form, exc)
+            if participant is None and not services.takes_online(consultation):
+                # the page offers no profile form to show the refusal in: say it at the top
+                messages.error(request, " ".join(form.non_field_errors()))
         else:
             messages.success(request, _("You take part as “%(name)s”.") % {"name": joined.public_name}
                              if participant is None else _("Your profile is saved."))

@@ -105,7 +105,10 @@ def test_a_citizen_takes_part_and_reads_the_published_response(flow_site, browse
         assert "Most of you asked for protected lanes on Quay Road." in main
         assert "Quay Road gets protected lanes in 2027." in main and "We changed it" in main
         assert "This consultation is closed" in main
-        for form in ("take-part", "comment", "reply", "propose", "support", "survey"):
+        for form in ("comment", "reply", "propose", "support", "survey"):
             assert page.locator(f"main input[name=form][value={form}]").count() == 0, form
+        # how she takes part stays hers to change (her name, the e-mail at the response)
+        assert page.locator("main input[name=form][value=take-part]").count() == 1
+        assert page.locator("#id_profile-notify").count() == 1
     finally:
         context.close()

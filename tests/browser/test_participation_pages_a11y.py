@@ -3,8 +3,8 @@
 - axe-core (WCAG 2.2 A/AA + best practice) finds nothing on the list, on an open consultation
   with a survey, proposals, threaded and hidden comments (signed out, and signed in with every
   form shown and every disclosure opened), and on a responded one with its "you said, we did"
-  items and the before/after of a change, in English and French, at desktop width and at 320 px
-  without sideways scrolling;
+  items and the before/after of a change (signed out, and as a participant with their profile form),
+  in English and French, at desktop width and at 320 px without sideways scrolling;
 - at 320 px the forms are usable: a proposal is written and published;
 - with JavaScript switched off the forms still work: a comment is posted and shown.
 
@@ -32,6 +32,7 @@ PAGES = {
     "open": (OPEN, False),
     "open-signed-in": (OPEN, True),
     "responded": ("/{lang}riverford/consultations/library-hours/", False),
+    "responded-signed-in": ("/{lang}riverford/consultations/library-hours/", True),
 }
 
 
@@ -39,7 +40,7 @@ def load_participation_city():
     from cityline.accounts.testing import grant
     from cityline.core import actions
     from cityline.participation import services
-    from cityline.participation.models import ConsultationResponse, ResponseItem
+    from cityline.participation.models import ConsultationResponse, Participant, ResponseItem
     from cityline.participation.testing import make_participation_city, make_person
     from cityline.strategy.models import Initiative
 
@@ -77,6 +78,9 @@ def load_participation_city():
     # a participant who sees every form (survey, proposal, comment, replies, reports, support)
     camille = make_person("camille")
     services.join(r["open"], camille, display_name="Camille M")
+    # who took part in the responded consultation while it was open: their profile form stays on its page
+    Participant.objects.create(city=city, consultation=r["closed"], user=camille, display_name="Camille M",
+                               district="North")
     city.participant_cookie = signed_in_cookie(camille, trust=1)
     return city
 
@@ -96,12 +100,16 @@ def test_consultation_page_is_accessible(participation_site, open_page, name, la
     if name.startswith("open"):
         assert page.locator("table caption").count() == 3  # the survey's live results
         assert "Advertising" in page.inner_text("main")
-    if signed_in:
+    if signed_in and name.startswith("open"):
         assert page.locator("input[name=form][value=survey]").count() == 1
         assert page.locator("input[name=form][value=support]").count() == 1
+    if signed_in:
         page.evaluate("document.querySelectorAll('details').forEach(d => { d.open = true; })")
-    if name == "responded":
+    if name.startswith("responded"):
         assert page.locator("#you-said").count() == 1 and page.locator("table").count() == 1
+    if name == "responded-signed-in":  # the e-mail and the name stay the participant's to change
+        assert page.locator("input[name=profile-notify]").count() == 1
+        assert page.locator("input[name=profile-district]").count() == 0
     assert_accessible(page)
     assert_light(page)
     if viewport is NARROW:

@@ -14,7 +14,7 @@ from cityline.accounts.testing import grant
 from cityline.core import actions
 from cityline.core.models import Organisation
 from cityline.participation import services
-from cityline.participation.models import Consultation, ConsultationResponse, ResponseItem
+from cityline.participation.models import Consultation, ConsultationResponse, Participant, ResponseItem
 from cityline.participation.testing import make_participation_city, make_person
 
 pytestmark = pytest.mark.django_db
@@ -74,7 +74,8 @@ def test_unknown_names_exit_2_naming_them(world, capsys):
 def test_publish_response_refuses_with_the_reason_then_publishes_and_tells_participants(
         world, capsys, django_capture_on_commit_callbacks):
     city, r = world
-    services.join(r["closed"], make_person("ann"), display_name="Ann R.")
+    # someone who took part while it was open and asked to be told
+    Participant.objects.create(city=city, consultation=r["closed"], user=make_person("ann"), display_name="Ann R.")
     assert cli.main(["participation", "publish-response", city.key, "library-hours"]) == 1
     err = capsys.readouterr().err
     assert "riverford/library-hours (Library opening hours) was not published" in err

@@ -333,6 +333,90 @@ def test_an_offline_only_consultation_refuses_posts_from_the_site(site):
     assert commenting.status_code == 400 and "offline only" in html(commenting)
     assert Participant.objects.count() == 1 and not Contribution.objects.exists()
 
+def profile_form(page: str) -> str:
+    """The profile form of the "Take part" section ("" when the page has none)."""
+    section = page.split('id="take-part"')[1].split("</section>")[0]
+    match = re.search(r'<form[^>]*>.*?value="take-part".*?</form>', section, re.S)
+    return match.group(0) if match else ""
+
+
+def test_a_participant_of_an_offline_only_consultation_still_manages_how_they_take_part(site):
+    _u, ann, client = joined(site)
+    assert ann.notify
+    actions.update(site["open"], channels=["post"])
+    page = html(client.get(URL))
+    assert "takes responses offline only" in page
+    form = profile_form(page)
+    assert form and re.search(r'<input type="checkbox" name="profile-notify"[^>]*checked', form)
+    assert 'value="Ann from the Quay"' in form
+    assert 'value="comment"' not in page and 'value="survey"' not in page
+    saved = client.post(URL, {"form": "take-part", "profile-display_name": "Ann Q", "profile-district": "South"},
+                        follow=True)
+    assert "Your profile is saved." in html(saved)
+    ann.refresh_from_db()
+    assert (ann.notify, ann.display_name, ann.district) == (False, "Ann Q", "South")
+    # someone who has not taken part is offered no form, and cannot join through one
+    other = signed_in(make_person("olly"))
+    assert profile_form(html(other.get(URL))) == ""
+    refused = other.post(URL, {"form": "take-part", "profile-display_name": "Olly O", "profile-notify": "on"})
+    assert refused.status_code == 400
+    assert re.search(r'class="messages".*offline only \(in person, by phone or by post\)', html(refused), re.S)
+    assert list(Participant.objects.values_list("display_name", flat=True)) == ["Ann Q"]
+
+
+def test_a_participant_switches_the_e_mail_off_after_closing_and_their_declared_profile_stays(
+        site, django_capture_on_commit_callbacks):
+    from django.core import mail
+
+    user, ann, client = joined(site)
+    services.join(site["open"], user, display_name="Ann from the Quay", district="North",
+                  party_category="beneficiary", segment=site["segment"])
+    _u2, bo, _c2 = joined(site, "bo", "Bo Berg")
+    services.close_consultation(site["open"])
+    page = html(client.get(URL))
+    assert "This consultation is closed" in page
+    form = profile_form(page)
+    assert form and 'name="profile-notify"' in form and 'name="profile-display_name"' in form
+    # what they declared is counted in the consultation's figures: fixed once it has closed
+    assert 'name="profile-district"' not in form and 'name="profile-party_category"' not in form
+    assert "are counted in its figures and no longer change." in form
+    saved = client.post(URL, {"form": "take-part", "profile-display_name": "Ann Q", "profile-district": "South",
+                              "profile-party_category": "consumer"}, follow=True)
+    assert "Your profile is saved." in html(saved)
+    ann.refresh_from_db()
+    assert (ann.notify, ann.display_name, ann.district, ann.party_category, ann.segment) == (
+        False, "Ann Q", "North", "beneficiary", site["segment"])
+    # the response comes after closing: only the participant who still wants it is written to
+    response = actions.create(ConsultationResponse, city=site["city"], consultation=site["open"], summary="Thanks.")
+    actions.create(ResponseItem, city=site["city"], response=response, number=1, you_said="Quay Road first",
+                   we_did="It comes first.", outcome="changed")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.publish_response(site["open"])
+    assert [m.to for m in mail.outbox] == [["bo@mail.example.org"]]
+    # once responded, the name stays theirs to change
+    client.post(URL, {"form": "take-part", "profile-anonymous": "on"})
+    ann.refresh_from_db()
+    assert ann.anonymous and ann.public_name == "Verified participant"
+    # nobody joins a closed consultation, and nothing else is accepted from its participants
+    late = signed_in(make_person("lou"))
+    assert profile_form(html(late.get(URL))) == ""
+    refused = late.post(URL, {"form": "take-part", "profile-display_name": "Lou L"}, follow=True)
+    assert "not open for contributions" in html(refused)
+    refused = client.post(URL, {"form": "comment", "comment-body": "After closing."}, follow=True)
+    assert "not open for contributions" in html(refused)
+    assert Participant.objects.count() == 2 and not Contribution.objects.exists()
+
+
+def test_a_verified_participant_switches_the_e_mail_off_without_choosing_a_name(site):
+    vera = make_person("vera")
+    services.join(site["open"], vera, anonymous=True)
+    actions.update(site["open"], channels=["post"], allows_anonymous=False)
+    client = signed_in(vera)
+    assert re.search(r'name="profile-anonymous"[^>]*checked', profile_form(html(client.get(URL))))
+    saved = client.post(URL, {"form": "take-part", "profile-anonymous": "on"}, follow=True)
+    assert "Your profile is saved." in html(saved)
+    assert Participant.objects.filter(user=vera, anonymous=True, notify=False).exists()
+
 
 def test_a_reply_to_a_contribution_hidden_meanwhile_says_why_it_was_refused(site):
     from cityline.accounts.testing import grant

@@ -143,11 +143,14 @@ def test_draft_and_closed_consultations_take_no_contributions(world):
     ann = make_person("u-ann")
     with pytest.raises(ValidationError):
         services.join(r["draft"], ann, display_name="Ann")
-    p = services.join(r["closed"], ann, display_name="Ann")
+    with pytest.raises(ValidationError, match="not open for contributions"):
+        services.join(r["closed"], ann, display_name="Ann")
+    p = services.join(r["open"], ann, display_name="Ann")
+    services.close_consultation(r["open"])
     with pytest.raises(ValidationError) as err:
         services.contribute(p, "Open on Sundays please")
     assert "not open" in str(err.value)
-    assert not Contribution.objects.filter(participant=p).exists()
+    assert list(Participant.objects.all()) == [p] and not Contribution.objects.filter(participant=p).exists()
 
 
 def test_survey_answers_are_all_or_nothing_and_replaced_on_a_second_go(world):
@@ -347,6 +350,7 @@ def test_display_names_cannot_pass_for_a_label_of_the_site_or_another_participan
     services.join(r["open"], eve, display_name="Eve from the Quay")
     # one's own name is kept on a second go, and the same name in another consultation is someone else's business
     services.join(r["open"], eve, display_name="Eve from the Quay", district="North")
+    actions.update(r["closed"], status="open", closes_on=timezone.localdate() + timedelta(days=5))
     services.join(r["closed"], make_person("u-ann2"), display_name="Ann from the Quay")
     staff = make_person("u-clerk")
     grant(staff, "contributor", city=city, organisation=r["council"])
@@ -373,6 +377,50 @@ def test_an_offline_only_consultation_takes_no_contribution_on_the_site(world):
     p = services.enter_offline_response(r["open"], staff=staff, channel="post", display_name="Letter 1",
                                         body="Light the towpath please.", answers={1: "On foot"})
     assert p.contributions.count() == 1 and p.answers.count() == 1
+
+
+def test_a_participant_manages_their_profile_whatever_the_channels_and_once_closed(world):
+    city, r = world
+    ann = make_person("u-ann")
+    p = services.join(r["open"], ann, display_name="Ann", district="North", party_category="beneficiary",
+                      segment=r["segment"])
+    actions.update(r["open"], channels=["post"])
+    # no longer online: the participant still changes their profile; nobody new joins on the site
+    p = services.join(r["open"], ann, display_name="Ann Q", district="South", party_category="beneficiary",
+                      segment=r["segment"], notify=False)
+    assert (p.display_name, p.district, p.notify) == ("Ann Q", "South", False)
+    with pytest.raises(ValidationError, match="offline only"):
+        services.join(r["open"], make_person("u-bob"), display_name="Bob")
+    services.close_consultation(r["open"])
+    # closed: the name and the e-mail at the response are still theirs; what they declared stays as counted
+    p = services.join(r["open"], ann, display_name="Ann R", district="South", party_category="beneficiary",
+                      segment=r["segment"], notify=True, language="fr")
+    assert (p.display_name, p.notify, p.language) == ("Ann R", True, "fr")
+    for change, field in ((dict(district="North"), "district"), (dict(party_category="consumer"), "party_category"),
+                          (dict(segment=None), "segment")):
+        kwargs = {"display_name": "Ann S", "district": "South", "party_category": "beneficiary",
+                  "segment": r["segment"], "notify": False, **change}
+        with pytest.raises(ValidationError) as err:
+            services.join(r["open"], ann, **kwargs)
+        assert list(err.value.message_dict) == [field] and "no longer changes" in err.value.messages[0]
+    p.refresh_from_db()  # nothing of a refused change is kept
+    assert (p.display_name, p.notify, p.district, p.party_category, p.segment) == (
+        "Ann R", True, "South", "beneficiary", r["segment"])
+    with pytest.raises(ValidationError, match="not open for contributions"):
+        services.join(r["open"], make_person("u-cat"), display_name="Cat")
+    assert Participant.objects.count() == 1
+
+
+def test_a_verified_participant_stays_one_when_the_consultation_no_longer_offers_it(world):
+    city, r = world
+    vera = make_person("u-vera")
+    services.join(r["open"], vera, anonymous=True)
+    actions.update(r["open"], allows_anonymous=False)
+    p = services.join(r["open"], vera, anonymous=True, notify=False)
+    assert p.anonymous and not p.notify
+    with pytest.raises(ValidationError) as err:
+        services.join(r["open"], make_person("u-wim"), anonymous=True)
+    assert "anonymous" in err.value.message_dict
 
 
 def test_closed_on_is_set_on_closing_cleared_on_reopening_and_only_a_closed_consultation_has_one(world):
