@@ -377,6 +377,7 @@ def build_parser() -> argparse.ArgumentParser:
                                  "(CSV: kpi, period_end, value[, source, quality, note])")
     bm.add_argument("file", type=Path)
     bm.add_argument("--city", help="city key (needed when the instance hosts several cities)")
+    add_user_option(bm)  # a benefit owner records the measurements of their outcome's KPIs only
     bc = benefits_sub.add_parser("check", help="check the benefit map's line of sight (C1) and show where the "
                                  "money goes; see docs/benefits/line-of-sight.md")
     bc.add_argument("--city", help="city key (needed when the instance hosts several cities)")

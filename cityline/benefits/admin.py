@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from cityline.core.editor import CitylineAdmin, CityTabularInline
+from cityline.core.editor import CitylineAdmin, CityTabularInline, WriteRefused
 
 from .models import (
     BenefitLink,
@@ -21,6 +21,7 @@ from .models import (
     KpiTarget,
     Measurement,
     TrajectoryPoint,
+    targets_written_with_kpi,
 )
 
 
@@ -232,6 +233,18 @@ class KpiAdmin(CitylineAdmin):
         if obj is None:
             return fieldsets
         return [(_("Status today (C2.b, C3.d)"), {"fields": ["status_today"]}), *fieldsets]
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # The form gives the KPI and its targets at once (re-baselining moves both): the baseline is checked
+        # against the targets as saved (save_related), not against those stored before.
+        with targets_written_with_kpi():
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        problems = form.instance.baseline_problems()
+        if problems:
+            raise WriteRefused(list(problems.items()))  # the whole submission is rolled back
 
     @staticmethod
     def _report(obj):

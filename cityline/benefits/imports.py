@@ -11,8 +11,9 @@ Formats (UTF-8, comma-separated, a header row; see docs/benefits/indicators-and-
 * indicator lists: ``id, name, theme, type, edition`` and optionally ``source`` (where
   the list comes from); the edition names the list (``ISO 37120:2018``, ``ISO 37122:2019``...);
 * measurements: ``kpi, period_end, value`` and optionally ``source``, ``quality``, ``note``.
-  A row for a KPI and period already stored replaces its value (re-importing a file
-  changes nothing).
+  A row for a KPI and period already stored replaces its value and the optional columns the
+  file has; a column the file leaves out keeps what is stored (re-importing a file changes
+  nothing).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import transaction
 
 from cityline.core import actions
@@ -66,6 +67,10 @@ class CsvImportError(Exception):
         shown = "\n".join(f"  {p}" for p in problems[:50])
         more = f"\n  ... and {len(problems) - 50} more" if len(problems) > 50 else ""
         super().__init__(f"{len(problems)} problem(s), nothing was imported:\n{shown}{more}")
+
+
+class CsvImportRefused(CsvImportError):
+    """The file is good, but whoever imports it may not write some of its rows; nothing was written."""
 
 
 @dataclass
@@ -176,10 +181,10 @@ def _validation_problems(name: str, row: Row, exc: ValidationError, columns: dic
     return out
 
 
-def _write(instance, stored_version: int | None, *, user, reason: str) -> str:
+def _write(instance, stored_version: int | None, *, user, reason: str, authorise=None) -> str:
     """Save through the actions layer; return created / updated / unchanged."""
     creating = instance.pk is None
-    actions.save(instance, user=user, reason=reason)
+    actions.save(instance, user=user, reason=reason, authorise=authorise)
     if creating:
         return "created"
     if hasattr(instance, "version"):
@@ -190,8 +195,14 @@ def _write(instance, stored_version: int | None, *, user, reason: str) -> str:
 # --- measurements -------------------------------------------------------------------------
 
 
-def import_measurements(path: Path | str, city: City | str, *, user=None) -> ImportSummary:
-    """Import measurements of a city's KPIs from CSV, all or nothing (C2.b, C2.f)."""
+def import_measurements(path: Path | str, city: City | str, *, user=None, principal=None) -> ImportSummary:
+    """Import measurements of a city's KPIs from CSV, all or nothing (C2.b, C2.f).
+
+    ``principal`` (:class:`cityline.accounts.authz.Principal`): whose rights decide, row by row, for the rows that
+    change something (a benefit owner records the measurements of their outcome's KPIs only); any refusal is
+    listed with its line and nothing is written (:class:`CsvImportRefused`). Without one, or for the local
+    operator, nothing is asked. ``user`` (default: the principal's) is whom the history records.
+    """
     if isinstance(city, str):
         found = City.objects.filter(key=city).first()
         if found is None:
@@ -238,13 +249,19 @@ def import_measurements(path: Path | str, city: City | str, *, user=None) -> Imp
         if row_problems:
             problems += row_problems
             continue
-        extra = {"source": v.get("source", ""), "quality": quality, "note": v.get("note", "")}
+        # Only the optional columns the file has: one it leaves out keeps what is stored (a file of values alone
+        # must not clear a value's notes or take back its "bad" flag); a new measurement takes the defaults.
+        extra = {col: (quality if col == "quality" else v[col]) for col in MEASUREMENT_OPTIONAL if col in v}
         parsed.append((row, kpi, period_end, value, extra))
     if problems:
         raise CsvImportError(problems)
     columns = {"kpi": "kpi", "period_end": "period_end", "value": "value", "source": "source",
                "quality": "quality", "note": "note"}
     reason = f"CSV import of {name}"
+    authorise = _authorise(principal)
+    if user is None and principal is not None:
+        user = principal.user
+    refused = False
     with transaction.atomic():
         for row, kpi, period_end, value, extra in parsed:
             instance = existing.get((kpi.pk, period_end)) or Measurement(city=city, kpi=kpi, period_end=period_end)
@@ -253,14 +270,33 @@ def import_measurements(path: Path | str, city: City | str, *, user=None) -> Imp
             for k, val in extra.items():
                 setattr(instance, k, val)
             try:
-                summary.count(_write(instance, stored, user=user, reason=reason))
+                summary.count(_write(instance, stored, user=user, reason=reason, authorise=authorise))
             except ValidationError as exc:
                 problems += _validation_problems(name, row, exc, columns)
+            except PermissionDenied as exc:
+                refused = True
+                problems.append(CsvProblem(name, row.line, "kpi", str(exc)))
         if problems:
             transaction.set_rollback(True)
     if problems:
-        raise CsvImportError(problems)
+        raise (CsvImportRefused if refused else CsvImportError)(problems)
     return summary
+
+
+def _authorise(principal):
+    """The rights check :func:`cityline.core.actions.save` asks before a write that changes something."""
+    if principal is None or principal.operator:
+        return None
+    from cityline.accounts import authz
+
+    def authorise(instance, old, changed):
+        action = "add" if old is None else "change"
+        if not authz.can(principal, action, instance):
+            raise PermissionDenied(
+                f"{principal.label()} may not {'record' if action == 'add' else 'change'} measurements of KPI "
+                f"{instance.kpi.key!r}: that needs {authz.needed(action, instance)}")
+
+    return authorise
 
 
 # --- indicator lists ------------------------------------------------------------------------
@@ -343,7 +379,7 @@ def _report(run) -> int:
         summaries = run()
     except CsvImportError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return 2 if isinstance(exc, CsvImportRefused) else 1
     for s in summaries if isinstance(summaries, list) else [summaries]:
         print(s)
     return 0
@@ -362,16 +398,25 @@ def cli_import_indicators(args) -> int:
 
 
 def cli_import_measurements(args) -> int:
-    """``cityline benefits import-measurements FILE --city KEY``"""
+    """``cityline benefits import-measurements FILE --city KEY [--user NAME]``: as the local operator, or as the
+    user ``--user`` or ``CITYLINE_USER`` names, whose roles then decide (exit status 2 when they do not allow it)."""
+    import sys
+
+    from cityline.accounts.cli import acting_principal
+    from cityline.accounts.operations import Refused
+
     city = args.city
     if city is None:
         keys = list(City.objects.values_list("key", flat=True)[:2])
         if len(keys) != 1:
-            import sys
-
             print("error: give --city KEY (the instance hosts " + ("no city" if not keys else "several cities") + ")",
                   file=sys.stderr)
             return 2
         city = keys[0]
-    return _report(lambda: import_measurements(args.file, city))
+    try:
+        principal = acting_principal(args)
+    except Refused as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return _report(lambda: import_measurements(args.file, city, principal=principal))
 

@@ -8,6 +8,9 @@ the map (line of sight, roll-ups) lives in ``cityline.benefits.domain``.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -131,6 +134,23 @@ class BenefitLink(CityRecord):
 VALUE_DIGITS = 20
 VALUE_PLACES = 6
 SPDX_ID = RegexValidator(r"^[A-Za-z0-9][A-Za-z0-9.+-]*$", _("an SPDX licence identifier, e.g. CC-BY-4.0"))
+
+
+#: Set while one write gives a KPI together with its targets (the editor's form with its targets inline): the
+#: baseline is then checked against the targets as they end up (:meth:`Kpi.baseline_problems`), not as stored.
+_TARGETS_WRITTEN_WITH_KPI: ContextVar[bool] = ContextVar("cityline_kpi_targets_written_with_kpi", default=False)
+
+
+@contextmanager
+def targets_written_with_kpi() -> Iterator[None]:
+    """A write that gives a KPI and its targets at once (re-baselining moves both): :meth:`Kpi.clean` leaves the
+    baseline against the stored targets alone, and the caller checks :meth:`Kpi.baseline_problems` once the
+    targets are written, in the same transaction. A city pack import does the same (``benefits/pack.py``)."""
+    token = _TARGETS_WRITTEN_WITH_KPI.set(True)
+    try:
+        yield
+    finally:
+        _TARGETS_WRITTEN_WITH_KPI.reset(token)
 
 
 def _value_field(label, **kwargs):
@@ -358,13 +378,19 @@ class Kpi(KeyedRecord):
             if self.kind == choices.KpiKind.LEADING and node_kind in outcome_nodes:
                 problems["node"] = _("a leading indicator measures an investment, activity or output (C2.c)")
         problems.update(self._tolerance_problems())
-        if self.pk and self.baseline_date:
-            late = self.targets.filter(date__lte=self.baseline_date).order_by("date").first()
-            if late is not None:
-                problems["baseline_date"] = _("target %(label)s is due on or before the baseline date") % {
-                    "label": late.label}
+        if not _targets_come_later():
+            problems.update(self.baseline_problems())
         if problems:
             raise ValidationError(problems)
+
+    def baseline_problems(self) -> dict[str, str]:
+        """The baseline date against the stored targets: each dated target is due after it (C2.a, C2.b)."""
+        if not (self.pk and self.baseline_date):
+            return {}
+        late = self.targets.filter(date__lte=self.baseline_date).order_by("date", "label").first()
+        if late is None:
+            return {}
+        return {"baseline_date": _("target %(label)s is due on or before the baseline date") % {"label": late.label}}
 
     def _tolerance_problems(self) -> dict[str, str]:
         """Each tolerance given is compared with the other's effective value: as given, or the default when blank
@@ -382,6 +408,13 @@ class Kpi(KeyedRecord):
                 "cannot be smaller than the on-track tolerance, which is blank and so takes the default "
                 "(%(default)s): give the on-track tolerance too") % {"default": DEFAULT_TOLERANCE.on_track}}
         return {}
+
+
+def _targets_come_later() -> bool:
+    """Whether the KPI's targets are written after it in the same write, and checked once they are."""
+    from cityline.core.packs.importer import importing
+
+    return _TARGETS_WRITTEN_WITH_KPI.get() or importing()
 
 
 class KpiTarget(CityRecord):

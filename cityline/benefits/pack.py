@@ -10,9 +10,23 @@ from cityline.core.packs.spec import Collection, Section, register
 
 from . import models
 
+FILE = "benefits.yaml"
+
+
+def _check_baselines(city, directory, *, user=None, dry_run=False, rights=None):
+    """The imported KPIs' baselines against their targets as imported. A pack may move a KPI's baseline and its
+    targets together (re-baselining), so :meth:`.models.Kpi.clean` leaves the baseline against the targets stored
+    before to this check of the final state."""
+    problems = []
+    for kpi in models.Kpi.objects.filter(city=city, baseline_date__isnull=False).order_by("key"):
+        for field, message in kpi.baseline_problems().items():
+            problems.append((FILE, f"kpis.{kpi.key}.{field}", message))
+    return problems
+
+
 SECTION = register(
     Section(
-        file="benefits.yaml",
+        file=FILE,
         title="benefit realisation: the benefit map (C1), indicators and KPIs (C2)",
         order=30,
         collections=[
@@ -57,5 +71,6 @@ SECTION = register(
                 description="Measured values, one per KPI and period end date (C2.b, C2.f).",
             ),
         ],
+        after_import=_check_baselines,
     )
 )

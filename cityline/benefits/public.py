@@ -20,6 +20,7 @@ pages mark them ``lang="en"`` on the French site.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -80,6 +81,21 @@ def status_label(status: str | None):
 
 def licence_url(spdx: str) -> str:
     return f"https://spdx.org/licenses/{spdx}.html"
+
+
+#: the fewest decimals a KPI's computed figures (expected value, variance, forecast) are shown with
+MIN_DECIMALS = 2
+#: ... and the significant digits they keep at the scale of the KPI's own values
+SIGNIFICANT = 3
+
+
+def display_decimals(values) -> int:
+    """How many decimals show a KPI's computed figures: two, or more when the KPI's own values are small, so
+    that they keep three significant digits at its scale (0.004 mg/m³ is not shown as 0)."""
+    scale = max((abs(float(v)) for v in values if v is not None and math.isfinite(float(v))), default=0.0)
+    if not scale:
+        return MIN_DECIMALS
+    return max(MIN_DECIMALS, SIGNIFICANT - 1 - math.floor(math.log10(scale)))
 
 
 def purpose_of(node: bmap.Node) -> str:
@@ -188,9 +204,13 @@ def kpi_data(ctx: Context, r: KpiReport, *, definition: bool = False) -> dict[st
     st, fc = r.status, r.forecast
     ind = k.indicator
     ends, purposes = ctx.serves(k.node.key) if k.node_id and k.node.key in ctx.bm.index else ([], [])
+    recorded = [k.baseline_value, k.band_low, k.band_high, *(t.value for t in k.targets.all()),
+                *(m.value for m in k.measurements.all())]
     data: dict[str, Any] = {
         "key": k.key, "title": k.title,
         "url": reverse("portal:kpi", kwargs={"city": ctx.city.key, "key": k.key}),
+        # the pages show recorded values as recorded, computed ones with this many decimals
+        "decimals": display_decimals(recorded),
         "indicator": {"list": ind.source, "list_label": str(ind.get_source_display()), "code": ind.code or None,
                       "name": ind.name} if ind else None,
         "unit": k.unit, "kind": k.kind, "kind_label": str(k.get_kind_display()),
@@ -408,16 +428,22 @@ def benefit_map(city: City, on_date: date | None = None) -> dict[str, Any]:
     money = None
     if rollup is not None:
         # every row of the money table, so they add up to the total (line-of-sight.md: conservation):
-        # what reaches each purpose, what end outcomes with no link on retain, and what is stranded
+        # what reaches each purpose, what end outcomes with no link on retain, and what is stranded; rounded to
+        # cents together, so that the rounded rows still add up to the total
+        purposes = [(p, a) for p, a in rollup.by_purpose.items() if p in PURPOSE_LABELS]
+        retained = list(rollup.retained.items())
+        *cents, stranded = bmap.rounded_shares(
+            [a for _p, a in purposes] + [a for _k, a in retained] + [rollup.stranded_total], rollup.total_investment)
         money = {
-            "total_investment": num(rollup.total_investment),
-            "by_purpose": [{"purpose": p, "label": str(PURPOSE_LABELS[p]), "amount": num(round(a, 2)),
+            "total_investment": num(round(rollup.total_investment, 2)),
+            "by_purpose": [{"purpose": p, "label": str(PURPOSE_LABELS[p]), "amount": num(amount),
                             "url": reverse("portal:purpose", kwargs={"city": city.key, "key": p})
                             if ctx.purpose_nodes(p) else None}
-                           for p, a in rollup.by_purpose.items() if p in PURPOSE_LABELS],
-            "retained": [{**ctx.node_ref(k), "amount": num(round(a, 2))} for k, a in rollup.retained.items()],
-            "retained_total": num(round(sum(rollup.retained.values()), 2)),
-            "stranded": num(round(rollup.stranded_total, 2)),
+                           for (p, _a), amount in zip(purposes, cents)],
+            "retained": [{**ctx.node_ref(k), "amount": num(amount)}
+                         for (k, _a), amount in zip(retained, cents[len(purposes):])],
+            "retained_total": num(round(sum(cents[len(purposes):]), 2)),
+            "stranded": num(stranded),
         }
         money["by_purpose"].sort(key=lambda row: list(PURPOSE_LABELS).index(row["purpose"]))
     present = [p for p in PURPOSE_LABELS if ctx.purpose_nodes(p)]

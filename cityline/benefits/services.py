@@ -73,12 +73,16 @@ def format_report(report: bmap.Report, city: City) -> str:
     if report.rollup is not None:
         r = report.rollup
         lines.append(f"\nmoney: {r.total_investment:,.2f} invested")
-        for key, amount in sorted(r.purposes.items(), key=lambda kv: -kv[1]):
+        purposes = sorted(r.purposes.items(), key=lambda kv: -kv[1])
+        # rounded to cents together, so that the lines add up to the total
+        *cents, stranded = bmap.rounded_shares(
+            [a for _k, a in purposes] + list(r.retained.values()) + [r.stranded_total], r.total_investment)
+        for (key, _a), amount in zip(purposes, cents):
             lines.append(f"  reaches purpose {key}: {amount:,.2f}")
-        for key, amount in r.retained.items():
+        for key, amount in zip(r.retained, cents[len(purposes):]):
             lines.append(f"  retained at end outcome {key} (no link on to a purpose): {amount:,.2f}")
         if r.stranded_total:
-            lines.append(f"  stranded before any outcome: {r.stranded_total:,.2f}")
+            lines.append(f"  stranded before any outcome: {stranded:,.2f}")
     return "\n".join(lines)
 
 

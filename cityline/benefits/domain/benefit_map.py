@@ -793,6 +793,26 @@ class RollUp:
         }
 
 
+def rounded_shares(amounts: Iterable[float], total: float, places: int = 2) -> list[float]:
+    """``amounts`` that make up ``total`` (the rows of a money table), each rounded to ``places`` decimals so
+    that the rounded rows still add up to the rounded total: three purposes sharing 100,000 get 33,333.34,
+    33,333.33 and 33,333.33, not 33,333.33 three times. The units left over by rounding each row down go to the
+    rows that lost the most (the largest remainder method); amounts already whole in the last place are kept.
+    """
+    amounts = list(amounts)
+    scale = 10 ** places
+    units = [math.floor(a * scale) for a in amounts]
+    left_over = round(total * scale) - sum(units)
+    by_remainder = sorted(range(len(amounts)), key=lambda i: (units[i] - amounts[i] * scale, i))
+    if left_over > 0:
+        for i in by_remainder[:left_over]:
+            units[i] += 1
+    elif left_over < 0:  # the amounts add up to more than the total (float noise): take from the smallest remainders
+        for i in [i for i in reversed(by_remainder) if units[i] > 0][:-left_over]:
+            units[i] -= 1
+    return [u / scale for u in units]
+
+
 def roll_up(bm: BenefitMap) -> RollUp:
     """Follow each investment's cost along the links to end outcomes and purposes.
 

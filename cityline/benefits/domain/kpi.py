@@ -388,9 +388,16 @@ def fmt_quantity(value: float, unit: str) -> str:
     return f"{number}{unit}" if unit == "%" else f"{number} {unit}"
 
 
+def is_percentage(unit: str) -> bool:
+    """Whether a unit is a percentage: ``%``, or a share of something, ``% of households``."""
+    unit = unit.strip()
+    return unit == "%" or unit.startswith("% ")
+
+
 def fmt_difference(value: float, unit: str) -> str:
-    """A difference with its unit; a difference of percentages is in percentage points."""
-    if unit == "%":
+    """A difference with its unit; a difference of percentages (``%``, ``% of households``) is in percentage
+    points: 93% less 92.1% is 0.9 percentage points, not 0.9% (which would be 0.84 of them)."""
+    if is_percentage(unit):
         return f"{fmt_number(value)} percentage points"
     return fmt_quantity(value, unit)
 
@@ -539,5 +546,5 @@ __all__ = [
     "BAD", "DEFAULT_TOLERANCE", "DIRECTIONS", "FREQUENCIES", "KINDS", "QUALITY_CODES", "QUALITY_FLAGS",
     "TRAJECTORY_KINDS", "Band", "Baseline", "Frequency", "Kpi", "KpiDataError", "Measurements", "Point",
     "Target", "Tolerance", "Trajectory", "add_months", "band_distance", "fmt_difference", "fmt_number", "fmt_quantity",
-    "goodness", "kpi_from_dict", "next_due",
+    "goodness", "is_percentage", "kpi_from_dict", "next_due",
 ]

@@ -192,6 +192,18 @@ def test_roll_up_conserves_money_and_matches_the_exact_reference(data):
         assert close(stopped.get(k, 0), v, scale)
 
 
+
+@SETTINGS
+@given(maps())
+def test_money_rounded_to_cents_still_adds_up_to_the_total(data):
+    """The rows of the money table (purposes, retained, stranded), rounded to cents together, add up to the total
+    rounded to cents, and each row is less than a cent from its amount."""
+    r = roll_up(BenefitMap(*data))
+    amounts = [*r.by_purpose.values(), *r.retained.values(), r.stranded_total]
+    rows = bmap.rounded_shares(amounts, r.total_investment)
+    assert sum(round(x * 100) for x in rows) == round(r.total_investment * 100)
+    assert all(abs(x - a) < 0.01 + 1e-9 * max(1.0, r.total_investment) for x, a in zip(rows, amounts))
+
 @SETTINGS
 @given(maps())
 def test_upstream_and_downstream_mirror_each_other(data):

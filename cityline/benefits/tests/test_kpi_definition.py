@@ -159,6 +159,23 @@ def test_numbers_are_written_for_people():
     assert fmt_difference(2.5, "km") == "2.5 km"
 
 
+def test_a_forecast_misses_a_share_by_percentage_points():
+    """A unit that is a share of something ("% of households") is a percentage too: 93% less 92.1% of households is
+    0.9 percentage points, not 0.9% of households (C3.d's "projected to miss the target by X")."""
+    from cityline.benefits.domain.forecast import forecast
+
+    kpi = kpi_from_dict({"unit": "% of households", "direction": "higher_is_better", "frequency": "annual",
+                         "baseline": {"value": 85, "date": "2019-12-31"},
+                         "targets": [{"value": 93, "date": "2027-12-31"}],
+                         "measurements": [(f"{y}-12-31", 86 + 0.8 * (y - 2020)) for y in range(2020, 2026)]})
+    f = forecast(kpi)
+    assert f.outcome == "misses"
+    assert f.message.startswith(f"Projected to miss the target of 93 % of households by {fmt_number(-f.gap)} "
+                                "percentage points on 2027-12-31")
+    assert fmt_difference(0.9, "% of households") == "0.9 percentage points"
+    assert fmt_difference(0.9, "%age") == "0.9 %age" and fmt_difference(2, "kWh/m²") == "2 kWh/m²"
+
+
 def test_measurement_rows_round_trip_through_json():
     kpi = kpi_from_dict({"measurements": [("2024-01-31", 1.25, "estimated")]})
     rows = json.loads(json.dumps(kpi.measurements.rows(), default=str))

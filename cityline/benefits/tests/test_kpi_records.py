@@ -178,6 +178,62 @@ def test_target_and_trajectory_dates_come_after_the_baseline(kpi_city):
     assert KpiTarget.objects.count() == 1 and not TrajectoryPoint.objects.exists()
 
 
+def _rebase(text: str) -> str:
+    """pm25-city re-baselined: the baseline moves from 2020 to 2031 and the 2030 target to 2035 (C2.a, C2.b)."""
+    assert text.count("baseline_date: 2020-12-31\n") == 1 and text.count("date: 2030-12-31") == 1
+    return text.replace("baseline_date: 2020-12-31\n", "baseline_date: 2031-01-01\n").replace(
+        "date: 2030-12-31", "date: 2035-12-31")
+
+
+def test_a_pack_moves_the_baseline_and_the_targets_together(kpi_city, tmp_path):
+    """Re-baselining in a city pack: judged on the targets the pack gives, not on those stored before."""
+    from cityline.core.packs import PackError
+
+    city, kpi, _nodes = kpi_city
+    export_pack(city.key, tmp_path)
+    benefits = tmp_path / "benefits.yaml"
+    exported = benefits.read_text(encoding="utf-8")
+    benefits.write_text(_rebase(exported), encoding="utf-8")
+    import_pack(tmp_path, progress=False, trusted=True)
+    kpi.refresh_from_db()
+    assert (kpi.baseline_date, [t.date for t in kpi.targets.all()]) == (date(2031, 1, 1), [date(2035, 12, 31)])
+    # a baseline after a target the pack keeps is still refused, naming the target's line, and nothing changes
+    benefits.write_text(exported.replace("baseline_date: 2020-12-31\n", "baseline_date: 2036-01-01\n"),
+                        encoding="utf-8")
+    with pytest.raises(PackError) as err:
+        import_pack(tmp_path, progress=False, trusted=True)
+    assert "kpis[0].targets[0].date: a target is due after the baseline date (2036-01-01)" in str(err.value)
+    kpi.refresh_from_db()
+    assert kpi.baseline_date == date(2031, 1, 1)
+
+
+def test_the_editor_moves_the_baseline_and_the_targets_together(admin_client, kpi_city):
+    """Re-baselining in the KPI's form (targets inline): one submission moves both; moving the baseline alone past a
+    target is refused on that target, and the submission writes nothing."""
+    from cityline.core.tests.test_editor import errors_of, form_data
+
+    city, kpi, _nodes = kpi_city
+    url = f"/admin/benefits/kpi/{kpi.pk}/change/"
+    data = form_data(admin_client.get(url))
+    data.update({"baseline_date": "2031-01-01", "targets-0-date": "2035-12-31"})
+    response = admin_client.post(url, data)
+    assert response.status_code == 302, errors_of(response)
+    kpi.refresh_from_db()
+    assert (kpi.baseline_date, [t.date for t in kpi.targets.all()]) == (date(2031, 1, 1), [date(2035, 12, 31)])
+
+    data = form_data(admin_client.get(url))
+    data["baseline_date"] = "2036-01-01"
+    response = admin_client.post(url, data)
+    assert "a target is due after the baseline date (2036-01-01)" in errors_of(response)
+    kpi.refresh_from_db()
+    assert kpi.baseline_date == date(2031, 1, 1)
+    # through the API, one record a request, the baseline alone is checked against the stored targets at once
+    r = admin_client.patch(f"/api/v1/cities/{city.key}/kpis/{kpi.key}",
+                           json.dumps({"baseline_date": "2036-01-01", "version": kpi.version}),
+                           content_type="application/json")
+    assert r.status_code == 422 and "baseline_date" in r.json()["errors"]
+
+
 def test_vague_targets_are_kept_for_the_smart_checks(kpi_city):
     """A target without a date or a number is stored; the SMART checks flag it (C2.b)."""
     city, kpi, _nodes = kpi_city

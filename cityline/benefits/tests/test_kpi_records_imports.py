@@ -62,6 +62,36 @@ def test_a_corrected_value_updates_the_stored_one(city, tmp_path):
     assert Measurement.objects.get(kpi__key="air", period_end=date(2020, 12, 31)).value == Decimal("18.4")
 
 
+def test_columns_a_file_leaves_out_keep_what_is_stored(city, tmp_path):
+    """A file of values alone neither clears a measurement's source and note nor takes back its "bad" flag
+    (which would let the status and forecast use a value the city rejected, C2.b); a column the file has
+    replaces the stored content, an empty quality cell meaning ok."""
+    from cityline.benefits.realisation import kpi_queryset, kpi_reports
+
+    air = Kpi.objects.get(key="air")
+    actions.create(Measurement, city=city, kpi=air, period_end=date(2021, 12, 31), value=Decimal("30"), quality="bad",
+                   source="roadside sensor", note="sensor fault: the operator rejected this value")
+
+    def latest_used():
+        return kpi_reports(kpi_queryset(city).filter(key="air"), date(2022, 6, 30))[0].status.actual_date
+
+    assert latest_used() == date(2020, 12, 31)
+    summary = import_measurements(write(tmp_path, "kpi,period_end,value\nair,2021-12-31,17.9\n"), city)
+    assert (summary.created, summary.updated) == (0, 1)
+    m = Measurement.objects.get(kpi=air, period_end=date(2021, 12, 31))
+    assert (m.value, m.quality, m.source, m.note) == (
+        Decimal("17.9"), "bad", "roadside sensor", "sensor fault: the operator rejected this value")
+    assert latest_used() == date(2020, 12, 31)  # still left out of the status
+    new = Measurement.objects.get(kpi=air, period_end=date(2020, 12, 31))
+    assert (new.quality, new.source, new.note) == ("ok", "", "")
+
+    recheck = "kpi,period_end,value,quality,note\nair,2021-12-31,17.9,,checked again\n"
+    import_measurements(write(tmp_path, recheck), city)
+    m.refresh_from_db()
+    assert (m.quality, m.source, m.note) == ("ok", "roadside sensor", "checked again")
+    assert latest_used() == date(2021, 12, 31)
+
+
 @pytest.mark.parametrize("text,expected", [
     # unknown KPI
     ("kpi,period_end,value\nair,2021-12-31,1\nwater,2021-12-31,2\n",
@@ -183,3 +213,46 @@ def test_cli_asks_for_the_city_when_there_are_several(city, tmp_path, capsys):
     make_city("elsewhere", "Elsewhere")
     assert cli.main(["benefits", "import-measurements", str(write(tmp_path, GOOD))]) == 2
     assert "give --city KEY" in capsys.readouterr().err
+
+
+def test_a_benefit_owner_imports_the_measurements_of_their_outcome_only(city, tmp_path, capsys, monkeypatch):
+    """``--user`` or ``CITYLINE_USER``: the user's roles decide, row by row (a benefit owner records the
+    measurements of their outcome's KPIs, C3.a); one refused row refuses the file (exit 2), naming its line."""
+    from django.contrib.auth import get_user_model
+
+    from cityline.accounts.testing import grant
+    from cityline.benefits.models import BenefitNode
+
+    nodes = {key: actions.create(BenefitNode, city=city, key=key, kind="end_outcome", title=key)
+             for key in ("cleaner-air", "more-cycling")}
+    actions.update(Kpi.objects.get(key="air"), node=nodes["cleaner-air"])
+    actions.update(Kpi.objects.get(key="bikes"), node=nodes["more-cycling"])
+    ada = get_user_model().objects.create_user("ada", password="x")
+    grant(ada, "benefit_owner", outcome=nodes["cleaner-air"])
+    before = stored()
+
+    assert cli.main(["benefits", "import-measurements", str(write(tmp_path, GOOD)), "--city", city.key,
+                     "--user", "ada"]) == 2
+    err = capsys.readouterr().err
+    assert ("values.csv, line 4, column kpi: ada may not record measurements of KPI 'bikes': that needs the benefit "
+            "owner role of its outcome or the programme administrator role of 'testville'") in err
+    assert "line 2" not in err and "nothing was imported" in err
+    assert stored() == before
+
+    monkeypatch.setenv("CITYLINE_USER", "ada")
+    own = write(tmp_path, "kpi,period_end,value\nair,2021-12-31,17.5\nair,2020-12-31,18\n", "air.csv")
+    assert cli.main(["benefits", "import-measurements", str(own), "--city", city.key]) == 0
+    assert "air.csv: 2 measurements — 1 created, 0 updated, 1 unchanged" in capsys.readouterr().out
+    m = Measurement.objects.get(kpi__key="air", period_end=date(2021, 12, 31))
+    assert m.history.first().history_user == ada
+    # bikes' stored values, unchanged, are not asked about; a change to them is
+    actions.create(Measurement, city=city, kpi=Kpi.objects.get(key="bikes"), period_end=date(2021, 12, 31),
+                   value=Decimal("12"))
+    mixed = write(tmp_path, "kpi,period_end,value\nbikes,2021-12-31,12\nair,2022-12-31,16\n", "mixed.csv")
+    assert cli.main(["benefits", "import-measurements", str(mixed), "--city", city.key]) == 0
+    assert cli.main(["benefits", "import-measurements", str(write(tmp_path, "kpi,period_end,value\nbikes,2021-12-31,"
+                                                                          "13\n", "b.csv")), "--city", city.key]) == 2
+    assert "may not change measurements of KPI 'bikes'" in capsys.readouterr().err
+    monkeypatch.setenv("CITYLINE_USER", "nobody")
+    assert cli.main(["benefits", "import-measurements", str(own), "--city", city.key]) == 2
+    assert "nobody" in capsys.readouterr().err

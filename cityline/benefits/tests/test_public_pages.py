@@ -170,6 +170,31 @@ def test_money_table_adds_up_with_money_retained_at_an_end_outcome(city, client,
     assert "retained at end outcome quiet-streets (no link on to a purpose): 500,000.00" in capsys.readouterr().out
 
 
+def test_money_split_three_ways_still_adds_up_to_the_total_in_cents(client, capsys):
+    """Rows rounded one by one would show 33,333.33 three times under a total of 100,000 (line-of-sight.md): the
+    cent lost to rounding goes to one row, on the page, in its JSON and in ``cityline benefits check``."""
+    from cityline import cli
+    from cityline.benefits.testing import link, node
+    from cityline.core.testing import make_city
+
+    city = make_city("splitville", "Splitville")
+    sensors = node(city, "sensors", "investment", cost=100000)
+    for purpose in ("environment", "resilience", "well_being"):
+        outcome = node(city, f"eo-{purpose}", "end_outcome")
+        link(city, sensors, outcome)
+        link(city, outcome, node(city, purpose, "purpose", purpose=purpose))
+    money = public.benefit_map(city)["money"]
+    rows = {r["purpose"]: r["amount"] for r in money["by_purpose"] if r["amount"]}
+    assert rows == {"environment": 33333.34, "resilience": 33333.33, "well_being": 33333.33}
+    assert round(sum(rows.values()), 2) == money["total_investment"] == 100000
+    with translation.override("en"):
+        html = re.sub(r"\s+", " ", client.get("/splitville/benefit-map/").content.decode())
+    assert html.count('<td class="num">33,333.33</td>') == 2 and html.count('<td class="num">33,333.34</td>') == 1
+    assert cli.main(["benefits", "check", "--city", "splitville"]) == 0
+    out = capsys.readouterr().out
+    assert "reaches purpose environment: 33,333.34" in out and out.count(": 33,333.33\n") == 2
+
+
 # --- charts -------------------------------------------------------------------------------
 
 
@@ -231,6 +256,33 @@ def test_dashboard_page_shows_status_as_text_and_licence(client, city):
     assert html.count('class="chart spark"') == 3
     assert "Off track" in html and 'rel="license"' in html and "CC-BY-4.0" in html
     assert '<a href="/testville/kpis/lanes-built/">' in html
+
+
+def test_a_kpi_of_small_values_shows_its_figures_not_zeros(client, city):
+    """C2.f: a KPI measured in thousandths (benzene in mg/m³) shows its recorded values as recorded and its
+    computed figures to three significant digits, on its page and on the dashboard; others keep two decimals."""
+    from cityline.benefits.models import BenefitNode
+    from cityline.benefits.testing import kpi
+
+    kpi(city, "benzene", BenefitNode.objects.get(city=city, key="cleaner-air"), "outcome",
+        baseline=(0.004, date(2019, 12, 31)), target=(0.001, date(2030, 12, 31)), unit="mg/m³",
+        direction="lower_is_better",
+        values={2020: 0.0038, 2021: 0.0036, 2022: 0.0034, 2023: 0.0032, 2024: 0.003, 2025: 0.00295})
+    # planned for 2025-12-31: 0.004 − 0.003 × 2192/4018 = 0.0023634; lower is better, so the variance is −0.0005866
+    with translation.override("en"):
+        page = re.sub(r"\s+", " ", client.get(f"/{CITY}/kpis/benzene/").content.decode())
+        board = re.sub(r"\s+", " ", client.get(f"/{CITY}/kpis/").content.decode())
+    assert "<dt>Latest value</dt><dd>0.00295 mg/m³ (" in page
+    assert "<dt>Expected for that date</dt><dd>0.00236 mg/m³</dd>" in page
+    assert "<dt>Variance</dt><dd>−0.00059 mg/m³ (−24.8%)" in page
+    assert '<td class="num">0.0038</td><td class="num">0.00373</td>' in page  # 2020: measured, then planned
+    assert '<td class="num">—</td><td class="num">0.004</td><td class="num">—</td><td>Baseline</td>' in page
+    assert '<td class="num">0.001</td><td>Target 2030</td>' in page
+    row = board[board.index('<a href="/testville/kpis/benzene/">'):]
+    row = row[:row.index("</tr>")]
+    assert '<td class="num">0.00295<span' in row and '<td class="num">0.00236</td>' in row
+    assert '<td class="num">−0.00059<span class="meta">−24.8%</span></td>' in row
+    assert client.get(f"/{CITY}/kpis/no2.json").json()["kpi"]["decimals"] == 2  # tens of µg/m³: two decimals
 
 
 def test_csv_downloads_parse_back(client, city):
