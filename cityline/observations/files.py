@@ -10,7 +10,9 @@ A file with no row at all (0 bytes, or only blank lines) is refused as ``empty f
 
 A file is one batch, all or nothing: :class:`FileError` names the file, the row (1-based data row;
 for CSV and JSON lines also the line) and the column of the first bad row, and nothing of the file
-is stored.
+is stored. A CSV file must be read as the rows it holds, Python's csv module being the reference
+(:meth:`InputFile.data_rows`): DuckDB's reader takes some quotes otherwise (``"ser"ies`` in a header made it
+read no row at all, a space before an opening quote joins lines), and such a file is refused, never stored short.
 
 DuckDB reads (``read_csv``, ``read_ndjson_objects``, ``read_parquet``): the checks run inside
 the query that converts the rows (DuckDB's ``error()`` stops it at a bad row), so a good file is
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import io
 import logging
 import re
 from collections.abc import Iterator
@@ -53,11 +56,21 @@ CSV_BLOCK_BYTES = 1 << 24
 #: some from half of it, to DuckDB.
 LONG_LINE_BYTES = 2_000_000
 log = logging.getLogger(__name__)
+#: Python's csv module, the reference for what a CSV file holds (:meth:`InputFile.data_rows`), refuses a field over
+#: 131,072 characters by default; DuckDB reads fields as long as its lines (two million bytes).
+csv.field_size_limit(max(csv.field_size_limit(), LONG_LINE_BYTES))
+_BOM = b"\xef\xbb\xbf"
+#: A field of a CSV header as Python's csv module reads it: quoted (to its closing quote, then what stands before the
+#: next comma, which the module appends) or not.
+_HEADER_FIELD = re.compile(r'"(?:[^"]|"")*"(?P<beside>[^,]*)|[^,]*', re.S)
 
 #: Parquet value columns the Arrow lane reads (cast to float64 safely, as DuckDB's CAST AS DOUBLE does).
 _ARROW_NUMBERS = {"DOUBLE", "FLOAT", "REAL", "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT",
                   "UINTEGER", "UBIGINT"}
 _EPOCH = r"-?\d+(\.\d+)?"
+#: A DuckDB column type that holds zoned instants: TIMESTAMP WITH TIME ZONE (TIMESTAMPTZ) and its finer or coarser kin
+#: (TIMESTAMPTZ_NS: pandas' default, timestamp[ns, tz=UTC]). The DuckDB path and the Arrow lane both ask it.
+_ZONED_TYPE = re.compile(r"TIMESTAMPTZ(_.*)?|TIMESTAMP.*WITH TIME ZONE")
 #: A time of day, then a zone (a date alone, "2026-11-20", must not pass for a time at offset -20).
 _ZONE = r"[Tt ]\d\d(:\d\d(:\d\d([.,]\d+)?)?)? ?(Z|z|[+-]\d\d(:?\d\d)?)$"
 
@@ -127,6 +140,64 @@ def _connect() -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     return con
+
+
+def _lines(f, size: int = 1 << 16) -> Iterator[bytes]:
+    """A binary file's lines, each with its end: LF, CRLF or a lone CR, the line ends of Python's csv module and
+    DuckDB's CSV reader (a binary file iterated ends its lines at LF only, so a file of CR line ends was one line)."""
+    rest, step = b"", size
+    while chunk := f.read(step):
+        lines = (rest + chunk).splitlines(keepends=True)  # bytes split at LF, CRLF and CR only
+        rest = lines.pop()  # unfinished, or ending in a CR whose LF may come next
+        yield from lines
+        step = size if lines else step * 2  # a long line is read in growing steps, not copied over and over
+    if rest:
+        yield rest
+
+
+def _pairs(data: bytes, pair: bytes) -> int:
+    """How often ``pair`` (two bytes) occurs in ``data``, overlapping ones too (three LF hold two pairs LF LF)."""
+    count, i = 0, data.find(pair)
+    while i >= 0:
+        count += 1
+        i = data.find(pair, i + 1)
+    return count
+
+
+class _RecordCount:
+    """The records of a CSV file that holds no double quote, counted from its bytes as they are read: its lines that
+    are not blank (ended by LF, CRLF or a lone CR; a BOM at the start is no text), which is what Python's csv module
+    reads from such a file. Byte counts and searches only, no copy: a blank line is a line end that follows a line
+    end (the byte pairs LF LF, LF CR and CR CR) or starts the file."""
+
+    def __init__(self):
+        self.line_ends = self.blank = 0
+        self._last = b""
+        self._head: bytes | None = b""  # the first bytes, held until they are known to be a BOM or not
+
+    def feed(self, data: bytes) -> None:
+        if self._head is not None:
+            self._head += data
+            if data and len(self._head) < len(_BOM) and _BOM.startswith(self._head):
+                return
+            data, self._head = self._head.removeprefix(_BOM), None
+        if not data:
+            return
+        joined = self._last == b"\r" and data[:1] == b"\n"  # a CRLF cut in two by the reads
+        self.line_ends += data.count(b"\n") - joined
+        if (self._last or b"\n") in (b"\r", b"\n") and data[:1] in (b"\r", b"\n") and not joined:
+            self.blank += 1
+        self.blank += _pairs(data, b"\n\n")
+        if b"\r" in data:
+            self.line_ends += data.count(b"\r") - data.count(b"\r\n")
+            self.blank += _pairs(data, b"\n\r") + _pairs(data, b"\r\r")
+        self._last = data[-1:]
+
+    @property
+    def records(self) -> int:
+        self.feed(b"")  # a file shorter than a BOM
+        unended = self._last not in (b"", b"\r", b"\n")
+        return self.line_ends + unended - self.blank
 
 
 class _Scanned:
@@ -280,14 +351,17 @@ class InputFile:
         """The CSV header's column names, read here rather than sniffed by DuckDB (which can take a data row
         for the header or a wrong delimiter): comma, double quote, a header row; a BOM, blank lines before
         it and spaces around the names are passed over."""
+        taken: list[str] = []
+
         def lines(f) -> Iterator[str]:
-            for number, raw in enumerate(f, 1):
+            for number, raw in enumerate(_lines(f), 1):
                 try:
                     text = raw.decode("utf-8")
                 except UnicodeDecodeError:
                     raise FileError(self.name, None, None, "not utf-8 encoded; save the file as UTF-8",
                                     line=number) from None
-                yield text.removeprefix("\ufeff") if number == 1 else text
+                taken.append(text.removeprefix("\ufeff") if number == 1 else text)
+                yield taken[-1]
 
         try:
             with self._open() as f:
@@ -301,6 +375,15 @@ class InputFile:
             raise FileError(self.name, None, None, f"header: {exc}", line=self.skip + 1) from None
         except (OSError, EOFError) as exc:  # e.g. a .gz file that is not gzip
             raise FileError(self.name, None, None, f"cannot read the file: {exc}") from None
+        # Python's csv module reads '"ser"ies' as "series"; DuckDB's reader, told the columns, then reads no row at all
+        # (a tab after the closing quote too). A name is quoted whole or not at all; spaces around it are fine.
+        record, start = "".join(taken[self.skip:]).rstrip("\r\n"), 0
+        for name in names:
+            field = _HEADER_FIELD.match(record, start)
+            if (field["beside"] or "").strip(" "):
+                raise FileError(self.name, field[0].strip(" "), None, "text beside a double quote in the header; "
+                                f"quote a column name whole (\"{name.strip()}\") or not at all", line=self.skip + 1)
+            start = field.end() + 1
         names = [n.strip() for n in names]
         for i, n in enumerate(names):
             if n in names[:i]:
@@ -343,10 +426,8 @@ class InputFile:
         """(expression for ``time`` as TIMESTAMPTZ, expression naming its problem or NULL)."""
         kind = self.types["time"].upper()
         empty = "CASE WHEN \"time\" IS NULL THEN 'empty' END"
-        if kind in ("TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ") or kind.startswith("TIMESTAMPTZ_") or (
-                kind.startswith("TIMESTAMP") and kind.endswith("WITH TIME ZONE")):
-            # TIMESTAMPTZ_NS (pandas' default, timestamp[ns, tz=UTC]), _MS, _S: zoned, only finer or coarser. An empty
-            # time stops the strict read (the bulk path would store it in no month otherwise).
+        if _ZONED_TYPE.fullmatch(kind):
+            # An empty time stops the strict read (the bulk path would store it in no month otherwise).
             value = "CAST(\"time\" AS TIMESTAMPTZ)"
             return (f"CASE WHEN \"time\" IS NULL THEN error('empty time') ELSE {value} END" if strict else value), empty
         if kind.startswith("TIMESTAMP") or kind == "DATE":
@@ -448,6 +529,72 @@ class InputFile:
             text += f"; {hint}" if hint else ""
         return FileError(self.name, column or None, row, text, line=self._line(row))
 
+    # --- a CSV file's rows: as many read as it holds ------------------------------------------------
+
+    def data_rows(self) -> int:
+        """The data rows a CSV file holds as Python's csv module reads it: its records but the header, blank lines
+        not counted. One pass: a file without a double quote is counted in its bytes (:class:`_RecordCount`), one
+        with a quote is read by ``csv.reader``."""
+        count = _RecordCount()
+        try:
+            with self._open() as f:
+                while chunk := f.read(CSV_BLOCK_BYTES):
+                    if b'"' in chunk:
+                        break
+                    count.feed(chunk)
+                else:
+                    return count.records - 1
+            with self._open() as f:
+                records = sum(1 for record in csv.reader(io.TextIOWrapper(f, encoding="utf-8-sig", newline=""))
+                              if record)
+        except (csv.Error, UnicodeDecodeError, OSError, EOFError) as exc:  # DuckDB read it: not expected here
+            raise FileError(self.name, None, None, f"cannot read the file as CSV: {exc}") from None
+        return records - 1
+
+    def _check_rows(self, read: int, *, staged: bool = False) -> None:
+        """:class:`FileError` when DuckDB read a CSV file as other than the rows it holds (:meth:`data_rows`).
+        ``read``: the rows DuckDB read, or with ``staged`` the rows it staged, fewer when a key given twice was kept
+        once: when those are not the file's rows, DuckDB counts the rows it reads. (Staged rows equal to the file's
+        are taken for the rows read: DuckDB reading more rows than Python's csv module, and as many more keys given
+        twice, was never seen; the two readers end a quoted field at the same quote.)"""
+        if self.fmt != "csv":
+            return
+        held = self.data_rows()
+        if staged and read != held:
+            try:
+                with _connect() as con:
+                    read = con.execute(f"SELECT count(*) FROM ({self._raw(text=True, ordinal=False)})").fetchone()[0]
+            except duckdb.Error as exc:
+                raise self._duckdb_error(exc) from None
+        if read != held:
+            raise self._rows_apart(read, held)
+
+    def _rows_apart(self, read: int, held: int) -> FileError:
+        """The error for a CSV file DuckDB reads as ``read`` rows where it holds ``held``, at the first row the two
+        readings differ (both read again, side by side: the error path only)."""
+        problem = (f"the file holds {held:,} data row{'' if held == 1 else 's'} but is read as {read:,}, the rows read "
+                   "apart from here on; check the double quotes (a field is quoted whole, with nothing before its "
+                   "opening quote)")
+        width = len(self.types)
+        try:
+            with _connect() as con, self._open() as f:
+                duck = con.execute(self._raw(text=True, ordinal=False))  # file order (insertion order is kept)
+                reader = csv.reader(io.TextIOWrapper(f, encoding="utf-8-sig", newline=""))
+                records = end = 0
+                for record in reader:
+                    start, end = end + 1, reader.line_num
+                    records += bool(record)
+                    if not record or records == 1:  # a blank line, the header
+                        continue
+                    got = duck.fetchone()
+                    if got is None or [v.strip() for v in record[:width]] != [(v or "").strip() for v in got]:
+                        return FileError(self.name, None, records - 1, problem, line=start)
+                if duck.fetchone() is not None:
+                    return FileError(self.name, None, held + 1, problem)
+        except (duckdb.Error, csv.Error, UnicodeDecodeError, OSError, EOFError):
+            pass
+        return FileError(self.name, None, None, problem)
+
     # --- where a row is (error path only: the file is read again, line by line) ---------------------
 
     def _csv_units(self) -> Iterator[tuple[int, bool]]:
@@ -455,7 +602,7 @@ class InputFile:
         record (a quoted field may span lines) or a blank line (DuckDB skips it, but counts it)."""
         quoted, start = False, 0
         with self._open() as f:
-            for number, raw in enumerate(f, 1):
+            for number, raw in enumerate(_lines(f), 1):
                 if not quoted:
                     start = number
                     if not raw.rstrip(b"\r\n"):
@@ -557,7 +704,7 @@ class InputFile:
         kinds = {c: t.upper() for c, t in self.types.items()}
         if kinds["series"] != "VARCHAR" or any(kinds.get(c, "VARCHAR") != "VARCHAR" for c in ("quality", "message_id")):
             raise arrow_stage.Declined("a text column of another type")
-        if not re.fullmatch(r"TIMESTAMP(_[A-Z]+)? WITH TIME ZONE|TIMESTAMPTZ(_[A-Z]+)?", kinds["time"]):
+        if not _ZONED_TYPE.fullmatch(kinds["time"]):
             raise arrow_stage.Declined(f"time as {kinds['time']}")
         if kinds["value"] not in _ARROW_NUMBERS:
             raise arrow_stage.Declined(f"value as {kinds['value']}")
@@ -594,6 +741,9 @@ class InputFile:
             # Where DuckDB's reader and Arrow's part ways (seen in the bytes read, so no second pass over the file):
             # the two read text around quotes differently ("1"5, "ok" x, a quote never closed), and DuckDB refuses a
             # line over two million bytes and a file whose lines end in both ways (known at its end: a lone CR).
+            # A file the lane keeps has no quote and one kind of line end: each line not blank is one row to Arrow's
+            # reader as to Python's csv module (data_rows), so the rows are not counted here (it would cost a scan of
+            # every byte; the DuckDB path counts them).
             for batch in reader:
                 scanned.decline_if_apart()
                 yield batch
@@ -621,6 +771,7 @@ class InputFile:
                         check_series(table, groups, row_offset=offset + 1)
                     offset += table.num_rows
                     yield table
+            self._check_rows(offset)  # every row read, none lost: the caller reads on to here before storing
         except FileError:
             raise
         except BatchError as exc:
@@ -652,6 +803,12 @@ class InputFile:
                 log.warning("%s: staged by DuckDB (the Arrow lane failed: %s)", self.name, exc)
         try:
             with _connect() as con:
-                return store.stage_bulk(con, lambda ordinal: self.select(ordinal=ordinal), groups=groups)
+                staged = store.stage_bulk(con, lambda ordinal: self.select(ordinal=ordinal), groups=groups)
         except duckdb.Error as exc:
             raise self._refused(exc, groups) from None
+        try:
+            self._check_rows(staged.rows, staged=True)
+        except BaseException:
+            staged.discard()
+            raise
+        return staged

@@ -365,3 +365,39 @@ def test_a_big_file_goes_through_the_lane_from_the_ingest_command(tmp_path, monk
     staged = source.stage(ObservationStore(tmp_path / "store"), GROUPS)
     assert seen == [staged] and staged.via == "arrow" and staged.rows == 40
     staged.discard()
+
+
+@pytest.mark.parametrize("name, body, via", [
+    ("bom.csv", b"\xef\xbb\xbfseries,time,value\nair-harbour,T0,1\nair-station,T1,2\n", "arrow"),
+    ("unended.csv", b"series,time,value\nair-harbour,T0,1\nair-station,T1,2", "arrow"),
+    ("blank.csv", b"series,time,value\nair-harbour,T0,1\n\n\n\nair-station,T1,2\n\n", "arrow"),
+    ("crlf-blank.csv", b"series,time,value\r\nair-harbour,T0,1\r\n\r\nair-station,T1,2", "arrow"),
+    ("cr.csv", b"series,time,value\rair-harbour,T0,1\r\rair-station,T1,2\r", "duckdb"),
+    ("quoted.csv", b'"series","time","value"\n"air-harbour",T0,"1"\n\nair-station,"T1",2\n', "duckdb"),
+    ("bom-quoted.csv", b'\xef\xbb\xbf"series" ,time,value\r\nair-harbour,T0,1\r\nair-station,T1,2\r\n', "duckdb"),
+])
+def test_every_data_line_is_one_reading_whichever_path_stores_it(tmp_path, name, body, via):
+    path = tmp_path / name
+    path.write_bytes(body.replace(b"T0", at(0).encode()).replace(b"T1", at(1).encode()))
+    rows = both(tmp_path, path, via=via)
+    assert [(r[0], r[2]) for r in rows] == [("air-harbour", 1.0), ("air-station", 2.0)]
+
+
+def test_a_file_read_as_fewer_rows_than_it_holds_is_refused_on_both_paths_and_nothing_is_left(tmp_path):
+    """A space before an opening quote: DuckDB reads the lines up to the next quote as one field (Python's csv module
+    reads the quote as text). The DuckDB path stored 3 readings of the 5 rows, one with a quality made of two lines."""
+    path = write_csv(tmp_path / "swallowed.csv", [
+        "series,time,value,quality", f"air-harbour,{at(0)},1,ok", f'air-station,{at(1)},2, "checked',
+        f"water-level,{at(2)},3,ok", f'air-harbour,{at(3)},4,x"', f"air-station,{at(4)},5,ok"])
+    error = refused_alike(tmp_path / "store", path)
+    assert (error.row, error.line) == (2, 3)
+    assert error.problem.startswith("the file holds 5 data rows but is read as 3"), str(error)
+
+
+def test_a_key_given_twice_in_a_file_with_quotes_is_counted_as_read_not_as_staged(tmp_path):
+    """The staged rows are fewer than the rows read when a key is given twice (the last kept): not a lost row."""
+    rows = both(tmp_path, write_csv(tmp_path / "twice.csv", [
+        "series,time,value", f'"air-harbour",{at(0)},1', f"air-harbour,{at(1)},2", f'air-harbour,"{at(0)}",3']),
+        via="duckdb")
+    assert [r[2] for r in rows] == [3.0, 2.0]
+

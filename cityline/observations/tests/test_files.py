@@ -363,3 +363,119 @@ def test_errors_name_the_file_by_its_display_name_not_its_path(tmp_path):
     with pytest.raises(FileError) as err:
         InputFile(path, "parquet", name="request body")
     assert str(err.value).startswith("request body: ") and str(tmp_path) not in str(err.value), str(err.value)
+
+
+# --- a CSV file is read as the rows it holds, or refused (Python's csv module is the reference) -------------------
+
+def _held(text: str) -> list[list[str]]:
+    """The data rows Python's csv module reads from ``text``: its records but blank lines and the header."""
+    import csv
+    import io
+
+    return [r for r in csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline="")) if r][1:]
+
+
+@pytest.mark.parametrize("header, field, name", [
+    ('"ser"ies,time,value', '"ser"ies', "series"),
+    ('series,"ti"me,value', '"ti"me', "time"),
+    ('series,time,"val"ue ', '"val"ue', "value"),
+    ('series,"time"\t,value', '"time"\t', "time"),  # a tab after the closing quote: no row read either
+])
+def test_a_header_with_text_beside_a_double_quote_is_refused_naming_the_field(tmp_path, header, field, name):
+    """DuckDB's CSV reader, told the columns, read such a file as no row at all: every reading lost, no error."""
+    rows = "air-harbour,2026-11-27T08:00:00Z,1\nair-station,2026-11-27T08:00:00Z,2\n"
+    path = write(tmp_path, "r.csv", f"{header}\n{rows}")
+    with pytest.raises(FileError) as error:
+        InputFile(path)
+    assert str(error.value) == (f"r.csv, line 1, column {field!r}: text beside a double quote in the header; "
+                                f'quote a column name whole ("{name}") or not at all')
+
+
+@pytest.mark.parametrize("text", [
+    '"series","time","value"\nair-harbour,2026-11-27T08:00:00Z,1.5\n',            # names quoted whole
+    '"series" ,"time"  ,value\nair-harbour,2026-11-27T08:00:00Z,1.5\n',           # spaces after a closing quote
+    '\ufeff"series",time,value\nair-harbour,2026-11-27T08:00:00Z,1.5\n',          # a BOM, then a quote
+    "series,time,value\rair-harbour,2026-11-27T08:00:00Z,1.5\r",                 # CR line ends
+    "series,time,value\rair-harbour,2026-11-27T08:00:00Z,1.5",                   # ... and none at the end
+    "\r\rseries,time,value\r\rair-harbour,2026-11-27T08:00:00Z,1.5\r\r",         # ... and blank lines
+])
+def test_more_accepted_csv_layouts(tmp_path, text):
+    table = InputFile(write(tmp_path, "r.csv", text)).read(GROUPS)
+    assert [(r["series"], r["time"], r["value"]) for r in table.to_pylist()] == [("air-harbour", T, 1.5)]
+
+
+def test_a_bad_row_in_a_file_of_cr_line_ends_is_named_by_its_row_and_line(tmp_path):
+    """A file of CR line ends was one line to the header reader: refused as "new-line character seen in unquoted
+    field", though DuckDB reads it."""
+    path = tmp_path / "r.csv"
+    path.write_bytes(b"series,time,value\rair-harbour,2026-11-27T08:00:00Z,1\r\rair-station,2026-11-27T08:00:00,2\r")
+    assert str(refused(path)).startswith("r.csv, row 2 (line 4), column 'time': no time zone")
+
+
+def test_a_space_before_an_opening_quote_that_swallows_lines_is_refused_naming_the_row(tmp_path):
+    """DuckDB takes ` "` for an opening quote (Python's csv module for text): it read the lines up to the next quote
+    as one field and stored the file as fewer rows than it holds, without a word."""
+    text = ("series,time,value,quality\nair-harbour,2026-11-27T08:00:00Z,1,ok\n"
+            'air-station,2026-11-27T08:00:00Z,2, "checked\n\nair-harbour,2026-11-27T09:00:00Z,3,ok\n'
+            'air-harbour,2026-11-27T10:00:00Z,4,x"\nair-station,2026-11-27T11:00:00Z,5,ok\n')
+    assert len(_held(text)) == 5
+    error = refused(write(tmp_path, "r.csv", text))
+    assert (error.row, error.line, error.column) == (2, 3, None)
+    assert error.problem.startswith("the file holds 5 data rows but is read as 3"), str(error)
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 7, 1 << 16])
+def test_the_byte_count_of_records_is_python_csvs_however_the_reads_cut_the_file(size):
+    import csv
+    import io
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from cityline.observations.files import _lines, _RecordCount
+
+    pieces = st.lists(st.sampled_from(["a", ",", " ", "\n", "\r", "\r\n", "\n\n", "\r\r", "\ufeff", "\x00", "é"]),
+                      max_size=30)
+
+    @settings(max_examples=300, deadline=None)
+    @given(pieces)
+    def check(parts):
+        data = "".join(parts).encode()
+        count = _RecordCount()
+        for i in range(0, len(data), size):
+            count.feed(data[i:i + size])
+        text = data.decode().removeprefix("\ufeff")
+        assert count.records == sum(1 for r in csv.reader(io.StringIO(text, newline="")) if r), data
+        assert list(_lines(io.BytesIO(data), size)) == [
+            line.encode() for line in io.TextIOWrapper(io.BytesIO(data), encoding="utf-8", newline="")], data
+
+    check()
+
+
+def test_every_csv_file_is_read_as_the_rows_it_holds_or_refused(tmp_path):
+    """Whatever the quotes, blank lines, BOM and line ends: every data row Python's csv module reads is one reading,
+    or the file is refused (DuckDB's reader and Python's part ways around quotes)."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    header = st.sampled_from(["series,time,value", '"series",time,value', '\ufeffseries,"time",value',
+                              'series ,"time" ,value', '"ser"ies,time,value'])
+    field = st.sampled_from(["air-harbour", '"air-station"', ' "air-harbour', 'air-"harbour', '"air-harbour',
+                             "2026-11-27T08:00:00Z", '"2026-11-27T09:00:00Z"', ' "2026-11-27T10:00:00Z', "1",
+                             '"2"', "", ' "3', '4"', '"5\n6"', '"7"x'])
+    end = st.sampled_from(["\n", "\r\n", "\r", "\n\n", ""])
+    row = st.tuples(field, field, field, end).map(lambda r: ",".join(r[:3]) + r[3])
+
+    @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(header, st.sampled_from(["\n", "\r\n", "\r"]), st.lists(row, max_size=4))
+    def check(head, newline, rows):
+        text = head + newline + "".join(rows)
+        path = tmp_path / "r.csv"
+        path.write_text(text, newline="")
+        try:
+            table = InputFile(path).read({"air-harbour": "air", "air-station": "air"})
+        except FileError:
+            return
+        assert table.num_rows == len(_held(text)), text
+
+    check()

@@ -427,3 +427,20 @@ def test_a_compact_date_time_is_refused_naming_file_row_line_and_column_and_noth
                                         "202611200815 is out of range"), err
     assert "202611200815 looks like a compact date-time (2026-11-20T08:15)" in err
     assert stored(city) == [] and not list((tmp_path / "observations").rglob(".staging-*"))
+
+
+@pytest.mark.parametrize("text, message", [
+    # DuckDB's CSV reader read each of these as fewer rows than the file holds (the first as none), and the
+    # command stored what it read without a word
+    ('"ser"ies,time,value\nair-harbour,2026-11-20T08:00:00Z,1\nair-station,2026-11-20T08:00:00Z,2\n',
+     ", line 1, column '\"ser\"ies': text beside a double quote in the header; quote a column name whole "
+     '("series") or not at all; nothing was stored'),
+    ('series,time,value,quality\nair-harbour,2026-11-20T08:00:00Z,1, "checked\nair-station,2026-11-20T08:00:00Z,2,'
+     'ok\nair-harbour,2026-11-20T09:00:00Z,3,x"\n', ", row 1 (line 2): the file holds 3 data rows but is read as 1"),
+])
+def test_a_csv_file_read_as_fewer_rows_than_it_holds_is_refused_on_either_path(capsys, city, tmp_path, text, message):
+    (tmp_path / "r.csv").write_text(text)
+    for extra in (["--no-bulk"], ["--bulk"]):
+        code, out, err = run(capsys, "ingest", str(tmp_path / "r.csv"), "--quiet", *extra)
+        assert code == 1 and err.startswith(f"error: {tmp_path / 'r.csv'}{message}"), (extra, err)
+        assert stored(city) == [] and not list(store_for(city).root.glob(".staging-*"))
