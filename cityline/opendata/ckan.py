@@ -34,13 +34,15 @@ memory. The complete CKAN dictionary of a dataset (resources, extras, Five-Star
 rating from :func:`.domain.stars.rate` on plain facts) is built only when a response
 needs it, a page at a time, and cached with the index. Every model the answers read
 is listed once, in :data:`CATALOGUE_MODELS` (datasets, distributions, versions,
-themes, organisations, people and the asset register's entries). A request checks
-that the index is still current with one cheap query: the newest history row of each
-of their tables; every write through :mod:`cityline.core.actions` adds one, so a
-change made by another process (another web worker, the CLI) is seen at the next
+themes, organisations, people and the asset register's entries). Django's signals for
+those models (saved, deleted, a dataset's themes changed) bump the city's
+:class:`~.models.CatalogueStamp` inside the transaction that makes the change, and a
+request checks that its index is still current with one primary key lookup of that
+stamp. The stamp's row lock makes writers take turns, so the stamp changes in the order
+of the commits (not in the order rows were inserted, which on PostgreSQL may differ):
+a change made by another process (another web worker, the CLI) is seen at the next
 request, which rebuilds the index before it answers (an unpublished dataset
-disappears at once). In this process, Django's signals for those models (saved,
-deleted, a dataset's themes changed) also drop the city's index when the
+disappears at once). In this process, the city's index is also dropped when the
 transaction commits.
 
 Take-up (B7.d, B8): each call about one dataset or resource counts one API call of it
@@ -62,8 +64,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from django.conf import settings
-from django.db import connection, transaction
-from django.db.models import Max, Min
+from django.db import DEFAULT_DB_ALIAS, transaction
+from django.db.models import Max, Min, QuerySet
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import Http404, HttpRequest, JsonResponse
 from django.urls import path
@@ -76,7 +78,7 @@ from . import choices, takeup
 from .domain import query as dq
 from .domain import search as ds
 from .domain.vocabularies import licence_uri
-from .models import DataAsset, Dataset, Distribution, DistributionVersion, Theme, stable_uuid
+from .models import CatalogueStamp, DataAsset, Dataset, Distribution, DistributionVersion, Theme, stable_uuid
 from .sites import resolve_city
 
 #: The CKAN version whose API this mirrors (clients read ``ckan_version`` to pick features).
@@ -496,34 +498,31 @@ _CACHE: dict[int, tuple[tuple, Catalogue]] = {}
 _LOCK = threading.Lock()
 #: Every model whose records the CKAN answers show (the index, the package dictionaries, the
 #: organisations and groups): a change to any of them makes its city's catalogue stale. This one list
-#: drives both ways a catalogue is found stale (:func:`_fingerprint` and :func:`_stale_at_commit`).
+#: drives both ways a catalogue is found stale (the city's :class:`~.models.CatalogueStamp`, bumped by
+#: :func:`_stale_at_commit`, for every process; the in-process drop at commit, for this one).
 CATALOGUE_MODELS = (Dataset, Distribution, DistributionVersion, Theme, Organisation, Person, DataAsset)
 
 
-def _fingerprint() -> tuple:
-    """The newest history row (id and time) of every catalogue table: one indexed query."""
-    parts = []
-    for model in CATALOGUE_MODELS:
-        table = connection.ops.quote_name(model.history.model._meta.db_table)
-        parts.append(f"(SELECT history_id FROM {table} ORDER BY history_id DESC LIMIT 1)")
-        parts.append(f"(SELECT history_date FROM {table} ORDER BY history_id DESC LIMIT 1)")
-    with connection.cursor() as cur:
-        cur.execute("SELECT " + ", ".join(parts))
-        return tuple(cur.fetchone())
+def _stamp(city: City) -> tuple:
+    """What the city's cached catalogue is keyed on: its stamp (one primary key lookup)."""
+    return city.pk, city.key, CatalogueStamp.objects.current(city.pk)
 
 
 def catalogue(city: City) -> Catalogue:
-    """The city's :class:`Catalogue`, from the cache while no catalogue record changed."""
-    fp = (city.pk, city.key, _fingerprint())
+    """The city's :class:`Catalogue`, from the cache while no catalogue record changed.
+
+    The stamp is read before the records: a catalogue never holds less than its stamp says, so a
+    change that commits after the stamp was read is seen at the next request (a new stamp)."""
+    stamp = _stamp(city)
     hit = _CACHE.get(city.pk)
-    if hit and hit[0] == fp:
+    if hit and hit[0] == stamp:
         return hit[1]
     with _LOCK:
         hit = _CACHE.get(city.pk)
-        if hit and hit[0] == fp:
+        if hit and hit[0] == stamp:
             return hit[1]
         cat = load_catalogue(city)
-        _CACHE[city.pk] = (fp, cat)
+        _CACHE[city.pk] = (stamp, cat)
         return cat
 
 
@@ -531,15 +530,30 @@ def clear_cache(**_: Any) -> None:
     _CACHE.clear()
 
 
-def _stale_at_commit(sender, instance=None, action: str | None = None, **_: Any) -> None:
-    """A catalogue record was saved, deleted or linked to other records (a dataset's themes): its
-    city's catalogue is dropped once the transaction commits (not at all if it rolls back), and the
-    next request builds it again. Whatever path made the change (the actions layer, a cascade, a
-    plain ``save()``), as Django's own signals see every one of them in this process."""
+def _whole_city_deleted(origin: Any) -> bool:
+    return isinstance(origin, City) or (isinstance(origin, QuerySet) and origin.model is City)
+
+
+def _stale_at_commit(sender, instance=None, action: str | None = None, using: str = DEFAULT_DB_ALIAS,
+                     origin: Any = None, **_: Any) -> None:
+    """A catalogue record was saved, deleted or linked to other records (a dataset's themes), whatever
+    path made the change (the actions layer, a cascade, a plain ``save()``), as Django's own signals
+    see every one of them.
+
+    The city's stamp is bumped in the transaction that wrote the record (right after it, outside any
+    transaction), which every process reads at its next request. Once the transaction commits, this
+    process also drops the city's catalogue at once. A rollback undoes the bump and drops nothing.
+
+    The bump comes after the record's history row, whose audit entry already holds the audit chain's
+    lock (:mod:`cityline.core.audit`) until the commit: a write through the actions layer takes the
+    stamp's lock only while it holds that one, so the stamp adds no wait and no deadlock of its own.
+    A whole city being deleted takes its stamp with it: nothing to bump."""
     if action is not None and not action.startswith("post_"):  # m2m_changed: once the links are stored
         return
     city_id = instance.pk if isinstance(instance, City) else getattr(instance, "city_id", None)
-    transaction.on_commit(_CACHE.clear if city_id is None else lambda: _CACHE.pop(city_id, None))
+    if city_id is not None and not _whole_city_deleted(origin):
+        CatalogueStamp.objects.using(using).bump(city_id)
+    transaction.on_commit(_CACHE.clear if city_id is None else lambda: _CACHE.pop(city_id, None), using=using)
 
 
 for _model in (*CATALOGUE_MODELS, City):

@@ -426,3 +426,45 @@ class TakeUpCount(models.Model):
         # No unique constraint: two requests racing to open the same day's row may both insert one;
         # every figure is a sum over rows, so that costs a row, never a count.
         indexes = [models.Index(fields=["dataset", "kind", "day"], name="opendata_takeup_lookup")]
+
+
+class CatalogueStampQuerySet(models.QuerySet):
+    def current(self, city_id: int) -> tuple[int, uuid.UUID] | None:
+        """The city's stamp (version and latest change), or None while no catalogue record has changed."""
+        return self.filter(city_id=city_id).values_list("version", "change").first()
+
+    def bump(self, city_id: int) -> None:
+        """Count one change of the city's catalogue, in the caller's transaction (the row stays locked until it
+        ends, so concurrent writers of the city's catalogue take turns here and the stored version grows in the
+        order of their commits)."""
+        values = {"version": models.F("version") + 1, "change": uuid.uuid4()}
+        if not self.filter(city_id=city_id).update(**values):
+            # the city's first change: a writer racing to create the row waits for this one, then adds one to it
+            self.bulk_create([self.model(city_id=city_id)], ignore_conflicts=True)
+            self.filter(city_id=city_id).update(**values)
+
+
+class CatalogueStamp(models.Model):
+    """How often a city's catalogue has changed: the CKAN API's cached catalogue of the city is current
+    while the stamp is the one it was read at (:func:`cityline.opendata.ckan.catalogue`).
+
+    Every transaction that writes a record the catalogue shows bumps the stamp inside that transaction, so
+    the stamp and the change become visible together, and the row lock makes concurrent writers take turns:
+    a stamp read before a change commits always differs from the stamp after it, whatever order the
+    writers inserted their rows in. ``change`` is new at every bump, so a version number that comes back
+    after a rollback (a test) or a restored backup is never taken for the one cached.
+    """
+
+    city = models.OneToOneField(City, on_delete=models.CASCADE, primary_key=True, related_name="+",
+                                verbose_name=_("city"))
+    version = models.PositiveBigIntegerField(_("version"), default=0)
+    change = models.UUIDField(_("latest change"), default=uuid.uuid4)
+
+    objects = CatalogueStampQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("catalogue stamp")
+        verbose_name_plural = _("catalogue stamps")
+
+    def __str__(self) -> str:
+        return f"{self.city_id}: {self.version}"

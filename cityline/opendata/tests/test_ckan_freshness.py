@@ -20,7 +20,7 @@ from cityline.core.models import Organisation, Person
 from cityline.core.packs import export_pack, import_pack
 from cityline.core.tests.test_editor import change_url, client_for, form_data, staff
 from cityline.opendata import ckan, services
-from cityline.opendata.models import DataAsset, Dataset, Distribution, Theme
+from cityline.opendata.models import CatalogueStamp, DataAsset, Dataset, Distribution, Theme
 from cityline.opendata.testing import make_catalogue_city, sample_files
 
 from .test_ckan import BASE
@@ -73,11 +73,13 @@ def test_a_change_drops_the_city_index_when_its_transaction_commits(client, city
 
 def test_a_change_rolled_back_leaves_the_index(client, city, django_capture_on_commit_callbacks):
     shown(client, asset)
+    stamp = CatalogueStamp.objects.current(city.pk)
     with django_capture_on_commit_callbacks(execute=True):
         with pytest.raises(RuntimeError), transaction.atomic():
             actions.update(DataAsset.objects.get(key="air-sensors"), key="sensors")
             raise RuntimeError("rolled back")
     assert city.pk in ckan._CACHE
+    assert CatalogueStamp.objects.current(city.pk) == stamp
     assert shown(client, asset) == ("air-sensors", "air-sensors")
 
 
@@ -193,3 +195,202 @@ def test_themes_linked_outside_the_actions_layer_drop_the_index_at_commit(client
         air.themes.add(Theme.objects.get(key="transport"))
     assert city.pk not in ckan._CACHE
     assert shown(client, group_titles) == (["Environment", "Transport"], ["Environment", "Transport"])
+
+
+# ---------------------------------------------------------------------------- other processes, commit order
+
+def names(client) -> set[str]:
+    return set(result(client, "package_list"))
+
+
+def test_unpublishing_a_dataset_elsewhere_is_seen_at_the_next_request(client, city):
+    assert "air-quality" in names(client)
+    # no on-commit callback runs here: only what the database says can tell this process
+    actions.update(Dataset.objects.get(key="air-quality"), published=False)
+    assert "air-quality" not in names(client)
+    assert client.get(BASE + "package_show", {"id": "air-quality"}).status_code == 404
+
+
+def _on_postgresql() -> None:
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite lets one writer at a time in: its commits come in the order of the writes")
+
+
+def _waiting_for_a_lock() -> bool:
+    """Whether a connection to the test database waits for a lock (a row's, or an advisory one)."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND wait_event_type = 'Lock'")
+        return cur.fetchone()[0] > 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_change_that_commits_after_a_later_one_is_not_missed(client, city):
+    """PostgreSQL numbers history rows when they are inserted, not when they commit. B, a longer
+    transaction, changes a dataset; A unpublishes another (its history row numbered after B's first)
+    and waits for B (for the audit chain's lock, say); B changes its dataset again (a history row
+    numbered after A's) and commits; a worker reads the catalogue now, then A commits. The worker's
+    next answer must not show the unpublished dataset."""
+    import threading
+    import time
+
+    from django.db import connections
+
+    _on_postgresql()
+    assert {"air-quality", "parking-permits"} <= names(client)
+    b_wrote, b_go, b_done = threading.Event(), threading.Event(), threading.Event()
+    a_wrote, a_go = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def longer() -> None:  # B
+        try:
+            with transaction.atomic():
+                actions.update(Dataset.objects.get(key="parking-permits"), title="Parking permits (2026)")
+                b_wrote.set()
+                assert b_go.wait(30)
+                actions.update(Dataset.objects.get(key="parking-permits"), description="Issued in 2026.")
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            b_done.set()
+            connections.close_all()
+
+    def unpublish() -> None:  # A
+        try:
+            with transaction.atomic():
+                actions.update(Dataset.objects.get(key="air-quality"), published=False)
+                a_wrote.set()
+                assert a_go.wait(30)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            a_wrote.set()
+            connections.close_all()
+
+    b = threading.Thread(target=longer)
+    b.start()
+    assert b_wrote.wait(30)
+    a = threading.Thread(target=unpublish)
+    a.start()
+    deadline = time.monotonic() + 30
+    while not (a_wrote.is_set() or _waiting_for_a_lock()):  # A has written what it could before B's commit
+        assert time.monotonic() < deadline, "A neither wrote nor waited"
+        time.sleep(0.02)
+    b_go.set()
+    assert b_done.wait(30) and a_wrote.wait(30)  # B has committed; A has written and not committed
+    assert not errors, errors
+    assert "air-quality" in names(client)
+    kept = ckan._CACHE.get(city.pk)
+    assert kept is not None
+    a_go.set()
+    a.join(30)
+    b.join(30)
+    assert not errors, errors
+    # this worker is another process than the writers: their commits do not touch its memory
+    ckan._CACHE[city.pk] = kept
+    assert "air-quality" not in names(client)
+    assert client.get(BASE + "package_show", {"id": "air-quality"}).status_code == 404
+    assert result(client, "package_show", id="parking-permits")["notes"] == "Issued in 2026."
+
+
+@pytest.mark.django_db(transaction=True)
+def test_unpublishing_in_another_process_is_seen_at_the_next_request(client, city):
+    import os
+    import subprocess
+    import sys
+
+    from django.db import connection
+
+    _on_postgresql()
+    assert "air-quality" in names(client)
+    db = connection.settings_dict
+    url = (f"postgres://{db['USER']}{':' + db['PASSWORD'] if db.get('PASSWORD') else ''}@{db['HOST'] or '127.0.0.1'}:"
+           f"{db['PORT'] or 5432}/{db['NAME']}")
+    script = ("import django; django.setup()\n"
+              "from cityline.core import actions\n"
+              "from cityline.opendata.models import Dataset\n"
+              "actions.update(Dataset.objects.get(city__key='testville', key='air-quality'), published=False)\n")
+    env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "cityline.settings"}
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert city.pk in ckan._CACHE  # nothing in this process dropped it
+    assert "air-quality" not in names(client)
+    assert client.get(BASE + "package_show", {"id": "air-quality"}).status_code == 404
+
+
+def test_a_plain_save_outside_any_transaction_is_seen_by_the_other_processes(client, city, transactional_db):
+    assert "air-quality" in names(client)
+    kept = ckan._CACHE[city.pk]
+    air = Dataset.objects.get(key="air-quality")
+    air.published = False
+    air.save()  # autocommit: stored at once, the stamp right after
+    assert transaction.get_autocommit()
+    ckan._CACHE[city.pk] = kept  # another process's memory
+    assert "air-quality" not in names(client)
+
+
+def test_a_city_is_deleted_with_its_catalogue_and_stamp(client, city):
+    from cityline.core.models import City
+
+    names(client)
+    assert CatalogueStamp.objects.current(city.pk) is not None
+    City.objects.get(pk=city.pk).delete()  # foreign keys are checked when the test ends
+    assert not CatalogueStamp.objects.filter(city_id=city.pk).exists()
+
+
+def test_the_first_change_of_a_city_without_a_stamp_makes_one(client, city):
+    names(client)
+    CatalogueStamp.objects.filter(city_id=city.pk).delete()  # as for a city from before the stamps
+    assert CatalogueStamp.objects.current(city.pk) is None
+    actions.update(Dataset.objects.get(key="air-quality"), published=False)
+    assert CatalogueStamp.objects.current(city.pk)[0] == 1
+    assert "air-quality" not in names(client)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_writers_making_the_first_stamp_of_a_city_count_two_changes(city):
+    import threading
+
+    from django.db import connections
+
+    _on_postgresql()
+    CatalogueStamp.objects.filter(city_id=city.pk).delete()
+    first_wrote, first_go = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def first() -> None:
+        try:
+            with transaction.atomic():
+                CatalogueStamp.objects.bump(city.pk)
+                first_wrote.set()
+                assert first_go.wait(30)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            first_wrote.set()
+            connections.close_all()
+
+    def second() -> None:
+        try:
+            CatalogueStamp.objects.bump(city.pk)  # waits for the first writer's new row, then adds to it
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    one = threading.Thread(target=first)
+    one.start()
+    assert first_wrote.wait(30)
+    two = threading.Thread(target=second)
+    two.start()
+    two.join(0.5)
+    assert two.is_alive()  # waiting for the first writer
+    first_go.set()
+    one.join(30)
+    two.join(30)
+    assert not errors, errors
+    assert CatalogueStamp.objects.current(city.pk)[0] == 2
