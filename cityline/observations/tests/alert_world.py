@@ -57,7 +57,23 @@ def write(city, series: str, readings: list[tuple[float, float]]):
     return write_observations(city, [{"series": series, "time": at(t), "value": v} for t, v in readings])
 
 
-class Receiver:
+class _HttpServed:
+    """An ``http.server`` on 127.0.0.1 (``self.server``) served from a thread while the ``with`` block runs."""
+
+    def serve(self, handler) -> None:
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class Receiver(_HttpServed):
     """A real HTTP server in a thread that records the JSON bodies POSTed to it and answers ``status``; over TLS
     with the certificate and key files ``tls`` (:func:`certificate`)."""
 
@@ -79,21 +95,12 @@ class Receiver:
             def log_message(self, *args):
                 pass
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.serve(Handler)
         if tls is not None:
             context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
             context.load_cert_chain(*tls)
             self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
         self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.server.server_address[1]}/hook"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 class Trickle:
@@ -168,7 +175,7 @@ def certificate(folder: Path, ip: str) -> tuple[Path, Path]:
     return cert_file, key_file
 
 
-class ForwardProxy:
+class ForwardProxy(_HttpServed):
     """A real forward proxy on 127.0.0.1, in a thread: it forwards absolute-URI requests (plain HTTP) and opens
     CONNECT tunnels (HTTPS), each to where ``routes`` sends the requested ``(host, port)`` (its own resolution:
     ``(host, port)`` on this machine); anything else gets 502. It records every connection made to it
@@ -225,17 +232,8 @@ class ForwardProxy:
             def log_message(self, *args):
                 pass
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.serve(Handler)
         self.address = f"127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 def _relay(client: socket.socket, upstream: socket.socket) -> None:

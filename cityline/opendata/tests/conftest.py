@@ -20,6 +20,19 @@ def city(db):
 
 
 @pytest.fixture
+def city_with_air_quality(db, opendata_dir):
+    """The catalogue city with the air quality CSV uploaded (a published dataset the query endpoints read)."""
+    from cityline.opendata import services
+    from cityline.opendata.models import Distribution
+    from cityline.opendata.testing import make_catalogue_city, sample_files
+
+    city = make_catalogue_city()
+    files = sample_files(opendata_dir.parent / "upload")
+    services.upload_version(Distribution.objects.get(city=city, key="air-quality-csv"), files["air-quality-csv"])
+    return city
+
+
+@pytest.fixture
 def files(tmp_path):
     """The sample upload files by distribution key (:func:`cityline.opendata.testing.sample_files`)."""
     from cityline.opendata.testing import sample_files

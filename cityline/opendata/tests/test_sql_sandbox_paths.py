@@ -282,15 +282,8 @@ def test_a_table_named_like_a_catalogue_view_is_the_table(readings, data_dir):
 # The endpoints: the native query API and CKAN's datastore_search_sql.
 
 @pytest.fixture
-def city(db, opendata_dir):
-    from cityline.opendata import services
-    from cityline.opendata.models import Distribution
-    from cityline.opendata.testing import make_catalogue_city, sample_files
-
-    city = make_catalogue_city()
-    files = sample_files(Path(opendata_dir).parent / "upload")
-    services.upload_version(Distribution.objects.get(city=city, key="air-quality-csv"), files["air-quality-csv"])
-    return city
+def city(city_with_air_quality):
+    return city_with_air_quality
 
 
 HTTP_LEAKING = [

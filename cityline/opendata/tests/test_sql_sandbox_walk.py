@@ -138,15 +138,8 @@ def test_the_scope_of_with_queries_is_kept():
 # reaching a file, a setting or the catalogue they are refused.
 
 @pytest.fixture
-def city(db, opendata_dir):
-    from cityline.opendata import services
-    from cityline.opendata.models import Distribution
-    from cityline.opendata.testing import make_catalogue_city, sample_files
-
-    city = make_catalogue_city()
-    files = sample_files(Path(opendata_dir).parent / "upload")
-    services.upload_version(Distribution.objects.get(city=city, key="air-quality-csv"), files["air-quality-csv"])
-    return city
+def city(city_with_air_quality):
+    return city_with_air_quality
 
 
 # {t}: the air quality table (30 rows: 3 stations in 3 districts, 10 days, no2 and pm10).
