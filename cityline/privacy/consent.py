@@ -205,13 +205,12 @@ def _repeat(given: dict[str, Any], *, subject: str, action: str, at: datetime, r
 
 
 def _record(user, purpose: ProcessingPurpose | None, action: str, *, language: str | None = None,
-            city=None, purpose_key: str = "", aimed_at: ConsentEvent | None = None) -> ConsentEvent:
+            city=None, purpose_key: str = "") -> ConsentEvent:
     """Record a decision about ``purpose`` (None: about the deleted purpose ``purpose_key`` of ``city``).
 
     Granting needs a purpose on offer (:func:`offered`). Withdrawing needs only a consent in force:
     its receipt is built from the purpose while it is on offer, else it repeats the grant's receipt
     (what the person agreed to), since the purpose may no longer say what a receipt needs.
-    ``aimed_at``: the grant the person chose; refused unless it is still the decision in force.
     """
     if user is None or not getattr(user, "is_authenticated", False):
         raise ConsentError("sign in to give or withdraw consent")
@@ -231,8 +230,6 @@ def _record(user, purpose: ProcessingPurpose | None, action: str, *, language: s
             raise ConsentError(f"consent for {purpose_key!r} is already given")
         if action == ConsentAction.WITHDRAWN and not granted:
             raise ConsentError(f"there is no consent for {purpose_key!r} to withdraw")
-        if aimed_at is not None and latest.pk != aimed_at.pk:
-            raise ConsentError(f"the consent with receipt {aimed_at.receipt_id} is no longer in force")
         at = timezone.now()
         receipt_id = uuid.uuid4()
         subject = subject_id(user)
@@ -286,14 +283,15 @@ def own_grant(user, receipt_id) -> ConsentEvent:
 
 
 def withdraw_grant(user, receipt_id, *, language: str | None = None) -> ConsentEvent:
-    """Withdraw the very consent given by the person's grant with receipt ``receipt_id`` (see :func:`own_grant`).
+    """Withdraw the consent in force for the purpose of the person's grant with receipt ``receipt_id`` (see
+    :func:`own_grant`), whatever has become of that purpose (:func:`withdraw`, :func:`withdraw_deleted`).
 
-    Whatever has become of its purpose (:func:`withdraw`, :func:`withdraw_deleted`). A grant that is no
-    longer the decision in force (withdrawn since, or given again with a new receipt) is refused with
-    :class:`ConsentError`: nothing else is withdrawn in its place.
+    The grant names the purpose, not only the decision: pressed on a page that was open while the person gave
+    consent again elsewhere, the withdrawal takes back the consent given since, as they asked (a consent is
+    withdrawn as easily as it was given). None in force: :class:`ConsentError`, nothing recorded.
     """
     given = own_grant(user, receipt_id)
     if given.purpose is not None:
-        return _record(user, given.purpose, ConsentAction.WITHDRAWN, language=language, aimed_at=given)
+        return _record(user, given.purpose, ConsentAction.WITHDRAWN, language=language)
     return _record(user, None, ConsentAction.WITHDRAWN, language=language, city=given.city,
-                   purpose_key=given.purpose_key, aimed_at=given)
+                   purpose_key=given.purpose_key)
