@@ -538,6 +538,8 @@ def parse_tree(con: duckdb.DuckDBPyConnection, query: str) -> dict:
         out = json.loads(con.execute("SELECT json_serialize_sql(?)", [query]).fetchall()[0][0])
     except duckdb.Error as exc:
         raise QueryError("sql-error", detail=str(exc)) from exc
+    except RecursionError:  # json's decoder recurses once per level
+        raise _too_deep() from None
     if out.get("error") or len(out.get("statements") or []) != 1:
         raise QueryError("sql-error", detail=out.get("error_message") or "the statement could not be read")
     return out["statements"][0]
@@ -547,7 +549,15 @@ def check_references(tree: dict, tables: Iterable[str]) -> None:
     """``QueryError`` unless the parse tree (a statement, as :func:`parse_tree` gives it) is made only of
     the parts described above (``unknown-construct`` otherwise), reads only ``tables`` and its own WITH
     queries, and calls no table function but those of ``TABLE_FUNCTIONS`` and none of ``REFUSED_FUNCTIONS``."""
-    _Walk(frozenset(n.lower() for n in tables)).value(tree, "statement", frozenset(), "the statement")
+    try:
+        _Walk(frozenset(n.lower() for n in tables)).value(tree, "statement", frozenset(), "the statement")
+    except RecursionError:  # the walk recurses a few frames per level of the tree (a+b+c+... nests to the left)
+        raise _too_deep() from None
+
+
+def _too_deep() -> QueryError:
+    return QueryError("sql-error", detail="the statement is nested too deeply to be checked; write it with fewer "
+                                          "terms in one expression (e.g. sum a list, or use a subquery)")
 
 
 @lru_cache(maxsize=256)

@@ -229,3 +229,18 @@ def test_the_refusal_of_an_unknown_construct_reaches_the_caller(client, city, mo
     message = "This query uses a construct the open data SQL endpoint does not allow: FROM item DELTA_SCAN"
     assert native.status_code == 400 and message in native.json()["errors"]["q"][0]
     assert ckan.status_code == 409 and message in ckan.json()["error"]["query"][0]
+
+
+@pytest.mark.parametrize("terms", [200, 600, 5000])
+def test_a_long_expression_is_answered_not_a_server_error(client, city, terms):
+    """a+b+c+... nests to the left, one level a term: the walk of a long one is refused cleanly (or a short
+    enough one answered), never a 500."""
+    from cityline.opendata.models import Distribution
+
+    rid = str(Distribution.objects.get(key="air-quality-csv").uuid)
+    native, ckan = run(client, "SELECT " + " + ".join(["no2"] * terms) + " AS s FROM {t} LIMIT 1", rid)
+    assert native.status_code in (200, 400), native.content
+    assert ckan.status_code in (200, 409), ckan.content
+    if native.status_code == 400:  # our walk's limit, or DuckDB's parser's (1,000 levels)
+        for message in (native.json()["errors"]["q"][0], str(ckan.json()["error"]["query"])):
+            assert "nested too deeply" in message or "expression depth" in message, message
