@@ -198,11 +198,16 @@ def _write(instance, stored_version: int | None, *, user, reason: str, authorise
 def import_measurements(path: Path | str, city: City | str, *, user=None, principal=None) -> ImportSummary:
     """Import measurements of a city's KPIs from CSV, all or nothing (C2.b, C2.f).
 
-    ``principal`` (:class:`cityline.accounts.authz.Principal`): whose rights decide, row by row, for the rows that
+    ``principal`` (:class:`cityline.accounts.authz.Principal`), or ``user`` alone (their principal, built as the CLI
+    builds it, as :func:`cityline.core.packs.import_pack` does): whose rights decide, row by row, for the rows that
     change something (a benefit owner records the measurements of their outcome's KPIs only); any refusal is
-    listed with its line and nothing is written (:class:`CsvImportRefused`). Without one, or for the local
-    operator, nothing is asked. ``user`` (default: the principal's) is whom the history records.
+    listed with its line and nothing is written (:class:`CsvImportRefused`). With neither (the local operator:
+    the CLI without ``--user``), nothing is asked. ``user`` (default: the principal's) is whom the history records.
     """
+    if principal is None and user is not None:
+        from cityline.accounts.authz import principal_for_user
+
+        principal = principal_for_user(user)
     if isinstance(city, str):
         found = City.objects.filter(key=city).first()
         if found is None:

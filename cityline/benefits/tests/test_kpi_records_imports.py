@@ -8,7 +8,7 @@ import pytest
 
 from cityline import cli
 from cityline.benefits import catalogue
-from cityline.benefits.imports import CsvImportError, import_indicators, import_measurements
+from cityline.benefits.imports import CsvImportError, CsvImportRefused, import_indicators, import_measurements
 from cityline.benefits.models import Indicator, Kpi, Measurement
 from cityline.core import actions
 from cityline.core.testing import make_city
@@ -256,3 +256,7 @@ def test_a_benefit_owner_imports_the_measurements_of_their_outcome_only(city, tm
     monkeypatch.setenv("CITYLINE_USER", "nobody")
     assert cli.main(["benefits", "import-measurements", str(own), "--city", city.key]) == 2
     assert "nobody" in capsys.readouterr().err
+    # from code, a user given alone is asked about as the CLI asks (as import_pack(user=...) does)
+    with pytest.raises(CsvImportRefused, match="ada may not change measurements of KPI 'bikes'"):
+        import_measurements(write(tmp_path, "kpi,period_end,value\nbikes,2021-12-31,14\n", "c.csv"), city, user=ada)
+    assert Measurement.objects.get(kpi__key="bikes", period_end=date(2021, 12, 31)).value == Decimal("12")
