@@ -307,10 +307,13 @@ def profile_problems(consultation: Consultation, user, *, display_name: str, ano
     if anonymous and not keeps_anonymity and not (consultation.allows_anonymous
                                                    and city_settings.allows_verified_anonymous):
         problems["anonymous"] = _("this consultation does not allow anonymous participation")
+    # A value the person declared earlier is kept as it is, even if the city has since changed its districts: once
+    # the consultation closed the form does not show it, and it must not stop them changing what it does show.
     districts = city_settings.districts or []
-    if district and district not in districts:
+    if district and district not in districts and not (current is not None and district == current.district):
         problems["district"] = _("choose one of the city's districts")
-    if segment is not None and segment.city_id != consultation.city_id:
+    if (segment is not None and segment.city_id != consultation.city_id
+            and not (current is not None and segment.pk == current.segment_id)):
         problems["segment"] = _("unknown customer segment")
     return problems
 

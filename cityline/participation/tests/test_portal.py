@@ -407,6 +407,20 @@ def test_a_participant_switches_the_e_mail_off_after_closing_and_their_declared_
     assert Participant.objects.count() == 2 and not Contribution.objects.exists()
 
 
+def test_a_district_the_city_renamed_since_does_not_stop_the_e_mail_being_switched_off(site):
+    # Once closed, the declared district is not in the form and is kept as stored: a city that has since changed its
+    # districts must not make every save of the profile fail on a field the person cannot see.
+    user, ann, client = joined(site)
+    services.join(site["open"], user, display_name="Ann from the Quay", district="North")
+    services.close_consultation(site["open"])
+    city_settings = services.settings_for(site["city"])
+    actions.update(city_settings, districts=[f"{d} (new)" for d in city_settings.districts])
+    saved = client.post(URL, {"form": "take-part", "profile-display_name": "Ann from the Quay"}, follow=True)
+    assert "Your profile is saved." in html(saved)
+    ann.refresh_from_db()
+    assert (ann.notify, ann.district) == (False, "North")
+
+
 def test_a_verified_participant_switches_the_e_mail_off_without_choosing_a_name(site):
     vera = make_person("vera")
     services.join(site["open"], vera, anonymous=True)
