@@ -181,11 +181,13 @@ def proxy() -> httpx.Proxy | None:
 def _proxy(value: str) -> httpx.Proxy:
     shown = _without_password(value)
     example = "give it as http://host:port or https://host:port, e.g. http://proxy.example.org:3128"
+    # The parsers' own messages are not shown: they quote parts of the address, a password among them.
     try:
         parts = urlsplit(value)
         _ = parts.port  # a port that is not a number from 0 to 65535 is a ValueError
-    except ValueError as exc:
-        raise ProxySettingError(f"{PROXY_SETTING}={shown!r} is not a proxy address ({exc}): {example}") from None
+    except ValueError:
+        raise ProxySettingError(f"{PROXY_SETTING}={shown!r} is not a proxy address (its port is not a number from "
+                                f"0 to 65535, or a password holds '/', '?' or '#' unencoded): {example}") from None
     if parts.scheme.lower() not in SCHEMES or not parts.hostname:
         raise ProxySettingError(f"{PROXY_SETTING}={shown!r} is not an http:// or https:// address of a proxy: "
                                 f"{example}")
@@ -194,20 +196,21 @@ def _proxy(value: str) -> httpx.Proxy:
                                 f"{example}")
     try:
         return httpx.Proxy(value)
-    except (httpx.InvalidURL, ValueError) as exc:
-        raise ProxySettingError(f"{PROXY_SETTING}={shown!r} is not a proxy address ({exc}): {example}") from None
+    except (httpx.InvalidURL, ValueError):
+        raise ProxySettingError(f"{PROXY_SETTING}={shown!r} is not a proxy address: {example}") from None
 
 
 def _without_password(value: str) -> str:
-    """``value`` as shown in an error: the password of ``user:password@`` replaced by ``***``."""
+    """``value`` as shown in an error: what stands between the user name and the last ``@`` (a password, which
+    may itself hold ``/``, ``?``, ``#`` or ``@`` when the setting is wrong) replaced by ``***``."""
     scheme, sep, rest = value.partition("://")
     if not sep:
         scheme, rest = "", value
-    authority, slash, tail = rest.partition("/")
-    userinfo, at, host = authority.rpartition("@")
-    if at and ":" in userinfo:
-        authority = f"{userinfo.split(':', 1)[0]}:***@{host}"
-    return f"{scheme}{sep}{authority}{slash}{tail}"
+    userinfo, at, host = rest.rpartition("@")
+    if not at:
+        return value
+    user = userinfo.split(":", 1)[0].split("/", 1)[0]
+    return f"{scheme}{sep}{user}:***@{host}"
 
 
 def _addresses(host: str, port: int) -> list[str]:

@@ -111,8 +111,8 @@ def test_without_the_setting_deliveries_connect_directly_whatever_the_environmen
 BAD = [("proxy.internal:3128", "is not an http:// or https:// address of a proxy"),
        ("socks5://127.0.0.1:1080", "is not an http:// or https:// address of a proxy"),
        ("http://", "is not an http:// or https:// address of a proxy"),
-       ("http://proxy.internal:99999", "is not a proxy address (Port out of range 0-65535)"),
-       ("http://proxy.internal:31a8", "is not a proxy address (Port could not be cast to integer value"),
+       ("http://proxy.internal:99999", "is not a proxy address (its port is not a number from 0 to 65535"),
+       ("http://proxy.internal:31a8", "is not a proxy address (its port is not a number from 0 to 65535"),
        ("http://proxy.internal:3128/squid", "a proxy address has no path, query or fragment")]
 
 
@@ -127,7 +127,7 @@ def test_a_bad_proxy_setting_fails_the_delivery_at_once_naming_the_setting(setti
         assert webhook.drain(timeout=30)
     alert = Alert.objects.get(rule=r["rule"])
     assert (alert.webhook_status, alert.webhook_attempts) == ("failed", 1)
-    assert alert.webhook_error.startswith(f"opened: CITYLINE_WEBHOOK_PROXY={value!r}")
+    assert alert.webhook_error.startswith(f"opened: CITYLINE_WEBHOOK_PROXY={webhook._without_password(value)!r}")
     assert problem in alert.webhook_error
     assert "give it as http://host:port or https://host:port" in alert.webhook_error
     assert receiver.bodies == []
@@ -139,8 +139,17 @@ def test_cityline_check_names_a_bad_proxy_setting_without_its_password(settings,
     assert cli.main(["check"]) == 1
     out = capsys.readouterr().out
     assert ("observations.E001 [error] CITYLINE_WEBHOOK_PROXY='http://alerts:***@proxy.internal:99999' is not a "
-            "proxy address (Port out of range 0-65535)") in out
+            "proxy address (its port is not a number from 0 to 65535") in out
     assert "fix: Set CITYLINE_WEBHOOK_PROXY to the forward proxy's address" in out and "s3cret" not in out
+    # a password holding '/', '?', '#' or '@' unencoded makes the setting wrong: its error never shows the password
+    for secret in ("pa/ss3cret", "pa#ss3cret", "pa?ss3cret", "pa@ss3cret", "pa/s#s@3cret"):
+        settings.CITYLINE_WEBHOOK_PROXY = f"http://alerts:{secret}@proxy.internal:3128"
+        webhook._proxy.cache_clear()
+        sent = webhook.post("http://192.0.2.10/hook", {"event": "opened"}, attempts=1)
+        assert cli.main(["check"]) in (0, 1)
+        out = capsys.readouterr().out + sent[2]
+        for part in ("ss3cret", "s3cret", "3cret"):
+            assert part not in out, (secret, out)
     settings.CITYLINE_WEBHOOK_PROXY = "https://alerts:s3cret@proxy.internal:3128"
     cli.main(["check"])
     assert "observations.E001" not in capsys.readouterr().out
