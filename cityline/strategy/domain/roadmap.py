@@ -48,12 +48,14 @@ def rank_quick_wins(initiatives: Iterable[Mapping[str, Any]], limit: int | None 
     Each initiative is a mapping with at least ``title``, ``cost``, ``risk``,
     ``months_to_deliver``, ``status`` and ``quick_win_agreed``. Returns copies with
     ``score`` and ``rank`` added, best first; ties go to agreed quick wins, then
-    to the quicker change, then alphabetically.
+    to the quicker change, then alphabetically. An initiative with a negative cost or duration cannot be scored
+    and is left out (such values are refused when saved; one stored before that must not stop the roadmap).
     """
     candidates = [
         dict(item) for item in initiatives
         if item.get("status") not in CLOSED_STATUSES
         and (item.get("quick_win_agreed") or item["months_to_deliver"] <= QUICK_MONTHS)
+        and Decimal(str(item["cost"])) >= 0 and item["months_to_deliver"] >= 0
     ]
     max_cost = max((Decimal(str(c["cost"])) for c in candidates), default=Decimal(0))
     for c in candidates:

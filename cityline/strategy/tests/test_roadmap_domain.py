@@ -63,6 +63,12 @@ def test_ties_go_to_agreed_quick_wins_and_limit_applies():
     assert [r["title"] for r in ranked] == ["C agreed", "A not agreed"]
 
 
+def test_an_initiative_stored_with_a_negative_cost_is_left_out_not_a_crash():
+    # refused when saved since costs may not be negative; a row stored before must not take the roadmap down
+    ranked = roadmap.rank_quick_wins([item("Negative", -5000, "low", 2), item("Quick one", 10, "low", 2)])
+    assert [r["title"] for r in ranked] == ["Quick one"]
+
+
 def test_ranking_does_not_change_its_input():
     source = [item("Quick one", 10, "low", 2)]
     roadmap.rank_quick_wins(source)
