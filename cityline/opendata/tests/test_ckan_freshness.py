@@ -228,6 +228,26 @@ def _waiting_for_a_lock() -> bool:
         return cur.fetchone()[0] > 0
 
 
+def _writer(work, errors: list[BaseException], *done):
+    """A thread that runs ``work`` on a database connection of its own: an error is kept in ``errors`` (the test
+    reports it), and the ``done`` events are set however it ends, so the test never waits for a failed writer."""
+    import threading
+
+    from django.db import connections
+
+    def run() -> None:
+        try:
+            work()
+        except BaseException as exc:  # noqa: BLE001 - reported by the test
+            errors.append(exc)
+        finally:
+            for event in done:
+                event.set()
+            connections.close_all()
+
+    return threading.Thread(target=run)
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_change_that_commits_after_a_later_one_is_not_missed(client, city):
     """PostgreSQL numbers history rows when they are inserted, not when they commit. B, a longer
@@ -238,8 +258,6 @@ def test_a_change_that_commits_after_a_later_one_is_not_missed(client, city):
     import threading
     import time
 
-    from django.db import connections
-
     _on_postgresql()
     assert {"air-quality", "parking-permits"} <= names(client)
     b_wrote, b_go, b_done = threading.Event(), threading.Event(), threading.Event()
@@ -247,34 +265,22 @@ def test_a_change_that_commits_after_a_later_one_is_not_missed(client, city):
     errors: list[BaseException] = []
 
     def longer() -> None:  # B
-        try:
-            with transaction.atomic():
-                actions.update(Dataset.objects.get(key="parking-permits"), title="Parking permits (2026)")
-                b_wrote.set()
-                assert b_go.wait(30)
-                actions.update(Dataset.objects.get(key="parking-permits"), description="Issued in 2026.")
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-        finally:
-            b_done.set()
-            connections.close_all()
+        with transaction.atomic():
+            actions.update(Dataset.objects.get(key="parking-permits"), title="Parking permits (2026)")
+            b_wrote.set()
+            assert b_go.wait(30)
+            actions.update(Dataset.objects.get(key="parking-permits"), description="Issued in 2026.")
 
     def unpublish() -> None:  # A
-        try:
-            with transaction.atomic():
-                actions.update(Dataset.objects.get(key="air-quality"), published=False)
-                a_wrote.set()
-                assert a_go.wait(30)
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-        finally:
+        with transaction.atomic():
+            actions.update(Dataset.objects.get(key="air-quality"), published=False)
             a_wrote.set()
-            connections.close_all()
+            assert a_go.wait(30)
 
-    b = threading.Thread(target=longer)
+    b = _writer(longer, errors, b_done)
     b.start()
-    assert b_wrote.wait(30)
-    a = threading.Thread(target=unpublish)
+    assert b_wrote.wait(30), errors
+    a = _writer(unpublish, errors, a_wrote)
     a.start()
     deadline = time.monotonic() + 30
     while not (a_wrote.is_set() or _waiting_for_a_lock()):  # A has written what it could before B's commit
@@ -355,37 +361,24 @@ def test_the_first_change_of_a_city_without_a_stamp_makes_one(client, city):
 def test_two_writers_making_the_first_stamp_of_a_city_count_two_changes(city):
     import threading
 
-    from django.db import connections
-
     _on_postgresql()
     CatalogueStamp.objects.filter(city_id=city.pk).delete()
     first_wrote, first_go = threading.Event(), threading.Event()
     errors: list[BaseException] = []
 
     def first() -> None:
-        try:
-            with transaction.atomic():
-                CatalogueStamp.objects.bump(city.pk)
-                first_wrote.set()
-                assert first_go.wait(30)
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-        finally:
+        with transaction.atomic():
+            CatalogueStamp.objects.bump(city.pk)
             first_wrote.set()
-            connections.close_all()
+            assert first_go.wait(30)
 
     def second() -> None:
-        try:
-            CatalogueStamp.objects.bump(city.pk)  # waits for the first writer's new row, then adds to it
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-        finally:
-            connections.close_all()
+        CatalogueStamp.objects.bump(city.pk)  # waits for the first writer's new row, then adds to it
 
-    one = threading.Thread(target=first)
+    one = _writer(first, errors, first_wrote)
     one.start()
     assert first_wrote.wait(30)
-    two = threading.Thread(target=second)
+    two = _writer(second, errors)
     two.start()
     two.join(0.5)
     assert two.is_alive()  # waiting for the first writer
