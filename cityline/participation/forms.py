@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cityline.strategy.choices import PartyCategory
 
+from . import services
 from .choices import QuestionKind
 
 HONEYPOT = "website"
@@ -83,7 +84,7 @@ class ProfileForm(HoneypotMixin):
         if not allows_anonymous:
             del self.fields["anonymous"]
         if self.declared_fixed:
-            for name in ("party_category", "segment", "district"):
+            for name in services.DECLARED_FIELDS:
                 self.fields.pop(name, None)
 
     def service_kwargs(self) -> dict:
@@ -92,8 +93,7 @@ class ProfileForm(HoneypotMixin):
                "party_category": d.get("party_category") or "", "segment": d.get("segment"),
                "district": d.get("district") or "", "notify": bool(d.get("notify"))}
         if self.declared_fixed:
-            out.update(party_category=self.participant.party_category, segment=self.participant.segment,
-                       district=self.participant.district)
+            out.update({name: getattr(self.participant, name) for name in services.DECLARED_FIELDS})
         return out
 
 

@@ -273,7 +273,7 @@ def _render(request: HttpRequest, city: City, consultation: Consultation, *, bou
         "channels": [{"code": ch, "label": ResponseChannel(ch).label} for ch in consultation.channels or []
                      if ch in ResponseChannel.values],
         "offline": [ch for ch in consultation.channels or [] if ch != ResponseChannel.ONLINE],
-        "takes_online": ResponseChannel.ONLINE in (consultation.channels or []),
+        "takes_online": services.takes_online(consultation),
         "participant": participant, "accepting": accepting, "exporting": exporting,
         # a participant manages how they take part (their name, the e-mail at the response) whatever the channels,
         # also once closed; joining needs the consultation open on the site
@@ -283,7 +283,7 @@ def _render(request: HttpRequest, city: City, consultation: Consultation, *, bou
             and services.takes_online(consultation)),
         "not_yet_open": services.today() < consultation.opens_on,
         # posting (and supporting) needs the online channel; taking back one's support only an open consultation
-        "can_post": participant is not None and accepting and ResponseChannel.ONLINE in (consultation.channels or [])
+        "can_post": participant is not None and accepting and services.takes_online(consultation)
         and not exporting,
         "can_withdraw": participant is not None and accepting and not exporting,
         "can_report": request.user.is_authenticated and not exporting,
@@ -365,8 +365,8 @@ def _take_part(request, city, consultation, participant):
         except ValidationError as exc:
             forms.apply_errors(form, exc)
             if participant is None and not services.takes_online(consultation):
-                # the page offers no profile form to show the refusal in: say it at the top
-                messages.error(request, " ".join(form.non_field_errors()))
+                # the page offers no profile form to show the refusal in: say it at the top, whatever field it is on
+                messages.error(request, " ".join(m for errors in form.errors.values() for m in errors))
         else:
             messages.success(request, _("You take part as “%(name)s”.") % {"name": joined.public_name}
                              if participant is None else _("Your profile is saved."))
