@@ -551,21 +551,12 @@ class InputFile:
             raise FileError(self.name, None, None, f"cannot read the file as CSV: {exc}") from None
         return records - 1
 
-    def _check_rows(self, read: int, *, staged: bool = False) -> None:
-        """:class:`FileError` when DuckDB read a CSV file as other than the rows it holds (:meth:`data_rows`).
-        ``read``: the rows DuckDB read, or with ``staged`` the rows it staged, fewer when a key given twice was kept
-        once: when those are not the file's rows, DuckDB counts the rows it reads. (Staged rows equal to the file's
-        are taken for the rows read: DuckDB reading more rows than Python's csv module, and as many more keys given
-        twice, was never seen; the two readers end a quoted field at the same quote.)"""
+    def _check_rows(self, read: int) -> None:
+        """:class:`FileError` when DuckDB read a CSV file (``read`` rows, before any key given twice was kept once) as
+        other than the rows it holds (:meth:`data_rows`)."""
         if self.fmt != "csv":
             return
         held = self.data_rows()
-        if staged and read != held:
-            try:
-                with _connect() as con:
-                    read = con.execute(f"SELECT count(*) FROM ({self._raw(text=True, ordinal=False)})").fetchone()[0]
-            except duckdb.Error as exc:
-                raise self._duckdb_error(exc) from None
         if read != held:
             raise self._rows_apart(read, held)
 
@@ -807,7 +798,7 @@ class InputFile:
         except duckdb.Error as exc:
             raise self._refused(exc, groups) from None
         try:
-            self._check_rows(staged.rows, staged=True)
+            self._check_rows(staged.read)
         except BaseException:
             staged.discard()
             raise

@@ -471,6 +471,8 @@ class StagedBatch:
     store: "ObservationStore"
     folder: Path
     rows: int = 0
+    #: The rows read from the source, before a key given twice was kept once (:meth:`ObservationStore.stage_bulk`).
+    read: int = 0
     series: list[str] = field(default_factory=list)
     first: datetime | None = None
     last: datetime | None = None
@@ -629,7 +631,7 @@ class ObservationStore:
                     f"FILENAME_PATTERN {_literal(f'part-{written:%Y%m%dT%H%M%S%f}-{batch}_{{i}}')}, "
                     "COMPRESSION zstd, WRITE_PARTITION_COLUMNS false)").fetchone()[0]
 
-            staged.rows = copy(source(False))
+            staged.rows = staged.read = copy(source(False))
             pattern = _literal(folder / "files" / "group=*" / PARTITIONS / "*.parquet")
             if staged.rows:
                 # One scan of the staged files: the batch's series and time range, and whether a key may be
