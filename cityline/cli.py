@@ -23,17 +23,6 @@ DEFAULT_PORT = 8000
 SERVE_CONN_MAX_AGE = 600
 
 
-def positive_int(text: str) -> int:
-    """An option's value: a whole number above 0 (argparse names the option and exits 2 when not)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r}: give a whole number above 0")
-    return value
-
-
 def whole_number(low: int, high: int | None = None, *, what: str = "a whole number") -> Callable[[str], int]:
     """An option's type: a whole number from ``low`` (to ``high``, both included); argparse names the option and
     exits 2 when the value is not one."""
@@ -51,6 +40,8 @@ def whole_number(low: int, high: int | None = None, *, what: str = "a whole numb
     return parse
 
 
+#: An option's value: a whole number above 0.
+positive_int = whole_number(1)
 #: An option's value: a whole number of 0 or more (0 usually meaning "none" or "never", as its help says).
 non_negative_int = whole_number(0)
 #: An option's value: a TCP port, 1 to 65535.
@@ -67,31 +58,19 @@ def _finite(text: str) -> float:
     return value
 
 
-def positive_float(text: str) -> float:
-    """An option's value: a finite number above 0, not NaN or infinity (argparse names the option when not)."""
-    value = _finite(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r}: give a number above 0")
-    return value
-
-
-def non_negative_float(text: str) -> float:
-    """An option's value: a finite number of 0 or more (0 meaning "never" or "off", as its help says)."""
-    value = _finite(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r}: give 0 or a number above 0")
-    return value
-
-
-def number(low: float, high: float, *, above: bool = False, what: str = "a number") -> Callable[[str], float]:
+def number(low: float, high: float | None = None, *, above: bool = False,
+           what: str = "a number") -> Callable[[str], float]:
     """An option's type: a finite number from ``low`` (above it, with ``above``) to ``high``, both included;
     argparse names the option and exits 2 when the value is not one. The upper bound is for the options whose value
     becomes a pause, a date or a count of steps: a huge one would overflow there long after parsing."""
-    span = f"above {_shown(low)} and at most {_shown(high)}" if above else f"from {_shown(low)} to {_shown(high)}"
+    if above:
+        span = f"above {_shown(low)}" + (f" and at most {_shown(high)}" if high is not None else "")
+    else:
+        span = f"from {_shown(low)} to {_shown(high)}" if high is not None else f"of {_shown(low)} or more"
 
     def parse(text: str) -> float:
         value = _finite(text)
-        if value < low or (above and value == low) or value > high:
+        if value < low or (above and value == low) or (high is not None and value > high):
             raise argparse.ArgumentTypeError(f"{text!r}: give {what} {span}")
         return value
 
@@ -100,6 +79,12 @@ def number(low: float, high: float, *, above: bool = False, what: str = "a numbe
 
 def _shown(value: float) -> str:
     return f"{value:.15g}"  # 100000, 0.001, 10080: as written, without an exponent
+
+
+#: An option's value: a finite number above 0.
+positive_float = number(0, above=True)
+#: An option's value: a finite number of 0 or more (0 meaning "never" or "off", as its help says).
+non_negative_float = number(0)
 
 
 #: The most a listing command prints (``--limit``): beyond the database's integers long before it would matter.
@@ -294,7 +279,7 @@ def build_parser() -> argparse.ArgumentParser:
         "then decide. See docs/.",
     )
     from cityline.accounts.cli import add_user_option
-    from cityline.observations.cli_maintenance import minutes as compaction_minutes
+    from cityline.observations.cli_maintenance import MAX_MINUTES, minutes as compaction_minutes
 
     add_user_option(parser)  # also accepted after the command, on the commands that write
     parser.set_defaults(accepts_user=False)
@@ -307,8 +292,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--threads", type=whole_number(1, MAX_THREADS), default=8,
                        help=f"worker threads, 1 to {MAX_THREADS} (default 8)")
         p.add_argument("--compact-every", type=compaction_minutes, default=1.0, metavar="MINUTES",
-                       help="compact the cities' observation stores in the background this often, at most 10080 "
-                            "(a week) (default 1; 0: never, e.g. when 'cityline observations compact' runs from cron)")
+                       help="compact the cities' observation stores in the background this often, at most "
+                            f"{MAX_MINUTES} (a week) (default 1; 0: never, e.g. when 'cityline observations compact' "
+                            "runs from cron)")
 
     p = sub.add_parser("demo", help="set up the demo city (once) and serve it",
                        description="Migrate the database, load the demo city pack if the demo city is not there yet, "

@@ -20,8 +20,7 @@ from datetime import date
 
 from cityline.cli import number
 
-#: The longest pause between two passes of ``schedule``, in minutes (a week; a longer one would overflow the pause).
-MAX_EVERY = 7 * 24 * 60
+from .cli_maintenance import MAX_MINUTES as MAX_EVERY  # a week: a longer pause between passes would overflow it
 
 
 def add_parser(sub) -> None:

@@ -9,31 +9,19 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from datetime import date
 
-from cityline.cli import MAX_LIMIT, whole_number
+from cityline.cli import MAX_LIMIT, number, whole_number
 
 #: The longest interval of background compaction, in minutes (a week): a longer one would overflow the timer's
 #: wait, and a store compacted more rarely than weekly is better served by a cron'd ``cityline observations compact``.
 MAX_MINUTES = 7 * 24 * 60
 
 
-def minutes(text: str) -> float:
-    """An interval of background compaction, in minutes, 0 (never) to :data:`MAX_MINUTES` (argparse names the option
-    when not)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of minutes") from None
-    if not value >= 0:  # also NaN
-        raise argparse.ArgumentTypeError(f"{text!r}: give 0 (never) or more minutes")
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number of minutes (0: never)")
-    if value > MAX_MINUTES:
-        raise argparse.ArgumentTypeError(f"{text!r}: give at most {MAX_MINUTES} minutes (a week; 0: never)")
-    return value
+#: An interval of background compaction, in minutes, 0 (never) to :data:`MAX_MINUTES` (argparse names the option
+#: when not).
+minutes = number(0, MAX_MINUTES, what="a number of minutes (0: never)")
 
 
 def add_parser(sub) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from cityline.cli import non_negative_float, number, port, positive_float, positive_int, whole_number
 
-from .cli_maintenance import minutes
+from .cli_maintenance import MAX_MINUTES, minutes
 
 #: The longest wait between two batches of ``ingest mqtt``, in milliseconds (a minute): the broker waits that long for
 #: its acknowledgements, and a far longer one would overflow the wait.
@@ -62,8 +62,8 @@ def add_parser(sub) -> None:
     p.add_argument("--stats-seconds", type=non_negative_float, default=10.0,
                    help="print a stats line this often, in seconds (default 10; 0: never)")
     p.add_argument("--compact-every", type=minutes, default=1.0, metavar="MINUTES",
-                   help="compact the city's store in the background this often, at most 10080 (a week) (default 1; "
-                        "0: never, e.g. when 'cityline observations compact' runs from cron)")
+                   help=f"compact the city's store in the background this often, at most {MAX_MINUTES} (a week) "
+                        "(default 1; 0: never, e.g. when 'cityline observations compact' runs from cron)")
     p.add_argument("--quiet", action="store_true", help="no stats lines")
     p.set_defaults(func=cmd_ingest_mqtt)
 

@@ -77,8 +77,8 @@ def test_serve_keeps_database_connections_unless_the_environment_says_otherwise(
     (["serve", "--port", "-1"], "--port", "'-1': give a port number from 1 to 65535"),
     (["demo", "--no-serve", "--port", "65536"], "--port", "'65536': give a port number from 1 to 65535"),
     (["demo", "--no-serve", "--threads", "0"], "--threads", "'0': give a whole number from 1 to 1000"),
-    (["serve", "--compact-every", "1e300"], "--compact-every", "'1e300': give at most 10080 minutes (a week; 0: "
-                                                               "never)"),
+    (["serve", "--compact-every", "1e300"], "--compact-every", "'1e300': give a number of minutes (0: never) "
+                                                               "from 0 to 10080"),
 ])
 def test_a_number_option_out_of_its_range_is_a_usage_error_naming_the_option(capsys, monkeypatch, argv, option,
                                                                              message):
