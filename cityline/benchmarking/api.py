@@ -4,6 +4,7 @@ from typing import Any
 
 from ninja import Router, Schema
 
+from cityline.api.errors import ApiProblem
 from cityline.api.generic import ERRORS_READ, Resource, get_city
 
 from . import models as m
@@ -13,7 +14,7 @@ B = "benchmarking: B3.c, C2.c cross-city comparison"
 TAGS = {
     B: "Peer cities the city compares itself with, the indicator values they publish (ISO 37120, 37122, 37123, "
        "U4SSC), and the comparison on the indicators both track: values, trends, rank and percentile in the peer "
-       "group, with warnings where units, years or list editions differ (docs/benchmarking.md).",
+       "group, with warnings where units or years differ (docs/benchmarking.md).",
 }
 
 RESOURCES = [
@@ -111,8 +112,11 @@ def add_routes(router: Router) -> None:
                 description="For each published KPI on an indicator of a published list that a peer city also "
                             "reports: each member's value in the comparison year, its Theil–Sen trend per year, "
                             "rank (1 = best, by the KPI's direction) and the city's percentile, with warnings where "
-                            "units, years or list editions differ; and `assessment`, the ISO 37106 maturity (score and "
+                            "units or years differ; and `assessment`, the ISO 37106 maturity (score and "
                             "level per component) of the city, when it publishes its assessment, beside each peer's "
                             "latest imported one. See docs/benchmarking.md.")
     def benchmark_view(request, city_key: str, max_year_gap: int = 1):
-        return benchmark(get_city(city_key), max_year_gap=max_year_gap)
+        city = get_city(city_key)
+        if max_year_gap < 0:
+            raise ApiProblem("bad-request", f"max_year_gap: {max_year_gap}: give a whole number of 0 or more")
+        return benchmark(city, max_year_gap=max_year_gap)

@@ -9,6 +9,7 @@ again replaces its values (the history keeps the old ones).
 from __future__ import annotations
 
 import csv
+import io
 import json
 import urllib.error
 import urllib.parse
@@ -56,29 +57,41 @@ class PeerData:
     source: str = ""
     licence: str = ""
     values: dict[tuple[str, str, date], dict[str, Any]] = field(default_factory=dict)
+    left_out: list[str] = field(default_factory=list)  # what the input had but the import did not take, and why
 
 
 @dataclass
 class ImportResult:
     peers: list[PeerCity]
     values: int
+    left_out: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
         names = ", ".join(p.name for p in self.peers)
-        return f"{len(self.peers)} peer cit{'y' if len(self.peers) == 1 else 'ies'} ({names}), {self.values} values"
+        text = f"{len(self.peers)} peer cit{'y' if len(self.peers) == 1 else 'ies'} ({names}), {self.values} values"
+        return text + "".join(f"\n  left out: {note}" for note in self.left_out)
 
 
 # --- writing ---------------------------------------------------------------------------
 
 
+def _details(exc: ValidationError) -> str:
+    return "; ".join(f"{k}: {' '.join(str(m) for m in msgs)}"
+                     for k, msgs in getattr(exc, "message_dict", {"": exc.messages}).items())
+
+
 def store(city: City, peers: list[PeerData], user=None) -> ImportResult:
-    """Create or replace each peer and its values in one transaction."""
+    """Create or replace each peer and its values in one transaction.
+
+    The peer's country, population and licence are replaced only when the input gives them: a
+    CSV has no licence column, and a data steward may have completed them in the editor."""
     stored, count = [], 0
     with transaction.atomic():
         for data in peers:
-            fields = {"name": data.name, "country": data.country, "population": data.population,
-                      "source_kind": data.source_kind, "source": data.source[:500], "licence": data.licence[:100],
+            fields = {"name": data.name, "source_kind": data.source_kind, "source": data.source[:500],
                       "imported_at": timezone.now()}
+            given = {"country": data.country, "population": data.population, "licence": data.licence[:100]}
+            fields.update({k: v for k, v in given.items() if v})
             peer = PeerCity.objects.filter(city=city, key=data.key).first()
             try:
                 if peer is None:
@@ -87,16 +100,18 @@ def store(city: City, peers: list[PeerData], user=None) -> ImportResult:
                     peer = actions.update(peer, user=user, **fields)
                     for old in PeerValue.objects.filter(peer=peer):
                         actions.delete(old, user=user)
-                for (source, code, period_end), v in sorted(data.values.items()):
+            except ValidationError as exc:
+                raise BenchmarkImportError([f"{data.source or data.key}: peer {data.name}: {_details(exc)}"]) from exc
+            for (source, code, period_end), v in sorted(data.values.items()):
+                try:
                     actions.create(PeerValue, city=city, peer=peer, source=source, code=code, period_end=period_end,
                                    value=v["value"], unit=v["unit"], name=v.get("name", "")[:300], user=user)
-                    count += 1
-            except ValidationError as exc:
-                details = "; ".join(f"{k}: {' '.join(str(m) for m in msgs)}"
-                                    for k, msgs in getattr(exc, "message_dict", {"": exc.messages}).items())
-                raise BenchmarkImportError([f"{data.source or data.key}: peer {data.name}: {details}"]) from exc
+                except ValidationError as exc:
+                    where = v.get("where") or f"{data.source or data.key}: peer {data.name}"
+                    raise BenchmarkImportError([f"{where}: {_details(exc)}"]) from exc
+                count += 1
             stored.append(peer)
-    return ImportResult(stored, count)
+    return ImportResult(stored, count, [note for data in peers for note in data.left_out])
 
 
 def target_city(key: str | None) -> City:
@@ -117,6 +132,15 @@ def _decimal(text: Any) -> Decimal | None:
     except (InvalidOperation, ValueError):
         return None
     return value if value.is_finite() else None
+
+
+def _field_problems(model, field_name: str, value: Any) -> list[str]:
+    """What the record's own field says about ``value`` (length, digits, decimal places), if anything."""
+    try:
+        model._meta.get_field(field_name).clean(value, None)
+    except ValidationError as exc:
+        return list(exc.messages)
+    return []
 
 
 def _period(text: str) -> date | None:
@@ -141,7 +165,7 @@ def read_csv(path: Path | str) -> list[PeerData]:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise BenchmarkImportError([f"{name}: cannot read: {exc}"]) from exc
-    reader = csv.DictReader(text.splitlines())
+    reader = csv.DictReader(io.StringIO(text, newline=""))
     header = [h.strip() for h in (reader.fieldnames or [])]
     missing = [c for c in CSV_COLUMNS if c not in header]
     if missing:
@@ -150,7 +174,9 @@ def read_csv(path: Path | str) -> list[PeerData]:
     reader.fieldnames = header
     problems: list[str] = []
     peers: dict[str, PeerData] = {}
-    for number, raw in enumerate(reader, start=2):
+    for raw in reader:
+        number = reader.line_num  # the file's line, blank lines included (the header is row 1)
+        found_before = len(problems)
         row = {k: (v or "").strip() for k, v in raw.items() if k is not None}
 
         def bad(column: str, message: str) -> None:
@@ -162,6 +188,8 @@ def read_csv(path: Path | str) -> list[PeerData]:
         key = slugify(city_name)[:80]
         if city_name and not key:
             bad("city", f"{city_name!r} gives no usable key")
+        for problem in _field_problems(PeerCity, "name", city_name) if city_name else []:
+            bad("city", problem)
         country = row["country"].upper()
         if country and (len(country) != 2 or not country.isalpha()):
             bad("country", f"{row['country']!r} is not a two-letter ISO 3166 code")
@@ -169,18 +197,27 @@ def read_csv(path: Path | str) -> list[PeerData]:
             bad("list", f"{row['list']!r} is not a list (use one of {', '.join(LISTS)})")
         if not row["code"]:
             bad("code", "empty: give the indicator's identifier in the list")
+        for problem in _field_problems(PeerValue, "code", row["code"]) if row["code"] else []:
+            bad("code", problem)
+        for problem in _field_problems(PeerValue, "unit", row["unit"]):
+            bad("unit", problem)
         period = _period(row["year"])
         if period is None:
             bad("year", f"{row['year']!r} is not a year (2023) or a date (2023-06-30)")
         value = _decimal(row["value"])
         if value is None:
             bad("value", f"{row['value']!r} is not a number")
+        else:
+            for problem in _field_problems(PeerValue, "value", value):
+                bad("value", problem)
         population = None
         if row.get("population"):
             population = int(row["population"]) if row["population"].isdigit() and int(row["population"]) > 0 else None
             if population is None:
                 bad("population", f"{row['population']!r} is not a whole number above 0")
-        if not key or period is None or value is None or row["list"] not in LISTS or not row["code"]:
+            for problem in _field_problems(PeerCity, "population", population) if population else []:
+                bad("population", problem)
+        if len(problems) > found_before:
             continue
         peer = peers.setdefault(key, PeerData(key=key, name=city_name, country=country, source_kind=PeerSourceKind.CSV,
                                               source=name))
@@ -210,19 +247,34 @@ def import_csv(city: City, path: Path | str, user=None) -> ImportResult:
 
 def _peer_from_records(key: str, city: dict, indicators: list[dict], kpis: list[dict], measurements: list[dict],
                        kind: str, source: str) -> PeerData:
-    """Published KPIs on a list indicator, with their usable measurements."""
+    """Published KPIs on a list indicator, with their usable measurements.
+
+    One KPI per indicator: a city may track the same indicator for a district or a service too, and
+    only one series can stand for the city. The city-wide one is taken (scope blank or the city's
+    name), else the first by key; the others are named in ``left_out``."""
     by_key = {i.get("key"): i for i in indicators}
-    tracked: dict[str, tuple[str, str, str, str]] = {}
-    licences = set()
+    name = city.get("name") or key
+    candidates: dict[tuple[str, str], list[dict]] = {}
     for k in kpis:
         ind = by_key.get(k.get("indicator"))
         if not k.get("published") or not ind or ind.get("source") in (None, IndicatorSource.CITY) or not ind.get("code"):
             continue
-        tracked[k["key"]] = (ind["source"], ind["code"], k.get("unit") or "", ind.get("name") or k.get("title") or "")
+        candidates.setdefault((ind["source"], ind["code"]), []).append(k)
+    tracked: dict[str, tuple[str, str, str, str]] = {}
+    licences = set()
+    left_out = []
+    for (list_, code), found in candidates.items():
+        found.sort(key=lambda k: ((k.get("scope") or "").strip().casefold() not in ("", name.casefold()),
+                                  str(k["key"])))
+        k = found[0]
+        ind = by_key[k["indicator"]]
+        tracked[k["key"]] = (list_, code, k.get("unit") or "", ind.get("name") or k.get("title") or "")
         licences.add(k.get("licence") or "CC-BY-4.0")
-    peer = PeerData(key=key, name=city.get("name") or key, country=(city.get("country") or "").upper(),
+        left_out += [f"KPI {other['key']} ({other.get('scope') or '-'}): KPI {k['key']} already gives {list_} {code}"
+                     for other in found[1:]]
+    peer = PeerData(key=key, name=name, country=(city.get("country") or "").upper(),
                     population=city.get("population") or None, source_kind=kind, source=source,
-                    licence=", ".join(sorted(licences)))
+                    licence=", ".join(sorted(licences)), left_out=left_out)
     for m in measurements:
         if m.get("kpi") not in tracked or m.get("quality") == "bad":
             continue

@@ -47,6 +47,6 @@ registry.register(registry.DataPage(
     name="benchmark", title=_("Comparison with other cities"), order=95, data=benchmark_page,
     template="portal/benchmarking/benchmark.html",
     description=_("The city's published KPIs beside the same indicators in peer cities: values, trends and "
-                  "position, with warnings where units, years or definitions differ."),
+                  "position, with warnings where units or years differ."),
     tables={"": comparison_rows, "warnings": warning_rows, "maturity": maturity_rows},
 ))

@@ -26,11 +26,6 @@ def _warning_text(w: rules.Warning, names: dict[str, str]) -> str:
     if w.kind == "year_gap":
         return _("years differ: %(peer)s's latest value is for %(peer_year)s, compared with %(year)s "
                  "(more than %(max_gap)s year apart)") % {"peer": peer, **p}
-    if w.kind == "edition":
-        lists = dict(IndicatorSource.choices)
-        return _("definitions may differ: %(peer)s reports against %(peer_list)s, the city against %(city_list)s") % {
-            "peer": peer, "peer_list": lists.get(p["peer_list"], p["peer_list"]),
-            "city_list": lists.get(p["city_list"], p["city_list"])}
     if w.kind == "no_data":
         return _("the city has no measured value yet — not compared")
     return w.kind
@@ -56,9 +51,11 @@ def city_kpis(city: City) -> list[rules.CityKpi]:
 
 
 def peer_series(city: City) -> list[rules.PeerSeries]:
+    """The peers' values, one series per peer, indicator and unit: values a peer gave in another unit
+    (another year, another import) are never placed under the unit of its first one."""
     series: dict[tuple, rules.PeerSeries] = {}
     for v in PeerValue.objects.filter(city=city).select_related("peer").order_by("peer__key", "period_end"):
-        ident = (v.peer.key, v.source, v.code)
+        ident = (v.peer.key, v.source, v.code, rules.normalise_unit(v.unit))
         if ident not in series:
             series[ident] = rules.PeerSeries(v.peer.key, v.peer.name, v.source, v.code, v.unit, [])
         series[ident].points.append((v.period_end, float(v.value)))

@@ -8,12 +8,15 @@ Rules (documented in docs/benchmarking.md):
 
 * **Matching.** A KPI takes part when its indicator comes from a published list
   (``source`` other than ``city``) and has an identifier. A peer series matches on the
-  same list and identifier; the other edition of the same list (ISO 37120:2014 and
-  :2018) matches on the identifier too, with an ``edition`` warning, because the two
-  editions may define the indicator differently.
+  same list and identifier. The other edition of a list does not match: ISO 37120:2014
+  and :2018 number their indicators differently (21.7 is water loss in 2014, an urban
+  planning indicator in 2018), so the same identifier is not the same indicator.
 * **Units.** Units are compared after trimming, lower-casing and writing "percent",
   "per cent" and "percentage" as "%". A peer whose unit still differs is left out of
-  the position with a ``unit`` warning: no conversion is guessed.
+  the position with a ``unit`` warning: no conversion is guessed. A peer that gave the
+  indicator in several units has one series per unit: the one in the city's unit is
+  placed (the others each get a ``unit`` warning); without one, its series with the
+  latest value is shown, not placed.
 * **Years.** Each member's value for a year is the value of its last period ending in
   that year. The comparison year is the latest year the city has a value in that at
   least one comparable peer also has; without one, the city's latest year. A peer
@@ -76,7 +79,7 @@ class PeerSeries:
 class Warning:
     """Something a reader must know before trusting a comparison; ``kind`` names the rule."""
 
-    kind: str  # "unit", "year_gap", "edition", "no_data"
+    kind: str  # "unit", "year_gap", "no_data"
     peer: str = ""
     params: dict = field(default_factory=dict)
 
@@ -150,11 +153,6 @@ def normalise_unit(unit: str) -> str:
     return text
 
 
-def family(source: str) -> str:
-    """The list regardless of edition: ``iso37120_2018`` → ``iso37120``."""
-    return source.split("_", 1)[0]
-
-
 def yearly(points: Iterable[tuple[date, float]]) -> dict[int, float]:
     """One value per year: the value of the last period ending in that year."""
     out: dict[int, tuple[date, float]] = {}
@@ -195,19 +193,24 @@ def _nearest_year(years: dict[int, float], target: int) -> int:
     return min(years, key=lambda y: (abs(y - target), y))
 
 
-def _pick(candidates: list[PeerSeries], kpi: CityKpi) -> tuple[PeerSeries, bool]:
-    """The peer's series for the KPI's indicator: the same edition if there is one."""
+def matches(series: PeerSeries, kpi: CityKpi) -> bool:
+    """The series reports the KPI's indicator: the same list (and edition) and identifier."""
+    return series.source == kpi.source and series.code == kpi.code
+
+
+def _pick(candidates: list[PeerSeries], unit: str) -> PeerSeries:
+    """The peer's series in the city's unit if it has one, else its series with the latest value."""
     for series in candidates:
-        if series.source == kpi.source:
-            return series, False
-    return candidates[0], True
+        if normalise_unit(series.unit) == unit:
+            return series
+    return max(candidates, key=lambda s: max((day for day, _ in s.points), default=date.min))
 
 
 def compare_kpi(kpi: CityKpi, city_name: str, peers: Sequence[PeerSeries], max_year_gap: int = 1) -> Row:
     """The comparison on one KPI with the peer series that match its indicator."""
     by_peer: dict[str, list[PeerSeries]] = {}
     for s in peers:
-        if family(s.source) == family(kpi.source) and s.code == kpi.code:
+        if matches(s, kpi):
             by_peer.setdefault(s.peer, []).append(s)
     warnings: list[Warning] = []
     city_years = yearly(kpi.points)
@@ -215,14 +218,14 @@ def compare_kpi(kpi: CityKpi, city_name: str, peers: Sequence[PeerSeries], max_y
     members = [city]
     unit = normalise_unit(kpi.unit)
     for peer_key in sorted(by_peer):
-        series, other_edition = _pick(sorted(by_peer[peer_key], key=lambda s: s.source), kpi)
+        candidates = sorted(by_peer[peer_key], key=lambda s: normalise_unit(s.unit))
+        series = _pick(candidates, unit)
         years = yearly(series.points)
         member = Member(key=peer_key, name=series.peer_name, is_city=False, unit=series.unit, years=years)
-        if other_edition:
-            warnings.append(Warning("edition", peer_key, {"peer_list": series.source, "city_list": kpi.source}))
-        if normalise_unit(series.unit) != unit:
-            member.compared = False
-            warnings.append(Warning("unit", peer_key, {"peer_unit": series.unit, "city_unit": kpi.unit}))
+        member.compared = normalise_unit(series.unit) == unit
+        for other in candidates:
+            if normalise_unit(other.unit) != unit:
+                warnings.append(Warning("unit", peer_key, {"peer_unit": other.unit, "city_unit": kpi.unit}))
         members.append(member)
 
     if not city_years:
@@ -261,11 +264,11 @@ def compare(city_name: str, kpis: Sequence[CityKpi], peers: Sequence[PeerSeries]
         if kpi.source == CITY_DEFINED or not kpi.code:
             city_defined.append(kpi.key)
             continue
-        tracked.add((family(kpi.source), kpi.code))
-        matching = [s for s in peers if family(s.source) == family(kpi.source) and s.code == kpi.code]
+        tracked.add((kpi.source, kpi.code))
+        matching = [s for s in peers if matches(s, kpi)]
         if not matching:
             unmatched.append(kpi.key)
             continue
         rows.append(compare_kpi(kpi, city_name, matching, max_year_gap))
-    peer_only = sorted({(s.source, s.code) for s in peers if (family(s.source), s.code) not in tracked})
+    peer_only = sorted({(s.source, s.code) for s in peers if (s.source, s.code) not in tracked})
     return Comparison(rows=rows, city_defined=city_defined, unmatched=unmatched, peer_only=peer_only)
