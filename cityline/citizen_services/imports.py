@@ -3,13 +3,16 @@
 Format (UTF-8, comma-separated, a header row; see docs/services-and-channels.md):
 ``service, channel, year, quarter, transactions, total_cost`` and optionally
 ``completion_rate``, ``satisfaction``, ``service_level_met`` (percentages 0–100; an
-empty cell leaves the rate unknown). Services and channels are named by key. A row
-for a service, channel and quarter already stored replaces its figures, so
-importing the same file twice changes nothing.
+empty cell leaves the rate unknown; a rate column the file leaves out keeps what is
+stored). Services and channels are named by key. A row for a service, channel and
+quarter already stored replaces its figures, so importing the same file twice
+changes nothing.
 
 Every row is checked before anything is written; the writes go through
 :mod:`cityline.core.actions` in one transaction that is rolled back on any problem,
-with the history reason ``CSV import of <file>``.
+with the history reason ``CSV import of <file>``. The channel-shift scenarios whose
+baseline year the import changes are computed again in the same transaction; one the
+new audit no longer supports is a problem, and nothing is written.
 """
 
 from __future__ import annotations
@@ -25,15 +28,20 @@ from cityline.benefits.imports import CsvImportError, CsvProblem, ImportSummary,
 from cityline.core import actions
 from cityline.core.models import City
 
-from .models import Channel, ChannelAudit, Service
+from .models import Channel, ChannelAudit, ChannelShiftScenario, Service
 
 AUDIT_COLUMNS = ("service", "channel", "year", "quarter", "transactions", "total_cost")
 AUDIT_OPTIONAL = ("completion_rate", "satisfaction", "service_level_met")
 RATES = AUDIT_OPTIONAL
 
 
+#: The largest cost one row can hold (``ChannelAudit.total_cost``: 14 digits, two of them pence).
+MAX_COST = Decimal("999999999999.99")
+
+
 def _int(text: str, low: int, high: int, what: str) -> int:
-    if not text.isdigit():
+    # ASCII digits only: str.isdigit() also accepts superscripts ("²"), which int() then refuses
+    if not text or not (text.isascii() and text.isdigit()):
         raise ValueError(f"{text!r} is not a whole number" if text else f"give the {what}")
     value = int(text)
     if not low <= value <= high:
@@ -81,6 +89,8 @@ def import_audit(path: Path | str, city: City | str, *, user=None) -> ImportSumm
             cost = parse_number(v["total_cost"])
             if cost < 0:
                 problem("total_cost", "a cost cannot be negative")
+            elif cost > MAX_COST:
+                problem("total_cost", f"{v['total_cost']!r} is too large: a quarter's cost is at most {MAX_COST}")
             elif cost != cost.quantize(Decimal("0.01")):
                 problem("total_cost", f"{v['total_cost']!r} has more than two decimals (pence)")
             else:
@@ -88,7 +98,9 @@ def import_audit(path: Path | str, city: City | str, *, user=None) -> ImportSumm
         except ValueError as exc:
             problem("total_cost", str(exc))
         for column in RATES:
-            text = v.get(column, "")
+            if column not in v:
+                continue  # a column the file leaves out keeps what is stored (a new row: unknown)
+            text = v[column]
             if not text:
                 values[column] = None
                 continue
@@ -117,6 +129,7 @@ def import_audit(path: Path | str, city: City | str, *, user=None) -> ImportSumm
     if problems:
         raise CsvImportError(problems)
     reason = f"CSV import of {name}"
+    touched: set[int] = set()  # the years whose audit the import changes
     with transaction.atomic():
         for row, values in parsed:
             ident = (values["service"].pk, values["channel"].pk, values["year"], values["quarter"])
@@ -125,7 +138,8 @@ def import_audit(path: Path | str, city: City | str, *, user=None) -> ImportSumm
                                                            quarter=values["quarter"])
             stored = instance.version if instance.pk else None
             for column in ("transactions", "total_cost", *RATES):
-                setattr(instance, column, values[column])
+                if column in values:
+                    setattr(instance, column, values[column])
             try:
                 actions.save(instance, user=user, reason=reason)
             except ValidationError as exc:
@@ -135,13 +149,35 @@ def import_audit(path: Path | str, city: City | str, *, user=None) -> ImportSumm
                 continue
             if stored is None:
                 summary.count("created")
+                touched.add(values["year"])
+            elif instance.version != stored:
+                summary.count("updated")
+                touched.add(values["year"])
             else:
-                summary.count("updated" if instance.version != stored else "unchanged")
+                summary.count("unchanged")
+        if not problems:
+            problems += _recompute_scenarios(city, touched, name, user=user, reason=reason)
         if problems:
             transaction.set_rollback(True)
     if problems:
         raise CsvImportError(problems)
     return summary
+
+
+def _recompute_scenarios(city: City, years: set[int], name: str, *, user, reason: str) -> list[CsvProblem]:
+    """Save again the channel-shift scenarios whose baseline year the import changed, so that their saved results
+    follow the audit (as a pack import of the same audit would compute them, B11.b); a scenario the new audit no
+    longer supports is a problem naming it."""
+    problems = []
+    for scenario in ChannelShiftScenario.objects.filter(city=city, baseline_year__in=years).order_by("key"):
+        try:
+            actions.save(scenario, user=user, reason=reason)
+        except ValidationError as exc:
+            for fname, messages in exc.message_dict.items():
+                where = "" if fname == NON_FIELD_ERRORS else f" ({fname})"
+                problems += [CsvProblem(name, None, None, f"channel-shift scenario {scenario.key!r}{where}: {msg}")
+                             for msg in messages]
+    return problems
 
 
 def cli_import_audit(args) -> int:

@@ -285,7 +285,8 @@ def duplicated_it(offerings: Iterable[Offering]) -> list[DuplicatedIt]:
     """Services whose channels run on two or more separate IT systems (B11.a), by service key.
 
     Offerings without an IT system (a counter with no system behind it) are ignored;
-    system names are compared ignoring case and surrounding spaces.
+    system names are compared ignoring case and every space ("Customer Portal",
+    "customer  portal" and "CustomerPortal" are one system), as the docs say.
     """
     by: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     names: dict[str, str] = {}
@@ -293,7 +294,7 @@ def duplicated_it(offerings: Iterable[Offering]) -> list[DuplicatedIt]:
         system = (o.it_system or "").strip()
         if not system:
             continue
-        norm = system.casefold()
+        norm = "".join(system.split()).casefold()
         names.setdefault(norm, system)
         by[o.service][norm].add(o.channel)
     out = []

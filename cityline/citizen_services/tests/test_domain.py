@@ -183,3 +183,15 @@ def test_channel_shift_refuses_bad_inputs(kwargs, field):
 def test_channel_shift_refuses_float():
     with pytest.raises(TypeError):
         shift.calculate(100, 2.5, D("1"), D("10"))
+
+
+def test_duplicated_channel_it_ignores_spaces_inside_system_names_too():
+    """The docs compare system names ignoring case and spaces: "Customer Portal", "customer  portal" and
+    "CustomerPortal" are one system, so a service on them is not flagged as duplicated IT (B11.a)."""
+    offerings = [Offering("bins", "web", "Customer Portal"), Offering("bins", "app", "customer  portal"),
+                 Offering("bins", "kiosk", "CustomerPortal"), Offering("tax", "web", "Customer Portal"),
+                 Offering("tax", "phone", "Avaya\u00a0CC")]
+    result = audit.duplicated_it(offerings)
+    assert [(d.service, d.systems) for d in result] == [
+        ("tax", (("Avaya\u00a0CC", ("phone",)), ("Customer Portal", ("web",)))),
+    ]

@@ -9,6 +9,7 @@ from cityline.citizen_services.imports import import_audit
 from cityline.citizen_services.models import ChannelAudit
 from cityline.citizen_services.testing import make_services_city
 from cityline.cli import main
+from cityline.core import actions
 
 pytestmark = pytest.mark.django_db
 
@@ -88,3 +89,86 @@ def test_cli_reports_problems_and_exits_1(tmp_path, capsys):
     good = write(tmp_path, HEADER + "bins,phone,2025,2,5,10.00,,,\n", "good.csv")
     assert main(["services", "import-audit", str(good)]) == 0
     assert "1 channel audit rows — 1 created" in capsys.readouterr().out
+
+
+def test_optional_columns_left_out_keep_what_is_stored(tmp_path):
+    """A file of volumes and costs alone must not clear the rates already recorded for a quarter (B11.a)."""
+    city, r = make_services_city()
+    stored = ChannelAudit.objects.get(service=r["bins"], channel=r["phone"], year=2025, quarter=1)
+    stored.completion_rate, stored.satisfaction = D("91.00"), D("72.50")
+    actions.save(stored)
+    path = write(tmp_path, "service,channel,year,quarter,transactions,total_cost,satisfaction\n"
+                           "bins,phone,2025,1,420,1680.00,70\n"
+                           "bins,phone,2025,2,10,40.00,\n")
+    summary = import_audit(path, city)
+    assert (summary.created, summary.updated, summary.unchanged) == (1, 1, 0)
+    stored.refresh_from_db()
+    # completion_rate and service_level_met are not in the file: kept; satisfaction is: replaced
+    assert (stored.transactions, stored.total_cost, stored.completion_rate, stored.satisfaction,
+            stored.service_level_met) == (420, D("1680.00"), D("91.00"), D("70.00"), D("80.00"))
+    new = ChannelAudit.objects.get(service=r["bins"], channel=r["phone"], year=2025, quarter=2)
+    assert (new.completion_rate, new.satisfaction, new.service_level_met) == (None, None, None)
+    # an empty cell in a column the file has still means "unknown"
+    blank = write(tmp_path, HEADER + "bins,phone,2025,1,420,1680.00,,70,\n", "blank.csv")
+    import_audit(blank, city)
+    stored.refresh_from_db()
+    assert (stored.completion_rate, stored.satisfaction, stored.service_level_met) == (None, D("70.00"), None)
+
+
+@pytest.mark.parametrize("body, expected", [
+    ("bins,phone,2025,2,1,1e30,,,\n", ("line 2", "column total_cost", "too large")),
+    ("bins,phone,2025,2,1,123456789012345.00,,,\n", ("line 2", "column total_cost", "too large")),
+    ("bins,phone,2025,2,²,1.00,,,\n", ("line 2", "column transactions", "'²' is not a whole number")),
+    ("bins,phone,2025,2,3000000000,1.00,,,\n", ("line 2", "column transactions", "out of range")),
+])
+def test_odd_numbers_are_refused_with_file_line_and_column_not_a_traceback(tmp_path, body, expected):
+    city, r = make_services_city()
+    before = snapshot()
+    path = write(tmp_path, HEADER + body)
+    with pytest.raises(CsvImportError) as exc:
+        import_audit(path, city)
+    text = str(exc.value)
+    assert "audit.csv" in text and "nothing was imported" in text
+    for part in expected:
+        assert part in text, text
+    assert snapshot() == before
+
+
+def _scenario(city, r):
+    from cityline.citizen_services.models import ChannelShiftScenario
+
+    return actions.create(ChannelShiftScenario, city=city, key="bins-web", name="Bins online", service=r["bins"],
+                          from_channel=r["phone"], to_channel=r["web"], share_moved=D("50"), years=2,
+                          baseline_year=2025, set_aside=D("20"))
+
+
+def test_import_recomputes_the_scenarios_whose_baseline_year_it_changes(tmp_path):
+    """B11.b: saved savings follow the audit they are computed from, as a pack import of the same audit gives."""
+    city, r = make_services_city()
+    s = _scenario(city, r)
+    assert s.annual_saving == D("770.00")  # 200 moved x (4.0000 - 0.1500)
+    path = write(tmp_path, HEADER + "bins,phone,2025,1,400,2000.00,,,80\n")
+    import_audit(path, city)
+    s.refresh_from_db()
+    # phone now costs 2000 / 400 = 5.0000: 200 x (5.0000 - 0.1500) = 970.00
+    assert (s.used_from_unit_cost, s.annual_saving) == (D("5.0000"), D("970.00"))
+    assert s.history.first().history_change_reason == "CSV import of audit.csv"
+    # a year no scenario starts from leaves the scenarios alone
+    version = s.version
+    import_audit(write(tmp_path, HEADER + "bins,phone,2024,4,1,1.00,,,\n", "old.csv"), city)
+    s.refresh_from_db()
+    assert s.version == version
+
+
+def test_import_that_would_break_a_scenario_is_refused_naming_it(tmp_path):
+    city, r = make_services_city()
+    s = _scenario(city, r)
+    before = snapshot()
+    path = write(tmp_path, HEADER + "bins,phone,2025,1,0,0.00,,,\n")
+    with pytest.raises(CsvImportError) as exc:
+        import_audit(path, city)
+    text = str(exc.value)
+    assert "audit.csv" in text and "channel-shift scenario 'bins-web'" in text and "baseline_year" in text, text
+    assert snapshot() == before
+    s.refresh_from_db()
+    assert s.annual_saving == D("770.00")
