@@ -20,6 +20,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from django.template.defaultfilters import floatformat
 from django.template.loader import render_to_string
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -85,10 +86,14 @@ def csv_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def render_csv(data: dict[str, Any]) -> str:
+    """The rows as CSV; a text cell a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@`` …) gets a
+    leading apostrophe, as in the open data platform's generated files (titles and names come from editors)."""
+    from cityline.opendata.generated import cell
+
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, restval="", lineterminator="\n")
     writer.writeheader()
-    writer.writerows(csv_rows(data))
+    writer.writerows({k: cell(v) for k, v in row.items()} for row in csv_rows(data))
     return out.getvalue()
 
 
@@ -96,10 +101,10 @@ def render_csv(data: dict[str, Any]) -> str:
 
 
 def _number(value: float | None, unit: str = "") -> str:
+    """A value as the HTML pack prints it (``floatformat:"-3"``: up to three decimals, never 1.2e+04)."""
     if value is None:
         return "—"
-    text = f"{value:,.4g}" if abs(value) < 1e6 else f"{value:,.0f}"
-    return f"{text} {unit}".strip()
+    return f"{floatformat(value, '-3')} {unit}".strip()
 
 
 def pdf_document(title: str, *, compress: bool = True):
@@ -204,7 +209,11 @@ def cli_board_pack(args) -> int:
     data = board_pack(city, on_date)
     body = render(data, args.format)
     if args.out:
-        Path(args.out).write_bytes(body)
+        try:
+            Path(args.out).write_bytes(body)
+        except OSError as exc:
+            print(f"error: cannot write {args.out}: {exc.strerror or exc}", file=sys.stderr)
+            return 2
         print(f"board pack ({args.format}, {len(data['escalations'])} escalations) written to {args.out}")
     elif args.format == "pdf":
         sys.stdout.buffer.write(body)

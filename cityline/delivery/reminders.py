@@ -9,13 +9,15 @@ settings). Owners without an e-mail address are reported, never silently dropped
 
 from __future__ import annotations
 
+import smtplib
 import sys
 from dataclasses import dataclass, field
 from datetime import date
 
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
+from django.core.mail import BadHeaderError, EmailMessage, get_connection
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from cityline.core.models import City
 
@@ -40,6 +42,8 @@ class ReminderRun:
     #: owners with something overdue but no e-mail address: (person key, name, items)
     no_email: list[tuple[str, str, int]] = field(default_factory=list)
     sent: int = 0
+    #: reminders the mail server did not take: (person key, name, e-mail address, the server's answer)
+    failed: list[tuple[str, str, str, str]] = field(default_factory=list)
 
 
 def owner_items(owner: dict) -> list[str]:
@@ -65,7 +69,9 @@ def owner_items(owner: dict) -> list[str]:
             else:
                 lines.append(_("%(outcome)s: the realisation plan has never been reviewed.") % {"outcome": o["title"]})
         for a in o["overdue_actions"]:
-            lines.append(_("%(outcome)s: activity “%(activity)s” was due on %(due)s (%(days)s days ago).")
+            lines.append(ngettext("%(outcome)s: activity “%(activity)s” was due on %(due)s (%(days)s day ago).",
+                                  "%(outcome)s: activity “%(activity)s” was due on %(due)s (%(days)s days ago).",
+                                  a["days_overdue"])
                          % {"outcome": o["title"], "activity": a["title"], "due": a["due"], "days": a["days_overdue"]})
     return lines
 
@@ -73,7 +79,9 @@ def owner_items(owner: dict) -> list[str]:
 def compose(owner: dict, city_name: str, on: str) -> tuple[str, str]:
     """Subject and plain-text body of one owner's reminder."""
     items = owner_items(owner)
-    subject = _("%(city)s: %(n)s benefit tracking item(s) need your attention") % {"city": city_name, "n": len(items)}
+    subject = ngettext("%(city)s: %(n)s benefit tracking item needs your attention",
+                       "%(city)s: %(n)s benefit tracking items need your attention", len(items)) % {
+        "city": city_name, "n": len(items)}
     body = "\n".join([
         _("Hello %(name)s,") % {"name": owner["name"]},
         "",
@@ -107,14 +115,42 @@ def plan_reminders(city: City, on_date: date | None = None) -> ReminderRun:
 
 
 def send_reminders(city: City, on_date: date | None = None, *, dry_run: bool = False) -> ReminderRun:
-    """Send each owner with something overdue one e-mail (none when ``dry_run``)."""
+    """Send each owner with something overdue one e-mail (none when ``dry_run``).
+
+    Each reminder is sent on its own: an address the mail server refuses, or a server that cannot be
+    reached, is recorded in ``failed`` with the server's answer and the other owners still get theirs,
+    so a second run does not mail again the owners who already had it from the first.
+    """
     run = plan_reminders(city, on_date)
     if dry_run or not run.reminders:
         return run
-    messages = [EmailMessage(r.subject, r.body, settings.DEFAULT_FROM_EMAIL, [r.email]) for r in run.reminders]
-    with get_connection() as connection:
-        run.sent = connection.send_messages(messages) or 0
+    connection = get_connection()
+    try:
+        connection.open()
+    except (OSError, smtplib.SMTPException) as exc:
+        run.failed = [(r.person, r.name, r.email, _mail_error(exc)) for r in run.reminders]
+        return run
+    try:
+        for r in run.reminders:
+            message = EmailMessage(r.subject, r.body, settings.DEFAULT_FROM_EMAIL, [r.email], connection=connection)
+            try:
+                run.sent += connection.send_messages([message]) or 0
+            except (OSError, smtplib.SMTPException, BadHeaderError) as exc:
+                run.failed.append((r.person, r.name, r.email, _mail_error(exc)))
+    finally:
+        try:
+            connection.close()
+        except (OSError, smtplib.SMTPException):
+            pass  # the messages are already handed over; a failing QUIT changes nothing for them
     return run
+
+
+def _mail_error(exc: Exception) -> str:
+    """The mail server's answer (or the connection error) in one line."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return "; ".join(f"{addr}: {code} {msg.decode('utf-8', 'replace') if isinstance(msg, bytes) else msg}"
+                         for addr, (code, msg) in exc.recipients.items())
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
 def cli_remind(args) -> int:
@@ -137,8 +173,11 @@ def cli_remind(args) -> int:
             print("    " + r.body.replace("\n", "\n    ").rstrip())
     for key, name, items in run.no_email:
         print(f"not sent: {name} ({key}) has {items} overdue item(s) but no e-mail address", file=sys.stderr)
+    for _key, name, email, error in run.failed:
+        print(f"not sent: {name} <{email}>: {error}", file=sys.stderr)
     if not run.reminders and not run.no_email:
         print(f"nothing overdue for any benefit owner of {city.key} on {run.on}")
     elif not args.dry_run:
-        print(f"{run.sent} reminder(s) sent, {len(run.no_email)} owner(s) without an e-mail address")
-    return 0
+        failed = f", {len(run.failed)} could not be sent" if run.failed else ""
+        print(f"{run.sent} reminder(s) sent{failed}, {len(run.no_email)} owner(s) without an e-mail address")
+    return 1 if run.failed else 0

@@ -167,9 +167,9 @@ def engagement(city: City, on_date: date | None = None) -> dict[str, Any]:
         if r.record.node_id:
             reports_by_node.setdefault(r.record.node.key, []).append(r)
     last_measured = {}
-    for r in real.kpis:
-        ms = list(r.record.measurements.all())
-        last_measured[r.key] = ms[-1].period_end if ms else None
+    for r in real.kpis:  # measurements come ordered by period; the ones after the date are not known yet
+        known = [m.period_end for m in r.record.measurements.all() if m.period_end <= on_date]
+        last_measured[r.key] = known[-1] if known else None
 
     nodes = (BenefitNode.objects.filter(city=city, kind__in=(bmap.INTERMEDIATE_OUTCOME, bmap.END_OUTCOME))
              .select_related("benefit_owner").order_by("key"))

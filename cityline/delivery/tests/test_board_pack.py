@@ -129,3 +129,45 @@ def test_cli_writes_each_format(tmp_path, capsys):
     assert main(["benefits", "board-pack", "--city", "testville", "--on", "March"]) == 2
     assert "not a date" in capsys.readouterr().err
     assert main(["benefits", "board-pack", "--city", "nowhere"]) == 2
+
+
+def test_pdf_prints_large_and_small_values_as_the_html_does(pack):
+    """Values of 10 000 and more (trips, passengers, tonnes) printed as 1.235e+04 in the PDF; the HTML said 12345.600."""
+    kpi = pack["escalations"][0]["kpis"][0]
+    kpi.update(actual=12345.6, expected=250000.0, unit="trips")
+    small = pack["escalations"][1]["kpis"][0]
+    small.update(actual=0.00004, expected=1234567.891, unit="t")
+    text = pdf_text(boardpack.render_pdf(pack, compress=False))
+    html = boardpack.render_html(pack)
+    for shown in ["12345.600 trips", "250000 trips", "0.000 t", "1234567.891 t"]:
+        assert shown in text and shown in html, shown
+    assert "e+" not in text and "e-0" not in text
+
+
+def test_csv_cells_cannot_run_as_spreadsheet_formulas():
+    """A contributor's activity or risk title starting with = + - @ became a live formula in the board's spreadsheet."""
+    from cityline.core import actions
+
+    city, _n, r = make_delivery_city()
+    actions.update(r["sensors"], title='=HYPERLINK("https://example.org/x","Install air sensors")')
+    actions.update(r["data-sharing"], title="+cmd|' /C calc'!A0")
+    actions.update(r["sensors"].plan.owner, name="@Ada Owner")
+    rows = list(csv.DictReader(io.StringIO(boardpack.render_csv(boardpack.board_pack(city, ON)))))
+    cells = [v for row in rows for v in row.values() if v]
+    assert not [c for c in cells if c[0] in "=+-@\t\r"], [c for c in cells if c[0] in "=+-@\t\r"]
+    sensors = next(row for row in rows if row["key"] == "sensors")
+    assert sensors["title"] == "'=HYPERLINK(\"https://example.org/x\",\"Install air sensors\")"  # kept, readable
+    assert "'@Ada Owner" in {row["owners"] for row in rows}
+    summary = {row["key"]: row["detail"] for row in rows if row["section"] == "summary"}
+    assert summary["off_track"] == "2"  # numbers stay numbers
+
+
+def test_cli_names_a_file_it_cannot_write(tmp_path, capsys):
+    """``--out`` in a folder that does not exist ended in a traceback."""
+    make_delivery_city()
+    target = tmp_path / "no-such-folder" / "pack.pdf"
+    assert main(["benefits", "board-pack", "--city", "testville", "--on", "2026-03-01", "--format", "pdf",
+                 "--out", str(target)]) == 2
+    err = capsys.readouterr().err
+    assert f"error: cannot write {target}" in err and "No such file or directory" in err
+    assert not target.exists()

@@ -138,3 +138,31 @@ def test_editor_pages_load_and_download_the_board_pack(made, admin_client):
 def test_board_pack_is_staff_only(made, client):
     response = client.get("/admin/delivery/realisationplan/board-pack/?city=testville&format=csv")
     assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def test_board_pack_and_engagement_stay_inside_the_editors_cities(made, client):
+    """A programme administrator of one city gets neither another city's board pack (unpublished KPIs) nor its
+    owners' e-mail addresses, and the city list offers only their cities (C3.d, C3.a)."""
+    from cityline.accounts.testing import grant
+    from cityline.core.testing import make_city
+    from cityline.delivery.boardpack import FORMATS
+
+    city, _n, _r = made
+    other = make_city("otherville", "Otherville")
+    pat = get_user_model().objects.create_user("pat", password="a-long-enough-password", is_staff=True)
+    grant(pat, "programme_admin", city=other)
+    client.force_login(pat)
+    base = "/admin/delivery/realisationplan/"
+    for fmt in FORMATS:
+        refused = client.get(f"{base}board-pack/", {"city": city.key, "on": "2026-03-01", "format": fmt})
+        assert refused.status_code == 404, fmt
+    refused = client.get(f"{base}engagement/", {"city": city.key, "on": "2026-03-01"})
+    assert refused.status_code == 404 and b"ada@example.org" not in refused.content
+    form = client.get(f"{base}board-pack/").content.decode()
+    assert "Otherville" in form and "Testville" not in form
+    own = client.get(f"{base}board-pack/", {"city": other.key, "on": "2026-03-01", "format": "csv"})
+    assert own.status_code == 200 and own.content.startswith(b"section,outcome")
+    # the only city they can see is chosen for them, as for a one-city instance
+    page = client.get(f"{base}engagement/").content.decode()
+    assert "Otherville on " in page
+
