@@ -36,3 +36,7 @@ class StepStatus(models.TextChoices):
     IN_PROGRESS = "in_progress", _("In progress")
     DONE = "done", _("Done")
     CANCELLED = "cancelled", _("Cancelled")
+
+
+#: Steps still to do: only they may not lead to a retired building block.
+LIVE_STEP_STATUSES = (StepStatus.PLANNED, StepStatus.IN_PROGRESS)

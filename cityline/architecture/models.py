@@ -117,6 +117,16 @@ class BuildingBlock(KeyedRecord):
         """How many services and organisations use this block (B14: sharing and reuse)."""
         return self.used_by_organisations.count() + self.used_by_services.count()
 
+    def clean(self) -> None:
+        super().clean()
+        if self.pk and self.lifecycle == choices.Lifecycle.RETIRED:
+            live = list(self.target_of_steps.filter(status__in=choices.LIVE_STEP_STATUSES)
+                        .order_by("key").values_list("key", flat=True))
+            if live:
+                raise ValidationError({"lifecycle": _(
+                    "cannot be retired while migration steps still lead to it (%(steps)s); mark them done or "
+                    "cancelled, or give them another target first") % {"steps": ", ".join(live)}})
+
 
 class MigrationStep(KeyedRecord):
     """One step of the phased migration plan from legacy building blocks to the target blueprint (B14, B7.a)."""
@@ -147,5 +157,7 @@ class MigrationStep(KeyedRecord):
 
     def clean(self) -> None:
         super().clean()
-        if self.target_id and self.target.lifecycle == choices.Lifecycle.RETIRED:
+        # A step done or cancelled is history: the block it led to may have been retired since.
+        if (self.target_id and self.status in choices.LIVE_STEP_STATUSES
+                and self.target.lifecycle == choices.Lifecycle.RETIRED):
             raise ValidationError({"target": _("a migration cannot lead to a retired building block")})

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from cityline.core.models import City
@@ -68,13 +69,18 @@ def architecture(city: City) -> dict[str, Any]:
         "status": s.status, "status_label": str(s.get_status_display()),
     } for s in steps]
     found = findings(city)
-    labels = {**names, **{s.key: s.title for s in steps},
-              **{s.key: _standard_label(s) for s in Standard.objects.filter(city=city)}}
+    labels = {"block": names, "step": {s.key: s.title for s in steps},
+              "standard": {s.key: _standard_label(s) for s in Standard.objects.filter(city=city)}}
+
+    def names_of(f: check_rules.Finding) -> list[str]:
+        kinds = check_rules.RECORD_KINDS[f.code]
+        return [labels[kind].get(k, k) for kind, k in zip(kinds, f.records)]
+
     check_rows = []
     for code, rec in check_rules.CHECKS.items():
         items = [f for f in found if f.code == code]
         check_rows.append({"code": code, "title": str(CHECK_TITLES[code]), "recommendation": rec,
-                           "findings": [{"records": list(f.records), "names": [labels.get(k, k) for k in f.records],
+                           "findings": [{"records": list(f.records), "names": names_of(f),
                                          "message": f.message} for f in items]})
     lifecycle_counts = [{"lifecycle": v, "label": str(label), "count": sum(1 for b in blocks if b.lifecycle == v)}
                         for v, label in choices.Lifecycle.choices]
@@ -113,7 +119,10 @@ def check_csv_rows(data: dict[str, Any]):
 
 def standards(city: City) -> dict[str, Any]:
     """The register of standards: status, matrix cells addressed (B5) and where each is used (B14)."""
-    items = list(Standard.objects.filter(city=city).prefetch_related("matrix_cells", "building_blocks")
+    # Where used: the building blocks that list it, retired ones left out as in the standard-unused check.
+    in_use = models.Prefetch("building_blocks", to_attr="blocks_in_use",
+                             queryset=BuildingBlock.objects.exclude(lifecycle=choices.Lifecycle.RETIRED))
+    items = list(Standard.objects.filter(city=city).prefetch_related("matrix_cells", in_use)
                  .order_by("body", "identifier"))
     rows = []
     for s in items:
@@ -124,7 +133,7 @@ def standards(city: City) -> dict[str, Any]:
             "cells": [{"process": c.process, "dimension": c.dimension,
                        "label": f"{c.get_process_display()} × {c.get_dimension_display()}"}
                       for c in s.matrix_cells.all()],
-            "used_by": sorted(b.name for b in s.building_blocks.all()),
+            "used_by": sorted(b.name for b in s.blocks_in_use),
         })
     groups = [{"status": v, "label": str(label), "standards": [r for r in rows if r["status"] == v]}
               for v, label in choices.StandardStatus.choices]

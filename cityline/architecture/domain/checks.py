@@ -46,6 +46,18 @@ CHECKS: dict[str, str] = {
     "step-to-legacy-target": "B14",
 }
 
+#: What each record a finding names is, in order: keys are unique per kind only, so a
+#: standard and a building block may share one.
+RECORD_KINDS: dict[str, tuple[str, ...]] = {
+    "block-without-owner": ("block",),
+    "block-without-contract": ("block",),
+    "standard-unused": ("standard",),
+    "legacy-without-migration": ("block",),
+    "step-out-of-phase-order": ("step", "step"),
+    "step-due-outside-phase": ("step",),
+    "step-to-legacy-target": ("step", "block"),
+}
+
 
 @dataclass(frozen=True)
 class Block:

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from cityline.architecture.domain.checks import CHECKS, Block, Std, Step, check, counts
+from cityline.architecture.domain.checks import CHECKS, RECORD_KINDS, Block, Std, Step, check, counts
 
 
 def codes(findings):
@@ -102,3 +102,15 @@ def test_a_clean_architecture_has_no_findings_and_counts_list_every_check():
 def test_unknown_phase_is_refused():
     with pytest.raises(ValueError, match="unknown roadmap phase 'later'"):
         check([], [], [Step("s", 1, "later", "t")])
+
+
+def test_every_finding_says_what_kind_of_record_each_key_is():
+    """Keys are unique per kind only, so pages name a finding's records through RECORD_KINDS."""
+    assert set(RECORD_KINDS) == set(CHECKS)
+    blocks = [Block("gis", lifecycle="legacy"), Block("crm", lifecycle="retiring", owner="o", contract="c")]
+    steps = [Step("s2", 1, "deliver", "crm", due=date(2030, 1, 1)), Step("s1", 2, "plan", "crm")]
+    found = check(blocks, [Std("dcat")], steps, {"deliver": (date(2026, 1, 1), date(2026, 12, 31))})
+    assert set(counts(found)) == set(CHECKS) and all(counts(found).values())  # every check found something
+    for f in found:
+        assert len(f.records) == len(RECORD_KINDS[f.code]), f
+        assert set(RECORD_KINDS[f.code]) <= {"block", "standard", "step"}

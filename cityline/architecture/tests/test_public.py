@@ -50,3 +50,34 @@ def test_pages_and_downloads(client, city):
         "key,body,identifier,title,edition,status,url,matrix_cells,used_by"
     assert client.get(f"/fr/{city.key}/architecture/").status_code == 200
     assert client.get("/nowhere/standards/").status_code == 404
+
+
+def test_findings_name_the_right_kind_of_record_when_keys_are_shared(city):
+    """Keys are unique per kind only: a standard keyed like a building block must not rename the block."""
+    from cityline.architecture.models import Standard
+    from cityline.core import actions
+
+    actions.create(Standard, city=city, key="old-gis", body="OGC", identifier="WMS", title="Web Map Service",
+                   status="adopted")
+    actions.create(Standard, city=city, key="crm-0", body="OGC", identifier="WFS", title="Web Feature Service",
+                   status="considered")
+    checks = {c["code"]: c for c in architecture(city)["checks"]}
+    assert checks["block-without-owner"]["findings"][0]["names"] == ["Old GIS"]
+    assert checks["legacy-without-migration"]["findings"][0]["names"] == ["Old GIS"]
+    assert checks["step-due-outside-phase"]["findings"][0]["names"] == ["Choose the CRM"]
+    assert [f["names"] for f in checks["standard-unused"]["findings"]] == [["IETF RFC 6749"], ["OGC WMS"]]
+
+
+def test_standards_used_only_by_retired_blocks_count_as_unused(city):
+    """The register agrees with the standard-unused check: a retired block no longer uses a standard."""
+    from cityline.architecture.models import BuildingBlock
+    from cityline.core import actions
+
+    actions.update(BuildingBlock.objects.get(city=city, key="data-hub"), lifecycle="retired")
+    data = standards(city)
+    dcat = next(s for s in data["standards"] if s["key"] == "dcat")
+    assert dcat["used_by"] == []
+    assert data["summary"]["unused_adopted"] == 2
+    unused = {f["records"][0] for c in architecture(city)["checks"] if c["code"] == "standard-unused"
+              for f in c["findings"]}
+    assert unused == {"dcat", "oauth2"}

@@ -147,8 +147,14 @@ def test_model_rule_retired_target(exported):
     (exported / "architecture.yaml").write_text(
         text[:start] + block_text.replace("    lifecycle: active\n", "    lifecycle: retired\n")
         + text[start + len(block_text):])
+    # over the stored city: the block is refused, naming the planned steps that still lead to it
     problems = _refused(exported)
-    # the step pointing at the retired block is refused, naming the step's target line
+    block_line = text[:start].count("\n") + 1
+    assert any(p.startswith("architecture.yaml:") and "lifecycle" in p and "crm-0, crm-1" in p
+               and int(p.split(":")[1]) > block_line for p in problems), problems
+    # into a new city: the steps pointing at the retired block are refused, naming the step's target line
+    actions.delete(City.objects.get(key="testville"))
+    problems = _refused(exported)
     step_line = text[:text.index("  - key: crm-0\n")].count("\n") + 1
     assert any(p.startswith("architecture.yaml:") and "target" in p and "retired building block" in p
                and int(p.split(":")[1]) > step_line for p in problems), problems
@@ -159,3 +165,35 @@ def test_duplicate_matrix_cell(exported):
                 "      - {process: resource, dimension: semantic}\n      - {process: resource, dimension: semantic}\n")
     problems = _refused(exported)
     assert any(p.startswith(f"architecture.yaml:{line + 1}:") and "duplicate" in p for p in problems), problems
+
+
+# --- a retired building block and the steps that lead to it (B14) --------------------------
+
+
+def test_a_block_a_live_step_leads_to_cannot_be_retired(city):
+    """Retiring ``crm`` while two planned steps lead to it would leave a plan the pack cannot re-import."""
+    with pytest.raises(ValidationError) as err:
+        actions.update(block(city, "crm"), lifecycle="retired")
+    message = " ".join(err.value.message_dict["lifecycle"])
+    assert "crm-0" in message and "crm-1" in message
+    assert block(city, "crm").lifecycle == "active"  # nothing written
+
+
+def test_a_done_step_may_lead_to_a_block_retired_since(city, tmp_path):
+    """Once its live steps are done or cancelled, a block can be retired and the city pack still round-trips."""
+    actions.update(MigrationStep.objects.get(city=city, key="crm-1"), status="done")
+    actions.update(MigrationStep.objects.get(city=city, key="crm-0"), status="cancelled")
+    actions.update(block(city, "crm"), lifecycle="retired")
+    first, second = tmp_path / "first", tmp_path / "second"
+    export_pack(city.key, first)
+    actions.delete(City.objects.get(key=city.key))
+    import_pack(first, progress=False, trusted=True)
+    city = City.objects.get(key=city.key)
+    assert block(city, "crm").lifecycle == "retired"
+    assert MigrationStep.objects.get(city=city, key="crm-1").target == block(city, "crm")
+    export_pack(city.key, second)
+    assert (first / "architecture.yaml").read_bytes() == (second / "architecture.yaml").read_bytes()
+    # a live step still cannot be planned to it, nor a done one reopened
+    with pytest.raises(ValidationError) as err:
+        actions.update(MigrationStep.objects.get(city=city, key="crm-1"), status="in_progress")
+    assert "retired building block" in " ".join(err.value.message_dict["target"])
