@@ -272,3 +272,52 @@ def require(principal: Principal, action: str, target: Any, *, city_id: int | No
     if not principal.authenticated:
         raise PermissionDenied(f"sign in to {action} a {what}")
     raise PermissionDenied(f"{principal.label()} may not {action} this {what}: no role grants it")
+
+
+class Refusal(PermissionDenied):
+    """A write the principal's roles do not allow (the message names who, the record and the right it needs)."""
+
+
+class Rights:
+    """The rights of one principal, asked for each write of a batch (a city pack, a CSV of measurements): the rules of
+    the editor and the API, with a refusal that names the record and the right it needs. ``refused`` counts the
+    refusals, so a batch can tell "refused" from "invalid".
+
+    ``describe(action, instance)``, when given, names the record in the refusal ("record measurements of KPI
+    'bikes'"); otherwise its model and key ("add KPI 'bikes'").
+    """
+
+    def __init__(self, principal: Principal, *, describe=None):
+        self.principal = principal
+        self.describe = describe
+        self.refused = 0
+
+    def refusal(self, action: str, instance, *, changed=(), note: str = "") -> str | None:
+        """Why the principal may not ``action`` the record (None when they may)."""
+        if can(self.principal, action, instance):
+            return None
+        self.refused += 1
+        if self.describe is not None:
+            what = self.describe(action, instance)
+        else:
+            key = getattr(instance, "key", None)
+            what = f"{action} {instance._meta.verbose_name} {key if isinstance(key, str) and key else str(instance)!r}"
+        if changed:
+            what += f" ({', '.join(changed)})"
+        if action in WRITE_ACTIONS and not self.principal.has_scope("write"):
+            need = "a token with the 'write' scope"
+        else:
+            need = needed(action, instance)
+        return f"{self.principal.label()} may not {what}{note}: that needs {need}"
+
+    def authorise(self, instance, old: dict | None, changed: list[str], *, note: str = "") -> None:
+        """The hook of :func:`cityline.core.actions.save`: ``add`` a new record, ``change`` one as stored (``old``,
+        its field values) and as it would be. Raises :class:`Refusal` (``note`` is added after the record's name)."""
+        if old is None:
+            why = self.refusal("add", instance, note=note)
+        else:
+            before = type(instance)(**old)
+            why = (self.refusal("change", before, changed=changed, note=note)
+                   or self.refusal("change", instance, changed=changed, note=note))
+        if why:
+            raise Refusal(why)

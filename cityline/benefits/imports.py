@@ -289,19 +289,16 @@ def import_measurements(path: Path | str, city: City | str, *, user=None, princi
 
 
 def _authorise(principal):
-    """The rights check :func:`cityline.core.actions.save` asks before a write that changes something."""
+    """The rights check :func:`cityline.core.actions.save` asks before a write that changes something (the rules of
+    the editor and the API; None for the operator, who may do everything)."""
     if principal is None or principal.operator:
         return None
-    from cityline.accounts import authz
+    from cityline.accounts.authz import Rights
 
-    def authorise(instance, old, changed):
-        action = "add" if old is None else "change"
-        if not authz.can(principal, action, instance):
-            raise PermissionDenied(
-                f"{principal.label()} may not {'record' if action == 'add' else 'change'} measurements of KPI "
-                f"{instance.kpi.key!r}: that needs {authz.needed(action, instance)}")
+    def describe(action, instance):
+        return f"{'record' if action == 'add' else 'change'} measurements of KPI {instance.kpi.key!r}"
 
-    return authorise
+    return Rights(principal, describe=describe).authorise
 
 
 # --- indicator lists ------------------------------------------------------------------------

@@ -34,9 +34,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 
+from cityline.accounts.authz import Refusal, Rights, principal_for_user  # Refusal: callers catch importer.Refusal
 from cityline.core import actions
 from cityline.core.models import City
 
@@ -146,8 +147,6 @@ def import_pack(directory: Path | str, user=None, dry_run: bool = False, progres
         if user is None:
             raise TypeError("import_pack(): say who imports: principal=... or user=... (their rights are asked), "
                             "or trusted=True (the platform's own set-up, asked for nothing)")
-        from cityline.accounts.authz import principal_for_user
-
         principal = principal_for_user(user)
     if principal is not None and user is None:
         user = principal.user
@@ -177,50 +176,6 @@ def validate_pack(directory: Path | str) -> ImportReport:
     an import would change; raises :class:`PackError` listing every problem.
     """
     return import_pack(directory, dry_run=True, progress=False, trusted=True)
-
-
-# --- rights -------------------------------------------------------------------------------
-
-
-class Refusal(PermissionDenied):
-    """The importing principal may not write this record (the message names it and the right it needs)."""
-
-
-class Rights:
-    """The authorisation layer, asked for each write of one import (the rules of the editor and the API)."""
-
-    def __init__(self, principal):
-        self.principal = principal
-        self.refused = 0
-
-    def refusal(self, action: str, instance, *, changed=(), note: str = "") -> str | None:
-        """Why the principal may not ``action`` the record (None when they may)."""
-        from cityline.accounts import authz
-
-        if authz.can(self.principal, action, instance):
-            return None
-        self.refused += 1
-        key = getattr(instance, "key", None)
-        what = f"{instance._meta.verbose_name} {key if isinstance(key, str) and key else str(instance)!r}"
-        if changed:
-            what += f" ({', '.join(changed)})"
-        if action in authz.WRITE_ACTIONS and not self.principal.has_scope("write"):
-            need = "a token with the 'write' scope"
-        else:
-            need = authz.needed(action, instance)
-        return f"{self.principal.label()} may not {action} {what}{note}: that needs {need}"
-
-    def authorise(self, instance, old: dict | None, changed: list[str], *, note: str = "") -> None:
-        """The hook of :func:`cityline.core.actions.save`: ``add`` a new record, ``change`` one as stored
-        and as it would be. Raises :class:`Refusal` (``note`` is added after the record's name)."""
-        if old is None:
-            why = self.refusal("add", instance, note=note)
-        else:
-            before = type(instance)(**old)
-            why = (self.refusal("change", before, changed=changed, note=note)
-                   or self.refusal("change", instance, changed=changed, note=note))
-        if why:
-            raise Refusal(why)
 
 
 # --- the work -----------------------------------------------------------------------------

@@ -220,7 +220,7 @@ class Section:
     description: str = ""
     #: ``after_import(city, directory, user=..., dry_run=..., rights=...) -> list[(file, where, message)]``: work
     #: an area does once its records are written, e.g. ingesting the data files a pack names (opendata).
-    #: ``rights`` (:class:`.importer.Rights`, None for a trusted import): ask ``rights.refusal(action, instance)``
+    #: ``rights`` (:class:`cityline.accounts.authz.Rights`, None for a trusted import): ask ``rights.refusal(action, instance)``
     #: before each write and report any refusal as a problem, writing nothing.
     after_import: Any = None
     #: ``after_commit(city_key)``: work that must see the committed import (run once the import's transaction
