@@ -1201,7 +1201,11 @@ def diff_versions(old_parquet: Path | str, new_parquet: Path | str, key_columns:
             rows_removed = con.execute(f"SELECT count(*) FROM (SELECT DISTINCT {keys} FROM o EXCEPT SELECT DISTINCT {keys} FROM n)").fetchone()[0]
             others = [c for c in common if c not in key_columns]
             if others:
-                on = " AND ".join(f"o.{q(k)} IS NOT DISTINCT FROM n.{q(k)}" for k in key_columns)
+                # A key column whose type changed is compared as text on both sides, as in the counts above (an
+                # implicit cast of one side would turn "A1" into a number and fail).
+                on = " AND ".join(
+                    f"CAST(o.{q(k)} AS VARCHAR) IS NOT DISTINCT FROM CAST(n.{q(k)} AS VARCHAR)" if k in retyped
+                    else f"o.{q(k)} IS NOT DISTINCT FROM n.{q(k)}" for k in key_columns)
                 diff = " OR ".join(
                     f"CAST(o.{q(c)} AS VARCHAR) IS DISTINCT FROM CAST(n.{q(c)} AS VARCHAR)" if c in retyped
                     else f"o.{q(c)} IS DISTINCT FROM n.{q(c)}" for c in others)

@@ -444,3 +444,13 @@ def test_every_message_template_renders():
     for code in MESSAGES:
         assert "?" not in render("other", {"row": 1, "column": "c", "detail": "d"})
         assert render(code, {}) is not None  # missing params never raise
+
+
+def test_diff_by_a_key_column_whose_type_changed(tmp_path):
+    # Found by the upload fuzzing test: a key column numbers in one version and text in the next made the join cast
+    # the text to a number ("Could not convert string ':' to INT64"), and the upload ended in a traceback.
+    old = _pq(tmp_path / "o.parquet", station=[1, 2, 3], n=[10, 20, 30])
+    new = _pq(tmp_path / "n.parquet", station=["1", ":", "3"], n=[10, 21, 31])
+    d = diff_versions(old, new, key_columns=["station"])
+    assert (d.rows_added, d.rows_removed, d.rows_changed) == (1, 1, 1)  # ":" new, 2 gone, 3 changed
+    assert d.columns_type_changed == [{"name": "station", "old": "integer", "new": "string"}]
