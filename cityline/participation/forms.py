@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from cityline.strategy.choices import PartyCategory
@@ -51,7 +52,12 @@ class ProfileForm(HoneypotMixin):
     """Taking part: a display name and an optional, self-declared profile (published aggregated only).
 
     ``participant`` is the person's record when they already take part. With ``declared_fixed`` (the consultation
-    has closed) the self-declared fields are left out and what they declared is kept as it is."""
+    has closed) the self-declared fields are left out and what they declared is kept as it is.
+
+    A customer segment or district the person declared that the consultation no longer offers (the city renamed or
+    dropped it since) stays among their choices, selected, marked as no longer offered and explained under the
+    field: saving the form for another reason keeps it, and it goes only when the person chooses another value
+    (:meth:`_keep_retired`). Nobody else is offered it."""
 
     display_name = forms.CharField(
         label=_("Display name"), max_length=60, required=False,
@@ -75,17 +81,41 @@ class ProfileForm(HoneypotMixin):
         self.declared_fixed = declared_fixed and participant is not None
         self.fields["party_category"].choices = [("", "—"), *PartyCategory.choices]
         self.fields["segment"].queryset = segments
-        if not segments.exists():
+        self.fields["district"].choices = [("", "—"), *((d, d) for d in districts or [])]
+        if not self.declared_fixed:
+            self._keep_retired(segments, districts or [])
+        if not self.fields["segment"].queryset.exists():
             del self.fields["segment"]
-        if districts:
-            self.fields["district"].choices = [("", "—"), *((d, d) for d in districts)]
-        else:
+        if not districts and len(self.fields["district"].choices) == 1:
             del self.fields["district"]
         if not allows_anonymous:
             del self.fields["anonymous"]
         if self.declared_fixed:
             for name in services.DECLARED_FIELDS:
                 self.fields.pop(name, None)
+
+    def _keep_retired(self, segments, districts) -> None:
+        """Offer the participant's own segment and district again when the consultation no longer does."""
+        from cityline.citizen_services.models import CustomerSegment
+
+        participant = self.participant
+        if participant is None:
+            return
+        retired = _("%(value)s (no longer offered)")
+        note = _("“%(value)s”, which you gave earlier, is no longer offered in this consultation: it stays as it "
+                 "is unless you choose another.")
+        if participant.segment_id and not segments.filter(pk=participant.segment_id).exists():
+            field = self.fields["segment"]
+            field.queryset = CustomerSegment.objects.filter(
+                models.Q(pk__in=segments.values("pk")) | models.Q(pk=participant.segment_id)).order_by("name")
+            old_pk, label_of = participant.segment_id, field.label_from_instance
+            field.label_from_instance = (lambda s: retired % {"value": label_of(s)} if s.pk == old_pk
+                                         else label_of(s))
+            field.help_text = note % {"value": participant.segment.name}
+        if participant.district and participant.district not in districts:
+            field = self.fields["district"]
+            field.choices = [*field.choices, (participant.district, retired % {"value": participant.district})]
+            field.help_text = note % {"value": participant.district}
 
     def service_kwargs(self) -> dict:
         d = self.cleaned_data

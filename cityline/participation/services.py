@@ -312,10 +312,24 @@ def profile_problems(consultation: Consultation, user, *, display_name: str, ano
     districts = city_settings.districts or []
     if district and district not in districts and not (current is not None and district == current.district):
         problems["district"] = _("choose one of the city's districts")
-    if (segment is not None and segment.city_id != consultation.city_id
-            and not (current is not None and segment.pk == current.segment_id)):
-        problems["segment"] = _("unknown customer segment")
+    if segment is not None and not (current is not None and segment.pk == current.segment_id):
+        if segment.city_id != consultation.city_id:
+            problems["segment"] = _("unknown customer segment")
+        # a person chooses among the segments the consultation asks about; staff entering a letter or a call
+        # (no user) write down whichever of the city's segments the person said
+        elif user is not None and not offered_segments(consultation).filter(pk=segment.pk).exists():
+            problems["segment"] = _("choose one of the customer segments this consultation asks about")
     return problems
+
+
+def offered_segments(consultation: Consultation):
+    """The customer segments a person may say they belong to: the consultation's, else the city's."""
+    from cityline.citizen_services.models import CustomerSegment
+
+    segments = CustomerSegment.objects.filter(city=consultation.city)
+    if consultation.pk and consultation.segments.exists():
+        return segments.filter(pk__in=consultation.segments.values("pk"))
+    return segments
 
 
 def site_language(code: str | None) -> str:

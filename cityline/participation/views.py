@@ -209,16 +209,6 @@ def response_data(consultation: Consultation) -> dict[str, Any] | None:
     return {"response": response, "items": items}
 
 
-def _segments(consultation: Consultation):
-    """The customer segments a participant may say they belong to: the consultation's, else the city's."""
-    segments = consultation.segments.all()
-    if segments.exists():
-        return segments
-    from cityline.citizen_services.models import CustomerSegment
-
-    return CustomerSegment.objects.filter(city=consultation.city)
-
-
 def _profile_form(consultation: Consultation, participant, data=None) -> forms.ProfileForm:
     """How the person takes part: pre-filled with their profile when they already do."""
     settings = services.settings_for(consultation.city)
@@ -231,7 +221,8 @@ def _profile_form(consultation: Consultation, participant, data=None) -> forms.P
     allows_anonymous = (consultation.allows_anonymous and settings.allows_verified_anonymous
                         or participant is not None and participant.anonymous)
     return forms.ProfileForm(data, initial=initial, consultation=consultation,
-                             segments=_segments(consultation).order_by("name"), districts=settings.districts,
+                             segments=services.offered_segments(consultation).order_by("name"),
+                             districts=settings.districts,
                              allows_anonymous=allows_anonymous, participant=participant,
                              declared_fixed=services.declared_profile_fixed(consultation), prefix="profile")
 

@@ -99,7 +99,8 @@ class ConsentEventAdmin(_PlatformEvidenceAdmin):
     list_filter = ["city", "action"]
     search_fields = ["receipt_id", "subject", "purpose_key"]
     ordering = ["-at"]
-    readonly_fields = ["city", "user", "subject", "purpose", "purpose_key", "action", "at", "receipt_id", "receipt"]
+    readonly_fields = ["city", "user", "subject", "purpose", "purpose_key", "purpose_ref", "action", "at", "receipt_id",
+                       "receipt"]
     fields = readonly_fields
 
 

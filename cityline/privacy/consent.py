@@ -176,19 +176,37 @@ def purpose_name(event: ConsentEvent) -> str:
         return event.purpose_key
 
 
+def chain(event: ConsentEvent) -> tuple:
+    """Which purpose's chain of decisions ``event`` belongs to: its purpose's id (``purpose_ref``, kept after the
+    purpose is deleted), else, for an event of a purpose deleted before that id was kept, its city and key."""
+    if event.purpose_ref is not None:
+        return ("purpose", event.purpose_ref)
+    if event.purpose_id is not None:
+        return ("purpose", event.purpose_id)
+    return ("key", event.city_id, event.purpose_key)
+
+
+def _chain_events(user, *, purpose_ref: int | None, city=None, purpose_key: str = ""):
+    """The person's events of one chain (:func:`chain`): by the purpose's id, else by city and key (older events)."""
+    if purpose_ref is not None:
+        return ConsentEvent.objects.filter(user=user, purpose_ref=purpose_ref)
+    return ConsentEvent.objects.filter(user=user, city=city, purpose__isnull=True, purpose_ref__isnull=True,
+                                       purpose_key=purpose_key)
+
+
 def held(user, city=None) -> list[ConsentEvent]:
     """The consents the person holds (newest first): per purpose, the latest event, when it is a grant.
 
-    Whatever has become of the purpose: unpublished, no longer asking for consent, or deleted (the
-    events of a deleted purpose are told apart by their city and ``purpose_key``). Each of these can
-    be withdrawn (:func:`withdraw`, :func:`withdraw_deleted`).
+    Whatever has become of the purpose: unpublished, no longer asking for consent, or deleted. The events of a
+    deleted purpose keep its id (``purpose_ref``), so consents to two deleted purposes of the same key stay two
+    (:func:`chain`). Each of these can be withdrawn (:func:`withdraw`, :func:`withdraw_grant`).
     """
     events = ConsentEvent.objects.filter(user=user).select_related("city", "purpose").order_by("-at", "-id")
     if city is not None:
         events = events.filter(city=city)
     seen, result = set(), []
     for event in events:
-        group = (event.city_id, event.purpose_id) if event.purpose_id else (event.city_id, None, event.purpose_key)
+        group = chain(event)
         if group not in seen:
             seen.add(group)
             if event.action == ConsentAction.GRANTED:
@@ -205,8 +223,9 @@ def _repeat(given: dict[str, Any], *, subject: str, action: str, at: datetime, r
 
 
 def _record(user, purpose: ProcessingPurpose | None, action: str, *, language: str | None = None,
-            city=None, purpose_key: str = "") -> ConsentEvent:
-    """Record a decision about ``purpose`` (None: about the deleted purpose ``purpose_key`` of ``city``).
+            city=None, purpose_key: str = "", purpose_ref: int | None = None) -> ConsentEvent:
+    """Record a decision about ``purpose`` (None: about the deleted purpose whose id was ``purpose_ref``, or, for
+    events recorded before that id was kept, the deleted purpose ``purpose_key`` of ``city``).
 
     Granting needs a purpose on offer (:func:`offered`). Withdrawing needs only a consent in force:
     its receipt is built from the purpose while it is on offer, else it repeats the grant's receipt
@@ -215,10 +234,10 @@ def _record(user, purpose: ProcessingPurpose | None, action: str, *, language: s
     if user is None or not getattr(user, "is_authenticated", False):
         raise ConsentError("sign in to give or withdraw consent")
     if purpose is not None:
-        city, purpose_key = purpose.city, purpose.key
+        city, purpose_key, purpose_ref = purpose.city, purpose.key, purpose.pk
         events = ConsentEvent.objects.filter(user=user, purpose=purpose)
     else:
-        events = ConsentEvent.objects.filter(user=user, city=city, purpose__isnull=True, purpose_key=purpose_key)
+        events = _chain_events(user, purpose_ref=purpose_ref, city=city, purpose_key=purpose_key)
     if action == ConsentAction.GRANTED and (purpose is None or not offered(purpose)):
         raise ConsentError(f"purpose {purpose_key!r} does not ask for consent")
     with transaction.atomic():
@@ -241,7 +260,8 @@ def _record(user, purpose: ProcessingPurpose | None, action: str, *, language: s
                               language=language)
         validate_receipt(receipt)
         return ConsentEvent.objects.create(city=city, user=user, subject=receipt["piiPrincipalId"],
-                                           purpose=purpose, purpose_key=purpose_key, action=action, at=at,
+                                           purpose=purpose, purpose_key=purpose_key, purpose_ref=purpose_ref,
+                                           action=action, at=at,
                                            receipt_id=receipt_id, receipt=receipt)
 
 
@@ -259,8 +279,19 @@ def withdraw(user, purpose: ProcessingPurpose, *, language: str | None = None) -
 
 
 def withdraw_deleted(user, city, purpose_key: str, *, language: str | None = None) -> ConsentEvent:
-    """Withdraw a consent given for a purpose that has since been deleted (its events keep city and key)."""
-    return _record(user, None, ConsentAction.WITHDRAWN, language=language, city=city, purpose_key=purpose_key)
+    """Withdraw the consent the person holds for a purpose of ``city`` and key ``purpose_key`` that has since been
+    deleted. Two deleted purposes of the same key may each hold a consent: then the key cannot say which is meant,
+    and nothing is recorded (:class:`ConsentError`; name the consent by its grant's receipt, :func:`withdraw_grant`).
+    """
+    in_force = [e for e in held(user, city) if e.purpose_id is None and e.purpose_key == purpose_key]
+    if len(in_force) > 1:
+        raise ConsentError(f"consents to {len(in_force)} deleted purposes {purpose_key!r} are in force: name the "
+                           "one to withdraw by the receipt ID of its grant")
+    if not in_force:
+        raise ConsentError(f"there is no consent for {purpose_key!r} to withdraw")
+    given = in_force[0]
+    return _record(user, None, ConsentAction.WITHDRAWN, language=language, city=given.city,
+                   purpose_key=given.purpose_key, purpose_ref=given.purpose_ref)
 
 
 def own_grant(user, receipt_id) -> ConsentEvent:
@@ -294,4 +325,4 @@ def withdraw_grant(user, receipt_id, *, language: str | None = None) -> ConsentE
     if given.purpose is not None:
         return _record(user, given.purpose, ConsentAction.WITHDRAWN, language=language)
     return _record(user, None, ConsentAction.WITHDRAWN, language=language, city=given.city,
-                   purpose_key=given.purpose_key)
+                   purpose_key=given.purpose_key, purpose_ref=given.purpose_ref)

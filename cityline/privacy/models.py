@@ -151,6 +151,11 @@ class ConsentEvent(models.Model):
 
     ``subject`` is the person's pseudonymous id (the receipt's ``piiPrincipalId``). Erasure
     removes the link to the user and keeps the event as evidence.
+
+    ``purpose_ref`` is the purpose's id, kept when the purpose is deleted (``purpose`` then becomes
+    empty): the events of one purpose form one chain, also after a deletion, and a later purpose of
+    the same key is another chain. It is empty only on events of purposes deleted before it was
+    kept (migration 0002): those are told apart by city and ``purpose_key`` alone.
     """
 
     city = models.ForeignKey("core.City", on_delete=models.CASCADE, related_name="+", verbose_name=_("city"))
@@ -160,6 +165,10 @@ class ConsentEvent(models.Model):
     purpose = models.ForeignKey(ProcessingPurpose, on_delete=models.SET_NULL, null=True, blank=True,
                                 related_name="consent_events", verbose_name=_("purpose"))
     purpose_key = models.SlugField(_("purpose key"), max_length=80)
+    purpose_ref = models.PositiveBigIntegerField(
+        _("purpose identifier"), null=True, blank=True, db_index=True,
+        help_text=_("The purpose's id, kept when the purpose is deleted: consents to two deleted purposes of "
+                    "the same key stay apart."))
     action = models.CharField(_("action"), max_length=10, choices=ConsentAction.choices)
     at = models.DateTimeField(_("at"), default=timezone.now)
     receipt_id = models.UUIDField(_("receipt ID"), default=uuid.uuid4, unique=True, editable=False)

@@ -75,7 +75,9 @@ def export(user) -> dict[str, Any]:
             for t in tokens
         ],
         "consent_events": [
-            {"city": e.city.key, "purpose": e.purpose_key, "action": e.action, "at": _iso(e.at),
+            # purpose_ref tells apart two purposes of the same key (one deleted, the other created since)
+            {"city": e.city.key, "purpose": e.purpose_key, "purpose_ref": e.purpose_ref, "action": e.action,
+             "at": _iso(e.at),
              "receipt_id": str(e.receipt_id), "receipt": e.receipt}
             for e in events
         ],

@@ -7,6 +7,8 @@ one that does not exist. Nothing here needs JavaScript; every change is a POST w
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
@@ -76,14 +78,22 @@ def account(request: HttpRequest) -> HttpResponse:
 def _held(event: ConsentEvent) -> dict:
     """A consent the person holds, for the pages: its name, city, key, grant and whether it is still on offer.
 
-    ``anchor`` is the block's id on the privacy page: the purpose's key while it is on offer, else the
-    grant's receipt ID (a deleted purpose and a new one may share a key).
+    ``anchor`` is the block's id on the privacy page (:func:`anchor`).
     """
     purpose = event.purpose
     offered = purpose is not None and consent.offered(purpose)
     return {"event": event, "city": event.city, "key": event.purpose_key, "purpose": purpose,
             "name": purpose.name if purpose is not None else consent.purpose_name(event), "offered": offered,
-            "anchor": f"purpose-{event.purpose_key}" if offered else f"consent-{event.receipt_id}"}
+            "anchor": anchor(purpose if offered else event)}
+
+
+def anchor(of: ProcessingPurpose | ConsentEvent) -> str:
+    """The id of a consent block on the privacy page, unique on the page whichever cities it shows: a purpose on
+    offer by its id (two cities may each have a purpose of the same key), a consent to a purpose no longer on
+    offer by its grant's receipt ID (a deleted purpose and a new one may share a key)."""
+    if isinstance(of, ProcessingPurpose):
+        return f"purpose-{of.pk}"
+    return f"consent-{of.receipt_id}"
 
 
 @never_cache
@@ -109,7 +119,7 @@ def privacy(request: HttpRequest) -> HttpResponse:
         purposes = list(consent.consent_purposes(city).prefetch_related("services"))
         latest = consent.states(user, purposes)
         asks = [{"purpose": p, "key": p.key, "name": p.name, "event": latest.get(p.pk), "offered": True,
-                 "anchor": f"purpose-{p.key}",
+                 "anchor": anchor(p),
                  "granted": latest.get(p.pk) is not None and latest[p.pk].action == ConsentAction.GRANTED}
                 for p in purposes]
         # consents the person still holds for purposes no longer on offer: shown so they can be withdrawn
@@ -155,7 +165,7 @@ def _grant(request: HttpRequest, purpose_id: str) -> HttpResponse:
                          % {"purpose": purpose.name, "receipt": event.receipt_id})
     except consent.ConsentError:
         _unchanged(request, purpose.name)
-    return _back(purpose.city.key, purpose.key)
+    return _back(purpose.city.key, anchor(purpose))
 
 
 def _withdraw(request: HttpRequest, receipt_id: str) -> HttpResponse:
@@ -172,7 +182,9 @@ def _withdraw(request: HttpRequest, receipt_id: str) -> HttpResponse:
                          % {"purpose": name, "receipt": event.receipt_id})
     except consent.ConsentError:
         _unchanged(request, name)
-    return _back(given.city.key, given.purpose_key)
+    # back to the purpose's block while it is on offer; else the block is gone with the consent: to the city's section
+    offered = given.purpose is not None and consent.offered(given.purpose)
+    return _back(given.city.key, anchor(given.purpose) if offered else f"city-{given.city.key}")
 
 
 def _unchanged(request: HttpRequest, name: str) -> None:
@@ -180,8 +192,9 @@ def _unchanged(request: HttpRequest, name: str) -> None:
                   % {"purpose": name})
 
 
-def _back(city_key: str, key: str) -> HttpResponse:
-    return redirect(reverse("privacy:privacy") + f"?city={city_key}#purpose-{key}")
+def _back(city_key: str, fragment: str) -> HttpResponse:
+    """Back to the privacy page of the city, at the block ``fragment`` names (an id of the page)."""
+    return redirect(reverse("privacy:privacy") + "?" + urlencode({"city": city_key}) + f"#{fragment}")
 
 
 @never_cache
