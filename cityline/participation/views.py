@@ -27,6 +27,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import translation
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -287,7 +288,12 @@ def _render(request: HttpRequest, city: City, consultation: Consultation, *, bou
         "sign_in_url": reverse("accounts:sign-in") + "?" + urlencode({"next": request.path}),
         "forms": _forms(request, consultation, participant, bound or {}),
     }
-    return render(request, "participation/consultation.html", context, status=status)
+    response = render(request, "participation/consultation.html", context, status=status)
+    if request.user.is_authenticated:
+        # The page carries the person's own profile and answers: no shared cache may keep it (Vary: Cookie alone
+        # leaves that to every cache on the way getting it right).
+        patch_cache_control(response, private=True)
+    return response
 
 
 @require_http_methods(["GET", "HEAD", "POST"])

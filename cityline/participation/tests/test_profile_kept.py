@@ -169,3 +169,11 @@ def test_someone_else_cannot_declare_a_value_the_city_no_longer_offers(site):
     with pytest.raises(ValidationError) as refused:  # the service says so too, whichever face asks
         services.join(site["open"], bo, display_name="Bo Berg", segment=site["segment"])
     assert list(refused.value.message_dict) == ["segment"]
+
+
+def test_a_signed_in_persons_consultation_page_is_kept_by_no_shared_cache(site):
+    # The page carries the person's own profile (name, segment, district) and answers.
+    _user, client = ann_declares(site, segment=site["segment"])
+    mine = client.get(URL)
+    assert "private" in mine["Cache-Control"]
+    assert "private" not in Client().get(URL).get("Cache-Control", "")  # the public page stays cacheable
