@@ -1,4 +1,5 @@
-"""Wrong credentials on any API request are a 401 problem naming the cause (B10).
+"""Wrong credentials on any API request are a 401 problem naming the cause (B10); on the CKAN Action API,
+CKAN's own "Authorization Error" (403) naming it (:func:`cityline.opendata.ckan.credentials_refused`).
 
 Without this, :func:`cityline.accounts.principals.principal_for` would read a caller with an
 unknown, expired or revoked bearer token, or a wrong Basic password, as anonymous: their read
@@ -21,7 +22,7 @@ import re
 from django.http import HttpRequest
 
 from cityline.accounts import principals
-from cityline.core.ratelimits import too_many_requests
+from cityline.core.ratelimits import CKAN_PATH, too_many_requests
 
 from .errors import problem_response
 
@@ -51,6 +52,10 @@ class CredentialsMiddleware:
                 return too_many_requests(request, exc.retry_after)
             except principals.BadCredentials as exc:
                 detail = str(exc)
+                if CKAN_PATH.match(request.path_info):  # CKAN's own error object, which CKAN clients read
+                    from cityline.opendata import ckan
+
+                    return ckan.credentials_refused(request, detail, challenge(request, detail))
                 return problem_response("not-authenticated", detail,
                                         headers={"WWW-Authenticate": challenge(request, detail)})
             if principal is not None:

@@ -18,7 +18,8 @@ Envelope and errors follow CKAN (``ckan/views/api.py``): ``{"help": "<site>/api/
 help_show?name=<action>", "success": true, "result": …}``; errors are
 ``{"help": …, "success": false, "error": {"__type": …, "message": …}}`` with HTTP 404
 ("Not Found Error"), 409 ("Validation Error" with field messages, or "Search Query
-Error"), 403 ("Authorization Error") and 400 ("Bad request - Action name not known: x";
+Error"), 403 ("Authorization Error": a write action, or wrong credentials, answered by
+:func:`credentials_refused`) and 400 ("Bad request - Action name not known: x";
 CKAN answers that one with a bare JSON string, we keep the envelope so clients that
 check ``success`` still can). Docs: docs/opendata/ckan-api.md.
 
@@ -35,8 +36,10 @@ rating from :func:`.domain.stars.rate` on plain facts) is built only when a resp
 needs it, a page at a time, and cached with the index. Every model the answers read
 is listed once, in :data:`CATALOGUE_MODELS` (datasets, distributions, versions,
 themes, organisations, people and the asset register's entries). Django's signals for
-those models (saved, deleted, a dataset's themes changed) bump the city's
-:class:`~.models.CatalogueStamp` inside the transaction that makes the change, and a
+those models (saved, deleted, a dataset's themes changed; and a privacy review, which changes
+which versions the public may get, :data:`CATALOGUE_WRITERS`) bump the city's
+:class:`~.models.CatalogueStamp` inside the transaction that makes the change, once per city
+and transaction (:func:`_stale_at_commit`), and a
 request checks that its index is still current with one primary key lookup of that
 stamp. The stamp's row lock makes writers take turns, so the stamp changes in the order
 of the commits (not in the order rows were inserted, which on PostgreSQL may differ):
@@ -78,7 +81,8 @@ from . import choices, takeup
 from .domain import query as dq
 from .domain import search as ds
 from .domain.vocabularies import licence_uri
-from .models import CatalogueStamp, DataAsset, Dataset, Distribution, DistributionVersion, Theme, stable_uuid
+from .models import (CatalogueStamp, DataAsset, Dataset, Distribution, DistributionVersion, PrivacyReview, Theme,
+                     stable_uuid)
 from .sites import resolve_city
 
 #: The CKAN version whose API this mirrors (clients read ``ckan_version`` to pick features).
@@ -346,8 +350,8 @@ def _load(city: City) -> Catalogue:
         else:
             modified_of.setdefault(ds_id, updated)
     # Versions are numbered in the order they are stored, so a dataset's newest version time is
-    # the newest "last_modified" of its resources.
-    for ds_id, newest in (DistributionVersion.objects.filter(city=city, distribution__dataset__public=True)
+    # the newest "last_modified" of its resources (of the versions the public may get).
+    for ds_id, newest in (DistributionVersion.objects.visible().filter(city=city, distribution__dataset__public=True)
                           .values("distribution__dataset_id").annotate(newest=Max("created_at"))
                           .values_list("distribution__dataset_id", "newest")):
         if newest is not None and newest > modified_of.get(ds_id, newest):
@@ -405,7 +409,11 @@ def _load(city: City) -> Catalogue:
 
 
 def _build_packages(cat: Catalogue, entries: list[ds.Entry]) -> dict[int, dict]:
-    """The complete CKAN dictionaries of some datasets of the index (four queries)."""
+    """The complete CKAN dictionaries of some datasets of the index (four queries).
+
+    A resource describes (size, hash, dates, rows, version, DataStore table) the latest version anyone may get
+    (:meth:`~.models.VersionQuerySet.visible`, the predicate of the downloads, pages and DCAT): never one the
+    privacy gate has not released, nor any of a distribution that is no longer a held file."""
     pks = [e.pk for e in entries]
     rows = {d["id"]: d for d in Dataset.objects.filter(pk__in=pks, public=True).values(
         "id", "uuid", "key", "title", "description", "publisher_id", "contact_point_id", "licence",
@@ -416,8 +424,8 @@ def _build_packages(cat: Catalogue, entries: list[ds.Entry]) -> dict[int, dict]:
             "id", "uuid", "key", "dataset_id", "title", "description", "kind", "format", "media_type", "access_url",
             "about_url", "column_links", "updated_at").order_by("dataset_id", "key"):
         dists_of.setdefault(r["dataset_id"], []).append(r)
-    versions: dict[int, list[dict]] = {}
-    for v in DistributionVersion.objects.filter(distribution__dataset_id__in=pks).values(
+    versions: dict[int, list[dict]] = {}  # the versions the public may get, oldest first
+    for v in DistributionVersion.objects.visible().filter(distribution__dataset_id__in=pks).values(
             "distribution_id", "number", "parquet_path", "media_type", "byte_size", "checksum", "created_at",
             "row_count").order_by("distribution_id", "number"):
         versions.setdefault(v["distribution_id"], []).append(v)
@@ -501,6 +509,11 @@ _LOCK = threading.Lock()
 #: drives both ways a catalogue is found stale (the city's :class:`~.models.CatalogueStamp`, bumped by
 #: :func:`_stale_at_commit`, for every process; the in-process drop at commit, for this one).
 CATALOGUE_MODELS = (Dataset, Distribution, DistributionVersion, Theme, Organisation, Person, DataAsset)
+#: Models whose save changes catalogue records with ``QuerySet.update`` (no signal of theirs): a privacy
+#: review stores its verdict on the version and whether the public may get it (``PrivacyReview.save``).
+#: Their own signals stand in for those writes. (``Dataset.save`` and ``Distribution.save`` refresh their
+#: versions the same way, and their own signals cover it.)
+CATALOGUE_WRITERS = (PrivacyReview,)
 
 
 def _stamp(city: City) -> tuple:
@@ -513,6 +526,7 @@ def catalogue(city: City) -> Catalogue:
 
     The stamp is read before the records: a catalogue never holds less than its stamp says, so a
     change that commits after the stamp was read is seen at the next request (a new stamp)."""
+    _read_in_transaction(city.pk)
     stamp = _stamp(city)
     hit = _CACHE.get(city.pk)
     if hit and hit[0] == stamp:
@@ -534,6 +548,41 @@ def _whole_city_deleted(origin: Any) -> bool:
     return isinstance(origin, City) or (isinstance(origin, QuerySet) and origin.model is City)
 
 
+class _ChangedInTransaction:
+    """The on-commit callback of a city whose catalogue the transaction under way changed: it drops the
+    city's catalogue in this process once the transaction commits, and its presence among the connection's
+    on-commit callbacks says that the city's stamp was bumped in this transaction and the bump stands.
+
+    Django forgets the callbacks registered inside a savepoint when it rolls back to that savepoint (along with
+    the bump made inside it), and all of them when the transaction rolls back or commits: the next write then
+    bumps again. ``read``: a catalogue of the city was read in this transaction after the bump (and cached
+    under the stamp it saw), so the next write must bump again."""
+
+    def __init__(self, city_id: int):
+        self.city_id = city_id
+        self.read = False
+
+    def __call__(self) -> None:
+        _CACHE.pop(self.city_id, None)
+
+
+def _changes_in_transaction(using: str = DEFAULT_DB_ALIAS) -> list[_ChangedInTransaction]:
+    """The cities whose stamp the transaction under way on ``using`` has bumped (none outside a transaction)."""
+    connection = transaction.get_connection(using)
+    if not connection.in_atomic_block:
+        return []
+    return [func for _sids, func, _robust in getattr(connection, "run_on_commit", ())
+            if isinstance(func, _ChangedInTransaction)]
+
+
+def _read_in_transaction(city_id: int) -> None:
+    """The city's catalogue is about to be read (and cached under the stamp it sees) in the transaction under
+    way: a later write of the transaction bumps the stamp again."""
+    for change in _changes_in_transaction():
+        if change.city_id == city_id:
+            change.read = True
+
+
 def _stale_at_commit(sender, instance=None, action: str | None = None, using: str = DEFAULT_DB_ALIAS,
                      origin: Any = None, **_: Any) -> None:
     """A catalogue record was saved, deleted or linked to other records (a dataset's themes), whatever
@@ -541,8 +590,13 @@ def _stale_at_commit(sender, instance=None, action: str | None = None, using: st
     see every one of them.
 
     The city's stamp is bumped in the transaction that wrote the record (right after it, outside any
-    transaction), which every process reads at its next request. Once the transaction commits, this
-    process also drops the city's catalogue at once. A rollback undoes the bump and drops nothing.
+    transaction), which every process reads at its next request; once per city and transaction (a pack
+    import of a thousand records bumps it once), at the first record the transaction writes, so the bump
+    stays inside the transaction and its row lock is taken no later than before. A second record of the
+    same city in the same transaction bumps again only when the first bump was rolled back with its
+    savepoint, or when a catalogue of the city was read in the transaction meanwhile (see
+    :class:`_ChangedInTransaction`). Once the transaction commits, this process also drops the city's
+    catalogue at once. A rollback undoes the bump and drops nothing.
 
     The bump comes after the record's history row, whose audit entry already holds the audit chain's
     lock (:mod:`cityline.core.audit`) until the commit: a write through the actions layer takes the
@@ -551,12 +605,19 @@ def _stale_at_commit(sender, instance=None, action: str | None = None, using: st
     if action is not None and not action.startswith("post_"):  # m2m_changed: once the links are stored
         return
     city_id = instance.pk if isinstance(instance, City) else getattr(instance, "city_id", None)
-    if city_id is not None and not _whole_city_deleted(origin):
-        CatalogueStamp.objects.using(using).bump(city_id)
-    transaction.on_commit(_CACHE.clear if city_id is None else lambda: _CACHE.pop(city_id, None), using=using)
+    if city_id is None:
+        transaction.on_commit(_CACHE.clear, using=using)
+        return
+    if _whole_city_deleted(origin):
+        transaction.on_commit(lambda: _CACHE.pop(city_id, None), using=using)
+        return
+    if any(c.city_id == city_id and not c.read for c in _changes_in_transaction(using)):
+        return  # bumped already in this transaction, and nothing read since
+    CatalogueStamp.objects.using(using).bump(city_id)
+    transaction.on_commit(_ChangedInTransaction(city_id), using=using)
 
 
-for _model in (*CATALOGUE_MODELS, City):
+for _model in (*CATALOGUE_MODELS, *CATALOGUE_WRITERS, City):
     post_save.connect(_stale_at_commit, sender=_model, dispatch_uid=f"opendata-ckan-saved-{_model._meta.label}")
     post_delete.connect(_stale_at_commit, sender=_model, dispatch_uid=f"opendata-ckan-deleted-{_model._meta.label}")
 m2m_changed.connect(_stale_at_commit, sender=Dataset.themes.through, dispatch_uid="opendata-ckan-themes")
@@ -963,6 +1024,17 @@ def error_response(request: HttpRequest, error: ApiError, action: str | None = N
         action = found.group(1) if found else ""
     help_url = f"{request.build_absolute_uri(_site_of(request))}api/3/action/help_show?name={action}"
     return _respond({"help": help_url, "success": False, "error": error.as_dict()}, error.status)
+
+
+def credentials_refused(request: HttpRequest, detail: str, challenge: str) -> JsonResponse:
+    """Wrong credentials (an unknown, expired or revoked token, a wrong password), answered before any action
+    runs (:mod:`cityline.api.credentials`): CKAN's "Authorization Error" (403, "Access denied: <why>"), the error
+    object CKAN clients read (``ckanapi`` raises ``NotAuthorized``), not the REST API's 401 problem document.
+    CKAN itself answers every refusal so; the ``WWW-Authenticate`` challenge still tells a refused credential
+    from a refused action (B10)."""
+    response = error_response(request, NotAuthorized(f"Access denied: {detail}"))
+    response["WWW-Authenticate"] = challenge
+    return response
 
 
 urlpatterns = [

@@ -327,6 +327,8 @@ def _override(args) -> int:
 
 
 def _sync_kpis(args) -> int:
+    from django.utils.translation import gettext as _
+
     from cityline.participation import kpis as engagement
     from cityline.participation import opendata as participation
 
@@ -354,6 +356,10 @@ def _sync_kpis(args) -> int:
         for r in results:
             counts[r.action] = counts.get(r.action, 0) + 1
         print(f"{len(results)} KPIs: " + (", ".join(f"{n} {a}" for a, n in sorted(counts.items())) or "none"))
+    left_out = kpidata.skipped(results)
+    if left_out:  # the others were synced; the run still fails, naming what it left out
+        print(_("error: skipped %(count)s KPI(s), whose datasets were not synced: %(keys)s; see the problem "
+                "reported for each") % {"count": len(left_out), "keys": ", ".join(left_out)}, file=sys.stderr)
     return 1 if any(r.problems for r in results) else 0
 
 

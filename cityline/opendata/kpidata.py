@@ -43,18 +43,21 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cityline.benefits.domain.kpi import KpiDataError
 from cityline.benefits.models import Kpi, KpiTarget, Measurement, TrajectoryPoint
 from cityline.core import actions
 from cityline.core.models import City, Organisation
 
 from . import choices
 from .domain import tabular
+from .generated import cell
 from .models import Dataset, Distribution
 
 log = logging.getLogger(__name__)
 
 GENERATED_CSV = "kpi-measurements-csv"
 GENERATED_JSON = "kpi-measurements-json"
+SKIPPED = "skipped"
 HEADER = ["kpi", "period_end", "value", "unit", "expected", "quality", "source"]
 DEFAULT_LICENCE = "CC-BY-4.0"
 
@@ -106,12 +109,16 @@ def _number(value: Decimal | float | None):
     return round(float(value), 6)
 
 
-def measurement_rows(kpi: Kpi) -> list[dict]:
-    """The rows of the KPI's open data files, oldest period first."""
+def measurement_rows(kpi: Kpi) -> tuple[list[dict], KpiDataError | None]:
+    """The rows of the KPI's open data files, oldest period first, and None; or no rows and the error
+    when the KPI's stored data cannot be read (:func:`cityline.benefits.realisation.readable_kpi`: a row
+    saved before a check existed, or written around validation), which names the field at fault."""
     from cityline.benefits.domain import trajectory
-    from cityline.benefits.realisation import plain_kpi
+    from cityline.benefits.realisation import readable_kpi
 
-    plain = plain_kpi(kpi)
+    plain, problem = readable_kpi(kpi)
+    if problem is not None:
+        return [], problem
     rows = []
     for m in kpi.measurements.order_by("period_end"):
         try:
@@ -120,7 +127,7 @@ def measurement_rows(kpi: Kpi) -> list[dict]:
             expected = None
         rows.append({"kpi": kpi.key, "period_end": m.period_end.isoformat(), "value": _number(m.value),
                      "unit": kpi.unit, "expected": _number(expected), "quality": m.quality, "source": m.source})
-    return rows
+    return rows, None
 
 
 def build_csv(rows: list[dict]) -> bytes:
@@ -128,7 +135,7 @@ def build_csv(rows: list[dict]) -> bytes:
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(HEADER)
     for row in rows:
-        w.writerow(["" if row[h] is None else row[h] for h in HEADER])
+        w.writerow([cell(row[h]) for h in HEADER])  # text a spreadsheet would run as a formula gets a "'"
     return buf.getvalue().encode("utf-8")
 
 
@@ -155,10 +162,10 @@ def _ensure_dataset(kpi: Kpi, user=None) -> tuple[Dataset | None, str, list[str]
                 dataset = actions.update(existing, user=user, source_kpi=kpi, reason="KPI data as open data (C2.g)",
                                          **{k: v for k, v in wanted.items() if getattr(existing, k) != v})
                 return dataset, "updated", []
-            return None, "skipped", [f"a dataset with key {key!r} exists and is not this KPI's: rename it"]
+            return None, SKIPPED, [f"a dataset with key {key!r} exists and is not this KPI's: rename it"]
         publisher = publisher_for(kpi)
         if publisher is None:
-            return None, "skipped", ["the city has no organisation to publish the dataset"]
+            return None, SKIPPED, ["the city has no organisation to publish the dataset"]
         dataset = actions.create(
             Dataset, user=user, city=kpi.city, key=key, description=_description(kpi),
             keywords="KPI", publisher=publisher, source_kpi=kpi,
@@ -214,13 +221,18 @@ def sync_kpi(kpi: Kpi, *, user=None) -> SyncResult:
             actions.update(dataset, user=user, published=False, reason="the KPI is no longer published")
             return SyncResult(kpi.key, dataset.key, "unpublished")
         return SyncResult(kpi.key, dataset.key if dataset else None, "unchanged")
+    rows, problem = measurement_rows(kpi)
+    if problem is not None:  # skipped: its dataset, if any, keeps what it published until the data is fixed
+        published = Dataset.objects.filter(source_kpi=kpi).values_list("key", flat=True).first()
+        return SyncResult(kpi.key, published, SKIPPED,
+                          problems=[_("the KPI's data cannot be read (%(problem)s): fix it, then sync again")
+                                    % {"problem": problem}])
     with transaction.atomic():
         dataset, action, problems = _ensure_dataset(kpi, user=user)
         if dataset is None:
             return SyncResult(kpi.key, None, action, problems=problems)
         dists = {g: _ensure_distribution(dataset, g, user=user) for g in (GENERATED_CSV, GENERATED_JSON)}
     result = SyncResult(kpi.key, dataset.key, action, problems=problems)
-    rows = measurement_rows(kpi)
     if not rows:
         return result  # nothing measured yet: the dataset waits for its first value
     for generated, content, ext in ((GENERATED_CSV, build_csv(rows), "csv"), (GENERATED_JSON, build_json(rows), "json")):
@@ -236,10 +248,18 @@ def sync_kpi(kpi: Kpi, *, user=None) -> SyncResult:
 
 
 def sync_city(city: City, *, user=None) -> list[SyncResult]:
-    """Every KPI of the city with a dataset or published: idempotent (``cityline opendata sync-kpis``)."""
+    """Every KPI of the city with a dataset or published: idempotent (``cityline opendata sync-kpis``).
+
+    A KPI whose data cannot be read is skipped (``action`` "skipped", the problem naming the field at fault)
+    and the others are synced: :func:`skipped` lists them for the caller to report."""
     kpis = Kpi.objects.filter(city=city).order_by("key")
     with_dataset = set(Dataset.objects.filter(city=city, source_kpi__isnull=False).values_list("source_kpi", flat=True))
     return [sync_kpi(k, user=user) for k in kpis if k.published or k.pk in with_dataset]
+
+
+def skipped(results: list[SyncResult]) -> list[str]:
+    """The keys of the KPIs :func:`sync_city` left out (their data cannot be read, or their dataset key is taken)."""
+    return [r.kpi for r in results if r.action == SKIPPED]
 
 
 # --- kept up to date ----------------------------------------------------------------------------

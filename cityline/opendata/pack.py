@@ -6,9 +6,13 @@ Data files are not inlined: a distribution names its file by path inside the pac
 such file back at its ``pack_file`` path, so an exported pack imports again.
 """
 
+import logging
+
 from cityline.core.packs.spec import Collection, Field, Section, register
 
 from . import models
+
+log = logging.getLogger(__name__)
 
 SECTION = register(
     Section(
@@ -94,4 +98,6 @@ def _sync_kpis(city_key):
 
     city = City.objects.filter(key=city_key).first()
     if city is not None:
-        sync_city(city)
+        for result in sync_city(city):  # one KPI that cannot be synced leaves the others synced
+            for problem in result.problems:
+                log.warning("open data of KPI %s (%s): %s", result.kpi, city_key, problem)

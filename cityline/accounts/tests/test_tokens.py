@@ -131,21 +131,31 @@ def test_a_low_trust_token_cannot_act_as_steward(client, steward):
                             "outcome": None, "effective": False}]
 
 
-# --- wrong credentials: 401 on every API face ---------------------------------------------------
+# --- wrong credentials: refused on every API face (401; CKAN's 403) -----------------------------
+
+
+def refused(url: str, response, *words: str) -> None:
+    """A 401 problem naming the cause; on the CKAN Action API, CKAN's own "Authorization Error" (403) naming it."""
+    if "/api/3/action/" not in url:
+        problem(response, 401, *words)
+        return
+    assert response.status_code == 403, response.content
+    error = response.json()["error"]
+    assert error["__type"] == "Authorization Error" and all(word in error["message"] for word in words), error
 
 
 @pytest.mark.parametrize("url", [LIST, DETAIL, CKAN, "/testville/api/3/action/package_list"])
-def test_wrong_credentials_are_401_naming_the_cause(client, steward, url):
+def test_wrong_credentials_are_refused_naming_the_cause(client, steward, url):
     expired, expired_raw = make(steward, "read")
     ApiToken.objects.filter(pk=expired.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
     revoked, revoked_raw = make(steward, "read")
     tokens.revoke(revoked)
     for raw in ("cl_not-a-token", expired_raw, revoked_raw):
         r = client.get(url, **bearer(raw))
-        problem(r, 401, "bearer token is unknown, expired or revoked")
+        refused(url, r, "bearer token is unknown, expired or revoked")
         assert r["WWW-Authenticate"].startswith('Bearer realm="cityline", error="invalid_token"')
     bad = base64.b64encode(b"sam:wrong password").decode()
-    problem(client.get(url, HTTP_AUTHORIZATION=f"Basic {bad}"), 401, "wrong user name or password")
+    refused(url, client.get(url, HTTP_AUTHORIZATION=f"Basic {bad}"), "wrong user name or password")
     # the same requests with good credentials, or none, succeed
     good = base64.b64encode(f"sam:{PASSWORD}".encode()).decode()
     assert client.get(url, HTTP_AUTHORIZATION=f"Basic {good}").status_code == 200

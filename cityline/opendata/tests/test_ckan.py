@@ -24,16 +24,23 @@ pytestmark = pytest.mark.django_db
 BASE = "/testville/api/3/action/"
 
 
-def upload(dist: Distribution, src: Path, number: int = 1) -> DistributionVersion:
-    """Store a version of a held file the way uploads do: ingest (Parquet copy), then record it."""
+def upload(dist: Distribution, src: Path, number: int = 1, review: bool = True) -> DistributionVersion:
+    """Store a version of a held file the way uploads do: ingest (Parquet copy), record it, then (``review``) let
+    the privacy gate check it, which is what lets the public get it (``DistributionVersion.public``)."""
+    from cityline.opendata import services
+
     data_dir = Path(settings.CITYLINE_OPENDATA_DIR)
     target = data_dir / dist.city.key / dist.key
     done = tabular.ingest(src, target_dir=target, name=f"v{number}", format="csv")
-    return actions.create(
+    version = actions.create(
         DistributionVersion, city=dist.city, distribution=dist, number=number, original_name=src.name,
         path=str(done.path.relative_to(data_dir)), parquet_path=str(done.parquet_path.relative_to(data_dir)),
         media_type=done.mediatype, byte_size=done.bytes, checksum=done.sha256, row_count=done.row_count,
         table_schema=done.schema)
+    if review:
+        services.review_version(version)
+        version.refresh_from_db()
+    return version
 
 
 @pytest.fixture
@@ -94,6 +101,40 @@ def test_unknown_action_write_action_and_unknown_city(client, city):
     assert not Dataset.objects.filter(key="x").exists()
     err = error(client, "package_list", 404, "Not Found Error", base="/nowhere/api/3/action/")
     assert "nowhere" in err["message"]
+
+
+def _basic(username: str, password: str) -> str:
+    import base64
+
+    return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
+
+
+@pytest.mark.parametrize("base", [BASE, "/api/3/action/", "/testville/api/action/"])
+def test_wrong_credentials_get_ckans_authorization_error(client, city, base):
+    """CKAN clients read CKAN's error object, not the REST API's problem document: wrong credentials are
+    CKAN's "Authorization Error" (403, "Access denied: …", as ckan/views/api.py answers NotAuthorized),
+    naming the cause, with the challenge kept in WWW-Authenticate (B10)."""
+    from django.contrib.auth import get_user_model
+
+    get_user_model().objects.create_user("sam", "sam@testville.example", "right password")
+    for header, cause in (("Bearer cl_not-a-token", "bearer token is unknown, expired or revoked"),
+                          (_basic("sam", "wrong password"), "wrong user name or password")):
+        r = client.get(base + "package_list", HTTP_AUTHORIZATION=header)
+        assert r.status_code == 403, r.content
+        assert r["Content-Type"] == "application/json;charset=utf-8"
+        body = r.json()
+        assert body["success"] is False and "result" not in body
+        assert body["help"] == f"http://testserver{base.split('api/')[0]}api/3/action/help_show?name=package_list"
+        assert body["error"]["__type"] == "Authorization Error"
+        assert body["error"]["message"].startswith("Access denied: ") and cause in body["error"]["message"]
+        assert r["WWW-Authenticate"].split()[0] == header.split()[0]
+        # a POST with a JSON body, as ckanapi sends, is refused the same way
+        r = client.post(base + "package_search", data=json.dumps({"q": "air"}), content_type="application/json",
+                        HTTP_AUTHORIZATION=header)
+        assert r.status_code == 403 and r.json()["error"]["__type"] == "Authorization Error"
+    # the right password, or none, reads the catalogue
+    assert client.get(base + "package_list", HTTP_AUTHORIZATION=_basic("sam", "right password")).status_code == 200
+    assert client.get(base + "package_list").status_code == 200
 
 
 def test_post_with_a_json_body_as_ckanapi_sends(client, city):
@@ -182,7 +223,10 @@ def test_stars_extra_agrees_with_the_dataset_rating(client, city):
     """The CKAN API rates plain rows, pages and DCAT rate the model (B8): both read the same facts."""
     from cityline.opendata.domain.stars import rating
 
-    for dataset in Dataset.objects.filter(public=True).prefetch_related("distributions__versions"):
+    from django.db.models import Prefetch
+
+    visible = Prefetch("distributions__versions", queryset=DistributionVersion.objects.visible())
+    for dataset in Dataset.objects.filter(public=True).prefetch_related(visible):
         extras = {e["key"]: e["value"] for e in ok(client, "package_show", id=dataset.key)["extras"]}
         assert extras["stars"] == str(rating(dataset)["stars"]), dataset.key
 
@@ -195,6 +239,62 @@ def test_resource_show(client, city):
     noise = Dataset.objects.get(key="noise-draft")
     hidden = actions.create(Distribution, city=city, key="noise-csv", dataset=noise, title="Noise", format="CSV")
     assert error(client, "resource_show", 404, "Not Found Error", id=str(hidden.uuid))
+
+
+def _air_resource(client) -> list[dict]:
+    """The air quality CSV resource as resource_show, package_show and package_search describe it."""
+    rid = air_id()
+    found = [p for p in ok(client, "package_search", q="air", rows=100)["results"] if p["name"] == "air-quality"]
+    packages = (ok(client, "package_show", id="air-quality"), found[0])
+    return [ok(client, "resource_show", id=rid), *([r for r in p["resources"] if r["id"] == rid][0] for p in packages)]
+
+
+def _fewer_rows(path: Path) -> Path:
+    lines = path.read_text().splitlines()
+    out = path.with_name("fewer.csv")
+    out.write_text("\n".join(lines[:4]) + "\n")
+    return out
+
+
+@pytest.mark.parametrize("verdict", ["", "blocked"], ids=["not reviewed yet", "held back by the privacy gate"])
+def test_a_version_the_public_may_not_get_is_not_described(client, city, tmp_path, verdict):
+    """CKAN describes and serves the latest version anyone may get (DistributionVersion.public, the predicate
+    the download, the pages and DCAT use), never a newer one the gate has not released: not its size, hash,
+    rows, date or number, and not its rows through the DataStore (B8, B10)."""
+    from cityline.opendata.models import PrivacyReview
+
+    dist = Distribution.objects.get(key="air-quality-csv")
+    v1 = dist.versions.get()
+    assert v1.public
+    v2 = upload(dist, _fewer_rows(sample_files(tmp_path / "v2")["air-quality-csv"]), number=2, review=False)
+    if verdict:
+        actions.create(PrivacyReview, city=city, dataset=dist.dataset, distribution_version=v2, result=verdict)
+    DistributionVersion.objects.filter(pk=v2.pk).update(created_at=v1.created_at + dt.timedelta(days=1))
+    v2.refresh_from_db()
+    assert not v2.public and v2.row_count == 3 and v2.checksum != v1.checksum
+    ckan.clear_cache()
+    for res in _air_resource(client):
+        assert (res["version"], res["rows"], res["size"]) == (1, 30, v1.byte_size), res
+        assert res["hash"] == f"sha256:{v1.checksum}" and res["last_modified"] == ckan._iso(v1.created_at)
+        assert res["datastore_active"] is True
+    assert ok(client, "package_show", id="air-quality")["metadata_modified"] < ckan._iso(v2.created_at)
+    assert ok(client, "datastore_search", resource_id=air_id(), limit=0)["total"] == 30  # v1's rows, not v2's
+    [row] = ok(client, "datastore_search_sql", sql=f'SELECT count(*) AS n FROM "{air_id()}"')["records"]
+    assert row["n"] == 30
+
+
+def test_a_held_file_turned_into_a_link_describes_no_stored_version(client, city):
+    """Its versions are no longer public (the download refuses them): CKAN shows the link only."""
+    dist = Distribution.objects.get(key="air-quality-csv")
+    actions.update(dist, kind="remote", access_url="https://example.org/air.csv")
+    assert not dist.versions.get().public
+    ckan.clear_cache()
+    for res in _air_resource(client):
+        assert res["url"] == "https://example.org/air.csv"
+        assert (res["version"], res["rows"], res["size"], res["hash"], res["last_modified"]) == (
+            None, None, None, "", None), res
+        assert res["datastore_active"] is False
+    assert error(client, "datastore_search", 404, "Not Found Error", resource_id=air_id())
 
 
 def test_organizations_groups_and_tags(client, city):

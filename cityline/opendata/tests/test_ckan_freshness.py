@@ -387,3 +387,93 @@ def test_two_writers_making_the_first_stamp_of_a_city_count_two_changes(city):
     two.join(30)
     assert not errors, errors
     assert CatalogueStamp.objects.current(city.pk)[0] == 2
+
+
+# ---------------------------------------------------------------------------- one bump per city and transaction
+
+def _stamp_updates(queries) -> int:
+    return sum(1 for q in queries if q["sql"].lstrip().upper().startswith("UPDATE")
+               and "opendata_cataloguestamp" in q["sql"])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_transaction_bumps_the_stamp_of_a_city_once(client, city):
+    """However many catalogue records a transaction writes, the city's stamp is bumped once, inside it."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    before = CatalogueStamp.objects.current(city.pk)
+    with CaptureQueriesContext(connection) as seen, transaction.atomic():
+        for n in range(5):
+            actions.update(Dataset.objects.get(key="air-quality"), title=f"Air quality ({n})")
+        actions.update(Distribution.objects.get(key="air-quality-csv"), title="Hourly readings")
+        Dataset.objects.get(key="air-quality").themes.add(Theme.objects.get(key="transport"))
+        actions.update(Organisation.objects.get(key="council"), name="Testville Council")
+        assert CatalogueStamp.objects.current(city.pk)[0] == before[0] + 1  # inside the transaction
+    assert _stamp_updates(seen.captured_queries) == 1
+    after = CatalogueStamp.objects.current(city.pk)
+    assert after[0] == before[0] + 1 and after[1] != before[1]
+    assert result(client, "package_show", id="air-quality")["title"] == "Air quality (4)"
+    # without a transaction, each write is one: each bumps
+    for title in ("Air quality", "Air quality readings"):
+        air = Dataset.objects.get(key="air-quality")
+        air.title = title
+        air.save()
+    assert CatalogueStamp.objects.current(city.pk)[0] == after[0] + 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_bump_rolled_back_with_its_savepoint_is_made_again(client, city):
+    assert "air-quality" in names(client)
+    kept = ckan._CACHE[city.pk]
+    with transaction.atomic():
+        with pytest.raises(RuntimeError), transaction.atomic():
+            actions.update(Dataset.objects.get(key="parking-permits"), title="Never stored")
+            raise RuntimeError("rolled back to the savepoint, the stamp's bump with it")
+        actions.update(Dataset.objects.get(key="air-quality"), published=False)
+    ckan._CACHE[city.pk] = kept  # another process's memory
+    assert "air-quality" not in names(client)
+    assert result(client, "package_show", id="parking-permits")["title"] != "Never stored"
+
+
+def test_a_write_after_the_catalogue_was_read_in_the_same_transaction_bumps_again(client, city):
+    """(This test runs inside one transaction.) A catalogue read in the transaction is keyed on the stamp it
+    saw: the next write must change the stamp again, or the read after it would answer from that copy."""
+    with transaction.atomic():
+        actions.update(Dataset.objects.get(key="air-quality"), title="Air quality (first)")
+        assert result(client, "package_show", id="air-quality")["title"] == "Air quality (first)"
+        actions.update(Dataset.objects.get(key="air-quality"), title="Air quality (second)")
+        assert result(client, "package_show", id="air-quality")["title"] == "Air quality (second)"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_pack_import_bumps_the_stamp_once(client, city, tmp_path):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    directory = tmp_path / "pack"
+    export_pack(city, directory)
+    yaml = Path(directory / "opendata.yaml")
+    text = yaml.read_text()
+    assert text.count("(CSV)") >= 2
+    yaml.write_text(text.replace("air-sensors", "sensor-fleet").replace("(CSV)", "[CSV]"))  # several records
+    names(client)
+    before = CatalogueStamp.objects.current(city.pk)[0]
+    with CaptureQueriesContext(connection) as seen:
+        import_pack(directory, progress=False, trusted=True)
+    assert _stamp_updates(seen.captured_queries) == 1
+    assert CatalogueStamp.objects.current(city.pk)[0] == before + 1
+    assert shown(client, asset) == ("sensor-fleet", "sensor-fleet")
+    assert shown(client, resource_names) == (["Readings [CSV]"], ["Readings [CSV]"])
+
+
+def test_a_privacy_review_alone_changes_the_next_answer(client, city):
+    """A verdict changes which versions the public may get through ``QuerySet.update`` (PrivacyReview.save), which
+    sends no signal of a catalogue model: it bumps the stamp all the same."""
+    from cityline.opendata.models import PrivacyReview
+
+    assert shown(client, resource_rows) == ([30], [30])
+    version = Distribution.objects.get(key="air-quality-csv").versions.get()
+    actions.create(PrivacyReview, city=city, dataset=version.distribution.dataset, distribution_version=version,
+                   result="blocked")
+    assert shown(client, resource_rows) == ([None], [None])

@@ -96,3 +96,16 @@ def test_harvester_style_paging_through_the_whole_catalogue(live_server, city):
         if start >= page["count"]:
             break
     assert sorted(seen) == ["air-quality", "bus-stops", "parking-permits"]
+
+
+def test_wrong_credentials_raise_ckanapis_not_authorized(live_server, city):
+    """A revoked or unknown token (here sent as a bearer token by the client's session): ckanapi reads CKAN's
+    "Authorization Error" and raises NotAuthorized naming the cause, not an unrecognised CKANAPIError."""
+    import requests
+
+    session = requests.Session()
+    session.headers["Authorization"] = "Bearer cl_not-a-token"
+    with ckanapi.RemoteCKAN(live_server.url + "/testville/", session=session) as remote:
+        with pytest.raises(ckanapi.NotAuthorized) as refused:
+            remote.action.package_list()
+    assert "bearer token is unknown, expired or revoked" in str(refused.value)

@@ -86,6 +86,25 @@ def test_sync_kpis_and_publish_take_up(city, capsys):
     assert "take-up: unchanged (figures unchanged)" in capsys.readouterr().out
 
 
+def test_sync_kpis_skips_a_kpi_it_cannot_read_syncs_the_others_and_fails_at_the_end(city, capsys):
+    for key in ("bus-punctuality", "cycle-lanes"):
+        kpi = actions.create(Kpi, city=city, key=key, title=key.title(), kind="outcome", unit="%", published=True)
+        actions.create(Measurement, city=city, kpi=kpi, period_end=date(2025, 12, 31), value=Decimal("91.5"))
+    Kpi.objects.filter(city=city, key="bus-punctuality").update(direction="sideways")  # around validation
+    assert cli.main(["opendata", "sync-kpis", "testville"]) == 1
+    out, err = capsys.readouterr()
+    assert "bus-punctuality: skipped" in out and "direction" in out
+    assert "cycle-lanes: created → kpi-cycle-lanes" in out and "take-up: created" in out
+    assert Dataset.objects.get(city=city, key="kpi-cycle-lanes").public
+    assert not Dataset.objects.filter(city=city, key="kpi-bus-punctuality").exists()
+    assert "bus-punctuality" in err.splitlines()[-1] and "skipped" in err.splitlines()[-1]
+    assert cli.main(["opendata", "sync-kpis", "testville", "--json"]) == 1
+    out, err = capsys.readouterr()
+    body = json.loads(out)
+    assert {r["kpi"]: r["action"] for r in body["kpis"]} == {"bus-punctuality": "skipped", "cycle-lanes": "unchanged"}
+    assert "bus-punctuality" in err
+
+
 def test_stars_of_one_dataset_and_of_all(city, files, capsys):
     cli.main(["opendata", "upload", "testville", "air-quality", "air-quality-csv", str(files["air-quality-csv"])])
     capsys.readouterr()

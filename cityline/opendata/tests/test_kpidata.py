@@ -150,3 +150,35 @@ def test_a_dataset_from_a_city_pack_is_adopted(city):
     ds = Dataset.objects.get(pk=ds.pk)
     assert ds.source_kpi == kpi and ds.title == "Household waste recycled" and ds.distributions.count() == 2
     assert ds.distributions.get(key="kpi-recycling-rate-csv").generated == kpidata.GENERATED_CSV
+
+
+def test_a_kpi_whose_data_cannot_be_read_is_skipped_by_name_and_the_others_synced(city):
+    """One KPI stored around validation (a row from before a check existed) must not stop the city's other
+    KPI datasets: it is skipped, named with the field at fault, and keeps what it already published."""
+    make_kpi(city, key="a")
+    broken = make_kpi(city, key="b")
+    make_kpi(city, key="c")
+    assert kpidata.sync_kpi(broken).action == "created"
+    published = Dataset.objects.get(source_kpi=broken)
+    latest = {d.key: d.latest_version().pk for d in published.distributions.all()}
+    Kpi.objects.filter(pk=broken.pk).update(direction="sideways")  # written around validation
+    actions.create(Measurement, city=city, kpi=broken, period_end=date(2026, 12, 31), value=Decimal("40"))
+    results = {r.kpi: r for r in kpidata.sync_city(city)}
+    assert (results["a"].action, results["c"].action) == ("created", "created")
+    skipped = results["b"]
+    assert skipped.action == "skipped" and skipped.dataset == "kpi-b" and skipped.versions == []
+    assert len(skipped.problems) == 1 and "direction" in skipped.problems[0]
+    # what it published before stays as it was: no version written, the dataset still public
+    published.refresh_from_db()
+    assert published.public and {d.key: d.latest_version().pk for d in published.distributions.all()} == latest
+
+
+def test_measurement_rows_report_a_kpi_they_cannot_read(city):
+    from cityline.benefits.domain.kpi import KpiDataError
+
+    kpi = make_kpi(city)
+    rows, problem = kpidata.measurement_rows(kpi)
+    assert len(rows) == 2 and problem is None
+    Kpi.objects.filter(pk=kpi.pk).update(direction="sideways")
+    rows, problem = kpidata.measurement_rows(Kpi.objects.get(pk=kpi.pk))
+    assert rows == [] and isinstance(problem, KpiDataError) and "direction" in str(problem)
