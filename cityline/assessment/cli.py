@@ -19,6 +19,21 @@ def _date(value: str | None, option: str) -> date | None:
         raise SystemExit(f"error: {option} {value!r} is not a date (YYYY-MM-DD)") from None
 
 
+def _past_refusal(on_date: date | None, option: str = "--on") -> str | None:
+    """Refuse a date before today: the rules read the records as they are now, and the change history cannot
+    give every record as it stood then (the rules follow relations and counts it does not keep), so a past
+    date would mix today's records with that day's windows and attestations; snapshots are the past."""
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    if on_date is not None and on_date < today:
+        return (
+            f"error: {option} {on_date.isoformat()} is before today ({today.isoformat()}): the assessment reads the "
+            "city's records as they are now, so it cannot say how the city stood on a past date. The snapshots "
+            "saved on that day are the record of the past: see `cityline assess diff FROM TO`.")
+    return None
+
+
 def _matrix_text(maturity: dict) -> list[str]:
     lines = [f"{'component':<12} {'score':>5}  " + " ".join(f"{lv}" for lv in mat.LEVELS) + "  level"]
     for c in maturity["components"]:
@@ -50,7 +65,17 @@ def run(args) -> int:
 def _assess(city, args) -> int:
     from . import services
 
+    from django.utils import timezone
+
     on_date = _date(args.on, "--on")
+    today = timezone.localdate()
+    refusal = _past_refusal(on_date)
+    if refusal is None and args.save and on_date not in (None, today):
+        refusal = (f"error: --save stores today's assessment ({today.isoformat()}) only, not one on "
+                   f"{on_date.isoformat()}: a snapshot records how the city stood on the day it was taken")
+    if refusal:
+        print(refusal, file=sys.stderr)
+        return 2
     a = services.assess(city, on_date)
     data = a.as_dict()
     if args.save:
@@ -63,6 +88,9 @@ def _assess(city, args) -> int:
     print(f"{city.name}: ISO 37106 self-assessment on {data['on']} — {len(data['results'])} rules: "
           f"{counts['met']} met, {counts['partly_met']} partly met, {counts['not_met']} not met, "
           f"{counts['not_applicable']} not applicable")
+    if a.on_date != today:
+        print(f"(the city's records as they are today, {today.isoformat()}, judged as on {data['on']}: what falls "
+              "due or expires by then shows; nothing recorded after today can)")
     print()
     print("\n".join(_matrix_text(data["maturity"])))
     rows = {r["id"]: r for r in data["results"]}
@@ -115,6 +143,10 @@ def _report(city, args) -> int:
     from . import report
 
     on_date = _date(getattr(args, "on", None), "--on")
+    refusal = _past_refusal(on_date)
+    if refusal:
+        print(refusal, file=sys.stderr)
+        return 2
     out = Path(args.out) if args.out else None
     if out is not None and not out.parent.is_dir():     # say so before the assessment runs, not after
         print(f"error: cannot write the gap report to {out}: folder {out.parent} does not exist", file=sys.stderr)

@@ -105,6 +105,7 @@ class AssessmentSettings(CityRecord):
 
     def clean(self) -> None:
         super().clean()
+        self._clean_licence()
         if not isinstance(self.thresholds, dict):
             raise ValidationError({"thresholds": _("must be a mapping of threshold names to values")})
         declared = registry.declared_thresholds()
@@ -122,6 +123,17 @@ class AssessmentSettings(CityRecord):
                 problems.append(THRESHOLD_RULES[kind] % {"name": name, "value": shown})
         if problems:
             raise ValidationError({"thresholds": problems})
+
+    def _clean_licence(self) -> None:
+        """A licence Cityline knows (stored as its SPDX identifier) or the URL of the terms (DCAT needs an IRI)."""
+        from .licences import KNOWN, canonical
+
+        stored = canonical(self.licence)
+        if stored is None:
+            raise ValidationError({"licence": _(
+                "%(value)s is not a licence Cityline knows: give its SPDX identifier (%(known)s) or the URL of "
+                "its terms (https://…)") % {"value": repr(self.licence.strip()), "known": ", ".join(KNOWN.values())}})
+        self.licence = stored
 
 
 class Snapshot(CityRecord):

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cityline.portal import registry
 
+from .licences import DEFAULT_LICENCE, licence_node
 from .services import is_published
 
 
@@ -58,13 +59,6 @@ DCAT_CONTEXT = {
     "xsd": "http://www.w3.org/2001/XMLSchema#",
 }
 MEDIA_TYPES = {"CSV": "text/csv", "JSON": "application/json"}
-DEFAULT_LICENCE = "CC-BY-4.0"
-
-
-def licence_iri(licence: str) -> str:
-    """An SPDX identifier as its SPDX page; a URL as it is."""
-    licence = (licence or DEFAULT_LICENCE).strip()
-    return licence if licence.startswith(("http://", "https://")) else f"https://spdx.org/licenses/{licence}.html"
 
 
 def dcat_dataset(city, request: HttpRequest, downloads: list[dict[str, str]]) -> dict[str, Any]:
@@ -74,7 +68,7 @@ def dcat_dataset(city, request: HttpRequest, downloads: list[dict[str, str]]) ->
     settings = AssessmentSettings.objects.filter(city=city).first()
     latest = Snapshot.objects.filter(city=city).order_by("-taken_on").first()
     modified = latest.taken_on if latest else timezone.localdate()
-    licence = {"@id": licence_iri(settings.licence if settings else DEFAULT_LICENCE)}
+    licence = licence_node(settings.licence if settings else DEFAULT_LICENCE)
     lang = (get_language() or "en").split("-")[0]
     page = request.build_absolute_uri(reverse("portal:assessment", kwargs={"city": city.key}))
     own = request.build_absolute_uri(reverse("portal:assessment-dcat", kwargs={"city": city.key}))

@@ -220,6 +220,18 @@ class KpiAdmin(CitylineAdmin):
         (_("Publication (C2.f, C2.g)"), {"fields": ["published", "licence"]}),
     ]
 
+    def get_search_results(self, request, queryset, search_term):
+        """The measurement form's KPI lookup offers the KPIs the user may record (as its field does)."""
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if (request.GET.get("app_label"), request.GET.get("model_name"), request.GET.get("field_name")) == (
+                "benefits", "measurement", "kpi"):
+            from cityline.accounts.principals import principal_for
+
+            from .services import recordable_kpis
+
+            queryset = recordable_kpis(principal_for(request), queryset)
+        return queryset, may_have_duplicates
+
     def get_queryset(self, request):
         # Status needs targets, trajectory and measurements: fetch them once for the whole page.
         return super().get_queryset(request).prefetch_related(
@@ -273,3 +285,14 @@ class MeasurementAdmin(CitylineAdmin):
     ordering = ["kpi__key", "-period_end"]
     date_hierarchy = "period_end"
     autocomplete_fields = ["kpi"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        """Only the KPIs the user may record measurements of (a benefit owner: their outcome's, C3.a)."""
+        formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "kpi" and formfield is not None:
+            from cityline.accounts.principals import principal_for
+
+            from .services import recordable_kpis
+
+            formfield.queryset = recordable_kpis(principal_for(request), formfield.queryset)
+        return formfield

@@ -37,6 +37,7 @@ from cityline.strategy.public import iso, num, provenance, public_person
 from . import choices
 from .domain import benefit_map as bmap
 from .domain import trajectory
+from .domain.kpi import is_percentage
 from .models import BenefitNode
 from .realisation import SEVERITY, KpiReport, Realisation, node_owners, realisation, worst
 
@@ -213,7 +214,10 @@ def kpi_data(ctx: Context, r: KpiReport, *, definition: bool = False) -> dict[st
         "decimals": display_decimals(recorded),
         "indicator": {"list": ind.source, "list_label": str(ind.get_source_display()), "code": ind.code or None,
                       "name": ind.name} if ind else None,
-        "unit": k.unit, "kind": k.kind, "kind_label": str(k.get_kind_display()),
+        "unit": k.unit,
+        # a difference of percentages (the variance) is in percentage points, not a share of the value
+        "difference_unit": str(_("percentage points")) if is_percentage(k.unit) else k.unit,
+        "kind": k.kind, "kind_label": str(k.get_kind_display()),
         "direction": k.direction, "direction_label": str(k.get_direction_display()),
         "band": {"low": num(k.band_low), "high": num(k.band_high)} if k.direction == "target_band" else None,
         "frequency": k.frequency or None, "frequency_label": str(k.get_frequency_display()) if k.frequency else None,

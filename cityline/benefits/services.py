@@ -119,3 +119,18 @@ def cli_check(args) -> int:
         print(f"{len(report.findings)} finding(s); --strict makes that a failure", file=sys.stderr)
         return 1
     return 0
+
+
+def recordable_kpis(principal, kpis):
+    """The KPIs of the queryset ``kpis`` whose measurements ``principal`` may record: a benefit owner those of
+    their outcome, a programme administrator every KPI of their city (C3.a). Each KPI is asked of the
+    authorisation layer, as saving the measurement is, so the editor offers exactly what it would store."""
+    from cityline.accounts import authz
+
+    from .models import Measurement
+
+    if principal.platform_admin:
+        return kpis
+    allowed = [k.pk for k in kpis.only("pk", "city_id", "node_id")
+               if authz.can(principal, "add", Measurement(kpi=k, city_id=k.city_id))]
+    return kpis.filter(pk__in=allowed)

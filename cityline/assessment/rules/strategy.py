@@ -9,6 +9,7 @@ when some do, not met when none does (``checks`` below).
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import timedelta
 
 from django.db.models import Count, Max, Q
@@ -18,6 +19,7 @@ from cityline.benefits.models import Measurement
 from cityline.core.choices import Sector
 from cityline.core.continuity import city_findings
 from cityline.core.models import Document, Organisation, Person
+from cityline.risks.domain.register import SETTLED
 from cityline.risks.models import Risk
 from cityline.strategy import choices
 from cityline.strategy.domain import leadership
@@ -268,10 +270,11 @@ def programme_management(ctx: Context) -> Result:
                            _("Record the programmes with their business case and success indicators."))
     short = [p for p in programmes if p.business_case_costs is None or not p.expected_benefits.strip()
              or not p.success_indicators.strip()]
-    risks = of_city(Risk, ctx).count()
+    # the register in use: live risks (open or being mitigated); closed and resolved ones are history
+    risks = of_city(Risk, ctx).exclude(status__in=SETTLED).count()
     ratio = (len(programmes) - len(short)) / len(programmes)
     reason = _("%(done)d of %(total)d programmes have a full business case (costs, benefits, success indicators); "
-               "%(risks)d risks on the shared register.") % {
+               "%(risks)d live risks (open or being mitigated) on the shared register.") % {
         "done": len(programmes) - len(short), "total": len(programmes), "risks": risks}
     ev = evidence(ctx, short or programmes)
     if not short and risks:
@@ -390,12 +393,30 @@ def cross_sector_partnership(ctx: Context) -> Result:
     return ctx.not_met(reason, step, evidence(ctx, engaged))
 
 
+def partner_name(text: str) -> str:
+    """A partner city's name as written, in Unicode's compatibility form (NFKC) with its spaces tidied."""
+    return " ".join(unicodedata.normalize("NFKC", text or "").split())
+
+
+def partner_cities(written) -> list[str]:
+    """The distinct partner cities among names as written, compared as a person reads them: case, spaces and
+    Unicode forms aside ("Liège", " LIÈGE " and a decomposed "liège" are one city; a blank name is none). Each
+    city is named as it was written last, tidied (:func:`partner_name`); sorted by that name."""
+    by_city: dict[str, str] = {}
+    for text in written:
+        name = partner_name(text)
+        if name:
+            by_city[name.casefold()] = name
+    return sorted(by_city.values(), key=str.casefold)
+
+
 @rule("B3.c", title=_("The city exchanges with other cities"),
       thresholds={"b3c_window_days": 730, "b3c_min_partner_cities": 2})
 def city_exchange(ctx: Context) -> Result:
-    exchanges = list(of_city(EngagementActivity, ctx).filter(kind="city_exchange", date__lte=ctx.on_date))
+    exchanges = list(of_city(EngagementActivity, ctx).filter(kind="city_exchange", date__lte=ctx.on_date)
+                     .order_by("date", "pk"))
     recent = [e for e in exchanges if e.date >= since(ctx, ctx.threshold("b3c_window_days"))]
-    cities = sorted({e.partner_city for e in recent})
+    cities = partner_cities(e.partner_city for e in recent)
     minimum = int(ctx.threshold("b3c_min_partner_cities"))
     reason = _("%(n)d exchanges with %(c)d other cities in the last %(d)s days (%(names)s); %(all)d in all.") % {
         "n": len(recent), "c": len(cities), "d": ctx.threshold("b3c_window_days"), "names": names(cities) or "-",

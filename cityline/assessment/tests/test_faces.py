@@ -4,7 +4,7 @@ import csv
 import io
 import json
 import shutil
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -22,12 +22,14 @@ DEMO = Path(__file__).resolve().parents[2] / "demo" / "city-pack"
 
 def test_cli_prints_the_matrix_and_gaps_and_saves_a_snapshot(town, sandbox, capsys, yesterday, today):
     city, _person, bmap, _survey = town
-    assert cli.main(["assess", "--city", city.key, "--on", yesterday.isoformat(), "--save"]) == 0
+    assert cli.main(["assess", "--city", city.key, "--save"]) == 0
     out = capsys.readouterr().out
     assert "3 rules: 1 met, 1 partly met, 1 not met, 0 not applicable" in out
     assert "C             0.75  ■ · · · ·  1 ad hoc" in out      # level 2 needs C1 met, not partly met
     assert "C1       partly met  effort high — holds back 1: C2.a" in out
-    assert f"snapshot saved for {yesterday}" in out
+    assert f"snapshot saved for {today}" in out
+    assert "records as they are today" not in out
+    Snapshot.objects.filter(city=city).update(taken_on=yesterday)        # as if taken yesterday
     actions.update(bmap, version=bmap.version, status="published", published_on=today)
     assert cli.main(["assess", "--city", city.key, "--save", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
@@ -39,6 +41,31 @@ def test_cli_prints_the_matrix_and_gaps_and_saves_a_snapshot(town, sandbox, caps
     assert "1 rule(s) moved" in out and "C1: partly_met → met" in out and "changed document Benefit map" in out
     assert cli.main(["assess", "diff", "--city", city.key, "2020-01-01", today.isoformat()]) == 2
     assert "no snapshot of testville on 2020-01-01" in capsys.readouterr().err
+
+
+def test_an_assessment_on_a_past_date_is_refused_not_made_from_todays_records(town, sandbox, capsys, yesterday,
+                                                                             today, tmp_path):
+    """``--on PAST`` used to run the rules over today's records (and --save stored that as the past day's
+    snapshot): the change history cannot give every record as it stood then, so a past date is refused."""
+    city = town[0]
+    for argv in (["assess", "--on", yesterday.isoformat()], ["assess", "--on", yesterday.isoformat(), "--save"],
+                 ["assess", "report", "--on", "2026-03-01", "--out", str(tmp_path / "r.html")]):
+        assert cli.main([*argv[:2], "--city", city.key, *argv[2:]] if argv[1] == "report"
+                        else [*argv, "--city", city.key]) == 2, argv
+        captured = capsys.readouterr()
+        assert captured.out == ""
+        assert "is before today" in captured.err and "records as they are now" in captured.err
+        assert "cityline assess diff FROM TO" in captured.err
+    assert not Snapshot.objects.exists() and not (tmp_path / "r.html").exists()
+    # a later date reads today's records too: allowed, and said so; it is never saved as a snapshot
+    later = today + timedelta(days=30)
+    assert cli.main(["assess", "--city", city.key, "--on", later.isoformat()]) == 0
+    out = capsys.readouterr().out
+    assert f"on {later}" in out and f"records as they are today, {today}, judged as on {later}" in out
+    assert cli.main(["assess", "--city", city.key, "--on", later.isoformat(), "--save"]) == 2
+    assert "--save stores today's assessment" in capsys.readouterr().err and not Snapshot.objects.exists()
+    assert cli.main(["assess", "--city", city.key, "--on", today.isoformat(), "--save"]) == 0
+    assert Snapshot.objects.get().taken_on == today
 
 
 def test_gap_report_in_three_formats(town, sandbox, tmp_path, capsys):

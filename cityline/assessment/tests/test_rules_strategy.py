@@ -635,3 +635,35 @@ def test_the_demo_city_comes_out_mixed(demo):
     assert {"B4.b.1", "B4.b.3", "B4.c.5", "B5.b", "B6.a", "B7.e"} <= by["partly_met"]
     assert {"B1.a", "B2.a", "B2.f", "B3.c", "B4.c.2", "B7.a"} <= by["met"]
     assert "not_applicable" not in by
+
+
+def test_b3c_partner_cities_are_compared_as_a_person_reads_them(city):
+    """The same partner written with other case, spaces or Unicode form (a decomposed "è", a full-width letter)
+    used to count as another city; a blank name counted as a partner."""
+    activity(city, "a", kind="city_exchange", partner_city="Liège", date=dt.date(2026, 1, 1))
+    activity(city, "b", kind="city_exchange", partner_city="  LIE\u0300GE ", date=dt.date(2026, 2, 1))
+    activity(city, "c", kind="city_exchange", partner_city="liège", date=dt.date(2026, 3, 1))
+    activity(city, "d", kind="city_exchange", partner_city="Ｌiège", date=dt.date(2026, 4, 1))   # full-width L
+    activity(city, "e", kind="city_exchange", partner_city="   ", date=dt.date(2026, 4, 2))
+    result = run(city, "B3.c")
+    assert result.outcome == "partly_met" and result.share == 0.5          # one partner city of the two wanted
+    assert "with 1 other cities" in result.reason and "(Ｌiège)" not in result.reason
+    activity(city, "f", kind="city_exchange", partner_city="New  York", date=dt.date(2026, 5, 1))
+    activity(city, "g", kind="city_exchange", partner_city="new york", date=dt.date(2026, 5, 2))
+    result = run(city, "B3.c")
+    assert result.outcome == "met" and "with 2 other cities" in result.reason
+
+
+def test_b2d_closed_risks_do_not_show_a_risk_framework_in_use(city):
+    """B2.d counted every risk on the register: a register of closed or resolved risks made it met."""
+    owner = person(city, "owner")
+    programme(city, "full")
+    r = risk(city, owner)
+    actions.update(r, status="closed")
+    result = run(city, "B2.d")
+    assert result.outcome == "partly_met" and "0 live risks" in result.reason
+    actions.update(Risk.objects.get(pk=r.pk), status="resolved")
+    assert outcome(city, "B2.d") == "partly_met"
+    actions.update(Risk.objects.get(pk=r.pk), status="mitigating")
+    result = run(city, "B2.d")
+    assert result.outcome == "met" and "1 live risks" in result.reason

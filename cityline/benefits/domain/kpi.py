@@ -388,6 +388,15 @@ def fmt_quantity(value: float, unit: str) -> str:
     return f"{number}{unit}" if unit == "%" else f"{number} {unit}"
 
 
+def percent_decimals(percent: float) -> int:
+    """Decimals that show a percentage: one, or for a smaller one that would round to 0 the decimals that keep
+    two significant digits (0.04 %, 0.0025 %), so a variance under 0.05 % never reads as 0 %."""
+    size = abs(percent)
+    if size == 0 or round(size, 1) != 0:
+        return 1
+    return -math.floor(math.log10(size)) + 1
+
+
 def is_percentage(unit: str) -> bool:
     """Whether a unit is a percentage: ``%``, or a share of something, ``% of households``."""
     unit = unit.strip()

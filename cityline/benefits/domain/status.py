@@ -39,7 +39,9 @@ from datetime import date
 
 import numpy as np
 
-from .kpi import DEFAULT_TOLERANCE, FREQUENCIES, QUALITY_FLAGS, Kpi, Tolerance, fmt_quantity, goodness, next_due
+from .kpi import (
+    DEFAULT_TOLERANCE, FREQUENCIES, QUALITY_FLAGS, Kpi, Tolerance, fmt_quantity, goodness, next_due, percent_decimals,
+)
 from .trajectory import Plan
 
 STATUSES = ("on_track", "at_risk", "off_track", "no_data", "data_overdue", "no_target")
@@ -136,7 +138,9 @@ def _scale(kpi: Kpi, planned: float, tol: Tolerance, compiled: Plan) -> float | 
 
 
 def _pct(x: float) -> str:
-    return f"{abs(x) * 100:.1f}".rstrip("0").rstrip(".") + "%"
+    """A fraction as an unsigned percentage: 12.3%, 5%, and 0.0025% rather than 0% (see ``percent_decimals``)."""
+    size = abs(x) * 100
+    return f"{size:.{percent_decimals(size)}f}".rstrip("0").rstrip(".") + "%"
 
 
 def _tolerance_phrase(rating: str, tol: Tolerance, relative: float | None) -> str:

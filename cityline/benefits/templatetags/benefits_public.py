@@ -9,6 +9,8 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from cityline.benefits import charts
+from cityline.benefits.domain.kpi import percent_decimals
+from cityline.benefits.domain.status import EPS
 
 register = template.Library()
 
@@ -79,7 +81,11 @@ def signed(value, digits=2):
 
 @register.filter
 def percent(value):
-    """0.125 → +12.5 % style text (signed)."""
+    """0.125 → +12.5% (signed); a share that one decimal would round to 0 keeps two significant digits (+0.0025%),
+    so a variance under 0.05 % does not read as 0 %; one within the status rules' tolerance of 0 is 0%."""
     if value is None:
         return ""
-    return signed(value * 100, 1) + "%"
+    if abs(float(value)) <= EPS:
+        return "0%"
+    share = float(value) * 100
+    return signed(share, percent_decimals(share)) + "%"

@@ -355,4 +355,5 @@ def test_signed_numbers_never_show_minus_zero():
 
     with translation.override("en"):
         assert signed(-0.0009) == "0" and signed(-56.014) == "−56.01" and signed(1.5) == "+1.5"
-        assert percent(-0.00009) == "0%" and percent(-0.933) == "−93.3%" and signed(None) == "—"
+        assert percent(-0.00009) == "−0.009%" and percent(1e-12) == "0%"   # small keeps its digits; ~0 is 0
+        assert percent(-0.933) == "−93.3%" and signed(None) == "—"
