@@ -405,6 +405,7 @@ def build_parser() -> argparse.ArgumentParser:
                                  "service_level_met])")
     sa.add_argument("file", type=Path)
     sa.add_argument("--city", help="city key (needed when the instance hosts several cities)")
+    add_user_option(sa)  # the channel audit is the city's programme administrators'
     p.set_defaults(func=cmd_services)
 
     p = sub.add_parser("assess", help="ISO 37106 self-assessment: the maturity matrix and the gaps; snapshots, "

@@ -30,7 +30,8 @@ def check_user_option(parser: argparse.ArgumentParser, args: argparse.Namespace)
     if getattr(args, "acting_user", None) and not getattr(args, "accepts_user", False):
         parser.error("--user applies to the commands that write operating-model data: pack import, opendata "
                      "upload, review, override, sync-kpis and publish-take-up, participation tick, "
-                     "publish-response, publish-data and sync-kpis, benefits import-measurements")
+                     "publish-response, publish-data and sync-kpis, benefits import-measurements, services "
+                     "import-audit")
 
 
 def acting_user(args: argparse.Namespace) -> str | None:

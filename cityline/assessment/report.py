@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from cityline.core.models import City
 from cityline.delivery.boardpack import pdf_document
+from cityline.opendata.generated import cell
 
 from .domain import maturity as mat
 from .services import assess
@@ -94,10 +95,11 @@ def csv_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def render_csv(data: dict[str, Any]) -> str:
+    """The rows as CSV; text a spreadsheet would run as a formula (evidence labels are record names) gets a "'"."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, restval="", lineterminator="\n")
     writer.writeheader()
-    writer.writerows(csv_rows(data))
+    writer.writerows({k: cell(v) for k, v in row.items()} for row in csv_rows(data))
     return out.getvalue()
 
 

@@ -24,6 +24,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
 from cityline.benefits.choices import IndicatorSource
 from cityline.core import actions
@@ -311,10 +312,49 @@ def import_city_pack(city: City, directory: Path | str, user=None) -> ImportResu
 # --- another Cityline's API -----------------------------------------------------------
 
 
-def _get(url: str) -> Any:
-    request = urllib.request.Request(url, headers={"Accept": "application/json", "User-Agent": "Cityline benchmark"})
+def _origin(url: str) -> tuple[str, str, int | None]:
+    """Scheme, host and port of an address (the default port when none is written)."""
+    parts = urllib.parse.urlsplit(url)
+    scheme = parts.scheme.lower()
     try:
-        with urllib.request.urlopen(request, timeout=API_TIMEOUT) as response:  # noqa: S310 (http/https only)
+        port = parts.port
+    except ValueError:  # a port that is not a number: matches no server
+        port = -1
+    return scheme, (parts.hostname or "").lower(), port or {"http": 80, "https": 443}.get(scheme)
+
+
+def _show_origin(origin: tuple[str, str, int | None]) -> str:
+    scheme, host, port = origin
+    return f"{scheme}://{host}:{port}"
+
+
+def _off_server(url: str, link: str, origin: tuple[str, str, int | None]) -> BenchmarkImportError:
+    return BenchmarkImportError([_("%(url)s: links to %(link)s, which is not on %(server)s (the address given): "
+                                   "only links to the same server are followed") % {
+                                       "url": url, "link": link, "server": _show_origin(origin)}])
+
+
+class _SameServerRedirects(urllib.request.HTTPRedirectHandler):
+    """Follows a redirect only to the same scheme, host and port as the address the user gave."""
+
+    def __init__(self, origin: tuple[str, str, int | None]):
+        self.origin = origin
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        if _origin(newurl) != self.origin:
+            raise _off_server(req.full_url, newurl, self.origin)
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+def _get(url: str, origin: tuple[str, str, int | None] | None = None) -> Any:
+    """The JSON at ``url``; redirects are followed on ``origin`` only (the server of ``url`` by default)."""
+    origin = origin or _origin(url)
+    if _origin(url) != origin:
+        raise _off_server(url, url, origin)
+    request = urllib.request.Request(url, headers={"Accept": "application/json", "User-Agent": "Cityline benchmark"})
+    opener = urllib.request.build_opener(_SameServerRedirects(origin))
+    try:
+        with opener.open(request, timeout=API_TIMEOUT) as response:
             return json.load(response)
     except urllib.error.HTTPError as exc:
         raise BenchmarkImportError([f"{url}: HTTP {exc.code} {exc.reason}"]) from exc
@@ -324,15 +364,24 @@ def _get(url: str) -> Any:
         raise BenchmarkImportError([f"{url}: not JSON: {exc}"]) from exc
 
 
-def _all(url: str) -> list[dict]:
-    """Every record of a paginated collection, following ``next`` links."""
+def _all(url: str, origin: tuple[str, str, int | None]) -> list[dict]:
+    """Every record of a paginated collection, following ``next`` links on the same server (``origin``) only:
+    a link elsewhere is refused, naming it (the server named does not choose where Cityline reads from)."""
     rows: list[dict] = []
     while url:
-        page = _get(url)
+        page = _get(url, origin)
         if not isinstance(page, dict) or not isinstance(page.get("results"), list):
             raise BenchmarkImportError([f"{url}: field results: missing (is this a Cityline API?)"])
         rows.extend(page["results"])
-        url = page.get("next")
+        link = page.get("next")
+        if link in (None, ""):
+            break
+        if not isinstance(link, str):
+            raise BenchmarkImportError([f"{url}: field next: not an address"])
+        following = urllib.parse.urljoin(url, link)
+        if _origin(following) != origin:
+            raise _off_server(url, following, origin)
+        url = following
     return rows
 
 
@@ -346,9 +395,10 @@ def read_api(base: str, key: str) -> PeerData:
     if not isinstance(city, dict) or "name" not in city:
         raise BenchmarkImportError([f"{root}: field name: missing (is this a Cityline API?)"])
     limit = "?_limit=500"
-    indicators = _all(f"{root}/city-indicators{limit}")
-    kpis = _all(f"{root}/kpis{limit}")
-    measurements = _all(f"{root}/measurements{limit}")
+    origin = _origin(base)
+    indicators = _all(f"{root}/city-indicators{limit}", origin)
+    kpis = _all(f"{root}/kpis{limit}", origin)
+    measurements = _all(f"{root}/measurements{limit}", origin)
     for where, rows, needed in ((f"{root}/kpis", kpis, ("key", "indicator")),
                                 (f"{root}/city-indicators", indicators, ("key", "source", "code")),
                                 (f"{root}/measurements", measurements, ("kpi", "period_end", "value"))):

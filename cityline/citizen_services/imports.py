@@ -13,6 +13,12 @@ Every row is checked before anything is written; the writes go through
 with the history reason ``CSV import of <file>``. The channel-shift scenarios whose
 baseline year the import changes are computed again in the same transaction; one the
 new audit no longer supports is a problem, and nothing is written.
+
+Who imports: the local operator (the CLI without ``--user``) may write everything; a user
+(``--user`` / ``CITYLINE_USER``, or ``user=`` / ``principal=`` from code) is asked about
+every row that changes something and every scenario computed again, by the rules of the
+editor and the API (:class:`cityline.accounts.authz.Rights`: the channel audit is the city's
+programme administrators'); a refusal names the line and nothing is written.
 """
 
 from __future__ import annotations
@@ -21,10 +27,17 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import transaction
 
-from cityline.benefits.imports import CsvImportError, CsvProblem, ImportSummary, parse_number, read_csv
+from cityline.benefits.imports import (
+    CsvImportError,
+    CsvImportRefused,
+    CsvProblem,
+    ImportSummary,
+    parse_number,
+    read_csv,
+)
 from cityline.core import actions
 from cityline.core.models import City
 
@@ -49,8 +62,19 @@ def _int(text: str, low: int, high: int, what: str) -> int:
     return value
 
 
-def import_audit(path: Path | str, city: City | str, *, user=None) -> ImportSummary:
-    """Import channel audit rows of a city from CSV, all or nothing (B11.a)."""
+def import_audit(path: Path | str, city: City | str, *, user=None, principal=None) -> ImportSummary:
+    """Import channel audit rows of a city from CSV, all or nothing (B11.a).
+
+    ``principal`` (:class:`cityline.accounts.authz.Principal`), or ``user`` alone (their principal, built as the CLI
+    builds it): whose rights decide, row by row, for the rows that change something and the scenarios computed
+    again; any refusal is listed with its line and nothing is written (:class:`CsvImportRefused`). With neither (the
+    local operator: the CLI without ``--user``), nothing is asked. ``user`` (default: the principal's) is whom the
+    history records.
+    """
+    if principal is None and user is not None:
+        from cityline.accounts.authz import principal_for_user
+
+        principal = principal_for_user(user)
     if isinstance(city, str):
         found = City.objects.filter(key=city).first()
         if found is None:
@@ -129,6 +153,10 @@ def import_audit(path: Path | str, city: City | str, *, user=None) -> ImportSumm
     if problems:
         raise CsvImportError(problems)
     reason = f"CSV import of {name}"
+    authorise = _authorise(principal)
+    if user is None and principal is not None:
+        user = principal.user
+    refused = False
     touched: set[int] = set()  # the years whose audit the import changes
     with transaction.atomic():
         for row, values in parsed:
@@ -141,11 +169,15 @@ def import_audit(path: Path | str, city: City | str, *, user=None) -> ImportSumm
                 if column in values:
                     setattr(instance, column, values[column])
             try:
-                actions.save(instance, user=user, reason=reason)
+                actions.save(instance, user=user, reason=reason, authorise=authorise)
             except ValidationError as exc:
                 for fname, messages in exc.message_dict.items():
                     column = None if fname == NON_FIELD_ERRORS else fname
                     problems += [CsvProblem(name, row.line, column, msg) for msg in messages]
+                continue
+            except PermissionDenied as exc:
+                refused = True
+                problems.append(CsvProblem(name, row.line, None, str(exc)))
                 continue
             if stored is None:
                 summary.count("created")
@@ -156,32 +188,62 @@ def import_audit(path: Path | str, city: City | str, *, user=None) -> ImportSumm
             else:
                 summary.count("unchanged")
         if not problems:
-            problems += _recompute_scenarios(city, touched, name, user=user, reason=reason)
+            recomputed, scenario_refused = _recompute_scenarios(city, touched, name, user=user, reason=reason,
+                                                                authorise=authorise)
+            problems += recomputed
+            refused = refused or scenario_refused
         if problems:
             transaction.set_rollback(True)
     if problems:
-        raise CsvImportError(problems)
+        raise (CsvImportRefused if refused else CsvImportError)(problems)
     return summary
 
 
-def _recompute_scenarios(city: City, years: set[int], name: str, *, user, reason: str) -> list[CsvProblem]:
+def _recompute_scenarios(city: City, years: set[int], name: str, *, user, reason: str,
+                         authorise=None) -> tuple[list[CsvProblem], bool]:
     """Save again the channel-shift scenarios whose baseline year the import changed, so that their saved results
     follow the audit (as a pack import of the same audit would compute them, B11.b); a scenario the new audit no
-    longer supports is a problem naming it."""
+    longer supports, or the importing user may not change, is a problem naming it. Also says whether a problem
+    is a refusal."""
     problems = []
+    refused = False
     for scenario in ChannelShiftScenario.objects.filter(city=city, baseline_year__in=years).order_by("key"):
         try:
-            actions.save(scenario, user=user, reason=reason)
+            actions.save(scenario, user=user, reason=reason, authorise=authorise)
         except ValidationError as exc:
             for fname, messages in exc.message_dict.items():
                 where = "" if fname == NON_FIELD_ERRORS else f" ({fname})"
                 problems += [CsvProblem(name, None, None, f"channel-shift scenario {scenario.key!r}{where}: {msg}")
                              for msg in messages]
-    return problems
+        except PermissionDenied as exc:
+            refused = True
+            problems.append(CsvProblem(name, None, None, f"channel-shift scenario {scenario.key!r}: {exc}"))
+    return problems, refused
+
+
+def _authorise(principal):
+    """The rights check :func:`cityline.core.actions.save` asks before a write that changes something (the rules of
+    the editor and the API; None for the operator, who may do everything)."""
+    if principal is None or principal.operator:
+        return None
+    from cityline.accounts.authz import Rights
+
+    def describe(action, instance):
+        verb = "add" if action == "add" else "change"
+        if isinstance(instance, ChannelAudit):
+            return (f"{verb} channel audit figures of service {instance.service.key!r} on channel "
+                    f"{instance.channel.key!r} for {instance.year}-Q{instance.quarter}")
+        return f"{verb} {instance._meta.verbose_name} {instance.key!r}"
+
+    return Rights(principal, describe=describe).authorise
 
 
 def cli_import_audit(args) -> int:
-    """``cityline services import-audit FILE [--city KEY]``"""
+    """``cityline services import-audit FILE [--city KEY] [--user NAME]``: as the local operator, or as the user
+    ``--user`` or ``CITYLINE_USER`` names, whose roles then decide (exit status 2 when they do not allow it)."""
+    from cityline.accounts.cli import acting_principal
+    from cityline.accounts.operations import Refused
+
     city = args.city
     if city is None:
         keys = list(City.objects.values_list("key", flat=True)[:2])
@@ -191,9 +253,14 @@ def cli_import_audit(args) -> int:
             return 2
         city = keys[0]
     try:
-        summary = import_audit(args.file, city)
+        principal = acting_principal(args)
+    except Refused as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        summary = import_audit(args.file, city, principal=principal)
     except CsvImportError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return 2 if isinstance(exc, CsvImportRefused) else 1
     print(summary)
     return 0

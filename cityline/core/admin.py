@@ -12,15 +12,18 @@ from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from cityline.accounts import authz
+from cityline.accounts.principals import principal_for
+
 from . import continuity, history
-from .editor import CitylineAdmin, CityTabularInline
+from .editor import CitylineAdmin, CityTabularInline, viewer_city, viewer_city_list
 from .models import AuditEntry, City, Document, Organisation, Person
 
 admin.site.site_header = gettext_lazy("Cityline editor")
@@ -69,7 +72,7 @@ class CityAdmin(CitylineAdmin):
         return super().change_view(request, object_id, form_url, extra_context)
 
     def timeline_index_view(self, request):
-        cities = list(City.objects.order_by("name"))
+        cities = viewer_city_list(request)
         if len(cities) == 1:
             return redirect("admin:core_city_timeline", cities[0].key)
         context = {
@@ -81,9 +84,14 @@ class CityAdmin(CitylineAdmin):
         return TemplateResponse(request, "admin/cityline/timeline_index.html", context)
 
     def timeline_view(self, request, key: str):
-        """The latest changes across one city's operating model (issue 2, item 4)."""
-        city = get_object_or_404(City, key=key)
-        viewable = [m for m in history.tracked_models() if _can_view(request.user, m)]
+        """The latest changes across one city's operating model (issue 2, item 4).
+
+        Only for staff of that city (404 for any other city: its unpublished records and who changed them), and
+        only the kinds of record they may view there.
+        """
+        city = viewer_city(request, key)
+        principal = principal_for(request)
+        viewable = [m for m in history.tracked_models() if _can_view(principal, m, city)]
         if not viewable:
             raise PermissionDenied
         by_label = {m._meta.label_lower: m for m in viewable}
@@ -123,11 +131,10 @@ class CityAdmin(CitylineAdmin):
         return TemplateResponse(request, "admin/cityline/city_timeline.html", context)
 
 
-def _can_view(user, model) -> bool:
-    opts = model._meta
-    return user.has_perm(f"{opts.app_label}.view_{opts.model_name}") or user.has_perm(
-        f"{opts.app_label}.change_{opts.model_name}"
-    )
+def _can_view(principal, model, city: City) -> bool:
+    """Whether the principal may view (or change) records of ``model`` in ``city``."""
+    return authz.can(principal, "view", model, city_id=city.pk) or authz.can(principal, "change", model,
+                                                                                city_id=city.pk)
 
 
 def _timeline_rows(changes: list[history.Change]) -> list[dict]:

@@ -21,6 +21,8 @@ configuration (list columns, filters, fieldsets, inlines) and the rules live her
   city, and foreign-key and many-to-many choices are limited to records of the city being
   edited (before a city is chosen: of the cities the user may edit; the only one is chosen
   for them). Filters of related records in the lists name records of the viewer's cities only.
+  Editor pages about a whole city (its change history, the board pack) choose among the viewer's
+  cities with :func:`viewer_city_list` / :func:`viewer_city`: any other city is a 404.
 - **Admin actions check each selected record.** ``@admin.action(permissions=[...])`` only asks
   about the model; an action that acts on the records as they are (e.g. deleting them) calls
   :meth:`CitylineAdmin.refuse_unpermitted` first, so a role limited to some organisations cannot
@@ -41,7 +43,7 @@ from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectM
 from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
 from django.db import models, transaction
 from django.db.models import Q
-from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -197,6 +199,32 @@ def viewer_cities(request) -> set[int] | None:
 
     principal = principal_for(request)
     return None if principal.platform_admin else principal.cities()
+
+
+def viewer_city_list(request) -> list[City]:
+    """The cities where the signed-in user holds a role (every city for platform administrators), by name."""
+    cities = City.objects.order_by("name")
+    mine = viewer_cities(request)
+    if mine is not None:
+        cities = cities.filter(pk__in=mine)
+    return list(cities)
+
+
+def viewer_city(request, key: str, cities: list[City] | None = None) -> City:
+    """The city ``key`` among the signed-in user's cities (:func:`viewer_city_list`, or ``cities`` when given).
+
+    Any other city does not exist for this user (404, not 403): an editor page of a city shows its unpublished
+    records and its staff, and a refusal would confirm which city keys exist.
+    """
+    if cities is None:
+        mine = viewer_cities(request)
+        found = City.objects.filter(key=key).first()
+        city = found if found is not None and (mine is None or found.pk in mine) else None
+    else:
+        city = next((c for c in cities if c.key == key), None)
+    if city is None:
+        raise Http404(_("No city “%(key)s” among yours.") % {"key": key})
+    return city
 
 
 def editable_cities(request, model: type[models.Model] | None = None) -> set[int] | None:

@@ -14,13 +14,13 @@ from datetime import date
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from cityline.core.editor import CitylineAdmin, CityTabularInline, viewer_cities
+from cityline.core.editor import CitylineAdmin, CityTabularInline, viewer_city, viewer_city_list
 from cityline.core.models import City
 from cityline.core.security import allow_inline_styles
 
@@ -84,15 +84,9 @@ class RealisationPlanAdmin(CitylineAdmin):
         A city outside them does not exist for this user (404): its board pack carries unpublished KPIs and
         its engagement page the owners' e-mail addresses.
         """
-        cities = City.objects.order_by("name")
-        mine = viewer_cities(request)
-        if mine is not None:
-            cities = cities.filter(pk__in=mine)
-        cities = list(cities)
+        cities = viewer_city_list(request)
         key = request.GET.get("city") or (cities[0].key if len(cities) == 1 else "")
-        city = next((c for c in cities if c.key == key), None) if key else None
-        if key and city is None:
-            raise Http404(_("No city “%(key)s” among yours.") % {"key": key})
+        city = viewer_city(request, key, cities) if key else None
         error = ""
         on_date = None
         if request.GET.get("on"):

@@ -11,6 +11,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from . import choices
+from .generated import cell
 from .models import Dataset, Distribution, TakeUpCount
 
 VIEW, DOWNLOAD, API = choices.TakeUpKind.VIEW, choices.TakeUpKind.DOWNLOAD, choices.TakeUpKind.API
@@ -88,7 +89,7 @@ def build_csv(rows: list[dict]) -> bytes:
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(HEADER)
     for row in rows:
-        w.writerow([row[h] for h in HEADER])
+        w.writerow([cell(row[h]) for h in HEADER])  # text a spreadsheet would run as a formula gets a "'"
     return buf.getvalue().encode("utf-8")
 
 

@@ -25,6 +25,8 @@ from datetime import date
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from cityline.opendata.generated import cell
+
 from .choices import ResponseStatus
 from .domain import metrics as dm
 from .metrics import all_consultation_metrics, load_rows, public_consultations
@@ -84,22 +86,12 @@ RESPONSES = Spec(
 SPECS = [CONSULTATIONS, BREAKDOWN, SURVEY, RESPONSES]
 
 
-def _value(v) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, date):
-        return v.isoformat()
-    return str(v)
-
-
 def build_csv(header: list[str], rows: list[dict]) -> bytes:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(header)
     for row in rows:
-        w.writerow([_value(row.get(h)) for h in header])
+        w.writerow([cell(row.get(h)) for h in header])  # text a spreadsheet would run as a formula gets a "'"
     return buf.getvalue().encode("utf-8")
 
 

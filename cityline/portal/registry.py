@@ -38,6 +38,8 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
 
+from cityline.opendata.generated import cell
+
 #: A CSV table builder: takes the page data, returns the header row and the rows.
 Table = Callable[[dict[str, Any]], tuple[list[str], Iterable[list[Any]]]]
 
@@ -250,12 +252,16 @@ class DetailPage(DataPage):
 
 
 def to_csv(header: list[str], rows: Iterable[list[Any]]) -> str:
-    """CSV text (RFC 4180, CRLF line ends) with ``None`` as an empty cell and booleans as true/false."""
+    """CSV text (RFC 4180, CRLF line ends) with ``None`` as an empty cell and booleans as true/false.
+
+    Text starting like a spreadsheet formula (``=``, ``+``, ``-``, ``@``, tab, CR) is prefixed with ``'`` so a
+    record named ``=HYPERLINK(...)`` opens as text; numbers stay numbers (:func:`cityline.opendata.generated.cell`).
+    """
     buf = io.StringIO()
     writer = csv.writer(buf)
-    writer.writerow(header)
+    writer.writerow([cell(h) for h in header])
     for row in rows:
-        writer.writerow(["" if v is None else ("true" if v is True else "false" if v is False else v) for v in row])
+        writer.writerow([cell(v) for v in row])
     return buf.getvalue()
 
 
