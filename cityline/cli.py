@@ -412,7 +412,8 @@ def build_parser() -> argparse.ArgumentParser:
                        "their differences and the gap report",
                        description="Assess a city against every ISO 37106 recommendation (docs/assessment.md).")
     p.add_argument("--city", help="city key (default: the only city)")
-    p.add_argument("--on", help="assess as on this date (YYYY-MM-DD, default today)")
+    p.add_argument("--on", help="assess as on this date, today or later (YYYY-MM-DD, default today; a past date is "
+                                "refused: the rules read the records as they are now)")
     p.add_argument("--save", action="store_true", help="store the result as a dated snapshot")
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     assess_sub = p.add_subparsers(dest="assess_command", metavar="ACTION")
@@ -423,7 +424,8 @@ def build_parser() -> argparse.ArgumentParser:
     ad.add_argument("to_date", metavar="TO", help="date of the later snapshot (YYYY-MM-DD)")
     ar = assess_sub.add_parser("report", help="write the gap report (HTML, PDF or CSV)")
     ar.add_argument("--city", default=argparse.SUPPRESS, help="city key (default: the only city)")
-    ar.add_argument("--on", default=argparse.SUPPRESS, help="assess as on this date (YYYY-MM-DD, default today)")
+    ar.add_argument("--on", default=argparse.SUPPRESS,
+                    help="assess as on this date, today or later (YYYY-MM-DD, default today)")
     ar.add_argument("--format", choices=["html", "pdf", "csv"], default="html", help="output format (default html)")
     ar.add_argument("--out", type=Path, help="output file (default: standard output)")
     p.set_defaults(func=cmd_assess)

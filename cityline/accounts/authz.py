@@ -321,3 +321,12 @@ class Rights:
                    or self.refusal("change", instance, changed=changed, note=note))
         if why:
             raise Refusal(why)
+
+
+def write_check(principal: Principal | None, *, describe=None):
+    """The rights hook of :func:`cityline.core.actions.save` for a batch written as ``principal``
+    (:meth:`Rights.authorise`), or None when nothing is to be asked: no principal, or the local operator, who may do
+    everything."""
+    if principal is None or principal.operator:
+        return None
+    return Rights(principal, describe=describe).authorise

@@ -291,14 +291,12 @@ def import_measurements(path: Path | str, city: City | str, *, user=None, princi
 def _authorise(principal):
     """The rights check :func:`cityline.core.actions.save` asks before a write that changes something (the rules of
     the editor and the API; None for the operator, who may do everything)."""
-    if principal is None or principal.operator:
-        return None
-    from cityline.accounts.authz import Rights
+    from cityline.accounts.authz import write_check
 
     def describe(action, instance):
         return f"{'record' if action == 'add' else 'change'} measurements of KPI {instance.kpi.key!r}"
 
-    return Rights(principal, describe=describe).authorise
+    return write_check(principal, describe=describe)
 
 
 # --- indicator lists ------------------------------------------------------------------------

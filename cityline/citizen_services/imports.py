@@ -224,9 +224,7 @@ def _recompute_scenarios(city: City, years: set[int], name: str, *, user, reason
 def _authorise(principal):
     """The rights check :func:`cityline.core.actions.save` asks before a write that changes something (the rules of
     the editor and the API; None for the operator, who may do everything)."""
-    if principal is None or principal.operator:
-        return None
-    from cityline.accounts.authz import Rights
+    from cityline.accounts.authz import write_check
 
     def describe(action, instance):
         verb = "add" if action == "add" else "change"
@@ -235,7 +233,7 @@ def _authorise(principal):
                     f"{instance.channel.key!r} for {instance.year}-Q{instance.quarter}")
         return f"{verb} {instance._meta.verbose_name} {instance.key!r}"
 
-    return Rights(principal, describe=describe).authorise
+    return write_check(principal, describe=describe)
 
 
 def cli_import_audit(args) -> int:
