@@ -1174,7 +1174,13 @@ def diff_versions(old_parquet: Path | str, new_parquet: Path | str, key_columns:
     common = [c for c in new_s if c in old_s]
     type_changed = [{"name": c, "old": _table_type(old_s[c]), "new": _table_type(new_s[c])}
                     for c in common if old_s[c] != new_s[c]]
-    retyped = {c["name"] for c in type_changed}
+    # A column whose type changed is compared in a type both versions' values fit: numbers as numbers (1 and 1.0 are
+    # one key), anything else as text (an implicit cast of one side would turn "A1" into a number and fail).
+    def numeric(t: pa.DataType) -> bool:
+        return pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t)
+
+    retyped = {c: "DOUBLE" if numeric(old_s[c]) and numeric(new_s[c]) else "VARCHAR"
+               for c in (t["name"] for t in type_changed)}
     keys_missing = None
     if key_columns and any(k not in old_s or k not in new_s for k in key_columns):
         # A version without a key column was accepted: compare whole rows and say which keys are missing.
@@ -1188,7 +1194,10 @@ def diff_versions(old_parquet: Path | str, new_parquet: Path | str, key_columns:
         return '"' + c.replace('"', '""') + '"'
 
     def col(c: str) -> str:
-        return f"CAST({q(c)} AS VARCHAR) AS {q(c)}" if c in retyped else q(c)
+        return f"CAST({q(c)} AS {retyped[c]}) AS {q(c)}" if c in retyped else q(c)
+
+    def as_compared(side: str, c: str) -> str:
+        return f"CAST({side}.{q(c)} AS {retyped[c]})" if c in retyped else f"{side}.{q(c)}"
 
     con = duckdb.connect()
     try:
@@ -1201,14 +1210,9 @@ def diff_versions(old_parquet: Path | str, new_parquet: Path | str, key_columns:
             rows_removed = con.execute(f"SELECT count(*) FROM (SELECT DISTINCT {keys} FROM o EXCEPT SELECT DISTINCT {keys} FROM n)").fetchone()[0]
             others = [c for c in common if c not in key_columns]
             if others:
-                # A key column whose type changed is compared as text on both sides, as in the counts above (an
-                # implicit cast of one side would turn "A1" into a number and fail).
-                on = " AND ".join(
-                    f"CAST(o.{q(k)} AS VARCHAR) IS NOT DISTINCT FROM CAST(n.{q(k)} AS VARCHAR)" if k in retyped
-                    else f"o.{q(k)} IS NOT DISTINCT FROM n.{q(k)}" for k in key_columns)
-                diff = " OR ".join(
-                    f"CAST(o.{q(c)} AS VARCHAR) IS DISTINCT FROM CAST(n.{q(c)} AS VARCHAR)" if c in retyped
-                    else f"o.{q(c)} IS DISTINCT FROM n.{q(c)}" for c in others)
+                on = " AND ".join(f"{as_compared('o', k)} IS NOT DISTINCT FROM {as_compared('n', k)}"
+                                  for k in key_columns)
+                diff = " OR ".join(f"{as_compared('o', c)} IS DISTINCT FROM {as_compared('n', c)}" for c in others)
                 changed = con.execute(f"SELECT count(*) FROM (SELECT DISTINCT {', '.join('o.' + q(k) for k in key_columns)} "
                                       f"FROM o JOIN n ON {on} WHERE {diff})").fetchone()[0]
             else:

@@ -454,3 +454,13 @@ def test_diff_by_a_key_column_whose_type_changed(tmp_path):
     d = diff_versions(old, new, key_columns=["station"])
     assert (d.rows_added, d.rows_removed, d.rows_changed) == (1, 1, 1)  # ":" new, 2 gone, 3 changed
     assert d.columns_type_changed == [{"name": "station", "old": "integer", "new": "string"}]
+
+
+def test_diff_compares_a_column_turned_from_whole_numbers_to_decimals_as_numbers(tmp_path):
+    # 1 and 1.0 are the same key; 2's reading changed; 3 gone, 3.5 new (as text, "1" and "1.0" would differ).
+    old = _pq(tmp_path / "o.parquet", station=[1, 2, 3], n=[10, 20, 30], reading=[1, 2, 3])
+    new = _pq(tmp_path / "n.parquet", station=[1.0, 2.0, 3.5], n=[10, 20, 35], reading=[1.0, 2.5, 3.0])
+    d = diff_versions(old, new, key_columns=["station"])
+    assert (d.rows_added, d.rows_removed, d.rows_changed) == (1, 1, 1)
+    whole = diff_versions(old, new)  # whole rows: (1, 10, 1) is unchanged, the two others differ
+    assert (whole.rows_added, whole.rows_removed) == (2, 2)
