@@ -13,6 +13,12 @@ they get ``429 Too Many Requests`` with ``Retry-After`` in the face's own error 
 (:func:`cityline.core.ratelimits.too_many_requests`), never a 401 that would tell a script to give up.
 The rate limit middleware normally answers first; this holds when it does not run, and also for
 a view that checks the header itself and lets ``TooManyAttempts`` through (NGSI-LD).
+
+On the CKAN Action API only, a token sent the way CKAN clients send an API token (``ckanapi`` sends
+``Authorization: <token>`` with no scheme and ``X-CKAN-API-Key: <token>``) is read as the bearer token
+it is (:class:`CkanApiKeyMiddleware`, before the rate limits): the same rate limit, the same checks,
+and a wrong one is CKAN's 403 "Authorization Error" like a wrong bearer token. Elsewhere a header
+without a scheme stays no credential.
 """
 
 from __future__ import annotations
@@ -36,6 +42,43 @@ def challenge(request: HttpRequest, detail: str) -> str:
     if scheme == "bearer":
         return f'Bearer realm="cityline", error="invalid_token", error_description="{detail}"'
     return 'Basic realm="cityline", charset="UTF-8"'
+
+
+#: Schemes an ``Authorization`` header may start with; a one-word header that is not one of them is a CKAN API token.
+_SCHEMES = ("bearer", "basic")
+
+
+def ckan_api_key(request: HttpRequest) -> None:
+    """On a CKAN Action API request, turn CKAN's way of sending an API token into a bearer token.
+
+    CKAN reads its API token from ``X-CKAN-API-Key`` or from ``Authorization`` holding the bare token
+    (``ckanapi.RemoteCKAN(url, apikey=...)`` sends both). A bare ``Authorization`` value (one word, not a
+    scheme) or, without an ``Authorization`` header, the ``X-CKAN-API-Key`` value becomes
+    ``Authorization: Bearer <token>``, which everything after reads (the rate limits, the credentials
+    check, the challenge). An ``Authorization`` header with a scheme is left as it is.
+    """
+    header = request.META.get("HTTP_AUTHORIZATION", "").strip()
+    key = request.META.get("HTTP_X_CKAN_API_KEY", "").strip()
+    token = header if header else key
+    if not token or " " in token or token.lower() in _SCHEMES:
+        return
+    request.META["HTTP_AUTHORIZATION"] = "Bearer " + token
+    request.__dict__.pop("headers", None)  # HttpRequest.headers is cached from META
+
+
+class CkanApiKeyMiddleware:
+    """Reads a CKAN client's API token as a bearer token on the CKAN Action API (:func:`ckan_api_key`).
+
+    It comes before :class:`cityline.core.ratelimits.RateLimitMiddleware`, so that the token is held to
+    the same ``api_user`` limit as a bearer token, and before :class:`CredentialsMiddleware`."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest):
+        if CKAN_PATH.match(request.path_info):
+            ckan_api_key(request)
+        return self.get_response(request)
 
 
 class CredentialsMiddleware:

@@ -17,9 +17,9 @@ Cityline's own API and editor, where history and the privacy gate apply.
 Envelope and errors follow CKAN (``ckan/views/api.py``): ``{"help": "<site>/api/3/action/
 help_show?name=<action>", "success": true, "result": …}``; errors are
 ``{"help": …, "success": false, "error": {"__type": …, "message": …}}`` with HTTP 404
-("Not Found Error"), 409 ("Validation Error" with field messages, or "Search Query
-Error"), 403 ("Authorization Error": a write action, or wrong credentials, answered by
-:func:`credentials_refused`) and 400 ("Bad request - Action name not known: x";
+("Not Found Error"), 409 ("Validation Error" with field messages), 400 ("Search Query
+Error", as CKAN answers it), 403 ("Authorization Error": a write action, or wrong credentials,
+answered by :func:`credentials_refused`) and 400 ("Bad request - Action name not known: x";
 CKAN answers that one with a bare JSON string, we keep the envelope so clients that
 check ``success`` still can). Docs: docs/opendata/ckan-api.md.
 
@@ -125,7 +125,10 @@ class ValidationFailed(ApiError):
 
 
 class SearchQueryFailed(ApiError):
-    status, type = 409, "Search Query Error"
+    """CKAN's "Search Query Error": a ``q``, ``fq`` or ``sort`` the index cannot read. CKAN answers it with 400
+    (``ckan/views/api.py``), unlike its "Search Error" and "Validation Error" (409)."""
+
+    status, type = 400, "Search Query Error"
 
 
 class NotAuthorized(ApiError):

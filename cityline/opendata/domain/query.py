@@ -13,8 +13,8 @@ Two entry points, both plain data in, plain data out:
   the row's position in the file, so that paging covers each row exactly once.
 - ``sql(query, tables={name: parquet_path}, row_limit=, timeout_s=)`` — read-only
   SQL: exactly one SELECT (checked with DuckDB's own parser), reading only the given
-  tables (exposed as views) and its own WITH queries, with no function that reads the
-  configuration or the system catalogue (the parse tree is walked); file access switched
+  tables (exposed as views) and its own WITH queries, calling only reviewed functions
+  (``sql_functions.ALLOWED``; the parse tree is walked), nested at most ``MAX_DEPTH`` deep; file access switched
   off and the configuration locked before the query runs; no server path in an error; a
   row limit and a time limit (a timer thread interrupts the connection).
 
@@ -35,6 +35,7 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -44,6 +45,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from . import sql_functions
 from .tabular import _table_type
 
 __all__ = ["Page", "QueryError", "QueryTimeout", "SqlResult", "csv_chunks", "jsonable", "parse_sort", "search", "sql"]
@@ -67,6 +69,9 @@ class QueryError(ValueError):
         "unknown-table": "Unknown table name '{name}'.",
         "not-allowed": "'{name}' is not allowed in a query: {reason}.",
         "unknown-construct": "This query uses a construct the open data SQL endpoint does not allow: {kind}.",
+        "too-deep": "This query is nested too deeply: the open data SQL endpoint allows {limit} levels of expressions "
+                    "and subqueries inside one another. Write it with fewer levels (e.g. sum a list, or compute a "
+                    "part in a WITH query).",
         "timeout": "The query took longer than {seconds} seconds and was stopped.",
     }
 
@@ -148,6 +153,16 @@ def _con() -> duckdb.DuckDBPyConnection:
     if con is None:
         con = duckdb.connect(config={"threads": 2})
         _local.con = con
+    return con
+
+
+def _parser() -> duckdb.DuckDBPyConnection:
+    """This thread's connection that parses public queries (nothing runs on it): DuckDB's parser stops at
+    ``MAX_DEPTH`` levels of nesting (``max_expression_depth``) instead of recursing as deep as the text goes."""
+    con = getattr(_local, "parser", None)
+    if con is None:
+        con = duckdb.connect(config={"threads": 1, "max_expression_depth": MAX_DEPTH})
+        _local.parser = con
     return con
 
 
@@ -382,13 +397,29 @@ def _page_from_row_groups(path: Path, cols: list[str], offset: int, limit: int, 
 
 _TABLE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,127}$")
 
+#: How deeply a public query may nest expressions and subqueries inside one another, as DuckDB's parser
+#: counts them (its ``max_expression_depth`` setting on the parsing connection, :func:`_parser`):
+#: ``a + b + ... `` of 64 terms, or 31 nested subqueries. DuckDB refuses deeper text before building it.
+MAX_DEPTH = 64
+#: How deeply the parse tree (``json_serialize_sql``, objects and lists inside one another) may nest,
+#: counted on its text before it is read: WITH queries, joins and set operations inside one another are
+#: not counted by ``MAX_DEPTH``. Every tree within ``MAX_DEPTH`` is less deep than this (at most 3 or so
+#: levels of the tree a level of the query; a WITH query inside a subquery, about 9); the walk takes about 3
+#: Python frames a level of the tree, and runs on a thread of its own (:func:`_checked`), so it stays
+#: within Python's recursion limit (1,000) whatever the caller's stack.
+MAX_TREE_DEPTH = 300
+
+_DEPTH_ERROR = re.compile(r"max(?:imum)? expression depth", re.I)
+
 
 def check_read_only(query: str) -> str:
     """The one statement of ``query`` if it is a SELECT (DuckDB's parser decides); else
     ``QueryError('not-select')``. Comments and a trailing semicolon are allowed."""
     try:
-        statements = duckdb.extract_statements(query)
+        statements = _parser().extract_statements(query)
     except duckdb.Error as exc:
+        if _DEPTH_ERROR.search(str(exc)):
+            raise _too_deep() from None
         raise QueryError("sql-error", detail=str(exc)) from exc
     if len(statements) != 1:
         raise QueryError("not-select", detail=f"{len(statements)} statements")
@@ -405,18 +436,20 @@ def check_read_only(query: str) -> str:
 # names the file). Switching file access off and locking the configuration stops none of these, so
 # the statement is walked as DuckDB's own parser sees it (json_serialize_sql) before it runs: a table
 # must be one of the given views or a WITH name in scope, a table function one of the few below that
-# make rows from their arguments alone, and no function may read the settings or the catalogue.
-# Tables and table functions are allowed by name (a catalogue function of a later DuckDB is refused);
-# scalar functions are refused by name (there are hundreds; these are the ones that read anything
-# but their arguments).
+# make rows from their arguments alone, and every other function one of a reviewed list.
+# Everything is allowed by name and refused otherwise (fail closed): tables, table functions, and the
+# scalar, aggregate and window functions and macros (sql_functions.ALLOWED, reviewed from DuckDB's
+# duckdb_functions() by scripts/gen_sql_functions.py: a function a later DuckDB adds is refused until
+# someone reviews it). Operators (+, ||, ~~ for LIKE, ->> ...) are functions by another name and are
+# checked the same way.
 
 #: Table functions a query may call: each makes rows from its arguments alone.
 TABLE_FUNCTIONS = ("range", "generate_series", "unnest", "repeat", "repeat_row", "json_each", "json_tree")
 
-#: Scalar functions and built-in macros a query may not call: they read a setting, the environment or
-#: the catalogue (pg_get_viewdef gives a view's SQL; get_block_size reads pragma_database_size).
-REFUSED_FUNCTIONS = frozenset({"current_setting", "getenv", "which_secret", "pg_get_viewdef",
-                               "pg_get_constraintdef", "get_block_size", "index_key"})
+#: Scalar, aggregate and window functions and macros a query may call (lower case), and the reviewed
+#: refusals with their reasons (e.g. current_setting reads a setting, pg_get_viewdef a view's SQL).
+ALLOWED_FUNCTIONS = sql_functions.ALLOWED | sql_functions.BINDER_NAMES
+REFUSED_FUNCTIONS = frozenset(sql_functions.REFUSED)
 
 # The parse tree, kind by kind, as DuckDB 2.0 writes it (json_serialize_sql). The walk fails closed:
 # a node of a kind not described here, a field its kind does not have, a field it lacks, or a value of
@@ -535,38 +568,71 @@ def parse_tree(con: duckdb.DuckDBPyConnection, query: str) -> dict:
     """DuckDB's parse of the one SELECT in ``query`` (``json_serialize_sql``) as plain data: the statement,
     its query under ``node``."""
     try:
-        out = json.loads(con.execute("SELECT json_serialize_sql(?)", [query]).fetchall()[0][0])
+        text = con.execute("SELECT json_serialize_sql(?)", [query]).fetchall()[0][0]
     except duckdb.Error as exc:
+        if _DEPTH_ERROR.search(str(exc)):
+            raise _too_deep() from None
         raise QueryError("sql-error", detail=str(exc)) from exc
-    except RecursionError:  # json's decoder recurses once per level
+    if _json_depth(text) > MAX_TREE_DEPTH:  # before json's decoder, which recurses once per level
+        raise _too_deep()
+    try:
+        out = json.loads(text)
+    except RecursionError:  # a backstop: _json_depth bounds it
         raise _too_deep() from None
     if out.get("error") or len(out.get("statements") or []) != 1:
-        raise QueryError("sql-error", detail=out.get("error_message") or "the statement could not be read")
+        message = out.get("error_message") or "the statement could not be read"
+        if _DEPTH_ERROR.search(message):
+            raise _too_deep()
+        raise QueryError("sql-error", detail=message)
     return out["statements"][0]
+
+
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+
+
+def _json_depth(text: str) -> int:
+    """How deeply the objects and lists of a JSON text nest, counted without recursion."""
+    depth = deepest = 0
+    for ch in _NOT_BRACKET.sub("", _JSON_STRING.sub("", text)):
+        if ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest
 
 
 def check_references(tree: dict, tables: Iterable[str]) -> None:
     """``QueryError`` unless the parse tree (a statement, as :func:`parse_tree` gives it) is made only of
     the parts described above (``unknown-construct`` otherwise), reads only ``tables`` and its own WITH
-    queries, and calls no table function but those of ``TABLE_FUNCTIONS`` and none of ``REFUSED_FUNCTIONS``."""
+    queries, calls no table function but those of ``TABLE_FUNCTIONS`` and no other function but those of
+    ``ALLOWED_FUNCTIONS`` (``not-allowed``)."""
     try:
         _Walk(frozenset(n.lower() for n in tables)).value(tree, "statement", frozenset(), "the statement")
-    except RecursionError:  # the walk recurses a few frames per level of the tree (a+b+c+... nests to the left)
+    except RecursionError:  # a backstop: the walk recurses a few frames a level, and the tree's depth is bounded
         raise _too_deep() from None
 
 
 def _too_deep() -> QueryError:
-    return QueryError("sql-error", detail="the statement is nested too deeply to be checked; write it with fewer "
-                                          "terms in one expression (e.g. sum a list, or use a subquery)")
+    return QueryError("too-deep", limit=MAX_DEPTH)
+
+
+#: The threads that check public queries: the walk starts on an empty stack there (see ``MAX_TREE_DEPTH``).
+_CHECKER = ThreadPoolExecutor(max_workers=2, thread_name_prefix="cityline-sql-check")
 
 
 @lru_cache(maxsize=256)
 def _checked(query: str, tables: frozenset[str]) -> None:
     """``check_references`` of ``query``, remembered when it passes: asking DuckDB for the parse
     tree costs about as much as running a small query (bench/bench_datastore.py), and the same
-    queries come back (a dashboard's, a script's). Parsed on a cursor of this thread's plain
-    connection: parsing runs nothing."""
-    cur = _con().cursor()
+    queries come back (a dashboard's, a script's). Parsed on a cursor of the checking thread's parsing
+    connection (:func:`_parser`): parsing runs nothing."""
+    _CHECKER.submit(_check, query, tables).result()
+
+
+def _check(query: str, tables: frozenset[str]) -> None:
+    cur = _parser().cursor()
     try:
         check_references(parse_tree(cur, query), tables)
     finally:
@@ -590,6 +656,7 @@ class _Walk:
 
     def __init__(self, views: frozenset[str]):
         self.views = views
+        self.table_functions: set[int] = set()  # the FUNCTION nodes of FROM items (checked by from_item)
 
     def value(self, value: Any, role: str, ctes: frozenset[str], where: str) -> None:
         """Check that ``value`` has the shape ``role`` says (see above), and check its parts."""
@@ -643,14 +710,31 @@ class _Walk:
                 self.fields(node, shape, ctes, kind, skip=(*skip, "right"))
                 self.value(node["right"], "node", ctes | {str(node["cte_name"]).lower()}, f"{kind}.right")
                 return
+        if family == "table" and kind == "TABLE_FUNCTION" and isinstance(node.get("function"), dict):
+            self.table_functions.add(id(node["function"]))  # its name is checked by from_item, its arguments here
         self.fields(node, shape, ctes, kind, skip=skip)
         if family == "expr" and kind in ("FUNCTION", "WINDOW", "TYPE"):
             name = _qualified(node, "catalog", "schema", "type_name" if kind == "TYPE" else "function_name")
-            if kind != "TYPE" and name[-1].lower() in REFUSED_FUNCTIONS:
-                raise QueryError("not-allowed", name=f"{name[-1]}()",
-                                 reason="it reads the server's settings or catalogue")
+            if kind != "TYPE" and id(node) not in self.table_functions:
+                self.function(name[-1], node)
         elif family == "table":
             self.from_item(node, kind, ctes)
+
+    def function(self, name: str, node: dict) -> None:
+        """A function (or operator, or macro) a query may call: one of ``ALLOWED_FUNCTIONS``; one that calls an
+        aggregate function named in text (``list_aggregate(l, 'sum')``) names an allowed one, literally."""
+        allowed(name)
+        if name.lower() in sql_functions.AGGREGATE_BY_NAME:
+            args = node.get("arguments") or []
+            named = args[1] if len(args) > 1 and isinstance(args[1], dict) else {}
+            expr = named.get("expression") or {}
+            literal = expr.get("literal") or {}
+            if (named.get("name") or expr.get("class") != "CONSTANT" or literal.get("kind") != "STRING"
+                    or not isinstance(literal.get("text"), str)):
+                raise QueryError("not-allowed", name=f"{name}()",
+                                 reason="the aggregate function it calls must be named in quotes, "
+                                        f"e.g. {name}(l, 'sum')")
+            allowed(literal["text"])
 
     def with_queries(self, node: dict, ctes: frozenset[str], kind: str) -> frozenset[str]:
         """Check a query's WITH queries (``cte_map``); return the names in scope in the rest of it.
@@ -709,6 +793,16 @@ class _Walk:
                 and str(schema).lower() in ("", "main", "memory"))
 
 
+def allowed(name: str) -> None:
+    """``QueryError('not-allowed')`` unless a query may call the function (or operator, or macro) ``name``."""
+    key = name.lower()
+    if key in ALLOWED_FUNCTIONS:
+        return
+    reason = sql_functions.REASONS.get(sql_functions.REFUSED.get(key, ""))
+    raise QueryError("not-allowed", name=f"{name}()",
+                     reason=reason or "it is not one of the functions the open data SQL endpoint offers")
+
+
 def _qualified(node: dict, *parts: str) -> list[str]:
     """The name a node refers to (catalogue, schema, name), checked against the path DuckDB binds
     (``qualified_name``): four or more parts, or parts that disagree, are a construct the walk refuses."""
@@ -752,7 +846,8 @@ def sql(
     ``INSTALL``/``LOAD``, ``PRAGMA`` and ``SET`` are refused by DuckDB itself even if the
     statement check were bypassed. Before that, the statement is walked
     (``check_references``): it may read only these views and its own WITH queries, call only
-    a few table functions and no function that reads a setting or the catalogue, so that no
+    a few table functions and the reviewed functions of ``ALLOWED_FUNCTIONS`` (none reads a setting,
+    the catalogue or the environment), and nest at most ``MAX_DEPTH`` deep (``too-deep``), so that no
     answer holds a server path, a setting or the environment; paths are taken out of
     DuckDB's error messages too. At most ``row_limit`` rows come back (``truncated`` says
     whether there were more); after ``timeout_s`` seconds the query is interrupted

@@ -367,11 +367,11 @@ def test_search_fq(client, city, fq, expected):
 
 def test_search_q_with_fields_and_bad_queries(client, city):
     assert names(ok(client, "package_search", q="tags:bus")) == ["bus-stops"]
-    err = error(client, "package_search", 409, "Search Query Error", fq="colour:blue")
+    err = error(client, "package_search", 400, "Search Query Error", fq="colour:blue")
     assert "colour" in err["message"]
-    assert error(client, "package_search", 409, "Search Query Error", sort="popularity desc")
-    assert error(client, "package_search", 409, "Search Query Error", fq="organization:council OR tags:x")
-    err = error(client, "package_search", 409, "Search Query Error", fq="metadata_modified:[NOW-1FORTNIGHT TO NOW]")
+    assert error(client, "package_search", 400, "Search Query Error", sort="popularity desc")
+    assert error(client, "package_search", 400, "Search Query Error", fq="organization:council OR tags:x")
+    err = error(client, "package_search", 400, "Search Query Error", fq="metadata_modified:[NOW-1FORTNIGHT TO NOW]")
     assert "NOW-1FORTNIGHT" in err["message"]
 
 
@@ -607,9 +607,9 @@ def test_search_q_field_query_with_free_words(client, city):
 
 
 def test_search_q_unknown_field_is_a_search_query_error(client, city):
-    err = error(client, "package_search", 409, "Search Query Error", q="colour:blue")
+    err = error(client, "package_search", 400, "Search Query Error", q="colour:blue")
     assert "colour" in err["message"]
-    err = error(client, "package_search", 409, "Search Query Error", q="air author:dana")
+    err = error(client, "package_search", 400, "Search Query Error", q="air author:dana")
     assert "author" in err["message"]
     assert names(ok(client, "package_search", q=r"air\:quality")) == ["air-quality"]  # an escaped colon is text
     assert ok(client, "package_search", q="https://data.example.org/air")["count"] == 0  # a web address is text

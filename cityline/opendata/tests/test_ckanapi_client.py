@@ -109,3 +109,82 @@ def test_wrong_credentials_raise_ckanapis_not_authorized(live_server, city):
         with pytest.raises(ckanapi.NotAuthorized) as refused:
             remote.action.package_list()
     assert "bearer token is unknown, expired or revoked" in str(refused.value)
+
+
+# ------------------------------------------------------------------ a Cityline API token given to ckanapi as its apikey
+
+@pytest.fixture
+def token(city):
+    """A Cityline API token of a staff user: what a city's script gives ckanapi as ``apikey``."""
+    from django.contrib.auth import get_user_model
+
+    from cityline.accounts import tokens
+    from cityline.accounts.testing import grant
+
+    user = get_user_model().objects.create_user("steward", "steward@example.org", "pw-123456")
+    grant(user, "platform_admin")
+    _, raw = tokens.issue(user, name="harvest script", scopes=["read"], trust_level=3)
+    return raw
+
+
+@pytest.fixture
+def limits():
+    """Rate limits on (the test run switches them off): 2 anonymous calls an hour per address, 4 per token."""
+    from django.core.cache import cache
+    from django.test import override_settings
+
+    cache.clear()
+    with override_settings(RATELIMIT_ENABLE=True, CITYLINE_RATE_LIMITS={"api_anonymous": "2/h", "api_user": "4/h"}):
+        yield
+    cache.clear()
+
+
+def test_ckanapis_apikey_is_read_as_the_bearer_token_it_is(live_server, city, token, limits):
+    """ckanapi sends ``apikey`` as ``Authorization: <token>`` (no scheme) and ``X-CKAN-API-Key``: on the CKAN
+    API that is the caller's token, held to the token's own limit (not the anonymous one of the address)."""
+    site = live_server.url + "/testville/"
+    with ckanapi.RemoteCKAN(site, apikey=token) as remote:
+        for _ in range(4):  # twice the anonymous limit: these calls are the token's
+            assert remote.action.package_list() == ["air-quality", "bus-stops", "parking-permits"]
+        with pytest.raises(ckanapi.CKANAPIError) as over:  # the token's own limit, as for a bearer token
+            remote.action.package_list()
+    assert "Too Many Requests" in str(over.value)
+    with ckanapi.RemoteCKAN(site) as anonymous:  # the address's anonymous calls were not spent by the token
+        for _ in range(2):
+            assert anonymous.action.package_list()
+        with pytest.raises(ckanapi.CKANAPIError):
+            anonymous.action.package_list()
+
+
+def test_a_wrong_apikey_is_ckans_authorization_error(live_server, city):
+    with ckanapi.RemoteCKAN(live_server.url + "/testville/", apikey="cl_not-a-token") as remote:
+        with pytest.raises(ckanapi.NotAuthorized) as refused:
+            remote.action.package_list()
+    assert "bearer token is unknown, expired or revoked" in str(refused.value)
+
+
+@pytest.mark.parametrize("headers", [
+    {"HTTP_AUTHORIZATION": "{token}"},  # CKAN's Authorization header: the bare token
+    {"HTTP_X_CKAN_API_KEY": "{token}"},  # CKAN's own header
+    {"HTTP_AUTHORIZATION": "{token}", "HTTP_X_CKAN_API_KEY": "{token}"},  # what ckanapi sends
+    {"HTTP_AUTHORIZATION": "Bearer {token}", "HTTP_X_CKAN_API_KEY": "cl_other"},  # a scheme: as it is
+])
+def test_the_ckan_api_authenticates_a_ckan_clients_token(rf, city, token, headers):
+    from cityline.accounts import principals
+    from cityline.api.credentials import CkanApiKeyMiddleware, CredentialsMiddleware
+
+    seen = []
+    chain = CkanApiKeyMiddleware(CredentialsMiddleware(lambda request: seen.append(principals.principal_for(request))))
+    for path in ("/testville/api/3/action/package_list", "/api/action/package_list"):
+        chain(rf.get(path, **{k: v.replace("{token}", token) for k, v in headers.items()}))
+    assert [p.user.username for p in seen] == ["steward", "steward"]
+
+
+def test_a_bare_token_is_no_credential_outside_the_ckan_api(rf, city, token):
+    from cityline.accounts import principals
+    from cityline.api.credentials import CkanApiKeyMiddleware, CredentialsMiddleware
+
+    seen = []
+    chain = CkanApiKeyMiddleware(CredentialsMiddleware(lambda request: seen.append(principals.principal_for(request))))
+    chain(rf.get("/api/v1/cities/testville/", HTTP_AUTHORIZATION=token, HTTP_X_CKAN_API_KEY=token))
+    assert not seen[0].authenticated
