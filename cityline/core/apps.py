@@ -33,3 +33,8 @@ class CoreConfig(AppConfig):
         from django.db.backends.signals import connection_created
 
         connection_created.connect(sqlite_write_ahead_log)
+        from . import portability
+
+        # PostgreSQL's integer ranges on every model, and Unicode case folding in SQLite's lookups
+        # (cityline.core.portability): whatever one engine accepts or finds, the other does too.
+        portability.install()

@@ -37,12 +37,13 @@ import logging
 import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_EVEN, Context, Decimal
 
 from django.db import transaction
 from django.utils import timezone
 
 from cityline.core import actions
+from cityline.core.portability import SQLITE_DECIMAL_DIGITS
 
 from .domain import periods as P
 from .domain import sql as S
@@ -57,6 +58,7 @@ SOURCE = "Cityline observations"
 ENGINES = ("duckdb", "spark")
 _PLACES = Decimal("0.000001")  # benefits.models.VALUE_PLACES = 6
 _LIMIT = Decimal(10) ** 14     # VALUE_DIGITS 20 - VALUE_PLACES 6
+_SIGNIFICANT = Context(prec=SQLITE_DECIMAL_DIGITS, rounding=ROUND_HALF_EVEN)
 
 
 @dataclass
@@ -95,7 +97,8 @@ def quantise(value: float) -> Decimal:
     """A computed value as the benefits value field stores it; ValueError when it cannot be stored."""
     if value is None or not math.isfinite(value):
         raise ValueError(f"not a finite number: {value!r}")
-    number = Decimal(repr(float(value))).quantize(_PLACES, rounding=ROUND_HALF_EVEN)
+    # 15 significant digits: what SQLite keeps, so both databases store (and compare) the same value
+    number = _SIGNIFICANT.create_decimal(repr(float(value))).quantize(_PLACES, rounding=ROUND_HALF_EVEN)
     if abs(number) >= _LIMIT:
         raise ValueError(f"{value!r} is too large for a KPI value (at most 14 digits before the point)")
     return number
