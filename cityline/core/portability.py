@@ -55,7 +55,8 @@ from typing import Any
 
 from django.apps import apps
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator, ProhibitNullCharactersValidator
+from django.core.validators import (DecimalValidator, MaxValueValidator, MinValueValidator,
+                                    ProhibitNullCharactersValidator)
 from django.db import models
 from django.db.backends.postgresql.operations import DatabaseOperations as PostgreSQLOperations
 from django.db.backends.signals import connection_created
@@ -100,12 +101,19 @@ class SignificantDigitsValidator:
                 "every database Cityline runs on).")
     code = "max_significant_digits"
 
-    def __init__(self, limit: int = SQLITE_DECIMAL_DIGITS):
+    def __init__(self, limit: int = SQLITE_DECIMAL_DIGITS, max_digits: int | None = None,
+                 decimal_places: int | None = None):
         self.limit = limit
+        self.field_limits = (max_digits, decimal_places)  # the field's own, whose refusal is enough on its own
 
     def __call__(self, value) -> None:
         if not isinstance(value, Decimal) or not value.is_finite() or not value:
             return  # not a finite non-zero number: DecimalField's own validation speaks
+        if self.field_limits[0] is not None:
+            try:
+                DecimalValidator(*self.field_limits)(value)
+            except ValidationError:
+                return  # more digits than the field holds at all: its own message says so, one message is enough
         if len(value.normalize().as_tuple().digits) > self.limit:
             raise ValidationError(self.message, code=self.code, params={"limit": self.limit, "value": value})
 
@@ -136,7 +144,8 @@ def portable_validators(field: models.Field) -> list:
     if isinstance(field, models.IntegerField):
         return integer_bounds(field)
     if isinstance(field, models.DecimalField) and (field.max_digits or 0) > SQLITE_DECIMAL_DIGITS:
-        return [] if SignificantDigitsValidator() in existing else [SignificantDigitsValidator()]
+        return [] if SignificantDigitsValidator() in existing \
+            else [SignificantDigitsValidator(max_digits=field.max_digits, decimal_places=field.decimal_places)]
     if isinstance(field, models.JSONField):
         return [] if any(isinstance(v, JSONNullCharactersValidator) for v in existing) \
             else [JSONNullCharactersValidator()]
