@@ -15,6 +15,8 @@ The checks over these records are plain rules in :mod:`.domain.checks`.
 
 from __future__ import annotations
 
+from contextvars import ContextVar
+
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -25,6 +27,17 @@ from cityline.strategy import choices as strategy_choices
 from cityline.strategy.models import InteropCell, RoadmapPhase
 
 from . import choices
+
+#: Building blocks a city pack import retires, by city: their migration steps are checked once the whole pack is
+#: written (:func:`.pack.check_retired_blocks`), since the pack writes the steps after the blocks.
+_retired_in_import: ContextVar[dict[int, set[int]] | None] = ContextVar("cityline_blocks_retired_in_import",
+                                                                         default=None)
+
+
+def blocks_retired_in_import(city_id: int) -> set[int]:
+    """The ids of the city's building blocks the current pack import retired (and forget them)."""
+    pending = _retired_in_import.get()
+    return pending.pop(city_id, set()) if pending else set()
 
 
 class Standard(KeyedRecord):
@@ -117,15 +130,39 @@ class BuildingBlock(KeyedRecord):
         """How many services and organisations use this block (B14: sharing and reuse)."""
         return self.used_by_organisations.count() + self.used_by_services.count()
 
+    def live_steps(self) -> list[str]:
+        """Keys of the planned or in-progress migration steps that lead to this block."""
+        return list(self.target_of_steps.filter(status__in=choices.LIVE_STEP_STATUSES)
+                    .order_by("key").values_list("key", flat=True))
+
+    def retirement_problem(self) -> str | None:
+        """Why this block cannot be retired (live migration steps still lead to it), or None."""
+        live = self.live_steps() if self.pk else []
+        if not live:
+            return None
+        return _("cannot be retired while migration steps still lead to it (%(steps)s); mark them done or "
+                 "cancelled, or give them another target first") % {"steps": ", ".join(live)}
+
     def clean(self) -> None:
         super().clean()
-        if self.pk and self.lifecycle == choices.Lifecycle.RETIRED:
-            live = list(self.target_of_steps.filter(status__in=choices.LIVE_STEP_STATUSES)
-                        .order_by("key").values_list("key", flat=True))
-            if live:
-                raise ValidationError({"lifecycle": _(
-                    "cannot be retired while migration steps still lead to it (%(steps)s); mark them done or "
-                    "cancelled, or give them another target first") % {"steps": ", ".join(live)}})
+        if not self.pk or self.lifecycle != choices.Lifecycle.RETIRED:
+            return
+        stored = type(self)._default_manager.filter(pk=self.pk).values_list("lifecycle", flat=True).first()
+        if stored == choices.Lifecycle.RETIRED:
+            return      # retired already (perhaps before this rule): other edits of the block stay possible
+        from cityline.core.packs.importer import importing
+
+        if importing():
+            # a pack may mark the steps done or drop them in the same import, written after the blocks
+            pending = _retired_in_import.get()
+            if pending is None:
+                pending = {}
+                _retired_in_import.set(pending)
+            pending.setdefault(self.city_id, set()).add(self.pk)
+            return
+        problem = self.retirement_problem()
+        if problem:
+            raise ValidationError({"lifecycle": problem})
 
 
 class MigrationStep(KeyedRecord):
@@ -158,6 +195,11 @@ class MigrationStep(KeyedRecord):
     def clean(self) -> None:
         super().clean()
         # A step done or cancelled is history: the block it led to may have been retired since.
-        if (self.target_id and self.status in choices.LIVE_STEP_STATUSES
+        if not (self.target_id and self.status in choices.LIVE_STEP_STATUSES
                 and self.target.lifecycle == choices.Lifecycle.RETIRED):
-            raise ValidationError({"target": _("a migration cannot lead to a retired building block")})
+            return
+        stored = type(self)._default_manager.filter(pk=self.pk).values("target_id", "status").first() \
+            if self.pk else None
+        if stored and stored["target_id"] == self.target_id and stored["status"] in choices.LIVE_STEP_STATUSES:
+            return      # stored so before the rule: editing its title or dates stays possible
+        raise ValidationError({"target": _("a migration cannot lead to a retired building block")})

@@ -1,13 +1,18 @@
-"""The licence of the published assessment (B2.g): a licence Cityline knows, or the address of the terms.
+"""The licence of the published assessment (B2.g): an SPDX identifier, or the address of the terms.
 
-The licences and their addresses are the open data platform's (``cityline.opendata.choices.Licence`` and
-:func:`cityline.opendata.domain.vocabularies.licence_uri`: the EU licence table's IRI where it has the
-licence, otherwise the SPDX one). A known licence may be written as people write it ("CC BY 4.0",
-"odbl 1.0"); it is stored as its SPDX identifier. Any other text is refused where it is entered, since
-``dct:license`` takes a licence document, never a text.
+The licences Cityline knows and their addresses are the open data platform's
+(``cityline.opendata.choices.Licence`` and :func:`cityline.opendata.domain.vocabularies.licence_uri`: the EU
+licence table's IRI where it has the licence, otherwise the SPDX one). A known licence may be written as
+people write it ("CC BY 4.0", "odbl 1.0"); it is stored as its SPDX identifier. Any other SPDX identifier
+("CC-BY-3.0", "Apache-2.0": no spaces, letters, digits, ``.``, ``+`` and ``-``) is kept as written and
+linked to its page on the SPDX list. Any other text is refused where it is entered, since ``dct:license``
+takes a licence document, never a text; one stored before that check stays (it never blocks other edits)
+and is described as a licence document by its title.
 """
 
 from __future__ import annotations
+
+import re
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
@@ -17,6 +22,10 @@ from cityline.opendata.domain.vocabularies import licence_uri
 
 DEFAULT_LICENCE = "CC-BY-4.0"
 _URL = URLValidator(schemes=["http", "https"])
+#: The shape of an SPDX licence identifier (``+``: "or any later version"); the ``LicenseRef-``/``DocumentRef-``
+#: references name a document of their own, never one on the SPDX list, so they are not identifiers here.
+_SPDX_ID = re.compile(r"[A-Za-z0-9.+-]+")
+_SPDX_PAGE = "https://spdx.org/licenses/{}.html"
 
 
 def _loose(text: str) -> str:
@@ -40,13 +49,20 @@ def is_url(text: str) -> bool:
     return True
 
 
+def is_spdx_id(text: str) -> bool:
+    """Whether ``text`` has the shape of an SPDX licence identifier (not a ``LicenseRef-`` of one's own)."""
+    return (bool(_SPDX_ID.fullmatch(text or "")) and any(c.isalnum() for c in text)
+            and not text.casefold().startswith(("licenseref-", "documentref-")))
+
+
 def canonical(text: str) -> str | None:
-    """What to store for a licence as entered: its SPDX identifier, the URL of its terms, or None when it is
-    neither (blank means the default licence)."""
+    """What to store for a licence as entered: the SPDX identifier of a licence Cityline knows, however it is
+    written; any other SPDX identifier or the URL of the terms as given; None when it is none of these (blank
+    means the default licence)."""
     text = (text or "").strip()
     if not text:
         return ""
-    return known_licence(text) or (text if is_url(text) else None)
+    return known_licence(text) or (text if is_spdx_id(text) or is_url(text) else None)
 
 
 def licence_node(text: str) -> dict[str, str]:
@@ -58,4 +74,6 @@ def licence_node(text: str) -> dict[str, str]:
         return {"@id": licence_uri(spdx)}
     if is_url(text):
         return {"@id": text}
+    if is_spdx_id(text):
+        return {"@id": _SPDX_PAGE.format(text)}
     return {"@type": "dct:LicenseDocument", "dct:title": text}

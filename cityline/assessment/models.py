@@ -125,15 +125,23 @@ class AssessmentSettings(CityRecord):
             raise ValidationError({"thresholds": problems})
 
     def _clean_licence(self) -> None:
-        """A licence Cityline knows (stored as its SPDX identifier) or the URL of the terms (DCAT needs an IRI)."""
+        """An SPDX identifier (a licence Cityline knows is stored as its identifier however it is written) or the
+        URL of the terms (DCAT needs an IRI). Any other text is refused only when the licence changes to it: one
+        stored before this check stays as it is, so it never blocks an edit of the thresholds or a pack import."""
         from .licences import KNOWN, canonical
 
         stored = canonical(self.licence)
-        if stored is None:
-            raise ValidationError({"licence": _(
-                "%(value)s is not a licence Cityline knows: give its SPDX identifier (%(known)s) or the URL of "
-                "its terms (https://…)") % {"value": repr(self.licence.strip()), "known": ", ".join(KNOWN.values())}})
-        self.licence = stored
+        if stored is not None:
+            self.licence = stored
+            return
+        before = (type(self)._default_manager.filter(pk=self.pk).values_list("licence", flat=True).first()
+                  if self.pk else None)
+        if before is not None and (self.licence or "").strip() == before.strip():
+            self.licence = before
+            return
+        raise ValidationError({"licence": _(
+            "%(value)s is not a licence identifier: give an SPDX identifier (e.g. %(known)s) or the URL of "
+            "its terms (https://…)") % {"value": repr(self.licence.strip()), "known": ", ".join(KNOWN.values())}})
 
 
 class Snapshot(CityRecord):

@@ -213,7 +213,8 @@ def read_csv(path: Path | str) -> list[PeerData]:
                 bad("value", problem)
         population = None
         if row.get("population"):
-            population = int(row["population"]) if row["population"].isdigit() and int(row["population"]) > 0 else None
+            digits = row["population"].isascii() and row["population"].isdigit()     # "²".isdigit() is True
+            population = int(row["population"]) if digits and int(row["population"]) > 0 else None
             if population is None:
                 bad("population", f"{row['population']!r} is not a whole number above 0")
             for problem in _field_problems(PeerCity, "population", population) if population else []:
@@ -273,8 +274,26 @@ def _peer_from_records(key: str, city: dict, indicators: list[dict], kpis: list[
         licences.add(k.get("licence") or "CC-BY-4.0")
         left_out += [f"KPI {other['key']} ({other.get('scope') or '-'}): KPI {k['key']} already gives {list_} {code}"
                      for other in found[1:]]
-    peer = PeerData(key=key, name=name, country=(city.get("country") or "").upper(),
-                    population=city.get("population") or None, source_kind=kind, source=source,
+    # what the other Cityline gives is checked against our records' limits as a CSV is: every problem at once
+    problems: list[str] = []
+    where_peer = f"{source}: peer {name}"
+    country = city.get("country") or ""
+    country = country.upper() if isinstance(country, str) else country
+    population = city.get("population") or None
+    problems += [f"{where_peer}: name: {problem}" for problem in _field_problems(PeerCity, "name", name)]
+    if country and not (isinstance(country, str) and len(country) == 2 and country.isascii() and country.isalpha()):
+        problems.append(f"{where_peer}: country: {country!r} is not a two-letter ISO 3166 code")
+    if population is not None and (isinstance(population, bool) or not isinstance(population, int)):
+        problems.append(f"{where_peer}: population: {population!r} is not a whole number above 0")
+    elif population is not None:
+        problems += [f"{where_peer}: population: {problem}"
+                     for problem in _field_problems(PeerCity, "population", population)]
+    for kpi_key, (src, code, unit, _indicator) in sorted(tracked.items()):
+        for field_name, given in (("code", code), ("unit", unit)):
+            problems += [f"{where_peer}: KPI {kpi_key} ({src} {code}): {field_name}: {problem}"
+                         for problem in _field_problems(PeerValue, field_name, given)]
+    peer = PeerData(key=key, name=name, country=country if isinstance(country, str) else "",
+                    population=population, source_kind=kind, source=source,
                     licence=", ".join(sorted(licences)), left_out=left_out)
     for m in measurements:
         if m.get("kpi") not in tracked or m.get("quality") == "bad":
@@ -283,8 +302,15 @@ def _peer_from_records(key: str, city: dict, indicators: list[dict], kpis: list[
         value = _decimal(m.get("value"))
         if period is None or value is None:
             continue
-        src, code, unit, name = tracked[m["kpi"]]
-        peer.values[(src, code, period)] = {"value": value, "unit": unit, "name": name}
+        src, code, unit, indicator = tracked[m["kpi"]]
+        where = f"{where_peer}: KPI {m['kpi']} ({src} {code}), period {period.isoformat()}"
+        found = [f"{where}: value: {problem}" for problem in _field_problems(PeerValue, "value", value)]
+        if found:
+            problems += found
+            continue
+        peer.values[(src, code, period)] = {"value": value, "unit": unit, "name": indicator, "where": where}
+    if problems:
+        raise BenchmarkImportError(problems)
     return peer
 
 

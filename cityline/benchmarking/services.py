@@ -20,6 +20,10 @@ MAX_YEAR_GAP = 1
 def _warning_text(w: rules.Warning, names: dict[str, str]) -> str:
     peer = names.get(w.peer, w.peer)
     p = w.params
+    if w.kind == "unit" and p.get("ranked"):
+        return _("units differ: %(peer)s also gives values in “%(peer_unit)s”, not the city's “%(city_unit)s”: "
+                 "those are left out, its values in “%(city_unit)s” are compared") % {
+            "peer": peer, "peer_unit": p["peer_unit"], "city_unit": p["city_unit"]}
     if w.kind == "unit":
         return _("units differ: %(peer)s gives “%(peer_unit)s”, the city “%(city_unit)s” — not compared") % {
             "peer": peer, "peer_unit": p["peer_unit"], "city_unit": p["city_unit"]}

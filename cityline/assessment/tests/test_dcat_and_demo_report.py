@@ -119,7 +119,7 @@ def test_the_editor_refuses_an_unknown_licence_naming_the_field(demo_city, admin
     response = admin_client.post(url, {"thresholds": json.dumps(s.thresholds), "publish": "on",
                                        "licence": "free for all", "opened_version": s.version})
     assert response.status_code == 200
-    assert "not a licence Cityline knows" in response.content.decode()
+    assert "is not a licence identifier: give an SPDX identifier" in response.content.decode()
     assert AssessmentSettings.objects.get(pk=s.pk).licence == s.licence
 
 

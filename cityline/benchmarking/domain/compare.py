@@ -225,7 +225,9 @@ def compare_kpi(kpi: CityKpi, city_name: str, peers: Sequence[PeerSeries], max_y
         member.compared = normalise_unit(series.unit) == unit
         for other in candidates:
             if normalise_unit(other.unit) != unit:
-                warnings.append(Warning("unit", peer_key, {"peer_unit": other.unit, "city_unit": kpi.unit}))
+                # ``ranked``: the peer also has a series in the city's unit, compared instead of this one
+                warnings.append(Warning("unit", peer_key, {"peer_unit": other.unit, "city_unit": kpi.unit,
+                                                           "ranked": member.compared}))
         members.append(member)
 
     if not city_years:

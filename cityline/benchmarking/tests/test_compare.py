@@ -61,7 +61,7 @@ def test_position_years_and_units_on_one_indicator():
     gap = next(w for w in row.warnings if w.kind == "year_gap")
     assert gap.params == {"peer_year": 2021, "year": 2023, "max_gap": 1}
     unit = next(w for w in row.warnings if w.kind == "unit")
-    assert unit.params == {"peer_unit": "% of labour force", "city_unit": "%"}
+    assert unit.params == {"peer_unit": "% of labour force", "city_unit": "%", "ranked": False}  # gamma: not ranked
 
 
 def test_year_gap_threshold_is_configurable():

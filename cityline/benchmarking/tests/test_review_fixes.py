@@ -64,8 +64,10 @@ def test_a_peer_value_in_another_unit_is_never_compared_under_the_first_years_un
     # only the value given in % is placed: 2022's, beside the city's 2022 value
     assert (peer["value"], peer["unit"], peer["year"], peer["compared"]) == (50, "%", 2022, True)
     assert (row["year"], row["rank"], row["group_size"]) == (2022, 2, 2)
-    unit = [w for w in row["warnings"] if w["kind"] == "unit"]
-    assert len(unit) == 1 and "per 100 inhabitants" in unit[0]["message"]
+    [unit] = [w for w in row["warnings"] if w["kind"] == "unit"]
+    # the peer is ranked on its % values: its other series is left out, not the peer
+    assert unit["message"] == ("units differ: Peer also gives values in “per 100 inhabitants”, not the city's "
+                               "“%”: those are left out, its values in “%” are compared")
 
 
 def test_a_peer_with_no_value_in_the_citys_unit_is_shown_in_its_latest_unit_and_not_ranked(home, tmp_path):
@@ -76,6 +78,9 @@ def test_a_peer_with_no_value_in_the_citys_unit_is_shown_in_its_latest_unit_and_
     peer = next(m for m in row["members"] if not m["is_city"])
     assert (peer["value"], peer["unit"], peer["compared"], peer["rank"]) == (3, "per 1000 inhabitants", False, None)
     assert (row["rank"], row["group_size"]) == (1, 1)
+    assert sorted(w["message"] for w in row["warnings"] if w["kind"] == "unit") == [
+        "units differ: Peer gives “per 100 inhabitants”, the city “%” — not compared",
+        "units differ: Peer gives “per 1000 inhabitants”, the city “%” — not compared"]
 
 
 # --- importing: every problem named by file, row and column ------------------------------------------------

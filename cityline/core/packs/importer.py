@@ -580,7 +580,7 @@ def apply(pack: Pack, user=None, progress: bool | None = None, dry_run: bool = F
         # ``rights`` (None for a trusted import) before it writes anything.
         for section in spec.sections():
             if section.after_import is not None:
-                for file, where, message in section.after_import(city, pack.directory, user=user, dry_run=dry_run,
-                                                                 rights=rights):
-                    problems.append(Problem(file, None, where, message))
+                for found in section.after_import(city, pack.directory, user=user, dry_run=dry_run, rights=rights):
+                    file, line, where, message = found if len(found) == 4 else (found[0], None, *found[1:])
+                    problems.append(Problem(file, line, where, message))
     return report, problems

@@ -219,7 +219,8 @@ class Section:
     order: int = 100
     description: str = ""
     #: ``after_import(city, directory, user=..., dry_run=..., rights=...) -> list[(file, where, message)]``: work
-    #: an area does once its records are written, e.g. ingesting the data files a pack names (opendata).
+    #: an area does once its records are written, e.g. ingesting the data files a pack names (opendata); a
+    #: problem may name its line too, ``(file, line, where, message)``.
     #: ``rights`` (:class:`cityline.accounts.authz.Rights`, None for a trusted import): ask ``rights.refusal(action, instance)``
     #: before each write and report any refusal as a problem, writing nothing.
     after_import: Any = None
