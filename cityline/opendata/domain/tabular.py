@@ -123,7 +123,9 @@ MESSAGES: dict[str, str] = {
     "incorrect-label": gettext_noop("column {position}: the header says '{value}' but the schema expects '{column}'"),
     "missing-label": gettext_noop("column '{column}' of the schema is missing from the header"),
     "extra-label": gettext_noop("column {position}: '{value}' is in the header but not in the schema"),
+    "case-duplicate-label": gettext_noop("column {position}: the name '{column}' differs from '{value}' only in upper and lower case; queries cannot tell them apart, so rename one of them"),
     "parquet-type": gettext_noop("column '{column}': the Parquet type {value} does not match the declared type {type_label}"),
+    "integer-range": gettext_noop("row {row}, column '{column}': {value} is too large for a whole number (at most 19 digits); declare the column as text (string)"),
     "other": gettext_noop("row {row}, column '{column}': {detail}"),
     # warnings (the upload is accepted)
     "inferred-as-text": gettext_noop("column '{name}' was inferred as {type} but holds other values: stored as text"),
@@ -762,6 +764,10 @@ def _validate_and_write(src, fmt, declared, limits: Limits, file, target_dir: Pa
     schema = declared or _infer(factory, fmt, limits, extra_types, parquet_types, file)
     if len(schema.fields) > limits.max_columns:
         raise IngestError("too-many-columns", file=file, count=len(schema.fields), limit=limits.max_columns)
+    case_errors = _case_duplicates([f.name for f in schema.fields])
+    if case_errors:
+        raise IngestError("invalid-table", file=file, errors=case_errors[: limits.max_errors],
+                          total_errors=len(case_errors), total=len(case_errors))
     _floatify(schema)
     warnings: list[str] = []
 
@@ -781,8 +787,8 @@ def _validate_and_write(src, fmt, declared, limits: Limits, file, target_dir: Pa
         if errors and inferred and attempt == 1:
             # An inferred type that a later row contradicts (the sample saw only numbers,
             # row 80,000 says "n/a"): the column is text, not an error in the file.
-            bad = {e.column for e in errors if e.code == "type-error"}
-            if bad and all(e.code == "type-error" for e in errors) and total == len(errors):
+            bad = {e.column for e in errors if e.code in _RETYPED_AS_TEXT}
+            if bad and all(e.code in _RETYPED_AS_TEXT for e in errors) and total == len(errors):
                 for f in list(schema.fields):
                     if f.name in bad:
                         warnings.append(render("inferred-as-text", {"name": f.name, "type": f.type}))
@@ -846,6 +852,79 @@ def _validate_and_write(src, fmt, declared, limits: Limits, file, target_dir: Pa
     )
 
 
+def _case_duplicates(names: list[str]) -> list[TableError]:
+    """Column names that differ only in letter case (``NO2`` and ``no2``): SQL (DuckDB, the query API, the
+    version diff) does not tell them apart and would answer with the other column's values."""
+    seen: dict[str, tuple[int, str]] = {}
+    out = []
+    for position, name in enumerate(names, 1):
+        folded = name.casefold()
+        if folded in seen and seen[folded][1] != name:
+            params = {"position": position, "column": name, "value": seen[folded][1]}
+            out.append(TableError("case-duplicate-label", render("case-duplicate-label", params), column=name,
+                                  value=seen[folded][1], params=params))
+        seen.setdefault(folded, (position, name))
+    return out
+
+
+#: Errors that, in an inferred column, make the column text (with a warning) instead of refusing the upload.
+_RETYPED_AS_TEXT = ("type-error", "integer-range")
+
+#: The whole numbers Parquet's int64 holds (Frictionless reads any size; a meter number may have 20 digits).
+_INT64 = (-(2**63), 2**63 - 1)
+
+
+def _range_errors(row, values: list, fmt: str, ftypes: list[str], names: list[str]) -> list[TableError]:
+    """A whole number of an ``integer`` column that int64 cannot hold, as a row error naming the column."""
+    out = []
+    for t, n, v in zip(ftypes, names, values):
+        if t == "integer" and isinstance(v, int) and not _INT64[0] <= v <= _INT64[1]:
+            number = row.row_number - (1 if fmt != "csv" else 0)  # as _table_error counts rows
+            params = {"row": number, "column": n, "value": v}
+            out.append(TableError("integer-range", render("integer-range", params), row=number, column=n,
+                                  value=str(v), params=params))
+    return out
+
+
+def _as_text(v: Any) -> Any:
+    """A JSON or Parquet value of a text column as the text a CSV would hold (``1``, ``true``, ``1.5``)."""
+    if v is None or isinstance(v, str):
+        return v
+    if isinstance(v, (bool, int, float)):
+        return json.dumps(v)
+    if isinstance(v, dt.timedelta):
+        import isodate
+
+        return isodate.duration_isoformat(v)
+    if isinstance(v, bytes):  # Parquet binary: text when it is UTF-8, else refused as "not text"
+        try:
+            return v.decode("utf-8")
+        except UnicodeDecodeError:
+            return v
+    return str(v)
+
+
+def _text_cells(res, positions: list[int]) -> None:
+    """Give the text columns of an inline resource (JSON, GeoJSON, Parquet) text values: a column inferred as
+    text, or made text because a later row contradicted its inferred type, holds numbers or booleans there,
+    which Frictionless would otherwise report as "not text" on every row."""
+    if not positions:
+        return
+    rows = res.data
+
+    def text_rows():
+        it = iter(rows())
+        yield next(it)  # the header
+        for row in it:
+            row = list(row)
+            for i in positions:
+                if i < len(row):
+                    row[i] = _as_text(row[i])
+            yield row
+
+    res.data = text_rows
+
+
 def _cleanup(p: Path | None) -> None:
     if p is not None:
         with contextlib.suppress(FileNotFoundError):
@@ -858,9 +937,12 @@ def _pass(factory, fmt, schema, limits: Limits, target_dir: Path, name: str, fil
 
     res = factory()
     res.schema = schema
+    if fmt != "csv":
+        _text_cells(res, [i for i, f in enumerate(schema.fields) if f.type == "string"])
     arrow_schema = _arrow_schema(schema)
     ftypes = [f.type for f in schema.fields]
     names = [f.name for f in schema.fields]
+    has_integers = "integer" in ftypes
     errors: list[TableError] = []
     total = 0
     rows = 0
@@ -899,9 +981,14 @@ def _pass(factory, fmt, schema, limits: Limits, target_dir: Path, name: str, fil
                     for e in row.errors:
                         add(_table_error(e, fmt, schema))
                     continue
+                values = row.to_list()
+                range_errors = _range_errors(row, values, fmt, ftypes, names) if has_integers else ()
+                for e in range_errors:
+                    add(e)
+                if range_errors:
+                    continue
                 if total:
                     continue  # already failing: keep counting errors, stop converting
-                values = row.to_list()
                 for i, (t, v) in enumerate(zip(ftypes, values)):
                     columns[i].append(_arrow_value(t, v))
                 if len(columns[0]) >= limits.batch_rows:

@@ -207,6 +207,23 @@ def test_refused_upload_is_a_422_naming_rows_and_columns_and_changes_nothing(sta
                               {"file": SimpleUploadedFile("x.csv", b"a\n1\n")}), 404)
 
 
+
+def test_an_upload_with_column_names_differing_only_in_case_is_a_422_naming_the_column(staff_client, city):
+    # Before: accepted, and the rows endpoint answered column 'no2' with the values of 'NO2'.
+    data = b"station,time,NO2,no2\nnorth,2026-01-01T08:00:00,23,99\n"
+    body = problem(staff_client.post(UPLOAD, {"file": SimpleUploadedFile("readings.csv", data)}), 422)
+    assert "differs from 'NO2' only in upper and lower case" in body["errors"]["no2"][0]
+    assert DistributionVersion.objects.filter(distribution__key="air-quality-csv").count() == 1
+
+
+def test_an_upload_with_20_digit_meter_numbers_keeps_them_exactly(staff_client, city):
+    # Before: a 422 "row 2, column '?': Python int too large to convert to C long".
+    data = b"station,time,meter\nnorth,2026-01-01T08:00:00,12345678901234567890123\n"
+    r = staff_client.post(UPLOAD, {"file": SimpleUploadedFile("readings.csv", data)})
+    assert r.status_code == 201, r.content
+    rows = staff_client.get(ROWS, {"version": 2}).json()
+    assert rows["records"][0]["meter"] == "12345678901234567890123"
+
 # --- take-up -------------------------------------------------------------------------------------------
 
 def test_take_up_is_for_staff_only_and_sums_by_month(client, staff_client, city):
