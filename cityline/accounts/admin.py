@@ -216,20 +216,27 @@ class RoleAssignmentAdmin(CitylineAdmin):
 
 @admin.register(FederatedIdentity)
 class FederatedIdentityAdmin(CitylineAdmin):
-    """Links between provider accounts and Cityline accounts: made by signing in, shown here read-only."""
+    """Links between provider accounts and Cityline accounts: made by signing in, or by a platform administrator
+    for a provider that creates no accounts (the person's identifier at the provider, ``sub``, is on the refusal
+    they were shown). A link is never edited: unlink it and link again."""
 
     list_display = ["user", "provider", "subject", "first_seen", "last_login"]
     list_filter = ["provider"]
     search_fields = ["user__username", "subject"]
     list_select_related = ["user", "provider"]
     fields = ["user", "provider", "subject", "first_seen", "last_login"]
-    readonly_fields = fields
 
-    def has_add_permission(self, request):
-        return False
+    def get_readonly_fields(self, request, obj=None):
+        return ["first_seen", "last_login"] if obj is None else self.fields
+
+    def get_fields(self, request, obj=None):
+        return ["user", "provider", "subject"] if obj is None else self.fields
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "user":
+            return AccountField(label=db_field.verbose_name, help_text=_(
+                "The person's exact user name or e-mail address."))
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
         return False

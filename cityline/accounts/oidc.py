@@ -322,7 +322,9 @@ def link_or_create(provider: IdentityProvider, claims: dict):
         if not provider.create_accounts:
             raise SignInError(_("%(provider)s vouched for you, but you have no Cityline account linked to it and "
                                 "this provider does not create accounts. Nobody was signed in: ask the site "
-                                "administrators to link your account.") % {"provider": provider.name})
+                                "administrators to link your account, giving them your user name or e-mail "
+                                "address and your identifier at %(provider)s: %(subject)s")
+                              % {"provider": provider.name, "subject": subject[:255]})
         User = get_user_model()
         try:
             with transaction.atomic():

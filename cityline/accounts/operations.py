@@ -45,8 +45,10 @@ def create_user(name: str, *, email: str = "", password: str) -> object:
     User = get_user_model()
     if not name.strip():
         raise Refused("the user name is empty")
-    if User.objects.filter(username=name).exists():
-        raise Refused(f"user {name!r} already exists")
+    taken = User.objects.filter(username__iexact=name).values_list("username", flat=True).first()
+    if taken is not None:  # user names are typed exactly elsewhere: 'Ann' next to 'ann' would be mistaken for her
+        raise Refused(f"user {taken!r} already exists" + (" (user names differing only in case are refused)"
+                                                           if taken != name else ""))
     candidate = User(username=name, email=email)
     try:
         candidate.full_clean(exclude=["password"])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import binascii
 
 from django.contrib.auth import authenticate
 from django.http import HttpRequest
@@ -75,7 +74,7 @@ def _check_header(request: HttpRequest) -> Principal | None:
     if scheme == "basic" and value:
         try:
             username, _, password = base64.b64decode(value).decode("utf-8").partition(":")
-        except (binascii.Error, UnicodeDecodeError):
+        except ValueError:  # not base64 (binascii.Error), not ASCII, not UTF-8 (UnicodeDecodeError)
             raise BadCredentials("the Basic credentials are not valid base64 of user:password") from None
         user = authenticate(request, username=username, password=password)
         if user is None:

@@ -38,11 +38,13 @@ def issue(user, *, name: str, scopes: list[str], days: int = 90, trust_level: in
         problems["days"] = f"a token lives 1 to {MAX_DAYS} days, not {days}"
     if not name.strip():
         problems["name"] = "say what the token is for"
+    elif len(name.strip()) > (longest := ApiToken._meta.get_field("name").max_length):
+        problems["name"] = f"at most {longest} characters, not {len(name.strip())}"
     if problems:
         raise ValidationError(problems)
     raw = PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
-        user=user, name=name.strip()[:100], prefix=raw[:10], digest=digest(raw), scopes=sorted(set(scopes)),
+        user=user, name=name.strip(), prefix=raw[:10], digest=digest(raw), scopes=sorted(set(scopes)),
         trust_level=trust_level, expires_at=timezone.now() + timedelta(days=days),
     )
     return token, raw

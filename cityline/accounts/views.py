@@ -16,6 +16,14 @@ class SignInView(auth_views.LoginView):
     template_name = "accounts/sign_in.html"
     redirect_authenticated_user = True
 
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and self.get_redirect_url():
+            # Someone signed in who is sent here with a page to come back to was refused by that page (the editor
+            # needs a staff role their sign-in's trust level reaches): sending them back would go round in circles.
+            # They get the form, to sign in again (with a stronger sign-in or another account).
+            self.redirect_authenticated_user = False
+        return super().dispatch(request, *args, **kwargs)
+
     def form_valid(self, form):
         response = super().form_valid(form)
         self.request.session[SESSION_TRUST_KEY] = local_account_trust()
@@ -24,6 +32,8 @@ class SignInView(auth_views.LoginView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["page"] = {"title": _("Sign in"), "name": "sign-in"}
+        if self.request.user.is_authenticated:
+            context["signed_in_as"] = self.request.user.get_username()
         context["providers"] = IdentityProvider.objects.filter(enabled=True).select_related("city")
         return context
 

@@ -36,7 +36,6 @@ a reverse proxy set ``RATELIMIT_IP_META_KEY`` to the header the proxy fills in.
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import math
 import os
@@ -106,7 +105,7 @@ def credential_key(request: HttpRequest) -> str | None:
     if scheme == "basic":
         try:
             username = base64.b64decode(value, validate=False).decode("utf-8").partition(":")[0]
-        except (binascii.Error, UnicodeDecodeError):
+        except ValueError:  # not base64 (binascii.Error), not ASCII, not UTF-8 (UnicodeDecodeError)
             username = ""
         return "basic:" + username.lower()
     if scheme == "bearer":

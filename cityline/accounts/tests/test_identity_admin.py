@@ -99,7 +99,45 @@ def test_federated_identities_are_listed_read_only(city, platform):
     FederatedIdentity.objects.create(user=User.objects.create_user("linked"), provider=provider, subject="sub-1")
     listing = platform.get("/admin/accounts/federatedidentity/")
     assert listing.status_code == 200 and "sub-1" in listing.content.decode()
-    assert platform.get("/admin/accounts/federatedidentity/add/").status_code == 403
+    link = FederatedIdentity.objects.get()
+    page = platform.get(f"/admin/accounts/federatedidentity/{link.pk}/change/")
+    assert page.status_code == 200 and 'name="subject"' not in page.content.decode()  # a link is never edited
+
+
+def test_a_platform_administrator_links_an_account_to_a_provider_that_creates_none(city, platform):
+    """With "create accounts" off, the refusal tells people to ask for their account to be linked: a platform
+    administrator links it in the editor (it used to be impossible: the page was read-only), and unlinks it."""
+    from cityline.accounts import oidc
+
+    provider = actions.create(IdentityProvider, city=city, key="staff-id", name="Staff ID",
+                              issuer="https://id.example.org", client_id="cityline", create_accounts=False)
+    frank = User.objects.create_user("frank", "frank@example.org")
+    with pytest.raises(oidc.SignInError) as refused:
+        oidc.link_or_create(provider, {"sub": "0f3a-frank"})
+    assert "0f3a-frank" in str(refused.value)  # the identifier to give the administrators
+
+    assert platform.get("/admin/accounts/federatedidentity/add/").status_code == 200
+    unknown = platform.post("/admin/accounts/federatedidentity/add/",
+                            {"user": "nobody", "provider": provider.pk, "subject": "0f3a-frank"})
+    assert unknown.status_code == 200 and "No account has exactly this user name" in unknown.content.decode()
+    made = platform.post("/admin/accounts/federatedidentity/add/",
+                         {"user": "frank@example.org", "provider": provider.pk, "subject": "0f3a-frank"})
+    assert made.status_code == 302, made.content.decode()[:3000]
+    assert oidc.link_or_create(provider, {"sub": "0f3a-frank"})[0] == frank
+    twice = platform.post("/admin/accounts/federatedidentity/add/",
+                          {"user": "root", "provider": provider.pk, "subject": "0f3a-frank"})
+    assert twice.status_code == 200 and FederatedIdentity.objects.get().user == frank
+
+    link = FederatedIdentity.objects.get()
+    gone = platform.post(f"/admin/accounts/federatedidentity/{link.pk}/delete/", {"post": "yes"})
+    assert gone.status_code == 302 and not FederatedIdentity.objects.exists()
+
+
+def test_only_platform_administrators_link_accounts(city, client):
+    padmin = User.objects.create_user("padmin", password="pw")
+    grant(padmin, Role.PROGRAMME_ADMIN, city=city)
+    client.force_login(padmin)
+    assert client.get("/admin/accounts/federatedidentity/add/").status_code == 403
 
 
 def test_a_programme_administrator_names_people_exactly_and_sees_no_list_of_every_account(city, client):
