@@ -39,8 +39,9 @@ class _Export:
         if f.kind == "ref":
             pk = getattr(obj, f.model_field.attname)
             return None if pk is None else self.key_of[f.target][pk]
-        if f.kind == "refs":
-            return sorted(self.key_of[f.target][o.pk] for o in getattr(obj, f.name).all())
+        if f.kind == "refs":  # a link to a record Cityline writes itself (a collection's exclude) stays out
+            keys = self.key_of[f.target]
+            return sorted(keys[o.pk] for o in getattr(obj, f.name).all() if o.pk in keys)
         value = getattr(obj, f.name)
         if f.kind == "date" and value is not None:
             return value.isoformat()

@@ -35,7 +35,8 @@ from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
+from django.utils.translation import gettext as _
 
 from cityline.accounts.authz import Refusal, Rights, principal_for_user  # Refusal: callers catch importer.Refusal
 from cityline.core import actions
@@ -179,6 +180,18 @@ def validate_pack(directory: Path | str) -> ImportReport:
 
 
 # --- the work -----------------------------------------------------------------------------
+
+
+def conflict_message(exc: actions.ConflictError) -> str:
+    """A record someone else changed (or deleted) between the import's reading and its writing: the import's
+    optimistic lock refuses to overwrite it, and the whole import is rolled back."""
+    record = f"{exc.instance._meta.verbose_name} {str(exc.instance)!r}"
+    if exc.current is None:
+        return _("%(record)s was deleted by someone else while the import ran: nothing was imported; run the "
+                 "import again") % {"record": record}
+    return _("%(record)s was changed by someone else while the import ran (version %(expected)s when the import "
+             "read it, %(current)s now): nothing was imported; run the import again") % {
+        "record": record, "expected": exc.expected, "current": exc.current}
 
 
 def convert(f: spec.Field, raw: Any) -> Any:
@@ -369,7 +382,7 @@ class _Run:
                         break
                     objs.append(obj)
                 else:
-                    m2m[f.name] = objs
+                    m2m[f.name] = objs + self.kept_links(instance, f)
             else:
                 setattr(instance, f.name, convert(f, raw))
         if r.parent is not None:
@@ -389,6 +402,14 @@ class _Run:
             counts.unchanged += 1
         if later_fks or later_m2m:
             self.deferred.append((r, instance, later_fks, later_m2m))
+
+    def kept_links(self, instance, f: spec.Field) -> list:
+        """The links of ``instance`` to records Cityline writes itself (the target collection's ``exclude``, e.g.
+        a KPI's measurement dataset): a pack never holds them, so an import keeps them as they are."""
+        target = spec.collection_for_model(f.target)
+        if instance.pk is None or not target.exclude:
+            return []
+        return list(getattr(instance, f.name).filter(**target.exclude).order_by("pk"))
 
     def wanted_refs(self, r: Record, f: spec.Field) -> list[str]:
         keys = [k for k in (r.data.get(f.name) or []) if isinstance(k, str)]
@@ -414,7 +435,7 @@ class _Run:
                 if state != "ok":
                     return
                 objs.append(obj)
-            m2m[name] = objs
+            m2m[name] = objs + self.kept_links(instance, r.collection.field(name))
         if not self.save(r, instance, m2m):
             return
         if instance.version != version and id(r) not in self.touched:
@@ -423,7 +444,7 @@ class _Run:
             counts.updated += 1
             self.touched.add(id(r))
 
-    def save(self, r: Record, instance, m2m: dict[str, list]) -> bool:
+    def save(self, r: Record, instance, m2m: dict[str, list], make_way: bool = True) -> bool:
         try:
             actions.save(instance, user=self.user, m2m=m2m, reason=REASON,
                          authorise=self.rights.authorise if self.rights is not None else None)
@@ -431,7 +452,13 @@ class _Run:
             self.failed.add(id(r))
             self.problems.append(Problem(r.file, r.line, r.where(), str(exc)))
             return False
+        except actions.ConflictError as exc:
+            self.failed.add(id(r))
+            self.problems.append(Problem(r.file, r.line, r.where(), conflict_message(exc)))
+            return False
         except ValidationError as exc:
+            if make_way and self.make_way(r.collection, instance):
+                return self.save(r, instance, m2m, make_way=False)
             self.failed.add(id(r))
             self.problems.extend(model_problems(r, exc))
             return False
@@ -439,6 +466,48 @@ class _Run:
             self.failed.add(id(r))
             self.problems.append(Problem(r.file, r.line, r.where(), f"refused by the database: {exc}".strip()))
             return False
+        return True
+
+    def make_way(self, c: spec.Collection, instance) -> bool:
+        """Delete now the records of ``c`` the pack no longer lists that hold a unique value ``instance`` takes.
+
+        A pack states the final state: a record whose key is renamed (one realisation plan per benefit, the
+        old plan's key changed) replaces the old record, which would only be deleted after every record is
+        written, so the new one would be refused as a duplicate of it. Each such deletion is asked for as in
+        :meth:`delete_absent` (which then finds the record gone and counts it); returns whether any was deleted.
+        """
+        doomed = {pk for pk, identity in self.identity_of_pk[c.path].items()
+                  if identity not in self.seen[c.path] and pk != instance.pk}
+        if not doomed:
+            return False
+        model = c.model
+        checks, _dates = instance._get_unique_checks(include_meta_constraints=True)
+        lookups = [(fields, None) for _model, fields in checks]
+        lookups += [(con.fields, con.condition) for con in model._meta.constraints
+                    if isinstance(con, models.UniqueConstraint) and con.fields and con.condition is not None]
+        blockers: dict[int, Any] = {}
+        for fields, condition in lookups:
+            values = {}
+            for name in fields:
+                f = model._meta.get_field(name)
+                values[f.attname] = getattr(instance, f.attname)
+            if any(v is None for v in values.values()):
+                continue  # nothing is unique with an empty value
+            qs = model._default_manager.filter(pk__in=doomed, **values)
+            if condition is not None:
+                qs = qs.filter(condition)
+            blockers.update((obj.pk, obj) for obj in qs)
+        if not blockers:
+            return False
+        for obj in blockers.values():
+            if self.rights is not None and self.rights.refusal("delete", obj, note=", which the pack no longer lists"):
+                return False  # refused: reported by delete_absent
+        try:
+            with transaction.atomic():
+                for obj in blockers.values():
+                    actions.delete(obj, user=self.user, reason=REASON)
+        except ValidationError:
+            return False  # cannot be deleted: reported by delete_absent
         return True
 
     def delete_absent(self, c: spec.Collection) -> None:
@@ -500,6 +569,9 @@ class _Run:
                     actions.save(first, user=self.user, reason=REASON, authorise=authorise)
                 except Refusal as exc:
                     self.problems.append(Problem(c.section.file, None, c.path, str(exc)))
+                    return None
+                except actions.ConflictError as exc:
+                    self.problems.append(Problem(c.section.file, None, c.path, conflict_message(exc)))
                     return None
                 except ValidationError:
                     pass  # its deletion will report the problem
@@ -568,6 +640,8 @@ def apply(pack: Pack, user=None, progress: bool | None = None, dry_run: bool = F
         city.refresh_from_db()  # left as it is; the records are still checked, so every refusal is reported
     except ValidationError as exc:
         return report, model_problems(city_record, exc)
+    except actions.ConflictError as exc:
+        return report, [*problems, Problem(spec.PACK_FILE, pack.city.line, "city", conflict_message(exc))]
     run = _Run(pack, city, user, report, progress, rights)
     token = _importing.set(True)
     try:
