@@ -9,11 +9,15 @@ are stable names (``urn:cityline:problem:<name>``) listed in ``docs/api.md``.
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
-from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
+from django.conf import settings
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.signals import got_request_exception
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.log import log_response
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -36,6 +40,7 @@ PROBLEMS: dict[str, tuple[int, str]] = {
     "validation": (422, "Invalid data"),
     "version-required": (428, "Version required"),
     "too-many-requests": (429, "Too many requests"),
+    "server-error": (500, "Internal server error"),
 }
 
 
@@ -163,6 +168,11 @@ def install(api: NinjaAPI) -> None:
     def on_404(request: HttpRequest, exc: Http404) -> HttpResponse:
         return problem_response("not-found", str(exc) or "no such record")
 
+    def on_suspicious(request: HttpRequest, exc: SuspiciousOperation) -> HttpResponse:
+        # e.g. more query parameters or a larger body than the server reads; Django would answer an HTML 400
+        logging.getLogger(f"django.security.{exc.__class__.__name__}").error(str(exc))
+        return problem_response("bad-request", str(exc) or "the request cannot be read")
+
     api.add_exception_handler(ApiProblem, on_problem)
     api.add_exception_handler(NinjaValidationError, on_validation)
     api.add_exception_handler(DjangoValidationError, on_django_validation)
@@ -171,3 +181,21 @@ def install(api: NinjaAPI) -> None:
     api.add_exception_handler(PermissionDenied, on_forbidden)
     api.add_exception_handler(HttpError, on_http_error)
     api.add_exception_handler(Http404, on_404)
+    api.add_exception_handler(SuspiciousOperation, on_suspicious)
+    api.add_exception_handler(Exception, on_unexpected)
+
+
+def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """A defect: logged with its traceback as Django would, answered as a problem document (not an HTML page).
+    With DEBUG on, Django's own debug page shows it instead."""
+    from cityline.accounts.principals import TooManyAttempts
+
+    if isinstance(exc, TooManyAttempts):  # answered 429 by cityline.api.credentials.CredentialsMiddleware
+        raise exc
+    if settings.DEBUG:
+        raise exc
+    got_request_exception.send(sender=None, request=request)  # error reporters, and the test client re-raises it
+    response = problem_response("server-error", "something went wrong on the server; the error has been logged")
+    log_response("Internal Server Error: %s", request.path, response=response, request=request,
+                 exception=exc)
+    return response

@@ -476,19 +476,44 @@ def get_record(resource: Resource, city: City | None, ref: Any, *, public: bool 
     return obj
 
 
-def serialize(resource: Resource, obj: models.Model, *, staff: bool) -> dict[str, Any]:
+def public_targets(resource: Resource, city: City | None, objs: Sequence[models.Model]) -> dict[str, set[int]]:
+    """For a reader without a role in the city: for each reference of ``objs`` to a collection whose records
+    only some may see (``visible_if``, ``staff_only``, e.g. unpublished KPIs), the ids they may see."""
+    out: dict[str, set[int]] = {}
+    for spec in resource.specs:
+        target = REGISTRY.get(spec.target) if spec.kind in ("fk", "m2m") else None
+        if target is None or not (target.visible_if or target.staff_only):
+            continue
+        if spec.kind == "fk":
+            ids = {getattr(o, spec.field.attname) for o in objs} - {None}
+        else:
+            ids = {item.pk for o in objs for item in getattr(o, spec.name).all()}
+        rows = base_queryset(target, city if target.scoped else None, public=True).filter(pk__in=ids)
+        out[spec.name] = set(rows.values_list("pk", flat=True)) if ids else set()
+    return out
+
+
+def serialize(resource: Resource, obj: models.Model, *, staff: bool,
+              visible: dict[str, set[int]] | None = None) -> dict[str, Any]:
+    """The record as the API shows it; ``visible`` (see :func:`public_targets`) leaves out the references a
+    reader without a role may not see: null for a single reference, left out of a list (C2.f)."""
+    visible = visible or {}
     out: dict[str, Any] = {"id": obj.pk}
     for spec in resource.specs:
         if spec.kind == "auto":
             continue
         if spec.kind == "fk":
-            if spec.by_key:
+            if spec.name in visible and getattr(obj, spec.field.attname) not in visible[spec.name]:
+                out[spec.name] = None
+            elif spec.by_key:
                 target = getattr(obj, spec.name)
                 out[spec.name] = target.key if target is not None else None
             else:
                 out[spec.name] = getattr(obj, spec.field.attname)
         elif spec.kind == "m2m":
             items = getattr(obj, spec.name).all()
+            if spec.name in visible:
+                items = [o for o in items if o.pk in visible[spec.name]]
             out[spec.name] = sorted(o.key for o in items) if spec.by_key else sorted(o.pk for o in items)
         else:
             value = getattr(obj, spec.name)
@@ -792,8 +817,10 @@ def add_resource(router: Router, resource: Resource) -> None:
             qs = query.apply_search(qs, params, searchable)
             qs = query.apply_sort(qs, params, res.sortable, order)
             count = qs.count()
-            staff = viewer_is_staff(request, city) if res.private else False
-            rows = [serialize(res, o, staff=staff) for o in qs[offset:offset + limit]]
+            staff = viewer_is_staff(request, city)
+            objs = list(qs[offset:offset + limit])
+            visible = None if staff else public_targets(res, city, objs)
+            rows = [serialize(res, o, staff=staff, visible=visible) for o in objs]
             return query.page(request, count, limit, offset, rows)
 
         ops.add_api_operation(
@@ -834,7 +861,7 @@ def add_resource(router: Router, resource: Resource) -> None:
         staff = viewer_is_staff(request, city)
         obj = get_record(res, city, ref_of(kw), public=not staff)
         _etag(response, obj)
-        return serialize(res, obj, staff=staff if res.private else False)
+        return serialize(res, obj, staff=staff, visible=None if staff else public_targets(res, city, [obj]))
 
     detail_params = [*scope_params, *item_params] if resource.scoped else item_params
     ops.add_api_operation(

@@ -25,6 +25,10 @@ from .errors import ApiProblem
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
 MAX_HISTORY_OFFSET = 10_000
+#: The largest offset SQL takes (a signed 64-bit integer); beyond it the database fails instead of answering.
+MAX_OFFSET = 2**63 - 1
+#: Words of a ``_q`` search: each one adds a condition, and databases refuse a query too deeply nested.
+MAX_SEARCH_WORDS = 32
 RESERVED = ("_limit", "_offset", "_sort", "_q")
 RANGE_SUFFIXES = ("gte", "lte", "gt", "lt")
 TRUE = {"1", "true", "yes", "on"}
@@ -137,6 +141,8 @@ def page_bounds(params: QueryDict, *, max_offset: int | None = None) -> tuple[in
             raise _bad("_offset", "use a whole number, 0 or more") from None
         if offset < 0:
             raise _bad("_offset", "use a whole number, 0 or more")
+        if offset > MAX_OFFSET:
+            raise _bad("_offset", f"at most {MAX_OFFSET}")
         if max_offset is not None and offset > max_offset:
             raise _bad("_offset", f"at most {max_offset}")
     return limit, offset
@@ -193,7 +199,10 @@ def apply_search(qs: QuerySet, params: QueryDict, fields: list[str]) -> QuerySet
     text = params.get("_q", "").strip()
     if not text:
         return qs
-    for word in text.split():
+    words = list(dict.fromkeys(text.split()))  # a repeated word adds nothing
+    if len(words) > MAX_SEARCH_WORDS:
+        raise _bad("_q", f"use at most {MAX_SEARCH_WORDS} different words (got {len(words)})")
+    for word in words:
         cond = Q()
         for field in fields:
             cond |= Q(**{f"{field}__icontains": word})

@@ -10,10 +10,11 @@ module to :data:`AREAS`.
 
 from __future__ import annotations
 
+from functools import wraps
 from importlib import import_module
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from ninja import NinjaAPI, Router
 
 from . import errors, generic
@@ -42,9 +43,42 @@ The operating model of each city Cityline hosts, as JSON: read it freely, change
 
 
 class CitylineAPI(NinjaAPI):
+    @property
+    def urls(self):
+        patterns, app_name, namespace = super().urls
+        for pattern in patterns:
+            pattern.callback = _problem_on_405(pattern.callback)
+        return patterns, app_name, namespace
+
     def get_openapi_schema(self, *, path_prefix: str | None = None, path_params: dict | None = None):
         schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
         return finalize_schema(schema)
+
+
+def _problem_on_405(view):
+    """django-ninja answers a method a path does not take with a plain-text 405 (HEAD included); ours is a
+    problem document, and HEAD on what answers GET is that GET without its body."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        if isinstance(response, HttpResponseNotAllowed) and request.method == "HEAD" and "GET" in response["Allow"]:
+            # HEAD is GET without the body (RFC 9110, 9.3.2), which django-ninja does not provide.
+            request.method = "GET"
+            try:
+                response = view(request, *args, **kwargs)
+            finally:
+                request.method = "HEAD"
+            response.content = b""
+        if isinstance(response, HttpResponseNotAllowed):
+            methods = [m.strip() for m in response["Allow"].split(",")]
+            allowed = ", ".join(methods + ["HEAD"] if "GET" in methods else methods)
+            return errors.problem_response(
+                "method-not-allowed", f"{request.method} is not allowed here; this endpoint takes {allowed}",
+                headers={"Allow": allowed})
+        return response
+
+    return wrapped
 
 
 #: Shared parameters, referenced from every operation that takes them.
@@ -128,8 +162,13 @@ def _build() -> CitylineAPI:
     def unknown(request: HttpRequest, rest: str):
         raise errors.ApiProblem("not-found", f"no API endpoint at {request.path}; see /api/v1/docs")
 
-    router.add_api_operation("/{path:rest}", ["GET", "POST", "PUT", "PATCH", "DELETE"], unknown,
-                             include_in_schema=False, url_name="not-found")
+    def root(request: HttpRequest):
+        raise errors.ApiProblem("not-found", "no API endpoint at /api/v1/ itself: the cities are at /api/v1/cities; "
+                                             "see /api/v1/docs")
+
+    every_method = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+    router.add_api_operation("/{path:rest}", every_method, unknown, include_in_schema=False, url_name="not-found")
+    router.add_api_operation("", every_method, root, include_in_schema=False, url_name="root")
     api.add_router("", router)
     return api
 

@@ -36,6 +36,8 @@ from . import registry
 _LINK = re.compile(r'\b(href|src)="(/(?!/)[^"]*)"')
 #: Static assets of the portal always copied, even if no page links them yet.
 ALWAYS_COPY_PREFIX = "portal/"
+#: The files the last export wrote, one a line, so the next one removes those no longer published.
+MANIFEST = ".cityline-published"
 
 
 class PublishError(Exception):
@@ -47,6 +49,7 @@ class Report:
     pages: int = 0
     downloads: int = 0
     assets: int = 0
+    removed: int = 0
     files: list[str] = field(default_factory=list)
 
 
@@ -132,17 +135,58 @@ def publish(out: Path, city_key: str | None = None, progress: bool = True) -> Re
                 report.downloads += 1
             report.files.append(rel)
     report.assets = copy_static(out, static_used)
+    static_dir = settings.STATIC_URL.strip("/")
+    written = set(report.files) | {f"{static_dir}/{p}" for p in static_wanted(static_used)}
+    report.removed = remove_stale(out, written, [c.key for c in cities] if city_key else None)
     return report
 
 
-def copy_static(out: Path, used: set[str]) -> int:
-    """Copy the static files the pages link to, plus all of the portal's own assets."""
+def _city_of(rel: str) -> str | None:
+    """The city key of an exported file (``riverford/...`` or ``fr/riverford/...``), or None for site files."""
+    parts = rel.split("/")
+    languages = {code for code, _name in settings.LANGUAGES}
+    if len(parts) > 2 and parts[0] in languages:
+        return parts[1]
+    return parts[0] if len(parts) > 1 else None
+
+
+def remove_stale(out: Path, written: set[str], only_cities: list[str] | None) -> int:
+    """Remove the files the previous export into ``out`` wrote and this one did not (a record no longer
+    published must not stay on the static site); files Cityline never wrote there are left alone. With
+    ``only_cities`` (``--city``) only those cities' files are concerned. Writes the new manifest."""
+    manifest = out / MANIFEST
+    previous = set(manifest.read_text(encoding="utf-8").splitlines()) if manifest.is_file() else set()
+    keep = set() if only_cities is None else {p for p in previous if _city_of(p) not in only_cities}
+    removed = 0
+    root = out.resolve()
+    for rel in sorted(previous - written - keep):
+        target = (out / rel).resolve()
+        if root not in target.parents or not target.is_file():
+            continue  # a manifest edited by hand never removes anything outside the folder
+        target.unlink()
+        removed += 1
+        parent = target.parent
+        while parent != root and not any(parent.iterdir()):
+            parent.rmdir()
+            parent = parent.parent
+    manifest.write_text("".join(f"{p}\n" for p in sorted(written | keep)), encoding="utf-8")
+    return removed
+
+
+def static_wanted(used: set[str]) -> set[str]:
+    """The static files an export copies: those the pages link to, plus all of the portal's own assets."""
     wanted = set(used)
     for finder in finders.get_finders():
         for rel_path, _storage in finder.list(ignore_patterns=[]):
             rel_path = rel_path.replace("\\", "/")
             if rel_path.startswith(ALWAYS_COPY_PREFIX):
                 wanted.add(rel_path)
+    return wanted
+
+
+def copy_static(out: Path, used: set[str]) -> int:
+    """Copy the static files the pages link to, plus all of the portal's own assets."""
+    wanted = static_wanted(used)
     static_dir = settings.STATIC_URL.strip("/")
     copied = 0
     for rel_path in sorted(wanted):
@@ -164,5 +208,6 @@ def run(args) -> int:
         print(f"cityline publish: {exc}", file=sys.stderr)
         return 2
     print(f"Published {report.pages} pages, {report.downloads} data files and {report.assets} assets "
-          f"to {Path(args.out).resolve()}")
+          f"to {Path(args.out).resolve()}"
+          + (f"; removed {report.removed} files no longer published" if report.removed else ""))
     return 0

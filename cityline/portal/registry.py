@@ -219,6 +219,8 @@ class DetailPage(DataPage):
 
     def _paths(self, city) -> list[str]:
         result: list[str] = []
+        if not self.shown_for(city):
+            return result
         for key in self.keys(city):
             result.append(self.url(city, key))
             result.extend(d["url"] for d in self.downloads(city, key))
@@ -228,6 +230,8 @@ class DetailPage(DataPage):
         from cityline.core.models import City
 
         city = get_object_or_404(City, key=city_key)
+        if not self.shown_for(city):
+            raise Http404(f"{city_key} has no {self.name} pages")
         try:
             return city, self.data(city, key)
         except LookupError as exc:

@@ -111,3 +111,28 @@ def test_a_newly_registered_page_joins_the_site_and_the_export(city, tmp_path, m
     assert (tmp_path / "fr" / "riverford" / "extra" / "index.html").is_file()
     roadmap = (tmp_path / "riverford" / "roadmap" / "index.html").read_text(encoding="utf-8")
     assert 'href="../extra/index.html">Extra test page</a>' in roadmap
+
+
+def test_publishing_again_removes_what_is_no_longer_public_and_nothing_else(tmp_path, db):
+    from cityline.benefits.models import Kpi
+    from cityline.benefits.testing import make_realisation_city
+
+    make_strategy_city()
+    city, _nodes = make_realisation_city()
+    out = tmp_path / "site"
+    publish.publish(out, progress=False)
+    kpi_files = [out / "testville" / "kpis" / "no2" / "index.html", out / "fr" / "testville" / "kpis" / "no2.json"]
+    assert all(f.is_file() for f in kpi_files)
+    (out / "README.txt").write_text("the city's own file", encoding="utf-8")
+
+    Kpi.objects.filter(city=city, key="no2").update(published=False)  # no longer public (C2.f)
+    report = publish.publish(out, "testville", progress=False)  # one city: the other city's pages stay
+    assert not any(f.exists() for f in kpi_files)
+    assert not (out / "testville" / "kpis" / "no2").exists()
+    assert report.removed >= len(kpi_files)
+    assert (out / "testville" / "kpis" / "cycling-share" / "index.html").is_file()
+    assert (out / "riverford" / "roadmap" / "index.html").is_file()
+    assert (out / "README.txt").read_text(encoding="utf-8") == "the city's own file"
+
+    publish.publish(out, progress=False)  # the whole site again: the manifest still knows every file
+    assert (out / "riverford" / "roadmap" / "index.html").is_file() and not kpi_files[0].exists()
