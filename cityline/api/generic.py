@@ -679,7 +679,7 @@ def history_entries(changes: list[core_history.Change], *, staff: bool,
             "when": ch.when, "kind": ch.kind, "collection": res.collection if res else None,
             "model": ch.model, "model_label": ch.model_label, "object_id": ch.object_id,
             "object_key": (keys or {}).get((ch.model, ch.object_id)), "object": ch.object_repr,
-            "reason": ch.reason, "version": ch.version,
+            "reason": ch.reason if staff else ch.public_reason, "version": ch.version,
             "fields": [f for f in ch.fields if f["field"] not in private],
         }
         if staff:

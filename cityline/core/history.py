@@ -34,6 +34,8 @@ class Change:
     reason: str
     version: int | None
     fields: list[dict[str, Any]] = field(default_factory=list)
+    #: ``reason`` as a reader without a role may read it (:func:`public_reason`)
+    public_reason: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -61,6 +63,42 @@ def _display(value: Any) -> Any:
     return str(value)
 
 
+def public_reason(reason: str, model: type[models.Model]) -> str:
+    """``reason`` without the names of linked records, for readers without a role (B10, C2.f).
+
+    :func:`cityline.core.actions.save` appends a note per many-to-many set a write changes to the
+    caller's reason (``"teams reviewed; kpis: [] → [Cycling share, Noise]"``), naming the linked
+    records, which may be hidden from the reader (an unpublished KPI). The notes come last, so
+    everything from the first one on is replaced by the names of the sets that changed
+    (``"teams reviewed; kpis: links changed"``); the caller's own text before them is kept. This
+    works at read time on the stored (and sealed) reasons, old ones included.
+    """
+    from django.utils.translation import gettext as _
+
+    names = [f.name for f in model._meta.many_to_many]
+    if not reason or not names:
+        return reason
+    starts = [i for name in names for i in _note_starts(reason, name)]
+    if not starts:
+        return reason
+    first = min(starts)
+    tail = reason[first:]
+    changed = sorted({name for name in names if _note_starts(tail, name)}, key=lambda n: min(_note_starts(tail, n)))
+    notes = [_("%(field)s: links changed") % {"field": name} for name in changed]
+    return "; ".join([t for t in [reason[:first].removesuffix("; "), *notes] if t])
+
+
+def _note_starts(text: str, name: str) -> list[int]:
+    """Where a many-to-many note of field ``name`` starts in ``text`` (at the start or after "; ")."""
+    head = f"{name}: ["
+    found = [0] if text.startswith(head) else []
+    i = text.find("; " + head)
+    while i != -1:
+        found.append(i + 2)
+        i = text.find("; " + head, i + 1)
+    return found
+
+
 def to_change(record) -> Change:
     model = record.instance_type
     fields = []
@@ -70,6 +108,7 @@ def to_change(record) -> Change:
         for c in delta.changes:
             fields.append({"field": c.field, "before": _display(c.old), "after": _display(c.new)})
     user = record.history_user
+    reason = record.history_change_reason or ""
     return Change(
         when=record.history_date,
         kind=KIND[record.history_type],
@@ -78,9 +117,10 @@ def to_change(record) -> Change:
         object_id=record.id,
         object_repr=str(record.instance) if record.history_type != "-" else str(record.history_object),
         user=user.get_username() if user else None,
-        reason=record.history_change_reason or "",
+        reason=reason,
         version=getattr(record, "version", None),
         fields=fields,
+        public_reason=public_reason(reason, model),
     )
 
 

@@ -66,7 +66,7 @@ def public_change(record, history_id: int) -> dict | None:
         return None
     change = to_change(row)
     fields = [{**f, "before": _plain(f["before"]), "after": _plain(f["after"])} for f in change.fields]
-    return {"when": change.when, "kind": change.kind, "reason": change.reason, "fields": fields,
+    return {"when": change.when, "kind": change.kind, "reason": change.public_reason, "fields": fields,
             "version": change.version}
 
 
