@@ -49,6 +49,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .domain import rules as domain
+from .locking import take_sqlite_write_lock
 from .registry import store_to_read
 from .store import deduplicated
 
@@ -229,17 +230,21 @@ def _message(info: RuleInfo, series: SeriesInfo, value: float) -> str:
 
 
 def _still_watching(city, info: RuleInfo, series: SeriesInfo) -> bool:
-    """Whether the rule is still active and watching the series, asked inside the transaction that records.
+    """Whether the rule is still active and watching the series, asked first thing in the transaction that records.
 
     The rules come from a cache (:data:`RULES_TTL`); another process may have deactivated the rule or taken
     the series out of it meanwhile and closed its open alerts (:func:`close_open`): an alert opened or
-    reopened from the stale cache would then stay open for ever. The rule's row is locked (PostgreSQL) to
-    the end of the transaction, so such a change, whose save updates that row first, either waits for this
-    one to commit and then closes what it recorded, or commits first and is seen here. When it is no longer
-    watching, the city's cached rules are dropped so the next batch reloads them.
+    reopened from the stale cache would then stay open for ever. The rule's row is locked to the end of the
+    transaction (PostgreSQL; SQLite has no row locks: the transaction takes the database's write lock first,
+    :func:`.locking.take_sqlite_write_lock`, so it waits for a concurrent writer rather than failing when it
+    first writes), so such a change, whose save updates that row first, either waits for this one to commit
+    and then closes what it recorded, or commits first and is seen here. The lock also keeps two processes
+    from recording the same rule and series at once. When it is no longer watching, the city's cached rules
+    are dropped so the next batch reloads them.
     """
     from .models import AlertRule
 
+    take_sqlite_write_lock(AlertRule)
     watching = AlertRule.objects.select_for_update(of=("self",)).filter(
         pk=info.id, active=True, series__pk=series.id).values_list("pk", flat=True)[:1]
     if list(watching):
@@ -298,23 +303,56 @@ def _apply(city, info: RuleInfo, series: SeriesInfo, events: list[domain.Event])
 
 
 def _replay(city, info: RuleInfo, series: SeriesInfo, first: datetime, state_key: tuple, now: datetime) -> int:
-    """Re-evaluate from the store and reconcile with the recorded alerts (see the module docstring)."""
+    """Re-evaluate from the store and reconcile with the recorded alerts (see the module docstring).
+
+    The store is read before the rule's row is locked (:func:`_still_watching`): a slow read (DuckDB over the
+    month partitions) must not hold up every other writer of the rule. The alerts recorded are read before the
+    store, and again once the lock is held: unchanged, no other process recorded anything for the rule and
+    series in between, and every alert recorded was derived from readings stored before the read, which the
+    read saw. Changed (another process recorded an alert, closed one or raised a peak, perhaps from readings
+    stored after this read), the store is read again under the lock, as the reconciliation must see what those
+    alerts were derived from: otherwise it could close or reopen them from an older view of the readings.
+    """
+    recorded = _recorded(info, series, first)
+    readings = _readings_for(city, info, series, first, recorded, now)
     with transaction.atomic():
         if not _still_watching(city, info, series):
             return 0
-        return _reconcile(city, info, series, first, state_key, now)
+        again = _recorded(info, series, first)
+        if [_seen(a) for a in again] != [_seen(a) for a in recorded]:
+            recorded, readings = again, _readings_for(city, info, series, first, again, now)
+        return _reconcile(city, info, series, first, recorded, readings, state_key)
 
 
-def _reconcile(city, info: RuleInfo, series: SeriesInfo, first: datetime, state_key: tuple, now: datetime) -> int:
-    """:func:`_replay`'s work, inside its transaction."""
+def _recorded(info: RuleInfo, series: SeriesInfo, first: datetime) -> list:
+    """The recorded alerts a replay from ``first`` reconciles: open, or ended at or after ``first``."""
+    from .models import Alert
+
+    return list(Alert.objects.filter(rule_id=info.id, series_id=series.id)
+                .filter(Q(ended_at__isnull=True) | Q(ended_at__gte=first)).order_by("started_at", "pk"))
+
+
+def _seen(alert) -> tuple:
+    """What a replay's reconciliation depends on in a recorded alert (not its webhook bookkeeping, which the
+    delivery threads update all the time)."""
+    return (alert.pk, alert.started_at, alert.ended_at, alert.peak_value, alert.trigger_value, alert.end_note)
+
+
+def _readings_for(city, info: RuleInfo, series: SeriesInfo, first: datetime, recorded: list, now: datetime) -> list:
+    """The stored readings a replay from ``first`` evaluates: from the earliest of ``first`` and the recorded
+    alerts' starts, minus the rule's duration or window (bad-quality and future-stamped ones left out)."""
+    anchor = min([first] + [a.started_at for a in recorded])
+    return domain.evaluable(read_series(city, series, anchor - domain.lookback(info.rule)), now)
+
+
+def _reconcile(city, info: RuleInfo, series: SeriesInfo, first: datetime, recorded: list, readings: list,
+               state_key: tuple) -> int:
+    """:func:`_replay`'s work, inside its transaction, on the recorded alerts and readings read for it."""
     from . import webhook
     from .choices import WebhookStatus
     from .models import Alert
 
-    recorded = list(Alert.objects.filter(rule_id=info.id, series_id=series.id)
-                    .filter(Q(ended_at__isnull=True) | Q(ended_at__gte=first)).order_by("started_at", "pk"))
     anchor = min([first] + [a.started_at for a in recorded])
-    readings = domain.evaluable(read_series(city, series, anchor - domain.lookback(info.rule)), now)
     events, state = domain.evaluate(info.rule, readings)
     _states[state_key] = (info.signature, state)
     found = [f for f in domain.intervals(events) if f.ended_at is None or f.ended_at >= anchor]

@@ -36,7 +36,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
-from .store import _SAFE, PARTITIONS, STAGING_PREFIX, StagedBatch, _literal
+from .store import _SAFE, DISTINCT_KEYS, STAGING_PREFIX, StagedBatch
 
 UTC = pa.timestamp("us", tz="UTC")
 #: Rows the readers hand over at a time.
@@ -219,9 +219,10 @@ def stage(store, batches: Iterable[pa.RecordBatch], groups: dict[str, str]) -> S
             use_threads=True)
         if seen.rows == 0:
             raise Declined("no rows")
+        staged.rows = seen.rows
         if not seen.unique and _given_twice(staged):
             raise Declined("a key given twice (the DuckDB path keeps the last)")
-        staged.rows, staged.first, staged.last = seen.rows, _instant(seen.first), _instant(seen.last)
+        staged.first, staged.last = _instant(seen.first), _instant(seen.last)
         staged.series = [keys[i] for i in np.flatnonzero(seen.used)]
     except BaseException:
         staged.discard()
@@ -230,15 +231,9 @@ def stage(store, batches: Iterable[pa.RecordBatch], groups: dict[str, str]) -> S
 
 
 def _given_twice(staged: StagedBatch) -> bool:
-    """Whether the staged files hold a key more than once (the same two-step count as the DuckDB path)."""
-    pattern = _literal(staged.folder / "files" / "group=*" / PARTITIONS / "*.parquet")
-    with duckdb.connect() as con:  # as the DuckDB path's own check runs: bounded, spilling into the staging
-        con.execute("SET TimeZone = 'UTC'")
-        con.execute("SET memory_limit = '2GB'")
-        con.execute(f"SET temp_directory = {_literal(staged.folder / 'spill')}")
-        rows, distinct = con.execute(
-            f"SELECT count(*), count(DISTINCT hash(series, time)) FROM read_parquet({pattern})").fetchone()
-        return distinct < rows and bool(con.execute(
-            f"SELECT count(*) FROM (SELECT series, time FROM read_parquet({pattern}) GROUP BY series, time "
-            "HAVING count(*) > 1)").fetchone()[0])
-
+    """Whether the staged files hold a key more than once: the DuckDB path's own check, on a connection set up as it
+    sets up its own (bounded memory, spilling into the staging folder)."""
+    with duckdb.connect() as con:
+        staged.set_up(con)
+        (distinct,) = con.execute(f"SELECT {DISTINCT_KEYS} FROM read_parquet({staged.pattern})").fetchone()
+        return staged.key_given_twice(con, distinct)

@@ -60,9 +60,11 @@ log = logging.getLogger(__name__)
 #: 131,072 characters by default; DuckDB reads fields as long as its lines (two million bytes).
 csv.field_size_limit(max(csv.field_size_limit(), LONG_LINE_BYTES))
 _BOM = b"\xef\xbb\xbf"
-#: A field of a CSV header as Python's csv module reads it: quoted (to its closing quote, then what stands before the
-#: next comma, which the module appends) or not.
-_HEADER_FIELD = re.compile(r'"(?:[^"]|"")*"(?P<beside>[^,]*)|[^,]*', re.S)
+#: The text of a quoted CSV field up to its closing quote, or to the end of the line when it goes on (a quote doubled
+#: within is one quote). Possessive: a quote that is half of a doubled one never closes the field.
+_IN_QUOTES = re.compile(r'(?:[^"]|"")*+')
+#: A CSV field that does not open with a quote, or the text beside a closing quote: up to the next comma or line end.
+_UNQUOTED = re.compile(r'[^,\r\n]*')
 
 #: Parquet value columns the Arrow lane reads (cast to float64 safely, as DuckDB's CAST AS DOUBLE does).
 _ARROW_NUMBERS = {"DOUBLE", "FLOAT", "REAL", "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT",
@@ -162,6 +164,67 @@ def _pairs(data: bytes, pair: bytes) -> int:
         count += 1
         i = data.find(pair, i + 1)
     return count
+
+
+class _HeaderRecord:
+    """A CSV header record read line by line, once, as Python's csv module reads it (comma, double quote, a quote
+    doubled within a quoted field, which may span lines; the record ends at a line end outside quotes).
+
+    :attr:`fields` holds each field as ``(name, text beside its closing quote, the field as written)``: the name as
+    the csv module reads it (quotes undone, the text beside appended), and what the module passes over, the text a
+    closing quote has beside it, which DuckDB's reader does not take. A field longer than the csv module's field
+    limit raises its error (``csv.Error``).
+    """
+
+    def __init__(self):
+        self.fields: list[tuple[str, str, str]] = []
+        self._open: list[str] | None = None  # the quoted field still open: its text so far, from its opening quote
+        self._open_length = 0
+
+    def add(self, line: str) -> bool:
+        """Read the record's next line (with its line end); True when the record ends in it."""
+        pos = self._quoted(line, 0) if self._open is not None else self._field(line, 0)
+        while pos is not None and pos < len(line) and line[pos] == ",":
+            pos = self._field(line, pos + 1)
+        return pos is not None
+
+    def end(self) -> list[tuple[str, str, str]]:
+        """The fields, once the file ended: a quoted field still open takes the rest, as the csv module reads it."""
+        if self._open is not None:
+            written = "".join(self._open)
+            self.fields.append((written[1:].replace('""', '"'), "", written))
+            self._open = None
+        return self.fields
+
+    def _field(self, line: str, pos: int) -> int | None:
+        if line.startswith('"', pos):
+            self._open, self._open_length = ['"'], 0
+            return self._quoted(line, pos + 1)
+        plain = _UNQUOTED.match(line, pos)
+        self._add(plain[0], "", plain[0])
+        return plain.end()
+
+    def _quoted(self, line: str, pos: int) -> int | None:
+        """Go on with the open quoted field from ``pos``: None when it is still open at the end of the line, else
+        the position after it (after the text beside its closing quote)."""
+        inside = _IN_QUOTES.match(line, pos)
+        text = line[pos:inside.end()]
+        self._open_length += len(text) - text.count('""')
+        if self._open_length > csv.field_size_limit():
+            raise csv.Error(f"field larger than field limit ({csv.field_size_limit()})")
+        if inside.end() == len(line):
+            self._open.append(text)
+            return None
+        quoted = "".join(self._open) + text + '"'
+        self._open = None
+        beside = _UNQUOTED.match(line, inside.end() + 1)
+        self._add(quoted[1:-1].replace('""', '"') + beside[0], beside[0], quoted + beside[0])
+        return beside.end()
+
+    def _add(self, name: str, beside: str, written: str) -> None:
+        if len(name) > csv.field_size_limit():
+            raise csv.Error(f"field larger than field limit ({csv.field_size_limit()})")
+        self.fields.append((name, beside, written))
 
 
 class _RecordCount:
@@ -351,7 +414,6 @@ class InputFile:
         """The CSV header's column names, read here rather than sniffed by DuckDB (which can take a data row
         for the header or a wrong delimiter): comma, double quote, a header row; a BOM, blank lines before
         it and spaces around the names are passed over."""
-        taken: list[str] = []
 
         def lines(f) -> Iterator[str]:
             for number, raw in enumerate(_lines(f), 1):
@@ -360,31 +422,35 @@ class InputFile:
                 except UnicodeDecodeError:
                     raise FileError(self.name, None, None, "not utf-8 encoded; save the file as UTF-8",
                                     line=number) from None
-                taken.append(text.removeprefix("\ufeff") if number == 1 else text)
-                yield taken[-1]
+                yield text.removeprefix("\ufeff") if number == 1 else text
 
+        record = _HeaderRecord()
         try:
             with self._open() as f:
-                for names in csv.reader(lines(f)):
-                    if names:
+                started = False
+                for line in lines(f):
+                    if not line:  # a file of a BOM alone: no line at all, as the csv module reads it
+                        continue
+                    if not started and line in ("\n", "\r\n", "\r"):  # a blank line before the header
+                        self.skip += 1
+                        continue
+                    started = True
+                    if record.add(line):
                         break
-                    self.skip += 1
-                else:
+                if not started:
                     raise FileError(self.name, None, None, "empty file")
+                fields = record.end()
         except csv.Error as exc:
             raise FileError(self.name, None, None, f"header: {exc}", line=self.skip + 1) from None
         except (OSError, EOFError) as exc:  # e.g. a .gz file that is not gzip
             raise FileError(self.name, None, None, f"cannot read the file: {exc}") from None
         # Python's csv module reads '"ser"ies' as "series"; DuckDB's reader, told the columns, then reads no row at all
         # (a tab after the closing quote too). A name is quoted whole or not at all; spaces around it are fine.
-        record, start = "".join(taken[self.skip:]).rstrip("\r\n"), 0
-        for name in names:
-            field = _HEADER_FIELD.match(record, start)
-            if (field["beside"] or "").strip(" "):
-                raise FileError(self.name, field[0].strip(" "), None, "text beside a double quote in the header; "
+        for name, beside, written in fields:
+            if beside.strip(" "):
+                raise FileError(self.name, written.strip(" "), None, "text beside a double quote in the header; "
                                 f"quote a column name whole (\"{name.strip()}\") or not at all", line=self.skip + 1)
-            start = field.end() + 1
-        names = [n.strip() for n in names]
+        names = [name.strip() for name, _beside, _written in fields]
         for i, n in enumerate(names):
             if n in names[:i]:
                 raise FileError(self.name, n, None, "the header names this column twice", line=self.skip + 1)

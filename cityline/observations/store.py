@@ -464,6 +464,11 @@ def _fsync(path: Path) -> None:
         os.fsync(fh.fileno())
 
 
+#: The count of distinct ``(series, time)`` keys a scan of staged files takes (:meth:`StagedBatch.key_given_twice`):
+#: counting 64-bit hashes costs about a third of grouping by the (text, timestamp) keys themselves.
+DISTINCT_KEYS = "count(DISTINCT hash(series, time))"
+
+
 @dataclass
 class StagedBatch:
     """A batch written to a staging folder, not yet visible; :meth:`commit` or :meth:`discard` it."""
@@ -483,6 +488,29 @@ class StagedBatch:
 
     def files(self) -> list[Path]:
         return sorted((self.folder / "files").glob(f"group=*/{PARTITIONS}/*.parquet"))
+
+    @property
+    def pattern(self) -> str:
+        """The staged files as a DuckDB ``read_parquet`` pattern (an SQL literal)."""
+        return _literal(self.folder / "files" / "group=*" / PARTITIONS / "*.parquet")
+
+    def set_up(self, con: duckdb.DuckDBPyConnection, memory_limit: str | None = "2GB") -> None:
+        """Set a DuckDB connection up for the bulk path's work on this batch: UTC, rows in any order, memory bounded
+        by ``memory_limit`` (None: DuckDB's default) and spilling into the staging folder (removed with it)."""
+        con.execute("SET TimeZone = 'UTC'")
+        con.execute("SET preserve_insertion_order = false")
+        if memory_limit:
+            con.execute(f"SET memory_limit = {_literal(memory_limit)}")
+        con.execute(f"SET temp_directory = {_literal(self.folder / 'spill')}")
+
+    def key_given_twice(self, con: duckdb.DuckDBPyConnection, distinct: int) -> bool:
+        """Whether the staged files (of :attr:`rows` rows) hold a ``(series, time)`` key more than once, given
+        ``distinct``, their :data:`DISTINCT_KEYS` counted by the caller's scan: fewer distinct hashes than rows. Equal
+        keys hash alike, so no repeated key is missed; a hash collision only costs the exact count here (grouping
+        by the keys themselves)."""
+        return distinct < self.rows and bool(con.execute(
+            f"SELECT count(*) FROM (SELECT series, time FROM read_parquet({self.pattern}) GROUP BY series, time "
+            "HAVING count(*) > 1)").fetchone()[0])
 
     def commit(self) -> int:
         """Make the batch visible (crash-safe: see the module docstring); returns its row count."""
@@ -600,11 +628,7 @@ class ObservationStore:
         written = datetime.now(timezone.utc)
         batch = folder.name.removeprefix(STAGING_PREFIX)[:12]
         try:
-            con.execute("SET TimeZone = 'UTC'")
-            con.execute("SET preserve_insertion_order = false")
-            if memory_limit:
-                con.execute(f"SET memory_limit = {_literal(memory_limit)}")
-            con.execute(f"SET temp_directory = {_literal(folder / 'spill')}")
+            staged.set_up(con, memory_limit)
             if groups is not None:
                 bad = sorted(g for g in set(groups.values()) if not _SAFE.fullmatch(g or ""))
                 if bad:
@@ -632,19 +656,13 @@ class ObservationStore:
                     "COMPRESSION zstd, WRITE_PARTITION_COLUMNS false)").fetchone()[0]
 
             staged.rows = staged.read = copy(source(False))
-            pattern = _literal(folder / "files" / "group=*" / PARTITIONS / "*.parquet")
             if staged.rows:
                 # One scan of the staged files: the batch's series and time range, and whether a key may be
-                # given twice: fewer distinct hashes of (series, time) than rows. Equal keys hash alike, so
-                # no repeated key is missed; a hash collision only costs the exact check below. Counting
-                # 64-bit hashes costs about a third of grouping by the (text, timestamp) keys themselves.
-                summary = (f"SELECT count(DISTINCT hash(series, time)), min(time), max(time), "
-                           f"list(DISTINCT series ORDER BY series) FROM read_parquet({pattern})")
+                # given twice (StagedBatch.key_given_twice).
+                summary = (f"SELECT {DISTINCT_KEYS}, min(time), max(time), "
+                           f"list(DISTINCT series ORDER BY series) FROM read_parquet({staged.pattern})")
                 distinct, staged.first, staged.last, staged.series = con.execute(summary).fetchone()
-                twice = distinct < staged.rows and con.execute(
-                    f"SELECT count(*) FROM (SELECT series, time FROM read_parquet({pattern}) GROUP BY series, time "
-                    "HAVING count(*) > 1)").fetchone()[0]
-                if twice:
+                if staged.key_given_twice(con, distinct):
                     staged.rows = copy(f"SELECT series, time, value, quality, message_id FROM ({source(True)}) "
                                        "QUALIFY row_number() OVER (PARTITION BY series, time ORDER BY _ordinal DESC) = 1")
             shutil.rmtree(folder / "spill", ignore_errors=True)

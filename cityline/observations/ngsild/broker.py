@@ -47,6 +47,7 @@ from cityline.accounts import authz
 from cityline.core import actions
 
 from .. import ingest
+from ..locking import take_sqlite_write_lock
 from ..models import NgsiEntity, Series
 from ..registry import store_for
 from ..store import BatchError
@@ -296,21 +297,8 @@ def _writing():
     """The transaction of one NGSI-LD write; on SQLite, under this process's write lock and SQLite's from the start."""
     sqlite = connection.vendor == "sqlite"
     with (_SQLITE_WRITES if sqlite else nullcontext()), transaction.atomic():
-        if sqlite:
-            _take_sqlite_write_lock()
+        take_sqlite_write_lock(NgsiEntity)  # SQLite: reading first, it would fail when another connection writes
         yield
-
-
-def _take_sqlite_write_lock() -> None:
-    """Begin the transaction with a write that changes nothing, so it holds SQLite's write lock from the start.
-
-    Otherwise it reads first and must upgrade its lock later; when another connection writes meanwhile
-    (a token's last use, an alert) the upgrade fails at once ("database is locked") instead of waiting
-    for the busy timeout. (Django's ``transaction_mode: IMMEDIATE`` option would do this for every
-    transaction of the site.)
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {NgsiEntity._meta.db_table} SET id = id WHERE id < 0")
 
 
 def _create_series(city, user, entity: d.Entity, reading: d.Reading, taken: set[str]) -> Series:

@@ -81,6 +81,7 @@ def test_cells_are_guarded_against_formulas_but_numbers_are_not():
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("database_as_deployed")  # the publishing thread writes: a database that waits (conftest.py)
 def test_ingest_publishes_in_the_background():
     from cityline.observations import webhook
 

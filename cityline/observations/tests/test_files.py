@@ -391,6 +391,28 @@ def test_a_header_with_text_beside_a_double_quote_is_refused_naming_the_field(tm
                                 f'quote a column name whole ("{name}") or not at all')
 
 
+@pytest.mark.parametrize("header, names", [
+    ('"se""ries",time,value', ['se"ries', "time", "value"]),  # a doubled quote is one quote
+    ('series,"ti\nme",value', ["series", "ti\nme", "value"]),  # a quoted name over two lines
+    ('series,ti"me,value', ["series", 'ti"me', "value"]),  # a quote inside a name not opened by one is text
+])
+def test_a_header_is_read_as_pythons_csv_module_reads_it(tmp_path, header, names):
+    path = write(tmp_path, "r.csv", f"{header}\nair-harbour,2026-11-27T08:00:00Z,1\n")
+    with pytest.raises(FileError) as error:
+        InputFile(path)
+    assert str(error.value).endswith(f"missing column (the columns found: {', '.join(repr(n) for n in names)})")
+
+
+def test_a_header_whose_quote_is_never_closed_is_refused_at_the_csv_field_limit(tmp_path):
+    """The open quote would take the whole file for one name: the header is read once, line by line, and refused
+    once the name passes the csv module's field limit, as the module itself refuses it."""
+    path = tmp_path / "r.csv"
+    path.write_text('series,"time,value\n' + "air-harbour,2026-11-27T08:00:00Z,1\n" * 70_000, encoding="utf-8")
+    with pytest.raises(FileError) as error:
+        InputFile(path)
+    assert str(error.value) == "r.csv, line 1: header: field larger than field limit (2000000)"
+
+
 @pytest.mark.parametrize("text", [
     '"series","time","value"\nair-harbour,2026-11-27T08:00:00Z,1.5\n',            # names quoted whole
     '"series" ,"time"  ,value\nair-harbour,2026-11-27T08:00:00Z,1.5\n',           # spaces after a closing quote
