@@ -123,8 +123,8 @@ def render_pdf(data: dict[str, Any], *, compress: bool = True) -> bytes:
         pdf.cell(widths[0], 6, c["label"], border=1)
         pdf.cell(widths[1], 6, c["score_text"], border=1)
         pdf.cell(widths[2], 6, c["level_text"], border=1)
-        for cell in c["cells"]:
-            pdf.cell(19, 6, "✓" if cell["reached"] else "", border=1, align="C")
+        for level_cell in c["cells"]:
+            pdf.cell(19, 6, "✓" if level_cell["reached"] else "", border=1, align="C")
         pdf.ln()
     text(9, _("Overall: score %(score)s, level %(level)s.") % {"score": data["overall"]["score_text"],
                                                                  "level": data["overall"]["level_text"]})

@@ -110,8 +110,8 @@ def dataset_rows(city, *, today: date | None = None) -> dict[str, list[dict]]:
             "contributions": c["total"], "comments": c["comments"], "replies": c["replies"],
             "proposals": c["proposals"], "hidden_contributions": c["hidden"]})
         for dimension in dm.DIMENSIONS:
-            for cell in sorted(f["breakdowns"][dimension], key=lambda cell: cell["group"]):
-                out[BREAKDOWN.key].append({"consultation": f["consultation"], "dimension": dimension, **cell})
+            for group in sorted(f["breakdowns"][dimension], key=lambda g: g["group"]):
+                out[BREAKDOWN.key].append({"consultation": f["consultation"], "dimension": dimension, **group})
         for q in f["survey"]:
             for o in q["options"]:
                 out[SURVEY.key].append({"consultation": f["consultation"], "question_number": q["number"],
