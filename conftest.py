@@ -53,6 +53,22 @@ ONE_ENGINE = {
     # Packs checked and refused whole (rolled back): the pack reader and validation, the same on both engines.
     "cityline/accounts/tests/test_identity_pack.py": "sqlite",
     "cityline/assessment/tests/test_faces.py::test_a_bad_pack_names_the_file_and_field_and_writes_nothing": "sqlite",
+    # A background thread writes while the test reads (webhook deliveries, open data publishing). They use the
+    # database_as_deployed fixture (a file database with the deployment's busy timeout, on SQLite), yet the open
+    # data publishing one still failed in a full SQLite run (2026-11-28, not understood yet): PostgreSQL only, as
+    # before, until it is.
+    "cityline/observations/tests/test_alerts.py::test_webhook_receives_the_alert_as_json": "postgresql",
+    "cityline/observations/tests/test_alerts.py::test_failing_webhook_is_retried_then_recorded_as_failed": "postgresql",
+    "cityline/observations/tests/test_alerts.py::test_unreachable_webhook_is_recorded_and_ingestion_goes_on": "postgresql",
+    "cityline/observations/tests/test_alerts.py::test_deactivating_a_rule_or_taking_a_series_out_closes_its_open_alerts":
+        "postgresql",
+    "cityline/observations/tests/test_alerts.py::test_webhook_events_of_an_alert_arrive_in_order_and_a_failure_stays"
+    "_visible": "postgresql",
+    "cityline/observations/tests/test_alerts.py::test_a_delivery_to_a_trickling_receiver_is_recorded_as_failed":
+        "postgresql",
+    "cityline/observations/tests/test_alerts.py::test_webhooks_a_process_left_pending_are_sent_again_by_the_next_batch"
+    "_of_the_city": "postgresql",
+    "cityline/observations/tests/test_alertdata.py::test_ingest_publishes_in_the_background": "postgresql",
     # One city's damaged store on Spark (a local Spark session, about 20 s): the per-city error handling is the
     # same on either database.
     "cityline/observations/tests/test_compute.py::test_on_spark_a_damaged_part_is_named_and_the_other_cities_go_on":

@@ -59,6 +59,10 @@ log = logging.getLogger(__name__)
 #: Python's csv module, the reference for what a CSV file holds (:meth:`InputFile.data_rows`), refuses a field over
 #: 131,072 characters by default; DuckDB reads fields as long as its lines (two million bytes).
 csv.field_size_limit(max(csv.field_size_limit(), LONG_LINE_BYTES))
+#: The longest header name read (the field limit above, fixed here: a library imported in the same process may raise
+#: the csv module's limit for itself, e.g. to sys.maxsize, and a header whose quote is never closed must not then be
+#: read whole into memory).
+HEADER_FIELD_LIMIT = LONG_LINE_BYTES
 _BOM = b"\xef\xbb\xbf"
 #: The text of a quoted CSV field up to its closing quote, or to the end of the line when it goes on (a quote doubled
 #: within is one quote). Possessive: a quote that is half of a doubled one never closes the field.
@@ -172,8 +176,8 @@ class _HeaderRecord:
 
     :attr:`fields` holds each field as ``(name, text beside its closing quote, the field as written)``: the name as
     the csv module reads it (quotes undone, the text beside appended), and what the module passes over, the text a
-    closing quote has beside it, which DuckDB's reader does not take. A field longer than the csv module's field
-    limit raises its error (``csv.Error``).
+    closing quote has beside it, which DuckDB's reader does not take. A field longer than
+    :data:`HEADER_FIELD_LIMIT` raises the csv module's error for it (``csv.Error``).
     """
 
     def __init__(self):
@@ -210,8 +214,8 @@ class _HeaderRecord:
         inside = _IN_QUOTES.match(line, pos)
         text = line[pos:inside.end()]
         self._open_length += len(text) - text.count('""')
-        if self._open_length > csv.field_size_limit():
-            raise csv.Error(f"field larger than field limit ({csv.field_size_limit()})")
+        if self._open_length > HEADER_FIELD_LIMIT:
+            raise csv.Error(f"field larger than field limit ({HEADER_FIELD_LIMIT})")
         if inside.end() == len(line):
             self._open.append(text)
             return None
@@ -222,8 +226,8 @@ class _HeaderRecord:
         return beside.end()
 
     def _add(self, name: str, beside: str, written: str) -> None:
-        if len(name) > csv.field_size_limit():
-            raise csv.Error(f"field larger than field limit ({csv.field_size_limit()})")
+        if len(name) > HEADER_FIELD_LIMIT:
+            raise csv.Error(f"field larger than field limit ({HEADER_FIELD_LIMIT})")
         self.fields.append((name, beside, written))
 
 
