@@ -35,7 +35,6 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -618,8 +617,6 @@ def _too_deep() -> QueryError:
     return QueryError("too-deep", limit=MAX_DEPTH)
 
 
-#: The threads that check public queries: the walk starts on an empty stack there (see ``MAX_TREE_DEPTH``).
-_CHECKER = ThreadPoolExecutor(max_workers=2, thread_name_prefix="cityline-sql-check")
 
 
 @lru_cache(maxsize=256)
@@ -628,7 +625,21 @@ def _checked(query: str, tables: frozenset[str]) -> None:
     tree costs about as much as running a small query (bench/bench_datastore.py), and the same
     queries come back (a dashboard's, a script's). Parsed on a cursor of the checking thread's parsing
     connection (:func:`_parser`): parsing runs nothing."""
-    _CHECKER.submit(_check, query, tables).result()
+    # On a thread of its own, started for the check and ended after it: a pool's threads, kept waiting between
+    # checks, made every later fork of the process with a preexec_fn (pyspark starting its JVM) fail.
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            _check(query, tables)
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread, raised there
+            failed.append(exc)
+
+    checker = threading.Thread(target=run, name="cityline-sql-check", daemon=True)
+    checker.start()
+    checker.join()
+    if failed:
+        raise failed[0]
 
 
 def _check(query: str, tables: frozenset[str]) -> None:

@@ -202,3 +202,20 @@ def test_the_walk_does_not_depend_on_the_callers_stack(t):
 
     qmod._checked.cache_clear()
     assert deep(700).records == [{"v": 1}]
+
+
+def test_a_process_that_ran_a_public_query_can_still_start_spark(t):
+    """The check once ran on a pool of threads kept waiting between queries: every later start of Spark's JVM in
+    the same process (a fork with a preexec_fn) then failed with JAVA_GATEWAY_EXITED (seen in the full suite)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'cityline.settings'); django.setup()\n"
+        "from cityline.opendata.domain.query import sql\n"
+        f"print(sql('SELECT sum(n) AS s FROM t', {{'t': {str(t)!r}}}).records)\n"
+        "from cityline.observations import spark\n"
+        "s = spark.session('local[1]'); print('spark', s.range(3).count()); s.stop()\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "spark 3" in done.stdout
