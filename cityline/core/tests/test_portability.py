@@ -8,6 +8,7 @@ accept, and a search must find the same records on both. Every test here runs on
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.apps import apps
@@ -73,16 +74,22 @@ def test_a_small_integer_out_of_postgresqls_range_is_refused_on_either_database(
     step.full_clean(exclude=[f.name for f in MigrationStep._meta.fields if f.name != "order"])
 
 
-@pytest.mark.django_db
-def test_a_pack_with_an_integer_postgresql_refuses_is_refused_by_name_on_either_database(tmp_path):
+def _refused_strategy_edit(tmp_path, old: str, new: str) -> tuple[Path, int, list[str]]:
+    """The small city imported, then a copy of its pack with ``old`` replaced by ``new`` in strategy.yaml imported
+    over it: refused whole, nothing stored changed. The pack, the edited line and the problems, as text."""
     import_pack(SMALL, progress=False, trusted=True)
     pack = copy_pack(SMALL, tmp_path / "pack")
-    line = edit(pack, "strategy.yaml", "    order: 2\n", "    order: 99999999\n")
+    line = edit(pack, "strategy.yaml", old, new)
     before = snapshot()
     with pytest.raises(PackError) as err:
         import_pack(pack, progress=False, trusted=True)
     assert snapshot() == before
-    problems = [str(p) for p in err.value.problems]
+    return pack, line, [str(p) for p in err.value.problems]
+
+
+@pytest.mark.django_db
+def test_a_pack_with_an_integer_postgresql_refuses_is_refused_by_name_on_either_database(tmp_path):
+    pack, line, problems = _refused_strategy_edit(tmp_path, "    order: 2\n", "    order: 99999999\n")
     assert f"strategy.yaml:{line}: principles[0].order: 99999999 is too large: the maximum is 32767" in problems
     with pytest.raises(PackError):
         validate_pack(pack)
@@ -160,14 +167,7 @@ def test_a_decimal_comes_back_as_written_or_is_refused_on_either_database(text):
 
 @pytest.mark.django_db
 def test_a_pack_with_a_decimal_sqlite_would_round_is_refused_by_name_on_either_database(tmp_path):
-    import_pack(SMALL, progress=False, trusted=True)
-    pack = copy_pack(SMALL, tmp_path / "pack")
-    line = edit(pack, "strategy.yaml", "      target_value: 90\n", "      target_value: 123456789012.3456\n")
-    before = snapshot()
-    with pytest.raises(PackError) as err:
-        import_pack(pack, progress=False, trusted=True)
-    assert snapshot() == before
-    problems = [str(p) for p in err.value.problems]
+    pack, line, problems = _refused_strategy_edit(tmp_path, "      target_value: 90\n", "      target_value: 123456789012.3456\n")
     assert any(p.startswith(f"strategy.yaml:{line}: ") and "target_value" in p and "15 significant digits" in p
                for p in problems), problems
 
@@ -187,14 +187,7 @@ def test_a_computed_kpi_value_is_one_either_database_stores_as_it_is(raw):
 @pytest.mark.django_db
 def test_a_pack_with_a_nul_character_is_refused_by_name_on_either_database(tmp_path):
     """It was imported on SQLite and ended in a DataError traceback on PostgreSQL."""
-    import_pack(SMALL, progress=False, trusted=True)
-    pack = copy_pack(SMALL, tmp_path / "pack")
-    line = edit(pack, "strategy.yaml", "    title: Open by default\n", '    title: "Open by\\0 default"\n')
-    before = snapshot()
-    with pytest.raises(PackError) as err:
-        import_pack(pack, progress=False, trusted=True)
-    assert snapshot() == before
-    problems = [str(p) for p in err.value.problems]
+    pack, line, problems = _refused_strategy_edit(tmp_path, "    title: Open by default\n", '    title: "Open by\\0 default"\n')
     assert any(p.startswith(f"strategy.yaml:{line}: principles[0].title: ") and "Null characters" in p
                for p in problems), problems
 
